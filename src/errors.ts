@@ -1,0 +1,36 @@
+/**
+ * Every error Pier raises on purpose, with a stable code (as undici's UND_ERR_* codes):
+ * callers and tests match on `code`, never on message text.
+ */
+export class PierError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PierError';
+    this.code = code;
+  }
+}
+
+/** A bad flag or environment value; the CLI prints the message and exits with 2. */
+export class ConfigError extends PierError {
+  constructor(message: string) {
+    super('PIER_ERR_CONFIG', message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A manifest file that could not be read or parsed. */
+export class ManifestError extends PierError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PIER_ERR_MANIFEST', message, options);
+    this.name = 'ManifestError';
+  }
+}
+
+/** A Kubernetes API interaction that failed (list, watch, status write, lease). */
+export class KubeApiError extends PierError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PIER_ERR_KUBE_API', message, options);
+    this.name = 'KubeApiError';
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The routing table: the only thing the control plane hands the dataplane. Plain, readonly,
+ * JSON-serializable data (it crosses process boundaries over IPC) with no Kubernetes types.
+ * Publishing replaces a whole table; a table is never patched.
+ *
+ * Ordering (applied by translate/, relied on by tests, irrelevant to the matcher):
+ * virtualHosts by host (the any-host entry `''` last); routes Exact before Prefix, then longer
+ * path first, then path; backends by id.
+ */
+
+export type PathType = 'Exact' | 'Prefix';
+
+export interface Route {
+  /** Exact: the literal path. Prefix: normalized, no trailing slash except the root `/`. */
+  readonly path: string;
+  readonly pathType: PathType;
+  /** Id of an entry in `RouteTable.backends`. */
+  readonly backend: string;
+  /** `namespace/name` of the Ingress this route came from (for logs and debugging). */
+  readonly origin: string;
+}
+
+export interface VirtualHost {
+  /** Lower-case `foo.com`, a single-label wildcard `*.foo.com`, or `''` for any host. */
+  readonly host: string;
+  readonly routes: readonly Route[];
+  /** Name of the TLS certificate (`RouteTable.certificates` key) for this host, if any. */
+  readonly tls?: string;
+}
+
+export type Algorithm = 'RoundRobin' | 'LeastConnections' | 'IPHash' | 'ConsistentHash' | 'Random';
+export type RetryCondition = 'connect-failure' | 'reset' | '502' | '503' | '504' | 'timeout';
+
+export interface HashKey {
+  readonly source: 'Header' | 'Cookie' | 'ClientAddress';
+  /** Header or cookie name (lower-case for headers). */
+  readonly name?: string;
+}
+
+export interface UpstreamServer {
+  /** IP address or DNS name. */
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly backup: boolean;
+  /** Failures within failTimeoutMs that mark the server down for failTimeoutMs; 0 disables. */
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+}
+
+/**
+ * How a backend is reached. Plain Service backends get `DEFAULT_POLICY`; an `Upstream`
+ * resource (pier.dev/v1alpha1) sets every field explicitly.
+ */
+export interface BackendPolicy {
+  readonly algorithm: Algorithm;
+  readonly hashKey?: HashKey;
+  readonly protocol: 'HTTP' | 'HTTPS';
+  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean };
+  /** nginx meanings: connect = establishing the connection; send = between two writes of the
+   * request; read = between two reads of the response (including the wait for its head). */
+  readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
+  readonly keepalive: {
+    /** Idle connections kept per endpoint per worker. 0 disables upstream keepalive. */
+    readonly connections: number;
+    /** Requests per connection before it is closed. 0 = unlimited. */
+    readonly requests: number;
+    /** Maximum connection age. 0 = unlimited. */
+    readonly timeMs: number;
+    /** Close idle connections after this long (a backend's `Keep-Alive: timeout=` lowers it). */
+    readonly idleTimeoutMs: number;
+  };
+  readonly retries: {
+    /** Additional tries after the first (0 = no retry). */
+    readonly attempts: number;
+    readonly on: readonly RetryCondition[];
+    readonly nonIdempotent: boolean;
+  };
+  readonly healthCheck?: {
+    readonly path: string;
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    readonly healthyThreshold: number;
+    readonly unhealthyThreshold: number;
+  };
+}
+
+export interface Backend {
+  /** Stable id: `service:<ns>/<name>:<port>` or `upstream:<ns>/<name>`. */
+  readonly id: string;
+  readonly servers: readonly UpstreamServer[];
+  readonly policy: BackendPolicy;
+  /**
+   * Set when the backend cannot serve (missing Service, no ready endpoint, ...): requests get
+   * 503. A short reason code, never shown to clients verbatim beyond the status line.
+   */
+  readonly unavailable?: string;
+}
+
+export interface Certificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export interface RouteTable {
+  readonly virtualHosts: readonly VirtualHost[];
+  /** Backend id serving requests that match no rule; absent → 404. */
+  readonly defaultBackend?: string;
+  readonly backends: readonly Backend[];
+  /** Keyed by `namespace/secretName`. */
+  readonly certificates?: Readonly<Record<string, Certificate>>;
+}
+
+export const EMPTY_TABLE: RouteTable = { virtualHosts: [], backends: [] };
+
+/** What a Service backend gets: the behaviour of nginx's upstream defaults, made explicit. */
+export const DEFAULT_POLICY: BackendPolicy = {
+  algorithm: 'RoundRobin',
+  protocol: 'HTTP',
+  timeouts: { connectMs: 5_000, sendMs: 60_000, readMs: 60_000 },
+  keepalive: { connections: 64, requests: 10_000, timeMs: 3_600_000, idleTimeoutMs: 60_000 },
+  retries: { attempts: 2, on: ['connect-failure', 'reset'], nonIdempotent: false },
+};
+
+export const DEFAULT_SERVER_LIMITS = { weight: 1, backup: false, maxFails: 1, failTimeoutMs: 10_000 } as const;

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Two cores: tests that start Pier processes and load them must not starve each other.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
