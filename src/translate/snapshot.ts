@@ -1,0 +1,60 @@
+import type { EndpointSlice, Ingress, IngressClass, Secret, Service, Upstream } from '../source/objects.ts';
+
+/** Everything translate() reads: the store's latest object of each kind, unordered. */
+export interface Snapshot {
+  readonly ingressClasses: readonly IngressClass[];
+  readonly ingresses: readonly Ingress[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly secrets: readonly Secret[];
+  readonly upstreams: readonly Upstream[];
+}
+
+export const EMPTY_SNAPSHOT: Snapshot = {
+  ingressClasses: [], ingresses: [], services: [], endpointSlices: [], secrets: [], upstreams: [],
+};
+
+/** Which Ingresses are ours (ARCHITECTURE.md class rules). */
+export interface TranslateOptions {
+  readonly ingressClass: string;
+  readonly controllerName: string;
+  readonly watchIngressWithoutClass: boolean;
+}
+
+/** Lookups over a snapshot, built once per translate() call. */
+export interface SnapshotIndex {
+  readonly snapshot: Snapshot;
+  ingressClass(name: string): IngressClass | undefined;
+  service(namespace: string, name: string): Service | undefined;
+  /** EndpointSlices labelled `kubernetes.io/service-name: <service>` in `namespace`. */
+  endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
+  secret(namespace: string, name: string): Secret | undefined;
+  upstream(namespace: string, name: string): Upstream | undefined;
+}
+
+export function indexSnapshot(snapshot: Snapshot): SnapshotIndex {
+  const key = (ns: string | undefined, name: string) => `${ns ?? ''}/${name}`;
+  const byKey = <T extends { metadata: { namespace?: string; name: string } }>(objs: readonly T[]) =>
+    new Map(objs.map((o) => [key(o.metadata.namespace, o.metadata.name), o]));
+  const classes = new Map(snapshot.ingressClasses.map((c) => [c.metadata.name, c]));
+  const services = byKey(snapshot.services);
+  const secrets = byKey(snapshot.secrets);
+  const upstreams = byKey(snapshot.upstreams);
+  const slices = new Map<string, EndpointSlice[]>();
+  for (const slice of snapshot.endpointSlices) {
+    const svc = slice.metadata.labels?.['kubernetes.io/service-name'];
+    if (!svc) continue;
+    const k = key(slice.metadata.namespace, svc);
+    const list = slices.get(k);
+    if (list) list.push(slice);
+    else slices.set(k, [slice]);
+  }
+  return {
+    snapshot,
+    ingressClass: (name) => classes.get(name),
+    service: (ns, name) => services.get(key(ns, name)),
+    endpointSlices: (ns, svc) => slices.get(key(ns, svc)) ?? [],
+    secret: (ns, name) => secrets.get(key(ns, name)),
+    upstream: (ns, name) => upstreams.get(key(ns, name)),
+  };
+}
