@@ -1,0 +1,109 @@
+import type { Logger } from './observe/logger.ts';
+import { logProblem } from './observe/logger.ts';
+import type { RouteTable } from './routing/route-table.ts';
+import type { Source, SourceEvent } from './source/source.ts';
+import { RebuildScheduler } from './store/rebuild-scheduler.ts';
+import { Store } from './store/store.ts';
+import type { Problem } from './translate/problem.ts';
+import type { Snapshot, TranslateOptions } from './translate/snapshot.ts';
+import { translate } from './translate/translate.ts';
+
+export interface TranslateResult {
+  readonly table: RouteTable;
+  readonly problems: readonly Problem[];
+}
+
+export interface ControllerOptions {
+  readonly source: Source;
+  readonly translateOptions: TranslateOptions;
+  /** Hands a new table to the dataplane; returns its generation. */
+  readonly publish: (table: RouteTable) => number;
+  readonly logger: Logger;
+  /** After each build (status writer, events): the snapshot it was built from and the result. */
+  readonly onBuilt?: (snapshot: Snapshot, result: TranslateResult, generation: number) => void;
+  readonly holdoffMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * The control loop: source events → store → (batched) translate → publish. Runs in the primary
+ * process only. Translation problems are logged when they first appear, not on every rebuild.
+ */
+export class Controller {
+  readonly #options: ControllerOptions;
+  readonly #store = new Store();
+  readonly #scheduler: RebuildScheduler;
+  #reported = new Set<string>();
+  #syncedGeneration: number | undefined;
+  #lastBuildMs = 0;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.#scheduler = new RebuildScheduler({
+      holdoffMs: options.holdoffMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 500,
+      build: () => this.#build(),
+    });
+  }
+
+  /** Generation of the first table built after the initial sync; undefined before. */
+  get syncedGeneration(): number | undefined {
+    return this.#syncedGeneration;
+  }
+
+  get lastBuildMs(): number {
+    return this.#lastBuildMs;
+  }
+
+  async start(): Promise<void> {
+    await this.#options.source.start((event) => this.#onEvent(event));
+  }
+
+  async stop(): Promise<void> {
+    this.#scheduler.stop();
+    await this.#options.source.stop();
+  }
+
+  #onEvent(event: SourceEvent): void {
+    switch (event.type) {
+      case 'upsert':
+        if (this.#store.upsert(event.object)) this.#scheduler.changed();
+        break;
+      case 'remove':
+        if (this.#store.remove(event.ref)) this.#scheduler.changed();
+        break;
+      case 'synced':
+        this.#options.logger.info('initial sync complete');
+        this.#scheduler.markSynced();
+        break;
+      case 'problem':
+        logProblem(this.#options.logger, event.problem);
+        break;
+    }
+  }
+
+  #build(): void {
+    const started = performance.now();
+    const snapshot = this.#store.snapshot();
+    const result = translate(snapshot, this.#options.translateOptions);
+    this.#lastBuildMs = performance.now() - started;
+    this.#logNewProblems(result.problems);
+    const generation = this.#options.publish(result.table);
+    this.#syncedGeneration ??= generation;
+    this.#options.logger.debug(
+      { generation, virtualHosts: result.table.virtualHosts.length, backends: result.table.backends.length, problems: result.problems.length, translateMs: Math.round(this.#lastBuildMs * 10) / 10 },
+      'routing table published',
+    );
+    this.#options.onBuilt?.(snapshot, result, generation);
+  }
+
+  #logNewProblems(problems: readonly Problem[]): void {
+    const current = new Set<string>();
+    for (const p of problems) {
+      const key = `${p.kind}\0${p.namespace}\0${p.name}\0${p.reason}\0${p.message}`;
+      current.add(key);
+      if (!this.#reported.has(key)) logProblem(this.#options.logger, p);
+    }
+    this.#reported = current;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `pier serve`: parses options and wires the stages together (ARCHITECTURE.md). Runs in the
+ * primary process; workers start from src/supervisor/worker.ts.
+ */
+import type { Server } from 'node:http';
+import { ConfigError } from './errors.ts';
+import { helpText, parseCommandLine, type PierConfig } from './config.ts';
+import { Controller } from './controller.ts';
+import { createHealthServer } from './observe/health-server.ts';
+import { createLogger, type Logger } from './observe/logger.ts';
+import { PrimaryMetrics } from './observe/metrics.ts';
+import { ManifestSource } from './source/manifests/manifest-source.ts';
+import type { Source } from './source/source.ts';
+import { Supervisor } from './supervisor/supervisor.ts';
+
+function parseOrExit(): PierConfig {
+  try {
+    const cli = parseCommandLine(process.argv.slice(2));
+    if (cli.command === 'help') {
+      process.stdout.write(helpText() + '\n');
+      process.exit(0);
+    }
+    return cli.config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`pier: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+/** Manifest directory, or the cluster (in-cluster config, else KUBECONFIG). */
+async function createSource(config: PierConfig, logger: Logger): Promise<Source> {
+  if (config.manifests !== undefined) {
+    return new ManifestSource(config.manifests, { watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
+  }
+  const { createKubeSource } = await import('./source/kube/kube-source.ts');
+  return createKubeSource(config, logger.child({ component: 'kube' }));
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const config = parseOrExit();
+  const logger = createLogger(config.logLevel, { component: 'primary' });
+  const supervisor = new Supervisor({
+    workers: config.workers,
+    worker: {
+      httpPort: config.httpPort,
+      httpsPort: config.httpsPort,
+      bindAddress: config.bindAddress,
+      keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+      keepaliveRequests: config.keepaliveRequests,
+      accessLog: config.accessLog,
+      logLevel: config.logLevel,
+    },
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logger: logger.child({ component: 'supervisor' }),
+  });
+  const source = await createSource(config, logger);
+  const controller = new Controller({
+    source,
+    translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
+    publish: (table) => supervisor.publish(table),
+    logger: logger.child({ component: 'controller' }),
+  });
+  const isReady = () => controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
+  const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
+  const health = createHealthServer({ isReady, metrics: () => metrics.collect() });
+
+  await listen(health, config.healthPort, config.bindAddress);
+  const started = supervisor.start();
+  await controller.start();
+  await started;
+  logger.info({ httpPort: config.httpPort, healthPort: config.healthPort, workers: config.workers, mode: config.manifests ? 'manifests' : 'kubernetes' }, 'pier serving');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, shutdownDelayMs: config.shutdownDelayMs }, 'shutting down: draining connections');
+    if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+    const drained = await supervisor.shutdown();
+    await controller.stop();
+    health.close();
+    logger.info({ drained }, 'stopped');
+    process.exit(drained ? 0 : 1);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: recycling workers one at a time');
+    supervisor.recycle().catch((err: unknown) => logger.error({ err }, 'recycling workers failed'));
+  });
+}
+
+await main();

@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+
+const PIER_BIN = fileURLToPath(new URL('../../bin/pier.js', import.meta.url));
+
+export interface PierProcess {
+  readonly httpPort: number;
+  readonly healthPort: number;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far (JSON log lines). */
+  output(): string;
+  /** Resolves with the exit code once the process ended. */
+  readonly exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `pier serve` (the real binary, Node 24) on free loopback ports with `args`, and
+ * resolves once /readyz answers 200 (or rejects with its output after `readyTimeoutMs`).
+ */
+export async function startPier(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<PierProcess> {
+  const [httpPort, healthPort, httpsPort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [PIER_BIN, 'serve', '--bind-address', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--health-port', String(healthPort), '--log-level', 'info', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const pier: PierProcess = {
+    httpPort, healthPort, child, exited,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  if (options.waitReady === false) return pier;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`pier exited with ${child.exitCode} before ready:\n${out}`);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) return pier;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await pier.stop('SIGKILL');
+  throw new Error(`pier not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${out}`);
+}
+
+/** Polls `check` every 25 ms until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
