@@ -1,0 +1,38 @@
+/** YAML builders for end-to-end tests: a Service + EndpointSlice pointing at real backends. */
+export function serviceYaml(name: string, endpoints: readonly { host: string; port: number }[], namespace = 'default'): string {
+  const byPort = new Map<number, string[]>();
+  for (const e of endpoints) byPort.set(e.port, [...(byPort.get(e.port) ?? []), e.host]);
+  const slices = [...byPort].map(([port, hosts], i) => `---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-${i}, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ name: http, port: ${port} }]
+endpoints:
+${hosts.map((h) => `  - addresses: ["${h}"]\n    conditions: { ready: true }`).join('\n')}
+`);
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: ${namespace} }
+spec: { ports: [{ name: http, port: 80 }] }
+${slices.join('')}`;
+}
+
+export function ingressYaml(name: string, host: string | undefined, paths: readonly { path: string; type?: string; service: string }[], namespace = 'default'): string {
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  ingressClassName: pier
+  rules:
+    - ${host ? `host: ${host}\n      ` : ''}http:
+        paths:
+${paths.map((p) => `          - path: ${p.path}\n            pathType: ${p.type ?? 'Prefix'}\n            backend: { service: { name: ${p.service}, port: { number: 80 } } }`).join('\n')}
+`;
+}
+
+export const INGRESS_CLASS_YAML = `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: pier }
+spec: { controller: pier.dev/ingress-controller }
+`;
