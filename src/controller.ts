@@ -1,8 +1,9 @@
 import type { Logger } from './observe/logger.ts';
 import { logProblem } from './observe/logger.ts';
 import type { RouteTable } from './routing/route-table.ts';
-import type { Source, SourceEvent } from './source/source.ts';
+import type { Source } from './source/source.ts';
 import { RebuildScheduler } from './store/rebuild-scheduler.ts';
+import { createStoreFeeder } from './store/store-feeder.ts';
 import { Store } from './store/store.ts';
 import type { Problem } from './translate/problem.ts';
 import type { Snapshot, TranslateOptions } from './translate/snapshot.ts';
@@ -56,30 +57,17 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    await this.#options.source.start((event) => this.#onEvent(event));
+    const logger = this.#options.logger;
+    const feed = createStoreFeeder({ store: this.#store, scheduler: this.#scheduler, onProblem: (p) => logProblem(logger, p) });
+    await this.#options.source.start((event) => {
+      if (event.type === 'synced') logger.info('initial sync complete');
+      feed(event);
+    });
   }
 
   async stop(): Promise<void> {
     this.#scheduler.stop();
     await this.#options.source.stop();
-  }
-
-  #onEvent(event: SourceEvent): void {
-    switch (event.type) {
-      case 'upsert':
-        if (this.#store.upsert(event.object)) this.#scheduler.changed();
-        break;
-      case 'remove':
-        if (this.#store.remove(event.ref)) this.#scheduler.changed();
-        break;
-      case 'synced':
-        this.#options.logger.info('initial sync complete');
-        this.#scheduler.markSynced();
-        break;
-      case 'problem':
-        logProblem(this.#options.logger, event.problem);
-        break;
-    }
   }
 
   #build(): void {
