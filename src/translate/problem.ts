@@ -13,3 +13,13 @@ export interface Problem {
   /** `Warning` skips something; `Normal` is informational (e.g. a conflict resolved). */
   readonly severity?: 'Warning' | 'Normal';
 }
+
+/** A problem about `obj` (an object or an ObjectRef); `Warning` unless said otherwise. */
+export function problemAbout(
+  obj: { readonly kind: string; readonly metadata: { readonly namespace?: string; readonly name: string } },
+  reason: string,
+  message: string,
+  severity: 'Warning' | 'Normal' = 'Warning',
+): Problem {
+  return { kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name, reason, message, severity };
+}

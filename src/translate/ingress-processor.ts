@@ -1,0 +1,79 @@
+import type { HTTPIngressPath, Ingress } from '../source/objects.ts';
+import type { PathType } from '../routing/route-table.ts';
+import { unknownAnnotationProblems } from './annotations.ts';
+import { backendRefOf } from './backend-ref.ts';
+import type { BackendRef } from './backend-ref.ts';
+import { problemAbout } from './problem.ts';
+import type { Problem } from './problem.ts';
+import { validateIngress } from './validate-ingress.ts';
+
+/** One path of one Ingress, normalized, before conflicts between Ingresses are resolved. */
+export interface CandidateRoute {
+  /** Lower-case host, `*.` wildcard, or `''` for a rule without host. */
+  readonly host: string;
+  readonly path: string;
+  readonly pathType: PathType;
+  readonly backend: BackendRef;
+  readonly ingress: Ingress;
+  /** Position among this Ingress's paths: breaks ties between duplicates inside one Ingress. */
+  readonly seq: number;
+}
+
+/** What one Ingress contributes: its routes and default backend, and what was wrong with it. */
+export interface ProcessedIngress {
+  readonly ingress: Ingress;
+  readonly routes: readonly CandidateRoute[];
+  readonly defaultBackend?: BackendRef;
+  readonly problems: readonly Problem[];
+}
+
+/**
+ * Validates one Ingress of ours and turns it into candidate routes.
+ *
+ * - Anything the API server would reject (see validate-ingress.ts) skips the whole Ingress with
+ *   an `InvalidIngress` problem: no part of a malformed object is guessed at.
+ * - A backend naming a resource other than a pier.dev Upstream skips that path (or the default
+ *   backend) with `UnsupportedBackend`; the rest of the Ingress still serves.
+ * - `ImplementationSpecific` means `Prefix` in Pier (element-wise prefix match), and an empty
+ *   ImplementationSpecific path means `/`. Prefix paths lose their trailing slash (except `/`),
+ *   which the Prefix semantics ignores anyway; Exact paths are kept verbatim.
+ * - `spec.tls` is ignored for now (TLS arrives with a later issue).
+ */
+export function processIngress(ingress: Ingress): ProcessedIngress {
+  const problems = unknownAnnotationProblems(ingress);
+  const errors = validateIngress(ingress);
+  if (errors.length > 0) {
+    problems.push(problemAbout(ingress, 'InvalidIngress', `Ingress skipped: ${errors.join('; ')}`));
+    return { ingress, routes: [], problems };
+  }
+  const namespace = ingress.metadata.namespace ?? '';
+  const routes: CandidateRoute[] = [];
+  for (const rule of ingress.spec?.rules ?? []) {
+    const host = (rule.host ?? '').toLowerCase();
+    for (const p of rule.http?.paths ?? []) {
+      const ref = backendRefOf(p.backend!, namespace);
+      if (typeof ref === 'string') {
+        problems.push(unsupported(ingress, `path ${p.path ?? ''} on ${host ? `host ${host}` : 'any host'}`, ref));
+        continue;
+      }
+      routes.push({ host, ...normalizePath(p), backend: ref, ingress, seq: routes.length });
+    }
+  }
+  const spec = ingress.spec?.defaultBackend;
+  if (!spec) return { ingress, routes, problems };
+  const defaultBackend = backendRefOf(spec, namespace);
+  if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems };
+  problems.push(unsupported(ingress, 'defaultBackend', defaultBackend));
+  return { ingress, routes, problems };
+}
+
+/** The path and path type a route gets (see processIngress for the rules). */
+export function normalizePath(p: HTTPIngressPath): { path: string; pathType: PathType } {
+  const path = p.path ?? '';
+  if (p.pathType === 'Exact') return { path, pathType: 'Exact' };
+  return { path: path.replace(/\/+$/, '') || '/', pathType: 'Prefix' };
+}
+
+function unsupported(ingress: Ingress, what: string, why: string): Problem {
+  return problemAbout(ingress, 'UnsupportedBackend', `${what} skipped: backend ${why}`);
+}

@@ -1,0 +1,43 @@
+import type { RouteTable } from '../routing/route-table.ts';
+import { buildTable } from './build-table.ts';
+import { isOurIngress } from './ingress-class.ts';
+import { processIngress } from './ingress-processor.ts';
+import { mergeRoutes } from './merge-routes.ts';
+import type { Problem } from './problem.ts';
+import { indexSnapshot } from './snapshot.ts';
+import type { Snapshot, TranslateOptions } from './snapshot.ts';
+import { sortProblems, sortRouteTable } from './sort.ts';
+
+/** A routing table and everything that was wrong with the objects it was built from. */
+export interface TranslateResult {
+  readonly table: RouteTable;
+  readonly problems: Problem[];
+}
+
+/**
+ * Turns a snapshot into a routing table. Pure: no I/O, no clock, no randomness, no logging;
+ * problems are returned as values for the caller to log and report. The same snapshot in any
+ * order gives an equal result.
+ *
+ * The processors run in this order, each reading only what the earlier ones produced:
+ * 1. class (ingress-class.ts): keep the Ingresses that are ours; others are silently skipped.
+ * 2. ingress (ingress-processor.ts): validate each Ingress on its own; an invalid one is skipped
+ *    whole, an unsupported backend skips its path; the rest become candidate routes.
+ * 3. merge (merge-routes.ts): combine every Ingress's rules per host; resolve route and default
+ *    backend conflicts by precedence (oldest, then namespace/name).
+ * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
+ *    backends the surviving routes use — a losing route's broken backend is not reported.
+ * 5. sort (sort.ts): the documented order of hosts, routes, backends and problems.
+ *
+ * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
+ * keeps them in effect until they are gone.
+ */
+export function translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult {
+  const index = indexSnapshot(snapshot);
+  const ours = snapshot.ingresses.filter((ingress) => isOurIngress(ingress, index, options));
+  const processed = ours.map(processIngress);
+  const merged = mergeRoutes(processed);
+  const built = buildTable(index, merged);
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems];
+  return { table: sortRouteTable(built.table), problems: sortProblems(problems) };
+}
