@@ -36,8 +36,8 @@ describe('Store.upsert relevance', () => {
     { name: 'generation bump without spec change', before: ingress, after: edit(ingress, { generation: 2 }), relevant: false },
     { name: 'label change', before: ingress, after: edit(ingress, { labels: { app: 'shop' } }), relevant: true },
     { name: 'annotation added', before: ingress, after: edit(ingress, { annotations: { 'pier.dev/x': '1' } }), relevant: true },
-    { name: 'spec change', before: ingress, after: { ...ingress, spec: { ...ingress.spec, ingressClassName: 'pier' } }, relevant: true },
-    { name: 'Service port change', before: service, after: { ...service, spec: { ports: [{ name: 'http', port: 8080 }] } }, relevant: true },
+    { name: 'spec change', before: ingress, after: { ...ingress, spec: { ...ingress.spec, ingressClassName: 'pier' } } as Ingress, relevant: true },
+    { name: 'Service port change', before: service, after: { ...service, spec: { ports: [{ name: 'http', port: 8080 }] } } as Service, relevant: true },
   ];
   it.each(cases)('$name → $relevant', ({ before, after, relevant }) => {
     const store = new Store();
@@ -65,15 +65,15 @@ describe('Store Secrets', () => {
 
   it('ignores Secrets of other types', () => {
     const store = new Store();
-    expect(store.upsert({ ...tls, type: 'Opaque' })).toBe(false);
-    expect(store.upsert({ ...tls, type: undefined })).toBe(false);
+    expect(store.upsert({ ...tls, type: 'Opaque' } as Secret)).toBe(false);
+    expect(store.upsert({ ...tls, type: undefined } as Secret)).toBe(false);
     expect(store.snapshot().secrets).toEqual([]);
   });
 
   it('drops a Secret that stops being TLS', () => {
     const store = new Store();
     store.upsert(tls);
-    expect(store.upsert({ ...tls, type: 'Opaque' })).toBe(true);
+    expect(store.upsert({ ...tls, type: 'Opaque' } as Secret)).toBe(true);
     expect(store.snapshot().secrets).toEqual([]);
   });
 });
