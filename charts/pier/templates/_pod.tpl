@@ -1,0 +1,154 @@
+{{/*
+Pier's command line. The flags mirror src/config.ts; extraArgs come last so that, as with
+node:util parseArgs, a repeated flag takes the user's value.
+*/}}
+{{- define "pier.args" -}}
+{{- $c := .Values.controller -}}
+- serve
+- --http-port={{ $c.ports.http }}
+- --https-port={{ $c.ports.https }}
+- --health-port={{ $c.ports.health }}
+{{- with $c.workers }}
+- --workers={{ . }}
+{{- end }}
+- --ingress-class={{ .Values.ingressClass.name }}
+- --controller-name={{ .Values.ingressClass.controllerValue }}
+{{- with $c.watchNamespace }}
+- --watch-namespace={{ . }}
+{{- end }}
+{{- if $c.watchIngressWithoutClass }}
+- --watch-ingress-without-class
+{{- end }}
+- --election-id={{ $c.electionId }}
+{{- if $c.publishStatusAddress }}
+- --publish-status-address={{ join "," $c.publishStatusAddress }}
+{{- else if $c.publishService.enabled }}
+- --publish-service={{ default (printf "%s/%s" .Release.Namespace (include "pier.fullname" .)) $c.publishService.pathOverride }}
+{{- end }}
+- --shutdown-delay={{ int $c.shutdownDelaySeconds }}s
+- --shutdown-timeout={{ int $c.shutdownTimeoutSeconds }}s
+{{- with $c.keepaliveTimeout }}
+- --keepalive-timeout={{ . }}
+{{- end }}
+{{- with $c.keepaliveRequests }}
+- --keepalive-requests={{ . }}
+{{- end }}
+- --log-level={{ $c.logLevel }}
+{{- if $c.accessLog }}
+- --access-log
+{{- end }}
+{{- range $name, $value := $c.extraArgs }}
+{{- if kindIs "bool" $value }}
+{{- if $value }}
+- --{{ $name }}
+{{- end }}
+{{- else if not (kindIs "invalid" $value) }}
+- --{{ $name }}={{ $value }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The pod template shared by the Deployment and the DaemonSet. */}}
+{{- define "pier.podTemplate" -}}
+{{- $c := .Values.controller -}}
+metadata:
+  labels:
+    {{- include "pier.selectorLabels" . | nindent 4 }}
+    {{- with $c.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with $c.podAnnotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  serviceAccountName: {{ include "pier.serviceAccountName" . }}
+  automountServiceAccountToken: true
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $c.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  # Pier drains within --shutdown-delay + --shutdown-timeout; this leaves it that long plus a
+  # margin before SIGKILL. No preStop hook: the delay is Pier's own (--shutdown-delay).
+  terminationGracePeriodSeconds: {{ include "pier.terminationGracePeriodSeconds" . }}
+  securityContext:
+    {{- toYaml $c.podSecurityContext | nindent 4 }}
+  containers:
+    - name: pier
+      image: {{ include "pier.image" . }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      args:
+        {{- include "pier.args" . | nindent 8 }}
+      env:
+        # Leader election identity and the namespace of its Lease.
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+        {{- with $c.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      ports:
+        - name: http
+          containerPort: {{ $c.ports.http }}
+          protocol: TCP
+          {{- if $c.hostPorts.enabled }}
+          hostPort: {{ $c.hostPorts.http }}
+          {{- end }}
+        - name: https
+          containerPort: {{ $c.ports.https }}
+          protocol: TCP
+          {{- if $c.hostPorts.enabled }}
+          hostPort: {{ $c.hostPorts.https }}
+          {{- end }}
+        - name: health
+          containerPort: {{ $c.ports.health }}
+          protocol: TCP
+      # /healthz answers while the process is alive; /readyz only once every worker serves a
+      # table built after the initial sync, so a new pod gets traffic only when it routes.
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: health
+        {{- toYaml $c.livenessProbe | nindent 8 }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: health
+        {{- toYaml $c.readinessProbe | nindent 8 }}
+      resources:
+        {{- toYaml $c.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml $c.securityContext | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    # The root filesystem is read-only; /tmp is the only writable place.
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $c.tmpSizeLimit }}
+  {{- with $c.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $c.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $c.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $c.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
