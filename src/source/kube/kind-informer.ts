@@ -1,0 +1,143 @@
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeObject } from '../objects.ts';
+import type { SourceEvent } from '../source.ts';
+import { Backoff, type BackoffOptions } from './backoff.ts';
+import { getJson, httpStatusOf } from './kube-request.ts';
+import { PacedWatch } from './paced-watch.ts';
+import { apiVersionOf, collectionPath, TLS_SECRET_TYPE, type WatchedResource } from './watched-resources.ts';
+
+export interface KindInformerOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly resource: WatchedResource;
+  /** Limits a namespaced kind to one namespace. */
+  readonly namespace?: string;
+  readonly emit: (event: SourceEvent) => void;
+  /** Called once, when the first list was delivered (or an optional kind proved absent). */
+  readonly onListed: () => void;
+  readonly logger: Logger;
+  readonly backoff?: BackoffOptions;
+  /** How often an absent optional kind (CRD) is looked for again (default 60 s). */
+  readonly absentRetryMs?: number;
+  readonly watchTimeoutSeconds?: number;
+  readonly minWatchIntervalMs?: number;
+}
+
+/**
+ * One kind's list + watch: the client library's ListWatch (initial list, watch from its
+ * resourceVersion, relist on 410 Gone with removes for what vanished meanwhile, no duplicate
+ * events for unchanged resourceVersions) wrapped with what it leaves to its caller:
+ *
+ * - ListWatch stops for good on any error other than 410; here every error restarts it after
+ *   an exponential backoff (it resumes from its last resourceVersion; a 410 then relists).
+ * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
+ *   counted as listed (so the first build is not blocked), and looked for again every
+ *   `absentRetryMs`.
+ * - Objects get their kind and apiVersion (list items carry neither) and Secrets other than
+ *   kubernetes.io/tls are never passed on, even if a server ignored the field selector.
+ */
+export class KindInformer {
+  readonly #options: KindInformerOptions;
+  readonly #backoff: Backoff;
+  readonly #watch: PacedWatch;
+  readonly #listWatch: ListWatch<KubernetesObject>;
+  readonly #apiVersion: string;
+  #listed = false;
+  #absent = false;
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: KindInformerOptions) {
+    this.#options = options;
+    const { kubeConfig, resource, namespace } = options;
+    this.#apiVersion = apiVersionOf(resource);
+    this.#backoff = new Backoff(options.backoff);
+    this.#watch = new PacedWatch(kubeConfig, {
+      backoff: this.#backoff,
+      timeoutSeconds: options.watchTimeoutSeconds,
+      minIntervalMs: options.minWatchIntervalMs,
+      onWatch: () => this.#onListedOrResumed(),
+    });
+    const path = collectionPath(resource, namespace);
+    const list = () => getJson(kubeConfig, path, { fieldSelector: resource.fieldSelector }) as Promise<KubernetesListObject<KubernetesObject>>;
+    this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
+    this.#listWatch.on('add', (obj) => this.#upsert(obj));
+    this.#listWatch.on('update', (obj) => this.#upsert(obj));
+    this.#listWatch.on('delete', (obj) => this.#remove(obj));
+    this.#listWatch.on('error', (err) => this.#onError(err));
+  }
+
+  /** Lists, then watches; resolves once the first attempt is done (failures retry on their own). */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#watch.resume();
+    await this.#listWatch.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#watch.stop();
+    await this.#listWatch.stop();
+  }
+
+  #upsert(obj: KubernetesObject): void {
+    const { kind } = this.#options.resource;
+    if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
+    this.#options.emit({ type: 'upsert', object: { ...obj, kind, apiVersion: this.#apiVersion } as KubeObject });
+  }
+
+  #remove(obj: KubernetesObject): void {
+    const { kind } = this.#options.resource;
+    if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
+    this.#options.emit({ type: 'remove', ref: { kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' } });
+  }
+
+  #onListedOrResumed(): void {
+    if (this.#absent) {
+      this.#absent = false;
+      this.#options.logger.info({ kind: this.#options.resource.kind }, 'kind is served by the API server now; watching it');
+    }
+    this.#markListed();
+  }
+
+  #markListed(): void {
+    if (this.#listed) return;
+    this.#listed = true;
+    this.#options.onListed();
+  }
+
+  #onError(err: unknown): void {
+    if (this.#stopped) return;
+    const { resource, logger } = this.#options;
+    if (resource.optional && httpStatusOf(err) === 404) {
+      const retryMs = this.#options.absentRetryMs ?? 60_000;
+      if (!this.#absent) this.#reportAbsent(retryMs);
+      this.#markListed();
+      return this.#restartIn(retryMs);
+    }
+    const delay = this.#backoff.next();
+    logger.warn({ kind: resource.kind, err: (err as Error)?.message ?? String(err), retryInMs: delay }, 'list/watch failed; retrying');
+    this.#restartIn(delay);
+  }
+
+  #reportAbsent(retryMs: number): void {
+    this.#absent = true;
+    const { resource } = this.#options;
+    const crd = `${resource.plural}.${resource.group}`;
+    this.#options.emit({
+      type: 'problem',
+      problem: {
+        kind: 'CustomResourceDefinition', namespace: '', name: crd, reason: 'CustomResourceNotInstalled', severity: 'Warning',
+        message: `The ${resource.kind} CRD (${crd}, ${this.#apiVersion}) is not installed; ${resource.kind} objects are ignored until it is (checked every ${Math.round(retryMs / 1000)}s).`,
+      },
+    });
+  }
+
+  #restartIn(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      if (!this.#stopped) void this.#listWatch.start();
+    }, ms);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * A local Kubernetes API server for tests: speaks the real list/watch protocol to the real
+ * @kubernetes/client-node through a kubeconfig, without a cluster.
+ *
+ * - One global resourceVersion counter, as etcd's revision: every write bumps it.
+ * - list: `metadata.resourceVersion` of the collection; items without kind/apiVersion (as the
+ *   real server encodes typed lists).
+ * - watch (`?watch=true&resourceVersion=N`): a chunked stream of `{"type","object"}` lines,
+ *   replaying the history after N, then live events; BOOKMARKs on demand; `timeoutSeconds`.
+ * - `expire()` compacts history: a watch resuming from before it gets `410 Gone` (reason
+ *   Expired) as an ERROR event on a 200 stream, as the real server does (or as an HTTP 410 with
+ *   `expiredAs: 'status'`, as very old servers did).
+ * - `dropWatches()` cuts every open watch connection.
+ * - PUT `…/status` changes only status; PUT on the object keeps status; a stale
+ *   `metadata.resourceVersion` in a PUT body is a 409 Conflict; POST of an existing name is 409.
+ * - `uninstall('Upstream')`: that kind answers 404 (the CRD is absent) until `install`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { apiVersionOf, matchesFieldSelector, parseApiPath, typeOfKind, type ParsedPath, type ResourceType } from './fake-api-resources.ts';
+
+/** A stored object: plain JSON as the API server would return it. */
+export type Obj = { kind?: string; apiVersion?: string; metadata: Record<string, unknown> & { name: string; namespace?: string }; [key: string]: unknown };
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body?: Obj;
+}
+
+interface HistoryEntry {
+  readonly rv: number;
+  readonly plural: string;
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly object: Obj;
+}
+
+interface OpenWatch {
+  readonly res: ServerResponse;
+  readonly type: ResourceType;
+  readonly namespace?: string;
+  readonly fieldSelector: string | null;
+  readonly bookmarks: boolean;
+}
+
+const SUBRESOURCE_STATUS = new Set(['Ingress', 'Service', 'Upstream']);
+
+export interface FakeApiServerOptions {
+  /** How an expired resourceVersion is reported to a watch (default: 'event', like the real server). */
+  readonly expiredAs?: 'event' | 'status';
+}
+
+export class FakeApiServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly #server: Server;
+  readonly #objects = new Map<string, Map<string, Obj>>();
+  readonly #history: HistoryEntry[] = [];
+  readonly #watches = new Set<OpenWatch>();
+  readonly #uninstalled = new Set<string>();
+  readonly #failures: { match: (req: RecordedRequest) => boolean; status: number }[] = [];
+  readonly #dir: string;
+  readonly #expiredAs: 'event' | 'status';
+  #rv = 1;
+  #compactedRv = 0;
+  url = '';
+  kubeConfigPath = '';
+
+  private constructor(options: FakeApiServerOptions) {
+    this.#expiredAs = options.expiredAs ?? 'event';
+    this.#dir = mkdtempSync(join(tmpdir(), 'pier-fake-api-'));
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+    const api = new FakeApiServer(options);
+    await new Promise<void>((resolve) => api.#server.listen(0, '127.0.0.1', resolve));
+    api.url = `http://127.0.0.1:${(api.#server.address() as AddressInfo).port}`;
+    api.kubeConfigPath = join(api.#dir, 'kubeconfig');
+    writeFileSync(api.kubeConfigPath, JSON.stringify(kubeConfigDocument(api.url)));
+    return api;
+  }
+
+  /** A client configuration pointing at this server (what KUBECONFIG=kubeConfigPath loads). */
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.kubeConfigPath);
+    return kc;
+  }
+
+  get resourceVersion(): number {
+    return this.#rv;
+  }
+
+  get openWatches(): number {
+    return this.#watches.size;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.#watches) w.res.destroy();
+    this.#watches.clear();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  // ---- test controls -------------------------------------------------------------------------
+
+  /** Creates or replaces an object (kind and apiVersion filled in); returns the stored copy. */
+  apply(obj: Obj): Obj {
+    const type = typeOfKind(obj.kind!);
+    const existing = this.get(type.kind, obj.metadata.namespace, obj.metadata.name);
+    return existing ? this.#update(type, existing, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }) : this.#create(type, obj);
+  }
+
+  remove(kind: string, namespace: string | undefined, name: string): void {
+    const type = typeOfKind(kind);
+    const existing = this.get(kind, namespace, name);
+    if (existing) this.#delete(type, existing);
+  }
+
+  get(kind: string, namespace: string | undefined, name: string): Obj | undefined {
+    const type = typeOfKind(kind);
+    return this.#bucket(type).get(keyOf(type, namespace, name));
+  }
+
+  list(kind: string): Obj[] {
+    return [...this.#bucket(typeOfKind(kind)).values()];
+  }
+
+  /** The kind answers 404 from now on, as when its CRD is not installed. */
+  uninstall(kind: string): void {
+    this.#uninstalled.add(kind);
+  }
+
+  install(kind: string): void {
+    this.#uninstalled.delete(kind);
+  }
+
+  /** Forgets history: any watch resuming from a resourceVersion before now is told 410 Gone. */
+  expire(): void {
+    this.#compactedRv = this.#rv;
+    this.#history.length = 0;
+  }
+
+  /** Cuts every open watch connection (abruptly, or as a clean end of the response). */
+  dropWatches(how: 'reset' | 'end' = 'reset'): void {
+    for (const w of this.#watches) {
+      if (how === 'reset') w.res.destroy();
+      else w.res.end();
+    }
+    this.#watches.clear();
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion to watches that asked for bookmarks. */
+  sendBookmarks(): void {
+    for (const w of this.#watches) {
+      if (!w.bookmarks) continue;
+      const object = { kind: w.type.kind, apiVersion: apiVersionOf(w.type), metadata: { resourceVersion: String(this.#rv) } };
+      w.res.write(JSON.stringify({ type: 'BOOKMARK', object }) + '\n');
+    }
+  }
+
+  /** Answers matching requests with `status` until the returned function is called. */
+  fail(match: (req: RecordedRequest) => boolean, status: number): () => void {
+    const entry = { match, status };
+    this.#failures.push(entry);
+    return () => {
+      const i = this.#failures.indexOf(entry);
+      if (i >= 0) this.#failures.splice(i, 1);
+    };
+  }
+
+  // ---- storage -------------------------------------------------------------------------------
+
+  #bucket(type: ResourceType): Map<string, Obj> {
+    let bucket = this.#objects.get(type.plural);
+    if (!bucket) this.#objects.set(type.plural, (bucket = new Map()));
+    return bucket;
+  }
+
+  #create(type: ResourceType, obj: Obj): Obj {
+    const stored: Obj = {
+      ...obj,
+      kind: type.kind,
+      apiVersion: apiVersionOf(type),
+      metadata: {
+        ...obj.metadata,
+        uid: randomUUID(),
+        resourceVersion: String(++this.#rv),
+        generation: 1,
+        creationTimestamp: (obj.metadata.creationTimestamp as string | undefined) ?? rfc3339(new Date()),
+      },
+    };
+    if (!type.namespaced) delete stored.metadata.namespace;
+    this.#bucket(type).set(keyOf(type, stored.metadata.namespace, stored.metadata.name), stored);
+    this.#emit(type, 'ADDED', stored);
+    return stored;
+  }
+
+  #update(type: ResourceType, existing: Obj, next: Obj, statusOnly = false): Obj {
+    const keepStatus = SUBRESOURCE_STATUS.has(type.kind);
+    const base = statusOnly ? { ...existing, status: next.status } : { ...next, ...(keepStatus ? { status: existing.status } : {}) };
+    if (base.status === undefined) delete base.status;
+    const specChanged = !statusOnly && JSON.stringify(next.spec) !== JSON.stringify(existing.spec);
+    const stored: Obj = {
+      ...base,
+      kind: type.kind,
+      apiVersion: apiVersionOf(type),
+      metadata: {
+        ...(statusOnly ? existing.metadata : next.metadata),
+        uid: existing.metadata.uid,
+        creationTimestamp: existing.metadata.creationTimestamp,
+        namespace: existing.metadata.namespace,
+        resourceVersion: String(++this.#rv),
+        generation: (existing.metadata.generation as number) + (specChanged ? 1 : 0),
+      },
+    };
+    if (!type.namespaced) delete stored.metadata.namespace;
+    this.#bucket(type).set(keyOf(type, stored.metadata.namespace, stored.metadata.name), stored);
+    this.#emit(type, 'MODIFIED', stored);
+    return stored;
+  }
+
+  #delete(type: ResourceType, existing: Obj): void {
+    this.#bucket(type).delete(keyOf(type, existing.metadata.namespace, existing.metadata.name));
+    this.#emit(type, 'DELETED', { ...existing, metadata: { ...existing.metadata, resourceVersion: String(++this.#rv) } });
+  }
+
+  #emit(type: ResourceType, event: HistoryEntry['type'], object: Obj): void {
+    const rv = Number(object.metadata.resourceVersion);
+    this.#history.push({ rv, plural: type.plural, type: event, object });
+    for (const w of this.#watches) {
+      if (w.type === type && watchSees(w, object)) w.res.write(JSON.stringify({ type: event, object }) + '\n');
+    }
+  }
+
+  // ---- HTTP ----------------------------------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const raw = await readBody(req);
+    let body: Obj | undefined;
+    try {
+      body = raw ? (JSON.parse(raw) as Obj) : undefined;
+    } catch {
+      return sendStatus(res, 400, 'BadRequest', 'invalid JSON body');
+    }
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body };
+    this.requests.push(recorded);
+    const failure = this.#failures.find((f) => f.match(recorded));
+    if (failure) return sendStatus(res, failure.status, 'InternalError', 'injected failure');
+    const parsed = parseApiPath(url.pathname);
+    if (!parsed || this.#uninstalled.has(parsed.type.kind)) {
+      return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    }
+    this.#route(recorded, parsed, res);
+  }
+
+  #route(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
+    const { type } = p;
+    if (req.method === 'GET' && p.name === undefined) {
+      return req.query.get('watch') === 'true' || req.query.get('watch') === '1' ? this.#watch(req, p, res) : this.#list(req, p, res);
+    }
+    if (req.method === 'POST' && p.name === undefined) {
+      if (!req.body?.metadata?.name) return sendStatus(res, 422, 'Invalid', 'metadata.name is required');
+      const obj = { ...req.body, metadata: { ...req.body.metadata, namespace: p.namespace } };
+      if (this.get(type.kind, p.namespace, obj.metadata.name)) return sendStatus(res, 409, 'AlreadyExists', `${type.plural} "${obj.metadata.name}" already exists`);
+      return sendJson(res, 201, this.#create(type, obj));
+    }
+    const existing = p.name === undefined ? undefined : this.get(type.kind, p.namespace, p.name);
+    if (!existing) return sendStatus(res, 404, 'NotFound', `${type.plural} "${p.name ?? ''}" not found`);
+    if (req.method === 'GET' && p.subresource === undefined) return sendJson(res, 200, existing);
+    if (req.method === 'DELETE' && p.subresource === undefined) {
+      this.#delete(type, existing);
+      return sendJson(res, 200, existing);
+    }
+    if (req.method === 'PUT' && (p.subresource === undefined || p.subresource === 'status') && req.body) {
+      const rv = req.body.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== existing.metadata.resourceVersion) {
+        return sendStatus(res, 409, 'Conflict', `Operation cannot be fulfilled on ${type.plural} "${p.name}": the object has been modified; please apply your changes to the latest version and try again`);
+      }
+      return sendJson(res, 200, this.#update(type, existing, req.body, p.subresource === 'status'));
+    }
+    return sendStatus(res, 405, 'MethodNotAllowed', `${req.method} is not supported by the fake API server`);
+  }
+
+  #list(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
+    const selector = req.query.get('fieldSelector');
+    const items = [...this.#bucket(p.type).values()]
+      .filter((o) => p.namespace === undefined || o.metadata.namespace === p.namespace)
+      .filter((o) => matchesFieldSelector(o, selector))
+      .map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+    sendJson(res, 200, { kind: `${p.type.kind}List`, apiVersion: apiVersionOf(p.type), metadata: { resourceVersion: String(this.#rv) }, items });
+  }
+
+  #watch(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
+    const from = req.query.get('resourceVersion');
+    const fromRv = from ? Number(from) : 0;
+    if (fromRv !== 0 && fromRv < this.#compactedRv) {
+      const message = `too old resource version: ${fromRv} (${this.#compactedRv})`;
+      if (this.#expiredAs === 'status') return sendStatus(res, 410, 'Expired', message);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 };
+      res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+      return;
+    }
+    const w: OpenWatch = { res, type: p.type, namespace: p.namespace, fieldSelector: req.query.get('fieldSelector'), bookmarks: req.query.get('allowWatchBookmarks') === 'true' };
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const replay = fromRv === 0
+      ? [...this.#bucket(p.type).values()].map((object) => ({ type: 'ADDED', object }))
+      : this.#history.filter((h) => h.plural === p.type.plural && h.rv > fromRv);
+    for (const e of replay) if (watchSees(w, e.object)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+    this.#watches.add(w);
+    const timeout = Number(req.query.get('timeoutSeconds') ?? 0);
+    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.#watches.delete(w);
+    });
+  }
+}
+
+function watchSees(w: OpenWatch, object: Obj): boolean {
+  return (w.namespace === undefined || object.metadata.namespace === w.namespace) && matchesFieldSelector(object, w.fieldSelector);
+}
+
+function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
+  return type.namespaced ? `${namespace ?? ''}/${name}` : name;
+}
+
+/** Seconds precision, as the API server writes metav1.Time. */
+function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
+  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+}
+
+function kubeConfigDocument(server: string): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'fake', user: { token: 'fake-token' } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+    'current-context': 'fake',
+  };
+}

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKubeSource } from '../../src/source/kube/kube-source.ts';
+import type { Source } from '../../src/source/source.ts';
+import { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server.ts';
+import { EventLog, eventually, objectsOfEachKind, silentLogger, sleep, summary, testConfig } from './kube-test-helpers.ts';
+
+const KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'Upstream'];
+const isWatch = (r: RecordedRequest) => r.query.get('watch') === 'true';
+
+let api: FakeApiServer | undefined;
+let source: Source | undefined;
+
+afterEach(async () => {
+  await source?.stop();
+  await api?.close();
+  source = undefined;
+  api = undefined;
+});
+
+async function startSource(options: { watchNamespace?: string; server?: FakeApiServerOptions; preload?: (api: FakeApiServer) => void } = {}) {
+  api = await FakeApiServer.start(options.server);
+  options.preload?.(api);
+  const log = new EventLog();
+  source = createKubeSource(testConfig({ watchNamespace: options.watchNamespace }), silentLogger, {
+    kubeConfig: api.kubeConfig(), backoff: { initialMs: 20, maxMs: 100 }, absentRetryMs: 200, minWatchIntervalMs: 0,
+  });
+  await source.start(log.listener);
+  return { api, log };
+}
+
+/** Every object the fake server holds of the watched kinds (TLS Secrets only), as `kind ns/name@rv`. */
+function serverState(api: FakeApiServer, namespace?: string): string[] {
+  return KINDS.flatMap((k) => api.list(k))
+    .filter((o) => o.kind !== 'Secret' || o.type === 'kubernetes.io/tls')
+    .filter((o) => namespace === undefined || o.metadata.namespace === undefined || o.metadata.namespace === namespace)
+    .map(summary).sort();
+}
+
+describe('kube source: initial sync', () => {
+  it('delivers every kind as plain API JSON, then synced once', async () => {
+    const { api, log } = await startSource({
+      preload: (a) => {
+        for (const o of objectsOfEachKind()) a.apply(o);
+        a.apply({ kind: 'Secret', metadata: { name: 'token', namespace: 'default' }, type: 'Opaque', data: { a: 'Yg==' } });
+      },
+    });
+    await eventually(() => log.synced, 5000, 'synced');
+    const syncedAt = log.events.findIndex((e) => e.type === 'synced');
+    expect(log.events.slice(0, syncedAt).map((e) => e.type === 'upsert' && e.object.kind).sort()).toEqual([...KINDS].sort());
+    expect(log.events.filter((e) => e.type === 'synced')).toHaveLength(1);
+    expect(log.stateSummary()).toEqual(serverState(api));
+    const ing = log.state.get('Ingress default/web')!.object;
+    expect(ing.apiVersion).toBe('networking.k8s.io/v1');
+    expect(typeof ing.metadata.creationTimestamp).toBe('string');
+    expect(ing.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(log.upsertsOf('Secret', 'default', 'token')).toBe(0);
+    // Secrets are filtered by the API server, not downloaded and dropped.
+    const secretLists = api.requests.filter((r) => r.path === '/api/v1/secrets');
+    expect(secretLists.every((r) => r.query.get('fieldSelector') === 'type=kubernetes.io/tls')).toBe(true);
+  });
+
+  it('does not say synced before every kind listed', async () => {
+    let unfail = () => {};
+    const { api, log } = await startSource({
+      preload: (a) => {
+        for (const o of objectsOfEachKind()) a.apply(o);
+        unfail = a.fail((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices' && !isWatch(r), 500);
+      },
+    });
+    await eventually(() => log.upsertsOf('Ingress', 'default', 'web') === 1, 5000, 'ingress upsert');
+    await sleep(300);
+    expect(log.synced).toBe(false);
+    expect(log.upsertsOf('EndpointSlice', 'default', 'web-abc')).toBe(0);
+    unfail();
+    await eventually(() => log.synced, 5000, 'synced after the failing list recovered');
+    expect(log.stateSummary()).toEqual(serverState(api));
+    expect(api.requests.filter((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices').length).toBeGreaterThan(2);
+  });
+
+  it('limits namespaced kinds to --watch-namespace', async () => {
+    const { api, log } = await startSource({
+      watchNamespace: 'team-a',
+      preload: (a) => {
+        for (const o of objectsOfEachKind('team-a')) a.apply(o);
+        for (const o of objectsOfEachKind('team-b', '-b')) a.apply(o);
+      },
+    });
+    await eventually(() => log.synced, 5000, 'synced');
+    api.apply({ kind: 'Service', metadata: { name: 'late', namespace: 'team-b' }, spec: {} });
+    api.apply({ kind: 'Service', metadata: { name: 'late', namespace: 'team-a' }, spec: {} });
+    await eventually(() => log.upsertsOf('Service', 'team-a', 'late') === 1, 5000, 'team-a service');
+    expect(log.stateSummary()).toEqual(serverState(api, 'team-a'));
+    expect(log.upsertsOf('Service', 'team-b', 'late')).toBe(0);
+    expect(log.upsertsOf('IngressClass', undefined, 'pier-b')).toBe(1);
+  });
+});
+
+describe('kube source: changes of each kind', () => {
+  it.each(objectsOfEachKind().map((o) => [o.kind!, o] as const))('%s: add, update, delete become upsert, upsert, remove', async (kind, obj) => {
+    const { api, log } = await startSource();
+    await eventually(() => log.synced, 5000, 'synced');
+    const ns = obj.metadata.namespace;
+    const added = api.apply(obj);
+    await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, added.metadata.resourceVersion as string) === 1, 5000, 'add');
+    const updated = api.apply({ ...obj, metadata: { ...obj.metadata, labels: { changed: 'yes' } } });
+    await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, updated.metadata.resourceVersion as string) === 1, 5000, 'update');
+    expect(log.state.get(`${kind} ${ns ? ns + '/' : ''}${obj.metadata.name}`)!.object.metadata.labels).toEqual({ changed: 'yes' });
+    api.remove(kind, ns, obj.metadata.name);
+    await eventually(() => log.removesOf(kind, ns, obj.metadata.name) === 1, 5000, 'remove');
+    expect(log.upsertsOf(kind, ns, obj.metadata.name)).toBe(2);
+    expect(log.state.size).toBe(0);
+  });
+});
+
+describe('kube source: broken watches', () => {
+  it('reconnects after dropped watches without losing or duplicating state', async () => {
+    const { api, log } = await startSource({ preload: (a) => { for (const o of objectsOfEachKind()) a.apply(o); } });
+    await eventually(() => log.synced, 5000, 'synced');
+    const watchesBefore = api.requests.filter(isWatch).length;
+    for (const how of ['reset', 'end'] as const) {
+      const unfail = api.fail(isWatch, 503);
+      api.dropWatches(how);
+      // While disconnected: one change, one new object, one deletion.
+      api.apply({ kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 81 }] } });
+      api.apply({ kind: 'Service', metadata: { name: `new-${how}`, namespace: 'default' }, spec: {} });
+      api.remove('Upstream', 'default', 'up');
+      await sleep(100);
+      unfail();
+      await eventually(() => api.openWatches === KINDS.length && log.stateSummary().join() === serverState(api).join(), 5000, 'state after reconnect');
+    }
+    expect(api.requests.filter(isWatch).length).toBeGreaterThan(watchesBefore + KINDS.length);
+    // Each object version arrived exactly once: no replayed duplicates.
+    const upserts = log.events.filter((e) => e.type === 'upsert').map((e) => summary(e.object as never));
+    expect(new Set(upserts).size).toBe(upserts.length);
+    expect(log.removesOf('Upstream', 'default', 'up')).toBe(1);
+  });
+
+  it.each(['event', 'status'] as const)('relists after 410 Gone (expired reported as %s): deletions while away become removes', async (expiredAs) => {
+    const { api, log } = await startSource({ server: { expiredAs }, preload: (a) => { for (const o of objectsOfEachKind()) a.apply(o); } });
+    await eventually(() => log.synced, 5000, 'synced');
+    const unfail = api.fail(isWatch, 503);
+    api.dropWatches();
+    api.remove('Ingress', 'default', 'web');
+    api.apply({ kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'bmV3', 'tls.key': 'a2V5' } });
+    api.apply({ kind: 'IngressClass', metadata: { name: 'other' }, spec: { controller: 'example.com/other' } });
+    api.expire();
+    const listsBefore = api.requests.filter((r) => !isWatch(r) && r.method === 'GET').length;
+    unfail();
+    await eventually(() => api.openWatches === KINDS.length && log.stateSummary().join() === serverState(api).join(), 5000, 'state after relist');
+    expect(api.requests.filter((r) => !isWatch(r) && r.method === 'GET').length).toBeGreaterThanOrEqual(listsBefore + KINDS.length);
+    expect(log.removesOf('Ingress', 'default', 'web')).toBe(1);
+    // Unchanged objects are not re-announced by the relist.
+    expect(log.upsertsOf('Service', 'default', 'web')).toBe(1);
+    expect(log.upsertsOf('Secret', 'default', 'tls')).toBe(2);
+    expect(log.events.filter((e) => e.type === 'synced')).toHaveLength(1);
+  });
+
+  it('resumes from bookmarks', async () => {
+    const { api, log } = await startSource();
+    await eventually(() => log.synced, 5000, 'synced');
+    expect(api.requests.filter(isWatch).every((r) => r.query.get('allowWatchBookmarks') === 'true' && Number(r.query.get('timeoutSeconds')) >= 300)).toBe(true);
+    api.apply({ kind: 'Service', metadata: { name: 'a', namespace: 'default' }, spec: {} });
+    await eventually(() => log.upsertsOf('Service', 'default', 'a') === 1, 5000, 'service');
+    api.sendBookmarks();
+    await sleep(100);
+    api.expire();
+    api.dropWatches('end');
+    await eventually(() => api.openWatches === KINDS.length, 5000, 'watches back');
+    // Every kind resumed from the bookmark's resourceVersion, so none needed a relist.
+    const gone = api.requests.filter((r) => !isWatch(r) && r.method === 'GET').length;
+    expect(gone).toBe(KINDS.length);
+  });
+});
+
+describe('kube source: Upstream CRD', () => {
+  it('tolerates a missing CRD: reported once, synced anyway, picked up once installed', async () => {
+    const { api, log } = await startSource({
+      preload: (a) => {
+        for (const o of objectsOfEachKind()) if (o.kind !== 'Upstream') a.apply(o);
+        a.uninstall('Upstream');
+      },
+    });
+    await eventually(() => log.synced, 5000, 'synced');
+    await sleep(500);
+    const problems = log.events.filter((e) => e.type === 'problem');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ problem: { reason: 'CustomResourceNotInstalled', name: 'upstreams.pier.dev' } });
+    api.install('Upstream');
+    api.apply({ kind: 'Upstream', metadata: { name: 'late', namespace: 'default' }, spec: {} });
+    await eventually(() => log.upsertsOf('Upstream', 'default', 'late') === 1, 5000, 'upstream after install');
+    expect(log.stateSummary()).toEqual(serverState(api));
+  });
+});
