@@ -37,8 +37,9 @@ export class DeclarationIndex {
     else this.#files.delete(file);
     for (const key of previous?.keys() ?? []) if (!next.has(key)) this.#undeclare(key, file);
     for (const key of next.keys()) this.#declaredBy.set(key, (this.#declaredBy.get(key) ?? new Set()).add(file));
-    const affected = new Set([...(previous?.keys() ?? []), ...next.keys()]);
-    for (const key of [...affected].sort()) this.#settle(key, file, events);
+    // Declaration order, then what was dropped: deterministic, and reads like the file.
+    const affected = new Set([...next.keys(), ...(previous?.keys() ?? [])]);
+    for (const key of affected) this.#settle(key, file, events);
     return events;
   }
 

@@ -108,8 +108,9 @@ export class ManifestSource implements Source {
 
   /** Queues reads; the promise settles once the queue is empty (these names included). */
   #enqueue(names: readonly string[]): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
     for (const name of names) this.#pending.add(name);
+    // drain() on an empty queue would finish before the assignment below and leave it stale.
+    if (this.#stopped || this.#pending.size === 0) return this.#draining ?? Promise.resolve();
     this.#draining ??= this.#drain();
     return this.#draining;
   }
