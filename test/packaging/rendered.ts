@@ -6,7 +6,7 @@ import { helmTemplate } from '../../scripts/helm.ts';
 
 /** A rendered Kubernetes object, loosely typed: tests read the fields they assert on. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [key: string]: any };
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
 
 /** Parses multi-document YAML into objects, failing on any YAML error (a broken template). */
 export function parseManifests(text: string): K8sObject[] {
