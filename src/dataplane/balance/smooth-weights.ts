@@ -1,0 +1,55 @@
+import type { UpstreamServer } from '../../routing/route-table.ts';
+
+/**
+ * nginx's smooth weighted round robin state (`ngx_http_upstream_get_peer` in
+ * ngx_http_upstream_round_robin.c): each pick adds every candidate's effective weight to its
+ * current weight, chooses the largest current weight, and subtracts the candidates' total from
+ * it. Weights 5,1,1 give a a b a c a a rather than a a a a a b c. A failure lowers a server's
+ * effective weight by weight/maxFails; it climbs back by 1 per pick, so a flapping server
+ * regains traffic gradually.
+ */
+export class SmoothWeights {
+  readonly #weights: Int32Array;
+  readonly #maxFails: Int32Array;
+  readonly #current: Float64Array;
+  readonly #effective: Float64Array;
+  #best = -1;
+  #total = 0;
+
+  constructor(servers: readonly UpstreamServer[]) {
+    const n = servers.length;
+    this.#weights = Int32Array.from(servers, (s) => s.weight);
+    this.#maxFails = Int32Array.from(servers, (s) => s.maxFails);
+    this.#current = new Float64Array(n);
+    this.#effective = Float64Array.from(servers, (s) => s.weight);
+  }
+
+  /** Starts a pick. */
+  begin(): void {
+    this.#best = -1;
+    this.#total = 0;
+  }
+
+  /** Offers candidate `i` to the current pick. */
+  offer(i: number): void {
+    const effective = this.#effective[i]!;
+    this.#current[i]! += effective;
+    this.#total += effective;
+    if (effective < this.#weights[i]!) this.#effective[i] = effective + 1;
+    if (this.#best < 0 || this.#current[i]! > this.#current[this.#best]!) this.#best = i;
+  }
+
+  /** Ends the pick: the chosen index, or -1 when nothing was offered. */
+  end(): number {
+    const best = this.#best;
+    if (best >= 0) this.#current[best]! -= this.#total;
+    return best;
+  }
+
+  /** A failed try lowers the server's effective weight (nginx: weight / max_fails). */
+  penalize(i: number): void {
+    const maxFails = this.#maxFails[i];
+    if (maxFails === undefined || maxFails === 0) return;
+    this.#effective[i] = Math.max(0, this.#effective[i]! - this.#weights[i]! / maxFails);
+  }
+}
