@@ -1,0 +1,56 @@
+import { expect } from 'vitest';
+import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS } from '../../src/routing/route-table.ts';
+import type { Backend, Route, RouteTable, UpstreamServer, VirtualHost } from '../../src/routing/route-table.ts';
+import type { Problem } from '../../src/translate/problem.ts';
+import type { TranslateOptions } from '../../src/translate/snapshot.ts';
+
+/*
+ * Tiny constructors for expected translate() output, so a test case reads like the table it
+ * expects: table([vhost('foo.com', prefix('/', A))], [backend(A, server('10.0.0.1', 8080))]).
+ * Routes default to the origin `default/web`, the Ingress most fixtures use.
+ */
+
+/** The options every case uses unless it says otherwise. */
+export const OPTIONS: TranslateOptions = {
+  ingressClass: 'pier',
+  controllerName: 'pier.dev/ingress-controller',
+  watchIngressWithoutClass: false,
+};
+
+export function table(virtualHosts: VirtualHost[], backends: Backend[], defaultBackend?: string): RouteTable {
+  return defaultBackend === undefined ? { virtualHosts, backends } : { virtualHosts, defaultBackend, backends };
+}
+
+export function vhost(host: string, ...routes: Route[]): VirtualHost {
+  return { host, routes };
+}
+
+export function exact(path: string, backend: string, origin = 'default/web'): Route {
+  return { path, pathType: 'Exact', backend, origin };
+}
+
+export function prefix(path: string, backend: string, origin = 'default/web'): Route {
+  return { path, pathType: 'Prefix', backend, origin };
+}
+
+export function server(host: string, port: number): UpstreamServer {
+  return { host, port, ...DEFAULT_SERVER_LIMITS };
+}
+
+export function backend(id: string, ...servers: UpstreamServer[]): Backend {
+  return { id, servers, policy: DEFAULT_POLICY };
+}
+
+/** A backend that answers 503 for `reason`. */
+export function unavailable(id: string, reason: string): Backend {
+  return { id, servers: [], policy: DEFAULT_POLICY, unavailable: reason };
+}
+
+/**
+ * An expected problem about `ref` (`ns/name`, or `name` for cluster-scoped kinds) whose message
+ * contains `fragment`.
+ */
+export function problem(ref: string, reason: string, fragment = '', severity: Problem['severity'] = 'Warning', kind = 'Ingress'): Problem {
+  const [namespace, name] = ref.includes('/') ? ref.split('/') : ['', ref];
+  return { kind, namespace: namespace!, name: name!, reason, message: expect.stringContaining(fragment) as string, severity };
+}
