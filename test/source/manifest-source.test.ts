@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -79,7 +79,7 @@ describe('ManifestSource', () => {
     expect(brief(log.take())).toEqual(['synced']);
   });
 
-  it('applies a created file', async () => {
+  it('applies a file created in a directory that was empty at start (regression: stuck read queue)', async () => {
     await start();
     log.take();
     await write('new.yaml', service('fresh'));
@@ -160,6 +160,24 @@ describe('ManifestSource', () => {
     await write('a.yaml', service('a'));
     await log.waitFor((events) => events.length > 0);
     expect(brief(log.take())).toEqual(['upsert Service default/a']);
+  });
+
+  it('follows a ConfigMap volume update (the ..data link swapped, no event names the file)', async () => {
+    await mkdir(join(dir, '..v1'));
+    await write('..v1/a.yaml', service('a', undefined, 1));
+    await symlink('..v1', join(dir, '..data'));
+    await symlink('..data/a.yaml', join(dir, 'a.yaml'));
+    await start();
+    expect(brief(log.take())).toEqual(['upsert Service default/a', 'synced']);
+    await mkdir(join(dir, '..v2'));
+    await write('..v2/a.yaml', service('a', undefined, 2));
+    await symlink('..v2', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await log.waitFor((events) => events.length > 0);
+    await settle();
+    const events = log.take();
+    expect(brief(events)).toEqual(['upsert Service default/a']);
+    expect(portOf(events[0]!)).toBe(2);
   });
 
   it('lets the lexically first file win a duplicate, and the other take over when it goes', async () => {

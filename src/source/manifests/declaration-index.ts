@@ -43,11 +43,6 @@ export class DeclarationIndex {
     return events;
   }
 
-  /** The files currently declaring at least one object, for rescans. */
-  files(): string[] {
-    return [...this.#files.keys()];
-  }
-
   #undeclare(key: string, file: string): void {
     const owners = this.#declaredBy.get(key);
     owners?.delete(file);

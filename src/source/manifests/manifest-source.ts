@@ -99,10 +99,10 @@ export class ManifestSource implements Source {
     }, this.#debounceMs));
   }
 
-  /** Re-reads every manifest file listed now plus every file known before (it may be gone). */
+  /** Re-reads every manifest file listed now plus every file read before (it may be gone). */
   async #rescan(): Promise<void> {
     const listed = (await readdir(this.#dir)).filter(isManifestFileName);
-    const names = new Set([...listed, ...this.#contents.keys(), ...this.#index.files()]);
+    const names = new Set([...listed, ...this.#contents.keys()]);
     await this.#enqueue([...names].sort());
   }
 
