@@ -23,6 +23,8 @@ export interface HelmOptions {
   readonly set?: readonly string[];
   readonly setString?: readonly string[];
   readonly includeCrds?: boolean;
+  /** Another chart directory (tests render modified copies); default charts/pier. */
+  readonly chartDir?: string;
 }
 
 function valueFlags(options: HelmOptions): string[] {
@@ -39,12 +41,12 @@ function run(args: readonly string[]): string {
 
 /** `helm template`: the rendered manifests as one multi-document YAML string. */
 export function helmTemplate(options: HelmOptions = {}): string {
-  const args = ['template', options.release ?? 'pier', CHART_DIR, '--namespace', options.namespace ?? 'pier', '--kube-version', KUBE_VERSION];
+  const args = ['template', options.release ?? 'pier', options.chartDir ?? CHART_DIR, '--namespace', options.namespace ?? 'pier', '--kube-version', KUBE_VERSION];
   if (options.includeCrds) args.push('--include-crds');
   return run([...args, ...valueFlags(options)]);
 }
 
 /** `helm lint --strict`: throws (with helm's output) when the chart has errors or warnings. */
 export function helmLint(options: HelmOptions = {}): string {
-  return run(['lint', '--strict', CHART_DIR, '--namespace', options.namespace ?? 'pier', ...valueFlags(options)]);
+  return run(['lint', '--strict', options.chartDir ?? CHART_DIR, '--namespace', options.namespace ?? 'pier', ...valueFlags(options)]);
 }

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/helm.ts';
 import { execForm, last, parseDockerfile } from './dockerfile.ts';
@@ -84,15 +84,21 @@ function sourceFiles(dir: string, exts: readonly string[]): string[] {
 }
 
 describe('the image\'s node_modules (production dependencies) cover what the code imports', () => {
-  it('src/ and bin/ import only Node built-ins and packages listed in dependencies', () => {
+  it('src/ and bin/ import only Node built-ins, packages listed in dependencies, and files the image copies', () => {
     const builtins = new Set(builtinModules);
+    const copiedDirs = [join(ROOT, 'src'), join(ROOT, 'bin')];
     const missing = new Set<string>();
     for (const file of [...sourceFiles(join(ROOT, 'src'), ['.ts']), ...sourceFiles(join(ROOT, 'bin'), ['.js'])]) {
       const text = readFileSync(file, 'utf8');
       // Static imports, re-exports and dynamic import() with a literal specifier; `import type` is erased.
       for (const m of text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
         const spec = (m[1] ?? m[2])!;
-        if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
+        if (spec.startsWith('.')) {
+          const target = resolve(dirname(file), spec);
+          if (!copiedDirs.some((d) => target.startsWith(d + sep))) missing.add(`${spec} (${file.slice(ROOT.length)}): not in the image`);
+          continue;
+        }
+        if (spec.startsWith('node:') || builtins.has(spec)) continue;
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
         if (!(name in pkg.dependencies)) missing.add(`${name} (${file.slice(ROOT.length)})`);
       }
