@@ -73,7 +73,15 @@ export class Controller {
   #build(): void {
     const started = performance.now();
     const snapshot = this.#store.snapshot();
-    const result = translate(snapshot, this.#options.translateOptions);
+    let result: TranslateResult;
+    try {
+      result = translate(snapshot, this.#options.translateOptions);
+    } catch (err) {
+      // translate() reports bad objects as problems; a throw is a bug in Pier. Keep serving the
+      // last table rather than crash the primary, and say so loudly.
+      this.#options.logger.error({ err }, 'translation failed; still serving the previous routing table');
+      return;
+    }
     this.#lastBuildMs = performance.now() - started;
     this.#logNewProblems(result.problems);
     const generation = this.#options.publish(result.table);
