@@ -1,4 +1,5 @@
 import type { Ingress } from '../source/objects.ts';
+import { problemAbout } from './problem.ts';
 import type { Problem } from './problem.ts';
 
 /** Prefix of Pier's own annotations; others' annotations (nginx, kubectl, ...) are ignored. */
@@ -16,14 +17,7 @@ export function unknownAnnotationProblems(ingress: Ingress): Problem[] {
   const problems: Problem[] = [];
   for (const key of Object.keys(annotations)) {
     if (!key.startsWith(ANNOTATION_PREFIX) || KNOWN_ANNOTATIONS.has(key)) continue;
-    problems.push({
-      kind: 'Ingress',
-      namespace: ingress.metadata.namespace ?? '',
-      name: ingress.metadata.name,
-      reason: 'UnknownAnnotation',
-      message: `annotation ${key} is not known to Pier and is ignored`,
-      severity: 'Normal',
-    });
+    problems.push(problemAbout(ingress, 'UnknownAnnotation', `annotation ${key} is not known to Pier and is ignored`, 'Normal'));
   }
   return problems;
 }
