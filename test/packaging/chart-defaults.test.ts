@@ -59,6 +59,9 @@ describe('chart rendered with default values', () => {
     expect(podLabels).toMatchObject(d.spec.selector.matchLabels);
     expect(podLabels).toMatchObject(r.one('Service', 'pier').spec.selector);
     expect(podLabels).toMatchObject(r.one('PodDisruptionBudget').spec.selector.matchLabels);
+    const [spread] = d.spec.template.spec.topologySpreadConstraints;
+    expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(podLabels).toMatchObject(spread.labelSelector.matchLabels);
     expect(r.all('HorizontalPodAutoscaler')).toEqual([]);
     expect(r.all('ServiceMonitor')).toEqual([]);
     expect(r.all('Service')).toHaveLength(1);

@@ -31,8 +31,12 @@ describe('values the chart refuses', () => {
   it.each([
     { name: 'an HPA on a DaemonSet', set: ['controller.kind=DaemonSet', 'autoscaling.enabled=true'], error: /autoscaling.enabled needs controller.kind: Deployment/ },
     { name: 'a grace period shorter than the drain', set: ['controller.terminationGracePeriodSeconds=30'], error: /must exceed shutdownDelaySeconds \+ shutdownTimeoutSeconds \(35\)/ },
-    { name: 'an unknown workload kind', set: ['controller.kind=StatefulSet'], error: /controller.kind must be Deployment or DaemonSet/ },
-  ])('$name', ({ set, error }) => {
-    expect(helmError(() => helmTemplate({ set }))).toMatch(error);
+    // values.schema.json: wrong types and typos fail instead of rendering a wrong flag.
+    { name: 'an unknown workload kind', set: ['controller.kind=StatefulSet'], error: /controller\.kind: controller\.kind must be one of/ },
+    { name: 'a duration where seconds are expected', setString: ['controller.shutdownDelaySeconds=5s'], error: /controller\.shutdownDelaySeconds: Invalid type\. Expected: integer/ },
+    { name: 'a misspelt key', set: ['controller.replicas=3'], error: /Additional property replicas is not allowed/ },
+    { name: 'an unknown Service type', set: ['service.type=External'], error: /service\.type: service\.type must be one of/ },
+  ])('$name', ({ set, setString, error }) => {
+    expect(helmError(() => helmTemplate({ set, setString }))).toMatch(error);
   });
 });

@@ -21,6 +21,7 @@ const CASES: readonly Case[] = [
       expect(r.all('Deployment')).toEqual([]);
       expect(r.all('PodDisruptionBudget')).toEqual([]);
       expect(ds.spec.replicas).toBeUndefined();
+      expect(ds.spec.template.spec.topologySpreadConstraints).toBeUndefined();
       expect(ds.spec.template.metadata.labels).toMatchObject(ds.spec.selector.matchLabels);
       expect(r.container().readinessProbe.httpGet.path).toBe('/readyz');
     },

@@ -147,8 +147,16 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $c.topologySpreadConstraints }}
+  {{- if $c.topologySpreadConstraints }}
   topologySpreadConstraints:
-    {{- toYaml . | nindent 4 }}
+    {{- toYaml $c.topologySpreadConstraints | nindent 4 }}
+  {{- else if and $c.spreadAcrossNodes (eq $c.kind "Deployment") }}
+  topologySpreadConstraints:
+    - maxSkew: 1
+      topologyKey: kubernetes.io/hostname
+      whenUnsatisfiable: ScheduleAnyway
+      labelSelector:
+        matchLabels:
+          {{- include "pier.selectorLabels" . | nindent 10 }}
   {{- end }}
 {{- end }}
