@@ -27,6 +27,12 @@ describe('Dockerfile (text, not a build)', () => {
     expect(deps, 'runtime copies node_modules from a named stage').toBeDefined();
     const npm = deps!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join(' && ');
     expect(npm).toMatch(/\bnpm ci\b[^&]*--omit=dev/);
+    if (/--ignore-scripts/.test(npm)) {
+      // Safe only while no production package needs its install script (native builds).
+      const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };
+      const scripted = Object.entries(lock.packages).filter(([, p]) => p.hasInstallScript && !p.dev).map(([name]) => name);
+      expect(scripted, 'production packages with install scripts').toEqual([]);
+    }
     expect(deps!.instructions.some((i) => i.keyword === 'COPY' && /package-lock\.json/.test(i.args))).toBe(true);
     // The runtime stage never runs npm itself: it would need dev tools or the network.
     expect(runtime.instructions.filter((i) => i.keyword === 'RUN').some((i) => /\bnpm (ci|install)\b/.test(i.args))).toBe(false);
