@@ -32,6 +32,8 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly body?: Obj;
+  /** The bearer token sent: tells apart clients given different kubeconfigs. */
+  readonly token?: string;
 }
 
 interface HistoryEntry {
@@ -87,9 +89,9 @@ export class FakeApiServer {
   }
 
   /** A client configuration pointing at this server (what KUBECONFIG=kubeConfigPath loads). */
-  kubeConfig(): KubeConfig {
+  kubeConfig(token = 'fake-token'): KubeConfig {
     const kc = new KubeConfig();
-    kc.loadFromFile(this.kubeConfigPath);
+    kc.loadFromString(JSON.stringify(kubeConfigDocument(this.url, token)));
     return kc;
   }
 
@@ -251,7 +253,8 @@ export class FakeApiServer {
     } catch {
       return sendStatus(res, 400, 'BadRequest', 'invalid JSON body');
     }
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body };
+    const token = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1];
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, token };
     this.requests.push(recorded);
     const failure = this.#failures.find((f) => f.match(recorded));
     if (failure) return sendStatus(res, failure.status, 'InternalError', 'injected failure');
@@ -358,12 +361,12 @@ function sendStatus(res: ServerResponse, code: number, reason: string, message: 
   sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 }
 
-function kubeConfigDocument(server: string): unknown {
+function kubeConfigDocument(server: string, token = 'fake-token'): unknown {
   return {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'fake', user: { token: 'fake-token' } }],
+    users: [{ name: 'fake', user: { token } }],
     contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
     'current-context': 'fake',
   };

@@ -1,0 +1,45 @@
+import { isIP } from 'node:net';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { PierConfig } from '../config.ts';
+import type { LoadBalancerIngress } from '../source/objects.ts';
+
+/** An Ingress status entry: an IP or a hostname (ports are not published). */
+export type Address = { readonly ip: string } | { readonly hostname: string };
+
+/** `--publish-status-address` values: IPs become `ip`, anything else `hostname`. */
+export function addressesFromList(values: readonly string[]): Address[] {
+  return values.map((v) => (isIP(v) ? { ip: v } : { hostname: v }));
+}
+
+/**
+ * What the leader publishes: `--publish-status-address` when given, else the load balancer
+ * status of the `--publish-service` Service (read each time: its address appears only once
+ * the cloud provisioned it), else undefined (nothing to publish; status is left alone).
+ */
+export async function publishedAddresses(config: PierConfig, core: CoreV1Api): Promise<Address[] | undefined> {
+  if (config.publishStatusAddress.length > 0) return addressesFromList(config.publishStatusAddress);
+  if (!config.publishService) return undefined;
+  const svc = await core.readNamespacedService(config.publishService);
+  return normalize(svc.status?.loadBalancer?.ingress ?? []);
+}
+
+/** Keeps only ip/hostname, as the status Pier writes, in a stable order. */
+export function normalize(entries: readonly LoadBalancerIngress[]): Address[] {
+  const out: Address[] = [];
+  for (const e of entries) {
+    if (e.ip) out.push({ ip: e.ip });
+    else if (e.hostname) out.push({ hostname: e.hostname });
+  }
+  return out.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+}
+
+/** Same set of IPs and hostnames, regardless of order and ports. */
+export function sameAddresses(current: readonly LoadBalancerIngress[] | undefined, wanted: readonly Address[]): boolean {
+  const a = normalize(current ?? []).map(keyOf);
+  const b = normalize(wanted).map(keyOf);
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
+function keyOf(a: Address | LoadBalancerIngress): string {
+  return 'ip' in a && a.ip ? `ip:${a.ip}` : `host:${(a as { hostname?: string }).hostname ?? ''}`;
+}
