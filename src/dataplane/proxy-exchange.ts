@@ -1,0 +1,196 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { PickContext } from './balance/balancer.ts';
+import type { BackendRuntime } from './backend-runtime.ts';
+import type { DataplaneStats } from './dataplane-stats.ts';
+import { sendError } from './error-response.ts';
+import { downstreamResponseHeaders } from './forward-headers.ts';
+import { classifyFailure, failureStatus, isIdempotent, nothingSent, type FailureKind } from './upstream/upstream-failure.ts';
+
+/** What every exchange of a dataplane shares with it. */
+export interface ExchangeContext {
+  readonly stats: DataplaneStats;
+  /** Draining: every response carries `Connection: close`. */
+  readonly draining: boolean;
+}
+
+const kExchange = Symbol('pier.exchange');
+type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
+
+/** The exchange proxying `res`'s request, if any (access log). */
+export function exchangeOf(res: ServerResponse): ProxyExchange | undefined {
+  return (res as TaggedResponse)[kExchange];
+}
+
+// Listeners shared by all exchanges (`this` is the response): no closure per request.
+function onResponseClose(this: TaggedResponse): void {
+  if (!this.writableFinished) this[kExchange]?.clientGone();
+}
+function onResponseDrain(this: TaggedResponse): void {
+  this[kExchange]?.resumeUpstream?.();
+}
+
+/**
+ * One proxied request: picks a server, dispatches to its undici pool, streams the response back,
+ * retries when that is safe. It is its own undici dispatch handler (the raw `onHeaders` form:
+ * headers arrive as the wire's Buffers, relayed without building an object) and its own
+ * balancer PickContext.
+ *
+ * Retry rule (nginx proxy_next_upstream, made safe): only before any response byte reached the
+ * client, only while the request body is untouched (no body, or not read yet), and
+ * - connect failures / connect timeouts (nothing was sent): any method;
+ * - resets ("other side closed": the upstream closed an idle keepalive connection as we reused
+ *   it) and read timeouts: idempotent methods, or any when `retries.nonIdempotent`.
+ * Each retry prefers a server not tried yet, else any server the balancer offers (a single
+ * server is retried on a fresh connection). Resets do not count against passive health: the
+ * keepalive race is not the server's failure.
+ */
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly runtime: BackendRuntime;
+  readonly clientAddress: string;
+  /** Index of the server of the current (last) try; -1 before the first. */
+  server = -1;
+  /** Set when the upstream's response head reached the client. */
+  responded = false;
+  resumeUpstream: (() => void) | null = null;
+  readonly #ctx: ExchangeContext;
+  readonly #options: Dispatcher.DispatchOptions;
+  #tries = 0;
+  #tried: Set<number> | undefined;
+  #abort: ((reason?: Error) => void) | null = null;
+  #done = false;
+  #lastFailure: FailureKind = 'connect';
+  /** This response closes the client connection (keepaliveRequests reached). */
+  readonly #last: boolean;
+
+  constructor(
+    ctx: ExchangeContext,
+    req: IncomingMessage,
+    res: ServerResponse,
+    runtime: BackendRuntime,
+    clientAddress: string,
+    path: string,
+    headers: string[],
+    hasBody: boolean,
+    last: boolean,
+  ) {
+    this.#last = last;
+    this.#ctx = ctx;
+    this.req = req;
+    this.res = res;
+    this.runtime = runtime;
+    this.clientAddress = clientAddress;
+    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset };
+  }
+
+  /** PickContext: headers parsed lazily, only for balancers that hash on them. */
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  /** Starts the first try. */
+  start(): void {
+    const res = this.res as TaggedResponse;
+    res[kExchange] = this;
+    res.on('close', onResponseClose);
+    this.#try();
+  }
+
+  #try(): void {
+    const { balancer, pools } = this.runtime;
+    let index = balancer.pick(this, this.#tried);
+    if (index < 0 && this.#tried !== undefined) index = balancer.pick(this);
+    if (index < 0) {
+      this.#fail(this.#tries === 0 ? 503 : failureStatus(this.#lastFailure));
+      return;
+    }
+    this.server = index;
+    this.#tries++;
+    balancer.started(index);
+    pools[index]!.dispatch(this.#options, this);
+  }
+
+  /** The client went away before the response was complete: stop the upstream side. */
+  clientGone(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#ctx.stats.clientAborts++;
+    this.#abort?.(new Error('client closed the connection'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#done) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    this.resumeUpstream = resume;
+    try {
+      this.res.writeHead(statusCode, statusText || undefined, downstreamResponseHeaders(rawHeaders, this.#last || this.#ctx.draining));
+    } catch {
+      // A header node:http refuses to write (control characters): a bad response.
+      this.#abort?.(new Error('invalid response header'));
+      return false;
+    }
+    this.responded = true;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', onResponseDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    const balancer = this.runtime.balancer;
+    balancer.finished(this.server);
+    balancer.succeeded(this.server);
+    if (this.#done) return;
+    this.#done = true;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    const balancer = this.runtime.balancer;
+    balancer.finished(this.server);
+    if (this.#done) return;
+    const kind = classifyFailure(err);
+    this.#lastFailure = kind;
+    if (this.responded) {
+      // The head is out: all that is left is to cut the response so the client sees it broke.
+      this.#done = true;
+      this.#ctx.stats.upstreamAborts++;
+      this.res.destroy();
+      return;
+    }
+    if (kind !== 'reset') balancer.failed(this.server, Date.now());
+    if (this.#canRetry(kind)) {
+      this.#ctx.stats.retries++;
+      (this.#tried ??= new Set()).add(this.server);
+      this.#try();
+      return;
+    }
+    this.#fail(failureStatus(kind));
+  }
+
+  #canRetry(kind: FailureKind): boolean {
+    const rt = this.runtime;
+    if (this.#tries > rt.retries || this.res.destroyed) return false;
+    const body = this.#options.body as IncomingMessage | null;
+    if (body !== null && (body.readableDidRead || body.destroyed)) return false;
+    if (nothingSent(kind)) return rt.retryConnect || (kind === 'connect-timeout' && rt.retryTimeout);
+    if (!rt.retryNonIdempotent && !isIdempotent(this.#options.method)) return false;
+    if (kind === 'reset') return rt.retryReset;
+    if (kind === 'timeout') return rt.retryTimeout;
+    return false;
+  }
+
+  #fail(status: 502 | 503 | 504): void {
+    this.#done = true;
+    sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
+  }
+}

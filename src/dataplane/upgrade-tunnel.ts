@@ -1,0 +1,136 @@
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { BackendRuntime } from './backend-runtime.ts';
+import type { PierStatus } from './dataplane-stats.ts';
+import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts } from './forward-headers.ts';
+import { plainAddress, type RequestState } from './request-handler.ts';
+
+/** What the upgrade path needs beyond a plain request: somewhere to keep live tunnels. */
+export interface UpgradeState extends RequestState {
+  /** Client sockets of established tunnels (closed by the dataplane's close()). */
+  readonly tunnels: Set<Duplex>;
+}
+
+/**
+ * An HTTP/1.1 Upgrade request (WebSocket, ...): routed like any request, sent upstream with the
+ * client's Upgrade token; on `101` the two sockets are piped together raw. Any other answer is
+ * relayed and the connection closed. One try, no retry: an upgrade is rarely idempotent in
+ * spirit, and the client will reconnect.
+ */
+export function handleUpgrade(state: UpgradeState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const stats = state.stats;
+  stats.requests++;
+  socket.on('error', destroySelf);
+  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+  scanRequestHeaders(req.rawHeaders, facts);
+  const target = req.url ?? '/';
+  const match = state.compiled.match(facts.host, target);
+  if (match === undefined) return rawError(socket, 404, state);
+  const runtime = match.backend;
+  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: plainAddress(req.socket.remoteAddress), headers: req.headers });
+  if (index < 0) return rawError(socket, 503, state);
+  const local = req.socket;
+  const headers = upstreamRequestHeaders(req.rawHeaders, facts, {
+    clientAddress: plainAddress(local.remoteAddress),
+    proto: (local as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    port: String(local.localPort ?? ''),
+  });
+  runtime.balancer.started(index);
+  const handler = new UpgradeHandler(state, socket, head, runtime, index);
+  runtime.pools[index]!.dispatch({ method: req.method!, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket' }, handler);
+}
+
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
+function rawError(socket: Duplex, status: PierStatus, state: RequestState): void {
+  state.stats.errors[status]++;
+  const body = `${status} ${STATUS_CODES[status]}\n`;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function headBlock(statusCode: number, statusText: string, pairs: readonly string[]): string {
+  let s = `HTTP/1.1 ${statusCode} ${statusText || STATUS_CODES[statusCode] || ''}\r\n`;
+  for (let i = 0; i < pairs.length; i += 2) s += `${pairs[i]}: ${pairs[i + 1]}\r\n`;
+  return `${s}\r\n`;
+}
+
+class UpgradeHandler implements Dispatcher.DispatchHandler {
+  readonly #state: UpgradeState;
+  readonly #client: Duplex;
+  readonly #head: Buffer;
+  readonly #runtime: BackendRuntime;
+  readonly #index: number;
+  #responded = false;
+  #abort: ((err?: Error) => void) | null = null;
+
+  constructor(state: UpgradeState, client: Duplex, head: Buffer, runtime: BackendRuntime, index: number) {
+    this.#state = state;
+    this.#client = client;
+    this.#head = head;
+    this.#runtime = runtime;
+    this.#index = index;
+    client.once('close', () => this.#abort?.(new Error('client closed the connection')));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#client.destroyed) abort(new Error('client closed the connection'));
+  }
+
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
+    this.#runtime.balancer.finished(this.#index);
+    this.#runtime.balancer.succeeded(this.#index);
+    const client = this.#client;
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    const pairs: string[] = [];
+    for (const h of rawHeaders ?? []) pairs.push(h.toString('latin1'));
+    client.write(headBlock(statusCode, STATUS_CODES[statusCode] ?? '', pairs));
+    if (this.#head.length > 0) upstream.write(this.#head);
+    this.#state.stats.upgrades++;
+    const tunnels = this.#state.tunnels;
+    tunnels.add(client);
+    upstream.on('error', destroySelf);
+    upstream.once('close', () => client.destroy());
+    client.once('close', () => {
+      tunnels.delete(client);
+      upstream.destroy();
+    });
+    upstream.pipe(client);
+    client.pipe(upstream);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true;
+    this.#responded = true;
+    // Refused upgrade: relay the answer; the body is close-delimited unless it has a length.
+    this.#client.write(headBlock(statusCode, statusText, downstreamResponseHeaders(rawHeaders, true)));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    // A refusal's body is small: no backpressure dance for it.
+    this.#client.write(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.#runtime.balancer.finished(this.#index);
+    this.#client.end();
+  }
+
+  onError(err: Error): void {
+    this.#runtime.balancer.finished(this.#index);
+    if (this.#responded || this.#client.destroyed) {
+      this.#client.destroy();
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    rawError(this.#client, code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502, this.#state);
+  }
+}

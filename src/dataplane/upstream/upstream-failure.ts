@@ -1,0 +1,53 @@
+/**
+ * What went wrong with one upstream try, decided from undici / socket error codes. The kind
+ * decides the status Pier answers with, whether a retry is safe, and whether the server's
+ * passive health hears about it.
+ */
+export type FailureKind =
+  /** Nothing reached the server (refused, unreachable, pool closed by a swap). */
+  | 'connect'
+  /** The connection could not be established in time. Nothing was sent. */
+  | 'connect-timeout'
+  /** The connection broke before a complete response (reset, "other side closed"). */
+  | 'reset'
+  /** The response head did not arrive within the read timeout. */
+  | 'timeout'
+  /** The response could not be parsed, or anything else. */
+  | 'bad-response';
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
+  'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
+]);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+
+/** Classifies an error from undici's dispatch. */
+export function classifyFailure(err: unknown): FailureKind {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 'bad-response';
+  if (CONNECT_CODES.has(code)) return 'connect';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
+  if (RESET_CODES.has(code)) return 'reset';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  return 'bad-response';
+}
+
+/** nginx's answers: 504 for timeouts (connecting included), 502 for everything else. */
+export function failureStatus(kind: FailureKind): 502 | 504 {
+  return kind === 'timeout' || kind === 'connect-timeout' ? 504 : 502;
+}
+
+/** Nothing of the request left Pier, so even a non-idempotent request may be retried. */
+export function nothingSent(kind: FailureKind): boolean {
+  return kind === 'connect' || kind === 'connect-timeout';
+}
+
+/** Idempotent methods (RFC 9110 §9.2.2): safe to send twice. */
+export function isIdempotent(method: string): boolean {
+  switch (method) {
+    case 'GET': case 'HEAD': case 'OPTIONS': case 'PUT': case 'DELETE': case 'TRACE':
+      return true;
+    default:
+      return false;
+  }
+}

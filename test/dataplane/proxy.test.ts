@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import {
+  RawClient, backendOf, closeAll, deadPort, policy, prefixRoute, startBackend, startDataplane, tableFor,
+} from './helpers.ts';
+
+afterEach(closeAll);
+
+describe('routing real requests', () => {
+  it('sends each host/path to its backend and the default backend elsewhere', async () => {
+    const a = await startBackend('a');
+    const b = await startBackend('b');
+    const d = await startBackend('d');
+    const table = {
+      virtualHosts: [
+        { host: 'foo.com', routes: [prefixRoute('/api', 'b'), prefixRoute('/', 'a')] },
+        { host: '*.bar.com', routes: [prefixRoute('/', 'b')] },
+      ],
+      backends: [backendOf('a', [a]), backendOf('b', [b]), backendOf('d', [d])],
+      defaultBackend: 'd',
+    };
+    const { port } = await startDataplane(table);
+    const client = await RawClient.open(port);
+    const cases = [
+      ['foo.com', '/', 'a'],
+      ['FOO.com:8080', '/api/v1?x=1', 'b'],
+      ['foo.com', '/apix', 'a'],
+      ['x.bar.com', '/', 'b'],
+      ['y.x.bar.com', '/', 'd'],
+      ['other', '/', 'd'],
+    ] as const;
+    for (const [host, path, want] of cases) {
+      const res = await client.get(host, path);
+      expect(res.status, `${host}${path}`).toBe(200);
+      expect(res.body, `${host}${path}`).toBe(`backend=${want}`);
+    }
+    expect(b.seen.map((s) => s.url)).toContain('/api/v1?x=1');
+  });
+
+  it('forwards method, path with query, Host and X-Forwarded-*; drops hop-by-hop headers both ways', async () => {
+    const backend = await startBackend('a', (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(201, 'Made', {
+          server: 'backend-a/1.0',
+          'x-resp': 'kept',
+          connection: 'x-resp-hop',
+          'x-resp-hop': 'dropped',
+          'keep-alive': 'timeout=5',
+          'content-length': '2',
+        });
+        res.end('ok');
+      });
+    });
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    const client = await RawClient.open(port);
+    client.send(
+      'PUT /p/q?x=1&y=%20 HTTP/1.1\r\nHost: foo.com:8080\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\n' +
+      'Keep-Alive: timeout=9\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\n' +
+      'Proxy-Authorization: Basic eA==\r\nX-Forwarded-For: 10.1.1.1\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 6.6.6.6\r\n' +
+      'X-Forwarded-Host: evil\r\nX-Forwarded-Port: 1\r\nX-Custom: yes\r\nContent-Length: 5\r\n\r\nhello',
+    );
+    const res = await client.response();
+    expect(res.status).toBe(201);
+    expect(res.head).toContain('201 Made');
+    expect(res.headers['server']).toBe('backend-a/1.0');
+    expect(res.headers['x-resp']).toBe('kept');
+    expect(res.headers['x-resp-hop']).toBeUndefined();
+    expect(res.headers['keep-alive']).not.toBe('timeout=5');
+    const seen = backend.seen[0]!;
+    expect(seen.method).toBe('PUT');
+    expect(seen.url).toBe('/p/q?x=1&y=%20');
+    expect(seen.headers).toMatchObject({
+      host: 'foo.com:8080',
+      'x-forwarded-for': '10.1.1.1, 127.0.0.1',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'foo.com:8080',
+      'x-forwarded-port': String(port),
+      'x-real-ip': '127.0.0.1',
+      'x-custom': 'yes',
+      'content-length': '5',
+    });
+    for (const hop of ['x-hop', 'keep-alive', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authorization', 'transfer-encoding']) {
+      expect(seen.headers[hop], hop).toBeUndefined();
+    }
+    expect(seen.headers['connection']).toBe('keep-alive'); // undici's own, to the upstream
+  });
+});
+
+describe('errors Pier produces', () => {
+  it('answers 404, 502, 503 and 504 with short bodies and no version anywhere', async () => {
+    const silent = await startBackend('silent', () => {}); // never answers
+    const table = {
+      virtualHosts: [
+        {
+          host: 'foo.com',
+          routes: [
+            prefixRoute('/unreachable', 'dead'),
+            prefixRoute('/unavailable', 'off'),
+            prefixRoute('/empty', 'empty'),
+            prefixRoute('/slow', 'slow'),
+          ],
+        },
+      ],
+      backends: [
+        backendOf('dead', [{ host: '127.0.0.1', port: await deadPort() }]),
+        backendOf('off', [silent], undefined, 'NoReadyEndpoints'),
+        backendOf('empty', []),
+        backendOf('slow', [silent], policy({ timeouts: { connectMs: 1000, sendMs: 1000, readMs: 200 } })),
+      ],
+    };
+    const { port, dp } = await startDataplane(table);
+    const client = await RawClient.open(port);
+    const cases = [
+      ['/nothing', 404, '404 Not Found\n'],
+      ['/unreachable', 502, '502 Bad Gateway\n'],
+      ['/unavailable', 503, '503 Service Unavailable\n'],
+      ['/empty', 503, '503 Service Unavailable\n'],
+      ['/slow', 504, '504 Gateway Timeout\n'],
+    ] as const;
+    for (const [path, status, body] of cases) {
+      const res = await client.get('foo.com', path);
+      expect(res.status, path).toBe(status);
+      expect(res.body, path).toBe(body);
+      expect(res.headers['server'], path).toBeUndefined();
+      expect(res.head + res.body, path).not.toMatch(/pier|node|undici|\d+\.\d+\.\d+/i);
+    }
+    expect(dp.stats.errors).toMatchObject({ 404: 1, 502: 1, 503: 2, 504: 1 });
+    // 504 after retries? readMs timeouts are not retried by the default policy: one try only.
+    expect(silent.seen.length).toBe(1);
+  });
+
+  it('answers a malformed request with 400 and keeps serving', async () => {
+    const backend = await startBackend('a');
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    for (const garbage of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: foo.com\r\nBad Header\r\n\r\n', 'GET /\u0000 HTTP/1.1\r\n\r\n']) {
+      const bad = await RawClient.open(port);
+      bad.send(garbage);
+      const res = await bad.response();
+      expect(res.status).toBe(400);
+      expect(res.body).toBe('400 Bad Request\n');
+      expect(res.headers['connection']).toBe('close');
+      expect(await bad.waitClosed(2000)).toBe(true);
+    }
+    const good = await RawClient.open(port);
+    expect((await good.get('foo.com')).body).toBe('backend=a');
+    expect(dp.stats.errors[400]).toBe(3);
+  });
+});
+
+describe('client keepalive', () => {
+  it('closes the connection after keepaliveRequests, with Connection: close on the last response', async () => {
+    const backend = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { keepaliveRequests: 3 });
+    const client = await RawClient.open(port);
+    const r1 = await client.get('foo.com');
+    const r2 = await client.get('foo.com');
+    const r3 = await client.get('foo.com');
+    expect([r1.headers['connection'], r2.headers['connection']]).toEqual(['keep-alive', 'keep-alive']);
+    expect(r3.headers['connection']).toBe('close');
+    expect(await client.waitClosed(2000)).toBe(true);
+  });
+
+  it('closes a client connection idle longer than keepaliveTimeoutMs', async () => {
+    const backend = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { keepaliveTimeoutMs: 200 });
+    const client = await RawClient.open(port);
+    const r = await client.get('foo.com');
+    expect(r.headers['keep-alive']).toMatch(/^timeout=\d+$/);
+    expect(await client.waitClosed(3000)).toBe(true);
+  });
+});
+
+describe('undici client end to end', () => {
+  it('relays a request body and a chunked response', async () => {
+    const backend = await startBackend('echo', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      req.pipe(res);
+    });
+    const { origin } = await startDataplane(tableFor('', [backendOf('echo', [backend])]));
+    const res = await request(`${origin}/echo`, { method: 'POST', body: 'abc'.repeat(1000) });
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.text()).toBe('abc'.repeat(1000));
+    expect(backend.seen[0]!.headers['content-length']).toBe('3000');
+  });
+});
