@@ -1,0 +1,104 @@
+import type { Algorithm, HashKey, RetryCondition } from '../routing/route-table.ts';
+import type { Upstream } from '../source/objects.ts';
+import { evaluateCelRules } from './upstream-cel-rules.ts';
+import { UPSTREAM_SCHEMA } from './upstream-crd.ts';
+import type { JSONSchemaProps } from './upstream-crd.ts';
+import { parseDuration } from './upstream-duration.ts';
+import type { FieldError } from './upstream-field-error.ts';
+import { formatInvalid } from './upstream-field-error.ts';
+import { applyDefaults, validateAgainstSchema } from './upstream-schema-validator.ts';
+
+/** A static server with defaults applied and durations in ms. */
+export interface UpstreamServerSpec {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly backup: boolean;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+}
+
+/** A valid Upstream spec: every default applied, durations in milliseconds. */
+export interface UpstreamSpec {
+  readonly service?: { readonly name: string; readonly port: { readonly name?: string; readonly number?: number } };
+  readonly servers: readonly UpstreamServerSpec[];
+  readonly algorithm: Algorithm;
+  readonly hashKey?: HashKey;
+  readonly protocol: 'HTTP' | 'HTTPS';
+  readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean };
+  readonly healthCheck?: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyThreshold: number; readonly unhealthyThreshold: number };
+  readonly keepalive: { readonly connections: number; readonly requests: number; readonly timeMs: number; readonly idleTimeoutMs: number };
+  readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
+  readonly retries: { readonly attempts: number; readonly on: readonly RetryCondition[]; readonly nonIdempotent: boolean };
+}
+
+/**
+ * Accepted, or rejected with the API server's text. `reason` is `InvalidUpstream` for what the
+ * CRD schema rejects and `UnsupportedProtocol` for H2C/FastCGI, which the schema accepts
+ * (reserved) but Pier cannot serve yet.
+ */
+export type ParsedUpstream =
+  | { readonly ok: true; readonly spec: UpstreamSpec }
+  | { readonly ok: false; readonly reason: 'InvalidUpstream' | 'UnsupportedProtocol'; readonly errors: readonly FieldError[]; readonly message: string };
+
+const SPEC_SCHEMA: JSONSchemaProps = UPSTREAM_SCHEMA.properties!.spec!;
+
+/**
+ * Validates an Upstream's `spec` the way the API server validates it in cluster mode: drop
+ * nulls, apply the CRD's defaults, check the structural schema, then the CEL rules (only when
+ * the structure is valid, as CEL needs well-typed input). Returns the defaulted spec or errors.
+ */
+export function validateUpstreamSpec(spec: unknown): { readonly spec: unknown; readonly errors: readonly FieldError[] } {
+  if (spec === undefined || spec === null) return { spec, errors: [{ field: 'spec', type: 'Required value' }] };
+  const defaulted = applyDefaults(spec, SPEC_SCHEMA);
+  const errors = validateAgainstSchema(defaulted, SPEC_SCHEMA, 'spec');
+  if (errors.length > 0) return { spec: defaulted, errors };
+  return { spec: defaulted, errors: evaluateCelRules(defaulted, SPEC_SCHEMA, 'spec', 'spec') };
+}
+
+/** Parses an Upstream object into a typed spec, or explains (in kubectl's words) why not. */
+export function parseUpstream(upstream: Upstream): ParsedUpstream {
+  const { spec, errors } = validateUpstreamSpec(upstream.spec);
+  if (errors.length > 0) {
+    return { ok: false, reason: 'InvalidUpstream', errors, message: formatInvalid(upstream.metadata.name, errors) };
+  }
+  const raw = spec as RawSpec;
+  if (raw.protocol === 'H2C' || raw.protocol === 'FastCGI') {
+    const unsupported: FieldError[] = [{ field: 'spec.protocol', type: 'Invalid value', value: raw.protocol, detail: `protocol ${raw.protocol} is not supported yet (supported: HTTP, HTTPS)` }];
+    return { ok: false, reason: 'UnsupportedProtocol', errors: unsupported, message: formatInvalid(upstream.metadata.name, unsupported) };
+  }
+  return { ok: true, spec: typed(raw) };
+}
+
+/** The defaulted, validated spec as plain JSON (what the CRD guarantees after validation). */
+interface RawSpec {
+  service?: { name: string; port: { name?: string; number?: number } };
+  servers?: { address: string; port: number; weight: number; backup: boolean; maxFails: number; failTimeout: string }[];
+  loadBalancing: { algorithm: Algorithm; hashKey?: { source: HashKey['source']; name?: string } };
+  protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI';
+  tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean };
+  healthCheck?: { path: string; interval: string; timeout: string; healthyThreshold: number; unhealthyThreshold: number };
+  keepalive: { connections: number; requests: number; time: string; idleTimeout: string };
+  timeouts: { connect: string; send: string; read: string };
+  retries: { attempts: number; on: RetryCondition[]; nonIdempotent: boolean };
+}
+
+const ms = (text: string): number => parseDuration(text) ?? 0;
+
+function typed(raw: RawSpec): UpstreamSpec {
+  const { hashKey } = raw.loadBalancing;
+  const hc = raw.healthCheck;
+  return {
+    ...(raw.service ? { service: raw.service } : {}),
+    servers: (raw.servers ?? []).map((s) => ({ address: s.address, port: s.port, weight: s.weight, backup: s.backup, maxFails: s.maxFails, failTimeoutMs: ms(s.failTimeout) })),
+    algorithm: raw.loadBalancing.algorithm,
+    // Header names are matched against Node's lower-cased header keys.
+    ...(hashKey ? { hashKey: { source: hashKey.source, ...(hashKey.name ? { name: hashKey.source === 'Header' ? hashKey.name.toLowerCase() : hashKey.name } : {}) } } : {}),
+    protocol: raw.protocol as 'HTTP' | 'HTTPS',
+    ...(raw.tls ? { tls: raw.tls } : {}),
+    ...(hc ? { healthCheck: { path: hc.path, intervalMs: ms(hc.interval), timeoutMs: ms(hc.timeout), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } } : {}),
+    keepalive: { connections: raw.keepalive.connections, requests: raw.keepalive.requests, timeMs: ms(raw.keepalive.time), idleTimeoutMs: ms(raw.keepalive.idleTimeout) },
+    timeouts: { connectMs: ms(raw.timeouts.connect), sendMs: ms(raw.timeouts.send), readMs: ms(raw.timeouts.read) },
+    retries: { attempts: raw.retries.attempts, on: raw.retries.on, nonIdempotent: raw.retries.nonIdempotent },
+  };
+}
