@@ -3,14 +3,16 @@
  * rendered by the Helm chart (charts/pier) into its ClusterRole and Role. A test compares the
  * chart's rendered RBAC with these rules, so code and chart cannot drift.
  *
- * Why each rule:
- * - list/watch of every watched kind: informers (source/kube).
- * - Secrets: TLS certificates named by Ingress spec.tls (list/watch, filtered client-side to
- *   type kubernetes.io/tls; namespaced informers would need one watch per referenced Secret).
- * - ingresses/status update: status/ writes status.loadBalancer (leader only).
- * - upstreams/status update: Upstream conditions (leader only).
- * - events create/patch: problems found during translation become Events.
- * - leases get/create/update: leader election (coordination.k8s.io/v1).
+ * Why each rule (each verb is one the code calls; keep them in step):
+ * - list/watch of every watched kind: informers (source/kube/watched-resources.ts).
+ * - Secrets: TLS certificates named by Ingress spec.tls (list/watch with the field selector
+ *   type=kubernetes.io/tls; watching only referenced Secrets would need one watch per name).
+ * - services get: status/ reads the --publish-service Service's load balancer address.
+ * - ingresses get + ingresses/status update: status/ writes status.loadBalancer (leader only),
+ *   re-reading an Ingress when its write hit a 409 Conflict.
+ * - events create: problems found during translation become Events (leader only; no count
+ *   patching, so no patch).
+ * - leases get/create/update: leader election (status/leader-election.ts).
  */
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
@@ -21,13 +23,13 @@ export interface PolicyRule {
 
 /** Rules granted cluster-wide (ClusterRole), or in the watched namespace with --watch-namespace. */
 export const CONTROLLER_RULES: readonly PolicyRule[] = [
-  { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['list', 'watch'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
   { apiGroups: ['pier.dev'], resources: ['upstreams'], verbs: ['list', 'watch'] },
-  { apiGroups: ['pier.dev'], resources: ['upstreams/status'], verbs: ['update'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 
 /** Cluster-scoped kinds: always a ClusterRole, even with --watch-namespace. */

@@ -142,10 +142,17 @@ class StatusSync {
       const current = ingress.status?.loadBalancer?.ingress;
       if (served.has(key)) {
         if (!sameAddresses(current, addresses)) await this.#write(ingress, key, addresses);
-      } else if ((this.#written.has(key) || (addresses.length > 0 && sameAddresses(current, addresses))) && (current?.length ?? 0) > 0 && !isForeign(ingress, index, this.#options.config)) {
+      } else if (this.#mayClear(ingress, key, addresses, index)) {
         await this.#write(ingress, key, []);
       }
     }
+  }
+
+  /** Not served: clear what we wrote, or exactly our addresses, never another controller's. */
+  #mayClear(ingress: Ingress, key: string, addresses: readonly Address[], index: SnapshotIndex): boolean {
+    const current = ingress.status?.loadBalancer?.ingress ?? [];
+    if (current.length === 0 || isForeign(ingress, index, this.#options.config)) return false;
+    return this.#written.has(key) || (addresses.length > 0 && sameAddresses(current, addresses));
   }
 
   #servedKeys(snapshot: Snapshot, index: SnapshotIndex): Set<string> {

@@ -120,6 +120,13 @@ export class FakeApiServer {
     return existing ? this.#update(type, existing, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } }) : this.#create(type, obj);
   }
 
+  /** Replaces only the status, as a PUT to the status subresource does (apply keeps status). */
+  setStatus(kind: string, namespace: string | undefined, name: string, status: unknown): Obj {
+    const existing = this.get(kind, namespace, name);
+    if (!existing) throw new Error(`fake API server: no ${kind} ${namespace ?? ''}/${name}`);
+    return this.#update(typeOfKind(kind), existing, { ...existing, status }, true);
+  }
+
   remove(kind: string, namespace: string | undefined, name: string): void {
     const type = typeOfKind(kind);
     const existing = this.get(kind, namespace, name);
