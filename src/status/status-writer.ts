@@ -17,6 +17,8 @@ export interface StatusWriterOptions {
   readonly election?: Partial<LeaderElectionTimings> & { readonly identity?: string; readonly namespace?: string };
   /** While leading, status is re-checked this often even without changes (default 60 s). */
   readonly resyncMs?: number;
+  /** Called on every leadership change (after the writer itself reacted). */
+  readonly onLeadershipChange?: (leading: boolean) => void;
 }
 
 /** The handle main.ts keeps: feed it every built snapshot; only the leader writes. */
@@ -51,8 +53,14 @@ export function startStatusWriter(options: StatusWriterOptions): StatusWriter {
     identity: options.election?.identity ?? podIdentity(),
     logger: options.logger,
     ...options.election,
-    onStartedLeading: () => sync.setLeading(true),
-    onStoppedLeading: () => sync.setLeading(false),
+    onStartedLeading: () => {
+      sync.setLeading(true);
+      options.onLeadershipChange?.(true);
+    },
+    onStoppedLeading: () => {
+      sync.setLeading(false);
+      options.onLeadershipChange?.(false);
+    },
   });
   elector.start();
   return {
