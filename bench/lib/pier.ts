@@ -1,0 +1,61 @@
+/**
+ * Pier as a proxy under test: the real `pier serve` in manifest mode, routing host
+ * `bench.local` path `/` to the backend.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { INGRESS_CLASS_YAML, ingressYaml, serviceYaml } from '../../test/e2e/manifests.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
+import { BODY_PATHS } from './nginx.ts';
+import { startPinned, waitForHttp, type PinnedProcess } from './pinned-process.ts';
+
+/** The entry point of the real binary. */
+export const PIER_BIN = fileURLToPath(new URL('../../bin/pier.js', import.meta.url));
+
+/** Options for one Pier under test. */
+export interface PierBenchOptions {
+  readonly cpus: string;
+  readonly port: number;
+  readonly workers: number;
+  /** Extra environment, e.g. NODE_OPTIONS=--cpu-prof for profiling. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** A manifest directory to serve instead of the single bench route. */
+  readonly manifestDir?: string;
+  /** Path and host that answer 200 once Pier serves its table. */
+  readonly probe?: { readonly host: string; readonly path: string };
+  readonly readyTimeoutMs?: number;
+}
+
+/** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress. */
+export function benchManifestDir(backendPort: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pier-bench-manifests-'));
+  writeFileSync(join(dir, 'bench.yaml'), [
+    INGRESS_CLASS_YAML,
+    serviceYaml('backend', [{ host: '127.0.0.1', port: backendPort }]),
+    ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }]),
+  ].join('---\n'));
+  return dir;
+}
+
+/** Starts Pier and resolves once /readyz is 200 and the probe route answers 200. */
+export async function startPier(options: PierBenchOptions, backendPort: number): Promise<PinnedProcess & { readonly healthPort: number }> {
+  const manifests = options.manifestDir ?? benchManifestDir(backendPort);
+  const [healthPort, httpsPort] = [await freePort(), await freePort()];
+  const proc = startPinned(options.cpus, process.execPath, [
+    PIER_BIN, 'serve', '--manifests', manifests, '--bind-address', '127.0.0.1',
+    '--http-port', String(options.port), '--https-port', String(httpsPort), '--health-port', String(healthPort),
+    '--workers', String(options.workers), '--log-level', 'warn',
+  ], options.env);
+  try {
+    const timeout = options.readyTimeoutMs ?? 30_000;
+    await waitForHttp(proc, `http://127.0.0.1:${healthPort}/readyz`, timeout);
+    const probe = options.probe ?? { host: 'bench.local', path: BODY_PATHS['100B'] };
+    await waitForHttp(proc, `http://127.0.0.1:${options.port}${probe.path}`, timeout, probe.host);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return { ...proc, healthPort };
+}

@@ -1,0 +1,80 @@
+/**
+ * The targets of the dataplane benchmark: the backend alone (the upper bound) and every proxy
+ * in front of it, each started pinned to the proxy core.
+ */
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/helpers/free-port.ts';
+import { startHaproxy } from './haproxy.ts';
+import { BODY_PATHS, startNginxProxy } from './nginx.ts';
+import { startPier } from './pier.ts';
+import { startPinned, waitForHttp, type PinnedProcess } from './pinned-process.ts';
+
+/** A target that is up: where to send load and whose processes to measure. */
+export interface RunningTarget {
+  readonly port: number;
+  /** Root of the process tree whose CPU and memory count as this target's. */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** How to start one target. */
+export interface TargetSpec {
+  readonly id: string;
+  readonly label: string;
+  /** taskset CPU list of the proxy processes. */
+  readonly cpus: string;
+  start(backend: { readonly port: number; readonly pid: number }): Promise<RunningTarget>;
+}
+
+/** Where the benchmark places things. */
+export interface Placement {
+  readonly proxyCpus: string;
+  /** For "Pier with N workers": every core, shared with the load side. */
+  readonly allCpus: string;
+  readonly pierWorkers: number;
+  /** NODE_OPTIONS etc. for Pier (profiling). */
+  readonly pierEnv?: NodeJS.ProcessEnv;
+}
+
+const peer = (file: string) => fileURLToPath(new URL(`../peers/${file}`, import.meta.url));
+
+function running(port: number, proc: PinnedProcess): RunningTarget {
+  return { port, pid: proc.pid, stop: () => proc.stop() };
+}
+
+function nodePeer(id: string, label: string, file: string, cpus: string): TargetSpec {
+  return {
+    id, label, cpus,
+    async start(backend) {
+      const port = await freePort();
+      const proc = startPinned(cpus, process.execPath, [peer(file), String(backend.port), String(port)]);
+      try {
+        await waitForHttp(proc, `http://127.0.0.1:${port}${BODY_PATHS['100B']}`);
+      } catch (err) {
+        await proc.stop();
+        throw err;
+      }
+      return running(port, proc);
+    },
+  };
+}
+
+/** Every known target, in report order. */
+export function allTargets(place: Placement): TargetSpec[] {
+  const cpus = place.proxyCpus;
+  return [
+    { id: 'direct', label: 'direct to backend', cpus: 'backend', start: async (backend) => ({ ...backend, stop: async () => {} }) },
+    { id: 'nginx', label: 'nginx (1 worker)', cpus, start: async (backend) => { const port = await freePort(); return running(port, await startNginxProxy(cpus, port, backend.port)); } },
+    { id: 'haproxy', label: 'HAProxy (1 thread)', cpus, start: async (backend) => { const port = await freePort(); return running(port, await startHaproxy(cpus, port, backend.port)); } },
+    {
+      id: 'pier-1', label: 'Pier, 1 worker', cpus,
+      start: async (backend) => { const port = await freePort(); return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv }, backend.port)); },
+    },
+    {
+      id: 'pier-n', label: `Pier, ${place.pierWorkers} workers`, cpus: place.allCpus,
+      start: async (backend) => { const port = await freePort(); return running(port, await startPier({ cpus: place.allCpus, port, workers: place.pierWorkers, env: place.pierEnv }, backend.port)); },
+    },
+    nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus),
+    nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus),
+  ];
+}
