@@ -49,8 +49,20 @@ export function resolveServiceServers(
   return { servers };
 }
 
+/*
+ * Services and EndpointSlices from a manifest directory are not schema-checked: a field of the
+ * wrong JSON type counts as absent instead of throwing, so one odd object cannot stop a rebuild.
+ */
+function list<T extends object>(value: readonly T[] | undefined): readonly T[] {
+  return Array.isArray(value) ? value.filter((v: T | null) => typeof v === 'object' && v !== null) : [];
+}
+
+function isPortNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
 function findPort(service: Service, port: { name?: string; number?: number }): ServicePort | undefined {
-  const ports = service.spec?.ports ?? [];
+  const ports = list(service.spec?.ports);
   return port.name ? ports.find((p) => p.name === port.name) : ports.find((p) => p.port === port.number);
 }
 
@@ -60,10 +72,10 @@ function externalNameServers(
   port: { name?: string; number?: number },
   servicePort: ServicePort | undefined,
 ): ServiceServers {
-  const host = service.spec?.externalName;
-  if (!host) return { unavailable: 'InvalidExternalName', message: `ExternalName Service ${display} has no spec.externalName` };
+  const host: unknown = service.spec?.externalName;
+  if (typeof host !== 'string' || host === '') return { unavailable: 'InvalidExternalName', message: `ExternalName Service ${display} has no spec.externalName` };
   const number = port.name ? servicePort?.port : port.number;
-  if (number === undefined) {
+  if (!isPortNumber(number)) {
     return { unavailable: 'ServicePortNotFound', message: `Service ${display} has no port ${port.name}` };
   }
   return { servers: [{ host, port: number, ...DEFAULT_SERVER_LIMITS }] };
@@ -74,9 +86,12 @@ function sliceServers(slices: readonly EndpointSlice[], servicePort: ServicePort
   for (const slice of slices) {
     const port = slicePort(slice, servicePort);
     if (port === undefined) continue;
-    for (const endpoint of slice.endpoints ?? []) {
+    for (const endpoint of list(slice.endpoints)) {
       if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;
-      for (const host of endpoint.addresses ?? []) {
+      const addresses: unknown = endpoint.addresses;
+      if (!Array.isArray(addresses)) continue;
+      for (const host of addresses) {
+        if (typeof host !== 'string' || host === '') continue;
         byKey.set(`${host} ${port}`, { host, port, ...DEFAULT_SERVER_LIMITS });
       }
     }
@@ -85,10 +100,11 @@ function sliceServers(slices: readonly EndpointSlice[], servicePort: ServicePort
 }
 
 function slicePort(slice: EndpointSlice, servicePort: ServicePort): number | undefined {
-  const ports = slice.ports ?? [];
+  const ports = list(slice.ports);
   if (ports.length === 0) {
     const target = servicePort.targetPort ?? servicePort.port;
-    return typeof target === 'number' ? target : undefined;
+    return isPortNumber(target) ? target : undefined;
   }
-  return ports.find((p) => (p.name ?? '') === (servicePort.name ?? ''))?.port;
+  const port = ports.find((p) => (p.name ?? '') === (servicePort.name ?? ''))?.port;
+  return isPortNumber(port) ? port : undefined;
 }

@@ -29,8 +29,9 @@ function random(seed: number): () => number {
   };
 }
 
-function shuffled<T>(list: readonly T[] | undefined, rnd: () => number): T[] | undefined {
-  if (!list) return undefined;
+/** A shuffled copy; anything that is not a list (malformed fixtures have some) is returned as is. */
+function shuffled<T>(list: readonly T[] | undefined, rnd: () => number): readonly T[] | undefined {
+  if (!Array.isArray(list)) return list;
   const out = [...list];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

@@ -166,6 +166,27 @@ const cases: Case[] = [
       ],
     },
   },
+  {
+    name: 'bad objects: fields of the wrong type are reported, nulls are absent, nothing throws',
+    fixture: 'malformed',
+    want: {
+      table: table(
+        [
+          vhost('ok.test', prefix('/odd', 'service:default/odd:80', 'default/good'), prefix('/', A, 'default/good')),
+          vhost('', prefix('/', A, 'default/null-fields')),
+        ],
+        [backend(A, A_SERVER, server('10.0.0.4', 8080), server('10.0.0.7', 8080)), unavailable('service:default/odd:80', 'ServicePortNotFound')],
+      ),
+      problems: [
+        invalid('backend-string', 'spec.rules[0].http.paths[0].backend: must be an object'),
+        problem('default/good', 'ServicePortNotFound', 'Service default/odd has no port 80'),
+        invalid('host-number', 'spec.rules[0].host: must be a string'),
+        invalid('paths-string', 'spec.rules[0].http.paths: must be a list'),
+        invalid('port-string', 'spec.rules[0].http.paths[0].backend.service.port.number: "80" must be an integer between 1 and 65535'),
+        invalid('rules-not-list', 'spec.rules: must be a list'),
+      ],
+    },
+  },
   { name: 'conflicts: oldest wins, then namespace/name, untimed counts as newest', fixture: 'route-conflict', want: routeConflict },
   { name: 'conflicts: the same result with the input in reverse order', fixture: 'route-conflict', reverse: true, want: routeConflict },
   {
