@@ -150,10 +150,11 @@ export class RawClient {
     return this.response();
   }
 
-  async response(timeoutMs = 5_000): Promise<RawResponse> {
+  /** The next response; `noBody` for answers to HEAD. */
+  async response(timeoutMs = 5_000, noBody = false): Promise<RawResponse> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const parsed = parseResponse(this.#buffer);
+      const parsed = parseResponse(this.#buffer, noBody);
       if (parsed !== undefined) {
         this.#buffer = this.#buffer.subarray(parsed.used);
         return parsed.response;
@@ -178,7 +179,7 @@ export class RawClient {
   }
 }
 
-function parseResponse(buf: Buffer): { response: RawResponse; used: number } | undefined {
+function parseResponse(buf: Buffer, noBody: boolean): { response: RawResponse; used: number } | undefined {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const head = buf.subarray(0, end).toString('latin1');
@@ -192,6 +193,7 @@ function parseResponse(buf: Buffer): { response: RawResponse; used: number } | u
     headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
   }
   let pos = end + 4;
+  if (noBody || (status >= 100 && status < 200) || status === 204 || status === 304) return { response: { status, head, headers, body: '' }, used: pos };
   if (headers['transfer-encoding'] === 'chunked') {
     let body = '';
     for (;;) {

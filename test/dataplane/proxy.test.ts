@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { pino } from 'pino';
 import {
-  RawClient, backendOf, closeAll, deadPort, policy, prefixRoute, startBackend, startDataplane, tableFor,
+  RawClient, backendOf, closeAll, deadPort, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor,
 } from './helpers.ts';
 
 afterEach(closeAll);
@@ -182,5 +183,65 @@ describe('undici client end to end', () => {
     expect(res.statusCode).toBe(200);
     expect(await res.body.text()).toBe('abc'.repeat(1000));
     expect(backend.seen[0]!.headers['content-length']).toBe('3000');
+  });
+});
+
+describe('client going away', () => {
+  it('aborts the upstream request when the client disconnects mid-wait', async () => {
+    let upstreamClosed = false;
+    const slow = await startBackend('slow', (req) => {
+      req.socket.on('close', () => (upstreamClosed = true));
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('slow', [slow])]));
+    const client = await RawClient.open(port);
+    client.send('GET / HTTP/1.1\r\nHost: foo.com\r\n\r\n');
+    while (slow.seen.length === 0) await sleep(5);
+    client.socket.destroy();
+    const deadline = Date.now() + 3000;
+    while (!upstreamClosed && Date.now() < deadline) await sleep(10);
+    expect(upstreamClosed).toBe(true);
+    expect(dp.stats.clientAborts).toBe(1);
+  });
+});
+
+describe('HTTP details', () => {
+  it('answers HEAD without a body and handles Expect: 100-continue itself', async () => {
+    const backend = await startBackend('a', (req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-length': '9' }).end(req.method === 'HEAD' ? undefined : 'backend=a'));
+    });
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    const client = await RawClient.open(port);
+    client.send('HEAD / HTTP/1.1\r\nHost: foo.com\r\n\r\n');
+    const head = await client.response(5_000, true);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('9');
+    expect(head.body).toBe('');
+    client.send('POST / HTTP/1.1\r\nHost: foo.com\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n');
+    const cont = await client.response();
+    expect(cont.status).toBe(100);
+    client.send('hi');
+    const res = await client.response();
+    expect(res.status).toBe(200);
+    expect(backend.seen[1]!.headers['expect']).toBeUndefined();
+  });
+
+  it('writes one access log line per request only when asked', async () => {
+    const backend = await startBackend('a');
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { logger, accessLog: true });
+    const client = await RawClient.open(port);
+    await client.get('foo.com', '/x?y=1');
+    await client.get('nope.com', '/');
+    const access = lines.filter((l) => l.msg === 'access');
+    expect(access).toHaveLength(2);
+    expect(access[0]).toMatchObject({ method: 'GET', path: '/x?y=1', status: 200, backend: 'a', upstream: `127.0.0.1:${backend.port}` });
+    expect(access[1]).toMatchObject({ status: 404 });
+
+    const quiet: string[] = [];
+    const { port: port2 } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { logger: pino({}, { write: (s: string) => quiet.push(s) }) });
+    await (await RawClient.open(port2)).get('foo.com');
+    expect(quiet.filter((l) => l.includes('"access"'))).toEqual([]);
   });
 });

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts } from '../../src/dataplane/forward-headers.ts';
+
+const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
+
+function upstream(raw: string[]): Record<string, string> {
+  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+  scanRequestHeaders(raw, facts);
+  const out = upstreamRequestHeaders(raw, facts, fwd);
+  const map: Record<string, string> = {};
+  for (let i = 0; i < out.length; i += 2) {
+    const k = out[i]!.toLowerCase();
+    map[k] = map[k] === undefined ? out[i + 1]! : `${map[k]} | ${out[i + 1]}`;
+  }
+  return map;
+}
+
+describe('upstreamRequestHeaders', () => {
+  const cases: { name: string; raw: string[]; want: Record<string, string | undefined> }[] = [
+    {
+      name: 'sets the forwarding headers from the connection',
+      raw: ['Host', 'foo.com:8080', 'Accept', '*/*'],
+      want: { host: 'foo.com:8080', accept: '*/*', 'x-forwarded-for': '192.0.2.7', 'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-forwarded-host': 'foo.com:8080' },
+    },
+    {
+      name: 'appends to every incoming X-Forwarded-For, in order',
+      raw: ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'x-forwarded-for', '10.0.0.2, 10.0.0.3'],
+      want: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7' },
+    },
+    {
+      name: 'replaces spoofed X-Real-IP / X-Forwarded-Proto / -Host / -Port',
+      raw: ['Host', 'a', 'X-Real-IP', '1.1.1.1', 'X-Forwarded-Proto', 'https', 'X-FORWARDED-HOST', 'evil', 'X-Forwarded-Port', '1'],
+      want: { 'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'a', 'x-forwarded-port': '8080' },
+    },
+    {
+      name: 'drops hop-by-hop headers and the ones Connection names',
+      raw: ['Host', 'a', 'Connection', 'keep-alive, X-Secret, x-other', 'X-Secret', 's', 'X-Other', 'o', 'Keep-Alive', '5', 'TE', 'trailers', 'Trailer', 'x', 'Transfer-Encoding', 'chunked', 'Upgrade', 'h2c', 'Proxy-Connection', 'x', 'Proxy-Authorization', 'x', 'Proxy-Authenticate', 'x', 'Expect', '100-continue', 'HTTP2-Settings', 'x', 'X-Kept', 'k'],
+      want: { connection: undefined, 'x-secret': undefined, 'x-other': undefined, 'keep-alive': undefined, te: undefined, trailer: undefined, 'transfer-encoding': undefined, upgrade: undefined, 'proxy-connection': undefined, 'proxy-authorization': undefined, 'proxy-authenticate': undefined, expect: undefined, 'http2-settings': undefined, 'x-kept': 'k' },
+    },
+    {
+      name: 'keeps one Host (undici refuses two) and repeated end-to-end headers',
+      raw: ['Host', 'a', 'Host', 'b', 'Cookie', 'x=1', 'Cookie', 'y=2'],
+      want: { host: 'a', cookie: 'x=1 | y=2' },
+    },
+    {
+      name: 'without Host sets no X-Forwarded-Host',
+      raw: ['Accept', '*/*'],
+      want: { host: undefined, 'x-forwarded-host': undefined },
+    },
+  ];
+  it.each(cases)('$name', ({ raw, want }) => {
+    const got = upstream(raw);
+    for (const [k, v] of Object.entries(want)) expect(got[k], k).toBe(v);
+  });
+
+  it.each([
+    [['Content-Length', '0'], false],
+    [['Content-Length', '12'], true],
+    [['Transfer-Encoding', 'chunked'], true],
+    [['Accept', 'x'], false],
+  ] as const)('scan %j → hasBody %s', (raw, want) => {
+    const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+    scanRequestHeaders([...raw], facts);
+    expect(facts.hasBody).toBe(want);
+  });
+});
+
+describe('downstreamResponseHeaders', () => {
+  const b = (...xs: string[]) => xs.map((x) => Buffer.from(x, 'latin1'));
+  it('keeps end-to-end headers (Server included) and drops hop-by-hop ones', () => {
+    const out = downstreamResponseHeaders(b('Server', 'backend/1', 'Connection', 'X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3'), false);
+    expect(out).toEqual(['Server', 'backend/1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3']);
+  });
+  it('adds Connection: close when asked', () => {
+    expect(downstreamResponseHeaders(b('A', '1'), true)).toEqual(['A', '1', 'connection', 'close']);
+  });
+});
