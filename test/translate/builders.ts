@@ -10,6 +10,10 @@ import type { TranslateOptions } from '../../src/translate/snapshot.ts';
  * Routes default to the origin `default/web`, the Ingress most fixtures use.
  */
 
+/** The backend most fixtures route to (Service default/a, port 80), and its one server. */
+export const A = 'service:default/a:80';
+export const A_SERVER: UpstreamServer = { host: '10.0.0.1', port: 8080, ...DEFAULT_SERVER_LIMITS };
+
 /** The options every case uses unless it says otherwise. */
 export const OPTIONS: TranslateOptions = {
   ingressClass: 'pier',
