@@ -37,6 +37,8 @@ export interface ProcessedIngress {
  * - `ImplementationSpecific` means `Prefix` in Pier (element-wise prefix match), and an empty
  *   ImplementationSpecific path means `/`. Prefix paths lose their trailing slash (except `/`),
  *   which the Prefix semantics ignores anyway; Exact paths are kept verbatim.
+ * - A rule without `http` contributes no route; a host left without routes gets no VirtualHost
+ *   (so it takes no requests away from wildcard or any-host rules).
  * - `spec.tls` is ignored for now (TLS arrives with a later issue).
  */
 export function processIngress(ingress: Ingress): ProcessedIngress {
