@@ -38,7 +38,7 @@ describe('test/e2e/kind/run.sh', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each([
+  it.each<{ name: string; bins: Record<string, number>; reason: string }>([
     { name: 'no docker CLI', bins: {}, reason: 'docker CLI not found' },
     { name: 'docker engine unreachable', bins: { docker: 1, kind: 0, kubectl: 0 }, reason: "'docker info' failed" },
     { name: 'kind missing', bins: { docker: 0, kubectl: 0 }, reason: 'kind not found' },
