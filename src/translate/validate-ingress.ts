@@ -25,7 +25,12 @@ type Fields = Record<string, unknown>;
  * undefined when `value` is not an object. */
 function fieldsOf(value: unknown): Fields | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+  const fields = value as Fields;
+  for (const key in fields) {
+    // Copy only in the rare case there is a null to drop: this runs for every path of every Ingress.
+    if (fields[key] === null) return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null));
+  }
+  return fields;
 }
 
 /** Returns what the API server would reject in `ingress`, as `field: error` texts (empty = valid). */
