@@ -34,3 +34,14 @@ export class KubeApiError extends PierError {
     this.name = 'KubeApiError';
   }
 }
+
+/** Codes of SupervisorError. */
+export type SupervisorErrorCode = 'PIER_ERR_SUPERVISOR_OPTIONS' | 'PIER_ERR_SUPERVISOR_STATE' | 'PIER_ERR_WORKER_START' | 'PIER_ERR_WORKER_LISTEN';
+
+/** The dataplane workers could not be started (e.g. the port is taken), or the supervisor was misused. */
+export class SupervisorError extends PierError {
+  constructor(code: SupervisorErrorCode, message: string) {
+    super(code, message);
+    this.name = 'SupervisorError';
+  }
+}

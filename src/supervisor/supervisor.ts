@@ -1,0 +1,337 @@
+/**
+ * The primary side of the multi-worker dataplane: forks N workers with node:cluster, publishes
+ * every RouteTable to all of them with a generation number, tracks their acks, restarts crashed
+ * workers, recycles them one at a time and drains them on shutdown.
+ *
+ * Listening model: SCHED_NONE (shared socket). The primary opens the listening socket once and
+ * every worker accepts on the same fd. Measured with bench/listen-model.ts (2 workers, wrk,
+ * `Connection: close` load, this 2-core machine shared with other jobs):
+ *
+ *   model      stall for a new client while the primary   failed requests while one worker
+ *              blocks its event loop for 500 ms             closes and re-opens its listener 10×
+ *   rr         510-521 ms (every accept goes via primary)   0
+ *   none       90-115 ms (CPU contention only)              0
+ *   reuseport  58-107 ms                                    114-119 (of ~4,500)
+ *
+ * Round robin passes each accepted connection through the primary, whose loop also runs
+ * translate (a 10,000-Ingress table may hold it for hundreds of ms): every new client would wait
+ * for it. SO_REUSEPORT gives each worker its own accept queue, and closing a worker's socket
+ * resets the connections queued on it, which breaks zero-drop recycling. The shared socket has
+ * neither problem: a draining worker closes only its copy of the fd and queued connections are
+ * taken by the others. Its cost is a less even spread of new connections (63/137 to 137/63 of
+ * 200 sequential connections, vs 100/100 for rr), acceptable for an ingress whose clients mostly
+ * hold keepalive connections. New-connection throughput was within noise of the others.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { SupervisorError } from '../errors.ts';
+import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
+import { RestartBackoff } from './restart-backoff.ts';
+import { isFromWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
+
+export interface SupervisorOptions {
+  /** Number of worker processes (≥ 1). */
+  readonly workers: number;
+  readonly worker: WorkerSettings;
+  /** Bound on a worker's drain (SIGTERM, recycle); it is killed a little after that. */
+  readonly shutdownTimeoutMs: number;
+  /** Idle client connections of a draining worker are closed after this long. Default 2 s. */
+  readonly drainGraceMs?: number;
+  /** How long start() and recycle() wait for a worker to listen. Default 15 s. */
+  readonly startTimeoutMs?: number;
+  readonly logger: Logger;
+  /** Worker entry (tests may substitute one). Default: ./worker.ts. */
+  readonly exec?: string;
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number; readonly stableMs?: number };
+}
+
+export type WorkerState = 'starting' | 'serving' | 'draining';
+
+/** One worker as metrics and /readyz see it. */
+export interface WorkerStats {
+  /** Position 0..workers-1; a replacement takes its predecessor's slot. */
+  readonly slot: number;
+  readonly pid: number;
+  readonly state: WorkerState;
+  /** Highest generation this worker acked (0 = none yet). */
+  readonly generation: number;
+  /** Duration of its last table swap (compile + reference swap). */
+  readonly lastSwapMs: number;
+  /** Restarts of this slot after crashes. */
+  readonly restarts: number;
+}
+
+interface Member {
+  readonly worker: Worker;
+  readonly slot: Slot;
+  readonly startedAt: number;
+  state: WorkerState;
+  hello: boolean;
+  generation: number;
+  lastSwapMs: number;
+  readonly listening: Deferred;
+  readonly exited: Promise<void>;
+}
+
+interface Slot {
+  readonly index: number;
+  member: Member | undefined;
+  restarts: number;
+  readonly backoff: RestartBackoff;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** Extra time after shutdownTimeoutMs before a worker that did not exit is SIGKILLed. */
+const KILL_MARGIN_MS = 2_000;
+const DEFAULT_GRACE_MS = 2_000;
+const DEFAULT_START_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs the dataplane workers. Events: `ack` (WorkerStats, after each swap), `listening`
+ * (WorkerStats), `exit` ({ pid, slot, code, signal, expected }).
+ * Only one Supervisor per process: node:cluster is process-global.
+ */
+export class Supervisor extends EventEmitter {
+  readonly #options: SupervisorOptions;
+  readonly #logger: Logger;
+  readonly #slots: Slot[] = [];
+  readonly #members = new Set<Member>();
+  #table: RouteTable = EMPTY_TABLE;
+  #generation = 0;
+  #stopping = false;
+  #recycling: Promise<void> | undefined;
+  #port: number | undefined;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new SupervisorError('PIER_ERR_SUPERVISOR_OPTIONS', `workers must be a whole number ≥ 1 (got ${options.workers})`);
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'supervisor' });
+  }
+
+  /** Forks every worker; resolves once all listen, rejects (after stopping them) if one cannot. */
+  async start(): Promise<void> {
+    if (this.#slots.length > 0) throw new SupervisorError('PIER_ERR_SUPERVISOR_STATE', 'start() called twice');
+    // Must precede the first setupPrimary/fork: the policy is fixed from then on.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({
+      exec: this.#options.exec ?? fileURLToPath(new URL('./worker.ts', import.meta.url)),
+      serialization: 'advanced',
+    });
+    for (let index = 0; index < this.#options.workers; index++) {
+      this.#slots.push({ index, member: undefined, restarts: 0, backoff: new RestartBackoff(this.#options.backoff), restartTimer: undefined });
+    }
+    const members = this.#slots.map((slot) => (slot.member = this.#fork(slot)));
+    try {
+      await Promise.all(members.map((m) => m.listening.promise));
+    } catch (err) {
+      await this.#stopAll(0);
+      throw err;
+    }
+    this.#logger.info({ workers: members.length, pids: members.map((m) => m.worker.process.pid) }, 'workers listening');
+  }
+
+  /** Sends `table` to every worker as the next generation; returns that generation. */
+  publish(table: RouteTable): number {
+    this.#generation++;
+    this.#table = table;
+    const msg: ToWorker = { type: 'table', generation: this.#generation, table };
+    for (const m of this.#members) if (m.hello && m.state !== 'draining') send(m.worker, msg);
+    return this.#generation;
+  }
+
+  /** The port workers accept on, once one listens (tells the actual port when httpPort is 0). */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** The generation of the last publish (0 before any). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * True when at least one worker serves and every serving worker acked `generation` or later.
+   * Workers still starting (a crash replacement) do not count: they get the current table before
+   * they accept anything, and a crash-looping slot must not take a serving pod out of endpoints.
+   */
+  readyGeneration(generation: number): boolean {
+    let serving = 0;
+    for (const m of this.#members) {
+      if (m.state !== 'serving') continue;
+      if (m.generation < generation) return false;
+      serving++;
+    }
+    return serving > 0;
+  }
+
+  /** Per-worker state for metrics, draining workers included. */
+  stats(): WorkerStats[] {
+    return [...this.#members].map(statsOf).sort((a, b) => a.slot - b.slot || a.pid - b.pid);
+  }
+
+  /**
+   * Replaces every worker, one at a time: the replacement gets the current table and listens
+   * on the shared socket before its predecessor drains, so the port never stops accepting and
+   * keepalive clients only see `Connection: close` on a response. Concurrent calls share one run.
+   */
+  recycle(): Promise<void> {
+    this.#recycling ??= this.#recycleAll().finally(() => (this.#recycling = undefined));
+    return this.#recycling;
+  }
+
+  /** Drains every worker (bounded by shutdownTimeoutMs) and resolves when all have exited. */
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    for (const slot of this.#slots) clearTimeout(slot.restartTimer);
+    await this.#stopAll(this.#graceMs());
+    this.#logger.info('all workers stopped');
+  }
+
+  async #recycleAll(): Promise<void> {
+    for (const slot of this.#slots) {
+      const old = slot.member;
+      if (this.#stopping) return;
+      if (old === undefined || old.state !== 'serving') continue;
+      const next = this.#fork(slot);
+      try {
+        await next.listening.promise;
+      } catch (err) {
+        this.#logger.error({ err, slot: slot.index }, 'recycle stopped: replacement did not start');
+        throw err;
+      }
+      slot.member = next;
+      await this.#drain(old, this.#graceMs());
+    }
+    this.#logger.info('workers recycled');
+  }
+
+  #fork(slot: Slot): Member {
+    const worker = cluster.fork({ [WORKER_SETTINGS_ENV]: JSON.stringify(this.#options.worker) });
+    const listening = deferred();
+    const member: Member = {
+      worker,
+      slot,
+      startedAt: Date.now(),
+      state: 'starting',
+      hello: false,
+      generation: 0,
+      lastSwapMs: 0,
+      listening,
+      exited: new Promise((resolve) => worker.once('exit', () => resolve())),
+    };
+    this.#members.add(member);
+    const timer = setTimeout(() => {
+      listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${worker.process.pid} did not listen within ${this.#startTimeoutMs()} ms`));
+      worker.process.kill('SIGKILL');
+    }, this.#startTimeoutMs());
+    void listening.promise.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    worker.on('message', (msg: unknown) => {
+      if (isFromWorker(msg)) this.#onMessage(member, msg);
+    });
+    worker.once('exit', (code, signal) => this.#onExit(member, code, signal));
+    return member;
+  }
+
+  #onMessage(member: Member, msg: FromWorker): void {
+    switch (msg.type) {
+      case 'hello':
+        member.hello = true;
+        send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
+        break;
+      case 'ack':
+        member.generation = Math.max(member.generation, msg.generation);
+        member.lastSwapMs = msg.swapMs;
+        this.emit('ack', statsOf(member));
+        break;
+      case 'listening':
+        if (member.state === 'starting') member.state = 'serving';
+        this.#port ??= msg.port;
+        member.listening.resolve();
+        this.emit('listening', statsOf(member));
+        break;
+      case 'listen-error':
+        member.listening.reject(new SupervisorError('PIER_ERR_WORKER_LISTEN', `worker cannot listen on ${this.#options.worker.bindAddress}:${this.#options.worker.httpPort}: ${msg.code} ${msg.message}`));
+        break;
+    }
+  }
+
+  #onExit(member: Member, code: number | null, signal: string | null): void {
+    this.#members.delete(member);
+    const expected = member.state === 'draining' || this.#stopping;
+    const pid = member.worker.process.pid;
+    member.listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${pid} exited before listening (code ${code}, signal ${signal})`));
+    this.emit('exit', { pid, slot: member.slot.index, code, signal, expected });
+    if (expected) return;
+    const slot = member.slot;
+    if (slot.member !== member) return;
+    slot.member = undefined;
+    const delay = slot.backoff.next(Date.now() - member.startedAt);
+    this.#logger.error({ pid, code, signal, slot: slot.index, restartInMs: delay }, 'worker exited unexpectedly; restarting');
+    slot.restartTimer = setTimeout(() => this.#restart(slot), delay);
+  }
+
+  #restart(slot: Slot): void {
+    slot.restartTimer = undefined;
+    if (this.#stopping || slot.member !== undefined) return;
+    slot.restarts++;
+    const member = (slot.member = this.#fork(slot));
+    member.listening.promise.catch(() => {}); // a failure shows as another exit → backoff
+  }
+
+  #drain(member: Member, graceMs: number): Promise<void> {
+    if (member.state !== 'draining') {
+      member.state = 'draining';
+      const timeoutMs = this.#options.shutdownTimeoutMs;
+      send(member.worker, { type: 'drain', graceMs, timeoutMs });
+      const kill = setTimeout(() => {
+        this.#logger.warn({ pid: member.worker.process.pid }, 'worker did not exit after drain; killing it');
+        member.worker.process.kill('SIGKILL');
+      }, timeoutMs + KILL_MARGIN_MS);
+      void member.exited.then(() => clearTimeout(kill));
+    }
+    return member.exited;
+  }
+
+  async #stopAll(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all([...this.#members].map((m) => this.#drain(m, graceMs)));
+  }
+
+  #graceMs(): number {
+    return Math.min(this.#options.drainGraceMs ?? DEFAULT_GRACE_MS, this.#options.shutdownTimeoutMs);
+  }
+
+  #startTimeoutMs(): number {
+    return this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  }
+}
+
+function statsOf(m: Member): WorkerStats {
+  return { slot: m.slot.index, pid: m.worker.process.pid ?? 0, state: m.state, generation: m.generation, lastSwapMs: m.lastSwapMs, restarts: m.slot.restarts };
+}
+
+/** IPC send that tolerates a worker that just died (its exit event handles the rest). */
+function send(worker: Worker, msg: ToWorker): void {
+  if (!worker.isConnected()) return;
+  worker.send(msg, undefined, undefined, () => {});
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // rejection is observed by whoever awaits; never unhandled
+  return { promise, resolve, reject };
+}

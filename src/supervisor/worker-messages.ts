@@ -1,0 +1,53 @@
+import type { LogLevel } from '../config.ts';
+import type { RouteTable } from '../routing/route-table.ts';
+
+/**
+ * The primary ↔ worker protocol over the cluster IPC channel (`serialization: 'advanced'`, so a
+ * RouteTable crosses as a structured clone). Order matters and IPC keeps it: a worker applies
+ * tables in the order they were published.
+ *
+ *   worker  → hello                       (its message listener is attached: ESM loading is
+ *                                          asynchronous, so anything sent earlier could be lost)
+ *   primary → table(generation, table)    first the current table, then every publish
+ *   worker  → ack(generation, swapMs)     after each swap
+ *   worker  → listening(generation, port) once, after the first swap: a (re)started worker
+ *                                          never accepts a connection without a table
+ *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
+ *   worker  → listen-error(code, message) then exits 1
+ */
+export type ToWorker =
+  | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
+  | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number };
+
+export type FromWorker =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
+  | { readonly type: 'listening'; readonly generation: number; readonly port: number }
+  | { readonly type: 'listen-error'; readonly code: string; readonly message: string };
+
+/** What every worker needs to serve; passed once, in the environment, as JSON. */
+export interface WorkerSettings {
+  readonly httpPort: number;
+  /** Accepted for the CLI contract; the HTTPS listener arrives with TLS support. */
+  readonly httpsPort?: number;
+  readonly bindAddress: string;
+  readonly keepaliveTimeoutMs: number;
+  readonly keepaliveRequests: number;
+  readonly accessLog: boolean;
+  readonly logLevel: LogLevel;
+}
+
+/** Environment variable carrying the JSON WorkerSettings to each worker. */
+export const WORKER_SETTINGS_ENV = 'PIER_WORKER_SETTINGS';
+
+/** Narrows an IPC message to FromWorker (anything else, e.g. cluster internals, is ignored). */
+export function isFromWorker(msg: unknown): msg is FromWorker {
+  const type = (msg as { type?: unknown } | null)?.type;
+  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error';
+}
+
+/** Narrows an IPC message to ToWorker. */
+export function isToWorker(msg: unknown): msg is ToWorker {
+  const type = (msg as { type?: unknown } | null)?.type;
+  return type === 'table' || type === 'drain';
+}

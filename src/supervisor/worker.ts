@@ -1,0 +1,88 @@
+/**
+ * Entry of a dataplane worker process (forked by the Supervisor through node:cluster). Runs one
+ * dataplane, applies every table the primary publishes, and drains on the primary's word.
+ * Protocol: worker-messages.ts.
+ *
+ * Signals: SIGTERM/SIGINT are ignored here on purpose. Kubernetes signals only the primary
+ * (PID 1), but a terminal's Ctrl-C hits the whole process group; a worker dying on it would
+ * drop its connections before the primary could drain them. The primary decides; if it dies,
+ * the IPC channel closes and the worker drains by itself.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDataplane } from '../dataplane/create-dataplane.ts';
+import { createLogger } from '../observe/logger.ts';
+import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
+
+/** Drain parameters used when the primary vanished without saying how. */
+const ORPHAN_DRAIN = { graceMs: 1_000, timeoutMs: 10_000 } as const;
+/** Bound on closing upstream pools after the client side drained. */
+const CLOSE_BOUND_MS = 2_000;
+
+const settings = JSON.parse(process.env[WORKER_SETTINGS_ENV] ?? 'null') as WorkerSettings | null;
+if (settings === null || typeof process.send !== 'function') {
+  console.error(`pier worker: must be started by the supervisor (${WORKER_SETTINGS_ENV} and an IPC channel)`);
+  process.exit(2);
+}
+
+const logger = createLogger(settings.logLevel, { component: 'worker', pid: process.pid });
+const dataplane = createDataplane({
+  keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
+  keepaliveRequests: settings.keepaliveRequests,
+  accessLog: settings.accessLog,
+  logger,
+});
+let listening = false;
+let draining = false;
+
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
+process.on('disconnect', () => void drain(ORPHAN_DRAIN.graceMs, ORPHAN_DRAIN.timeoutMs));
+process.on('message', (msg) => {
+  if (isToWorker(msg)) onMessage(msg);
+});
+send({ type: 'hello' });
+
+function onMessage(msg: ToWorker): void {
+  if (msg.type === 'drain') {
+    void drain(msg.graceMs, msg.timeoutMs);
+    return;
+  }
+  if (draining) return;
+  const { generation, swapMs } = dataplane.swap(msg.table, msg.generation);
+  send({ type: 'ack', generation, swapMs });
+  if (!listening) listen();
+}
+
+function listen(): void {
+  listening = true;
+  const server = dataplane.server;
+  const onError = (err: NodeJS.ErrnoException) => {
+    logger.error({ err, port: settings!.httpPort }, 'cannot listen');
+    send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
+    // Let the message leave before exiting: process.exit would cut the IPC write short.
+    setTimeout(() => process.exit(1), 100);
+  };
+  server.once('error', onError);
+  server.listen({ port: settings!.httpPort, host: settings!.bindAddress }, () => {
+    server.off('error', onError);
+    const address = server.address();
+    send({ type: 'listening', generation: dataplane.generation, port: typeof address === 'object' && address !== null ? address.port : settings!.httpPort });
+  });
+}
+
+/** Stop accepting, let the dataplane finish its connections (bounded), exit 0. */
+async function drain(graceMs: number, timeoutMs: number): Promise<void> {
+  if (draining) return;
+  draining = true;
+  if (listening) {
+    const started = Date.now();
+    const drained = await Promise.race([dataplane.drain(graceMs).then(() => true), sleep(timeoutMs, false, { ref: false })]);
+    logger.info({ drained, ms: Date.now() - started }, drained ? 'drained' : 'drain timed out; closing remaining connections');
+  }
+  await Promise.race([dataplane.close(), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
+  process.exit(0);
+}
+
+function send(msg: FromWorker): void {
+  if (process.connected) process.send!(msg);
+}
