@@ -77,7 +77,7 @@ export function resolveUpstreamBackend(index: SnapshotIndex, namespace: string, 
   const tls = caPem(index, namespace, parsed.spec);
   const policy = policyOf(parsed.spec, tls.pem);
   if (tls.missing) {
-    const message = `Upstream ${display}: Secret ${namespace}/${tls.missing} has no ca.crt (or does not exist): its requests get 503`;
+    const message = `Upstream ${display}: tls.caSecret ${namespace}/${tls.missing} is not a kubernetes.io/tls Secret with a ca.crt: its requests get 503`;
     return unavailable(id, policy, 'CASecretNotFound', [...once(warning(self, 'CASecretNotFound', message)), warning(referrer, 'CASecretNotFound', message)]);
   }
   const { servers, serviceIssue } = upstreamServers(index, namespace, parsed.spec);
@@ -112,7 +112,9 @@ export function policyOf(spec: UpstreamSpec, caPemText?: string): BackendPolicy 
 function caPem(index: SnapshotIndex, namespace: string, spec: UpstreamSpec): { pem?: string; missing?: string } {
   const name = spec.tls?.caSecret;
   if (!name || spec.protocol !== 'HTTPS') return {};
-  const data = index.secret(namespace, name)?.data?.['ca.crt'];
+  // Only TLS Secrets reach the store (rbac.ts, store.ts), in both modes; say so the same way.
+  const secret = index.secret(namespace, name);
+  const data = secret?.type === 'kubernetes.io/tls' ? secret.data?.['ca.crt'] : undefined;
   if (!data) return { missing: name };
   return { pem: Buffer.from(data, 'base64').toString('utf8') };
 }

@@ -45,7 +45,7 @@ function check(value: unknown, schema: JSONSchemaProps, path: string, errors: Fi
   if (value === undefined) return;
   if (schema.type && typeName(value) !== schema.type && !(schema.type === 'number' && typeName(value) === 'integer')) {
     const actual = typeName(value);
-    errors.push({ field: path, type: 'Invalid value', value: actual, detail: `${path} in body must be of type ${schema.type}: "${actual}"` });
+    errors.push({ field: path, type: 'Invalid value', value: actual, detail: `${path} in body must be of type ${schema.type}: "${actual}"`, typeInvalid: true });
     return;
   }
   if (schema.enum && !schema.enum.includes(value)) {

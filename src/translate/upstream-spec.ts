@@ -5,7 +5,7 @@ import { UPSTREAM_SCHEMA } from './upstream-crd.ts';
 import type { JSONSchemaProps } from './upstream-crd.ts';
 import { parseDuration } from './upstream-duration.ts';
 import type { FieldError } from './upstream-field-error.ts';
-import { formatInvalid } from './upstream-field-error.ts';
+import { CEL_SKIPPED, formatInvalid, isBlocking } from './upstream-field-error.ts';
 import { applyDefaults, validateAgainstSchema } from './upstream-schema-validator.ts';
 
 /** A static server with defaults applied and durations in ms. */
@@ -44,16 +44,20 @@ export type ParsedUpstream =
 const SPEC_SCHEMA: JSONSchemaProps = UPSTREAM_SCHEMA.properties!.spec!;
 
 /**
- * Validates an Upstream's `spec` the way the API server validates it in cluster mode: drop
- * nulls, apply the CRD's defaults, check the structural schema, then the CEL rules (only when
- * the structure is valid, as CEL needs well-typed input). Returns the defaulted spec or errors.
+ * Validates an Upstream's `spec` the way the API server validates it in cluster mode: unknown
+ * fields refuse the object outright (strict decoding); otherwise drop nulls, apply the CRD's
+ * defaults, check the structural schema, then the CEL rules — unless a blocking error (wrong
+ * type, missing required field, unsupported enum value, too long, too many) makes the API server
+ * skip them, which it reports with one more error. Returns the defaulted spec and the errors.
  */
 export function validateUpstreamSpec(spec: unknown): { readonly spec: unknown; readonly errors: readonly FieldError[] } {
-  if (spec === undefined || spec === null) return { spec, errors: [{ field: 'spec', type: 'Required value' }] };
+  if (spec === undefined || spec === null) return { spec, errors: [{ field: 'spec', type: 'Required value' }, CEL_SKIPPED] };
   const defaulted = applyDefaults(spec, SPEC_SCHEMA);
   const errors = validateAgainstSchema(defaulted, SPEC_SCHEMA, 'spec');
-  if (errors.length > 0) return { spec: defaulted, errors };
-  return { spec: defaulted, errors: evaluateCelRules(defaulted, SPEC_SCHEMA, 'spec', 'spec') };
+  const unknown = errors.filter((e) => e.type === 'unknown field');
+  if (unknown.length > 0) return { spec: defaulted, errors: unknown };
+  if (errors.some(isBlocking)) return { spec: defaulted, errors: [...errors, CEL_SKIPPED] };
+  return { spec: defaulted, errors: [...errors, ...evaluateCelRules(defaulted, SPEC_SCHEMA, 'spec', 'spec')] };
 }
 
 /** Parses an Upstream object into a typed spec, or explains (in kubectl's words) why not. */

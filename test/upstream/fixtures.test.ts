@@ -6,12 +6,15 @@ import type { Backend } from '../../src/routing/route-table.ts';
 import { EMPTY_SNAPSHOT, indexSnapshot } from '../../src/translate/snapshot.ts';
 import type { Snapshot } from '../../src/translate/snapshot.ts';
 import { resolveUpstreamBackend } from '../../src/translate/upstream-backend.ts';
+import { formatFieldError } from '../../src/translate/upstream-field-error.ts';
 import { parseUpstream } from '../../src/translate/upstream-spec.ts';
 
 interface Case {
   readonly upstream: Upstream;
   readonly objects?: KubeObject[];
   readonly errors?: string[];
+  /** The whole rejection text, when it is not `Upstream.pier.dev "<name>" is invalid: <errors>`. */
+  readonly message?: string;
   readonly reason?: string;
   readonly backend?: Backend;
   readonly problems?: string[];
@@ -40,7 +43,8 @@ describe('Upstream fixtures (test/fixtures/upstream)', () => {
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     const lines = c.errors!;
-    const want = `Upstream.pier.dev "${c.upstream.metadata.name}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`;
+    expect(parsed.errors.map(formatFieldError)).toEqual(lines);
+    const want = c.message ?? `Upstream.pier.dev "${c.upstream.metadata.name}" is invalid: ${lines.length === 1 ? lines[0] : `[${lines.join(', ')}]`}`;
     expect(parsed.message).toBe(want);
     expect(parsed.reason).toBe(c.reason ?? 'InvalidUpstream');
 
