@@ -24,6 +24,7 @@ export interface DataplaneStats {
   lastSwapMs: number;
 }
 
+/** All counters at zero. */
 export function createStats(): DataplaneStats {
   const errors = {} as Record<PierStatus, number>;
   for (const s of PIER_STATUSES) errors[s] = 0;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { pino } from 'pino';
+import { splitAbsoluteTarget } from '../../src/dataplane/request-handler.ts';
 import {
   RawClient, backendOf, closeAll, deadPort, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor,
 } from './helpers.ts';
@@ -243,5 +244,25 @@ describe('HTTP details', () => {
     const { port: port2 } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { logger: pino({}, { write: (s: string) => quiet.push(s) }) });
     await (await RawClient.open(port2)).get('foo.com');
     expect(quiet.filter((l) => l.includes('"access"'))).toEqual([]);
+  });
+});
+
+describe('request targets', () => {
+  it.each([
+    ['http://foo.com/x?y=1', { host: 'foo.com', path: '/x?y=1' }],
+    ['https://foo.com:8443', { host: 'foo.com:8443', path: '/' }],
+    ['http://foo.com?q', { host: 'foo.com', path: '/?q' }],
+    ['/plain', undefined],
+  ])('splitAbsoluteTarget(%s)', (target, want) => {
+    expect(splitAbsoluteTarget(target)).toEqual(want);
+  });
+
+  it('routes an absolute-form request by its authority and forwards origin-form', async () => {
+    const a = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [a])]));
+    const client = await RawClient.open(port);
+    client.send('GET http://foo.com/abs?q=1 HTTP/1.1\r\nHost: foo.com\r\n\r\n');
+    expect((await client.response()).body).toBe('backend=a');
+    expect(a.seen[0]!.url).toBe('/abs?q=1');
   });
 });

@@ -49,8 +49,13 @@ async function startIdleClosingBackend(idleMs: number, crossedAfterMs: number) {
 }
 
 describe('upstream keepalive race', () => {
-  it('a backend closing idle connections after ~300 ms without Keep-Alive causes zero client errors', async () => {
-    const backend = await startIdleClosingBackend(300, 285);
+  // `crossed`: requests reaching a connection about to close are dropped unanswered, forcing
+  // the race on every near miss. `plain`: only the real timer (the race is rarer on loopback).
+  it.each([
+    { variant: 'crossed', crossedAfterMs: 285 },
+    { variant: 'plain', crossedAfterMs: Infinity },
+  ])('a backend closing idle connections after ~300 ms without Keep-Alive causes zero client errors ($variant)', async ({ variant, crossedAfterMs }) => {
+    const backend = await startIdleClosingBackend(300, crossedAfterMs);
     const { origin, dp } = await startDataplane(tableFor('', [backendOf('tomcat', [backend])]));
     const clients = 10;
     const perClient = 30;
@@ -77,13 +82,15 @@ describe('upstream keepalive race', () => {
       }),
     );
     console.log(
-      `idle-close race: ${ok} ok, ${failures.length} failed, ${dp.stats.retries} retries, ` +
+      `idle-close race (${variant}): ${ok} ok, ${failures.length} failed, ${dp.stats.retries} retries, ` +
       `${backend.stats.connections} upstream connections opened, ${backend.stats.crossed} crossed closes`,
     );
     expect(failures).toEqual([]);
     expect(ok).toBe(clients * perClient);
-    expect(backend.stats.crossed).toBeGreaterThan(0); // the race really happened...
-    expect(dp.stats.retries).toBe(backend.stats.crossed); // ...and every instance was retried
+    if (variant === 'crossed') {
+      expect(backend.stats.crossed).toBeGreaterThan(0); // the race really happened...
+      expect(dp.stats.retries).toBe(backend.stats.crossed); // ...and every instance was retried
+    }
   }, 40_000);
 });
 
