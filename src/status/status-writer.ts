@@ -178,22 +178,35 @@ class StatusSync {
     if (this.#writtenAt.get(key) === `${rv} ${wanted}`) return;
     const { name, namespace = '' } = ingress.metadata;
     try {
-      try {
-        await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(ingress, addresses) });
-      } catch (err) {
-        // 409: changed since the snapshot (typically by our previous write): retry on the latest.
-        if (httpStatusOf(err) !== 409) throw err;
-        const latest = await this.#networking.readNamespacedIngress({ name, namespace });
-        await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(latest as unknown as Ingress, addresses) });
-      }
+      const changed = await this.#replaceStatus(ingress, addresses);
       this.#writtenAt.set(key, `${rv} ${wanted}`);
       if (addresses.length > 0) this.#written.add(key);
       else this.#written.delete(key);
-      this.#options.logger.info({ ingress: key, addresses }, addresses.length > 0 ? 'ingress status updated' : 'ingress status cleared');
+      if (changed) this.#options.logger.info({ ingress: key, addresses }, addresses.length > 0 ? 'ingress status updated' : 'ingress status cleared');
     } catch (err) {
       const status = httpStatusOf(err);
-      if (status !== 404) this.#options.logger.warn({ ingress: key, status, err: (err as Error).message }, 'ingress status update failed');
+      if (status !== 404) this.#options.logger.warn({ ingress: `${namespace}/${name}`, status, err: (err as Error).message }, 'ingress status update failed');
     }
+  }
+
+  /**
+   * PUTs the status against the snapshot's version. A 409 means the object changed since —
+   * typically a write by us or by the previous leader, which the snapshot does not show because
+   * status changes do not trigger rebuilds: re-read it and write only if it still differs.
+   * Returns whether anything was written.
+   */
+  async #replaceStatus(ingress: Ingress, addresses: readonly Address[]): Promise<boolean> {
+    const { name, namespace = '' } = ingress.metadata;
+    try {
+      await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(ingress, addresses) });
+      return true;
+    } catch (err) {
+      if (httpStatusOf(err) !== 409) throw err;
+    }
+    const latest = (await this.#networking.readNamespacedIngress({ name, namespace })) as unknown as Ingress;
+    if (sameAddresses(latest.status?.loadBalancer?.ingress, addresses)) return false;
+    await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(latest, addresses) });
+    return true;
   }
 
   #nothingToPublish(): void {

@@ -34,6 +34,8 @@ export interface RecordedRequest {
   readonly body?: Obj;
   /** The bearer token sent: tells apart clients given different kubeconfigs. */
   readonly token?: string;
+  /** The HTTP status answered (set once the response was sent). */
+  status?: number;
 }
 
 interface HistoryEntry {
@@ -93,6 +95,13 @@ export class FakeApiServer {
     const kc = new KubeConfig();
     kc.loadFromString(JSON.stringify(kubeConfigDocument(this.url, token)));
     return kc;
+  }
+
+  /** Writes another kubeconfig for this server whose client sends `token` (tells processes apart). */
+  writeKubeConfig(token: string): string {
+    const path = join(this.#dir, `kubeconfig-${token}`);
+    writeFileSync(path, JSON.stringify(kubeConfigDocument(this.url, token)));
+    return path;
   }
 
   get resourceVersion(): number {
@@ -263,6 +272,7 @@ export class FakeApiServer {
     const token = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1];
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, token };
     this.requests.push(recorded);
+    res.on('finish', () => (recorded.status = res.statusCode));
     const failure = this.#failures.find((f) => f.match(recorded));
     if (failure) return sendStatus(res, failure.status, 'InternalError', 'injected failure');
     const parsed = parseApiPath(url.pathname);

@@ -77,6 +77,20 @@ describe('ingress status', () => {
     expect(api.requests.filter((r) => r.method === 'GET' && r.path === '/apis/networking.k8s.io/v1/namespaces/default/ingresses/ours')).toHaveLength(1);
   });
 
+  it('a new leader with a stale snapshot leaves what the previous leader wrote alone', async () => {
+    api.apply(ingress('default', 'ours', 'pier'));
+    const stale = snapshot();
+    api.setStatus('Ingress', 'default', 'ours', { loadBalancer: { ingress: OURS } });
+    const rv = api.get('Ingress', 'default', 'ours')!.metadata.resourceVersion;
+    const w = writer('a');
+    w.update(stale);
+    await eventually(() => api.requests.some(isStatusPut), 3000, 'a status write attempt');
+    await sleep(500);
+    // One attempt on the stale version (409), a re-read, nothing written; resyncs do not retry.
+    expect(api.requests.filter(isStatusPut).map((r) => r.status)).toEqual([409]);
+    expect(api.get('Ingress', 'default', 'ours')!.metadata.resourceVersion).toBe(rv);
+  });
+
   it('clears Ingresses it no longer serves, but never another controller\'s', async () => {
     api.apply(ingress('default', 'ours', 'pier'));
     api.apply(ingress('default', 'moved', 'pier'));
