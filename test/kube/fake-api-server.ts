@@ -70,6 +70,8 @@ export class FakeApiServer {
   readonly #failures: { match: (req: RecordedRequest) => boolean; status: number }[] = [];
   readonly #dir: string;
   readonly #expiredAs: 'event' | 'status';
+  /** Ends every watch right after its replay, as a misbehaving proxy might. */
+  endWatchesAtOnce = false;
   #rv = 1;
   #compactedRv = 0;
   url = '';
@@ -337,6 +339,7 @@ export class FakeApiServer {
       ? [...this.#bucket(p.type).values()].map((object) => ({ type: 'ADDED', object }))
       : this.#history.filter((h) => h.plural === p.type.plural && h.rv > fromRv);
     for (const e of replay) if (watchSees(w, e.object)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+    if (this.endWatchesAtOnce) return void res.end();
     this.#watches.add(w);
     const timeout = Number(req.query.get('timeoutSeconds') ?? 0);
     const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;

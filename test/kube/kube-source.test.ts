@@ -17,12 +17,12 @@ afterEach(async () => {
   api = undefined;
 });
 
-async function startSource(options: { watchNamespace?: string; server?: FakeApiServerOptions; preload?: (api: FakeApiServer) => void } = {}) {
+async function startSource(options: { watchNamespace?: string; server?: FakeApiServerOptions; preload?: (api: FakeApiServer) => void; minWatchIntervalMs?: number } = {}) {
   api = await FakeApiServer.start(options.server);
   options.preload?.(api);
   const log = new EventLog();
   source = createKubeSource(testConfig({ watchNamespace: options.watchNamespace }), silentLogger, {
-    kubeConfig: api.kubeConfig(), backoff: { initialMs: 20, maxMs: 100 }, absentRetryMs: 200, minWatchIntervalMs: 0,
+    kubeConfig: api.kubeConfig(), backoff: { initialMs: 20, maxMs: 100 }, absentRetryMs: 200, minWatchIntervalMs: options.minWatchIntervalMs ?? 0,
   });
   await source.start(log.listener);
   return { api, log };
@@ -68,8 +68,12 @@ describe('kube source: initial sync', () => {
       },
     });
     await eventually(() => log.upsertsOf('Ingress', 'default', 'web') === 1, 5000, 'ingress upsert');
-    await sleep(300);
+    await sleep(500);
     expect(log.synced).toBe(false);
+    // Retried with backoff (20 ms doubling to 100 ms), not in a hot loop.
+    const attempts = api.requests.filter((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices').length;
+    expect(attempts).toBeGreaterThan(2);
+    expect(attempts).toBeLessThan(20);
     expect(log.upsertsOf('EndpointSlice', 'default', 'web-abc')).toBe(0);
     unfail();
     await eventually(() => log.synced, 5000, 'synced after the failing list recovered');
@@ -169,6 +173,21 @@ describe('kube source: broken watches', () => {
     // Every kind resumed from the bookmark's resourceVersion, so none needed a relist.
     const gone = api.requests.filter((r) => !isWatch(r) && r.method === 'GET').length;
     expect(gone).toBe(KINDS.length);
+  });
+
+  it('paces watches that a server ends at once instead of spinning', async () => {
+    const { api, log } = await startSource({ minWatchIntervalMs: 1000 });
+    await eventually(() => log.synced, 5000, 'synced');
+    api.endWatchesAtOnce = true;
+    api.dropWatches('end');
+    const before = api.requests.filter(isWatch).length;
+    await sleep(600);
+    const perKind = (api.requests.filter(isWatch).length - before) / KINDS.length;
+    expect(perKind).toBeGreaterThanOrEqual(2);
+    expect(perKind).toBeLessThan(20);
+    api.endWatchesAtOnce = false;
+    api.apply({ kind: 'Service', metadata: { name: 'after', namespace: 'default' }, spec: {} });
+    await eventually(() => log.upsertsOf('Service', 'default', 'after') === 1, 5000, 'watching again');
   });
 });
 
