@@ -136,7 +136,7 @@ export class Supervisor extends EventEmitter {
       await this.#stopAll(0);
       throw err;
     }
-    this.#logger.info({ workers: members.length, pids: members.map((m) => m.worker.process.pid) }, 'workers listening');
+    this.#logger.info({ workers: members.length, workerPids: members.map((m) => m.worker.process.pid) }, 'workers listening');
   }
 
   /** Sends `table` to every worker as the next generation; returns that generation. */
@@ -275,7 +275,7 @@ export class Supervisor extends EventEmitter {
     if (slot.member !== member) return;
     slot.member = undefined;
     const delay = slot.backoff.next(Date.now() - member.startedAt);
-    this.#logger.error({ pid, code, signal, slot: slot.index, restartInMs: delay }, 'worker exited unexpectedly; restarting');
+    this.#logger.error({ workerPid: pid, code, signal, slot: slot.index, restartInMs: delay }, 'worker exited unexpectedly; restarting');
     slot.restartTimer = setTimeout(() => this.#restart(slot), delay);
   }
 
@@ -293,7 +293,7 @@ export class Supervisor extends EventEmitter {
       const timeoutMs = this.#options.shutdownTimeoutMs;
       send(member.worker, { type: 'drain', graceMs, timeoutMs });
       const kill = setTimeout(() => {
-        this.#logger.warn({ pid: member.worker.process.pid }, 'worker did not exit after drain; killing it');
+        this.#logger.warn({ workerPid: member.worker.process.pid }, 'worker did not exit after drain; killing it');
         member.worker.process.kill('SIGKILL');
       }, timeoutMs + KILL_MARGIN_MS);
       void member.exited.then(() => clearTimeout(kill));

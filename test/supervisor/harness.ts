@@ -66,14 +66,14 @@ export class Primary {
 }
 
 /** Starts a fixture primary with a Supervisor on a port chosen by the system. */
-export async function startPrimary(options: { workers?: number; shutdownTimeoutMs?: number; drainGraceMs?: number } = {}): Promise<{ primary: Primary; port: number }> {
+export async function startPrimary(options: { workers?: number; shutdownTimeoutMs?: number; drainGraceMs?: number; httpPort?: number } = {}): Promise<{ primary: Primary; port: number }> {
   const primary = new Primary();
   const { port } = await primary.call('start', {
     options: {
       workers: options.workers ?? 2,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
       drainGraceMs: options.drainGraceMs ?? 500,
-      worker: { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 30_000, keepaliveRequests: 100_000, accessLog: false, logLevel: 'warn' },
+      worker: { httpPort: options.httpPort ?? 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 30_000, keepaliveRequests: 100_000, accessLog: false, logLevel: 'warn' },
     },
   });
   return { primary, port: port as number };
@@ -142,11 +142,14 @@ export class LoadClient {
   /** [start time, body] of each response. */
   readonly seen: [number, string][] = [];
   closeSeen = false;
+  /** Error codes of the connection's ends (undici 'disconnect'). */
+  readonly disconnects: string[] = [];
 
   constructor(port: number, index: number) {
     this.address = `127.0.0.${10 + index}`;
     this.client = new Client(`http://127.0.0.1:${port}`, { localAddress: this.address, pipelining: 1, keepAliveTimeout: 60_000 });
     this.client.on('connect', () => this.connects++);
+    this.client.on('disconnect', (_origin, _targets, err) => this.disconnects.push((err as { code?: string }).code ?? err.message));
   }
 
   /** One GET; records the outcome instead of throwing. */
