@@ -23,6 +23,8 @@ export interface BackendRuntime {
   readonly retryReset: boolean;
   readonly retryTimeout: boolean;
   readonly retryNonIdempotent: boolean;
+  /** Upstream statuses (502/503/504) that are retried like failures, if idempotent. */
+  readonly retryStatuses: ReadonlySet<number>;
 }
 
 /**
@@ -45,5 +47,6 @@ export function bindBackend(backend: Backend, previous: BackendRuntime | undefin
     retryReset: on.includes('reset'),
     retryTimeout: on.includes('timeout'),
     retryNonIdempotent: policy.retries.nonIdempotent,
+    retryStatuses: new Set(on.filter((c) => c === '502' || c === '503' || c === '504').map(Number)),
   };
 }

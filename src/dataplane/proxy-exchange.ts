@@ -15,6 +15,15 @@ export interface ExchangeContext {
 }
 
 const kExchange = Symbol('pier.exchange');
+
+/** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
+class RetryableStatus extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`upstream answered ${status}`);
+    this.status = status;
+  }
+}
 type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
 
 /** The exchange proxying `res`'s request, if any (access log). */
@@ -40,7 +49,10 @@ function onResponseDrain(this: TaggedResponse): void {
  * client, only while the request body is untouched (no body, or not read yet), and
  * - connect failures / connect timeouts (nothing was sent): any method;
  * - resets ("other side closed": the upstream closed an idle keepalive connection as we reused
- *   it) and read timeouts: idempotent methods, or any when `retries.nonIdempotent`.
+ *   it), read timeouts, and 502/503/504 answers: idempotent methods, or any when
+ *   `retries.nonIdempotent`. A retried answer is dropped with its connection; the last try's
+ *   answer is relayed as it is.
+ * Each condition applies only when `policy.retries.on` lists it, within `retries.attempts`.
  * Each retry prefers a server not tried yet, else any server the balancer offers (a single
  * server is retried on a fresh connection). Resets do not count against passive health: the
  * keepalive race is not the server's failure.
@@ -82,7 +94,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.res = res;
     this.runtime = runtime;
     this.clientAddress = clientAddress;
-    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset };
+    // reset undefined (not false) leaves undici its own safety closes (after HEAD, ...).
+    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset || undefined };
   }
 
   /** PickContext: headers parsed lazily, only for balancers that hash on them. */
@@ -127,6 +140,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    if (this.runtime.retryStatuses.has(statusCode) && this.#canRetry('status')) {
+      // Drop this answer (and its connection) and try again; the last try's answer is relayed.
+      this.#abort?.(new RetryableStatus(statusCode));
+      return false;
+    }
     this.resumeUpstream = resume;
     try {
       this.res.writeHead(statusCode, statusText || undefined, downstreamResponseHeaders(rawHeaders, this.#last || this.#ctx.draining));
@@ -158,7 +176,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     if (this.#done) return;
-    const kind = classifyFailure(err);
+    const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
     if (this.responded) {
       // The head is out: all that is left is to cut the response so the client sees it broke.
@@ -186,7 +204,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     if (!rt.retryNonIdempotent && !isIdempotent(this.#options.method)) return false;
     if (kind === 'reset') return rt.retryReset;
     if (kind === 'timeout') return rt.retryTimeout;
-    return false;
+    return kind === 'status';
   }
 
   #fail(status: 502 | 503 | 504): void {

@@ -157,3 +157,35 @@ describe('retry rules', () => {
     expect(hits).toBe(1);
   });
 });
+
+describe('retry on upstream status', () => {
+  const on503 = policy({ retries: { attempts: 1, on: ['connect-failure', 'reset', '503'], nonIdempotent: false } });
+
+  it('tries another server when one answers a status listed in retries.on', async () => {
+    const busy = await startBackend('busy', (req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-length': '4' }).end('busy');
+    });
+    const good = await startBackend('good');
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('b', [busy, good], on503)]));
+    const client = await RawClient.open(port);
+    for (let i = 0; i < 4; i++) expect((await client.get('foo.com')).body).toBe('backend=good');
+    expect(dp.stats.retries).toBeGreaterThanOrEqual(1);
+  });
+
+  it('relays the last answer as it is when the attempts run out, and never retries POST', async () => {
+    let hits = 0;
+    const busy = await startBackend('busy', (req, res) => {
+      hits++;
+      req.resume();
+      res.writeHead(503, { 'content-length': '4' }).end('busy');
+    });
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('b', [busy], on503)]));
+    const client = await RawClient.open(port);
+    const res = await client.get('foo.com');
+    expect([res.status, res.body, hits]).toEqual([503, 'busy', 2]);
+    client.send('POST / HTTP/1.1\r\nHost: foo.com\r\nContent-Length: 0\r\n\r\n');
+    const post = await client.response();
+    expect([post.status, post.body, hits]).toEqual([503, 'busy', 3]);
+  });
+});

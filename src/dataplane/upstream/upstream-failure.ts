@@ -13,7 +13,9 @@ export type FailureKind =
   /** The response head did not arrive within the read timeout. */
   | 'timeout'
   /** The response could not be parsed, or anything else. */
-  | 'bad-response';
+  | 'bad-response'
+  /** The upstream answered a status `retries.on` lists (502/503/504): dropped to retry. */
+  | 'status';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
