@@ -106,3 +106,26 @@ describe('pier serve against the Kubernetes API', () => {
     await routesTo('shop.example', '/', 404, 'deleted while disconnected');
   });
 });
+
+describe('pier serve readiness in Kubernetes mode', () => {
+  let api: FakeApiServer;
+  let pier: PierProcess | undefined;
+
+  afterAll(async () => {
+    await pier?.stop();
+    await api?.close();
+  });
+
+  it('is not ready until every kind listed, then ready without a restart', async () => {
+    api = await FakeApiServer.start();
+    api.apply({ kind: 'IngressClass', metadata: { name: 'pier' }, spec: { controller: 'pier.dev/ingress-controller' } });
+    const unfail = api.fail((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices' && r.query.get('watch') !== 'true', 500);
+    pier = await startPier(['--workers', '1'], { env: { KUBECONFIG: api.kubeConfigPath, KUBERNETES_SERVICE_HOST: '' }, waitReady: false });
+    const readyz = () => fetch(`http://127.0.0.1:${pier!.healthPort}/readyz`).then((r) => r.status, () => 0);
+    await waitFor(async () => (await readyz()) === 503, 10_000, '/readyz answering 503');
+    await waitFor(() => api.requests.filter((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices').length >= 3, 10_000, 'list retried');
+    expect(await readyz()).toBe(503);
+    unfail();
+    await waitFor(async () => (await readyz()) === 200, 15_000, '/readyz 200 after the list succeeded');
+  });
+});
