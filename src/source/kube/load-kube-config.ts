@@ -1,12 +1,32 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from '../../errors.ts';
 
 /**
- * The cluster connection (ARCHITECTURE.md): in-cluster service account when running in a pod
- * (KUBERNETES_SERVICE_HOST is set), else KUBECONFIG / ~/.kube/config as kubectl finds them.
+ * The cluster connection (ARCHITECTURE.md): the in-cluster service account when running in a
+ * pod (KUBERNETES_SERVICE_HOST is set), else KUBECONFIG (first existing file of the list) or
+ * ~/.kube/config, as kubectl finds them.
+ *
+ * Throws instead of letting the client library fall back to http://localhost:8080: that
+ * fallback would make Pier retry a cluster that does not exist forever, never becoming ready.
  */
-export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): KubeConfig {
   const kc = new KubeConfig();
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
+    kc.loadFromCluster();
+    return kc;
+  }
+  const file = (env.KUBECONFIG ?? '').split(delimiter).find((f) => f !== '' && existsSync(f)) ?? join(home, '.kube', 'config');
+  if (!existsSync(file)) {
+    throw new KubeApiError('no Kubernetes configuration: not running in a pod and no kubeconfig (KUBECONFIG, ~/.kube/config); use --manifests DIR to run without a cluster');
+  }
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    throw new KubeApiError(`cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (!kc.getCurrentCluster()) throw new KubeApiError(`kubeconfig ${file} has no current context with a cluster`);
   return kc;
 }
