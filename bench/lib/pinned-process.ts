@@ -3,6 +3,7 @@
  * stops the workers it forked, and nothing else.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A started server: its root pid (taskset execs, so this is the server itself) and a stop. */
@@ -57,12 +58,21 @@ export async function waitForHttp(proc: PinnedProcess, url: string, timeoutMs = 
       await sleep(100); // let its last output arrive
       throw new Error(`process exited with ${proc.child.exitCode}:\n${proc.output()}`);
     }
-    const got = await fetch(url, { headers: { host }, signal: AbortSignal.timeout(1_000) }).then(
-      async (r) => { await r.arrayBuffer(); return r.status; },
-      () => 0,
-    );
-    if (got === 200) return;
+    if ((await getStatus(url, host)) === 200) return;
     await sleep(100);
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms:\n${proc.output()}`);
+}
+
+/** GET status of `url` with a Host header (fetch() does not let a caller set Host); 0 on error. */
+export function getStatus(url: string, host: string, timeoutMs = 1_000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, { headers: { host }, timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
 }
