@@ -78,9 +78,11 @@ async function main(): Promise<void> {
   const health = createHealthServer({ isReady, metrics: () => metrics.collect() });
 
   await listen(health, config.healthPort, config.bindAddress);
-  const started = supervisor.start();
+  // The controller first: with a manifest directory the first table is published before any
+  // worker exists, so workers never accept a connection with an empty table. (In cluster mode
+  // sync can take longer; workers then start on the empty table and /readyz stays 503.)
   await controller.start();
-  await started;
+  await supervisor.start();
   logger.info({ httpPort: config.httpPort, healthPort: config.healthPort, workers: config.workers, mode: config.manifests ? 'manifests' : 'kubernetes' }, 'pier serving');
 
   let stopping = false;
@@ -89,11 +91,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, shutdownDelayMs: config.shutdownDelayMs }, 'shutting down: draining connections');
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
-    const drained = await supervisor.shutdown();
+    await supervisor.shutdown();
     await controller.stop();
     health.close();
-    logger.info({ drained }, 'stopped');
-    process.exit(drained ? 0 : 1);
+    logger.info('stopped');
+    process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

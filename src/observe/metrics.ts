@@ -1,4 +1,6 @@
 import promClient from 'prom-client';
+import type { DataplaneStats } from '../dataplane/dataplane-stats.ts';
+import type { WorkerStats } from '../supervisor/supervisor.ts';
 
 /**
  * Every Prometheus metric Pier exposes is defined in this file, once.
@@ -9,52 +11,34 @@ import promClient from 'prom-client';
  * series carry a `worker` label.
  */
 
-/** Plain counters a worker keeps; read only when /metrics is scraped. */
-export interface WorkerStats {
-  readonly generation: number;
-  readonly lastSwapMs: number;
-  readonly requests: number;
-  /** Responses by status code, including the ones Pier produced itself (404/502/503/504). */
-  readonly responses: Readonly<Record<string, number>>;
-  readonly upstreamRetries: number;
-  readonly activeConnections: number;
-}
-
-/** Registers the worker-side metrics in the worker's global registry. Call once per worker. */
-export function registerWorkerMetrics(workerId: string, stats: () => WorkerStats): void {
-  const register = promClient.register;
-  register.setDefaultLabels({});
+/**
+ * Registers the worker-side metrics in the worker's global registry (the one prom-client's
+ * cluster aggregation asks for). Call once per worker. Counters are summed across workers.
+ */
+export function registerWorkerMetrics(stats: () => DataplaneStats): void {
+  // Constructing an AggregatorRegistry in a worker is what installs prom-client's IPC listener
+  // that answers the primary's metrics requests.
+  new promClient.AggregatorRegistry();
+  const counter = (name: string, help: string, read: (s: DataplaneStats) => number) =>
+    new promClient.Counter({ name, help, collect() { this.reset(); this.inc(read(stats())); } });
+  counter('pier_requests_total', 'Requests received by the dataplane.', (s) => s.requests);
+  counter('pier_upstream_retries_total', 'Upstream tries repeated after a failure (another connection or server).', (s) => s.retries);
+  counter('pier_upstream_aborts_total', 'Responses cut short because the upstream failed after the head was sent.', (s) => s.upstreamAborts);
+  counter('pier_client_aborts_total', 'Requests whose client went away before the response was complete.', (s) => s.clientAborts);
+  counter('pier_upgrades_total', 'Upgrade (WebSocket) tunnels established.', (s) => s.upgrades);
   new promClient.Counter({
-    name: 'pier_requests_total', help: 'Requests answered, by status code.', labelNames: ['code'],
+    name: 'pier_responses_generated_total', help: 'Responses Pier produced itself (no route, no endpoint, upstream failure), by status.', labelNames: ['code'],
     collect() {
       this.reset();
-      for (const [code, n] of Object.entries(stats().responses)) this.inc({ code }, n);
+      for (const [code, n] of Object.entries(stats().errors)) this.inc({ code }, n);
     },
-  });
-  new promClient.Counter({
-    name: 'pier_upstream_retries_total', help: 'Requests retried on another upstream connection or server.',
-    collect() { this.reset(); this.inc(stats().upstreamRetries); },
-  });
-  new promClient.Gauge({
-    name: 'pier_client_connections', help: 'Open client connections.',
-    collect() { this.set(stats().activeConnections); },
-  });
-  new promClient.Gauge({
-    name: 'pier_worker_table_generation', help: 'Routing table generation each worker serves.', labelNames: ['worker'],
-    aggregator: 'first',
-    collect() { this.set({ worker: workerId }, stats().generation); },
-  });
-  new promClient.Gauge({
-    name: 'pier_worker_swap_duration_seconds', help: 'Time the last table swap took in each worker (compile + swap).', labelNames: ['worker'],
-    aggregator: 'first',
-    collect() { this.set({ worker: workerId }, stats().lastSwapMs / 1000); },
   });
 }
 
 export interface PrimaryMetricsSources {
   readonly isReady: () => boolean;
-  readonly controller: { readonly syncedGeneration: number | undefined; readonly lastBuildMs: number };
-  readonly supervisor: { readonly generation: number; readonly liveWorkers: number };
+  readonly controller: { readonly lastBuildMs: number };
+  readonly supervisor: { readonly generation: number; stats(): WorkerStats[] };
 }
 
 /** The primary's own metrics plus the workers' aggregated ones. */
@@ -67,7 +51,17 @@ export class PrimaryMetrics {
     new promClient.Gauge({ name: 'pier_ready', help: '1 when every worker serves a table built after the initial sync.', registers, collect() { this.set(sources.isReady() ? 1 : 0); } });
     new promClient.Gauge({ name: 'pier_table_generation', help: 'Generation of the newest routing table published.', registers, collect() { this.set(sources.supervisor.generation); } });
     new promClient.Gauge({ name: 'pier_translate_duration_seconds', help: 'Time the last translation of the whole snapshot took.', registers, collect() { this.set(sources.controller.lastBuildMs / 1000); } });
-    new promClient.Gauge({ name: 'pier_workers', help: 'Live dataplane workers.', registers, collect() { this.set(sources.supervisor.liveWorkers); } });
+    const perWorker = (name: string, help: string, read: (w: WorkerStats) => number) =>
+      new promClient.Gauge({
+        name, help, registers, labelNames: ['slot'],
+        collect() {
+          this.reset();
+          for (const w of sources.supervisor.stats()) if (w.state !== 'draining') this.set({ slot: String(w.slot) }, read(w));
+        },
+      });
+    perWorker('pier_worker_table_generation', 'Routing table generation each worker serves (acked).', (w) => w.generation);
+    perWorker('pier_worker_swap_duration_seconds', 'Duration of each worker\'s last table swap (compile + reference swap).', (w) => w.lastSwapMs / 1000);
+    perWorker('pier_worker_restarts', 'Restarts of each worker slot after a crash.', (w) => w.restarts);
     promClient.collectDefaultMetrics({ register: this.#registry, prefix: 'pier_primary_' });
   }
 

@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDataplane } from '../dataplane/create-dataplane.ts';
 import { createLogger } from '../observe/logger.ts';
+import { registerWorkerMetrics } from '../observe/metrics.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
 
 /** Drain parameters used when the primary vanished without saying how. */
@@ -31,6 +32,7 @@ const dataplane = createDataplane({
   accessLog: settings.accessLog,
   logger,
 });
+registerWorkerMetrics(() => dataplane.stats);
 let listening = false;
 let draining = false;
 

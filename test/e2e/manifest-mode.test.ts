@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ describe('pier serve --manifests', () => {
 
   it('forwards method, path with query, Host and X-Forwarded-* headers', async () => {
     const res = await get('shop.example', '/api/items?id=7&x=%20y', {
-      method: 'POST', body: 'hello', headers: { 'x-forwarded-for': '203.0.113.9', connection: 'x-drop-me', 'x-drop-me': '1', 'content-type': 'text/plain' },
+      method: 'POST', body: 'hello', headers: { 'x-forwarded-for': '203.0.113.9', 'content-type': 'text/plain' },
     });
     expect(res.statusCode).toBe(200);
     const seen = (await res.body.json()) as { method: string; url: string; headers: Record<string, string>; bodyBytes: number };
@@ -82,8 +83,25 @@ describe('pier serve --manifests', () => {
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host']).toBe('shop.example');
     expect(seen.headers['x-forwarded-port']).toBe(String(pier.httpPort));
-    expect(seen.headers['x-drop-me']).toBeUndefined();
     expect(res.headers.server).toBe('api-server/1.0');
+  });
+
+  it('does not forward hop-by-hop headers, including those Connection names', async () => {
+    // A raw request: HTTP clients refuse to send arbitrary Connection tokens.
+    const reply = await rawExchange(pier.httpPort,
+      'GET /api/hop HTTP/1.1\r\nHost: shop.example\r\nConnection: close, x-drop-me\r\nX-Drop-Me: 1\r\nKeep-Alive: timeout=5\r\n' +
+      'TE: trailers\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nProxy-Connection: keep-alive\r\nX-Keep-Me: yes\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    const seen = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    expect(seen.headers['x-keep-me']).toBe('yes');
+    for (const h of ['x-drop-me', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection']) expect(seen.headers[h], h).toBeUndefined();
+  });
+
+  it('exposes /metrics aggregated across workers', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
+    expect(text).toMatch(/^pier_ready 1$/m);
+    expect(text).toMatch(/^pier_requests_total \d+$/m);
+    expect(text).toMatch(/^pier_worker_table_generation\{slot="1"\} [1-9]\d*$/m);
   });
 
   it('answers 502, 503 and 404 itself without revealing a version', async () => {
@@ -139,18 +157,23 @@ describe('pier serve --manifests', () => {
   });
 
   it('answers a malformed request with 400 and keeps serving', async () => {
-    const { connect } = await import('node:net');
-    const reply = await new Promise<string>((resolve) => {
-      const socket = connect(pier.httpPort, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: shop.example\r\nBad Header Line\r\n\r\n'));
-      let data = '';
-      socket.on('data', (d) => (data += d.toString()));
-      socket.on('close', () => resolve(data));
-      socket.on('error', () => resolve(data));
-    });
+    const reply = await rawExchange(pier.httpPort, 'GET / HTTP/1.1\r\nHost: shop.example\r\nBad Header Line\r\n\r\n');
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
     expect(await backendOf('shop.example', '/')).toBe('web');
   });
 });
+
+/** Sends `text` on a new connection and resolves with everything received until it closes. */
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let data = '';
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('data', (d) => (data += d.toString()));
+    socket.on('close', () => resolve(data));
+    socket.on('error', () => resolve(data));
+  });
+}
 
 describe('pier command line', () => {
   it('--help lists every flag and exits 0; a bad value exits 2 with a clear message', async () => {

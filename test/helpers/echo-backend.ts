@@ -40,7 +40,7 @@ export function startEchoBackend(name: string, host = '127.0.0.1'): Promise<Echo
       const record = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes };
       received.push(record);
       const body = JSON.stringify({ backend: name, ...record });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, server: `${name}-server/1.0` });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-backend': name, server: `${name}-server/1.0` });
       res.end(body);
     });
   });
