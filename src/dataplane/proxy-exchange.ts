@@ -5,6 +5,7 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
+import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import { classifyFailure, failureStatus, isIdempotent, nothingSent, type FailureKind } from './upstream/upstream-failure.ts';
 
 /** What every exchange of a dataplane shares with it. */
@@ -15,6 +16,7 @@ export interface ExchangeContext {
 }
 
 const kExchange = Symbol('pier.exchange');
+
 
 /** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
 class RetryableStatus extends Error {
@@ -68,7 +70,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   responded = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
-  readonly #options: Dispatcher.DispatchOptions;
+  /** `servername` is a real undici request option its types do not list. */
+  readonly #options: Dispatcher.DispatchOptions & { servername: string };
   #tries = 0;
   #tried: Set<number> | undefined;
   #abort: ((reason?: Error) => void) | null = null;
@@ -95,7 +98,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.runtime = runtime;
     this.clientAddress = clientAddress;
     // reset undefined (not false) leaves undici its own safety closes (after HEAD, ...).
-    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset || undefined };
+    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
   }
 
   /** PickContext: headers parsed lazily, only for balancers that hash on them. */

@@ -5,6 +5,7 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
 import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts } from './forward-headers.ts';
 import { plainAddress, type RequestState } from './request-handler.ts';
+import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 
 /** What the upgrade path needs beyond a plain request: somewhere to keep live tunnels. */
 export interface UpgradeState extends RequestState {
@@ -38,7 +39,7 @@ export function handleUpgrade(state: UpgradeState, req: IncomingMessage, socket:
   });
   runtime.balancer.started(index);
   const handler = new UpgradeHandler(state, socket, head, runtime, index);
-  runtime.pools[index]!.dispatch({ method: req.method!, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket' }, handler);
+  runtime.pools[index]!.dispatch({ method: req.method!, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME } as Dispatcher.DispatchOptions, handler);
 }
 
 function destroySelf(this: Duplex): void {

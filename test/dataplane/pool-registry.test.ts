@@ -81,7 +81,7 @@ describe('PoolRegistry', () => {
 
 describe('poolOptions', () => {
   it('maps the policy onto undici options', () => {
-    expect(poolOptions(DEFAULT_POLICY)).toMatchObject({
+    expect(poolOptions(DEFAULT_POLICY, server('10.0.0.1', 80))).toMatchObject({
       connections: 64,
       pipelining: 1,
       keepAliveTimeout: 60_000,
@@ -92,7 +92,7 @@ describe('poolOptions', () => {
       bodyTimeout: 60_000,
       connect: { timeout: 5_000 },
     });
-    const off = poolOptions({ ...DEFAULT_POLICY, keepalive: { connections: 0, requests: 0, timeMs: 0, idleTimeoutMs: 0 } });
+    const off = poolOptions({ ...DEFAULT_POLICY, keepalive: { connections: 0, requests: 0, timeMs: 0, idleTimeoutMs: 0 } }, server('10.0.0.1', 80));
     expect(off).toMatchObject({ connections: null, maxRequestsPerClient: undefined, clientTtl: null });
   });
 });

@@ -89,7 +89,8 @@ describe('upstream keepalive race', () => {
     expect(ok).toBe(clients * perClient);
     if (variant === 'crossed') {
       expect(backend.stats.crossed).toBeGreaterThan(0); // the race really happened...
-      expect(dp.stats.retries).toBe(backend.stats.crossed); // ...and every instance was retried
+      // ...and every instance was retried (plus any the real close timer caused on its own).
+      expect(dp.stats.retries).toBeGreaterThanOrEqual(backend.stats.crossed);
     }
   }, 40_000);
 });

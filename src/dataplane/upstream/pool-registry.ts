@@ -53,7 +53,7 @@ export class PoolRegistry {
     this.#marked.add(key);
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = this.#factory(serverOrigin(server, policy), poolOptions(policy));
+      pool = this.#factory(serverOrigin(server, policy), poolOptions(policy, server));
       pool.on('connect', this.#onConnect);
       this.#pools.set(key, pool);
       this.stats.created++;
