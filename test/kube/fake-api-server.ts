@@ -22,10 +22,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigDocument, readBody, rfc3339, sendJson, sendStatus } from './fake-api-http.ts';
+import { sendExpired, WatchStreams, type Obj, type WatchEvent } from './fake-api-watches.ts';
 import { apiVersionOf, matchesFieldSelector, parseApiPath, typeOfKind, type ParsedPath, type ResourceType } from './fake-api-resources.ts';
 
-/** A stored object: plain JSON as the API server would return it. */
-export type Obj = { kind?: string; apiVersion?: string; metadata: Record<string, unknown> & { name: string; namespace?: string }; [key: string]: unknown };
+export type { Obj } from './fake-api-watches.ts';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -45,14 +46,6 @@ interface HistoryEntry {
   readonly object: Obj;
 }
 
-interface OpenWatch {
-  readonly res: ServerResponse;
-  readonly type: ResourceType;
-  readonly namespace?: string;
-  readonly fieldSelector: string | null;
-  readonly bookmarks: boolean;
-}
-
 const SUBRESOURCE_STATUS = new Set(['Ingress', 'Service', 'Upstream']);
 
 export interface FakeApiServerOptions {
@@ -65,7 +58,7 @@ export class FakeApiServer {
   readonly #server: Server;
   readonly #objects = new Map<string, Map<string, Obj>>();
   readonly #history: HistoryEntry[] = [];
-  readonly #watches = new Set<OpenWatch>();
+  readonly #watches = new WatchStreams();
   readonly #uninstalled = new Set<string>();
   readonly #failures: { match: (req: RecordedRequest) => boolean; status: number }[] = [];
   readonly #dir: string;
@@ -115,8 +108,7 @@ export class FakeApiServer {
   }
 
   async close(): Promise<void> {
-    for (const w of this.#watches) w.res.destroy();
-    this.#watches.clear();
+    this.#watches.drop('reset');
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     rmSync(this.#dir, { recursive: true, force: true });
@@ -170,20 +162,12 @@ export class FakeApiServer {
 
   /** Cuts every open watch connection (abruptly, or as a clean end of the response). */
   dropWatches(how: 'reset' | 'end' = 'reset'): void {
-    for (const w of this.#watches) {
-      if (how === 'reset') w.res.destroy();
-      else w.res.end();
-    }
-    this.#watches.clear();
+    this.#watches.drop(how);
   }
 
   /** Sends a BOOKMARK with the current resourceVersion to watches that asked for bookmarks. */
   sendBookmarks(): void {
-    for (const w of this.#watches) {
-      if (!w.bookmarks) continue;
-      const object = { kind: w.type.kind, apiVersion: apiVersionOf(w.type), metadata: { resourceVersion: String(this.#rv) } };
-      w.res.write(JSON.stringify({ type: 'BOOKMARK', object }) + '\n');
-    }
+    this.#watches.bookmark(this.#rv);
   }
 
   /** Answers matching requests with `status` until the returned function is called. */
@@ -255,9 +239,7 @@ export class FakeApiServer {
   #emit(type: ResourceType, event: HistoryEntry['type'], object: Obj): void {
     const rv = Number(object.metadata.resourceVersion);
     this.#history.push({ rv, plural: type.plural, type: event, object });
-    for (const w of this.#watches) {
-      if (w.type === type && watchSees(w, object)) w.res.write(JSON.stringify({ type: event, object }) + '\n');
-    }
+    this.#watches.broadcast(type, { type: event, object });
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------
@@ -324,70 +306,14 @@ export class FakeApiServer {
   #watch(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
     const from = req.query.get('resourceVersion');
     const fromRv = from ? Number(from) : 0;
-    if (fromRv !== 0 && fromRv < this.#compactedRv) {
-      const message = `too old resource version: ${fromRv} (${this.#compactedRv})`;
-      if (this.#expiredAs === 'status') return sendStatus(res, 410, 'Expired', message);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 };
-      res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
-      return;
-    }
-    const w: OpenWatch = { res, type: p.type, namespace: p.namespace, fieldSelector: req.query.get('fieldSelector'), bookmarks: req.query.get('allowWatchBookmarks') === 'true' };
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    res.flushHeaders();
-    const replay = fromRv === 0
+    if (fromRv !== 0 && fromRv < this.#compactedRv) return sendExpired(res, `too old resource version: ${fromRv} (${this.#compactedRv})`, this.#expiredAs);
+    const replay: WatchEvent[] = fromRv === 0
       ? [...this.#bucket(p.type).values()].map((object) => ({ type: 'ADDED', object }))
       : this.#history.filter((h) => h.plural === p.type.plural && h.rv > fromRv);
-    for (const e of replay) if (watchSees(w, e.object)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
-    if (this.endWatchesAtOnce) return void res.end();
-    this.#watches.add(w);
-    const timeout = Number(req.query.get('timeoutSeconds') ?? 0);
-    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
-    res.on('close', () => {
-      clearTimeout(timer);
-      this.#watches.delete(w);
-    });
+    this.#watches.open(res, p.type, p.namespace, req.query, replay, this.endWatchesAtOnce);
   }
-}
-
-function watchSees(w: OpenWatch, object: Obj): boolean {
-  return (w.namespace === undefined || object.metadata.namespace === w.namespace) && matchesFieldSelector(object, w.fieldSelector);
 }
 
 function keyOf(type: ResourceType, namespace: string | undefined, name: string): string {
   return type.namespaced ? `${namespace ?? ''}/${name}` : name;
-}
-
-/** Seconds precision, as the API server writes metav1.Time. */
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
-  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
-}
-
-function kubeConfigDocument(server: string, token = 'fake-token'): unknown {
-  return {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'fake', user: { token } }],
-    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
-    'current-context': 'fake',
-  };
 }
