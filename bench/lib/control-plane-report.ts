@@ -1,0 +1,61 @@
+/**
+ * The control-plane benchmark's results as markdown, with growth between consecutive sizes
+ * (time ratio ÷ size ratio: 1.0 is linear).
+ */
+import type { EditLatency } from './edit-latency.ts';
+import type { InProcessCost } from './in-process-cost.ts';
+import type { ProcessMemory } from './proc-tree.ts';
+import { spread, type Spread } from './summary.ts';
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+const ms = (s: Spread, digits = 1) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const perIngressUs = (msValue: number, count: number) => ((msValue * 1000) / count).toFixed(1);
+
+/** "×k.kk" growth of `values[i]` over `values[i-1]` relative to the size growth; '–' for the first. */
+function growth(values: readonly number[], sizes: readonly number[], i: number): string {
+  if (i === 0) return '–';
+  return `${((values[i]! / values[i - 1]!) / (sizes[i]! / sizes[i - 1]!)).toFixed(2)}`;
+}
+
+function inProcessTable(costs: readonly InProcessCost[]): string[] {
+  const sizes = costs.map((c) => c.ingresses);
+  const translate = costs.map((c) => c.translateMs.median);
+  const compile = costs.map((c) => c.compileMs.median);
+  return [
+    '### translate() and compileTable() in one process', '',
+    '| Ingresses | hosts | routes | backends | problems | translate ms median (min–max) | µs/Ingress | growth | compile ms median (min–max) | µs/Ingress | growth | table JSON KiB | JSON round trip ms | heap MiB: objects / table / compiled |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...costs.map((c, i) => `| ${c.ingresses} | ${c.virtualHosts} | ${c.routes} | ${c.backends} | ${c.problems} | ${ms(c.translateMs)} | ${perIngressUs(c.translateMs.median, c.ingresses)} | ${growth(translate, sizes, i)} | ${ms(c.compileMs, 2)} | ${perIngressUs(c.compileMs.median, c.ingresses)} | ${growth(compile, sizes, i)} | ${(c.tableJsonBytes / 1024).toFixed(0)} | ${c.jsonRoundTripMs.median.toFixed(1)} | ${mib(c.objectsHeapBytes)} / ${mib(c.tableHeapBytes)} / ${mib(c.compiledHeapBytes)} |`),
+    '',
+  ];
+}
+
+function memoryCell(memory: readonly ProcessMemory[]): string {
+  const [primary, ...workers] = memory;
+  if (!primary) return '–';
+  return `${mib(primary.rssBytes)} / ${workers.map((w) => mib(w.rssBytes)).join(', ') || '–'}`;
+}
+
+function endToEndTable(rows: readonly { ingresses: number; result: EditLatency }[]): string[] {
+  const sizes = rows.map((r) => r.ingresses);
+  const edits = rows.map((r) => spread(r.result.editMs).median);
+  return [
+    '### End to end: manifest-mode Pier', '',
+    '| Ingresses | start → first route served, s | edit → served, ms median (min–max) | growth | translate ms (Pier metric) | swap ms per worker (compile + swap) | RSS MiB: primary / workers |',
+    '|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map((r, i) => `| ${r.ingresses} | ${(r.result.startupMs / 1000).toFixed(1)} | ${ms(spread(r.result.editMs), 0)} | ${growth(edits, sizes, i)} | ${r.result.translateMs?.toFixed(1) ?? '–'} | ${r.result.swapMsPerWorker.map((s) => s.toFixed(1)).join(', ') || '–'} | ${memoryCell(r.result.memory)} |`),
+    '',
+  ];
+}
+
+/** Renders the whole report. */
+export function renderControlPlaneReport(setup: readonly string[], costs: readonly InProcessCost[], endToEnd: readonly { ingresses: number; result: EditLatency }[], failures: readonly string[]): string {
+  return [
+    '# Control-plane benchmark', '',
+    ...setup.map((l) => `- ${l}`), '',
+    ...failures.map((f) => `- **not measured:** ${f}`), ...(failures.length > 0 ? [''] : []),
+    ...inProcessTable(costs),
+    ...(endToEnd.length > 0 ? endToEndTable(endToEnd) : []),
+    'growth = (time at this size ÷ time at the previous size) ÷ (size ratio): 1.00 is linear, below 1 sublinear.', '',
+  ].join('\n');
+}
