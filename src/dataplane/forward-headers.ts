@@ -79,6 +79,8 @@ export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderF
 }
 
 function connectionTokens(value: string, into: Set<string> | undefined): Set<string> | undefined {
+  // The common values name no header: skip the split (it runs on most requests and responses).
+  if ((value.length === 10 && eq(value, 'keep-alive')) || (value.length === 5 && eq(value, 'close'))) return into;
   for (const token of value.split(',')) {
     const t = token.trim().toLowerCase();
     if (t === '' || t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
