@@ -24,6 +24,8 @@ export interface Target {
 }
 
 const WORKERS = 2;
+/** High on both sides, so that every extra client connection counted is a change's doing. */
+const KEEPALIVE_REQUESTS = 1_000_000;
 
 /** Pier: the Supervisor in its own process; a change publishes a new table. */
 export async function startPier(backendPorts: readonly number[]): Promise<Target> {
@@ -35,7 +37,7 @@ export async function startPier(backendPorts: readonly number[]): Promise<Target
       PIER_BENCH_OPTIONS: JSON.stringify({
         workers: WORKERS,
         shutdownTimeoutMs: 5_000,
-        worker: { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 75_000, keepaliveRequests: 1000, accessLog: false, logLevel: 'warn' },
+        worker: { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 75_000, keepaliveRequests: KEEPALIVE_REQUESTS, accessLog: false, logLevel: 'warn' },
       }),
     },
   });
@@ -97,7 +99,7 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   keepalive_timeout 75s;
-  keepalive_requests 1000;
+  keepalive_requests ${KEEPALIVE_REQUESTS};
   ${upstreams}
   server {
     listen 127.0.0.1:${port};

@@ -139,7 +139,10 @@ export class Supervisor extends EventEmitter {
     this.#logger.info({ workers: members.length, workerPids: members.map((m) => m.worker.process.pid) }, 'workers listening');
   }
 
-  /** Sends `table` to every worker as the next generation; returns that generation. */
+  /**
+   * Sends `table` to every worker as the next generation; returns that generation. May be called
+   * before start(): the workers then listen with that table from the first connection.
+   */
   publish(table: RouteTable): number {
     this.#generation++;
     this.#table = table;
@@ -205,6 +208,7 @@ export class Supervisor extends EventEmitter {
       try {
         await next.listening.promise;
       } catch (err) {
+        if (this.#stopping) return; // shutdown drained the replacement: nothing failed
         this.#logger.error({ err, slot: slot.index }, 'recycle stopped: replacement did not start');
         throw err;
       }
@@ -238,6 +242,9 @@ export class Supervisor extends EventEmitter {
       if (isFromWorker(msg)) this.#onMessage(member, msg);
     });
     worker.once('exit', (code, signal) => this.#onExit(member, code, signal));
+    // IPC errors (a write racing the worker's death) end in 'exit' anyway; unhandled they would
+    // crash the primary.
+    worker.on('error', (err) => this.#logger.warn({ err, workerPid: worker.process.pid }, 'worker IPC error'));
     return member;
   }
 

@@ -79,10 +79,14 @@ export async function startPrimary(options: { workers?: number; shutdownTimeoutM
   return { primary, port: port as number };
 }
 
-/** A backend answering its name; counts the TCP connections it accepted. `/slow` waits 1 s. */
+/**
+ * A backend answering its name; counts the TCP connections it accepted. `/slow` waits 1 s;
+ * every answer waits `delayMs` (a warm-up uses it to have every client in flight at once).
+ */
 export interface TestBackend {
   readonly name: string;
   readonly port: number;
+  delayMs: number;
   connections: number;
   requests: number;
   close(): Promise<void>;
@@ -92,7 +96,8 @@ export async function startBackend(name: string): Promise<TestBackend> {
   const server: Server = createServer((req, res) => {
     backend.requests++;
     const reply = () => res.end(name);
-    if (req.url === '/slow') setTimeout(reply, 1_000);
+    const delay = req.url === '/slow' ? 1_000 : backend.delayMs;
+    if (delay > 0) setTimeout(reply, delay);
     else reply();
   });
   // Longer than any test: connections Pier pools must not be closed by the backend.
@@ -103,6 +108,7 @@ export async function startBackend(name: string): Promise<TestBackend> {
   const backend: TestBackend = {
     name,
     port: (server.address() as AddressInfo).port,
+    delayMs: 0,
     connections: 0,
     requests: 0,
     close: async () => {

@@ -30,10 +30,14 @@ describe('100 route flips under 32 keepalive clients', () => {
     let stop = false;
     const load = Promise.all(clients.map((c) => c.loop(() => stop, Date.now() + 60_000)));
 
-    // Warm-up: both backends' pools reach the load's concurrency in both workers.
+    // Warm-up: slow answers put every client in flight at once on each backend, so both
+    // backends' pools reach the highest concurrency the load can ever have.
+    for (const x of backends) x.delayMs = 100;
     await new Promise((r) => setTimeout(r, 700));
     await primary.call('publish', { table: flipTable(b, backends) });
     await new Promise((r) => setTimeout(r, 700));
+    for (const x of backends) x.delayMs = 0;
+    await new Promise((r) => setTimeout(r, 200));
     warmConnections = backends.map((x) => x.connections);
 
     for (let i = 0; i < FLIPS; i++) {

@@ -136,6 +136,14 @@ describe('supervisor lifecycle', () => {
     expect(p.events.filter((e) => e.event === 'exit' && e.expected !== true)).toEqual([]);
   });
 
+  it('lets workers drain and exit by themselves when the primary dies', async () => {
+    await setup();
+    const p = primary!;
+    const pids = (await p.stats()).map((w) => w.pid);
+    p.child.kill('SIGKILL');
+    await waitFor('orphaned workers to exit', () => pids.every((pid) => !alive(pid)), 5_000);
+  });
+
   it('fails start() with PIER_ERR_WORKER_LISTEN when the port is taken', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await once(blocker, 'listening');
@@ -155,4 +163,13 @@ function onBoth(pid0: number, pid1: number): boolean {
   const peers0 = peerAddresses(pid0);
   const peers1 = peerAddresses(pid1);
   return clients.some((c) => peers0.has(c.address)) && clients.some((c) => peers1.has(c.address));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
