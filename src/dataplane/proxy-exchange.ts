@@ -17,7 +17,6 @@ export interface ExchangeContext {
 
 const kExchange = Symbol('pier.exchange');
 
-
 /** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
 class RetryableStatus extends Error {
   readonly status: number;
@@ -26,6 +25,7 @@ class RetryableStatus extends Error {
     this.status = status;
   }
 }
+
 type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
 
 /** The exchange proxying `res`'s request, if any (access log). */
