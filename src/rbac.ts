@@ -10,6 +10,8 @@
  * - services get: status/ reads the --publish-service Service's load balancer address.
  * - ingresses get + ingresses/status update: status/ writes status.loadBalancer (leader only),
  *   re-reading an Ingress when its write hit a 409 Conflict.
+ * - upstreams get + upstreams/status update: status/ writes Upstream conditions and endpoint
+ *   counts (leader only), re-reading an Upstream when its write hit a 409 Conflict.
  * - events create: problems found during translation become Events (leader only; no count
  *   patching, so no patch).
  * - leases get/create/update: leader election (status/leader-election.ts).
@@ -28,7 +30,8 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
-  { apiGroups: ['pier.dev'], resources: ['upstreams'], verbs: ['list', 'watch'] },
+  { apiGroups: ['pier.dev'], resources: ['upstreams'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['pier.dev'], resources: ['upstreams/status'], verbs: ['update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },
 ];
 

@@ -8,6 +8,7 @@ import { indexSnapshot, type Snapshot, type SnapshotIndex } from '../translate/s
 import { LeaderElector, type LeaderElectionTimings } from './leader-election.ts';
 import { publishedAddresses, sameAddresses, type Address } from './load-balancer-addresses.ts';
 import { podIdentity, podNamespace } from './pod-identity.ts';
+import { UpstreamStatusSync } from './upstream-status-writer.ts';
 
 export interface StatusWriterOptions {
   readonly kubeConfig: KubeConfig;
@@ -42,7 +43,8 @@ export interface StatusWriter {
  * - clears the addresses of an Ingress it no longer serves when it wrote them itself, or when
  *   they are exactly ours (written by a previous leader) — unless the Ingress now belongs to
  *   another controller's class: those are never touched;
- * - stops writing the moment leadership is lost (a write already sent may still land).
+ * - stops writing the moment leadership is lost (a write already sent may still land);
+ * - also keeps every Upstream's status conditions current (upstream-status-writer.ts).
  */
 export function startStatusWriter(options: StatusWriterOptions): StatusWriter {
   const sync = new StatusSync(options);
@@ -78,6 +80,7 @@ class StatusSync {
   readonly #options: StatusWriterOptions;
   readonly #networking: NetworkingV1Api;
   readonly #core: CoreV1Api;
+  readonly #upstreams: UpstreamStatusSync;
   /** Ingresses (ns/name) whose status this process set to our addresses. */
   readonly #written = new Set<string>();
   /** resourceVersion each Ingress had when we last wrote it: a stale snapshot is not rewritten. */
@@ -94,6 +97,7 @@ class StatusSync {
     this.#options = options;
     this.#networking = options.kubeConfig.makeApiClient(NetworkingV1Api);
     this.#core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.#upstreams = new UpstreamStatusSync(options.kubeConfig, options.logger);
   }
 
   update(snapshot: Snapshot, served: readonly ObjectRef[] | undefined): void {
@@ -134,22 +138,26 @@ class StatusSync {
   async #sync(): Promise<void> {
     const snapshot = this.#snapshot;
     if (!snapshot) return;
+    const index = indexSnapshot(snapshot);
+    await this.#syncIngresses(snapshot, index);
+    await this.#upstreams.sync(index, () => this.#leading);
+  }
+
+  async #syncIngresses(snapshot: Snapshot, index: SnapshotIndex): Promise<void> {
     let addresses: Address[] | undefined;
     try {
       addresses = await publishedAddresses(this.#options.config, this.#core);
     } catch (err) {
-      this.#options.logger.warn({ err: (err as Error).message, service: this.#options.config.publishService }, 'cannot read the publish service; status unchanged');
+      this.#options.logger.warn({ err: (err as Error).message, service: this.#options.config.publishService }, 'cannot read the publish service; Ingress status unchanged');
       return;
     }
     if (!addresses) return this.#nothingToPublish();
-    const index = indexSnapshot(snapshot);
     const served = this.#servedKeys(snapshot, index);
     for (const ingress of snapshot.ingresses) {
       if (!this.#leading) return;
       const key = displayName({ namespace: ingress.metadata.namespace, name: ingress.metadata.name });
-      const current = ingress.status?.loadBalancer?.ingress;
       if (served.has(key)) {
-        if (!sameAddresses(current, addresses)) await this.#write(ingress, key, addresses);
+        if (!sameAddresses(ingress.status?.loadBalancer?.ingress, addresses)) await this.#write(ingress, key, addresses);
       } else if (this.#mayClear(ingress, key, addresses, index)) {
         await this.#write(ingress, key, []);
       }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLUSTER_RULES, CONTROLLER_RULES, LEADER_ELECTION_RULES, type PolicyRule } from '../../src/rbac.ts';
 import { createKubeSource } from '../../src/source/kube/kube-source.ts';
-import type { Ingress, IngressClass } from '../../src/source/objects.ts';
+import type { Ingress, IngressClass, Upstream } from '../../src/source/objects.ts';
 import type { Source } from '../../src/source/source.ts';
 import { startKubeStatus, type KubeStatus } from '../../src/status/kube-status.ts';
 import { EMPTY_SNAPSHOT } from '../../src/translate/snapshot.ts';
@@ -38,6 +38,7 @@ describe('src/rbac.ts', () => {
     api.apply({ kind: 'IngressClass', metadata: { name: 'pier' }, spec: { controller: 'pier.dev/ingress-controller' } });
     api.apply({ kind: 'Service', metadata: { name: 'pier', namespace: 'pier-system' }, spec: {}, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } });
     api.apply(ingress('default', 'web', 'pier'));
+    api.apply({ kind: 'Upstream', metadata: { name: 'pool', namespace: 'default' }, spec: { servers: [{ address: '10.0.0.1', port: 80 }] } });
     const log = new EventLog();
     source = createKubeSource(testConfig(), silentLogger, { kubeConfig: api.kubeConfig() });
     await source.start(log.listener);
@@ -46,11 +47,13 @@ describe('src/rbac.ts', () => {
       kubeConfig: api.kubeConfig(), election: { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100, namespace: 'pier-system', identity: 'pier-0' },
     });
     // A stale snapshot: its first status write gets a 409, so the re-read (get) is exercised too.
-    const stale = { ...EMPTY_SNAPSHOT, ingressClasses: api.list('IngressClass') as unknown as IngressClass[], ingresses: api.list('Ingress') as unknown as Ingress[] };
+    const stale = { ...EMPTY_SNAPSHOT, ingressClasses: api.list('IngressClass') as unknown as IngressClass[], ingresses: api.list('Ingress') as unknown as Ingress[], upstreams: api.list('Upstream') as unknown as Upstream[] };
     api.setStatus('Ingress', 'default', 'web', { loadBalancer: { ingress: [{ ip: '198.51.100.1' }] } });
+    api.setStatus('Upstream', 'default', 'pool', { readyEndpoints: 0 });
     await eventually(() => status!.isLeader(), 3000, 'leader');
     status.onBuilt(stale, { problems: [{ kind: 'Ingress', namespace: 'default', name: 'web', reason: 'Test', message: 'm' }] });
-    await eventually(() => api!.list('Event').length === 1 && JSON.stringify(api!.get('Ingress', 'default', 'web')!.status).includes('192.0.2.1'), 3000, 'status and event');
+    await eventually(() => api!.list('Event').length === 1 && JSON.stringify(api!.get('Ingress', 'default', 'web')!.status).includes('192.0.2.1')
+      && (api!.get('Upstream', 'default', 'pool')!.status as { readyEndpoints?: number }).readyEndpoints === 1, 3000, 'status and event');
     await eventually(() => api!.requests.filter((r) => r.path.includes('/leases') && r.method === 'PUT').length > 0, 3000, 'lease renewal');
 
     const used = new Set(api.requests.map(permissionOf));
