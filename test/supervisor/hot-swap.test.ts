@@ -82,6 +82,12 @@ describe('100 route flips under 32 keepalive clients', () => {
     expect(new Set(late)).toEqual(new Set([final.name]));
   });
 
+  it('is ready only for generations every worker acked', async () => {
+    expect((await primary.call('ready', { generation: lastGeneration })).ready).toBe(true);
+    expect((await primary.call('ready', { generation: lastGeneration + 1 })).ready).toBe(false);
+    expect((await primary.stats()).map((w) => [w.state, w.generation])).toEqual([['serving', lastGeneration], ['serving', lastGeneration]]);
+  });
+
   it('opens no upstream connection after the warm-up', () => {
     expect(backends.map((b) => b.connections)).toEqual(warmConnections);
     expect(warmConnections.every((n) => n > 0 && n <= CLIENTS)).toBe(true);
