@@ -61,6 +61,7 @@ export class FakeApiServer {
   readonly #watches = new WatchStreams();
   readonly #uninstalled = new Set<string>();
   readonly #failures: { match: (req: RecordedRequest) => boolean; status: number }[] = [];
+  readonly #delays: { match: (req: RecordedRequest) => boolean; ms: number }[] = [];
   readonly #dir: string;
   readonly #expiredAs: 'event' | 'status';
   /** Ends every watch right after its replay, as a misbehaving proxy might. */
@@ -170,6 +171,11 @@ export class FakeApiServer {
     this.#watches.bookmark(this.#rv);
   }
 
+  /** Holds matching requests `ms` before answering (a slow API server). */
+  delay(match: (req: RecordedRequest) => boolean, ms: number): void {
+    this.#delays.push({ match, ms });
+  }
+
   /** Answers matching requests with `status` until the returned function is called. */
   fail(match: (req: RecordedRequest) => boolean, status: number): () => void {
     const entry = { match, status };
@@ -257,6 +263,9 @@ export class FakeApiServer {
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, token };
     this.requests.push(recorded);
     res.on('finish', () => (recorded.status = res.statusCode));
+    const delay = this.#delays.find((d) => d.match(recorded));
+    if (delay) await new Promise((r) => setTimeout(r, delay.ms));
+    if (res.destroyed) return;
     const failure = this.#failures.find((f) => f.match(recorded));
     if (failure) return sendStatus(res, failure.status, 'InternalError', 'injected failure');
     const parsed = parseApiPath(url.pathname);

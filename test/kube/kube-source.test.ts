@@ -81,6 +81,21 @@ describe('kube source: initial sync', () => {
     expect(api.requests.filter((r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices').length).toBeGreaterThan(2);
   });
 
+  it('delivers nothing after stop(), even from a list that was in flight', async () => {
+    api = await FakeApiServer.start();
+    for (const o of objectsOfEachKind()) api.apply(o);
+    api.delay((r) => !isWatch(r), 300);
+    const log = new EventLog();
+    source = createKubeSource(testConfig(), silentLogger, { kubeConfig: api.kubeConfig() });
+    const started = source.start(log.listener);
+    await eventually(() => api!.requests.length >= KINDS.length, 2000, 'lists sent');
+    await source.stop();
+    await started;
+    await sleep(400);
+    expect(log.events).toEqual([]);
+    expect(api.openWatches).toBe(0);
+  });
+
   it('limits namespaced kinds to --watch-namespace', async () => {
     const { api, log } = await startSource({
       watchNamespace: 'team-a',

@@ -81,19 +81,23 @@ export class KindInformer {
     await this.#listWatch.stop();
   }
 
+  // Guarded by #stopped: a list in flight at stop() still delivers its items afterwards.
   #upsert(obj: KubernetesObject): void {
+    if (this.#stopped) return;
     const { kind } = this.#options.resource;
     if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
     this.#options.emit({ type: 'upsert', object: { ...obj, kind, apiVersion: this.#apiVersion } as KubeObject });
   }
 
   #remove(obj: KubernetesObject): void {
+    if (this.#stopped) return;
     const { kind } = this.#options.resource;
     if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
     this.#options.emit({ type: 'remove', ref: { kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' } });
   }
 
   #onListedOrResumed(): void {
+    if (this.#stopped) return;
     if (this.#absent) {
       this.#absent = false;
       this.#options.logger.info({ kind: this.#options.resource.kind }, 'kind is served by the API server now; watching it');
