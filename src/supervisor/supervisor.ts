@@ -114,7 +114,7 @@ export class Supervisor extends EventEmitter {
     super();
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new SupervisorError('PIER_ERR_SUPERVISOR_OPTIONS', `workers must be a whole number ≥ 1 (got ${options.workers})`);
     this.#options = options;
-    this.#logger = options.logger.child({ component: 'supervisor' });
+    this.#logger = options.logger;
   }
 
   /** Forks every worker; resolves once all listen, rejects (after stopping them) if one cannot. */
