@@ -49,12 +49,12 @@ export interface StatusWriter {
 export function startStatusWriter(options: StatusWriterOptions): StatusWriter {
   const sync = new StatusSync(options);
   const elector = new LeaderElector({
+    ...options.election,
     kubeConfig: options.kubeConfig,
     namespace: options.election?.namespace ?? podNamespace(),
     name: options.config.electionId,
     identity: options.election?.identity ?? podIdentity(),
     logger: options.logger,
-    ...options.election,
     onStartedLeading: () => {
       sync.setLeading(true);
       options.onLeadershipChange?.(true);
@@ -123,7 +123,8 @@ class StatusSync {
       this.#again = true;
       return;
     }
-    this.#running = this.#sync().finally(() => {
+    const sync = this.#sync().catch((err: unknown) => this.#options.logger.error({ err }, 'status sync failed'));
+    this.#running = sync.finally(() => {
       this.#running = undefined;
       if (this.#again) {
         this.#again = false;
