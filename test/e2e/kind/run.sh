@@ -49,7 +49,8 @@ log "installing the chart"
 
 log "applying example backends and Ingresses"
 kubectl apply -f "$HERE/example.yaml"
-kubectl rollout status deployment/echo-a deployment/echo-b --timeout=180s
+kubectl rollout status deployment/echo-a --timeout=180s
+kubectl rollout status deployment/echo-b --timeout=180s
 
 kubectl -n "$NS" port-forward service/pier "$LOCAL_PORT:80" >/dev/null 2>&1 &
 PF_PID=$!
