@@ -22,14 +22,17 @@
  * 200 sequential connections, vs 100/100 for rr), acceptable for an ingress whose clients mostly
  * hold keepalive connections. New-connection throughput was within noise of the others.
  */
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { SupervisorError } from '../errors.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
 import { RestartBackoff } from './restart-backoff.ts';
+import { deferred, sendToWorker as send, statsOf, type Member, type Slot, type WorkerStats } from './worker-member.ts';
 import { isFromWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
+
+export type { WorkerState, WorkerStats } from './worker-member.ts';
 
 export interface SupervisorOptions {
   /** Number of worker processes (≥ 1). */
@@ -45,48 +48,6 @@ export interface SupervisorOptions {
   /** Worker entry (tests may substitute one). Default: ./worker.ts. */
   readonly exec?: string;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number; readonly stableMs?: number };
-}
-
-export type WorkerState = 'starting' | 'serving' | 'draining';
-
-/** One worker as metrics and /readyz see it. */
-export interface WorkerStats {
-  /** Position 0..workers-1; a replacement takes its predecessor's slot. */
-  readonly slot: number;
-  readonly pid: number;
-  readonly state: WorkerState;
-  /** Highest generation this worker acked (0 = none yet). */
-  readonly generation: number;
-  /** Duration of its last table swap (compile + reference swap). */
-  readonly lastSwapMs: number;
-  /** Restarts of this slot after crashes. */
-  readonly restarts: number;
-}
-
-interface Member {
-  readonly worker: Worker;
-  readonly slot: Slot;
-  readonly startedAt: number;
-  state: WorkerState;
-  hello: boolean;
-  generation: number;
-  lastSwapMs: number;
-  readonly listening: Deferred;
-  readonly exited: Promise<void>;
-}
-
-interface Slot {
-  readonly index: number;
-  member: Member | undefined;
-  restarts: number;
-  readonly backoff: RestartBackoff;
-  restartTimer: NodeJS.Timeout | undefined;
-}
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: Error): void;
 }
 
 /** Extra time after shutdownTimeoutMs before a worker that did not exit is SIGKILLed. */
@@ -320,25 +281,4 @@ export class Supervisor extends EventEmitter {
   #startTimeoutMs(): number {
     return this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   }
-}
-
-function statsOf(m: Member): WorkerStats {
-  return { slot: m.slot.index, pid: m.worker.process.pid ?? 0, state: m.state, generation: m.generation, lastSwapMs: m.lastSwapMs, restarts: m.slot.restarts };
-}
-
-/** IPC send that tolerates a worker that just died (its exit event handles the rest). */
-function send(worker: Worker, msg: ToWorker): void {
-  if (!worker.isConnected()) return;
-  worker.send(msg, undefined, undefined, () => {});
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // rejection is observed by whoever awaits; never unhandled
-  return { promise, resolve, reject };
 }
