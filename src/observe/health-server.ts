@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 
 export interface HealthServerOptions {
   /** Ready to receive traffic (ARCHITECTURE.md: every worker serves a table built after sync). */
@@ -30,7 +30,7 @@ export function createHealthServer(options: HealthServerOptions): Server {
   return server;
 }
 
-function reply(res: import('node:http').ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+function reply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

@@ -25,7 +25,6 @@ export interface EchoBackend {
 export function startEchoBackend(name: string, host = '127.0.0.1'): Promise<EchoBackend> {
   const sockets = new Set<Socket>();
   const received: Received[] = [];
-  let server!: Server;
   const backend = {
     name, host, port: 0, received, connections: 0,
     close: () => new Promise<void>((resolve) => {
@@ -33,7 +32,7 @@ export function startEchoBackend(name: string, host = '127.0.0.1'): Promise<Echo
       server.close(() => resolve());
     }),
   };
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
     req.on('end', () => {
