@@ -213,7 +213,9 @@ export class Supervisor extends EventEmitter {
     switch (msg.type) {
       case 'hello':
         member.hello = true;
-        send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
+        // Told to drain before it was up: no table (it would listen), the drain instead.
+        if (member.state === 'draining') send(member.worker, this.#drainMessage(this.#graceMs()));
+        else send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
         break;
       case 'ack':
         member.generation = Math.max(member.generation, msg.generation);
@@ -259,7 +261,7 @@ export class Supervisor extends EventEmitter {
     if (member.state !== 'draining') {
       member.state = 'draining';
       const timeoutMs = this.#options.shutdownTimeoutMs;
-      send(member.worker, { type: 'drain', graceMs, timeoutMs });
+      if (member.hello) send(member.worker, this.#drainMessage(graceMs));
       const kill = setTimeout(() => {
         this.#logger.warn({ workerPid: member.worker.process.pid }, 'worker did not exit after drain; killing it');
         member.worker.process.kill('SIGKILL');
@@ -272,6 +274,10 @@ export class Supervisor extends EventEmitter {
   async #stopAll(graceMs: number): Promise<void> {
     this.#stopping = true;
     await Promise.all([...this.#members].map((m) => this.#drain(m, graceMs)));
+  }
+
+  #drainMessage(graceMs: number): ToWorker {
+    return { type: 'drain', graceMs, timeoutMs: this.#options.shutdownTimeoutMs };
   }
 
   #graceMs(): number {

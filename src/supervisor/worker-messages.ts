@@ -6,8 +6,8 @@ import type { RouteTable } from '../routing/route-table.ts';
  * RouteTable crosses as a structured clone). Order matters and IPC keeps it: a worker applies
  * tables in the order they were published.
  *
- *   worker  → hello                       (its message listener is attached: ESM loading is
- *                                          asynchronous, so anything sent earlier could be lost)
+ *   worker  → hello                       (loaded, listener attached: the primary answers with
+ *                                          the table current then, not the one at fork time)
  *   primary → table(generation, table)    first the current table, then every publish
  *   worker  → ack(generation, swapMs)     after each swap
  *   worker  → listening(generation, port) once, after the first swap: a (re)started worker

@@ -144,6 +144,20 @@ describe('supervisor lifecycle', () => {
     await waitFor('orphaned workers to exit', () => pids.every((pid) => !alive(pid)), 5_000);
   });
 
+  it('shuts down promptly while workers are still starting', async () => {
+    const p = (primary = new Primary());
+    const worker = { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 5_000, keepaliveRequests: 100, accessLog: false, logLevel: 'silent' };
+    const start = p.call('start', { options: { workers: 2, shutdownTimeoutMs: 20_000, worker } }).catch((err: Error) => err);
+    await waitFor('the fixture to start forking', () => p.events.some((e) => e.event === 'up'), 5_000);
+    const askedAt = Date.now();
+    await p.call('shutdown');
+    const { code, at } = await p.exited;
+    expect(code).toBe(0);
+    // Well under shutdownTimeoutMs: a drain that reached no worker would wait for the kill timer.
+    expect(at - askedAt).toBeLessThan(5_000);
+    await start;
+  });
+
   it('fails start() with PIER_ERR_WORKER_LISTEN when the port is taken', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await once(blocker, 'listening');
