@@ -18,11 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeConfigDocument, readBody, rfc3339, sendJson, sendStatus } from './fake-api-http.ts';
+import { kubeConfigDocument, readBody, selfSignedCertificate, rfc3339, sendJson, sendStatus } from './fake-api-http.ts';
 import { sendExpired, WatchStreams, type Obj, type WatchEvent } from './fake-api-watches.ts';
 import { apiVersionOf, matchesFieldSelector, parseApiPath, typeOfKind, type ParsedPath, type ResourceType } from './fake-api-resources.ts';
 
@@ -51,6 +52,8 @@ const SUBRESOURCE_STATUS = new Set(['Ingress', 'Service', 'Upstream']);
 export interface FakeApiServerOptions {
   /** How an expired resourceVersion is reported to a watch (default: 'event', like the real server). */
   readonly expiredAs?: 'event' | 'status';
+  /** Serve HTTPS with a fresh self-signed certificate, which the kubeconfigs trust (as in a pod). */
+  readonly tls?: boolean;
 }
 
 export class FakeApiServer {
@@ -66,6 +69,7 @@ export class FakeApiServer {
   readonly #expiredAs: 'event' | 'status';
   /** Ends every watch right after its replay, as a misbehaving proxy might. */
   endWatchesAtOnce = false;
+  #caPem: string | undefined;
   #rv = 1;
   #compactedRv = 0;
   url = '';
@@ -74,29 +78,36 @@ export class FakeApiServer {
   private constructor(options: FakeApiServerOptions) {
     this.#expiredAs = options.expiredAs ?? 'event';
     this.#dir = mkdtempSync(join(tmpdir(), 'pier-fake-api-'));
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    if (options.tls) {
+      const { key, cert } = selfSignedCertificate(this.#dir);
+      this.#caPem = cert;
+      this.#server = createTlsServer({ key, cert }, handler);
+    } else {
+      this.#server = createServer(handler);
+    }
   }
 
   static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const api = new FakeApiServer(options);
     await new Promise<void>((resolve) => api.#server.listen(0, '127.0.0.1', resolve));
-    api.url = `http://127.0.0.1:${(api.#server.address() as AddressInfo).port}`;
+    api.url = `${api.#caPem ? 'https' : 'http'}://127.0.0.1:${(api.#server.address() as AddressInfo).port}`;
     api.kubeConfigPath = join(api.#dir, 'kubeconfig');
-    writeFileSync(api.kubeConfigPath, JSON.stringify(kubeConfigDocument(api.url)));
+    writeFileSync(api.kubeConfigPath, JSON.stringify(kubeConfigDocument(api.url, undefined, api.#caPem)));
     return api;
   }
 
   /** A client configuration pointing at this server (what KUBECONFIG=kubeConfigPath loads). */
   kubeConfig(token = 'fake-token'): KubeConfig {
     const kc = new KubeConfig();
-    kc.loadFromString(JSON.stringify(kubeConfigDocument(this.url, token)));
+    kc.loadFromString(JSON.stringify(kubeConfigDocument(this.url, token, this.#caPem)));
     return kc;
   }
 
   /** Writes another kubeconfig for this server whose client sends `token` (tells processes apart). */
   writeKubeConfig(token: string): string {
     const path = join(this.#dir, `kubeconfig-${token}`);
-    writeFileSync(path, JSON.stringify(kubeConfigDocument(this.url, token)));
+    writeFileSync(path, JSON.stringify(kubeConfigDocument(this.url, token, this.#caPem)));
     return path;
   }
 

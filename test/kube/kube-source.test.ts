@@ -1,3 +1,4 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeSource } from '../../src/source/kube/kube-source.ts';
 import type { Source } from '../../src/source/source.ts';
@@ -111,6 +112,33 @@ describe('kube source: initial sync', () => {
     expect(log.stateSummary()).toEqual(serverState(api, 'team-a'));
     expect(log.upsertsOf('Service', 'team-b', 'late')).toBe(0);
     expect(log.upsertsOf('IngressClass', undefined, 'pier-b')).toBe(1);
+  });
+});
+
+describe('kube source over HTTPS', () => {
+  it('verifies the API server against the kubeconfig CA and sends the token on lists and watches', async () => {
+    const { api, log } = await startSource({ server: { tls: true }, preload: (a) => { for (const o of objectsOfEachKind()) a.apply(o); } });
+    expect(api.url).toMatch(/^https:/);
+    await eventually(() => log.synced, 5000, 'synced');
+    api.apply({ kind: 'Service', metadata: { name: 'over-tls', namespace: 'default' }, spec: {} });
+    await eventually(() => log.upsertsOf('Service', 'default', 'over-tls') === 1, 5000, 'watch event over TLS');
+    expect(log.stateSummary()).toEqual(serverState(api));
+    expect(new Set(api.requests.map((r) => `${isWatch(r) ? 'watch' : 'list'} ${r.token}`))).toEqual(new Set(['watch fake-token', 'list fake-token']));
+  });
+
+  it('refuses an API server its kubeconfig does not trust', async () => {
+    api = await FakeApiServer.start({ tls: true });
+    const untrusting = new KubeConfig();
+    untrusting.loadFromOptions({
+      clusters: [{ name: 'c', server: api.url, skipTLSVerify: false }], users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+    });
+    const log = new EventLog();
+    source = createKubeSource(testConfig(), silentLogger, { kubeConfig: untrusting, backoff: { initialMs: 20, maxMs: 100 } });
+    await source.start(log.listener);
+    await sleep(500);
+    expect(log.events).toEqual([]);
+    expect(api.requests).toEqual([]);
   });
 });
 

@@ -13,7 +13,8 @@ let api: FakeApiServer;
 const started: KubeStatus[] = [];
 
 beforeEach(async () => {
-  api = await FakeApiServer.start();
+  // HTTPS with a CA in the kubeconfig, as in a pod: the generated API clients verify it too.
+  api = await FakeApiServer.start({ tls: true });
   api.apply({ kind: 'IngressClass', metadata: { name: 'pier' }, spec: { controller: 'pier.dev/ingress-controller' } });
   api.apply(ingress('default', 'ours', 'pier'));
 });
