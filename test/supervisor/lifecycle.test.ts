@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flipTable, LoadClient, peerAddresses, Primary, startBackend, startPrimary, waitFor, type TestBackend } from './harness.ts';
 
+/** Processes start slowly when the whole suite shares two cores. */
+const TEST_TIMEOUT_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let primary: Primary | undefined;
@@ -81,7 +83,7 @@ describe('supervisor lifecycle', () => {
       if (peerAddresses(replacement.pid).has(c.address)) probe = c;
     }
     expect(probe?.seen).toEqual([[expect.any(Number), 'b']]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('drains on shutdown: in-flight requests complete, keepalive clients get Connection: close, exit 0 in bound', async () => {
     const { port } = await setup({ shutdownTimeoutMs: 5_000, drainGraceMs: 300 });
@@ -111,7 +113,7 @@ describe('supervisor lifecycle', () => {
     expect(idle.failures).toEqual([]);
     await waitFor('the idle connection to close', () => idle.disconnects.length > 0, 2_000);
     expect(clients.flatMap((c) => c.disconnects).filter((code) => code === 'ECONNRESET')).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('recycles every worker under keepalive load without a failed request', async () => {
     const { port, b } = await setup({ drainGraceMs: 300 });
@@ -134,7 +136,7 @@ describe('supervisor lifecycle', () => {
     expect(after.map((w) => [w.slot, w.state, w.generation])).toEqual([[0, 'serving', generation], [1, 'serving', generation]]);
     expect(after.filter((w) => before.includes(w.pid))).toEqual([]);
     expect(p.events.filter((e) => e.event === 'exit' && e.expected !== true)).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('lets workers drain and exit by themselves when the primary dies', async () => {
     await setup();
@@ -142,7 +144,7 @@ describe('supervisor lifecycle', () => {
     const pids = (await p.stats()).map((w) => w.pid);
     p.child.kill('SIGKILL');
     await waitFor('orphaned workers to exit', () => pids.every((pid) => !alive(pid)), 5_000);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('shuts down promptly while workers are still starting', async () => {
     const p = (primary = new Primary());
@@ -156,7 +158,7 @@ describe('supervisor lifecycle', () => {
     // Well under shutdownTimeoutMs: a drain that reached no worker would wait for the kill timer.
     expect(at - askedAt).toBeLessThan(5_000);
     await start;
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('fails start() with PIER_ERR_WORKER_LISTEN when the port is taken', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
@@ -170,7 +172,7 @@ describe('supervisor lifecycle', () => {
     } finally {
       blocker.close();
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 function onBoth(pid0: number, pid1: number): boolean {
