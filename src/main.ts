@@ -51,7 +51,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 async function main(): Promise<void> {
   const config = parseOrExit();
-  const logger = createLogger(config.logLevel, { component: 'primary' });
+  const root = createLogger(config.logLevel);
+  const logger = root.child({ component: 'primary' });
   const supervisor = new Supervisor({
     workers: config.workers,
     worker: {
@@ -64,14 +65,14 @@ async function main(): Promise<void> {
       logLevel: config.logLevel,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
-    logger: logger.child({ component: 'supervisor' }),
+    logger: root.child({ component: 'supervisor' }),
   });
-  const source = await createSource(config, logger);
+  const source = await createSource(config, root);
   const controller = new Controller({
     source,
     translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
     publish: (table) => supervisor.publish(table),
-    logger: logger.child({ component: 'controller' }),
+    logger: root.child({ component: 'controller' }),
   });
   const isReady = () => controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
   const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
