@@ -68,11 +68,16 @@ async function main(): Promise<void> {
     logger: root.child({ component: 'supervisor' }),
   });
   const source = await createSource(config, root);
+  // Cluster mode only: Ingress/Upstream status and Events, written by the elected leader.
+  const status = config.manifests === undefined
+    ? (await import('./status/kube-status.ts')).startKubeStatus(config, root.child({ component: 'status' }))
+    : undefined;
   const controller = new Controller({
     source,
     translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
+    onBuilt: (snapshot, result) => status?.onBuilt(snapshot, result),
   });
   const isReady = () => controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
   const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
@@ -91,6 +96,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, shutdownDelayMs: config.shutdownDelayMs }, 'shutting down: draining connections');
+    // Hand the Lease over first: another replica can take over status while this one drains.
+    await status?.stop();
     if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
     await supervisor.shutdown();
     await controller.stop();
