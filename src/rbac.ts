@@ -40,7 +40,12 @@ export const CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] },
 ];
 
-/** In the controller's own namespace only (Role): the election Lease. */
-export const LEADER_ELECTION_RULES: readonly PolicyRule[] = [
+/**
+ * In the controller's own namespace only (Role): the election Lease, and reading the
+ * --publish-service Service, which lives there by default — needed when --watch-namespace
+ * narrows CONTROLLER_RULES to another namespace.
+ */
+export const OWN_NAMESPACE_RULES: readonly PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get'] },
 ];

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PierConfig } from '../../src/config.ts';
-import { CLUSTER_RULES, CONTROLLER_RULES, LEADER_ELECTION_RULES } from '../../src/rbac.ts';
+import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
 import { CHART_DIR } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
@@ -28,7 +28,7 @@ describe('chart rendered with default values', () => {
     expect(r.all('Role')).toHaveLength(1);
     const election = r.one('Role', 'pier-leader-election');
     expect(election.metadata.namespace).toBe('pier');
-    expect(election.rules).toEqual(LEADER_ELECTION_RULES);
+    expect(election.rules).toEqual(OWN_NAMESPACE_RULES);
   });
 
   it('binds each role to Pier\'s ServiceAccount', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_RULES, CONTROLLER_RULES, LEADER_ELECTION_RULES } from '../../src/rbac.ts';
+import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
 import type { HelmOptions } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 
@@ -48,7 +48,7 @@ const CASES: readonly Case[] = [
       expect(rb.metadata.namespace).toBe('apps');
       expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pier' });
       expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'pier', namespace: 'pier' }]);
-      expect(r.one('Role', 'pier-leader-election').rules).toEqual(LEADER_ELECTION_RULES);
+      expect(r.one('Role', 'pier-leader-election').rules).toEqual(OWN_NAMESPACE_RULES);
       expect(r.one('Role', 'pier-leader-election').metadata.namespace).toBe('pier');
       expect(r.config().watchNamespace).toBe('apps');
     },
