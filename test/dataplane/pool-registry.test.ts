@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dispatcher, Pool } from 'undici';
 import { EventEmitter } from 'node:events';
 import { PoolRegistry } from '../../src/dataplane/upstream/pool-registry.ts';
-import { poolOptions } from '../../src/dataplane/upstream/pool-options.ts';
+import { MAX_RETIRE_MS, poolOptions, retireMs } from '../../src/dataplane/upstream/pool-options.ts';
 import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS, type BackendPolicy } from '../../src/routing/route-table.ts';
 
 class FakePool extends EventEmitter {
   closed = false;
+  destroyed = false;
   readonly origin: string;
   readonly options: Pool.Options;
   constructor(origin: string, options: Pool.Options) {
@@ -19,6 +20,7 @@ class FakePool extends EventEmitter {
     return Promise.resolve();
   }
   destroy(): Promise<void> {
+    this.destroyed = true;
     return this.close();
   }
 }
@@ -36,8 +38,14 @@ function registry() {
 }
 const server = (host: string, port: number) => ({ host, port, ...DEFAULT_SERVER_LIMITS });
 
+const keepalive = (over: Partial<BackendPolicy['keepalive']>): BackendPolicy => ({ ...DEFAULT_POLICY, keepalive: { ...DEFAULT_POLICY.keepalive, ...over } });
+
 describe('PoolRegistry', () => {
-  it('shares a pool per endpoint and settings, keeps it across commits, closes removed ones', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('shares a pool per endpoint and settings, keeps it across commits, retires removed ones', () => {
     const { reg, made } = registry();
     reg.begin();
     const p1 = reg.acquire(server('10.0.0.1', 80), DEFAULT_POLICY);
@@ -49,9 +57,62 @@ describe('PoolRegistry', () => {
     reg.begin();
     expect(reg.acquire(server('10.0.0.1', 80), DEFAULT_POLICY)).toBe(p1);
     expect(reg.commit()).toBe(1);
+    expect(made.map((p) => p.closed)).toEqual([false, false]);
+    expect(reg.retiredKeys()).toHaveLength(1);
+    expect(reg.stats).toMatchObject({ pools: 1, retired: 1, created: 2, closed: 0 });
+  });
+
+  it('revives a retired pool when a later table names its endpoint again (the flip-flop of issue 3)', () => {
+    vi.useFakeTimers();
+    const { reg, made } = registry();
+    const a = server('10.0.0.1', 80);
+    const b = server('10.0.0.2', 80);
+    const bind = (s: typeof a) => {
+      reg.begin();
+      const pool = reg.acquire(s, DEFAULT_POLICY);
+      reg.commit();
+      return pool;
+    };
+    const poolA = bind(a);
+    const poolB = bind(b);
+    for (let i = 0; i < 100; i++) {
+      vi.advanceTimersByTime(100);
+      expect(bind(i % 2 === 0 ? a : b)).toBe(i % 2 === 0 ? poolA : poolB);
+    }
+    expect(made).toHaveLength(2);
+    expect(made.some((p) => p.closed)).toBe(false);
+    expect(reg.stats).toMatchObject({ pools: 1, retired: 1, created: 2, closed: 0, revived: 100 });
+  });
+
+  it('closes a retired pool gracefully once its retirement ends', () => {
+    vi.useFakeTimers();
+    const { reg, made } = registry();
+    const policy = keepalive({ idleTimeoutMs: 5_000 });
+    reg.acquire(server('10.0.0.1', 80), policy);
+    reg.commit();
+    reg.begin();
+    reg.commit();
+    vi.advanceTimersByTime(4_999);
     expect(made[0]!.closed).toBe(false);
-    expect(made[1]!.closed).toBe(true);
-    expect(reg.stats).toMatchObject({ pools: 1, created: 2, closed: 1 });
+    vi.advanceTimersByTime(1);
+    expect(made[0]!).toMatchObject({ closed: true, destroyed: false });
+    expect(reg.stats).toMatchObject({ pools: 0, retired: 0, closed: 1 });
+    // Gone for good: the endpoint coming back gets a new pool.
+    reg.acquire(server('10.0.0.1', 80), policy);
+    expect(made).toHaveLength(2);
+  });
+
+  it('closes every pool on close(), retired ones included, and leaves no timer behind', async () => {
+    vi.useFakeTimers();
+    const { reg, made } = registry();
+    reg.acquire(server('10.0.0.1', 80), DEFAULT_POLICY);
+    reg.commit();
+    reg.acquire(server('10.0.0.2', 80), DEFAULT_POLICY);
+    reg.commit(); // 10.0.0.1 retired
+    await reg.close({ destroy: true });
+    expect(made.map((p) => p.destroyed)).toEqual([true, true]);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(reg.stats).toMatchObject({ pools: 0, retired: 0, closed: 2 });
   });
 
   it('gives an endpoint a new pool when its settings change', () => {
@@ -62,6 +123,13 @@ describe('PoolRegistry', () => {
     expect(b).not.toBe(a);
     const https = reg.acquire(server('10.0.0.1', 80), { ...DEFAULT_POLICY, protocol: 'HTTPS' });
     expect(https).not.toBe(a);
+    expect(reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 0 }))).not.toBe(a);
+  });
+
+  it('keeps the pool when only the idle connection count changes (it shapes no pool setting)', () => {
+    const { reg } = registry();
+    const a = reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 64 }));
+    expect(reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 8 }))).toBe(a);
   });
 
   it('brackets IPv6 origins', () => {
@@ -79,10 +147,21 @@ describe('PoolRegistry', () => {
   });
 });
 
+describe('retireMs', () => {
+  it.each([
+    { name: 'the keepalive idle timeout', keep: { idleTimeoutMs: 10_000 }, want: 10_000 },
+    { name: 'undici\'s default idle timeout when the policy says 0', keep: { idleTimeoutMs: 0 }, want: 4_000 },
+    { name: 'capped', keep: { idleTimeoutMs: 3_600_000 }, want: MAX_RETIRE_MS },
+    { name: 'nothing to keep without upstream keepalive', keep: { connections: 0 }, want: 0 },
+  ])('$name', ({ keep, want }) => {
+    expect(retireMs(keepalive(keep))).toBe(want);
+  });
+});
+
 describe('poolOptions', () => {
-  it('maps the policy onto undici options', () => {
+  it('maps the policy onto undici options, with no cap on concurrent connections', () => {
     expect(poolOptions(DEFAULT_POLICY, server('10.0.0.1', 80))).toMatchObject({
-      connections: 64,
+      connections: null,
       pipelining: 1,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 60_000,

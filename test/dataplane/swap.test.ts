@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { ServerResponse } from 'node:http';
-import { RawClient, backendOf, closeAll, prefixRoute, sleep, startBackend, startDataplane, tableFor } from './helpers.ts';
+import { DEFAULT_POLICY } from '../../src/routing/route-table.ts';
+import { RawClient, backendOf, closeAll, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -34,20 +35,44 @@ describe('table swaps', () => {
     expect(dp.pools.stats.closed).toBe(0);
   });
 
-  it('finishes a request in flight on the table it started with, then closes the removed pool', async () => {
+  it('flips a route between two backends that each leave the table: retired pools are revived, no new upstream connection', async () => {
+    const a = await startBackend('a');
+    const b = await startBackend('b');
+    // As a manifest flip does: only the routed backend is in the table.
+    const toA = tableFor('foo.com', [backendOf('a', [a])]);
+    const toB = tableFor('foo.com', [backendOf('b', [b])]);
+    const { port, dp } = await startDataplane(toA);
+    const client = await RawClient.open(port);
+    expect((await client.get('foo.com')).body).toBe('backend=a');
+    dp.swap(toB, 2);
+    expect((await client.get('foo.com')).body).toBe('backend=b');
+    const warm = { a: a.connections, b: b.connections };
+    for (let g = 3; g < 43; g++) {
+      dp.swap(g % 2 === 0 ? toB : toA, g);
+      expect((await client.get('foo.com')).body).toBe(g % 2 === 0 ? 'backend=b' : 'backend=a');
+    }
+    expect({ a: a.connections, b: b.connections }).toEqual(warm);
+    expect(dp.pools.stats).toMatchObject({ pools: 1, retired: 1, created: 2, closed: 0, revived: 40 });
+  });
+
+  it('finishes a request in flight on the table it started with; the removed pool is retired, then closed after its idle timeout', async () => {
     let release: (() => void) | undefined;
     const slow = await startBackend('slow', (req, res: ServerResponse) => {
       req.resume();
       release = () => res.end('slow done');
     });
     const other = await startBackend('other');
-    const { origin, dp } = await startDataplane(tableFor('', [backendOf('slow', [slow])]));
+    const shortIdle = policy({ keepalive: { ...DEFAULT_POLICY.keepalive, idleTimeoutMs: 300 } });
+    const { origin, dp } = await startDataplane(tableFor('', [backendOf('slow', [slow], shortIdle)]));
     const inFlight = request(`${origin}/x`);
     while (release === undefined) await sleep(5);
     dp.swap(tableFor('', [backendOf('other', [other])]), 2); // the slow endpoint is gone
-    expect(dp.pools.stats.closed).toBe(1);
+    expect(dp.pools.stats).toMatchObject({ retired: 1, closed: 0 });
     const after = await request(`${origin}/y`);
     expect(await after.body.text()).toBe('backend=other');
+    // Retirement outlasts the request: it still completes on the retired pool.
+    await sleep(400);
+    expect(dp.pools.stats).toMatchObject({ retired: 0, closed: 1 });
     release();
     const res = await inFlight;
     expect(res.statusCode).toBe(200);

@@ -19,7 +19,9 @@ export function poolKey(server: UpstreamServer, policy: BackendPolicy): string {
   const t = policy.timeouts;
   const tls = policy.tls;
   const tlsKey = tls === undefined ? '' : `|tls:${tls.serverName ?? ''}:${tls.verify ? 1 : 0}:${tls.caPem === undefined ? '' : hash(tls.caPem)}`;
-  return `${serverOrigin(server, policy)}|c${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
+  // Only keepalive on/off shapes the pool (see poolOptions), not the idle count: changing
+  // `connections` from 64 to 32 must not drop the warm connections.
+  return `${serverOrigin(server, policy)}|ka${k.connections > 0 ? 1 : 0}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
 }
 
 /** A digest so a CA bundle does not bloat every key; cryptographic, because two CAs sharing a
@@ -38,24 +40,49 @@ export const PINNED_SERVERNAME = 'upstream.pier.invalid';
 /** Undici's idle timeout when the policy leaves it at 0 (undici's own default). */
 const DEFAULT_IDLE_MS = 4_000;
 
+/** Longest time a pool no table uses keeps its idle connections (see retireMs). */
+export const MAX_RETIRE_MS = 60_000;
+
+/** The idle timeout undici applies to the pool's connections. */
+function idleMs(policy: BackendPolicy): number {
+  const idle = policy.keepalive.idleTimeoutMs;
+  return idle > 0 ? idle : DEFAULT_IDLE_MS;
+}
+
+/**
+ * How long a pool stays retired (no table names it) before it is closed: its keepalive idle
+ * timeout, because past that undici has closed every idle connection and nothing is left to
+ * keep; capped at MAX_RETIRE_MS so the connections to an endpoint that is gone for good do not
+ * linger. 0 (close at once) without upstream keepalive: such a pool keeps no connection.
+ */
+export function retireMs(policy: BackendPolicy): number {
+  if (policy.keepalive.connections === 0) return 0;
+  return Math.min(idleMs(policy), MAX_RETIRE_MS);
+}
+
 /**
  * BackendPolicy → undici Pool options:
- * - keepalive.connections caps the pool's connections (undici keeps every connection it opened
- *   alive until idle; it has no separate idle cap). 0 means no upstream keepalive: the pool is
- *   unbounded and each request is sent with `Connection: close` (see `upstreamReset`).
+ * - No cap on connections: nginx's `keepalive N` bounds the *idle* connections it caches, never
+ *   how many requests run at once, so a burst beyond N opens more connections instead of
+ *   queueing (undici's `connections` is a total cap, under which the N+1st concurrent request
+ *   would wait without any timeout). undici has no idle-only cap and one cannot be added
+ *   without reaching into its pool internals, so idle connections are bounded by time only:
+ *   each closes after keepalive.idleTimeoutMs idle. keepalive.connections therefore only says
+ *   whether upstream keepalive is on: 0 sends each request with `Connection: close` (see
+ *   `upstreamReset`).
  * - keepalive.requests → maxRequestsPerClient; keepalive.timeMs (max age) → clientTtl.
  * - keepalive.idleTimeoutMs → keepAliveTimeout and keepAliveMaxTimeout (a backend's
  *   `Keep-Alive: timeout=` can only lower it; undici subtracts a 1 s safety margin from it).
  * - timeouts.readMs → headersTimeout and bodyTimeout (nginx proxy_read_timeout: the wait for
  *   the head, then between two reads); timeouts.connectMs → connect timeout. timeouts.sendMs
- *   has no undici counterpart yet (issue 5).
+ *   has no undici counterpart: the proxy watches the request body itself (send-timeout.ts).
  * - HTTPS: see tlsConnector.
  */
 export function poolOptions(policy: BackendPolicy, server: UpstreamServer): Pool.Options {
   const k = policy.keepalive;
-  const idle = k.idleTimeoutMs > 0 ? k.idleTimeoutMs : DEFAULT_IDLE_MS;
+  const idle = idleMs(policy);
   return {
-    connections: k.connections > 0 ? k.connections : null,
+    connections: null,
     pipelining: 1,
     keepAliveTimeout: idle,
     keepAliveMaxTimeout: idle,

@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
-import { poolKey, poolOptions, serverOrigin } from './pool-options.ts';
+import { poolKey, poolOptions, retireMs, serverOrigin } from './pool-options.ts';
 
 /** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
 export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
@@ -9,13 +9,21 @@ const defaultFactory: PoolFactory = (origin, options) => new Pool(origin, option
 
 /** Counters for metrics (plain numbers, read by whoever exports them). */
 export interface PoolRegistryStats {
-  /** Pools currently open. */
+  /** Pools the table in force uses. */
   pools: number;
-  /** Pools created / closed since start. */
+  /** Pools no table uses any more, kept warm until their retirement ends. */
+  retired: number;
+  /** Pools created / closed / brought back from retirement since start. */
   created: number;
   closed: number;
+  revived: number;
   /** Upstream connections opened since start (all pools). */
   connects: number;
+}
+
+interface Retired {
+  readonly pool: Dispatcher;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**
@@ -23,14 +31,25 @@ export interface PoolRegistryStats {
  * naming that endpoint, kept across table swaps so unchanged endpoints keep their keepalive
  * connections.
  *
- * Swaps are two-phase: `begin`, then while a new table is bound `acquire` marks each key it hands out;
- * `commit` then closes the pools no key of the new table named. `Pool.close()` lets requests in
- * flight (started on the old table) finish before the connections go.
+ * Swaps are two-phase: `begin`, then while a new table is bound `acquire` marks each key it
+ * hands out; `commit` then *retires* the pools no key of the new table named.
+ *
+ * Why retire rather than close: routing often flaps (an Ingress edited back and forth, a
+ * canary switched on and off, an endpoint briefly unready). Closing the pool at once would
+ * drop its warm keepalive connections and reopen them on the way back, a burst of new
+ * upstream connections per change. A retired pool keeps its idle connections for
+ * `retireMs(policy)` (the pool's own keepalive idle timeout, capped: past it undici has closed
+ * every idle connection anyway, so the pool holds nothing worth keeping); a later table naming
+ * the same key revives it with its connections. When the time passes it is closed gracefully
+ * (`Pool.close()`: requests still in flight, started on an older table, finish first).
  */
 export class PoolRegistry {
-  readonly stats: PoolRegistryStats = { pools: 0, created: 0, closed: 0, connects: 0 };
+  readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
   readonly #factory: PoolFactory;
   readonly #pools = new Map<string, Dispatcher>();
+  /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
+  readonly #retireMs = new Map<string, number>();
+  readonly #retired = new Map<string, Retired>();
   #marked = new Set<string>();
   readonly #closing = new Set<Promise<void>>();
   readonly #onConnect = (): void => {
@@ -46,55 +65,107 @@ export class PoolRegistry {
     this.#marked = new Set();
   }
 
-  /** The pool for `server` under `policy`, created on first use; marks it as used by the table
-   * being bound. */
+  /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
+   * new one. Marks it as used by the table being bound. */
   acquire(server: UpstreamServer, policy: BackendPolicy): Dispatcher {
     const key = poolKey(server, policy);
     this.#marked.add(key);
-    let pool = this.#pools.get(key);
-    if (pool === undefined) {
-      pool = this.#factory(serverOrigin(server, policy), poolOptions(policy, server));
-      pool.on('connect', this.#onConnect);
-      this.#pools.set(key, pool);
-      this.stats.created++;
-      this.stats.pools = this.#pools.size;
-    }
+    const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
+    this.#count();
     return pool;
   }
 
-  /** Ends a binding pass: closes (gracefully) every pool not acquired since the last commit.
-   * Returns how many were closed. */
+  /** Ends a binding pass: retires every pool not acquired since the last commit (a pool with
+   * nothing to keep, retirement 0, is closed at once). Returns how many left the table. */
   commit(): number {
-    let closed = 0;
+    let retired = 0;
     for (const [key, pool] of this.#pools) {
       if (this.#marked.has(key)) continue;
       this.#pools.delete(key);
-      this.#retire(pool.close());
-      closed++;
+      this.#retire(key, pool);
+      retired++;
     }
     this.#marked = new Set();
-    this.stats.closed += closed;
-    this.stats.pools = this.#pools.size;
-    return closed;
+    this.#count();
+    return retired;
   }
 
-  /** Keys of the open pools (tests, debugging). */
+  /** Keys of the pools in use (tests, debugging). */
   keys(): string[] {
     return [...this.#pools.keys()];
   }
 
-  /** Closes every pool: gracefully, or at once (in-flight requests fail) with `destroy`. */
+  /** Keys of the retired pools (tests, debugging). */
+  retiredKeys(): string[] {
+    return [...this.#retired.keys()];
+  }
+
+  /** Closes every pool, retired ones included: gracefully, or at once (in-flight requests
+   * fail) with `destroy`. */
   async close(options: { destroy?: boolean } = {}): Promise<void> {
-    for (const pool of this.#pools.values()) this.#retire(options.destroy ? pool.destroy() : pool.close());
-    this.stats.closed += this.#pools.size;
+    const all = [...this.#pools.values()];
+    for (const { pool, timer } of this.#retired.values()) {
+      clearTimeout(timer);
+      all.push(pool);
+    }
+    for (const pool of all) this.#track(options.destroy ? pool.destroy() : pool.close());
+    this.stats.closed += all.length;
     this.#pools.clear();
-    this.stats.pools = 0;
+    this.#retired.clear();
+    this.#retireMs.clear();
+    this.#count();
     await Promise.all(this.#closing);
   }
 
-  #retire(closing: Promise<void>): void {
+  #create(key: string, server: UpstreamServer, policy: BackendPolicy): Dispatcher {
+    const pool = this.#factory(serverOrigin(server, policy), poolOptions(policy, server));
+    pool.on('connect', this.#onConnect);
+    this.#pools.set(key, pool);
+    this.#retireMs.set(key, retireMs(policy));
+    this.stats.created++;
+    return pool;
+  }
+
+  #revive(key: string): Dispatcher | undefined {
+    const retired = this.#retired.get(key);
+    if (retired === undefined) return undefined;
+    clearTimeout(retired.timer);
+    this.#retired.delete(key);
+    this.#pools.set(key, retired.pool);
+    this.stats.revived++;
+    return retired.pool;
+  }
+
+  #retire(key: string, pool: Dispatcher): void {
+    const ms = this.#retireMs.get(key) ?? 0;
+    if (ms <= 0) {
+      this.#close(key, pool);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#retired.delete(key);
+      this.#close(key, pool);
+      this.#count();
+    }, ms);
+    // A retired pool must not keep a worker alive on its own.
+    timer.unref();
+    this.#retired.set(key, { pool, timer });
+  }
+
+  #close(key: string, pool: Dispatcher): void {
+    this.#retireMs.delete(key);
+    this.#track(pool.close());
+    this.stats.closed++;
+  }
+
+  #track(closing: Promise<void>): void {
     // A pool that fails to close has nothing left to tell us.
     const settled = closing.catch(() => {}).finally(() => this.#closing.delete(settled));
     this.#closing.add(settled);
+  }
+
+  #count(): void {
+    this.stats.pools = this.#pools.size;
+    this.stats.retired = this.#retired.size;
   }
 }
