@@ -10,6 +10,7 @@ import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
+import { ManifestStatusLog } from './status/manifest-status-log.ts';
 import type { Source } from './source/source.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 
@@ -72,12 +73,17 @@ async function main(): Promise<void> {
   const status = config.manifests === undefined
     ? (await import('./status/kube-status.ts')).startKubeStatus(config, root.child({ component: 'status' }))
     : undefined;
+  // Manifest mode has no API server to write Upstream status to: it logs status changes instead.
+  const statusLog = config.manifests !== undefined ? new ManifestStatusLog(root.child({ component: 'status' })) : undefined;
   const controller = new Controller({
     source,
     translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
-    onBuilt: (snapshot, result) => status?.onBuilt(snapshot, result),
+    onBuilt: (snapshot, result) => {
+      status?.onBuilt(snapshot, result);
+      statusLog?.onBuilt(snapshot);
+    },
   });
   const isReady = () => controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
   const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
