@@ -65,9 +65,9 @@ async function main(): Promise<void> {
   const endToEnd: { ingresses: number; result: EditLatency }[] = [];
   const failures: string[] = [];
   for (const size of options.sizes) {
-    const { cost, cluster } = measureInProcess(size, options.runs);
+    const { cost, cluster } = await measureInProcess(size, options.runs);
     costs.push(cost);
-    console.error(`${size} Ingresses: translate ${cost.translateMs.median.toFixed(1)} ms, compile ${cost.compileMs.median.toFixed(2)} ms, table ${(cost.tableJsonBytes / 1024).toFixed(0)} KiB`);
+    console.error(`${size} Ingresses: translate ${cost.translateMs.median.toFixed(1)} ms, compile ${cost.compileMs.median.toFixed(2)} ms, worker swap ${cost.firstSwapMs.toFixed(0)} ms first / ${cost.reswapMs.median.toFixed(0)} ms again, table ${(cost.tableJsonBytes / 1024).toFixed(0)} KiB`);
     if (!options.endToEnd) continue;
     try {
       const result = await measureEditLatency(cluster, { workers: options.workers, edits: options.edits, cpus: `0-${availableParallelism() - 1}`, readyTimeoutMs: 300_000 });

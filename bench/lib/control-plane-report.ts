@@ -21,11 +21,18 @@ function inProcessTable(costs: readonly InProcessCost[]): string[] {
   const sizes = costs.map((c) => c.ingresses);
   const translate = costs.map((c) => c.translateMs.median);
   const compile = costs.map((c) => c.compileMs.median);
+  const swap = costs.map((c) => c.firstSwapMs);
+  const reswap = costs.map((c) => c.reswapMs.median);
   return [
-    '### translate() and compileTable() in one process', '',
+    '### translate(), compileTable() and a worker\'s swap() in one process', '',
     '| Ingresses | hosts | routes | backends | problems | translate ms median (min–max) | µs/Ingress | growth | compile ms median (min–max) | µs/Ingress | growth | table JSON KiB | JSON round trip ms | heap MiB: objects / table / compiled |',
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...costs.map((c, i) => `| ${c.ingresses} | ${c.virtualHosts} | ${c.routes} | ${c.backends} | ${c.problems} | ${ms(c.translateMs)} | ${perIngressUs(c.translateMs.median, c.ingresses)} | ${growth(translate, sizes, i)} | ${ms(c.compileMs, 2)} | ${perIngressUs(c.compileMs.median, c.ingresses)} | ${growth(compile, sizes, i)} | ${(c.tableJsonBytes / 1024).toFixed(0)} | ${c.jsonRoundTripMs.median.toFixed(1)} | ${mib(c.objectsHeapBytes)} / ${mib(c.tableHeapBytes)} / ${mib(c.compiledHeapBytes)} |`),
+    '',
+    'Worker swap = `createDataplane().swap(table)`: compile plus binding each backend (balancer, upstream pools). "first" starts from the empty table (all pools created, as a starting worker does); "again" re-swaps an equal table (every pool kept, as after a one-Ingress edit).', '',
+    '| Ingresses | swap ms, first | growth | swap ms, again median (min–max) | µs/Ingress | growth |',
+    '|--:|--:|--:|--:|--:|--:|',
+    ...costs.map((c, i) => `| ${c.ingresses} | ${c.firstSwapMs.toFixed(1)} | ${growth(swap, sizes, i)} | ${ms(c.reswapMs)} | ${perIngressUs(c.reswapMs.median, c.ingresses)} | ${growth(reswap, sizes, i)} |`),
     '',
   ];
 }

@@ -4,7 +4,9 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createDataplane } from '../../src/dataplane/create-dataplane.ts';
 import { compileTable } from '../../src/routing/compile-table.ts';
+import type { RouteTable } from '../../src/routing/route-table.ts';
 import { translate } from '../../src/translate/translate.ts';
 import { snapshotOf, syntheticCluster, type SyntheticCluster } from './cluster-objects.ts';
 import { spread, type Spread } from './summary.ts';
@@ -18,6 +20,9 @@ export interface InProcessCost {
   readonly problems: number;
   readonly translateMs: Spread;
   readonly compileMs: Spread;
+  /** A worker's real swap (compile + bind balancers and pools): first table, then re-swaps. */
+  readonly firstSwapMs: number;
+  readonly reswapMs: Spread;
   /** Heap retained by the generated objects, by the table, by the compiled table. */
   readonly objectsHeapBytes: number;
   readonly tableHeapBytes: number;
@@ -49,8 +54,24 @@ function timed<T>(runs: number, fn: () => T): { last: T; ms: Spread } {
 
 const TRANSLATE_OPTIONS = { ingressClass: 'pier', controllerName: 'pier.dev/ingress-controller', watchIngressWithoutClass: false };
 
+/**
+ * A dataplane's swap(): once from empty (every pool created), then `runs` times again with the
+ * same table (every endpoint unchanged, so pools are kept: the common case of a small edit).
+ */
+async function measureSwap(table: RouteTable, runs: number): Promise<{ first: number; again: Spread }> {
+  const dataplane = createDataplane();
+  try {
+    const first = dataplane.swap(table, 1).swapMs;
+    const again: number[] = [];
+    for (let i = 0; i < runs; i++) again.push(dataplane.swap(table, i + 2).swapMs);
+    return { first, again: spread(again) };
+  } finally {
+    await dataplane.close();
+  }
+}
+
 /** Generates `count` Ingresses and measures; returns the cluster for the end-to-end part. */
-export function measureInProcess(count: number, runs: number): { cost: InProcessCost; cluster: SyntheticCluster } {
+export async function measureInProcess(count: number, runs: number): Promise<{ cost: InProcessCost; cluster: SyntheticCluster }> {
   const base = heapAfterGc();
   const cluster = syntheticCluster(count);
   const afterObjects = heapAfterGc();
@@ -62,6 +83,7 @@ export function measureInProcess(count: number, runs: number): { cost: InProcess
   const json = JSON.stringify(translated.last.table);
   const roundTrip = timed(runs, () => JSON.parse(JSON.stringify(translated.last.table)) as unknown);
   const table = translated.last.table;
+  const swap = await measureSwap(table, runs);
   const cost: InProcessCost = {
     ingresses: count,
     virtualHosts: table.virtualHosts.length,
@@ -70,6 +92,8 @@ export function measureInProcess(count: number, runs: number): { cost: InProcess
     problems: translated.last.problems.length,
     translateMs: translated.ms,
     compileMs: compiled.ms,
+    firstSwapMs: swap.first,
+    reswapMs: swap.again,
     objectsHeapBytes: afterObjects - base,
     tableHeapBytes: afterTable - afterObjects,
     compiledHeapBytes: afterCompiled - afterTable,
