@@ -1,7 +1,9 @@
 import type { Dispatcher } from 'undici';
 import { createBalancer } from './balance/create-balancer.ts';
 import type { Balancer } from './balance/balancer.ts';
-import type { Backend } from '../routing/route-table.ts';
+import type { BaseBalancer } from './balance/base-balancer.ts';
+import type { Backend, UpstreamServer } from '../routing/route-table.ts';
+import { ActiveHealthChecker } from './health/active-health-checker.ts';
 import { upstreamReset } from './upstream/pool-options.ts';
 import type { PoolRegistry } from './upstream/pool-registry.ts';
 
@@ -25,22 +27,37 @@ export interface BackendRuntime {
   readonly retryNonIdempotent: boolean;
   /** Upstream statuses (502/503/504) that are retried like failures, if idempotent. */
   readonly retryStatuses: ReadonlySet<number>;
+  /** nginx proxy_send_timeout (policy.timeouts.sendMs); 0 = none. */
+  readonly sendTimeoutMs: number;
+  /** Active health checks, when policy.healthCheck is set (running while the runtime is in force). */
+  readonly checker: ActiveHealthChecker | undefined;
+}
+
+/** What binding needs besides the backend: the pools, and the health-check collaborators. */
+export interface BindContext {
+  readonly pools: PoolRegistry;
+  /** An active health check flipped a server (logs; never called per request). */
+  readonly onHealthChange?: (backendId: string, server: UpstreamServer, healthy: boolean) => void;
 }
 
 /**
  * Binds `backend` for serving. `previous` is the runtime the same backend id had in the table
  * being replaced: its balancer hands over passive-health state (createBalancer decides what
- * carries over). Pools come from the registry, so endpoints present before keep theirs.
+ * carries over) and its health checker, if any, is kept and pointed at the new balancer (so
+ * servers keep their verdicts). Pools come from the registry, so endpoints present before keep
+ * theirs. A checker `previous` had and this runtime does not take over is stopped by
+ * `releaseRuntimes`, once the new table is in force.
  */
-export function bindBackend(backend: Backend, previous: BackendRuntime | undefined, pools: PoolRegistry): BackendRuntime {
+export function bindBackend(backend: Backend, previous: BackendRuntime | undefined, ctx: BindContext): BackendRuntime {
   const unavailable = backend.unavailable !== undefined || backend.servers.length === 0;
   const policy = backend.policy;
   const on = policy.retries.on;
+  const balancer = createBalancer(backend, previous?.balancer);
   return {
     backend,
     unavailable,
-    balancer: createBalancer(backend, previous?.balancer),
-    pools: unavailable ? [] : backend.servers.map((server) => pools.acquire(server, policy)),
+    balancer,
+    pools: unavailable ? [] : backend.servers.map((server) => ctx.pools.acquire(server, policy)),
     reset: upstreamReset(policy),
     retries: Math.max(0, policy.retries.attempts),
     retryConnect: on.includes('connect-failure'),
@@ -48,5 +65,36 @@ export function bindBackend(backend: Backend, previous: BackendRuntime | undefin
     retryTimeout: on.includes('timeout'),
     retryNonIdempotent: policy.retries.nonIdempotent,
     retryStatuses: new Set(on.filter((c) => c === '502' || c === '503' || c === '504').map(Number)),
+    sendTimeoutMs: Math.max(0, policy.timeouts.sendMs),
+    checker: unavailable || policy.healthCheck === undefined ? undefined : checkerFor(backend, balancer, previous?.checker, ctx),
   };
+}
+
+/** The previous checker updated to the new server list and balancer, else a new one started. */
+function checkerFor(backend: Backend, balancer: BaseBalancer, previous: ActiveHealthChecker | undefined, ctx: BindContext): ActiveHealthChecker {
+  if (previous !== undefined) {
+    previous.update(backend, balancer);
+    return previous;
+  }
+  const onHealthChange = ctx.onHealthChange;
+  const checker = new ActiveHealthChecker(backend, balancer, {
+    onChange: onHealthChange === undefined ? undefined : (server, healthy) => onHealthChange(backend.id, server, healthy),
+  });
+  checker.start();
+  return checker;
+}
+
+/**
+ * After a swap: stops the health checkers of `previous` runtimes that no runtime of `next`
+ * took over (the backend left the table, lost its health check or became unavailable).
+ * Resolves (never rejects) when their probes have settled.
+ */
+export async function releaseRuntimes(previous: Iterable<BackendRuntime>, next: Iterable<BackendRuntime>): Promise<void> {
+  const kept = new Set<ActiveHealthChecker>();
+  for (const runtime of next) if (runtime.checker !== undefined) kept.add(runtime.checker);
+  const stopping: Promise<void>[] = [];
+  for (const runtime of previous) {
+    if (runtime.checker !== undefined && !kept.has(runtime.checker)) stopping.push(runtime.checker.stop());
+  }
+  await Promise.allSettled(stopping);
 }

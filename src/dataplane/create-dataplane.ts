@@ -4,7 +4,7 @@ import { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
-import { bindBackend, type BackendRuntime } from './backend-runtime.ts';
+import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import { onClientError } from './error-response.ts';
 import { handleRequest } from './request-handler.ts';
@@ -40,7 +40,9 @@ export interface Dataplane {
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
-   * connections); pools of removed endpoints close once their requests finish.
+   * connections); pools of removed endpoints are retired (kept warm for a while, revived if a
+   * later table names them again, then closed once their requests finish: PoolRegistry).
+   * Active health checkers follow their backend: kept across swaps, stopped when it leaves.
    */
   swap(table: RouteTable, generation: number): SwapResult;
   /**
@@ -50,7 +52,7 @@ export interface Dataplane {
    * caller bounds the wait (`--shutdown-timeout`) and then calls close().
    */
   drain(graceMs?: number): Promise<void>;
-  /** Hard stop: closes every connection and pool now. */
+  /** Hard stop: closes every connection and pool now, stops health checks. */
   close(): Promise<void>;
 }
 
@@ -75,13 +77,21 @@ class HttpDataplane implements Dataplane, UpgradeState {
   #generation = 0;
   #drained: Promise<void> | undefined;
   readonly #logger: Logger | undefined;
+  readonly #bind: BindContext;
 
   constructor(options: DataplaneOptions) {
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
     this.accessLog = options.accessLog ? options.logger : undefined;
-    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.pools));
+    const logger = this.#logger;
+    this.#bind = {
+      pools: this.pools,
+      onHealthChange: logger === undefined ? undefined : (backend, server, healthy) => {
+        logger.info({ backend, server: `${server.host}:${server.port}`, healthy }, healthy ? 'health check: server up' : 'health check: server down');
+      },
+    };
+    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // requestTimeout 0: a long streaming upload must not be cut at a fixed total time; slow
     // clients are bounded by headersTimeout (60 s for the head) and the keepalive timeout.
     this.server = createServer({ requestTimeout: 0, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
@@ -98,14 +108,15 @@ class HttpDataplane implements Dataplane, UpgradeState {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.pools));
-    const closedPools = this.pools.commit();
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind));
+    const retiredPools = this.pools.commit();
     this.compiled = compiled;
+    void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;
     const swapMs = performance.now() - started;
     this.stats.swaps++;
     this.stats.lastSwapMs = swapMs;
-    this.#logger?.debug({ generation, swapMs, closedPools }, 'routing table swapped');
+    this.#logger?.debug({ generation, swapMs, retiredPools }, 'routing table swapped');
     return { generation, swapMs };
   }
 
@@ -134,6 +145,6 @@ class HttpDataplane implements Dataplane, UpgradeState {
     this.server.closeAllConnections();
     for (const tunnel of this.tunnels) tunnel.destroy();
     if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await this.pools.close({ destroy: true });
+    await Promise.all([releaseRuntimes(this.compiled.backends.values(), []), this.pools.close({ destroy: true })]);
   }
 }
