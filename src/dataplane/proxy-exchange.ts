@@ -6,7 +6,8 @@ import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
-import { classifyFailure, failureStatus, isIdempotent, nothingSent, type FailureKind } from './upstream/upstream-failure.ts';
+import { PierError } from '../errors.ts';
+import { classifyFailure, failureStatus, isIdempotent, nothingSent, SEND_TIMEOUT_CODE, type FailureKind } from './upstream/upstream-failure.ts';
 
 /** What every exchange of a dataplane shares with it. */
 export interface ExchangeContext {
@@ -27,6 +28,7 @@ class RetryableStatus extends Error {
 }
 
 type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
+type TaggedRequest = IncomingMessage & { [kExchange]?: ProxyExchange };
 
 /** The exchange proxying `res`'s request, if any (access log). */
 export function exchangeOf(res: ServerResponse): ProxyExchange | undefined {
@@ -39,6 +41,12 @@ function onResponseClose(this: TaggedResponse): void {
 }
 function onResponseDrain(this: TaggedResponse): void {
   this[kExchange]?.resumeUpstream?.();
+}
+function onBodyPause(this: TaggedRequest): void {
+  this[kExchange]?.bodyPaused();
+}
+function onSendTimeout(exchange: ProxyExchange): void {
+  exchange.sendTimedOut();
 }
 
 /**
@@ -58,6 +66,14 @@ function onResponseDrain(this: TaggedResponse): void {
  * Each retry prefers a server not tried yet, else any server the balancer offers (a single
  * server is retried on a fresh connection). Resets do not count against passive health: the
  * keepalive race is not the server's failure.
+ *
+ * Send timeout (nginx proxy_send_timeout: the time one write of the request to the upstream may
+ * stay blocked, not the whole upload): undici pauses the request body whenever the upstream
+ * socket stops taking data and resumes it on 'drain'. Each 'pause' (re)arms one timer; when it
+ * fires with the body still paused, the upstream took nothing for `sendTimeoutMs`: the client
+ * gets a 504 (with `Connection: close`) if no response byte went out, and the try is aborted.
+ * A slow *client* never pauses the body, so it is not charged to the upstream. The aborted
+ * body cannot be skipped, so the client connection closes after the 504.
  */
 export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
@@ -77,6 +93,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   #abort: ((reason?: Error) => void) | null = null;
   #done = false;
   #lastFailure: FailureKind = 'connect';
+  /** Armed only once the upstream blocks a body write (see the send timeout above). */
+  #sendTimer: NodeJS.Timeout | undefined;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
 
@@ -111,7 +129,36 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     const res = this.res as TaggedResponse;
     res[kExchange] = this;
     res.on('close', onResponseClose);
+    if (this.#options.body !== null && this.runtime.sendTimeoutMs > 0) {
+      (this.req as TaggedRequest)[kExchange] = this;
+      this.req.on('pause', onBodyPause);
+    }
     this.#try();
+  }
+
+  /** undici paused the request body: the upstream stopped taking writes. */
+  bodyPaused(): void {
+    if (this.#done) return;
+    if (this.#sendTimer === undefined) this.#sendTimer = setTimeout(onSendTimeout, this.runtime.sendTimeoutMs, this);
+    else this.#sendTimer.refresh();
+  }
+
+  /** The send timer fired: still blocked means the upstream took nothing for sendTimeoutMs. */
+  sendTimedOut(): void {
+    if (this.#done || !this.req.isPaused()) return;
+    this.runtime.balancer.failed(this.server, Date.now());
+    const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
+    if (this.responded) {
+      this.#ctx.stats.upstreamAborts++;
+      this.#settle();
+      this.#abort?.(err);
+      this.res.destroy();
+      return;
+    }
+    // Answer first: aborting destroys the unfinished body, and with it the client socket.
+    this.#settle();
+    sendError(this.res, 504, this.#ctx.stats, true);
+    this.#abort?.(err);
   }
 
   #try(): void {
@@ -131,7 +178,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   /** The client went away before the response was complete: stop the upstream side. */
   clientGone(): void {
     if (this.#done) return;
-    this.#done = true;
+    this.#settle();
     this.#ctx.stats.clientAborts++;
     this.#abort?.(new Error('client closed the connection'));
   }
@@ -171,7 +218,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     balancer.finished(this.server);
     balancer.succeeded(this.server);
     if (this.#done) return;
-    this.#done = true;
+    this.#settle();
     this.res.end();
   }
 
@@ -183,7 +230,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.#lastFailure = kind;
     if (this.responded) {
       // The head is out: all that is left is to cut the response so the client sees it broke.
-      this.#done = true;
+      this.#settle();
       this.#ctx.stats.upstreamAborts++;
       this.res.destroy();
       return;
@@ -210,8 +257,14 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     return kind === 'status';
   }
 
-  #fail(status: 502 | 503 | 504): void {
+  /** The exchange is over: no further try, no send timeout. */
+  #settle(): void {
     this.#done = true;
+    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+  }
+
+  #fail(status: 502 | 503 | 504): void {
+    this.#settle();
     sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
   }
 }

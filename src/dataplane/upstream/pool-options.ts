@@ -75,7 +75,7 @@ export function retireMs(policy: BackendPolicy): number {
  *   `Keep-Alive: timeout=` can only lower it; undici subtracts a 1 s safety margin from it).
  * - timeouts.readMs → headersTimeout and bodyTimeout (nginx proxy_read_timeout: the wait for
  *   the head, then between two reads); timeouts.connectMs → connect timeout. timeouts.sendMs
- *   has no undici counterpart: the proxy watches the request body itself (send-timeout.ts).
+ *   has no undici counterpart: the proxy watches the request body itself (ProxyExchange).
  * - HTTPS: see tlsConnector.
  */
 export function poolOptions(policy: BackendPolicy, server: UpstreamServer): Pool.Options {

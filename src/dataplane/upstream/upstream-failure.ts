@@ -10,7 +10,8 @@ export type FailureKind =
   | 'connect-timeout'
   /** The connection broke before a complete response (reset, "other side closed"). */
   | 'reset'
-  /** The response head did not arrive within the read timeout. */
+  /** The response head did not arrive within the read timeout, or the upstream took no part
+   * of the request body within the send timeout. */
   | 'timeout'
   /** The response could not be parsed, or anything else. */
   | 'bad-response'
@@ -23,6 +24,9 @@ const CONNECT_CODES = new Set([
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
+/** Code of the error a proxy exchange aborts a try with when the send timeout expires. */
+export const SEND_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_SEND_TIMEOUT';
+
 /** Classifies an error from undici's dispatch. */
 export function classifyFailure(err: unknown): FailureKind {
   const code = (err as { code?: unknown } | null)?.code;
@@ -30,7 +34,7 @@ export function classifyFailure(err: unknown): FailureKind {
   if (CONNECT_CODES.has(code)) return 'connect';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (RESET_CODES.has(code)) return 'reset';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === SEND_TIMEOUT_CODE) return 'timeout';
   return 'bad-response';
 }
 
