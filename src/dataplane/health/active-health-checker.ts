@@ -39,6 +39,8 @@ export class ActiveHealthChecker {
   #closeProbe: (() => Promise<void>) | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #running = new Set<Promise<void>>();
+  /** Set by stop(): final, so a restart still awaiting its probes cannot revive the checker. */
+  #stopped = false;
 
   constructor(backend: Backend, balancer: BaseBalancer, options: ActiveHealthCheckerOptions = {}) {
     this.#backend = backend;
@@ -47,10 +49,11 @@ export class ActiveHealthChecker {
     this.#injected = options.probe;
   }
 
-  /** Starts checking (the first round runs immediately). No-op without `policy.healthCheck`. */
+  /** Starts checking (the first round runs immediately). No-op without `policy.healthCheck`,
+   * and after stop(). */
   start(): void {
     const check = this.#backend.policy.healthCheck;
-    if (!check || this.#timer) return;
+    if (!check || this.#timer || this.#stopped) return;
     if (this.#injected) this.#probe = this.#injected;
     else ({ probe: this.#probe, close: this.#closeProbe } = createHttpProbe(this.#backend.policy));
     this.#timer = setInterval(() => this.#round(), check.intervalMs);
@@ -79,17 +82,24 @@ export class ActiveHealthChecker {
     return this.#states.get(serverKey(server))?.healthy ?? true;
   }
 
-  /** Stops the timer, waits for running probes and closes their connections. */
+  /** Stops for good: the timer, then waits for running probes and closes their connections. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#halt();
+  }
+
+  async #halt(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await Promise.allSettled([...this.#running]);
-    await this.#closeProbe?.();
+    // Taken before awaiting, so a restart and a stop overlapping close it once.
+    const close = this.#closeProbe;
     this.#closeProbe = undefined;
+    await close?.();
   }
 
   async #restart(): Promise<void> {
-    await this.stop();
+    await this.#halt();
     this.start();
   }
 
