@@ -7,7 +7,9 @@ import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import { PierError } from '../errors.ts';
-import { classifyFailure, failureStatus, isIdempotent, nothingSent, SEND_TIMEOUT_CODE, type FailureKind } from './upstream/upstream-failure.ts';
+import {
+  classifyFailure, failureStatus, isIdempotent, nothingSent, READ_TIMEOUT_CODE, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
+} from './upstream/upstream-failure.ts';
 
 /** What every exchange of a dataplane shares with it. */
 export interface ExchangeContext {
@@ -17,15 +19,6 @@ export interface ExchangeContext {
 }
 
 const kExchange = Symbol('pier.exchange');
-
-/** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
-class RetryableStatus extends Error {
-  readonly status: number;
-  constructor(status: number) {
-    super(`upstream answered ${status}`);
-    this.status = status;
-  }
-}
 
 type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
 type TaggedRequest = IncomingMessage & { [kExchange]?: ProxyExchange };
@@ -40,13 +33,16 @@ function onResponseClose(this: TaggedResponse): void {
   if (!this.writableFinished) this[kExchange]?.clientGone();
 }
 function onResponseDrain(this: TaggedResponse): void {
-  this[kExchange]?.resumeUpstream?.();
+  this[kExchange]?.clientDrained();
 }
 function onBodyPause(this: TaggedRequest): void {
   this[kExchange]?.bodyPaused();
 }
 function onSendTimeout(exchange: ProxyExchange): void {
   exchange.sendTimedOut();
+}
+function onReadTimeout(exchange: ProxyExchange): void {
+  exchange.readTimedOut();
 }
 
 /**
@@ -74,6 +70,11 @@ function onSendTimeout(exchange: ProxyExchange): void {
  * gets a 504 (with `Connection: close`) if no response byte went out, and the try is aborted.
  * A slow *client* never pauses the body, so it is not charged to the upstream. The aborted
  * body cannot be skipped, so the client connection closes after the 504.
+ *
+ * Read timeout: undici's own (pool options) unless `runtime.readTimeoutMs` is set (short
+ * timeouts, see exchangeReadTimeoutMs); then one native timer, armed when a try is written,
+ * refreshed by the head and by each body chunk, and not charged while the *client* holds the
+ * response back (as undici's body timeout is not while paused).
  */
 export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   readonly req: IncomingMessage;
@@ -95,6 +96,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   #lastFailure: FailureKind = 'connect';
   /** Armed only once the upstream blocks a body write (see the send timeout above). */
   #sendTimer: NodeJS.Timeout | undefined;
+  /** Only with runtime.readTimeoutMs (see the read timeout above). */
+  #readTimer: NodeJS.Timeout | undefined;
+  /** The client is not taking the response (onData returned false) until 'drain'. */
+  #clientBlocked = false;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
 
@@ -161,6 +166,29 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.#abort?.(err);
   }
 
+  /** Response backpressure is over: take the upstream's data again. */
+  clientDrained(): void {
+    this.#clientBlocked = false;
+    this.#readTimer?.refresh();
+    this.resumeUpstream?.();
+  }
+
+  /** The read timer fired: no byte from the upstream for readTimeoutMs (unless the client
+   * was the one holding the response back). */
+  readTimedOut(): void {
+    if (this.#done) return;
+    if (this.#clientBlocked) {
+      this.#readTimer?.refresh();
+      return;
+    }
+    this.#abort?.(new PierError(READ_TIMEOUT_CODE, `upstream sent nothing for ${this.runtime.readTimeoutMs} ms`));
+  }
+
+  #armRead(): void {
+    if (this.#readTimer === undefined) this.#readTimer = setTimeout(onReadTimeout, this.runtime.readTimeoutMs, this);
+    else this.#readTimer.refresh();
+  }
+
   #try(): void {
     const { balancer, pools } = this.runtime;
     let index = balancer.pick(this, this.#tried);
@@ -186,9 +214,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
     if (this.#done) abort(new Error('client closed the connection'));
+    else if (this.runtime.readTimeoutMs > 0) this.#armRead();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    this.#readTimer?.refresh();
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
     if (this.runtime.retryStatuses.has(statusCode) && this.#canRetry('status')) {
       // Drop this answer (and its connection) and try again; the last try's answer is relayed.
@@ -208,7 +238,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.#readTimer?.refresh();
     if (this.res.write(chunk)) return true;
+    this.#clientBlocked = true;
     this.res.once('drain', onResponseDrain);
     return false;
   }
@@ -225,6 +257,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   onError(err: Error): void {
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
+    this.#stopRead(); // a retry re-arms it when written
     if (this.#done) return;
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
@@ -257,10 +290,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     return kind === 'status';
   }
 
-  /** The exchange is over: no further try, no send timeout. */
+  /** The exchange is over: no further try, no timer. */
   #settle(): void {
     this.#done = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#stopRead();
+  }
+
+  #stopRead(): void {
+    if (this.#readTimer === undefined) return;
+    clearTimeout(this.#readTimer);
+    this.#readTimer = undefined;
   }
 
   #fail(status: 502 | 503 | 504): void {

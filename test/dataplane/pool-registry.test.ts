@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Dispatcher, Pool } from 'undici';
 import { EventEmitter } from 'node:events';
 import { PoolRegistry } from '../../src/dataplane/upstream/pool-registry.ts';
-import { MAX_RETIRE_MS, poolOptions, retireMs } from '../../src/dataplane/upstream/pool-options.ts';
+import {
+  exchangeReadTimeoutMs, MAX_RETIRE_MS, poolOptions, PRECISE_READ_BELOW_MS, retireMs, upstreamReset,
+} from '../../src/dataplane/upstream/pool-options.ts';
 import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS, type BackendPolicy } from '../../src/routing/route-table.ts';
 
 class FakePool extends EventEmitter {
@@ -153,6 +155,7 @@ describe('retireMs', () => {
     { name: 'undici\'s default idle timeout when the policy says 0', keep: { idleTimeoutMs: 0 }, want: 4_000 },
     { name: 'capped', keep: { idleTimeoutMs: 3_600_000 }, want: MAX_RETIRE_MS },
     { name: 'nothing to keep without upstream keepalive', keep: { connections: 0 }, want: 0 },
+    { name: 'nothing to keep with one request per connection', keep: { requests: 1 }, want: 0 },
   ])('$name', ({ keep, want }) => {
     expect(retireMs(keepalive(keep))).toBe(want);
   });
@@ -165,7 +168,7 @@ describe('poolOptions', () => {
       pipelining: 1,
       keepAliveTimeout: 60_000,
       keepAliveMaxTimeout: 60_000,
-      maxRequestsPerClient: 10_000,
+      maxRequestsPerClient: 9_999, // undici closes after N + 1: see poolOptions
       clientTtl: 3_600_000,
       headersTimeout: 60_000,
       bodyTimeout: 60_000,
@@ -173,5 +176,32 @@ describe('poolOptions', () => {
     });
     const off = poolOptions({ ...DEFAULT_POLICY, keepalive: { connections: 0, requests: 0, timeMs: 0, idleTimeoutMs: 0 } }, server('10.0.0.1', 80));
     expect(off).toMatchObject({ connections: null, maxRequestsPerClient: undefined, clientTtl: null });
+  });
+
+  it('leaves short read timeouts to the exchange (undici\'s fast timers are ~0.5-1 s late)', () => {
+    const read = (readMs: number): BackendPolicy => ({ ...DEFAULT_POLICY, timeouts: { ...DEFAULT_POLICY.timeouts, readMs } });
+    expect(poolOptions(read(300), server('10.0.0.1', 80))).toMatchObject({ headersTimeout: 0, bodyTimeout: 0 });
+    expect(poolOptions(read(PRECISE_READ_BELOW_MS), server('10.0.0.1', 80))).toMatchObject({ headersTimeout: PRECISE_READ_BELOW_MS, bodyTimeout: PRECISE_READ_BELOW_MS });
+  });
+});
+
+describe('exchangeReadTimeoutMs / upstreamReset', () => {
+  it.each([
+    { readMs: 300, want: 300 },
+    { readMs: PRECISE_READ_BELOW_MS - 1, want: PRECISE_READ_BELOW_MS - 1 },
+    { readMs: PRECISE_READ_BELOW_MS, want: 0 },
+    { readMs: 60_000, want: 0 },
+    { readMs: 0, want: 0 },
+  ])('readMs $readMs → exchange timer $want', ({ readMs, want }) => {
+    expect(exchangeReadTimeoutMs({ ...DEFAULT_POLICY, timeouts: { ...DEFAULT_POLICY.timeouts, readMs } })).toBe(want);
+  });
+
+  it.each([
+    { keep: { connections: 0 }, want: true },
+    { keep: { requests: 1 }, want: true },
+    { keep: { requests: 2 }, want: false },
+    { keep: { requests: 0 }, want: false },
+  ])('keepalive $keep → Connection: close on every request: $want', ({ keep, want }) => {
+    expect(upstreamReset(keepalive(keep))).toBe(want);
   });
 });

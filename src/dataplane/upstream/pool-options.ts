@@ -56,8 +56,23 @@ function idleMs(policy: BackendPolicy): number {
  * linger. 0 (close at once) without upstream keepalive: such a pool keeps no connection.
  */
 export function retireMs(policy: BackendPolicy): number {
-  if (policy.keepalive.connections === 0) return 0;
+  if (upstreamReset(policy)) return 0;
   return Math.min(idleMs(policy), MAX_RETIRE_MS);
+}
+
+/** Read timeouts below this run on a native timer of the proxy (see exchangeReadTimeoutMs). */
+export const PRECISE_READ_BELOW_MS = 5_000;
+
+/**
+ * The read timeout the proxy enforces itself, or 0 when undici's do. undici runs
+ * headersTimeout/bodyTimeout on its "fast timers", which tick every ~500 ms: cheap (no timer per
+ * request), but late by up to about a second, so a 300 ms read timeout fires after 0.5-1 s.
+ * Below PRECISE_READ_BELOW_MS (lateness over ~20 %) the exchange arms one native timer per
+ * request instead; at or above it, undici's timers are precise enough and cost nothing.
+ */
+export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
+  const read = policy.timeouts.readMs;
+  return read > 0 && read < PRECISE_READ_BELOW_MS ? read : 0;
 }
 
 /**
@@ -70,27 +85,31 @@ export function retireMs(policy: BackendPolicy): number {
  *   each closes after keepalive.idleTimeoutMs idle. keepalive.connections therefore only says
  *   whether upstream keepalive is on: 0 sends each request with `Connection: close` (see
  *   `upstreamReset`).
- * - keepalive.requests → maxRequestsPerClient; keepalive.timeMs (max age) → clientTtl.
+ * - keepalive.requests N → maxRequestsPerClient N - 1: undici sends `Connection: close` on the
+ *   request *after* the limit, so N - 1 makes the Nth request the last on its connection
+ *   (N = 1 is keepalive off: see `upstreamReset`). keepalive.timeMs (max age) → clientTtl.
  * - keepalive.idleTimeoutMs → keepAliveTimeout and keepAliveMaxTimeout (a backend's
  *   `Keep-Alive: timeout=` can only lower it; undici subtracts a 1 s safety margin from it).
  * - timeouts.readMs → headersTimeout and bodyTimeout (nginx proxy_read_timeout: the wait for
- *   the head, then between two reads); timeouts.connectMs → connect timeout. timeouts.sendMs
+ *   the head, then between two reads), unless the exchange enforces it precisely itself
+ *   (exchangeReadTimeoutMs: then 0, off); timeouts.connectMs → connect timeout. timeouts.sendMs
  *   has no undici counterpart: the proxy watches the request body itself (ProxyExchange).
  * - HTTPS: see tlsConnector.
  */
 export function poolOptions(policy: BackendPolicy, server: UpstreamServer): Pool.Options {
   const k = policy.keepalive;
   const idle = idleMs(policy);
+  const read = exchangeReadTimeoutMs(policy) > 0 ? 0 : policy.timeouts.readMs;
   return {
     connections: null,
     pipelining: 1,
     keepAliveTimeout: idle,
     keepAliveMaxTimeout: idle,
     keepAliveTimeoutThreshold: 1_000,
-    maxRequestsPerClient: k.requests > 0 ? k.requests : undefined,
+    maxRequestsPerClient: k.requests > 1 ? k.requests - 1 : undefined,
     clientTtl: k.timeMs > 0 ? k.timeMs : null,
-    headersTimeout: policy.timeouts.readMs,
-    bodyTimeout: policy.timeouts.readMs,
+    headersTimeout: read,
+    bodyTimeout: read,
     connect: policy.protocol === 'HTTPS' ? tlsConnector(policy, server) : { timeout: policy.timeouts.connectMs },
   };
 }
@@ -120,7 +139,8 @@ function tlsConnector(policy: BackendPolicy, server: UpstreamServer): buildConne
   return (options, callback) => connect({ ...options, servername: undefined }, callback);
 }
 
-/** Requests go out with `Connection: close` when the policy disables upstream keepalive. */
+/** Requests go out with `Connection: close` when the policy disables upstream keepalive
+ * (no idle connection kept, or one request per connection). */
 export function upstreamReset(policy: BackendPolicy): boolean {
-  return policy.keepalive.connections === 0;
+  return policy.keepalive.connections === 0 || policy.keepalive.requests === 1;
 }

@@ -24,8 +24,18 @@ const CONNECT_CODES = new Set([
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
-/** Code of the error a proxy exchange aborts a try with when the send timeout expires. */
+/** Codes of the errors a proxy exchange aborts a try with when its own timers expire. */
 export const SEND_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_SEND_TIMEOUT';
+export const READ_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_READ_TIMEOUT';
+
+/** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
+export class RetryableStatus extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`upstream answered ${status}`);
+    this.status = status;
+  }
+}
 
 /** Classifies an error from undici's dispatch. */
 export function classifyFailure(err: unknown): FailureKind {
@@ -34,7 +44,7 @@ export function classifyFailure(err: unknown): FailureKind {
   if (CONNECT_CODES.has(code)) return 'connect';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (RESET_CODES.has(code)) return 'reset';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === SEND_TIMEOUT_CODE) return 'timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === SEND_TIMEOUT_CODE || code === READ_TIMEOUT_CODE) return 'timeout';
   return 'bad-response';
 }
 

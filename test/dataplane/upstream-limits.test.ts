@@ -1,0 +1,97 @@
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, type BackendPolicy } from '../../src/routing/route-table.ts';
+import { RawClient, backendOf, closeAll, startBackend, startDataplane, tableFor } from './helpers.ts';
+
+afterEach(closeAll);
+
+const withRead = (readMs: number, attempts = 0): BackendPolicy => ({
+  ...DEFAULT_POLICY,
+  timeouts: { ...DEFAULT_POLICY.timeouts, readMs },
+  retries: { ...DEFAULT_POLICY.retries, attempts, on: ['connect-failure', 'reset', 'timeout'] },
+});
+
+/** One GET through a fresh client connection; status, body and the time it took. */
+async function timed(port: number, path = '/') {
+  const client = await RawClient.open(port);
+  const started = performance.now();
+  client.send(`GET ${path} HTTP/1.1\r\nHost: foo.com\r\n\r\n`);
+  try {
+    const res = await client.response(5_000);
+    return { status: res.status, body: res.body, ms: performance.now() - started, cut: false };
+  } catch {
+    return { status: 0, body: '', ms: performance.now() - started, cut: true };
+  }
+}
+
+describe('keepalive.requests (nginx keepalive_requests)', () => {
+  it.each([1, 3])('N = %i: exactly N requests per upstream connection', async (n) => {
+    const sockets: Socket[] = [];
+    const backend = await startBackend('counted', (req, res) => {
+      req.resume();
+      sockets.push(req.socket);
+      res.end('ok');
+    });
+    const p: BackendPolicy = { ...DEFAULT_POLICY, keepalive: { ...DEFAULT_POLICY.keepalive, requests: n } };
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('counted', [backend], p)]));
+    const client = await RawClient.open(port);
+    for (let i = 0; i < 3 * n; i++) expect((await client.get('foo.com')).body).toBe('ok');
+    const perConnection = new Map<Socket, number>();
+    for (const s of sockets) perConnection.set(s, (perConnection.get(s) ?? 0) + 1);
+    expect([...perConnection.values()]).toEqual([n, n, n]);
+    expect(backend.connections).toBe(3);
+  });
+});
+
+describe('read timeout (timeouts.readMs, nginx proxy_read_timeout)', () => {
+  it('a short read timeout fires on time (not rounded up to undici\'s ~0.5-1 s timer tick)', async () => {
+    const silent = await startBackend('silent', (req) => req.resume()); // never answers
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('silent', [silent], withRead(300))]));
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await timed(port);
+      expect(res.status).toBe(504);
+      times.push(res.ms);
+    }
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(290);
+    expect(Math.min(...times)).toBeLessThan(480);
+    expect(dp.stats.errors[504]).toBe(3);
+  });
+
+  it('counts between two reads of the body: a stall after the head cuts the response', async () => {
+    const stalling = await startBackend('stalling', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': '100' });
+      res.write('partial'); // ...and nothing more
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('stalling', [stalling], withRead(300))]));
+    const res = await timed(port);
+    expect(res.cut).toBe(true);
+    expect(res.ms).toBeGreaterThanOrEqual(290);
+    expect(res.ms).toBeLessThan(1_000);
+    expect(dp.stats.upstreamAborts).toBe(1);
+  });
+
+  it('a slow but steady body never times out, and a read timeout is retried when retries.on lists it', async () => {
+    let hits = 0;
+    const backend = await startBackend('dribble', (req, res) => {
+      req.resume();
+      hits++;
+      if (hits === 1) return; // first try: silence, to be retried
+      res.writeHead(200, { 'content-length': '5' });
+      let sent = 0;
+      const tick = setInterval(() => {
+        res.write('x');
+        if (++sent === 5) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 150); // 750 ms in all, each gap under the 300 ms timeout
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('dribble', [backend], withRead(300, 1))]));
+    const res = await timed(port);
+    expect(res).toMatchObject({ status: 200, body: 'xxxxx' });
+    expect(hits).toBe(2);
+    expect(dp.stats.retries).toBe(1);
+  });
+});
