@@ -1,7 +1,8 @@
+import { get as httpGet } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type BackendPolicy } from '../../src/routing/route-table.ts';
-import { RawClient, backendOf, closeAll, startBackend, startDataplane, tableFor } from './helpers.ts';
+import { RawClient, backendOf, closeAll, onCleanup, startBackend, startDataplane, tableFor } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -70,6 +71,36 @@ describe('read timeout (timeouts.readMs, nginx proxy_read_timeout)', () => {
     expect(res.ms).toBeGreaterThanOrEqual(290);
     expect(res.ms).toBeLessThan(1_000);
     expect(dp.stats.upstreamAborts).toBe(1);
+  });
+
+  it('does not charge the upstream while the client holds the response back', async () => {
+    const size = 16 * 1024 * 1024; // far beyond every socket buffer on the way
+    const big = await startBackend('big', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 98));
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('big', [big], withRead(300))]));
+    // A client not reading: the proxy must stop the upstream, not time it out.
+    const { status, bytes } = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+      const req = httpGet({ port, host: '127.0.0.1', path: '/', headers: { host: 'foo.com' }, agent: false }, (res) => {
+        res.pause();
+        let bytes = 0;
+        setTimeout(() => {
+          res.on('data', (d: Buffer) => (bytes += d.length));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+          res.on('error', reject);
+          res.resume();
+        }, 900);
+      });
+      req.on('error', reject);
+      onCleanup(() => {
+        req.destroy();
+      });
+    });
+    expect(status).toBe(200);
+    expect(bytes).toBe(size);
+    expect(dp.stats.upstreamAborts).toBe(0);
   });
 
   it('a slow but steady body never times out, and a read timeout is retried when retries.on lists it', async () => {
