@@ -133,6 +133,13 @@ export async function startResetOnceBackend(): Promise<RawBackend & { readonly i
   return Object.assign(backend, { ids });
 }
 
+/** Answers 200 with a 1000-byte Content-Length, sends 100 bytes of it, then resets. */
+export function startCuttingBackend(): Promise<RawBackend> {
+  return startRawBackend((socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(100)}`, () => setTimeout(() => socket.resetAndDestroy(), 50));
+  });
+}
+
 /** Reads requests and never answers. */
 export function startSilentBackend(): Promise<RawBackend> {
   return startRawBackend(() => {});

@@ -9,7 +9,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { INGRESS_CLASS_YAML } from './manifests.ts';
 import {
-  logLines, siteYaml, startResetOnceBackend, startSilentBackend, startTrackingBackend, upstreamIngressYaml,
+  logLines, siteYaml, startCuttingBackend, startResetOnceBackend, startSilentBackend, startTrackingBackend, upstreamIngressYaml,
   type RawBackend, type TrackingBackend,
 } from './upstream-backends.ts';
 
@@ -35,6 +35,7 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
   let resetOnce: RawBackend & { readonly ids: Map<string, number> };
   let silent: RawBackend;
   let silentRetried: RawBackend;
+  let cutting: RawBackend;
 
   const send = async (site: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) => {
     const started = Date.now();
@@ -48,8 +49,8 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pier-ups-fail-'));
-    [good, resetOnce, silent, silentRetried] = await Promise.all([
-      startTrackingBackend('good', '127.0.0.31'), startResetOnceBackend(), startSilentBackend(), startSilentBackend(),
+    [good, resetOnce, silent, silentRetried, cutting] = await Promise.all([
+      startTrackingBackend('good', '127.0.0.31'), startResetOnceBackend(), startSilentBackend(), startSilentBackend(), startCuttingBackend(),
     ]);
     const refusing = await freePort('127.0.0.32');
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
@@ -60,6 +61,7 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
       siteYaml('reset-any', { servers: [{ address: resetOnce.host, port: resetOnce.port, maxFails: 0 }], retries: { nonIdempotent: true } }),
       siteYaml('slow', { servers: [{ address: silent.host, port: silent.port, maxFails: 0 }], timeouts: { read: '300ms' }, retries: { attempts: 0 } }),
       siteYaml('slow-retried', { servers: [{ address: silentRetried.host, port: silentRetried.port, maxFails: 0 }], timeouts: { read: '300ms' } }),
+      siteYaml('cut', { servers: [{ address: cutting.host, port: cutting.port, maxFails: 0 }, { address: good.host, port: good.port }] }),
       siteYaml('h2c', { servers: [{ address: good.host, port: good.port }], protocol: 'H2C' }),
       siteYaml('fcgi', { servers: [{ address: good.host, port: good.port }], protocol: 'FastCGI' }),
       upstreamIngressYaml('ghost', 'nosuchupstream'),
@@ -70,7 +72,7 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
 
   afterAll(async () => {
     await pier?.stop();
-    await Promise.all([good, resetOnce, silent, silentRetried].map((b) => b?.close()));
+    await Promise.all([good, resetOnce, silent, silentRetried, cutting].map((b) => b?.close()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -98,6 +100,18 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
     expect(resetOnce.ids.get(id)).toBe(sent);
   });
 
+  it('never retries once the response started: a reset mid-body cuts the client response', async () => {
+    // Round robin over [cutting, good]: within two requests one lands on the cutting server.
+    const before = cutting.requests;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await request(`http://127.0.0.1:${pier.httpPort}/`, { headers: { host: 'cut.example' }, headersTimeout: 20_000 });
+      outcomes.push(await res.body.text().then((b) => `${res.statusCode} ${b === 'good' ? 'good' : b.length}`, () => `${res.statusCode} cut`));
+    }
+    expect(cutting.requests - before).toBe(1);
+    expect(outcomes.sort()).toEqual(['200 cut', '200 good']);
+  });
+
   it('timeouts.read 300ms against a backend that never answers: 504 within a bound, not retried with attempts 0', async () => {
     const before = silent.requests;
     const res = await send('slow');
@@ -107,9 +121,9 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
     expect(silent.requests - before).toBe(1);
   });
 
-  it('timeouts.read 300ms is honoured to well under a second (undici fast timers must not round it up)', async () => {
-    // Fails today: pool-options.ts maps timeouts.read to undici's headersTimeout/bodyTimeout,
-    // which run on undici's fast timers (a 499 ms tick), so 300ms fires after ~0.5-1 s.
+  it('timeouts.read 300ms fires within 500 ms (not rounded up to undici\'s ~1 s timer tick)', async () => {
+    // Regression (found by this test): undici's headersTimeout/bodyTimeout run on its fast timers
+    // (a 499 ms tick), so a 300ms read timeout left to undici fired after ~0.5-1 s.
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await send('slow');

@@ -52,8 +52,8 @@ describe('Upstream keepalive limits (pier serve --manifests, 1 worker)', () => {
     for (let i = 0; i < 20; i++) conns.push(await connOf(pier, 'ka-requests'));
     const perConnection = new Map<number, number>();
     for (const c of conns) perConnection.set(c, (perConnection.get(c) ?? 0) + 1);
-    // Fails today: undici's maxRequestsPerClient N sends N + 1 requests on a connection (the
-    // last with Connection: close), and pool-options.ts passes keepalive.requests as N.
+    // Regression (found by this test): undici's maxRequestsPerClient N sends N + 1 requests on a
+    // connection (the last with Connection: close); passing keepalive.requests as N gave 6, 6, 6, 2.
     expect([...perConnection.values()]).toEqual([5, 5, 5, 5]);
   });
 
