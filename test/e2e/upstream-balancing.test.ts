@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
-import { siteYaml, startTrackingBackend, type TrackingBackend } from './upstream-backends.ts';
+import { logLines, siteYaml, startTrackingBackend, type TrackingBackend } from './upstream-backends.ts';
 
 /** GET `<site>.example/` through Pier: the answering backend's name, or the status. */
 async function backendOf(pier: PierProcess, site: string, headers: Record<string, string> = {}): Promise<string | number> {
@@ -93,6 +93,13 @@ describe('Upstream balancing (pier serve --manifests, 1 worker)', () => {
   it('spec.service: the endpoints of the EndpointSlice are the servers', async () => {
     const counts = await tally(20, () => backendOf(pier, 'svc'));
     expect(Object.fromEntries(counts)).toEqual({ 'svc-a': 10, 'svc-b': 10 });
+  });
+
+  it('manifest mode logs each Upstream\'s status once: Accepted, Ready, endpoint counts', () => {
+    const status = logLines(pier.output()).filter((l) => l.component === 'status');
+    expect(status.filter((l) => l.name === 'weighted')).toEqual([expect.objectContaining({ kind: 'Upstream', namespace: 'default', accepted: true, ready: true, readyEndpoints: 2, totalEndpoints: 2 })]);
+    expect(status.filter((l) => l.name === 'svc')).toEqual([expect.objectContaining({ accepted: true, ready: true, readyEndpoints: 2, totalEndpoints: 2 })]);
+    expect(status.filter((l) => l.name === 'failover')).toEqual([expect.objectContaining({ accepted: true, ready: true, readyEndpoints: 2, totalEndpoints: 2 })]);
   });
 
   it('the backup serves only while the primary is down, and traffic returns after failTimeout', async () => {
