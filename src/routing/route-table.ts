@@ -61,7 +61,8 @@ export interface BackendPolicy {
    * request; read = between two reads of the response (including the wait for its head). */
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
   readonly keepalive: {
-    /** Idle connections kept per endpoint per worker. 0 disables upstream keepalive. */
+    /** 0 disables upstream keepalive; any other value enables it. Idle connections are bounded
+     * by idleTimeoutMs and timeMs, not by count; concurrent connections are never capped. */
     readonly connections: number;
     /** Requests per connection before it is closed. 0 = unlimited. */
     readonly requests: number;
