@@ -97,8 +97,14 @@ describe('pier serve --manifests', () => {
     for (const h of ['x-drop-me', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection']) expect(seen.headers[h], h).toBeUndefined();
   });
 
-  it('exposes /metrics aggregated across workers', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
+  it('exposes /metrics aggregated across workers', { timeout: 40_000 }, async () => {
+    // Worker metrics travel over IPC; on a loaded machine one scrape may miss them (prom-client
+    // gives workers 5 s), so poll a few scrapes before judging.
+    let text = '';
+    await waitFor(async () => {
+      text = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
+      return /^pier_requests_total \d+$/m.test(text);
+    }, 20_000, 'worker metrics in /metrics').catch(() => {});
     expect(text).toMatch(/^pier_ready 1$/m);
     expect(text).toMatch(/^pier_requests_total \d+$/m);
     expect(text).toMatch(/^pier_worker_table_generation\{slot="1"\} [1-9]\d*$/m);
