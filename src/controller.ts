@@ -7,12 +7,7 @@ import { createStoreFeeder } from './store/store-feeder.ts';
 import { Store } from './store/store.ts';
 import type { Problem } from './translate/problem.ts';
 import type { Snapshot, TranslateOptions } from './translate/snapshot.ts';
-import { translate } from './translate/translate.ts';
-
-export interface TranslateResult {
-  readonly table: RouteTable;
-  readonly problems: readonly Problem[];
-}
+import { translate, type TranslateResult } from './translate/translate.ts';
 
 export interface ControllerOptions {
   readonly source: Source;
