@@ -117,6 +117,24 @@ export function startIdleClosingBackend(idleMs: number): Promise<RawBackend> {
 }
 
 /**
+ * The harshest form of the same backend: a connection idle `idleMs` or longer is reset (RST,
+ * no answer) by the next request that arrives on it, so every request after such a pause meets
+ * a connection closing "at that instant". `resets` counts them.
+ */
+export async function startResetOnReuseBackend(idleMs: number): Promise<RawBackend & { resets: number }> {
+  const lastActive = new WeakMap<Socket, number>();
+  const backend = Object.assign(await startRawBackend((socket) => {
+    if (Date.now() - lastActive.get(socket)! >= idleMs) {
+      backend.resets++;
+      socket.resetAndDestroy();
+      return;
+    }
+    socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok', () => lastActive.set(socket, Date.now()));
+  }, (socket) => lastActive.set(socket, Date.now())), { resets: 0 });
+  return backend;
+}
+
+/**
  * Resets the connection (RST) after reading a request whose `x-request-id` it has not seen
  * before, and answers 200 the second time: a retry is visible as a 200, no retry as a 502.
  * `ids` counts how often each id arrived.

@@ -5,7 +5,9 @@ import { Client, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, type PierProcess } from '../helpers/pier-process.ts';
 import { INGRESS_CLASS_YAML } from './manifests.ts';
-import { siteYaml, sleep, startIdleClosingBackend, startTrackingBackend, type RawBackend, type TrackingBackend } from './upstream-backends.ts';
+import {
+  siteYaml, sleep, startIdleClosingBackend, startResetOnReuseBackend, startTrackingBackend, type RawBackend, type TrackingBackend,
+} from './upstream-backends.ts';
 
 /** GET `<site>.example/` through Pier; the backend's connection number (x-conn). */
 async function connOf(pier: PierProcess, site: string): Promise<number> {
@@ -95,22 +97,27 @@ const JITTER_MS = 30;
  * 300 ms ± 30 ms, so Pier keeps picking connections the backend is closing at that instant.
  * Idempotent requests must see zero errors.
  *
- * - 1 worker, a backend per client: each upstream connection is idle exactly as long as its
- *   client paces, the worst case for the race.
- * - 2 workers, one backend shared by every client: the pools of both workers hold several
- *   connections, some idle past the backend's limit while others are in use.
+ * - closes-idle, 1 worker, a backend per client: each upstream connection is idle as long as its
+ *   client paces, the worst case for the race (which still only hits when the backend's FIN and
+ *   the request cross: a few times per run).
+ * - closes-idle, 2 workers, one backend shared by every client: the pools of both workers hold
+ *   several connections, some idle past the backend's limit while others are in use.
+ * - resets-on-reuse: the backend resets a connection idle 300 ms or more when the next request
+ *   arrives on it, so the crossing happens every time (about half of the requests).
  */
 describe.each([
-  { workers: 1, shared: false },
-  { workers: 2, shared: true },
-])('a backend closing idle connections silently after 300 ms ($workers worker(s), shared backend: $shared)', ({ workers, shared }) => {
+  { workers: 1, shared: false, mode: 'closes-idle' },
+  { workers: 2, shared: true, mode: 'closes-idle' },
+  { workers: 1, shared: false, mode: 'resets-on-reuse' },
+] as const)('a backend ending idle connections silently: $mode, $workers worker(s), shared backend: $shared', ({ workers, shared, mode }) => {
   let dir: string;
   let pier: PierProcess;
   const backends: RawBackend[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pier-ups-idle-'));
-    for (let i = 0; i < (shared ? 1 : CLIENTS); i++) backends.push(await startIdleClosingBackend(IDLE_CLOSE_MS));
+    const start = mode === 'resets-on-reuse' ? startResetOnReuseBackend : startIdleClosingBackend;
+    for (let i = 0; i < (shared ? 1 : CLIENTS); i++) backends.push(await start(IDLE_CLOSE_MS));
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
     await writeFile(join(dir, 'sites.yaml'), backends.map((b, i) => siteYaml(`tomcat-${i}`, { servers: [{ address: b.host, port: b.port }] })).join('---\n'));
     pier = await startPier(['--manifests', dir, '--workers', String(workers)], { readyTimeoutMs: 30_000 });
@@ -150,10 +157,13 @@ describe.each([
     const upstreamConnections = backends.reduce((sum, b) => sum + b.acceptedAt.length, 0);
     const metrics = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
     const retries = /^pier_upstream_retries_total (\d+)$/m.exec(metrics)?.[1];
+    const resets = backends.reduce((sum, b) => sum + ((b as { resets?: number }).resets ?? 0), 0);
     // The number the issue asks for: how many upstream connections the backend accepted.
-    console.info(`idle-closing backend (${workers} worker(s), shared ${shared}): ${ok} requests OK, ${errors.length} errors, ${upstreamConnections} upstream connections accepted, ${retries ?? '?'} retries`);
+    console.info(`backend ${mode} (${workers} worker(s), shared ${shared}): ${ok} requests OK, ${errors.length} errors, ${upstreamConnections} upstream connections accepted, ${retries ?? '?'} retries, ${resets} resets on reuse`);
     expect(errors).toEqual([]);
     expect(ok).toBe(CLIENTS * PER_CLIENT);
     expect(backends.reduce((sum, b) => sum + b.requests, 0)).toBeGreaterThanOrEqual(CLIENTS * PER_CLIENT);
+    // The race was really run: about half the requests follow a pause of 300 ms or more.
+    if (mode === 'resets-on-reuse') expect(resets).toBeGreaterThanOrEqual(50);
   }, 120_000);
 });
