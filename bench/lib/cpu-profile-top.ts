@@ -60,3 +60,43 @@ export function topSelfTime(profiles: readonly CpuProfile[], limit = 10): SelfTi
 export function readProfiles(dir: string): CpuProfile[] {
   return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
 }
+
+/** One layer's share of the busy (non-idle) sampled time. */
+export interface LayerTime {
+  readonly layer: string;
+  readonly selfMs: number;
+  readonly share: number;
+}
+
+/** Which layer a frame belongs to: the question "is it Pier, undici, node:http or the kernel?". */
+function layerOf(frame: ProfileNode['callFrame']): string {
+  const url = frame.url;
+  if (url === '') return frame.functionName.startsWith('write') ? `syscall: ${frame.functionName}` : `native: ${frame.functionName}`;
+  if (url.includes('node_modules/undici/')) return 'undici (JS)';
+  if (url.startsWith('wasm://')) return 'undici llhttp (wasm)';
+  if (/\/(src)\//.test(url)) return 'Pier (src/)';
+  if (/^node:(_http_|internal\/http)/.test(url)) return 'node:http';
+  if (/^node:(internal\/streams|stream)/.test(url)) return 'node streams';
+  if (/^node:(net|internal\/stream_base_commons)/.test(url)) return 'node:net';
+  if (/^node:(internal\/)?(timers|process\/task_queues|events|internal\/async)/.test(url)) return 'node events, ticks, timers';
+  if (/^node:internal\/(modules|bootstrap|deps\/amaro)/.test(url)) return 'startup (module loading)';
+  return url.startsWith('node:') ? 'node (other)' : 'other';
+}
+
+/** Self time per layer over `profiles`, idle excluded, largest first. */
+export function selfTimeByLayer(profiles: readonly CpuProfile[]): LayerTime[] {
+  const totals = new Map<string, number>();
+  let busy = 0;
+  for (const profile of profiles) {
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    profile.samples.forEach((id, i) => {
+      const frame = byId.get(id)?.callFrame;
+      if (!frame || frame.functionName === '(idle)') return;
+      const us = profile.timeDeltas[i] ?? 0;
+      busy += us;
+      const layer = layerOf(frame);
+      totals.set(layer, (totals.get(layer) ?? 0) + us);
+    });
+  }
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([layer, us]) => ({ layer, selfMs: us / 1000, share: busy > 0 ? us / busy : 0 }));
+}

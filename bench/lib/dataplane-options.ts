@@ -11,6 +11,10 @@ export type Variant = (typeof VARIANTS)[number];
 
 export const TARGET_IDS = ['direct', 'nginx', 'haproxy', 'pier-1', 'pier-n', 'undici', 'fastify'] as const;
 
+/** Targets only run when named: the layer experiments (bench/peers/lean-proxy.ts) and Pier from
+ * another checkout (BENCH_PIER_BASE, for before/after in one run). */
+export const EXTRA_TARGET_IDS = ['pier-base', 'lean', 'lean-server', 'lean-client', 'dispatch'] as const;
+
 /** Everything the dataplane benchmark can be told. */
 export interface DataplaneOptions {
   readonly rounds: number;
@@ -36,7 +40,8 @@ export const DATAPLANE_HELP = `node bench/dataplane.ts [options]      (env: BENC
   --duration S         seconds of load per target per round (10)
   --warmup S           seconds of unmeasured load per target before round 1 of each variant (2)
   --connections N      wrk connections (64)
-  --targets LIST       comma list of ${TARGET_IDS.join(',')} (all)
+  --targets LIST       comma list of ${TARGET_IDS.join(',')} (all);
+                       also ${EXTRA_TARGET_IDS.join(',')} (only when named)
   --variants LIST      comma list of ${VARIANTS.join(',')} (all)
   --pier-workers N     workers for "Pier, N workers" (available parallelism)
   --out DIR            where dataplane.md / dataplane.png go (bench/results)
@@ -75,7 +80,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
     durationSeconds: positiveInt('duration', pick('duration', '10')),
     warmupSeconds: positiveInt('warmup', pick('warmup', '2'), 0),
     connections: positiveInt('connections', pick('connections', '64')),
-    targets: list('targets', pick('targets', TARGET_IDS.join(',')), TARGET_IDS),
+    targets: list('targets', pick('targets', TARGET_IDS.join(',')), [...TARGET_IDS, ...EXTRA_TARGET_IDS]),
     variants: list('variants', pick('variants', VARIANTS.join(',')), VARIANTS),
     pierWorkers: positiveInt('pier-workers', pick('pier-workers', String(availableParallelism()))),
     outDir: pick('out', new URL('../results', import.meta.url).pathname),

@@ -26,6 +26,8 @@ export interface PierBenchOptions {
   /** Path and host that answer 200 once Pier serves its table. */
   readonly probe?: { readonly host: string; readonly path: string };
   readonly readyTimeoutMs?: number;
+  /** Another checkout's bin/pier.js (before/after comparisons in one run). */
+  readonly bin?: string;
 }
 
 /** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress. */
@@ -44,7 +46,7 @@ export async function startPier(options: PierBenchOptions, backendPort: number):
   const manifests = options.manifestDir ?? benchManifestDir(backendPort);
   const [healthPort, httpsPort] = [await freePort(), await freePort()];
   const proc = startPinned(options.cpus, process.execPath, [
-    PIER_BIN, 'serve', '--manifests', manifests, '--bind-address', '127.0.0.1',
+    options.bin ?? PIER_BIN, 'serve', '--manifests', manifests, '--bind-address', '127.0.0.1',
     '--http-port', String(options.port), '--https-port', String(httpsPort), '--health-port', String(healthPort),
     '--workers', String(options.workers), '--log-level', 'warn',
   ], options.env);

@@ -2,6 +2,7 @@
  * The targets of the dataplane benchmark: the backend alone (the upper bound) and every proxy
  * in front of it, each started pinned to the proxy core.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/free-port.ts';
 import { startHaproxy } from './haproxy.ts';
@@ -42,12 +43,12 @@ function running(port: number, proc: PinnedProcess): RunningTarget {
   return { port, pid: proc.pid, stop: () => proc.stop() };
 }
 
-function nodePeer(id: string, label: string, file: string, cpus: string): TargetSpec {
+function nodePeer(id: string, label: string, file: string, cpus: string, extraArgs: readonly string[] = []): TargetSpec {
   return {
     id, label, cpus,
     async start(backend) {
       const port = await freePort();
-      const proc = startPinned(cpus, process.execPath, [peer(file), String(backend.port), String(port)]);
+      const proc = startPinned(cpus, process.execPath, [peer(file), String(backend.port), String(port), ...extraArgs]);
       try {
         await waitForHttp(proc, `http://127.0.0.1:${port}${BODY_PATHS['100B']}`);
       } catch (err) {
@@ -76,5 +77,18 @@ export function allTargets(place: Placement): TargetSpec[] {
     },
     nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus),
     nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus),
+    {
+      id: 'pier-base', label: 'Pier before (BENCH_PIER_BASE), 1 worker', cpus,
+      start: async (backend) => {
+        const base = process.env.BENCH_PIER_BASE;
+        if (!base) throw new Error('pier-base needs BENCH_PIER_BASE=<checkout of the baseline commit>');
+        const port = await freePort();
+        return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, bin: join(base, 'bin/pier.js') }, backend.port));
+      },
+    },
+    nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean']),
+    nodePeer('lean-server', 'lean server + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'undici']),
+    nodePeer('lean-client', 'node:http + lean client', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'lean']),
+    nodePeer('dispatch', 'node:http + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'undici']),
   ];
 }
