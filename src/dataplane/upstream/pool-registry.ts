@@ -1,11 +1,13 @@
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 import { poolKey, poolOptions, retireMs, serverOrigin } from './pool-options.ts';
+import { createStackPool } from './stack-pool.ts';
 
 /** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
 export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
 
-const defaultFactory: PoolFactory = (origin, options) => new Pool(origin, options);
+/** Pools pick connections in O(1) (StackPool), not by undici's scan of every client. */
+const defaultFactory: PoolFactory = (origin, options) => createStackPool(origin, options);
 
 /** Counters for metrics (plain numbers, read by whoever exports them). */
 export interface PoolRegistryStats {
