@@ -39,7 +39,7 @@ export interface ProcessedIngress {
  *   which the Prefix semantics ignores anyway; Exact paths are kept verbatim.
  * - A rule without `http` contributes no route; a host left without routes gets no VirtualHost
  *   (so it takes no requests away from wildcard or any-host rules).
- * - `spec.tls` is ignored for now (TLS arrives with a later issue).
+ * - `spec.tls` is read later, by the tls step (tls-hosts.ts).
  */
 export function processIngress(ingress: Ingress): ProcessedIngress {
   const problems = unknownAnnotationProblems(ingress);

@@ -7,6 +7,7 @@ import type { Problem } from './problem.ts';
 import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
+import { applyTls } from './tls-hosts.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
 export interface TranslateResult {
@@ -27,7 +28,8 @@ export interface TranslateResult {
  *    backend conflicts by precedence (oldest, then namespace/name).
  * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
  *    backends the surviving routes use — a losing route's broken backend is not reported.
- * 5. sort (sort.ts): the documented order of hosts, routes, backends and problems.
+ * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes.
+ * 6. sort (sort.ts): the documented order of hosts, routes, backends and problems.
  *
  * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
  * keeps them in effect until they are gone.
@@ -38,6 +40,9 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const processed = ours.map(processIngress);
   const merged = mergeRoutes(processed);
   const built = buildTable(index, merged);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems];
-  return { table: sortRouteTable(built.table), problems: sortProblems(problems) };
+  // An Ingress skipped as invalid claims no certificate either.
+  const valid = processed.filter((p) => !p.problems.some((q) => q.reason === 'InvalidIngress')).map((p) => p.ingress);
+  const tls = applyTls(index, valid, built.table);
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems];
+  return { table: sortRouteTable(tls.table), problems: sortProblems(problems) };
 }

@@ -186,13 +186,14 @@ const cases: FixtureCase[] = [
     },
   },
   {
-    name: 'annotations: unknown pier.dev/ ones reported as Normal; deleting and spec.tls still served',
+    name: 'annotations: unknown pier.dev/ ones reported as Normal; deleting and a missing TLS Secret still served',
     fixture: 'annotations',
     want: {
       table: table([vhost('n.test', prefix('/', A))], [backend(A, A_SERVER)]),
       problems: [
         invalid('invalid', 'either `defaultBackend` or `rules` must be specified'),
         problem('default/invalid', 'UnknownAnnotation', 'annotation pier.dev/typo is not known to Pier', 'Normal'),
+        problem('default/web', 'TLSSecretNotFound', 'TLS Secret default/n-tls does not exist'),
         problem('default/web', 'UnknownAnnotation', 'annotation pier.dev/no-such-thing is not known to Pier and is ignored', 'Normal'),
       ],
     },
