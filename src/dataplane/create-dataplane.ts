@@ -1,13 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable } from '../routing/compile-table.ts';
-import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
+import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import { onClientError } from './error-response.ts';
 import { handleRequest } from './request-handler.ts';
+import type { SniCertificates } from './sni-certificates.ts';
+import { createTlsListener } from './tls-listener.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
 
@@ -22,6 +25,9 @@ export interface DataplaneOptions {
   readonly accessLog?: boolean;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
+  /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
+   * serving this certificate to clients whose server name has none. */
+  readonly tls?: { readonly defaultCertificate: Certificate };
 }
 
 export interface SwapResult {
@@ -33,6 +39,8 @@ export interface SwapResult {
 export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). */
   readonly server: Server;
+  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain. */
+  readonly httpsServer: HttpsServer | undefined;
   /** Generation of the table in force (0 until the first swap: everything answers 404). */
   readonly generation: number;
   readonly stats: DataplaneStats;
@@ -67,6 +75,8 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
 
 class HttpDataplane implements Dataplane, UpgradeState {
   readonly server: Server;
+  readonly httpsServer: HttpsServer | undefined;
+  readonly #certificates: SniCertificates | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
   readonly accessLog: Logger | undefined;
@@ -95,9 +105,23 @@ class HttpDataplane implements Dataplane, UpgradeState {
     // requestTimeout 0: a long streaming upload must not be cut at a fixed total time; slow
     // clients are bounded by headersTimeout (60 s for the head) and the keepalive timeout.
     this.server = createServer({ requestTimeout: 0, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
-    this.server.on('request', (req, res) => handleRequest(this, req, res));
-    this.server.on('upgrade', (req, socket, head) => handleUpgrade(this, req, socket, head));
-    this.server.on('clientError', (err, socket) => onClientError(err, socket, this.stats));
+    this.#attach(this.server);
+    if (options.tls) {
+      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
+      this.httpsServer = tls.server;
+      this.#certificates = tls.certificates;
+      this.#attach(tls.server);
+    }
+  }
+
+  #attach(server: Server | HttpsServer): void {
+    server.on('request', (req, res) => handleRequest(this, req, res));
+    server.on('upgrade', (req, socket, head) => handleUpgrade(this, req, socket, head));
+    server.on('clientError', (err, socket) => onClientError(err, socket, this.stats));
+  }
+
+  #servers(): (Server | HttpsServer)[] {
+    return this.httpsServer ? [this.server, this.httpsServer] : [this.server];
   }
 
   get generation(): number {
@@ -110,31 +134,42 @@ class HttpDataplane implements Dataplane, UpgradeState {
     this.pools.begin();
     const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind));
     const retiredPools = this.pools.commit();
+    const certificates = this.#certificates?.update(table);
     this.compiled = compiled;
     void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;
     const swapMs = performance.now() - started;
     this.stats.swaps++;
     this.stats.lastSwapMs = swapMs;
-    this.#logger?.debug({ generation, swapMs, retiredPools }, 'routing table swapped');
+    this.#logger?.debug({ generation, swapMs, retiredPools, certificates }, 'routing table swapped');
+    if (certificates && certificates.failed.length > 0) {
+      this.#logger?.warn({ generation, certificates: certificates.failed }, 'TLS certificates refused; their hosts get the default certificate');
+    }
     return { generation, swapMs };
   }
 
   drain(graceMs = DEFAULT_GRACE_MS): Promise<void> {
     this.#drained ??= new Promise<void>((resolve) => {
       this.draining = true;
-      const server = this.server;
+      const servers = this.#servers();
+      let open = servers.length;
       let sweep: NodeJS.Timeout | undefined;
       // net.Server's close, not http.Server's: the latter also closes idle keepalive
       // connections at once, which is the race (a request already on the wire) drain avoids.
-      NetServer.prototype.close.call(server, () => {
-        clearTimeout(grace);
-        clearInterval(sweep);
-        resolve();
-      });
+      for (const server of servers) {
+        NetServer.prototype.close.call(server, () => {
+          if (--open > 0) return;
+          clearTimeout(grace);
+          clearInterval(sweep);
+          resolve();
+        });
+      }
+      const closeIdle = () => {
+        for (const server of servers) server.closeIdleConnections();
+      };
       const grace = setTimeout(() => {
-        server.closeIdleConnections();
-        sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+        closeIdle();
+        sweep = setInterval(closeIdle, IDLE_SWEEP_MS);
       }, graceMs);
     });
     return this.#drained;
@@ -142,9 +177,9 @@ class HttpDataplane implements Dataplane, UpgradeState {
 
   async close(): Promise<void> {
     this.draining = true;
-    this.server.closeAllConnections();
+    for (const server of this.#servers()) server.closeAllConnections();
     for (const tunnel of this.tunnels) tunnel.destroy();
-    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(this.#servers().filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all([releaseRuntimes(this.compiled.backends.values(), []), this.pools.close({ destroy: true })]);
   }
 }

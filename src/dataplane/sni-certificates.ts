@@ -1,0 +1,89 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Certificate, RouteTable } from '../routing/route-table.ts';
+
+interface CachedContext {
+  readonly certificate: Certificate;
+  readonly context: SecureContext;
+}
+
+/** What one update() did: contexts built, reused from the previous table, and refused. */
+export interface SniUpdate {
+  readonly built: number;
+  readonly reused: number;
+  /** Certificate keys OpenSSL refused (their hosts fall back to the default certificate). */
+  readonly failed: readonly string[];
+}
+
+/**
+ * Chooses the TLS certificate for a handshake by SNI server name, from the table in force:
+ * the VirtualHost of exactly that name, then the single-label wildcard `*.rest` (as the
+ * router matches hosts), else the default certificate. A name matching a VirtualHost without
+ * `tls` also gets the wildcard's certificate if one covers it.
+ *
+ * SecureContexts are built in update(), once per table swap, never per handshake, and cached
+ * by certificate key: a certificate whose PEMs did not change keeps its context (building one
+ * parses the key, which costs far more than a handshake's lookup). Handshakes already running
+ * keep the context they got; established connections are not affected by a swap at all.
+ */
+export class SniCertificates {
+  readonly defaultContext: SecureContext;
+  #cache = new Map<string, CachedContext>();
+  #byHost = new Map<string, SecureContext>();
+
+  constructor(defaultCertificate: Certificate) {
+    this.defaultContext = contextOf(defaultCertificate);
+  }
+
+  /** Rebuilds the host → context map for `table`, reusing unchanged contexts. */
+  update(table: RouteTable): SniUpdate {
+    const cache = new Map<string, CachedContext>();
+    const failed: string[] = [];
+    let built = 0;
+    let reused = 0;
+    for (const [key, certificate] of Object.entries(table.certificates ?? {})) {
+      const previous = this.#cache.get(key);
+      if (previous && previous.certificate.certPem === certificate.certPem && previous.certificate.keyPem === certificate.keyPem) {
+        cache.set(key, previous);
+        reused++;
+        continue;
+      }
+      try {
+        cache.set(key, { certificate, context: contextOf(certificate) });
+        built++;
+      } catch {
+        failed.push(key); // never log the error: OpenSSL messages may quote the input
+      }
+    }
+    const byHost = new Map<string, SecureContext>();
+    for (const vhost of table.virtualHosts) {
+      const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
+      if (cached && vhost.host !== '') byHost.set(vhost.host, cached.context);
+    }
+    this.#cache = cache;
+    this.#byHost = byHost;
+    return { built, reused, failed };
+  }
+
+  /** The context for a handshake naming `servername` (any case, optional trailing dot). */
+  contextFor(servername: string): SecureContext {
+    let name = servername.toLowerCase();
+    if (name.endsWith('.')) name = name.slice(0, -1);
+    const exact = this.#byHost.get(name);
+    if (exact) return exact;
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const wildcard = this.#byHost.get(`*${name.slice(dot)}`);
+      if (wildcard) return wildcard;
+    }
+    return this.defaultContext;
+  }
+
+  /** For `tls.createServer({ SNICallback })`. */
+  readonly sniCallback = (servername: string, callback: (err: Error | null, ctx?: SecureContext) => void): void => {
+    callback(null, this.contextFor(servername));
+  };
+}
+
+function contextOf(certificate: Certificate): SecureContext {
+  return createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+}
