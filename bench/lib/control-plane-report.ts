@@ -7,7 +7,8 @@ import type { InProcessCost } from './in-process-cost.ts';
 import type { ProcessMemory } from './proc-tree.ts';
 import { spread, type Spread } from './summary.ts';
 
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+// Heap deltas after GC can dip below zero by noise when the true figure is tiny.
+const mib = (bytes: number) => (bytes < 0.05 * 2 ** 20 ? '≈0' : (bytes / 2 ** 20).toFixed(1));
 const ms = (s: Spread, digits = 1) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 const perIngressUs = (msValue: number, count: number) => ((msValue * 1000) / count).toFixed(1);
 
