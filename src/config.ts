@@ -45,7 +45,7 @@ export const OPTIONS = {
   manifests: { kind: 'string', placeholder: 'DIR', help: 'Serve Ingress/Service/EndpointSlice/... objects from the YAML/JSON files in DIR (watched) instead of a cluster.' },
   'bind-address': { kind: 'string', placeholder: 'ADDR', default: '0.0.0.0', help: 'Address the HTTP, HTTPS and health listeners bind to.' },
   'http-port': { kind: 'port', default: '8080', help: 'Port of the HTTP listener.' },
-  'https-port': { kind: 'port', default: '8443', help: 'Port of the HTTPS listener (TLS from Ingress spec.tls; arrives with TLS support).' },
+  'https-port': { kind: 'port', default: '8443', help: 'Port of the HTTPS listener (TLS from Ingress spec.tls, certificate chosen by SNI).' },
   'health-port': { kind: 'port', default: '10254', help: 'Port of /healthz, /readyz and /metrics.' },
   workers: { kind: 'count', placeholder: 'N', default: String(availableParallelism()), help: 'Dataplane worker processes (default: available parallelism).' },
   'ingress-class': { kind: 'string', placeholder: 'NAME', default: 'pier', help: 'Name of the IngressClass Pier serves.' },

@@ -28,7 +28,7 @@ export type FromWorker =
 /** What every worker needs to serve; passed once, in the environment, as JSON. */
 export interface WorkerSettings {
   readonly httpPort: number;
-  /** Accepted for the CLI contract; the HTTPS listener arrives with TLS support. */
+  /** The HTTPS listener's port (TLS from the table's certificates); none when absent. */
   readonly httpsPort?: number;
   readonly bindAddress: string;
   readonly keepaliveTimeoutMs: number;

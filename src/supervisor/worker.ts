@@ -9,7 +9,9 @@
  * the IPC channel closes and the worker drains by itself.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Server } from 'node:net';
 import { createDataplane } from '../dataplane/create-dataplane.ts';
+import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
 import { createLogger } from '../observe/logger.ts';
 import { registerWorkerMetrics } from '../observe/metrics.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
@@ -31,6 +33,9 @@ const dataplane = createDataplane({
   keepaliveRequests: settings.keepaliveRequests,
   accessLog: settings.accessLog,
   logger,
+  // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
+  // nothing gains from sharing one, and its key never has to cross a process boundary.
+  tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
 });
 registerWorkerMetrics(() => dataplane.stats);
 let listening = false;
@@ -55,20 +60,30 @@ function onMessage(msg: ToWorker): void {
   if (!listening) listen();
 }
 
+/** Listens on the HTTP port and, with TLS, the HTTPS port; says `listening` once both do. */
 function listen(): void {
   listening = true;
-  const server = dataplane.server;
-  const onError = (err: NodeJS.ErrnoException) => {
-    logger.error({ err, port: settings!.httpPort }, 'cannot listen');
-    send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
-    // Let the message leave before exiting: process.exit would cut the IPC write short.
-    setTimeout(() => process.exit(1), 100);
-  };
-  server.once('error', onError);
-  server.listen({ port: settings!.httpPort, host: settings!.bindAddress }, () => {
-    server.off('error', onError);
-    const address = server.address();
-    send({ type: 'listening', generation: dataplane.generation, port: typeof address === 'object' && address !== null ? address.port : settings!.httpPort });
+  const https = dataplane.httpsServer;
+  const pending = [listenOn(dataplane.server, settings!.httpPort)];
+  if (https !== undefined) pending.push(listenOn(https, settings!.httpsPort!));
+  void Promise.all(pending).then(([port]) => send({ type: 'listening', generation: dataplane.generation, port: port! }), () => {});
+}
+
+function listenOn(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      logger.error({ err, port }, 'cannot listen');
+      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
+      // Let the message leave before exiting: process.exit would cut the IPC write short.
+      setTimeout(() => process.exit(1), 100);
+      reject(err);
+    };
+    server.once('error', onError);
+    server.listen({ port, host: settings!.bindAddress }, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
   });
 }
 

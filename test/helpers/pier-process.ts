@@ -6,6 +6,7 @@ const PIER_BIN = fileURLToPath(new URL('../../bin/pier.js', import.meta.url));
 
 export interface PierProcess {
   readonly httpPort: number;
+  readonly httpsPort: number;
   readonly healthPort: number;
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far (JSON log lines). */
@@ -30,7 +31,7 @@ export async function startPier(args: readonly string[], options: { readyTimeout
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const pier: PierProcess = {
-    httpPort, healthPort, child, exited,
+    httpPort, httpsPort, healthPort, child, exited,
     output: () => out,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
