@@ -10,14 +10,37 @@ export type TlsSecretResult =
   | { readonly ok: true; readonly certificate: Certificate }
   | { readonly ok: false; readonly reason: 'TLSSecretNotFound' | 'InvalidTLSSecret'; readonly why: string };
 
+/*
+ * Parsing a key and checking it against its certificate costs ~0.1-1 ms (RSA), and translate()
+ * runs on every change of anything: results are remembered per Secret object. The store
+ * replaces an object when it changes and never mutates one, so an object's result cannot go
+ * stale, and a WeakMap lets a removed Secret's entry go with it. A cache of a pure function,
+ * so translate stays pure.
+ */
+const checked = new WeakMap<Secret, TlsSecretResult>();
+
 /**
  * Checks a `kubernetes.io/tls` Secret the way the dataplane will use it: `tls.crt` and `tls.key`
  * base64 PEM that node:crypto parses, and a key that belongs to the (first) certificate.
- * Pure apart from parsing. `why` never contains key material, nor parser messages (OpenSSL
- * errors can quote input): only which field is wrong.
+ * `why` never contains key material, nor parser messages (OpenSSL errors can quote input):
+ * only which field is wrong.
+ *
+ * Not found also covers a Secret of another type in cluster mode: the store keeps only
+ * kubernetes.io/tls Secrets, so the message says so.
  */
 export function readTlsSecret(secret: Secret | undefined): TlsSecretResult {
-  if (secret === undefined) return { ok: false, reason: 'TLSSecretNotFound', why: 'does not exist' };
+  if (secret === undefined) {
+    return { ok: false, reason: 'TLSSecretNotFound', why: `does not exist (Pier reads only Secrets of type ${TLS_SECRET_TYPE})` };
+  }
+  let result = checked.get(secret);
+  if (result === undefined) {
+    result = check(secret);
+    checked.set(secret, result);
+  }
+  return result;
+}
+
+function check(secret: Secret): TlsSecretResult {
   if (secret.type !== TLS_SECRET_TYPE) {
     return invalid(`has type ${JSON.stringify(String(secret.type ?? 'Opaque'))}, not ${TLS_SECRET_TYPE}`);
   }
