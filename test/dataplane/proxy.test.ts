@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { pino } from 'pino';
 import { splitAbsoluteTarget } from '../../src/dataplane/request-handler.ts';
 import {
-  RawClient, backendOf, closeAll, deadPort, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor,
+  RawClient, backendOf, closeAll, deadPort, onCleanup, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor,
 } from './helpers.ts';
 
 afterEach(closeAll);
@@ -161,6 +161,23 @@ describe('client keepalive', () => {
     expect([r1.headers['connection'], r2.headers['connection']]).toEqual(['keep-alive', 'keep-alive']);
     expect(r3.headers['connection']).toBe('close');
     expect(await client.waitClosed(2000)).toBe(true);
+  });
+
+  it('X-Forwarded-For / X-Real-IP follow each connection across its keepalive requests (read once per connection, not shared)', async () => {
+    const backend = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    const agents = ['127.0.0.2', '127.0.0.3'].map((localAddress) => new Agent({ connections: 1, localAddress }));
+    onCleanup(() => Promise.all(agents.map((a) => a.close())));
+    for (let round = 0; round < 2; round++) {
+      for (const agent of agents) {
+        const res = await request(`http://127.0.0.1:${port}/`, { dispatcher: agent, headers: { host: 'foo.com' } });
+        await res.body.dump();
+      }
+    }
+    expect(backend.seen.map((s) => [s.headers['x-real-ip'], s.headers['x-forwarded-for'], s.headers['x-forwarded-port']])).toEqual([
+      ['127.0.0.2', '127.0.0.2', String(port)], ['127.0.0.3', '127.0.0.3', String(port)],
+      ['127.0.0.2', '127.0.0.2', String(port)], ['127.0.0.3', '127.0.0.3', String(port)],
+    ]);
   });
 
   it('closes a client connection idle longer than keepaliveTimeoutMs', async () => {
