@@ -54,6 +54,8 @@ export interface SupervisorOptions {
 const KILL_MARGIN_MS = 2_000;
 const DEFAULT_GRACE_MS = 2_000;
 const DEFAULT_START_TIMEOUT_MS = 15_000;
+/** Bound on a starting worker's first table swap (see #fork). */
+const SWAP_BOUND_MS = 300_000;
 
 /**
  * Runs the dataplane workers. Events: `ack` (WorkerStats, after each swap), `listening`
@@ -194,13 +196,26 @@ export class Supervisor extends EventEmitter {
       exited: new Promise((resolve) => worker.once('exit', () => resolve())),
     };
     this.#members.add(member);
-    const timer = setTimeout(() => {
-      listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${worker.process.pid} did not listen within ${this.#startTimeoutMs()} ms`));
-      worker.process.kill('SIGKILL');
-    }, this.#startTimeoutMs());
+    // The start bound covers booting (fork → hello) and listening (first ack → listening), not
+    // compiling the first table in between: that grows with the table (seconds for 10,000
+    // Ingresses on a busy machine) and a worker busy compiling is making progress. A compile
+    // that never ends is still bounded, by SWAP_BOUND_MS.
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (ms: number, phase: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${worker.process.pid} did not ${phase} within ${ms} ms`));
+        worker.process.kill('SIGKILL');
+      }, ms);
+    };
+    arm(this.#startTimeoutMs(), 'start');
     void listening.promise.then(() => clearTimeout(timer), () => clearTimeout(timer));
     worker.on('message', (msg: unknown) => {
-      if (isFromWorker(msg)) this.#onMessage(member, msg);
+      if (isFromWorker(msg)) {
+        if (member.state === 'starting' && msg.type === 'hello') arm(Math.max(SWAP_BOUND_MS, this.#startTimeoutMs()), 'apply its first routing table');
+        else if (member.state === 'starting' && msg.type === 'ack' && member.generation === 0) arm(this.#startTimeoutMs(), 'listen');
+        this.#onMessage(member, msg);
+      }
     });
     worker.once('exit', (code, signal) => this.#onExit(member, code, signal));
     // IPC errors (a write racing the worker's death) end in 'exit' anyway; unhandled they would

@@ -66,13 +66,15 @@ export class Primary {
 }
 
 /** Starts a fixture primary with a Supervisor on a port chosen by the system. */
-export async function startPrimary(options: { workers?: number; shutdownTimeoutMs?: number; drainGraceMs?: number; httpPort?: number } = {}): Promise<{ primary: Primary; port: number }> {
+export async function startPrimary(options: { workers?: number; shutdownTimeoutMs?: number; drainGraceMs?: number; httpPort?: number; startTimeoutMs?: number; exec?: string } = {}): Promise<{ primary: Primary; port: number }> {
   const primary = new Primary();
   const { port } = await primary.call('start', {
     options: {
       workers: options.workers ?? 2,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
       drainGraceMs: options.drainGraceMs ?? 500,
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+      ...(options.exec === undefined ? {} : { exec: options.exec }),
       worker: { httpPort: options.httpPort ?? 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 30_000, keepaliveRequests: 100_000, accessLog: false, logLevel: 'warn' },
     },
   });
