@@ -75,6 +75,7 @@ function layerOf(frame: ProfileNode['callFrame']): string {
   if (url.includes('node_modules/undici/')) return 'undici (JS)';
   if (url.startsWith('wasm://')) return 'undici llhttp (wasm)';
   if (/\/(src)\//.test(url)) return 'Pier (src/)';
+  if (url.includes('/bench/peers/')) return 'bench peer (JS, with the native llhttp it calls)';
   if (/^node:(_http_|internal\/http)/.test(url)) return 'node:http';
   if (/^node:(internal\/streams|stream)/.test(url)) return 'node streams';
   if (/^node:(net|internal\/stream_base_commons)/.test(url)) return 'node:net';

@@ -35,6 +35,8 @@ export interface Placement {
   readonly pierWorkers: number;
   /** NODE_OPTIONS etc. for Pier (profiling). */
   readonly pierEnv?: NodeJS.ProcessEnv;
+  /** The same for the Node peers (bench/profile-dataplane.ts profiles them too). */
+  readonly peerEnv?: NodeJS.ProcessEnv;
 }
 
 const peer = (file: string) => fileURLToPath(new URL(`../peers/${file}`, import.meta.url));
@@ -43,12 +45,12 @@ function running(port: number, proc: PinnedProcess): RunningTarget {
   return { port, pid: proc.pid, stop: () => proc.stop() };
 }
 
-function nodePeer(id: string, label: string, file: string, cpus: string, extraArgs: readonly string[] = []): TargetSpec {
+function nodePeer(id: string, label: string, file: string, cpus: string, extraArgs: readonly string[] = [], env?: NodeJS.ProcessEnv): TargetSpec {
   return {
     id, label, cpus,
     async start(backend) {
       const port = await freePort();
-      const proc = startPinned(cpus, process.execPath, [peer(file), String(backend.port), String(port), ...extraArgs]);
+      const proc = startPinned(cpus, process.execPath, [peer(file), String(backend.port), String(port), ...extraArgs], env);
       try {
         await waitForHttp(proc, `http://127.0.0.1:${port}${BODY_PATHS['100B']}`);
       } catch (err) {
@@ -75,8 +77,8 @@ export function allTargets(place: Placement): TargetSpec[] {
       id: 'pier-n', label: `Pier, ${place.pierWorkers} workers`, cpus: place.allCpus,
       start: async (backend) => { const port = await freePort(); return running(port, await startPier({ cpus: place.allCpus, port, workers: place.pierWorkers, env: place.pierEnv }, backend.port)); },
     },
-    nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus),
-    nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus),
+    nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus, [], place.peerEnv),
+    nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus, [], place.peerEnv),
     {
       id: 'pier-base', label: 'Pier before (BENCH_PIER_BASE), 1 worker', cpus,
       start: async (backend) => {
@@ -86,9 +88,9 @@ export function allTargets(place: Placement): TargetSpec[] {
         return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, bin: join(base, 'bin/pier.js') }, backend.port));
       },
     },
-    nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean']),
-    nodePeer('lean-server', 'lean server + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'undici']),
-    nodePeer('lean-client', 'node:http + lean client', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'lean']),
-    nodePeer('dispatch', 'node:http + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'undici']),
+    nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean'], place.peerEnv),
+    nodePeer('lean-server', 'lean server + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'undici'], place.peerEnv),
+    nodePeer('lean-client', 'node:http + lean client', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'lean'], place.peerEnv),
+    nodePeer('dispatch', 'node:http + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'undici'], place.peerEnv),
   ];
 }
