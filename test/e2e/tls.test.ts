@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { request, Agent } from 'node:https';
 import { get as httpGet, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
@@ -131,5 +133,27 @@ describe('TLS termination (manifest directory, 2 workers)', () => {
     const after = await get(pier.httpsPort, 'secure.test', agent);
     expect(after.res.statusCode).toBe(200);
     expect(after.reused).toBe(true);
+  });
+});
+
+describe('HTTPS port taken', () => {
+  it('pier serve fails to start, naming the port, instead of serving HTTP only', { timeout: 60_000 }, async () => {
+    const blocker = createNetServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const dir = await mkdtemp(join(tmpdir(), 'pier-tls-taken-'));
+    try {
+      await writeFile(join(dir, 'base.yaml'), INGRESS_CLASS_YAML);
+      const taken = (blocker.address() as AddressInfo).port;
+      const pier = await startPier(['--manifests', dir, '--workers', '1', '--https-port', String(taken)], { waitReady: false });
+      const code = await Promise.race([pier.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+      if (code === 'timeout') await pier.stop('SIGKILL');
+      expect(code).not.toBe('timeout');
+      expect(code).not.toBe(0);
+      expect(pier.output()).toContain('EADDRINUSE');
+      expect(pier.output()).toContain(String(taken));
+    } finally {
+      blocker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
