@@ -1,8 +1,9 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, type Pool } from 'undici';
 import { createStackPool, STACK_POOL_ACTIVE } from '../../src/dataplane/upstream/stack-pool.ts';
-import { closeAll, onCleanup, sleep, startBackend, type TestBackend } from './helpers.ts';
+import { closeAll, deadPort, onCleanup, sleep, startBackend, type TestBackend } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -103,5 +104,35 @@ describe('StackPool', () => {
     await sleep(250);
     expect(await get(p)).not.toBe(first);
     expect(backend.connections).toBe(2);
+  });
+
+  it('never hands out a client the Pool dropped after a connection error, so close() still closes every upstream connection', async () => {
+    const port = await deadPort();
+    const p = createStackPool(`http://127.0.0.1:${port}`, { connections: null, pipelining: 1 });
+    onCleanup(() => p.destroy());
+    await expect(get(p)).rejects.toThrow();
+    await sleep(20);
+    // The endpoint comes up on the same port.
+    const open = new Set<Socket>();
+    const server = createServer((req, res) => {
+      req.resume();
+      res.end('ok');
+    });
+    server.on('connection', (s: Socket) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    onCleanup(() => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await get(p)).toBe('ok');
+      await sleep(10);
+    }
+    await p.close();
+    for (let i = 0; i < 100 && open.size > 0; i++) await sleep(10);
+    expect(open.size).toBe(0);
   });
 });

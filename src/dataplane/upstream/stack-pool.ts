@@ -31,6 +31,8 @@ interface StackedClient extends Dispatcher {
   ttl?: number;
   /** On the free stack already (no duplicates). */
   stacked?: boolean;
+  /** Pool dropped it after a connection error (undici#3895): never hand it out again. */
+  dropped?: boolean;
 }
 
 type Hooks = Record<symbol, (this: Pool, ...args: unknown[]) => unknown>;
@@ -58,7 +60,7 @@ function makeStackPool(): new (origin: string, options: Pool.Options) => Pool {
       while (free.length > 0) {
         const client = free[free.length - 1]!;
         const expired = this.#expired(client);
-        if (!(client as unknown as Record<symbol, boolean>)[needDrain] && client.closed !== true && client.destroyed !== true && !expired) return client;
+        if (!(client as unknown as Record<symbol, boolean>)[needDrain] && client.dropped !== true && client.closed !== true && client.destroyed !== true && !expired) return client;
         free.pop();
         client.stacked = false;
         if (expired) (this as unknown as Hooks)[removeClient]!.call(this, client);
@@ -73,7 +75,12 @@ function makeStackPool(): new (origin: string, options: Pool.Options) => Pool {
       const result = base[addClient]!.call(this, client);
       // After Pool's own drain listener (which may hand it a queued request first).
       client.on('drain', () => {
-        if (!(client as unknown as Record<symbol, boolean>)[needDrain]) this.#push(client);
+        if (!(client as unknown as Record<symbol, boolean>)[needDrain] && client.dropped !== true) this.#push(client);
+      });
+      // Pool takes a client out of its list on a connection error, so close() would no
+      // longer reach it: it must not come back from the stack either.
+      client.on('connectionError', () => {
+        client.dropped = true;
       });
       return result;
     }
