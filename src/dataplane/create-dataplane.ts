@@ -77,6 +77,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
   readonly server: Server;
   readonly httpsServer: HttpsServer | undefined;
   readonly #certificates: SniCertificates | undefined;
+  readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
   readonly accessLog: Logger | undefined;
@@ -110,6 +111,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
       const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
       this.httpsServer = tls.server;
       this.#certificates = tls.certificates;
+      this.#closeHandshaking = tls.closeHandshaking;
       this.#attach(tls.server);
     }
   }
@@ -166,6 +168,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
       }
       const closeIdle = () => {
         for (const server of servers) server.closeIdleConnections();
+        this.#closeHandshaking?.();
       };
       const grace = setTimeout(() => {
         closeIdle();
@@ -178,6 +181,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
   async close(): Promise<void> {
     this.draining = true;
     for (const server of this.#servers()) server.closeAllConnections();
+    this.#closeHandshaking?.();
     for (const tunnel of this.tunnels) tunnel.destroy();
     await Promise.all(this.#servers().filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all([releaseRuntimes(this.compiled.backends.values(), []), this.pools.close({ destroy: true })]);

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Certificate } from '../routing/route-table.ts';
 import { SniCertificates } from './sni-certificates.ts';
 
@@ -17,7 +18,19 @@ export interface TlsListenerOptions {
  * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
  * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
  */
-export function createTlsListener(options: TlsListenerOptions): { server: Server; certificates: SniCertificates } {
+/** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
+export interface TlsListener {
+  readonly server: Server;
+  readonly certificates: SniCertificates;
+  /**
+   * Destroys the connections that have not finished their TLS handshake. The HTTP layer only
+   * sees a connection once it is secure, so `closeIdleConnections()` misses these, and a client
+   * that connects and stalls would hold a drain until the handshake timeout.
+   */
+  closeHandshaking(): void;
+}
+
+export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const certificates = new SniCertificates(options.defaultCertificate);
   const server = createServer({
     cert: options.defaultCertificate.certPem,
@@ -31,5 +44,29 @@ export function createTlsListener(options: TlsListenerOptions): { server: Server
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
   // only concerns that client: swallow it rather than let it surface as an error.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
-  return { server, certificates };
+  return { server, certificates, closeHandshaking: trackHandshakes(server) };
+}
+
+/*
+ * The raw TCP socket ('connection') and the TLSSocket built on it ('secureConnection',
+ * 'tlsClientError') are different objects with no public link; they share the peer address and
+ * port, which identify a connection on one listener.
+ */
+function trackHandshakes(server: Server): () => void {
+  const handshaking = new Map<string, Socket>();
+  const keyOf = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  server.on('connection', (raw: Socket) => {
+    const key = keyOf(raw);
+    handshaking.set(key, raw);
+    raw.once('close', () => {
+      if (handshaking.get(key) === raw) handshaking.delete(key);
+    });
+  });
+  const done = (socket: Socket) => handshaking.delete(keyOf(socket));
+  server.on('secureConnection', done);
+  server.on('tlsClientError', (_err, socket) => done(socket));
+  return () => {
+    for (const raw of handshaking.values()) raw.destroy();
+    handshaking.clear();
+  };
 }

@@ -1,7 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type PeerCertificate } from 'node:tls';
 import { createDataplane, type Dataplane } from '../../src/dataplane/create-dataplane.ts';
 import { DEFAULT_CERTIFICATE_SUBJECT, generateDefaultCertificate } from '../../src/dataplane/default-certificate.ts';
@@ -140,6 +142,21 @@ describe('HTTPS listener', () => {
     await closed;
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(dp.httpsServer!.listening).toBe(false);
+  });
+});
+
+describe('HTTPS drain', () => {
+  it('closes a connection stalled before its TLS handshake after the grace period (regression: drain waited for the 120 s handshake timeout)', async () => {
+    const { dp, port } = await startTls(tableWith(await startBackend('a')));
+    const raw = netConnect(port, '127.0.0.1');
+    onCleanup(() => void raw.destroy());
+    await once(raw, 'connect');
+    const closed = once(raw, 'close');
+    const started = Date.now();
+    const drained = await Promise.race([dp.drain(100).then(() => true), sleep(5_000).then(() => false)]);
+    expect(drained).toBe(true);
+    await closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(80);
   });
 });
 
