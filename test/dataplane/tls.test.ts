@@ -145,6 +145,34 @@ describe('HTTPS listener', () => {
   });
 });
 
+describe('HTTPS upgrade', () => {
+  it('tunnels a WebSocket-style upgrade over TLS, telling the backend X-Forwarded-Proto: https', async () => {
+    const backend = await startBackend('ws');
+    let proto: string | undefined;
+    backend.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+      proto = req.headers['x-forwarded-proto'] as string | undefined;
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      socket.pipe(socket); // echo
+    });
+    const { dp, port } = await startTls(tableWith(backend));
+    const socket = connect({ port, host: '127.0.0.1', servername: 'foo.test', rejectUnauthorized: false });
+    onCleanup(() => void socket.destroy());
+    await once(socket, 'secureConnect');
+    let data = '';
+    socket.on('data', (d: Buffer) => (data += d.toString('latin1')));
+    socket.write('GET /chat HTTP/1.1\r\nHost: foo.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    const deadline = Date.now() + 3_000;
+    while (!data.includes('\r\n\r\n') && Date.now() < deadline) await sleep(10);
+    expect(data).toMatch(/^HTTP\/1\.1 101 /);
+    data = '';
+    socket.write('ping-tls');
+    while (!data.includes('ping-tls') && Date.now() < deadline) await sleep(10);
+    expect(data).toBe('ping-tls');
+    expect(proto).toBe('https');
+    expect(dp.stats.upgrades).toBe(1);
+  });
+});
+
 describe('HTTPS drain', () => {
   it('closes a connection stalled before its TLS handshake after the grace period (regression: drain waited for the 120 s handshake timeout)', async () => {
     const { dp, port } = await startTls(tableWith(await startBackend('a')));
