@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   // sync can take longer; workers then start on the empty table and /readyz stays 503.)
   await controller.start();
   await supervisor.start();
-  logger.info({ httpPort: config.httpPort, healthPort: config.healthPort, workers: config.workers, mode: config.manifests ? 'manifests' : 'kubernetes' }, 'pier serving');
+  logger.info({ httpPort: config.httpPort, httpsPort: config.httpsPort, healthPort: config.healthPort, workers: config.workers, mode: config.manifests ? 'manifests' : 'kubernetes' }, 'pier serving');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
