@@ -12,8 +12,8 @@ export type Variant = (typeof VARIANTS)[number];
 export const TARGET_IDS = ['direct', 'nginx', 'haproxy', 'pier-1', 'pier-n', 'undici', 'fastify'] as const;
 
 /** Targets only run when named: the layer experiments (bench/peers/lean-proxy.ts) and Pier from
- * another checkout (BENCH_PIER_BASE, for before/after in one run). */
-export const EXTRA_TARGET_IDS = ['pier-base', 'lean', 'lean-server', 'lean-client', 'dispatch'] as const;
+ * other checkouts (BENCH_PIER_BASE / BENCH_PIER_AFTER, for before/after in one run). */
+export const EXTRA_TARGET_IDS = ['pier-base', 'pier-after', 'lean', 'lean-server', 'lean-client', 'dispatch'] as const;
 
 /** Everything the dataplane benchmark can be told. */
 export interface DataplaneOptions {

@@ -62,6 +62,20 @@ function nodePeer(id: string, label: string, file: string, cpus: string, extraAr
   };
 }
 
+/** Pier (1 worker) from another checkout named by an environment variable: before/after
+ * comparisons of committed trees in one run, whatever the working tree holds. */
+function pierCheckout(id: string, variable: string, cpus: string, place: Placement): TargetSpec {
+  return {
+    id, label: `Pier ${id.slice(5)} (${variable}), 1 worker`, cpus,
+    start: async (backend) => {
+      const dir = process.env[variable];
+      if (!dir) throw new Error(`${id} needs ${variable}=<checkout of the commit to measure>`);
+      const port = await freePort();
+      return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, bin: join(dir, 'bin/pier.js') }, backend.port));
+    },
+  };
+}
+
 /** Every known target, in report order. */
 export function allTargets(place: Placement): TargetSpec[] {
   const cpus = place.proxyCpus;
@@ -79,15 +93,8 @@ export function allTargets(place: Placement): TargetSpec[] {
     },
     nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus, [], place.peerEnv),
     nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus, [], place.peerEnv),
-    {
-      id: 'pier-base', label: 'Pier before (BENCH_PIER_BASE), 1 worker', cpus,
-      start: async (backend) => {
-        const base = process.env.BENCH_PIER_BASE;
-        if (!base) throw new Error('pier-base needs BENCH_PIER_BASE=<checkout of the baseline commit>');
-        const port = await freePort();
-        return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, bin: join(base, 'bin/pier.js') }, backend.port));
-      },
-    },
+    pierCheckout('pier-base', 'BENCH_PIER_BASE', cpus, place),
+    pierCheckout('pier-after', 'BENCH_PIER_AFTER', cpus, place),
     nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean'], place.peerEnv),
     nodePeer('lean-server', 'lean server + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'undici'], place.peerEnv),
     nodePeer('lean-client', 'node:http + lean client', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'lean'], place.peerEnv),
