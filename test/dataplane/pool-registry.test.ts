@@ -30,6 +30,7 @@ class FakePool extends EventEmitter {
 function registry() {
   const made: FakePool[] = [];
   const reg = new PoolRegistry({
+    lazy: false,
     factory: (origin, options) => {
       const p = new FakePool(origin, options);
       made.push(p);
@@ -203,5 +204,27 @@ describe('exchangeReadTimeoutMs / upstreamReset', () => {
     { keep: { requests: 0 }, want: false },
   ])('keepalive $keep → Connection: close on every request: $want', ({ keep, want }) => {
     expect(upstreamReset(keepalive(keep))).toBe(want);
+  });
+});
+
+describe('PoolRegistry, lazy (the default)', () => {
+  // Regression: the first swap of a 10,000-Ingress table created 60,000 undici Pools up front
+  // (seconds of CPU, most of a gigabyte); pools now appear with their first request.
+  it('creates an endpoint pool on its first request, not when a table names it', () => {
+    const made: string[] = [];
+    const reg = new PoolRegistry({
+      factory: (origin) => {
+        made.push(origin);
+        return { dispatch: () => true, close: async () => {}, destroy: async () => {}, on() { return this; } } as unknown as Dispatcher;
+      },
+    });
+    reg.begin();
+    const a = reg.acquire(server('10.0.0.1', 80), DEFAULT_POLICY);
+    reg.acquire(server('10.0.0.2', 80), DEFAULT_POLICY);
+    reg.commit();
+    expect(made).toEqual([]);
+    a.dispatch({ method: 'GET', path: '/' }, {} as Dispatcher.DispatchHandler);
+    a.dispatch({ method: 'GET', path: '/' }, {} as Dispatcher.DispatchHandler);
+    expect(made).toEqual(['http://10.0.0.1:80']);
   });
 });

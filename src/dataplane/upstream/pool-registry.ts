@@ -1,6 +1,7 @@
 import type { Dispatcher, Pool } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 import { poolKey, poolOptions, retireMs, serverOrigin } from './pool-options.ts';
+import { LazyPool } from './lazy-pool.ts';
 import { createStackPool } from './stack-pool.ts';
 
 /** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
@@ -15,7 +16,8 @@ export interface PoolRegistryStats {
   pools: number;
   /** Pools no table uses any more, kept warm until their retirement ends. */
   retired: number;
-  /** Pools created / closed / brought back from retirement since start. */
+  /** Pools registered (created lazily, on their first request: see LazyPool) / closed /
+   * brought back from retirement since start. */
   created: number;
   closed: number;
   revived: number;
@@ -48,6 +50,7 @@ interface Retired {
 export class PoolRegistry {
   readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
   readonly #factory: PoolFactory;
+  readonly #lazy: boolean;
   readonly #pools = new Map<string, Dispatcher>();
   /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
   readonly #retireMs = new Map<string, number>();
@@ -58,8 +61,11 @@ export class PoolRegistry {
     this.stats.connects++;
   };
 
-  constructor(options: { factory?: PoolFactory } = {}) {
+  /** `lazy` (default): a pool is created on its first request (LazyPool); `false` creates it
+   * when a table first names it (tests observing the factory). */
+  constructor(options: { factory?: PoolFactory; lazy?: boolean } = {}) {
     this.#factory = options.factory ?? defaultFactory;
+    this.#lazy = options.lazy ?? true;
   }
 
   /** Starts a binding pass (forgets marks of a pass that never committed). */
@@ -120,7 +126,9 @@ export class PoolRegistry {
   }
 
   #create(key: string, server: UpstreamServer, policy: BackendPolicy): Dispatcher {
-    const pool = this.#factory(serverOrigin(server, policy), poolOptions(policy, server));
+    const factory = this.#factory;
+    const make = () => factory(serverOrigin(server, policy), poolOptions(policy, server));
+    const pool = this.#lazy ? new LazyPool(make) : make();
     pool.on('connect', this.#onConnect);
     this.#pools.set(key, pool);
     this.#retireMs.set(key, retireMs(policy));
