@@ -20,7 +20,35 @@ export async function publishedAddresses(config: PierConfig, core: CoreV1Api): P
   if (config.publishStatusAddress.length > 0) return addressesFromList(config.publishStatusAddress);
   if (!config.publishService) return undefined;
   const svc = await core.readNamespacedService(config.publishService);
-  return normalize(svc.status?.loadBalancer?.ingress ?? []);
+  return addressesOfService(svc);
+}
+
+/** The parts of a Service that say where it can be reached. */
+export interface PublishedService {
+  readonly spec?: { readonly type?: string; readonly clusterIP?: string; readonly externalIPs?: readonly string[]; readonly externalName?: string };
+  readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly LoadBalancerIngress[] } };
+}
+
+/**
+ * Where the published Service sends clients, as ingress-nginx derives it, so that Ingress
+ * status is filled on clusters without a cloud load balancer too (kind, bare metal):
+ * LoadBalancer → its provisioned addresses plus spec.externalIPs; NodePort → externalIPs, else
+ * the cluster IP; ClusterIP → the cluster IP; ExternalName → the external name.
+ */
+export function addressesOfService(svc: PublishedService): Address[] {
+  const spec = svc.spec ?? {};
+  const externalIPs = (spec.externalIPs ?? []).map((ip) => ({ ip }));
+  const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' ? [{ ip: spec.clusterIP }] : [];
+  switch (spec.type ?? 'ClusterIP') {
+    case 'LoadBalancer':
+      return normalize([...(svc.status?.loadBalancer?.ingress ?? []), ...externalIPs]);
+    case 'NodePort':
+      return normalize(externalIPs.length > 0 ? externalIPs : clusterIP);
+    case 'ExternalName':
+      return spec.externalName ? [{ hostname: spec.externalName }] : [];
+    default:
+      return normalize(clusterIP);
+  }
 }
 
 /** Keeps only ip/hostname, as the status Pier writes, in a stable order. */
