@@ -32,16 +32,20 @@ export interface PublishedService {
 /**
  * Where the published Service sends clients, as ingress-nginx derives it, so that Ingress
  * status is filled on clusters without a cloud load balancer too (kind, bare metal):
- * LoadBalancer → its provisioned addresses plus spec.externalIPs; NodePort → externalIPs, else
- * the cluster IP; ClusterIP → the cluster IP; ExternalName → the external name.
+ * provisioned load balancer addresses (any type) plus spec.externalIPs; else a LoadBalancer not
+ * provisioned yet → its externalIPs (often none: status waits); NodePort → externalIPs, else the
+ * cluster IP; ClusterIP → the cluster IP; ExternalName → the external name.
  */
 export function addressesOfService(svc: PublishedService): Address[] {
   const spec = svc.spec ?? {};
   const externalIPs = (spec.externalIPs ?? []).map((ip) => ({ ip }));
   const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' ? [{ ip: spec.clusterIP }] : [];
+  const provisioned = svc.status?.loadBalancer?.ingress ?? [];
+  // A provisioned load balancer address wins whatever the type says (it is where clients go).
+  if (provisioned.length > 0) return normalize([...provisioned, ...externalIPs]);
   switch (spec.type ?? 'ClusterIP') {
     case 'LoadBalancer':
-      return normalize([...(svc.status?.loadBalancer?.ingress ?? []), ...externalIPs]);
+      return normalize(externalIPs);
     case 'NodePort':
       return normalize(externalIPs.length > 0 ? externalIPs : clusterIP);
     case 'ExternalName':
