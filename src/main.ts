@@ -85,7 +85,11 @@ async function main(): Promise<void> {
       statusLog?.onBuilt(snapshot);
     },
   });
-  const isReady = () => controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
+  // Ready once every initial worker listens (start() resolved) and every serving worker acked a
+  // table built after the initial sync. Later, a crash replacement still starting does not
+  // count (the supervisor's rule), so one crashing worker does not take the pod out of service.
+  let workersStarted = false;
+  const isReady = () => workersStarted && controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
   const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
   const health = createHealthServer({ isReady, metrics: () => metrics.collect() });
 
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   // sync can take longer; workers then start on the empty table and /readyz stays 503.)
   await controller.start();
   await supervisor.start();
+  workersStarted = true;
   logger.info({ httpPort: config.httpPort, httpsPort: config.httpsPort, healthPort: config.healthPort, workers: config.workers, mode: config.manifests ? 'manifests' : 'kubernetes' }, 'pier serving');
 
   let stopping = false;

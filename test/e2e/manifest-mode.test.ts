@@ -52,6 +52,8 @@ describe('pier serve --manifests', () => {
   });
 
   afterAll(async () => {
+    // Nothing above may have crashed a worker (the supervisor would have restarted it quietly).
+    expect(pier?.output() ?? '').not.toMatch(/worker exited unexpectedly/);
     await pier?.stop();
     await Promise.all([web?.close(), api?.close()]);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -107,7 +109,7 @@ describe('pier serve --manifests', () => {
     }, 20_000, 'worker metrics in /metrics').catch(() => {});
     expect(text).toMatch(/^pier_ready 1$/m);
     expect(text).toMatch(/^pier_requests_total \d+$/m);
-    expect(text).toMatch(/^pier_worker_table_generation\{slot="1"\} [1-9]\d*$/m);
+    expect(text, pier.output()).toMatch(/^pier_worker_table_generation\{slot="1"\} [1-9]\d*$/m);
   });
 
   it('answers 502, 503 and 404 itself without revealing a version', async () => {
