@@ -107,6 +107,13 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
     });
     upstream.pipe(client);
     client.pipe(upstream);
+    // Server sockets are half-open capable: a side that sends FIN would otherwise leave the
+    // tunnel half-closed until the other side happens to close (a backend that never does kept
+    // drains waiting for --shutdown-timeout). Upgraded protocols (WebSocket) do not use half
+    // close, so a FIN from either side finishes the tunnel: pipe() ends the other side, and we
+    // end this side's writable half too.
+    client.once('end', () => client.end());
+    upstream.once('end', () => upstream.end());
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
