@@ -16,12 +16,14 @@ const DAY_MS = 86_400_000;
  * shelling out to an `openssl` binary the container image may not have. Valid from a day ago
  * (clock skew) for ten years.
  */
-export function generateDefaultCertificate(now = Date.now()): Certificate {
+export function generateDefaultCertificate(now = Date.now(), random: (size: number) => Buffer = randomBytes): Certificate {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const name = seq(rdn('2.5.4.10', 'Pier'), rdn('2.5.4.3', DEFAULT_CERTIFICATE_SUBJECT));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  const serial = random(16);
+  // A positive INTEGER in minimal DER: top bit clear, and the first byte never 0 (a leading
+  // zero before a byte < 0x80 is a non-minimal encoding that OpenSSL rejects, 1 time in 512).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const sigAlg = seq(oid('1.2.840.10045.4.3.2')); // ecdsa-with-SHA256
   const san = seq(oid('2.5.29.17'), tlv(0x04, seq(tlv(0x82, Buffer.from(DEFAULT_CERTIFICATE_SAN, 'ascii')))));
   const tbs = seq(

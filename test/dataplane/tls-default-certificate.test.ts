@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -30,5 +31,14 @@ describe('generateDefaultCertificate (hand-written DER)', () => {
     const b = new X509Certificate(generateDefaultCertificate().certPem);
     expect(a.serialNumber).not.toBe(b.serialNumber);
     expect(a.fingerprint256).not.toBe(b.fingerprint256);
+  });
+
+  // Regression: 1 certificate in ~330 had a serial starting 0x00 then < 0x80, a non-minimal
+  // DER INTEGER that OpenSSL refuses ("illegal padding"), so a worker could fail at start.
+  it.each([[0x00, 0x10], [0x00, 0x80], [0x80, 0x00], [0xff, 0xff]])('encodes a serial starting %d, %d as valid DER', (b0, b1) => {
+    const random = (size: number) => Buffer.concat([Buffer.from([b0, b1]), Buffer.alloc(size - 2, 7)]);
+    const cert = generateDefaultCertificate(Date.now(), random);
+    expect(() => new X509Certificate(cert.certPem)).not.toThrow();
+    expect(() => createSecureContext({ cert: cert.certPem, key: cert.keyPem })).not.toThrow();
   });
 });
