@@ -1,7 +1,4 @@
-import type { Backend } from '../../routing/route-table.ts';
-import type { BalancerOptions } from './base-balancer.ts';
-import { BaseBalancer } from './base-balancer.ts';
-import { SmoothWeights } from './smooth-weights.ts';
+import { WeightedBalancer } from './weighted-balancer.ts';
 
 /**
  * Weighted least connections, as nginx's `least_conn`
@@ -9,19 +6,7 @@ import { SmoothWeights } from './smooth-weights.ts';
  * in-flight requests relative to its weight (a.conns * b.weight < b.conns * a.weight, no
  * division); several equally good servers are chosen among by smooth weighted round robin.
  */
-export class LeastConnectionsBalancer extends BaseBalancer {
-  readonly #weights: SmoothWeights;
-
-  constructor(backend: Backend, options?: BalancerOptions) {
-    super(backend, options);
-    this.#weights = new SmoothWeights(backend.servers);
-  }
-
-  override failed(index: number, now: number): void {
-    super.failed(index, now);
-    this.#weights.penalize(index);
-  }
-
+export class LeastConnectionsBalancer extends WeightedBalancer {
   protected select(): number {
     const servers = this.servers;
     const active = this.active;
@@ -37,7 +22,7 @@ export class LeastConnectionsBalancer extends BaseBalancer {
       }
     }
     if (ties <= 1) return best;
-    const w = this.#weights;
+    const w = this.weights;
     w.begin();
     for (let i = best; i < servers.length; i++) {
       if (active[i]! * servers[best]!.weight === active[best]! * servers[i]!.weight && this.eligible(i)) w.offer(i);
