@@ -25,7 +25,11 @@ interface Parser {
   execute(chunk: Buffer): number | Error;
   [k: number]: unknown;
 }
-const P = HTTPParser as { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number };
+const P = HTTPParser as { new (): Parser; REQUEST: number; RESPONSE: number; kOnHeaders: number; kOnHeadersComplete: number; kOnBody: number; kOnMessageComplete: number; kOnExecute: number };
+/** `--consume`: the native parser reads straight from the socket's handle (what node:http does),
+ * so no chunk goes through the JS stream layer and its 'data' event. */
+let CONSUME = false;
+interface Consuming { consume(handle: unknown): void }
 const METHODS = methods as string[];
 
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -84,9 +88,16 @@ class UpstreamConn {
       else socket.destroy();
       sink.end();
     };
-    socket.on('data', (chunk: Buffer) => {
-      if (parser.execute(chunk) instanceof Error) socket.destroy();
-    });
+    if (CONSUME) {
+      parser[P.kOnExecute] = (ret: unknown) => {
+        if (ret instanceof Error) socket.destroy();
+      };
+      socket.once('connect', () => (parser as unknown as Consuming).consume((socket as unknown as { _handle: unknown })._handle));
+    } else {
+      socket.on('data', (chunk: Buffer) => {
+        if (parser.execute(chunk) instanceof Error) socket.destroy();
+      });
+    }
     socket.on('close', () => {
       const i = idle.indexOf(this);
       if (i >= 0) idle.splice(i, 1);
@@ -167,10 +178,15 @@ class ClientConn implements Sink {
     };
     parser[P.kOnBody] = () => {};
     parser[P.kOnMessageComplete] = () => {};
-    socket.on('data', (chunk: Buffer) => {
-      const r = parser.execute(chunk);
+    const onResult = (r: unknown) => {
       if (typeof r !== 'number') socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    });
+    };
+    if (CONSUME) {
+      parser[P.kOnExecute] = onResult;
+      (parser as unknown as Consuming).consume((socket as unknown as { _handle: unknown })._handle);
+    } else {
+      socket.on('data', (chunk: Buffer) => onResult(parser.execute(chunk)));
+    }
     socket.on('drain', () => this.resume?.());
     socket.on('error', () => {});
   }
@@ -231,6 +247,7 @@ const flag = (name: string, fallback: string) => {
 };
 const serverKind = flag('server', 'lean');
 const clientKind = flag('client', 'lean');
+CONSUME = flag('consume', 'no') === 'yes';
 const upstreamPort = Number(args[0]);
 const upstream: Upstream = clientKind === 'lean'
   ? ((lean) => (m: string, p: string, h: readonly string[], s: Sink) => lean.request(m, p, h, s))(new LeanUpstream(upstreamPort))
