@@ -79,3 +79,8 @@ function readRss(pid: number): number {
     return 0;
   }
 }
+
+/** CPU seconds (user + system) of each live process of the tree rooted at `rootPid`. */
+export function treeCpuByProcess(rootPid: number): { readonly pid: number; readonly comm: string; readonly cpuSeconds: number }[] {
+  return treeOf(rootPid).map((s) => ({ pid: s.pid, comm: s.comm, cpuSeconds: s.cpuSeconds }));
+}
