@@ -1,14 +1,17 @@
-import { createServer, type Server } from 'node:http';
-import type { Server as HttpsServer } from 'node:https';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Server as NetServer } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
-import { onClientError } from './error-response.ts';
-import { handleRequest } from './request-handler.ts';
+import type { ClientErrorStatus } from './error-response.ts';
+import type { Http1Handler } from './http1/client-connection.ts';
+import { Http1Server } from './http1/http1-server.ts';
+import type { ProxyRequest } from './http1/proxy-request.ts';
+import type { ProxyResponse } from './http1/proxy-response.ts';
+import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
@@ -23,6 +26,8 @@ export interface DataplaneOptions {
   /** Logs lifecycle events; with `accessLog`, one line per request too. */
   readonly logger?: Logger;
   readonly accessLog?: boolean;
+  /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
+  readonly headersTimeoutMs?: number;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
@@ -37,10 +42,11 @@ export interface SwapResult {
 
 /** One worker's HTTP/1.1 proxy. */
 export interface Dataplane {
-  /** Not listening: the caller listens (or hands it a cluster handle). */
+  /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
+   * served by Pier's own HTTP/1.1 layer (http1/). */
   readonly server: Server;
   /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain. */
-  readonly httpsServer: HttpsServer | undefined;
+  readonly httpsServer: TlsServer | undefined;
   /** Generation of the table in force (0 until the first swap: everything answers 404). */
   readonly generation: number;
   readonly stats: DataplaneStats;
@@ -73,14 +79,15 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
   return new HttpDataplane(options);
 }
 
-class HttpDataplane implements Dataplane, UpgradeState {
+class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly server: Server;
-  readonly httpsServer: HttpsServer | undefined;
+  readonly httpsServer: TlsServer | undefined;
+  readonly #http1: Http1Server;
   readonly #certificates: SniCertificates | undefined;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
-  readonly accessLog: Logger | undefined;
+  readonly accessLog: AccessLog | undefined;
   readonly tunnels = new Set<Duplex>();
   readonly keepaliveRequests: number;
   compiled: CompiledTable<BackendRuntime>;
@@ -94,7 +101,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
-    this.accessLog = options.accessLog ? options.logger : undefined;
+    this.accessLog = options.accessLog && options.logger !== undefined ? new AccessLog(options.logger) : undefined;
     const logger = this.#logger;
     this.#bind = {
       pools: this.pools,
@@ -103,26 +110,34 @@ class HttpDataplane implements Dataplane, UpgradeState {
       },
     };
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
-    // requestTimeout 0: a long streaming upload must not be cut at a fixed total time; slow
-    // clients are bounded by headersTimeout (60 s for the head) and the keepalive timeout.
-    this.server = createServer({ requestTimeout: 0, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
-    this.#attach(this.server);
+    // No total request time (a long streaming upload must not be cut at a fixed time): slow
+    // clients are bounded by the headers timeout and the keepalive timeout.
+    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs });
+    // allowHalfOpen: a client's FIN lets the responses it already asked for finish.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true });
+    this.#http1.listenOn(this.server);
     if (options.tls) {
-      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate, keepAliveTimeout: options.keepaliveTimeoutMs ?? 75_000 });
+      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate });
       this.httpsServer = tls.server;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
-      this.#attach(tls.server);
+      this.#http1.listenOnTls(tls.server);
     }
   }
 
-  #attach(server: Server | HttpsServer): void {
-    server.on('request', (req, res) => handleRequest(this, req, res));
-    server.on('upgrade', (req, socket, head) => handleUpgrade(this, req, socket, head));
-    server.on('clientError', (err, socket) => onClientError(err, socket, this.stats));
+  request(req: ProxyRequest, res: ProxyResponse): void {
+    handleRequest(this, req, res);
   }
 
-  #servers(): (Server | HttpsServer)[] {
+  upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void {
+    handleUpgrade(this, req, socket, head);
+  }
+
+  rejected(status: ClientErrorStatus): void {
+    this.stats.errors[status]++;
+  }
+
+  #servers(): (Server | TlsServer)[] {
     return this.httpsServer ? [this.server, this.httpsServer] : [this.server];
   }
 
@@ -153,13 +168,14 @@ class HttpDataplane implements Dataplane, UpgradeState {
   drain(graceMs = DEFAULT_GRACE_MS): Promise<void> {
     this.#drained ??= new Promise<void>((resolve) => {
       this.draining = true;
+      this.#http1.draining = true;
       const servers = this.#servers();
       let open = servers.length;
       let sweep: NodeJS.Timeout | undefined;
-      // net.Server's close, not http.Server's: the latter also closes idle keepalive
-      // connections at once, which is the race (a request already on the wire) drain avoids.
+      // Idle keepalive connections are not closed at once: a request may already be on the
+      // wire. They are closed after the grace period (and swept until none is left).
       for (const server of servers) {
-        NetServer.prototype.close.call(server, () => {
+        server.close(() => {
           if (--open > 0) return;
           clearTimeout(grace);
           clearInterval(sweep);
@@ -167,7 +183,7 @@ class HttpDataplane implements Dataplane, UpgradeState {
         });
       }
       const closeIdle = () => {
-        for (const server of servers) server.closeIdleConnections();
+        this.#http1.closeIdle();
         this.#closeHandshaking?.();
       };
       const grace = setTimeout(() => {
@@ -180,7 +196,8 @@ class HttpDataplane implements Dataplane, UpgradeState {
 
   async close(): Promise<void> {
     this.draining = true;
-    for (const server of this.#servers()) server.closeAllConnections();
+    this.#http1.draining = true;
+    this.#http1.closeAll();
     this.#closeHandshaking?.();
     for (const tunnel of this.tunnels) tunnel.destroy();
     await Promise.all(this.#servers().filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -1,10 +1,13 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { PickContext } from './balance/balancer.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
+import type { ProxyRequest } from './http1/proxy-request.ts';
+import type { ProxyResponse, ResponseExchange } from './http1/proxy-response.ts';
+import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import { PierError } from '../errors.ts';
 import {
@@ -20,22 +23,10 @@ export interface ExchangeContext {
 
 const kExchange = Symbol('pier.exchange');
 
-type TaggedResponse = ServerResponse & { [kExchange]?: ProxyExchange };
-type TaggedRequest = IncomingMessage & { [kExchange]?: ProxyExchange };
+type TaggedBody = RequestBody & { [kExchange]?: ProxyExchange };
 
-/** The exchange proxying `res`'s request, if any (access log). */
-export function exchangeOf(res: ServerResponse): ProxyExchange | undefined {
-  return (res as TaggedResponse)[kExchange];
-}
-
-// Listeners shared by all exchanges (`this` is the response): no closure per request.
-function onResponseClose(this: TaggedResponse): void {
-  if (!this.writableFinished) this[kExchange]?.clientGone();
-}
-function onResponseDrain(this: TaggedResponse): void {
-  this[kExchange]?.clientDrained();
-}
-function onBodyPause(this: TaggedRequest): void {
+// Listeners and timer callbacks shared by all exchanges: no closure per request.
+function onBodyPause(this: TaggedBody): void {
   this[kExchange]?.bodyPaused();
 }
 function onSendTimeout(exchange: ProxyExchange): void {
@@ -76,9 +67,9 @@ function onReadTimeout(exchange: ProxyExchange): void {
  * refreshed by the head and by each body chunk, and not charged while the *client* holds the
  * response back (as undici's body timeout is not while paused).
  */
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, ResponseExchange {
+  readonly req: ProxyRequest;
+  readonly res: ProxyResponse;
   readonly runtime: BackendRuntime;
   readonly clientAddress: string;
   /** Index of the server of the current (last) try; -1 before the first. */
@@ -105,8 +96,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   constructor(
     ctx: ExchangeContext,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ProxyRequest,
+    res: ProxyResponse,
     runtime: BackendRuntime,
     clientAddress: string,
     path: string,
@@ -121,7 +112,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.runtime = runtime;
     this.clientAddress = clientAddress;
     // reset undefined (not false) leaves undici its own safety closes (after HEAD, ...).
-    this.#options = { method: req.method!, path, headers, body: hasBody ? req : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
+    this.#options = { method: req.method, path, headers, body: hasBody ? req.body : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
   }
 
   /** PickContext: headers parsed lazily, only for balancers that hash on them. */
@@ -131,12 +122,12 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   /** Starts the first try. */
   start(): void {
-    const res = this.res as TaggedResponse;
-    res[kExchange] = this;
-    res.on('close', onResponseClose);
-    if (this.#options.body !== null && this.runtime.sendTimeoutMs > 0) {
-      (this.req as TaggedRequest)[kExchange] = this;
-      this.req.on('pause', onBodyPause);
+    // The connection tells this exchange when the client leaves or drains (direct calls).
+    this.res.exchange = this;
+    const body = this.#options.body as TaggedBody | null;
+    if (body !== null && this.runtime.sendTimeoutMs > 0) {
+      body[kExchange] = this;
+      body.on('pause', onBodyPause);
     }
     this.#try();
   }
@@ -150,7 +141,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   /** The send timer fired: still blocked means the upstream took nothing for sendTimeoutMs. */
   sendTimedOut(): void {
-    if (this.#done || !this.req.isPaused()) return;
+    if (this.#done || !(this.#options.body as RequestBody).isPaused()) return;
     this.runtime.balancer.failed(this.server, Date.now());
     const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
     if (this.responded) {
@@ -240,8 +231,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.#readTimer?.refresh();
     if (this.res.write(chunk)) return true;
-    this.#clientBlocked = true;
-    this.res.once('drain', onResponseDrain);
+    this.#clientBlocked = true; // until the connection calls clientDrained()
     return false;
   }
 
@@ -281,7 +271,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   #canRetry(kind: FailureKind): boolean {
     const rt = this.runtime;
     if (this.#tries > rt.retries || this.res.destroyed) return false;
-    const body = this.#options.body as IncomingMessage | null;
+    const body = this.#options.body as RequestBody | null;
     if (body !== null && (body.readableDidRead || body.destroyed)) return false;
     if (nothingSent(kind)) return rt.retryConnect || (kind === 'connect-timeout' && rt.retryTimeout);
     if (!rt.retryNonIdempotent && !isIdempotent(this.#options.method)) return false;

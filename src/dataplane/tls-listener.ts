@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
+import { createServer, type Server } from 'node:tls';
 import type { Certificate } from '../routing/route-table.ts';
 import { SniCertificates } from './sni-certificates.ts';
 
@@ -7,29 +7,29 @@ import { SniCertificates } from './sni-certificates.ts';
 export interface TlsListenerOptions {
   /** Served when the client's server name matches no certificate, or it sends none. */
   readonly defaultCertificate: Certificate;
-  readonly keepAliveTimeout: number;
 }
 
-/**
- * The `--https-port` server: node:https, so requests reach the very handler the HTTP server
- * uses (it sees `socket.encrypted` and sends `X-Forwarded-Proto: https`). The certificate is
- * chosen per handshake by SniCertificates; clients without SNI get the default one.
- *
- * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
- * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
- */
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
 export interface TlsListener {
   readonly server: Server;
   readonly certificates: SniCertificates;
   /**
    * Destroys the connections that have not finished their TLS handshake. The HTTP layer only
-   * sees a connection once it is secure, so `closeIdleConnections()` misses these, and a client
+   * sees a connection once it is secure, so closing idle connections misses these, and a client
    * that connects and stalls would hold a drain until the handshake timeout.
    */
   closeHandshaking(): void;
 }
 
+/**
+ * The `--https-port` server: a tls.Server whose secure connections the dataplane's HTTP/1.1
+ * layer serves exactly as plain ones (it sees `socket.encrypted` and sends `X-Forwarded-Proto:
+ * https`). The certificate is chosen per handshake by SniCertificates; clients without SNI get
+ * the default one.
+ *
+ * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
+ * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
+ */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const certificates = new SniCertificates(options.defaultCertificate);
   const server = createServer({
@@ -37,9 +37,8 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     key: options.defaultCertificate.keyPem,
     SNICallback: certificates.sniCallback,
     ALPNProtocols: ['http/1.1'],
-    // As the HTTP server: no fixed total request time (long uploads), idle keepalive bounded.
-    requestTimeout: 0,
-    keepAliveTimeout: options.keepAliveTimeout,
+    // As the HTTP listener: a client's FIN lets the responses in flight finish.
+    allowHalfOpen: true,
   });
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
   // only concerns that client: swallow it rather than let it surface as an error.

@@ -1,10 +1,12 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
-import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts } from './forward-headers.ts';
-import { plainAddress, type RequestState } from './request-handler.ts';
+import { rawErrorResponse } from './error-response.ts';
+import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
+import type { ProxyRequest } from './http1/proxy-request.ts';
+import type { RequestState } from './request-handler.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 
 /** What the upgrade path needs beyond a plain request: somewhere to keep live tunnels. */
@@ -19,30 +21,25 @@ export interface UpgradeState extends RequestState {
  * relayed and the connection closed. One try, no retry: an upgrade is rarely idempotent in
  * spirit, and the client will reconnect.
  */
-export function handleUpgrade(state: UpgradeState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(state: UpgradeState, req: ProxyRequest, socket: Duplex, head: Buffer): void {
   const stats = state.stats;
   stats.requests++;
   socket.on('error', destroySelf);
-  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
-  scanRequestHeaders(req.rawHeaders, facts);
-  const target = req.url ?? '/';
+  const facts = req.facts;
+  const target = req.url;
   const match = state.compiled.match(facts.host, target);
   if (match === undefined) return rawError(socket, 404, state);
   const runtime = match.backend;
-  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: plainAddress(req.socket.remoteAddress), headers: req.headers });
+  const conn = req.conn;
+  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers });
   if (index < 0) return rawError(socket, 503, state);
-  const local = req.socket;
-  const headers = upstreamRequestHeaders(req.rawHeaders, facts, {
-    clientAddress: plainAddress(local.remoteAddress),
-    proto: (local as { encrypted?: boolean }).encrypted ? 'https' : 'http',
-    port: String(local.localPort ?? ''),
-  });
+  const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   runtime.balancer.started(index);
   const handler = new UpgradeHandler(state, socket, head, runtime, index);
   // headersTimeout per request: a pool whose short read timeout the proxy enforces itself has
   // undici's turned off (exchangeReadTimeoutMs), and an upgrade has no exchange to do it.
   const headersTimeout = runtime.backend.policy.timeouts.readMs;
-  runtime.pools[index]!.dispatch({ method: req.method!, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME, headersTimeout } as Dispatcher.DispatchOptions, handler);
+  runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME, headersTimeout } as Dispatcher.DispatchOptions, handler);
 }
 
 function destroySelf(this: Duplex): void {
@@ -51,8 +48,8 @@ function destroySelf(this: Duplex): void {
 
 function rawError(socket: Duplex, status: PierStatus, state: RequestState): void {
   state.stats.errors[status]++;
-  const body = `${status} ${STATUS_CODES[status]}\n`;
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(rawErrorResponse(status), 'latin1');
+  socket.resume(); // discard what the client still sends, so its FIN closes the socket
 }
 
 function headBlock(statusCode: number, statusText: string, pairs: readonly string[]): string {
@@ -133,6 +130,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.#runtime.balancer.finished(this.#index);
     this.#client.end();
+    this.#client.resume(); // as rawError: read to the client's FIN
   }
 
   onError(err: Error): void {

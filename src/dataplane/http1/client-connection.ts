@@ -1,0 +1,397 @@
+import type { Socket } from 'node:net';
+import {
+  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, methods, REQUEST, type HttpParser, type ParseError,
+} from '../http-parser.ts';
+import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
+import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
+import { ProxyRequest } from './proxy-request.ts';
+import { ProxyResponse } from './proxy-response.ts';
+import { RequestBody } from './request-body.ts';
+
+/** What a connection needs from its server (Http1Server). */
+export interface ConnectionHost {
+  readonly handler: Http1Handler;
+  /** A coarse clock (ms), advanced by the server's sweep. */
+  readonly now: number;
+  /** Draining: every response closes its connection. */
+  readonly draining: boolean;
+  /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too). */
+  readonly keepAliveLines: string;
+  /** The cached `Date` header value. */
+  date(): string;
+  /** The connection is gone (closed, or handed off as an upgrade). */
+  forget(conn: ClientConnection): void;
+}
+
+/** Where requests go (the dataplane). */
+export interface Http1Handler {
+  request(req: ProxyRequest, res: ProxyResponse): void;
+  /** An `Upgrade:` request: the socket is the handler's now, `head` the bytes after the head. */
+  upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void;
+  /** The connection answered `status` itself (malformed request, timeout, CONNECT) and closes. */
+  rejected(status: ClientErrorStatus): void;
+}
+
+// Reasons the socket is paused (bits): a full request body, a queued request, a pending error.
+const PAUSED_BODY = 1;
+const PAUSED_QUEUE = 2;
+const PAUSED_ERROR = 4;
+/** node:http's default maxHeadersCount: pairs beyond it are dropped. */
+const MAX_HEADER_PAIRS = 2000;
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+const kConn = Symbol('pier.conn');
+type TaggedSocket = Socket & { [kConn]: ClientConnection; encrypted?: boolean };
+type TaggedParser = HttpParser & { conn: ClientConnection };
+
+/**
+ * One client socket served by llhttp: the parser, the request being received, the response
+ * being written, the queue of pipelined requests (answered strictly in order: the socket is
+ * paused while one waits), the timestamps the server's sweep checks, and the upgrade hand-off.
+ * It is also the per-connection record request handling reads (ForwardedFor + request count).
+ * Parser and socket callbacks are shared module functions finding the connection through a
+ * field: nothing is allocated per request beyond the request and response objects.
+ */
+export class ClientConnection implements ForwardedFor {
+  readonly socket: Socket;
+  readonly host: ConnectionHost;
+  readonly clientAddress: string;
+  readonly proto: string;
+  readonly port: string;
+  /** Requests started on this connection (request-handler counts, for keepaliveRequests). */
+  requests = 0;
+  /** The response being produced (its request is being or was received). */
+  current: ProxyResponse | null = null;
+  /** When a request head started arriving (coarse clock), 0 when not waiting for one. */
+  headSince: number;
+  /** When the connection went idle after a response, for the keepalive timeout. */
+  idleSince = 0;
+  readonly #parser: TaggedParser;
+  /** The request whose head is complete and whose body is still arriving. */
+  #reading: ProxyRequest | null = null;
+  #queue: ProxyRequest[] = [];
+  #paused = 0;
+  /** Header pairs and URL pieces flushed by kOnHeaders before the head completed. */
+  #pendingHeaders: string[] = [];
+  #pendingUrl = '';
+  #upgrade: ProxyRequest | null = null;
+  /** A status to answer once the responses before it are out (malformed pipelined input). */
+  #error: ClientErrorStatus | 0 = 0;
+  #gone = false;
+  /** This connection closes once its last response is written: no further request is read. */
+  #closing = false;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.socket = socket;
+    this.host = host;
+    this.headSince = host.now;
+    const tagged = socket as TaggedSocket;
+    tagged[kConn] = this;
+    this.clientAddress = plainAddress(socket.remoteAddress);
+    this.proto = tagged.encrypted ? 'https' : 'http';
+    this.port = String(socket.localPort ?? '');
+    const parser = new HTTPParser() as TaggedParser;
+    parser.initialize(REQUEST, {}, 0, kLenientNone);
+    parser.conn = this;
+    parser[kOnHeaders] = onHeaders;
+    parser[kOnHeadersComplete] = onHeadersComplete;
+    parser[kOnBody] = onBody;
+    parser[kOnMessageComplete] = onMessageComplete;
+    this.#parser = parser;
+    socket.setNoDelay(true);
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('drain', onSocketDrain);
+    socket.on('close', onSocketClose);
+    socket.on('error', ignore);
+  }
+
+  /** No response in flight and none queued (drain closes these after its grace period). */
+  get idle(): boolean {
+    return this.current === null && this.#queue.length === 0;
+  }
+
+  /** Responses on this connection close it (draining). */
+  closeResponses(): boolean {
+    return this.host.draining;
+  }
+
+  /** The header lines a response that keeps the connection open carries. */
+  keepAliveLines(): string {
+    return this.host.keepAliveLines;
+  }
+
+  date(): string {
+    return this.host.date();
+  }
+
+  /** The server's sweep: headers timeout (408) and keepalive idle timeout (close). */
+  checkTimeouts(now: number, keepaliveMs: number, headersMs: number): void {
+    if (this.current !== null || this.#gone) return;
+    if (this.headSince > 0) {
+      if (now - this.headSince >= headersMs) this.#reject(408);
+    } else if (now - this.idleSince >= keepaliveMs) {
+      this.socket.destroy();
+    }
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#closing) return;
+    if (this.headSince === 0 && this.#reading === null) this.headSince = this.host.now;
+    const r = this.#parser.execute(chunk);
+    if (typeof r !== 'number') this.#parseError(r);
+    else if (this.#upgrade !== null) this.#handOff(chunk, r);
+  }
+
+  headers(headers: string[], url: string): void {
+    if (this.#reading !== null) return; // trailers: not relayed
+    if (this.#pendingHeaders.length < MAX_HEADER_PAIRS * 2) this.#pendingHeaders.push(...headers);
+    this.#pendingUrl += url;
+  }
+
+  headersComplete(major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
+    this.headSince = 0;
+    if (this.#closing) return 0;
+    if (raw === undefined) {
+      raw = this.#pendingHeaders;
+      this.#pendingHeaders = [];
+      url = this.#pendingUrl;
+      this.#pendingUrl = '';
+    }
+    if (raw.length > MAX_HEADER_PAIRS * 2) raw.length = MAX_HEADER_PAIRS * 2;
+    const req = new ProxyRequest(this, methods[method] ?? 'GET', url ?? '/', raw, major, minor, keepAlive);
+    scanRequestHeaders(raw, req.facts);
+    if (upgrade) {
+      this.#upgrade = req; // handed off once execute() says where the head ended
+      return 0;
+    }
+    if (req.facts.hasBody) {
+      req.body = new RequestBody(this, expectsContinue(raw));
+      this.#reading = req;
+    } else {
+      req.complete = true;
+    }
+    if (this.current === null && this.#queue.length === 0) this.#start(req);
+    else {
+      this.#queue.push(req);
+      this.#pause(PAUSED_QUEUE);
+    }
+    return 0;
+  }
+
+  body(chunk: Buffer): void {
+    const body = this.#reading?.body;
+    if (body != null && !body.push(chunk)) this.#pause(PAUSED_BODY);
+  }
+
+  messageComplete(): void {
+    const req = this.#reading;
+    if (req === null) return;
+    this.#reading = null;
+    req.complete = true;
+    req.body?.push(null);
+    this.#resume(PAUSED_BODY);
+  }
+
+  /** RequestBody._read: the upstream client wants more of the body being received. */
+  bodyWanted(body: RequestBody): void {
+    if (this.#reading?.body === body) this.#resume(PAUSED_BODY);
+  }
+
+  /** `Expect: 100-continue`, on the body's first read (nothing else went out for it yet). */
+  writeContinue(): void {
+    if (this.current !== null && !this.current.headersSent && !this.#gone) this.socket.write(CONTINUE, 'latin1');
+  }
+
+  /** ProxyResponse.end: close, or start the next queued request, or go idle. */
+  responseFinished(res: ProxyResponse): void {
+    if (this.current !== res) return;
+    this.current = null;
+    if (res.closeAfter) {
+      this.#closing = true;
+      this.#pause(PAUSED_ERROR);
+      this.socket.destroySoon();
+      return;
+    }
+    const next = this.#queue.shift();
+    if (next !== undefined) {
+      // Not from inside the previous response's end(): no recursion through a pipelined batch.
+      process.nextTick(startQueued, this, next);
+      return;
+    }
+    if (this.#error !== 0) return this.#reject(this.#error);
+    this.idleSince = this.host.now;
+    this.#resume(PAUSED_QUEUE);
+  }
+
+  startQueued(req: ProxyRequest): void {
+    if (this.#gone) return;
+    if (this.#queue.length === 0) this.#resume(PAUSED_QUEUE);
+    this.#start(req);
+  }
+
+  drained(): void {
+    const res = this.current;
+    if (res === null || !res.waitingDrain) return;
+    res.waitingDrain = false;
+    res.exchange?.clientDrained();
+  }
+
+  /**
+   * The client sent FIN. As node:http (without httpAllowHalfOpen) and nginx: a client that
+   * stops sending is gone; whatever is in flight for it is aborted.
+   */
+  ended(): void {
+    this.socket.destroy();
+  }
+
+  closed(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.host.forget(this);
+    const res = this.current;
+    this.current = null;
+    if (res !== null && !res.finished) {
+      res.destroyed = true;
+      res.exchange?.clientGone();
+    }
+    const reading = this.#reading;
+    if (reading !== null && !reading.complete) reading.body?.destroy(new Error('client closed the connection'));
+    this.#queue.length = 0;
+    this.#parser.free();
+    this.#parser.close();
+  }
+
+  #start(req: ProxyRequest): void {
+    const res = new ProxyResponse(this, req);
+    this.current = res;
+    this.host.handler.request(req, res);
+  }
+
+  #pause(reason: number): void {
+    if (this.#paused === 0) this.socket.pause();
+    this.#paused |= reason;
+  }
+
+  #resume(reason: number): void {
+    if ((this.#paused & reason) === 0) return;
+    this.#paused &= ~reason;
+    if (this.#paused === 0) this.socket.resume();
+  }
+
+  /**
+   * Malformed input (llhttp strict mode: smuggling attempts, bad chunk sizes, oversized heads):
+   * 400 (431 for a head over the limit, 413 for oversized chunk extensions), then close. If the
+   * broken message is the one in flight, its exchange is abandoned (or, with the head already
+   * out, the connection is cut); if it follows requests still being answered, it is answered
+   * after them.
+   */
+  #parseError(err: ParseError): void {
+    const status: ClientErrorStatus = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+    this.#pause(PAUSED_ERROR);
+    const reading = this.#reading;
+    this.#reading = null;
+    if (reading !== null) {
+      reading.body?.destroy(err);
+      const queued = this.#queue.indexOf(reading);
+      if (queued >= 0) this.#queue.length = queued; // it and anything after it are never answered
+    }
+    const res = this.current;
+    if (res === null) return this.#reject(status);
+    if (res.req !== reading) {
+      this.#error = status;
+      return;
+    }
+    this.#queue.length = 0;
+    this.current = null;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.destroyed = true;
+    res.exchange?.clientGone();
+    this.#reject(status);
+  }
+
+  /** Answers `status` on the raw socket and closes (nothing else is on the wire). */
+  #reject(status: ClientErrorStatus): void {
+    this.host.handler.rejected(status);
+    this.#closing = true;
+    this.#queue.length = 0;
+    this.#pause(PAUSED_ERROR);
+    this.socket.write(rawErrorResponse(status), 'latin1');
+    this.socket.destroySoon();
+  }
+
+  /** The head of an Upgrade (or CONNECT) request ended at `consumed`: hand the socket over. */
+  #handOff(chunk: Buffer, consumed: number): void {
+    const req = this.#upgrade!;
+    this.#upgrade = null;
+    if (req.method === 'CONNECT') return this.#reject(405); // not a forward proxy
+    if (this.current !== null) {
+      this.socket.destroy(); // an upgrade pipelined behind a request: not supported
+      return;
+    }
+    const socket = this.socket;
+    socket.pause(); // bytes after the head wait in the socket until the tunnel pipes them
+    socket.removeListener('data', onSocketData);
+    socket.removeListener('end', onSocketEnd);
+    socket.removeListener('drain', onSocketDrain);
+    socket.removeListener('close', onSocketClose);
+    socket.removeListener('error', ignore);
+    this.#gone = true;
+    this.host.forget(this);
+    this.#parser.free();
+    this.#parser.close();
+    this.host.handler.upgrade(req, socket, consumed < chunk.length ? chunk.subarray(consumed) : EMPTY);
+  }
+}
+
+/** `Expect: 100-continue` among the headers (only looked for when there is a body). */
+function expectsContinue(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 6 && name.toLowerCase() === 'expect') return raw[i + 1]!.toLowerCase() === '100-continue';
+  }
+  return false;
+}
+
+// Shared callbacks: `this` is the parser or the socket, each carrying its connection.
+function onHeaders(this: TaggedParser, headers: string[], url: string): void {
+  this.conn.headers(headers, url);
+}
+function onHeadersComplete(
+  this: TaggedParser, major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined,
+  _status: unknown, _text: unknown, upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.conn.headersComplete(major, minor, raw, method, url, upgrade, keepAlive);
+}
+function onBody(this: TaggedParser, chunk: Buffer): void {
+  this.conn.body(chunk);
+}
+function onMessageComplete(this: TaggedParser): void {
+  this.conn.messageComplete();
+}
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kConn].data(chunk);
+}
+function onSocketEnd(this: TaggedSocket): void {
+  this[kConn].ended();
+}
+function onSocketDrain(this: TaggedSocket): void {
+  this[kConn].drained();
+}
+function onSocketClose(this: TaggedSocket): void {
+  this[kConn].closed();
+}
+function startQueued(conn: ClientConnection, req: ProxyRequest): void {
+  conn.startQueued(req);
+}
+function ignore(): void {}
+
+/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack listener) → `10.0.0.1`. */
+export function plainAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

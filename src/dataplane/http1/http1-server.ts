@@ -1,0 +1,102 @@
+import type { Server as NetServer, Socket } from 'node:net';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import { ClientConnection, type ConnectionHost, type Http1Handler } from './client-connection.ts';
+
+/** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
+export interface Http1Options {
+  /** Close a connection idle this long after a response. Default 75 s. */
+  readonly keepaliveTimeoutMs?: number;
+  /** Answer 408 and close when a request head takes longer than this to arrive. Default 60 s. */
+  readonly headersTimeoutMs?: number;
+}
+
+const MAX_SWEEP_MS = 1_000;
+
+/**
+ * Serves HTTP/1.1 on any number of listeners (a net.Server, a tls.Server's secure
+ * connections) with ClientConnection, and owns what spans connections: the set of live
+ * connections (drain, close), one sweep timer for every connection's timeouts (no timer per
+ * request or per connection: each connection keeps timestamps on a coarse clock the sweep
+ * advances) and the cached `Date` header.
+ */
+export class Http1Server implements ConnectionHost {
+  readonly handler: Http1Handler;
+  now = Date.now();
+  draining = false;
+  readonly keepAliveLines: string;
+  readonly #connections = new Set<ClientConnection>();
+  readonly #keepaliveMs: number;
+  readonly #headersMs: number;
+  readonly #sweep: NodeJS.Timeout;
+  #date: string | undefined;
+  #dateSecond = 0;
+
+  constructor(handler: Http1Handler, options: Http1Options = {}) {
+    this.handler = handler;
+    this.#keepaliveMs = options.keepaliveTimeoutMs ?? 75_000;
+    this.#headersMs = options.headersTimeoutMs ?? 60_000;
+    this.keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n`;
+    // A quarter of the shortest timeout keeps each one within 25 % of its value.
+    const period = Math.max(10, Math.min(MAX_SWEEP_MS, this.#keepaliveMs / 4, this.#headersMs / 4));
+    this.#sweep = setInterval(sweep, period, this);
+    this.#sweep.unref();
+  }
+
+  /** Serves `server`'s connections (plain TCP). */
+  listenOn(server: NetServer): void {
+    server.on('connection', onConnection.bind(this));
+  }
+
+  /** Serves `server`'s connections once their TLS handshake is done. */
+  listenOnTls(server: TlsServer): void {
+    server.on('secureConnection', onConnection.bind(this) as (socket: TLSSocket) => void);
+  }
+
+  /** Live connections (upgraded ones leave the set when handed off). */
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  date(): string {
+    return (this.#date ??= new Date().toUTCString());
+  }
+
+  forget(conn: ClientConnection): void {
+    this.#connections.delete(conn);
+  }
+
+  /** Closes connections with no request in flight or queued (drain, after its grace period). */
+  closeIdle(): void {
+    for (const conn of this.#connections) if (conn.idle) conn.socket.destroy();
+  }
+
+  /** Destroys every connection and stops the sweep. */
+  closeAll(): void {
+    clearInterval(this.#sweep);
+    for (const conn of this.#connections) conn.socket.destroy();
+  }
+
+  /** The sweep: advance the clock, refresh the Date string each second, check timeouts. */
+  tick(): void {
+    const now = Date.now();
+    this.now = now;
+    const second = Math.floor(now / 1000);
+    if (second !== this.#dateSecond) {
+      this.#dateSecond = second;
+      this.#date = undefined;
+    }
+    for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs);
+  }
+
+  accept(socket: Socket): void {
+    this.#connections.add(new ClientConnection(socket, this));
+  }
+}
+
+function onConnection(this: Http1Server, socket: Socket): void {
+  this.accept(socket);
+}
+
+function sweep(server: Http1Server): void {
+  server.tick();
+}

@@ -1,0 +1,29 @@
+import { Readable } from 'node:stream';
+import type { ClientConnection } from './client-connection.ts';
+
+/**
+ * A request body as the upstream client reads it (`options.body`): the connection pushes the
+ * parser's body chunks (already copies) and ends it when the message completes. Backpressure
+ * both ways: a full buffer pauses the client socket, a read resumes it. Its own 'pause' /
+ * isPaused() / readableDidRead stay the plain Readable ones the send timeout and the retry rule
+ * look at.
+ */
+export class RequestBody extends Readable {
+  readonly #conn: ClientConnection;
+  /** `Expect: 100-continue`: invite the client to send the body when it is first read. */
+  #expectContinue: boolean;
+
+  constructor(conn: ClientConnection, expectContinue: boolean) {
+    super();
+    this.#conn = conn;
+    this.#expectContinue = expectContinue;
+  }
+
+  override _read(): void {
+    if (this.#expectContinue) {
+      this.#expectContinue = false;
+      this.#conn.writeContinue();
+    }
+    this.#conn.bodyWanted(this);
+  }
+}
