@@ -17,6 +17,9 @@ export class RequestBody extends Readable {
     super();
     this.#conn = conn;
     this.#expectContinue = expectContinue;
+    // The connection destroys an unfinished body with the reason (malformed chunk, client gone)
+    // before the upstream client may have attached its listeners: that must not crash.
+    this.on('error', ignore);
   }
 
   override _read(): void {
@@ -27,3 +30,5 @@ export class RequestBody extends Readable {
     this.#conn.bodyWanted(this);
   }
 }
+
+function ignore(): void {}
