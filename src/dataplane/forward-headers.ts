@@ -133,11 +133,11 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
 }
 
 /**
- * The response headers for the client: the upstream's raw ones (latin1, as on the wire) minus
+ * The response headers for the client: the upstream's raw ones (latin1 strings or Buffers, as on the wire) minus
  * hop-by-hop ones and those its Connection header names. `close` adds `Connection: close`
  * (draining), which also makes node:http close the connection after this response.
  */
-export function downstreamResponseHeaders(raw: readonly Buffer[], close: boolean): string[] {
+export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], close: boolean): string[] {
   const out: string[] = [];
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {

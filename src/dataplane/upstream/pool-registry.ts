@@ -2,13 +2,14 @@ import type { Dispatcher, Pool } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 import { poolKey, poolOptions, retireMs, serverOrigin } from './pool-options.ts';
 import { LazyPool } from './lazy-pool.ts';
-import { createStackPool } from './stack-pool.ts';
+import { H1Pool } from './h1-pool.ts';
 
 /** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
 export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
 
-/** Pools pick connections in O(1) (StackPool), not by undici's scan of every client. */
-const defaultFactory: PoolFactory = (origin, options) => createStackPool(origin, options);
+/** The lean HTTP/1.1 pool (raw sockets + node's llhttp), not undici's Pool: a quarter of the
+ * client-side CPU per request (bench/results/optimizations.md). */
+const defaultFactory: PoolFactory = (origin, options) => new H1Pool(origin, options);
 
 /** Counters for metrics (plain numbers, read by whoever exports them). */
 export interface PoolRegistryStats {

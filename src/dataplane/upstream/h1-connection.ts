@@ -1,0 +1,500 @@
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { errors, type Dispatcher } from 'undici';
+import {
+  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
+  type HttpParser, type ParseError,
+} from '../http-parser.ts';
+import { keepAliveTimeoutMs } from './keep-alive-timeout.ts';
+import { expectsPayload, requestHead, type HeadFacts, type RequestHeaders } from './request-head.ts';
+import { RequestBodyWriter } from './request-body-writer.ts';
+
+/** The pool settings a connection applies (undici Pool.Options, resolved once per pool). */
+export interface H1Settings {
+  /** `host: <origin host>\r\n`, for requests that carry no Host header. */
+  readonly hostHeader: string;
+  readonly keepAliveTimeout: number;
+  readonly keepAliveMaxTimeout: number;
+  readonly keepAliveTimeoutThreshold: number;
+  /** 0: unlimited; else the (M+1)-th request on a connection closes it (undici's semantics). */
+  readonly maxRequests: number;
+  /** ms; 0: connections never expire by age. */
+  readonly ttl: number;
+  readonly headersTimeout: number;
+  readonly bodyTimeout: number;
+}
+
+/** What a connection tells its pool. */
+export interface ConnectionOwner {
+  readonly settings: H1Settings;
+  connectionEstablished(conn: H1Connection): void;
+  /** The response is complete and the connection may carry another request. */
+  connectionFree(conn: H1Connection): void;
+  /** Called once per connection: it is gone (or handed over by an upgrade). */
+  connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void;
+}
+
+// Connection states (plain numbers: erasable syntax has no enums).
+const CONNECTING = 0;
+/** On the pool's free stack. */
+const IDLE = 1;
+/** A request is in flight. */
+const BUSY = 2;
+/** The response completed inside the current parse; freed once the parser returns. */
+const DONE = 3;
+const CLOSED = 4;
+
+// What the one timer of a connection is counting (it fires harmlessly in any other state).
+const T_NONE = 0;
+const T_IDLE = 1;
+const T_HEADERS = 2;
+const T_BODY = 3;
+
+type Handler = Dispatcher.DispatchHandler;
+type DispatchOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | null; bodyTimeout?: number | null };
+interface ConnParser extends HttpParser {
+  conn: H1Connection;
+}
+
+// Parser callbacks shared by every connection (`this` is the parser): no closure per connection.
+function onMessageBegin(this: ConnParser): void {
+  this.conn.messageBegin();
+}
+function onHeaders(this: ConnParser, headers: string[]): void {
+  this.conn.headersFlushed(headers);
+}
+function onHeadersComplete(
+  this: ConnParser, _major: number, _minor: number, headers: string[] | undefined, _method: number, _url: unknown,
+  statusCode: number, statusText: string | undefined, _upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.conn.headersComplete(headers, statusCode, statusText ?? '', keepAlive);
+}
+function onBody(this: ConnParser, chunk: Buffer): void {
+  this.conn.body(chunk);
+}
+function onMessageComplete(this: ConnParser): void {
+  this.conn.messageComplete();
+}
+function onTimer(conn: H1Connection): void {
+  conn.timedOut();
+}
+
+/**
+ * One upstream HTTP/1.1 connection: a raw socket and node's native llhttp parser, one request
+ * at a time (no pipelining). All per-connection state lives here; the functions a handler gets
+ * (`abort`, `resume`) and the socket listeners are created once per connection, not per request.
+ *
+ * `abort`/`resume` act on the connection's *current* request: a handler must not call them
+ * after its onComplete/onError (ProxyExchange and the upgrade handler do not; undici gives a
+ * closure per request instead, which is what this avoids).
+ */
+export class H1Connection {
+  state = CONNECTING;
+  socket: Socket | null = null;
+  /** Requests sent on this connection (maxRequestsPerClient). */
+  requests = 0;
+  /** When the connection was established (clientTtl). */
+  establishedAt = 0;
+  /** On the pool's free stack (the stack drops closed entries lazily). */
+  stacked = false;
+  readonly #owner: ConnectionOwner;
+  readonly #settings: H1Settings;
+  #parser: ConnParser | null = null;
+  #handler: Handler | null = null;
+  #options: DispatchOptions | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #timerMode = T_NONE;
+  /** The idle timeout for this connection (a response's Keep-Alive can lower it). */
+  #idleMs: number;
+  readonly #facts: HeadFacts = { contentLength: -1 };
+  readonly #writer: RequestBodyWriter;
+  // Per request:
+  #head = false;
+  #upgrade = false;
+  #reset = false;
+  #keepAlive = false;
+  #bodyTimeout = 0;
+  #paused = false;
+  /** Headers flushed early by the parser (more than 32 pairs). */
+  #flushed: string[] | null = null;
+  #upgradeHeaders: string[] | null = null;
+  /** Bytes arrived that no request asked for: never reuse. */
+  #unexpected = false;
+  #ended = false;
+  #error: Error | null = null;
+
+  /** Ends the current request (see the class comment); undici's abort(err) contract. */
+  readonly abort = (err?: Error): void => {
+    if (this.#handler !== null) this.fail(err ?? new errors.RequestAbortedError());
+  };
+  /** Reads the socket again after a handler returned false from onHeaders/onData. */
+  readonly resume = (): void => {
+    if (!this.#paused || this.state !== BUSY) return;
+    this.#paused = false;
+    this.socket!.resume();
+    if (this.#bodyTimeout > 0) this.#arm(T_BODY, this.#bodyTimeout);
+  };
+  /** The connector's callback. */
+  readonly connected = (err: Error | null, socket: Socket | null): void => {
+    if (this.state === CLOSED) {
+      // Destroyed while connecting: the pool has already counted it gone.
+      socket?.destroy();
+      return;
+    }
+    if (err !== null || socket === null) {
+      this.state = CLOSED;
+      const handler = this.#handler;
+      this.#handler = null;
+      this.#owner.connectionClosed(this, err, false);
+      handler?.onError?.(err ?? new errors.SocketError('connect failed'));
+      return;
+    }
+    this.#attach(socket);
+    this.#owner.connectionEstablished(this);
+    if (this.#handler !== null) this.#send();
+  };
+  readonly #onData = (chunk: Buffer): void => this.#data(chunk);
+  readonly #onEnd = (): void => this.#end();
+  readonly #onError = (err: Error): void => {
+    this.#error ??= err;
+  };
+  readonly #onClose = (): void => this.#closed();
+  readonly #onDrain = (): void => this.#writer.drained();
+
+  constructor(owner: ConnectionOwner) {
+    this.#owner = owner;
+    this.#settings = owner.settings;
+    this.#idleMs = owner.settings.keepAliveTimeout;
+    this.#writer = new RequestBodyWriter(this);
+  }
+
+  /** Takes a request; it is written now, or once the connection is established. */
+  assign(options: Dispatcher.DispatchOptions, handler: Handler): void {
+    this.#options = options as DispatchOptions;
+    this.#handler = handler;
+    if (this.state === IDLE) this.#send();
+  }
+
+  /** Fails the current request (if any) with `err` and closes the connection. */
+  fail(err: Error): void {
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#options = null;
+    this.#writer.abandon(err);
+    this.destroy();
+    if (handler !== null && handler.onError !== undefined) handler.onError(err);
+  }
+
+  /** Closes the connection now; a request still in flight gets onError(err) (pool destroy). */
+  destroy(err?: Error): void {
+    if (err !== undefined && this.#handler !== null) {
+      this.fail(err);
+      return;
+    }
+    const connecting = this.state === CONNECTING;
+    this.state = CLOSED;
+    this.#timerMode = T_NONE;
+    if (this.socket !== null) this.socket.destroy();
+    else if (connecting) this.#owner.connectionClosed(this, null, false);
+  }
+
+  /** Idle, waiting on the free stack. */
+  get free(): boolean {
+    return this.state === IDLE;
+  }
+
+  /** Whether this free connection may carry another request at `now` (clientTtl). */
+  reusable(now: number): boolean {
+    const ttl = this.#settings.ttl;
+    return this.state === IDLE && (ttl <= 0 || now - this.establishedAt <= ttl);
+  }
+
+  #attach(socket: Socket): void {
+    this.socket = socket;
+    this.establishedAt = Date.now();
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    socket.on('drain', this.#onDrain);
+    const parser = new HTTPParser() as ConnParser;
+    parser.initialize(RESPONSE, RESOURCE, 0, kLenientNone);
+    parser.conn = this;
+    parser[kOnMessageBegin] = onMessageBegin;
+    parser[kOnHeaders] = onHeaders;
+    parser[kOnHeadersComplete] = onHeadersComplete;
+    parser[kOnBody] = onBody;
+    parser[kOnMessageComplete] = onMessageComplete;
+    this.#parser = parser;
+  }
+
+  #send(): void {
+    const handler = this.#handler!;
+    const options = this.#options!;
+    const settings = this.#settings;
+    this.state = BUSY;
+    this.requests++;
+    this.#paused = false;
+    this.#flushed = null;
+    this.#upgradeHeaders = null;
+    this.#keepAlive = false;
+    if (handler.onConnect !== undefined) {
+      try {
+        handler.onConnect(this.abort);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      if (this.#handler !== handler) return; // aborted at once
+    }
+    const method = options.method;
+    const upgrade = typeof options.upgrade === 'string' ? options.upgrade : null;
+    const body = options.body as Readable | Buffer | string | null | undefined;
+    const payload = expectsPayload(method);
+    this.#head = method === 'HEAD';
+    this.#upgrade = upgrade !== null;
+    // undici's rules: close after HEAD (servers that send a body anyway), an upgrade, or a body
+    // on a method that expects none, unless the caller says reset: false; and after M requests.
+    let reset = options.reset ?? (this.#head || (body != null && !payload));
+    if (upgrade !== null) reset = true;
+    if (settings.maxRequests > 0 && this.requests > settings.maxRequests) reset = true;
+    this.#reset = reset;
+    let head = requestHead(method, options.path, options.headers as RequestHeaders, settings.hostHeader, this.#facts);
+    if (upgrade !== null) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
+    else head += reset ? 'connection: close\r\n' : 'connection: keep-alive\r\n';
+    const headersTimeout = options.headersTimeout ?? settings.headersTimeout;
+    this.#bodyTimeout = options.bodyTimeout ?? settings.bodyTimeout;
+    if (headersTimeout > 0) this.#arm(T_HEADERS, headersTimeout);
+    else this.#timerMode = T_NONE;
+    const socket = this.socket!;
+    const length = this.#facts.contentLength;
+    if (body == null) {
+      socket.write(length < 0 && payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`, 'latin1');
+    } else if (typeof body === 'string' || body instanceof Uint8Array) {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      socket.cork();
+      socket.write(length < 0 ? `${head}content-length: ${buf.length}\r\n\r\n` : `${head}\r\n`, 'latin1');
+      socket.write(buf);
+      socket.uncork();
+    } else {
+      socket.write(length < 0 ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
+      this.#writer.start(body, socket, length);
+    }
+  }
+
+  /** The request body was written (a response may have come first: then it is not reused). */
+  bodyProgress(): void {
+    if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
+  }
+
+  messageBegin(): void {
+    if (this.state !== BUSY) this.#unexpected = true;
+  }
+
+  headersFlushed(headers: string[]): void {
+    this.#flushed = this.#flushed === null ? headers : this.#flushed.concat(headers);
+  }
+
+  headersComplete(raw: string[] | undefined, status: number, statusText: string, keepAlive: boolean): number {
+    const handler = this.#handler;
+    if (handler === null || this.state !== BUSY) {
+      this.#unexpected = true;
+      return 1;
+    }
+    let headers = raw ?? [];
+    if (this.#flushed !== null) {
+      headers = this.#flushed.concat(headers);
+      this.#flushed = null;
+    }
+    if (status === 101) {
+      if (!this.#upgrade) {
+        this.fail(new errors.SocketError('bad upgrade'));
+        return 1;
+      }
+      // Handed over once the parser returns (see #data): the rest is the new protocol.
+      this.#upgradeHeaders = headers;
+      return 2;
+    }
+    if (status < 200) {
+      // Interim (100, 103): the final response follows on the same request.
+      if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
+      handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
+      return 1;
+    }
+    this.#keepAlive = keepAlive && !this.#reset && !this.#upgrade;
+    if (this.#keepAlive) this.#keepAliveFrom(headers);
+    if (this.#bodyTimeout > 0) this.#arm(T_BODY, this.#bodyTimeout);
+    else this.#timerMode = T_NONE;
+    const more = handler.onHeaders === undefined || handler.onHeaders(status, headers as unknown as Buffer[], this.resume, statusText);
+    if (this.#handler !== handler) return 1; // aborted from onHeaders
+    if (more === false) this.#pause();
+    return this.#head || status === 204 || status === 304 ? 1 : 0;
+  }
+
+  body(chunk: Buffer): void {
+    const handler = this.#handler;
+    if (handler === null) return;
+    if (this.#timerMode === T_BODY) this.#timer!.refresh();
+    if (handler.onData !== undefined && handler.onData(chunk) === false && this.#handler === handler) this.#pause();
+  }
+
+  messageComplete(): void {
+    // Closed meanwhile, an interim response's end, or an upgrade (handed over after parsing).
+    if (this.state !== BUSY || this.#upgradeHeaders !== null) return;
+    const handler = this.#handler;
+    if (handler === null || this.#options === null) return;
+    this.#flushed = null; // trailers, not relayed
+    this.#handler = null;
+    this.#options = null;
+    this.state = DONE;
+    this.#timerMode = T_NONE;
+    // The upstream answered before taking the whole body: this connection cannot carry more.
+    if (this.#writer.abandon(null)) this.#reset = true;
+    handler.onComplete?.(NO_TRAILERS);
+  }
+
+  timedOut(): void {
+    const mode = this.#timerMode;
+    if (mode === T_IDLE && this.state === IDLE) this.destroy();
+    else if (mode === T_HEADERS && this.state === BUSY) this.fail(new errors.HeadersTimeoutError());
+    else if (mode === T_BODY && this.state === BUSY && !this.#paused) this.fail(new errors.BodyTimeoutError());
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    this.socket!.pause();
+    // Not charged to the upstream while the handler holds the response back.
+    if (this.#timerMode === T_BODY) this.#timerMode = T_NONE;
+  }
+
+  #keepAliveFrom(headers: readonly string[]): void {
+    const s = this.#settings;
+    const announced = keepAliveTimeoutMs(headers);
+    if (announced < 0) {
+      this.#idleMs = s.keepAliveTimeout;
+      return;
+    }
+    const ms = Math.min(announced - s.keepAliveTimeoutThreshold, s.keepAliveMaxTimeout);
+    if (ms <= 0) this.#keepAlive = false;
+    else this.#idleMs = ms;
+  }
+
+  /** One Timeout per connection, re-armed in place: refresh() with the delay swapped (node
+   * reads `_idleTimeout` when it re-inserts a timer, as net.Socket#setTimeout relies on). */
+  #arm(mode: number, ms: number): void {
+    this.#timerMode = mode;
+    const timer = this.#timer;
+    if (timer === undefined) {
+      this.#timer = setTimeout(onTimer, ms, this);
+      this.#timer.unref();
+      return;
+    }
+    const t = timer as unknown as { _idleTimeout: number };
+    if (t._idleTimeout !== ms) t._idleTimeout = ms;
+    timer.refresh();
+  }
+
+  #data(chunk: Buffer): void {
+    if (this.state !== BUSY) {
+      // A free connection got bytes (or EOF-ish garbage): nobody can read them; drop it.
+      this.destroy();
+      return;
+    }
+    let ret: number | ParseError;
+    try {
+      ret = this.#parser!.execute(chunk);
+    } catch (err) {
+      // A handler threw inside a parser callback.
+      this.fail(err as Error);
+      return;
+    }
+    if (this.#upgradeHeaders !== null && this.state === BUSY) {
+      this.#handOver(chunk, ret as number);
+      return;
+    }
+    if (typeof ret !== 'number') {
+      // node's parse error (code HPE_*): a bad response.
+      if (this.state === BUSY) this.fail(ret);
+      else this.destroy();
+      return;
+    }
+    if ((this.state as number) === DONE) this.#free();
+  }
+
+  #end(): void {
+    this.#ended = true;
+    if (this.state === BUSY) {
+      // EOF ends a close-delimited body; otherwise the response is cut short.
+      try {
+        this.#parser!.finish();
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      if (this.state === BUSY) this.fail(this.#error ?? new errors.SocketError('other side closed'));
+    }
+    if (this.state !== CLOSED) this.destroy();
+  }
+
+  /** After a complete response: back to the pool, or closed. */
+  #free(): void {
+    if (this.#unexpected || this.#ended || !this.#keepAlive || this.#reset || !this.socket!.writable || this.#expired()) {
+      this.destroy();
+      return;
+    }
+    this.state = IDLE;
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket!.resume();
+    }
+    this.#arm(T_IDLE, this.#idleMs);
+    this.#owner.connectionFree(this);
+  }
+
+  #expired(): boolean {
+    const ttl = this.#settings.ttl;
+    return ttl > 0 && Date.now() - this.establishedAt > ttl;
+  }
+
+  #closed(): void {
+    const err = this.#error ?? new errors.SocketError('other side closed');
+    if (this.#handler !== null) this.fail(err);
+    this.state = CLOSED;
+    this.#writer.abandon(err);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#parser?.close();
+    this.#parser = null;
+    this.#owner.connectionClosed(this, this.#error, true);
+  }
+
+  /** 101: the socket leaves the pool for the handler, with any bytes after the head put back. */
+  #handOver(chunk: Buffer, parsed: number): void {
+    const socket = this.socket!;
+    const handler = this.#handler!;
+    const headers = this.#upgradeHeaders!;
+    this.#handler = null;
+    this.#options = null;
+    this.state = CLOSED;
+    socket.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError).off('close', this.#onClose).off('drain', this.#onDrain);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#parser!.close();
+    this.#parser = null;
+    this.socket = null;
+    // Paused: the new owner starts the flow (pipe() does) and sees the unshifted bytes first.
+    socket.pause();
+    if (parsed < chunk.length) socket.unshift(chunk.subarray(parsed));
+    this.#owner.connectionClosed(this, new errors.InformationalError('upgrade'), true);
+    try {
+      handler.onUpgrade?.(101, headers, socket);
+    } catch {
+      socket.destroy();
+    }
+  }
+}
+
+/** Trailers are not relayed; undici's own handlers expect an array (never mutated). */
+const NO_TRAILERS: string[] = [];
+
+/** The async_hooks resource every parser reports (one object, not one per connection). */
+const RESOURCE = {};

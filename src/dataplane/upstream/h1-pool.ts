@@ -1,0 +1,183 @@
+import { buildConnector, Dispatcher, errors, type Pool } from 'undici';
+import { H1Connection, type ConnectionOwner, type H1Settings } from './h1-connection.ts';
+
+/** undici's defaults for the options poolOptions may leave unset. */
+const DEFAULT_KEEPALIVE_MS = 4_000;
+const DEFAULT_KEEPALIVE_MAX_MS = 600_000;
+const DEFAULT_THRESHOLD_MS = 2_000;
+const DEFAULT_READ_MS = 300_000;
+
+/**
+ * A lean HTTP/1.1 connection pool for one origin, a drop-in for undici's Pool in the dataplane
+ * (`new H1Pool(origin, poolOptions(...))`, then `dispatch(options, handler)` with undici's
+ * handler contract). Raw sockets from undici's connector (TLS, pinned SNI, connect timeout),
+ * node's native llhttp for responses (see H1Connection); none of undici's per-request
+ * Request object, queue, or Buffer per header.
+ *
+ * - One request per connection at a time; free connections on a LIFO stack (most recently
+ *   used first: the least likely to have met the upstream's idle timeout, as nginx's keepalive
+ *   cache does). Closed entries leave the stack lazily (when popped, or by a compaction once
+ *   they are the majority), so a close costs O(1).
+ * - No cap on connections (`connections: null` is the only mode): a burst opens more, nothing
+ *   queues, so `dispatch` always returns true.
+ * - Keepalive as undici: keepAliveTimeout idle, lowered by a response's `Keep-Alive: timeout=`
+ *   (minus keepAliveTimeoutThreshold, at most keepAliveMaxTimeout), maxRequestsPerClient,
+ *   clientTtl; a free connection that gets EOF or stray bytes is closed at once.
+ * - Events: 'connect' / 'disconnect' (origin URL, [pool], err) / 'connectionError', as undici's.
+ */
+export class H1Pool extends Dispatcher implements ConnectionOwner {
+  readonly settings: H1Settings;
+  readonly #url: URL;
+  readonly #connect: buildConnector.connector;
+  readonly #connectOptions: buildConnector.Options;
+  readonly #free: H1Connection[] = [];
+  /** Entries of #free whose connection closed (dropped lazily). */
+  #dead = 0;
+  readonly #all = new Set<H1Connection>();
+  #closed = false;
+  #destroyed = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(origin: string, options: Pool.Options = {}) {
+    super();
+    this.#url = new URL(origin);
+    const o = options;
+    this.settings = {
+      hostHeader: `host: ${this.#url.host}\r\n`,
+      keepAliveTimeout: o.keepAliveTimeout ?? DEFAULT_KEEPALIVE_MS,
+      keepAliveMaxTimeout: o.keepAliveMaxTimeout ?? DEFAULT_KEEPALIVE_MAX_MS,
+      keepAliveTimeoutThreshold: o.keepAliveTimeoutThreshold ?? DEFAULT_THRESHOLD_MS,
+      maxRequests: o.maxRequestsPerClient ?? 0,
+      ttl: o.clientTtl ?? 0,
+      headersTimeout: o.headersTimeout ?? DEFAULT_READ_MS,
+      bodyTimeout: o.bodyTimeout ?? DEFAULT_READ_MS,
+    };
+    this.#connect = typeof o.connect === 'function' ? o.connect : buildConnector({ ...(o.connect ?? {}) } as buildConnector.BuildOptions);
+    let hostname = this.#url.hostname;
+    if (hostname.startsWith('[')) hostname = hostname.slice(1, -1);
+    this.#connectOptions = {
+      hostname, host: this.#url.host, protocol: this.#url.protocol, port: this.#url.port,
+      servername: null as unknown as string, localAddress: null, httpSocket: undefined,
+    };
+  }
+
+  /** Connections open or opening (tests, metrics). */
+  get connections(): number {
+    return this.#all.size;
+  }
+
+  /** Free connections on the stack (tests, metrics). */
+  get free(): number {
+    return this.#free.length - this.#dead;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (this.#closed) {
+      handler.onError?.(this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
+      return false;
+    }
+    (this.#take() ?? this.#open()).assign(options, handler);
+    return true;
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    this.#closed = true;
+    for (const conn of this.#free) if (conn.stacked) conn.destroy();
+    this.#clearStack();
+    return this.#settled(callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null);
+    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
+    this.#closed = true;
+    this.#destroyed = true;
+    this.#clearStack();
+    for (const conn of [...this.#all]) conn.destroy(err ?? new errors.ClientDestroyedError());
+    return this.#settled(cb);
+  }
+
+  connectionEstablished(conn: H1Connection): void {
+    if (this.#closed && this.#destroyed) conn.destroy(new errors.ClientDestroyedError());
+    else this.emit('connect', this.#url, [this]);
+  }
+
+  connectionFree(conn: H1Connection): void {
+    if (this.#closed) {
+      conn.destroy();
+      return;
+    }
+    conn.stacked = true;
+    this.#free.push(conn);
+  }
+
+  connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void {
+    if (!this.#all.delete(conn)) return;
+    if (conn.stacked) this.#dropLater();
+    if (established) this.emit('disconnect', this.#url, [this], (err ?? new errors.SocketError('closed')) as errors.UndiciError);
+    else if (err !== null) this.emit('connectionError', this.#url, [this], err as errors.UndiciError);
+    if (this.#all.size === 0 && this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** The most recently freed connection still fit for a request, or null. */
+  #take(): H1Connection | null {
+    const free = this.#free;
+    let now = 0;
+    while (free.length > 0) {
+      const conn = free.pop()!;
+      conn.stacked = false;
+      if (!conn.free) {
+        this.#dead--;
+        continue;
+      }
+      if (this.settings.ttl > 0 && now === 0) now = Date.now();
+      if (conn.reusable(now)) return conn;
+      conn.destroy(); // past clientTtl
+    }
+    return null;
+  }
+
+  #open(): H1Connection {
+    const conn = new H1Connection(this);
+    this.#all.add(conn);
+    this.#connect(this.#connectOptions, conn.connected as buildConnector.Callback);
+    return conn;
+  }
+
+  /** A stacked connection closed: compact once dead entries are the majority. */
+  #dropLater(): void {
+    this.#dead++;
+    const free = this.#free;
+    if (this.#dead < 32 || this.#dead * 2 < free.length) return;
+    let w = 0;
+    for (let r = 0; r < free.length; r++) {
+      const conn = free[r]!;
+      if (conn.free) free[w++] = conn;
+      else conn.stacked = false;
+    }
+    free.length = w;
+    this.#dead = 0;
+  }
+
+  #clearStack(): void {
+    for (const conn of this.#free) conn.stacked = false;
+    this.#free.length = 0;
+    this.#dead = 0;
+  }
+
+  #settled(callback: (() => void) | undefined): Promise<void> | void {
+    const done = this.#all.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (callback === undefined) return done;
+    void done.then(callback);
+  }
+}

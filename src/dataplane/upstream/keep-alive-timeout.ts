@@ -1,0 +1,16 @@
+/**
+ * `Keep-Alive: timeout=N` in a response's flat header list, in ms, or -1 when absent (undici's
+ * rule: the first `timeout=` of the first Keep-Alive header). The upstream announces how long it
+ * keeps an idle connection; reusing one past that races its close.
+ */
+export function keepAliveTimeoutMs(headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
+    const m = TIMEOUT.exec(headers[i + 1]!);
+    return m === null ? -1 : Number(m[1]) * 1000;
+  }
+  return -1;
+}
+
+const TIMEOUT = /timeout=(\d+)/;

@@ -1,0 +1,136 @@
+import type { Socket } from 'node:net';
+import { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { errors } from 'undici';
+
+/** What the writer reports to its connection. */
+export interface BodyWriterOwner {
+  /** Ends the try (the connection closes, the handler gets onError). */
+  fail(err: Error): void;
+  /** Part of the body went out: the wait for the response head starts over. */
+  bodyProgress(): void;
+}
+
+/**
+ * Streams one request body to the upstream socket: raw when the headers carry Content-Length,
+ * else chunked. Backpressure both ways: a write the socket does not take pauses the body (its
+ * 'pause' event is what ProxyExchange's send timeout watches), the socket's 'drain' resumes it.
+ * One writer per connection, reused by each of its requests; its listeners are made once.
+ */
+export class RequestBodyWriter {
+  readonly #owner: BodyWriterOwner;
+  #body: Readable | null = null;
+  #socket: Socket | null = null;
+  #chunked = false;
+  #expected = -1;
+  #written = 0;
+  readonly #onData = (chunk: Buffer | string): void => this.#write(chunk);
+  readonly #onEnd = (): void => this.#end();
+  readonly #onError = (err: Error): void => this.#owner.fail(err);
+  readonly #onClose = (): void => {
+    // Destroyed before its end: the request can never be complete.
+    if (this.#body !== null) this.#owner.fail(new errors.RequestAbortedError('request body closed early'));
+  };
+
+  constructor(owner: BodyWriterOwner) {
+    this.#owner = owner;
+  }
+
+  /** Starts streaming `body` (the head is written already); `contentLength` -1 = chunked. */
+  start(body: Readable, socket: Socket, contentLength: number): void {
+    this.#body = body;
+    this.#socket = socket;
+    this.#chunked = contentLength < 0;
+    this.#expected = contentLength;
+    this.#written = 0;
+    body.on('data', this.#onData);
+    body.on('end', this.#onEnd);
+    body.on('error', this.#onError);
+    body.on('close', this.#onClose);
+    if (body.errored !== null || body.destroyed || body.readableEnded) {
+      // Events that will not come again; reported outside dispatch() (undici does the same).
+      setImmediate(settleLate, this, body);
+      return;
+    }
+    body.resume();
+  }
+
+  /** The socket drained: take the body again. */
+  drained(): void {
+    const body = this.#body;
+    if (body !== null && body.isPaused()) body.resume();
+  }
+
+  /** Stops writing (the try failed, or the response came before the body was sent) and
+   * destroys the unsent body as undici does. Returns whether a body was still in progress. */
+  abandon(_err: Error | null): boolean {
+    const body = this.#body;
+    if (body === null) return false;
+    this.#detach(body);
+    destroyBody(body);
+    return true;
+  }
+
+  /** For a body that had already ended or failed when the try started. */
+  settle(body: Readable): void {
+    if (this.#body !== body) return;
+    if (body.readableEnded) this.#end();
+    else this.#owner.fail(body.errored ?? new errors.RequestAbortedError('request body closed early'));
+  }
+
+  #write(chunk: Buffer | string): void {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const len = data.length;
+    if (len === 0) return; // a zero-size chunk would end a chunked body
+    this.#written += len;
+    if (this.#expected >= 0 && this.#written > this.#expected) {
+      this.#owner.fail(new errors.RequestContentLengthMismatchError());
+      return;
+    }
+    const socket = this.#socket!;
+    let ok: boolean;
+    if (this.#chunked) {
+      socket.cork();
+      socket.write(`${len.toString(16)}\r\n`, 'latin1');
+      socket.write(data);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else {
+      ok = socket.write(data);
+    }
+    this.#owner.bodyProgress();
+    if (!ok) this.#body!.pause();
+  }
+
+  #end(): void {
+    const body = this.#body!;
+    if (this.#expected >= 0 && this.#written !== this.#expected) {
+      this.#owner.fail(new errors.RequestContentLengthMismatchError());
+      return;
+    }
+    this.#detach(body);
+    if (this.#chunked) this.#socket!.write('0\r\n\r\n', 'latin1');
+    this.#socket = null;
+    this.#owner.bodyProgress();
+  }
+
+  #detach(body: Readable): void {
+    this.#body = null;
+    body.off('data', this.#onData);
+    body.off('end', this.#onEnd);
+    body.off('error', this.#onError);
+    body.off('close', this.#onClose);
+  }
+}
+
+function settleLate(writer: RequestBodyWriter, body: Readable): void {
+  writer.settle(body);
+}
+
+/** node's IncomingMessage destroys its client socket when destroyed unfinished; undici clears
+ * `socket` first (nodejs/node#38505) and so do we: the client connection outlives the try. */
+function destroyBody(body: Readable): void {
+  if (body.destroyed) return;
+  if (Object.getPrototypeOf(body).constructor === IncomingMessage) (body as unknown as { socket: null }).socket = null;
+  body.destroy();
+}
