@@ -115,6 +115,8 @@ export class H1Connection {
   #keepAlive = false;
   #bodyTimeout = 0;
   #paused = false;
+  /** The message being parsed is a 1xx: its end is not the response's. */
+  #interim = false;
   /** Headers flushed early by the parser (more than 32 pairs). */
   #flushed: string[] | null = null;
   #upgradeHeaders: string[] | null = null;
@@ -239,6 +241,7 @@ export class H1Connection {
     this.#flushed = null;
     this.#upgradeHeaders = null;
     this.#keepAlive = false;
+    this.#interim = false;
     if (handler.onConnect !== undefined) {
       try {
         handler.onConnect(this.abort);
@@ -318,6 +321,7 @@ export class H1Connection {
     }
     if (status < 200) {
       // Interim (100, 103): the final response follows on the same request.
+      this.#interim = true;
       if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
       handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
       return 1;
@@ -342,6 +346,10 @@ export class H1Connection {
   messageComplete(): void {
     // Closed meanwhile, an interim response's end, or an upgrade (handed over after parsing).
     if (this.state !== BUSY || this.#upgradeHeaders !== null) return;
+    if (this.#interim) {
+      this.#interim = false;
+      return;
+    }
     const handler = this.#handler;
     if (handler === null || this.#options === null) return;
     this.#flushed = null; // trailers, not relayed
