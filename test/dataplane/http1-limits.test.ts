@@ -19,6 +19,7 @@ describe('HTTP/1.1 server: malformed input', () => {
     { name: 'Transfer-Encoding not ending in chunked', req: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip\r\n\r\nabc`, status: 400 },
     { name: 'bad chunk size', req: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, status: 400 },
     { name: 'bare LF line endings', req: `GET / HTTP/1.1\n${H}\n`, status: 400 },
+    { name: 'chunk extensions over 16 KiB', req: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\na\r\n0\r\n\r\n`, status: 413 },
     { name: 'header block over 16 KiB', req: `GET / HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, status: 431 },
   ])('$name → $status, closed; the next connection is served', async ({ req, status }) => {
     const backend = await startBackend('a');

@@ -95,7 +95,29 @@ describe('HTTP/1.1 server: responses without a body', () => {
   });
 });
 
+describe('HTTP/1.1 server: request heads', () => {
+  it('reassembles a head the parser flushes in batches (more than 32 headers, long URL)', async () => {
+    const backend = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    const client = await RawClient.open(port);
+    const extra = Array.from({ length: 40 }, (_, i) => `X-H${i}: v${i}\r\n`).join('');
+    const path = `/long/${'p'.repeat(3000)}?q=1`;
+    expect((await client.get('foo.com', path, extra)).status).toBe(200);
+    const seen = backend.seen[0]!;
+    expect(seen.url).toBe(path);
+    for (let i = 0; i < 40; i++) expect(seen.headers[`x-h${i}`]).toBe(`v${i}`);
+  });
+});
+
 describe('HTTP/1.1 server: request bodies', () => {
+  it('closes the connection after answering a request whose body it did not read to the end', async () => {
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('echo', [await echoBackend()])]));
+    const t = await rawTranscript(port, 'POST /x HTTP/1.1\r\nHost: nowhere.com\r\nContent-Length: 10\r\n\r\nabcde');
+    expect(t.text).toMatch(/^HTTP\/1\.1 404 /);
+    expect(t.text.toLowerCase()).toContain('connection: close');
+    expect(t.closed).toBe(true);
+  });
+
   it('forwards a chunked request body intact, chunk extensions and all', async () => {
     const { port } = await startDataplane(tableFor('foo.com', [backendOf('echo', [await echoBackend()])]));
     const client = await RawClient.open(port);

@@ -45,6 +45,7 @@ export class ProxyResponse {
   #chunked = false;
   #noBody = false;
   #corked = false;
+  #flushScheduled = false;
 
   constructor(conn: ClientConnection, req: ProxyRequest) {
     this.conn = conn;
@@ -104,12 +105,16 @@ export class ProxyResponse {
     const socket = this.conn.socket;
     let ok: boolean;
     if (this.#chunked) {
-      if (!this.#corked) socket.cork();
+      this.#cork();
       socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
       socket.write(chunk);
       ok = socket.write('\r\n', 'latin1');
-      this.#corked = false;
-      socket.uncork();
+      // Corked to the end of this tick: an upstream's last chunk and its end usually come in
+      // one packet, and the terminating chunk then leaves in the same writev.
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        process.nextTick(flush, this);
+      }
     } else {
       ok = socket.write(chunk);
       this.#uncork();
@@ -123,8 +128,7 @@ export class ProxyResponse {
     if (this.finished || this.destroyed) return;
     if (chunk !== undefined) this.write(chunk);
     if (this.#chunked) {
-      if (!this.#corked) this.conn.socket.cork();
-      this.#corked = true;
+      this.#cork();
       this.conn.socket.write('0\r\n\r\n', 'latin1');
     }
     this.#uncork();
@@ -140,11 +144,27 @@ export class ProxyResponse {
     this.conn.socket.destroy();
   }
 
+  /** The end-of-tick uncork of a chunked write (a no-op once end() flushed). */
+  flush(): void {
+    this.#flushScheduled = false;
+    this.#uncork();
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.conn.socket.cork();
+  }
+
   #uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
     this.conn.socket.uncork();
   }
+}
+
+function flush(res: ProxyResponse): void {
+  res.flush();
 }
 
 /** ASCII case-insensitive equality with a lower-case constant of the same length. */
