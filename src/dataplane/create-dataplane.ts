@@ -7,7 +7,7 @@ import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
-import type { Http1Handler } from './http1/client-connection.ts';
+import type { Http1Handler } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse } from './http1/proxy-response.ts';

@@ -1,36 +1,12 @@
 import type { Socket } from 'node:net';
-import {
-  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, methods, REQUEST, type HttpParser, type ParseError,
-} from '../http-parser.ts';
+import { methods, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
+import { listen, requestParser, startQueued, unlisten } from './connection-events.ts';
+import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
 import { RequestBody } from './request-body.ts';
-
-/** What a connection needs from its server (Http1Server). */
-export interface ConnectionHost {
-  readonly handler: Http1Handler;
-  /** A coarse clock (ms), advanced by the server's sweep. */
-  readonly now: number;
-  /** Draining: every response closes its connection. */
-  readonly draining: boolean;
-  /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too). */
-  readonly keepAliveLines: string;
-  /** The cached `Date` header value. */
-  date(): string;
-  /** The connection is gone (closed, or handed off as an upgrade). */
-  forget(conn: ClientConnection): void;
-}
-
-/** Where requests go (the dataplane). */
-export interface Http1Handler {
-  request(req: ProxyRequest, res: ProxyResponse): void;
-  /** An `Upgrade:` request: the socket is the handler's now, `head` the bytes after the head. */
-  upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void;
-  /** The connection answered `status` itself (malformed request, timeout, CONNECT) and closes. */
-  rejected(status: ClientErrorStatus): void;
-}
 
 // Reasons the socket is paused (bits): a full request body, a queued request, a pending error.
 const PAUSED_BODY = 1;
@@ -41,17 +17,13 @@ const MAX_HEADER_PAIRS = 2000;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-const kConn = Symbol('pier.conn');
-type TaggedSocket = Socket & { [kConn]: ClientConnection; encrypted?: boolean };
-type TaggedParser = HttpParser & { conn: ClientConnection };
-
 /**
  * One client socket served by llhttp: the parser, the request being received, the response
  * being written, the queue of pipelined requests (answered strictly in order: the socket is
  * paused while one waits), the timestamps the server's sweep checks, and the upgrade hand-off.
  * It is also the per-connection record request handling reads (ForwardedFor + request count).
- * Parser and socket callbacks are shared module functions finding the connection through a
- * field: nothing is allocated per request beyond the request and response objects.
+ * Parser and socket callbacks are shared functions (connection-events.ts) calling its methods:
+ * nothing is allocated per request beyond the request and response objects.
  */
 export class ClientConnection implements ForwardedFor {
   readonly socket: Socket;
@@ -67,7 +39,7 @@ export class ClientConnection implements ForwardedFor {
   headSince: number;
   /** When the connection went idle after a response, for the keepalive timeout. */
   idleSince = 0;
-  readonly #parser: TaggedParser;
+  readonly #parser: HttpParser;
   /** The request whose head is complete and whose body is still arriving. */
   #reading: ProxyRequest | null = null;
   #queue: ProxyRequest[] = [];
@@ -86,44 +58,17 @@ export class ClientConnection implements ForwardedFor {
     this.socket = socket;
     this.host = host;
     this.headSince = host.now;
-    const tagged = socket as TaggedSocket;
-    tagged[kConn] = this;
     this.clientAddress = plainAddress(socket.remoteAddress);
-    this.proto = tagged.encrypted ? 'https' : 'http';
+    this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.port = String(socket.localPort ?? '');
-    const parser = new HTTPParser() as TaggedParser;
-    parser.initialize(REQUEST, {}, 0, kLenientNone);
-    parser.conn = this;
-    parser[kOnHeaders] = onHeaders;
-    parser[kOnHeadersComplete] = onHeadersComplete;
-    parser[kOnBody] = onBody;
-    parser[kOnMessageComplete] = onMessageComplete;
-    this.#parser = parser;
+    this.#parser = requestParser(this);
     socket.setNoDelay(true);
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('drain', onSocketDrain);
-    socket.on('close', onSocketClose);
-    socket.on('error', ignore);
+    listen(socket, this);
   }
 
   /** No response in flight and none queued (drain closes these after its grace period). */
   get idle(): boolean {
     return this.current === null && this.#queue.length === 0;
-  }
-
-  /** Responses on this connection close it (draining). */
-  closeResponses(): boolean {
-    return this.host.draining;
-  }
-
-  /** The header lines a response that keeps the connection open carries. */
-  keepAliveLines(): string {
-    return this.host.keepAliveLines;
-  }
-
-  date(): string {
-    return this.host.date();
   }
 
   /** The server's sweep: headers timeout (408) and keepalive idle timeout (close). */
@@ -335,11 +280,7 @@ export class ClientConnection implements ForwardedFor {
     }
     const socket = this.socket;
     socket.pause(); // bytes after the head wait in the socket until the tunnel pipes them
-    socket.removeListener('data', onSocketData);
-    socket.removeListener('end', onSocketEnd);
-    socket.removeListener('drain', onSocketDrain);
-    socket.removeListener('close', onSocketClose);
-    socket.removeListener('error', ignore);
+    unlisten(socket);
     this.#gone = true;
     this.host.forget(this);
     this.#parser.free();
@@ -357,38 +298,6 @@ function expectsContinue(raw: readonly string[]): boolean {
   return false;
 }
 
-// Shared callbacks: `this` is the parser or the socket, each carrying its connection.
-function onHeaders(this: TaggedParser, headers: string[], url: string): void {
-  this.conn.headers(headers, url);
-}
-function onHeadersComplete(
-  this: TaggedParser, major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined,
-  _status: unknown, _text: unknown, upgrade: boolean, keepAlive: boolean,
-): number {
-  return this.conn.headersComplete(major, minor, raw, method, url, upgrade, keepAlive);
-}
-function onBody(this: TaggedParser, chunk: Buffer): void {
-  this.conn.body(chunk);
-}
-function onMessageComplete(this: TaggedParser): void {
-  this.conn.messageComplete();
-}
-function onSocketData(this: TaggedSocket, chunk: Buffer): void {
-  this[kConn].data(chunk);
-}
-function onSocketEnd(this: TaggedSocket): void {
-  this[kConn].ended();
-}
-function onSocketDrain(this: TaggedSocket): void {
-  this[kConn].drained();
-}
-function onSocketClose(this: TaggedSocket): void {
-  this[kConn].closed();
-}
-function startQueued(conn: ClientConnection, req: ProxyRequest): void {
-  conn.startQueued(req);
-}
-function ignore(): void {}
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack listener) → `10.0.0.1`. */
 export function plainAddress(address: string | undefined): string {

@@ -1,6 +1,7 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { ClientConnection, type ConnectionHost, type Http1Handler } from './client-connection.ts';
+import { ClientConnection } from './client-connection.ts';
+import type { ConnectionHost, Http1Handler } from './http1-handler.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
 export interface Http1Options {

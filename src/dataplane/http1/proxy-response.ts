@@ -61,7 +61,7 @@ export class ProxyResponse {
     let length = false;
     let date = false;
     let connection = false;
-    let close = !req.keepAlive || !req.complete || this.conn.closeResponses();
+    let close = !req.keepAlive || !req.complete || this.conn.host.draining;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
@@ -82,14 +82,14 @@ export class ProxyResponse {
         close = true; // HTTP/1.0: the end of the body is the end of the connection
       }
     }
-    if (!date) head += `date: ${this.conn.date()}\r\n`;
+    if (!date) head += `date: ${this.conn.host.date()}\r\n`;
     if (close) {
       this.closeAfter = true;
       if (!connection) head += 'connection: close\r\n';
     } else if (!connection) {
       // As node:http: the connection stays open (HTTP/1.0 clients need to be told), and for
       // how long (clients use the hint to avoid reusing a connection the server is closing).
-      head += this.conn.keepAliveLines();
+      head += this.conn.host.keepAliveLines;
     }
     const socket = this.conn.socket;
     socket.cork();

@@ -1,0 +1,79 @@
+import type { Socket } from 'node:net';
+import { HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, REQUEST, type HttpParser } from '../http-parser.ts';
+import type { ClientConnection } from './client-connection.ts';
+import type { ProxyRequest } from './proxy-request.ts';
+
+/*
+ * The parser and socket callbacks of every client connection: shared module functions (no
+ * closure per connection or request) that find their connection through a field on the parser
+ * or the socket, and call it directly.
+ */
+
+const kConn = Symbol('pier.conn');
+type TaggedSocket = Socket & { [kConn]: ClientConnection };
+type TaggedParser = HttpParser & { conn: ClientConnection };
+
+/** A strict (no lenient flag) REQUEST parser with the default 16 KiB head limit, feeding `conn`. */
+export function requestParser(conn: ClientConnection): HttpParser {
+  const parser = new HTTPParser() as TaggedParser;
+  parser.initialize(REQUEST, {}, 0, kLenientNone);
+  parser.conn = conn;
+  parser[kOnHeaders] = onHeaders;
+  parser[kOnHeadersComplete] = onHeadersComplete;
+  parser[kOnBody] = onBody;
+  parser[kOnMessageComplete] = onMessageComplete;
+  return parser;
+}
+
+/** Routes `socket`'s events to `conn`. */
+export function listen(socket: Socket, conn: ClientConnection): void {
+  (socket as TaggedSocket)[kConn] = conn;
+  socket.on('data', onSocketData);
+  socket.on('end', onSocketEnd);
+  socket.on('drain', onSocketDrain);
+  socket.on('close', onSocketClose);
+  socket.on('error', ignore);
+}
+
+/** Takes the connection's listeners off `socket` (upgrade hand-off). */
+export function unlisten(socket: Socket): void {
+  socket.removeListener('data', onSocketData);
+  socket.removeListener('end', onSocketEnd);
+  socket.removeListener('drain', onSocketDrain);
+  socket.removeListener('close', onSocketClose);
+  socket.removeListener('error', ignore);
+}
+
+/** process.nextTick target: starts a pipelined request once the one before it is answered. */
+export function startQueued(conn: ClientConnection, req: ProxyRequest): void {
+  conn.startQueued(req);
+}
+
+function onHeaders(this: TaggedParser, headers: string[], url: string): void {
+  this.conn.headers(headers, url);
+}
+function onHeadersComplete(
+  this: TaggedParser, major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined,
+  _status: unknown, _text: unknown, upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.conn.headersComplete(major, minor, raw, method, url, upgrade, keepAlive);
+}
+function onBody(this: TaggedParser, chunk: Buffer): void {
+  this.conn.body(chunk);
+}
+function onMessageComplete(this: TaggedParser): void {
+  this.conn.messageComplete();
+}
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kConn].data(chunk);
+}
+function onSocketEnd(this: TaggedSocket): void {
+  this[kConn].ended();
+}
+function onSocketDrain(this: TaggedSocket): void {
+  this[kConn].drained();
+}
+function onSocketClose(this: TaggedSocket): void {
+  this[kConn].closed();
+}
+function ignore(): void {}
