@@ -145,6 +145,29 @@ describe('H1Pool connections', () => {
     expect(p.connections).toBe(0);
   });
 
+  it('a reused connection closed unanswered (keepalive race) drops the older free ones before the caller retries', async () => {
+    let dropping = false;
+    const peer = await rawPeer((socket, received) => {
+      if (!received.endsWith('\r\n\r\n')) return;
+      if (dropping) socket.destroy();
+      else socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const p = h1Pool(peer.port);
+    await Promise.all([send(p), send(p), send(p)]);
+    expect(p.free).toBe(3);
+    dropping = true;
+    let freeAtError = -1;
+    const recorder = new Recorder();
+    const onError = recorder.onError.bind(recorder);
+    recorder.onError = (err) => {
+      freeAtError = p.free; // what a synchronous retry would find
+      onError(err);
+    };
+    const out = await send(p, {}, recorder);
+    expect(out.error?.code).toBe('UND_ERR_SOCKET');
+    expect(freeAtError).toBe(0);
+  });
+
   it('the peer closing as the request is written fails the try as a reset (UND_ERR_SOCKET), not a crash', async () => {
     const peer = await rawPeer((socket, received) => {
       if (headDone(received)) socket.destroy();

@@ -1,35 +1,23 @@
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import { errors, type Dispatcher } from 'undici';
-import {
-  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
-  type HttpParser, type ParseError,
-} from '../http-parser.ts';
+import type { HttpParser, ParseError } from '../http-parser.ts';
+import type { H1Settings } from './h1-settings.ts';
 import { keepAliveTimeoutMs } from './keep-alive-timeout.ts';
+import { rearm } from './rearm-timer.ts';
+import { RequestBodyWriter, type RequestBody } from './request-body-writer.ts';
 import { expectsPayload, requestHead, type HeadFacts, type RequestHeaders } from './request-head.ts';
-import { RequestBodyWriter } from './request-body-writer.ts';
-
-/** The pool settings a connection applies (undici Pool.Options, resolved once per pool). */
-export interface H1Settings {
-  /** `host: <origin host>\r\n`, for requests that carry no Host header. */
-  readonly hostHeader: string;
-  readonly keepAliveTimeout: number;
-  readonly keepAliveMaxTimeout: number;
-  readonly keepAliveTimeoutThreshold: number;
-  /** 0: unlimited; else the (M+1)-th request on a connection closes it (undici's semantics). */
-  readonly maxRequests: number;
-  /** ms; 0: connections never expire by age. */
-  readonly ttl: number;
-  readonly headersTimeout: number;
-  readonly bodyTimeout: number;
-}
+import { createResponseParser, type ResponseSink } from './response-parser.ts';
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
   readonly settings: H1Settings;
-  connectionEstablished(conn: H1Connection): void;
+  connectionEstablished(): void;
   /** The response is complete and the connection may carry another request. */
   connectionFree(conn: H1Connection): void;
+  /** The peer closed this reused connection before answering: free connections idle since
+   * `freedAt` or longer are likely closed too (the upstream's idle timeout is evidently
+   * shorter than what it saw); drop them before the caller retries. */
+  connectionCrossed(freedAt: number): void;
   /** Called once per connection: it is gone (or handed over by an upgrade). */
   connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void;
 }
@@ -52,29 +40,6 @@ const T_BODY = 3;
 
 type Handler = Dispatcher.DispatchHandler;
 type DispatchOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | null; bodyTimeout?: number | null };
-interface ConnParser extends HttpParser {
-  conn: H1Connection;
-}
-
-// Parser callbacks shared by every connection (`this` is the parser): no closure per connection.
-function onMessageBegin(this: ConnParser): void {
-  this.conn.messageBegin();
-}
-function onHeaders(this: ConnParser, headers: string[]): void {
-  this.conn.headersFlushed(headers);
-}
-function onHeadersComplete(
-  this: ConnParser, _major: number, _minor: number, headers: string[] | undefined, _method: number, _url: unknown,
-  statusCode: number, statusText: string | undefined, _upgrade: boolean, keepAlive: boolean,
-): number {
-  return this.conn.headersComplete(headers, statusCode, statusText ?? '', keepAlive);
-}
-function onBody(this: ConnParser, chunk: Buffer): void {
-  this.conn.body(chunk);
-}
-function onMessageComplete(this: ConnParser): void {
-  this.conn.messageComplete();
-}
 function onTimer(conn: H1Connection): void {
   conn.timedOut();
 }
@@ -88,7 +53,7 @@ function onTimer(conn: H1Connection): void {
  * after its onComplete/onError (ProxyExchange and the upgrade handler do not; undici gives a
  * closure per request instead, which is what this avoids).
  */
-export class H1Connection {
+export class H1Connection implements ResponseSink {
   state = CONNECTING;
   socket: Socket | null = null;
   /** Requests sent on this connection (maxRequestsPerClient). */
@@ -97,9 +62,11 @@ export class H1Connection {
   establishedAt = 0;
   /** On the pool's free stack (the stack drops closed entries lazily). */
   stacked = false;
+  /** When the last response completed (0: never); while busy, when it was last free. */
+  freedAt = 0;
   readonly #owner: ConnectionOwner;
   readonly #settings: H1Settings;
-  #parser: ConnParser | null = null;
+  #parser: HttpParser | null = null;
   #handler: Handler | null = null;
   #options: DispatchOptions | null = null;
   #timer: NodeJS.Timeout | undefined;
@@ -120,6 +87,8 @@ export class H1Connection {
   /** Headers flushed early by the parser (more than 32 pairs). */
   #flushed: string[] | null = null;
   #upgradeHeaders: string[] | null = null;
+  /** A response (interim included) began: a close now is not a keepalive race. */
+  #answered = false;
   /** Bytes arrived that no request asked for: never reuse. */
   #unexpected = false;
   #ended = false;
@@ -152,7 +121,7 @@ export class H1Connection {
       return;
     }
     this.#attach(socket);
-    this.#owner.connectionEstablished(this);
+    this.#owner.connectionEstablished();
     if (this.#handler !== null) this.#send();
   };
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);
@@ -220,15 +189,7 @@ export class H1Connection {
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('drain', this.#onDrain);
-    const parser = new HTTPParser() as ConnParser;
-    parser.initialize(RESPONSE, RESOURCE, 0, kLenientNone);
-    parser.conn = this;
-    parser[kOnMessageBegin] = onMessageBegin;
-    parser[kOnHeaders] = onHeaders;
-    parser[kOnHeadersComplete] = onHeadersComplete;
-    parser[kOnBody] = onBody;
-    parser[kOnMessageComplete] = onMessageComplete;
-    this.#parser = parser;
+    this.#parser = createResponseParser(this);
   }
 
   #send(): void {
@@ -242,6 +203,7 @@ export class H1Connection {
     this.#upgradeHeaders = null;
     this.#keepAlive = false;
     this.#interim = false;
+    this.#answered = false;
     if (handler.onConnect !== undefined) {
       try {
         handler.onConnect(this.abort);
@@ -253,7 +215,7 @@ export class H1Connection {
     }
     const method = options.method;
     const upgrade = typeof options.upgrade === 'string' ? options.upgrade : null;
-    const body = options.body as Readable | Buffer | string | null | undefined;
+    const body = options.body as RequestBody;
     const payload = expectsPayload(method);
     this.#head = method === 'HEAD';
     this.#upgrade = upgrade !== null;
@@ -270,20 +232,7 @@ export class H1Connection {
     this.#bodyTimeout = options.bodyTimeout ?? settings.bodyTimeout;
     if (headersTimeout > 0) this.#arm(T_HEADERS, headersTimeout);
     else this.#timerMode = T_NONE;
-    const socket = this.socket!;
-    const length = this.#facts.contentLength;
-    if (body == null) {
-      socket.write(length < 0 && payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`, 'latin1');
-    } else if (typeof body === 'string' || body instanceof Uint8Array) {
-      const buf = typeof body === 'string' ? Buffer.from(body) : body;
-      socket.cork();
-      socket.write(length < 0 ? `${head}content-length: ${buf.length}\r\n\r\n` : `${head}\r\n`, 'latin1');
-      socket.write(buf);
-      socket.uncork();
-    } else {
-      socket.write(length < 0 ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
-      this.#writer.start(body, socket, length);
-    }
+    this.#writer.send(this.socket!, head, body, this.#facts.contentLength, payload);
   }
 
   /** The request body was written (a response may have come first: then it is not reused). */
@@ -293,6 +242,7 @@ export class H1Connection {
 
   messageBegin(): void {
     if (this.state !== BUSY) this.#unexpected = true;
+    this.#answered = true;
   }
 
   headersFlushed(headers: string[]): void {
@@ -388,19 +338,15 @@ export class H1Connection {
     else this.#idleMs = ms;
   }
 
-  /** One Timeout per connection, re-armed in place: refresh() with the delay swapped (node
-   * reads `_idleTimeout` when it re-inserts a timer, as net.Socket#setTimeout relies on). */
+  /** One Timeout per connection, switched between modes (see rearm). */
   #arm(mode: number, ms: number): void {
     this.#timerMode = mode;
-    const timer = this.#timer;
-    if (timer === undefined) {
-      this.#timer = setTimeout(onTimer, ms, this);
-      this.#timer.unref();
+    if (this.#timer !== undefined) {
+      rearm(this.#timer, ms);
       return;
     }
-    const t = timer as unknown as { _idleTimeout: number };
-    if (t._idleTimeout !== ms) t._idleTimeout = ms;
-    timer.refresh();
+    this.#timer = setTimeout(onTimer, ms, this);
+    this.#timer.unref();
   }
 
   #data(chunk: Buffer): void {
@@ -417,8 +363,8 @@ export class H1Connection {
       this.fail(err as Error);
       return;
     }
-    if (this.#upgradeHeaders !== null && this.state === BUSY) {
-      this.#handOver(chunk, ret as number);
+    if (this.#upgradeHeaders !== null && this.state === BUSY && typeof ret === 'number') {
+      this.#handOver(chunk, ret);
       return;
     }
     if (typeof ret !== 'number') {
@@ -440,7 +386,7 @@ export class H1Connection {
         this.fail(err as Error);
         return;
       }
-      if (this.state === BUSY) this.fail(this.#error ?? new errors.SocketError('other side closed'));
+      if (this.state === BUSY) this.#peerClosed(this.#error ?? new errors.SocketError('other side closed'));
     }
     if (this.state !== CLOSED) this.destroy();
   }
@@ -457,6 +403,7 @@ export class H1Connection {
       this.socket!.resume();
     }
     this.#arm(T_IDLE, this.#idleMs);
+    this.freedAt = Date.now();
     this.#owner.connectionFree(this);
   }
 
@@ -465,9 +412,17 @@ export class H1Connection {
     return ttl > 0 && Date.now() - this.establishedAt > ttl;
   }
 
+  /** The peer closed (or reset) the connection with a request in flight. */
+  #peerClosed(err: Error): void {
+    // A reused connection closed before any answer: the keepalive race. Older free
+    // connections are as likely closed, so the retry must not walk into them one by one.
+    if (!this.#answered && this.freedAt > 0) this.#owner.connectionCrossed(this.freedAt);
+    this.fail(err);
+  }
+
   #closed(): void {
     const err = this.#error ?? new errors.SocketError('other side closed');
-    if (this.#handler !== null) this.fail(err);
+    if (this.#handler !== null) this.#peerClosed(err);
     this.state = CLOSED;
     this.#writer.abandon(err);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -504,5 +459,3 @@ export class H1Connection {
 /** Trailers are not relayed; undici's own handlers expect an array (never mutated). */
 const NO_TRAILERS: string[] = [];
 
-/** The async_hooks resource every parser reports (one object, not one per connection). */
-const RESOURCE = {};

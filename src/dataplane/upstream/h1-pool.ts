@@ -1,11 +1,6 @@
 import { buildConnector, Dispatcher, errors, type Pool } from 'undici';
-import { H1Connection, type ConnectionOwner, type H1Settings } from './h1-connection.ts';
-
-/** undici's defaults for the options poolOptions may leave unset. */
-const DEFAULT_KEEPALIVE_MS = 4_000;
-const DEFAULT_KEEPALIVE_MAX_MS = 600_000;
-const DEFAULT_THRESHOLD_MS = 2_000;
-const DEFAULT_READ_MS = 300_000;
+import { H1Connection, type ConnectionOwner } from './h1-connection.ts';
+import { h1Settings, type H1Settings } from './h1-settings.ts';
 
 /**
  * A lean HTTP/1.1 connection pool for one origin, a drop-in for undici's Pool in the dataplane
@@ -31,7 +26,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
   readonly #connect: buildConnector.connector;
   readonly #connectOptions: buildConnector.Options;
   readonly #free: H1Connection[] = [];
-  /** Entries of #free whose connection closed (dropped lazily). */
+  /** Stacked connections that closed since the last compaction (a heuristic count). */
   #dead = 0;
   readonly #all = new Set<H1Connection>();
   #closed = false;
@@ -42,16 +37,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     super();
     this.#url = new URL(origin);
     const o = options;
-    this.settings = {
-      hostHeader: `host: ${this.#url.host}\r\n`,
-      keepAliveTimeout: o.keepAliveTimeout ?? DEFAULT_KEEPALIVE_MS,
-      keepAliveMaxTimeout: o.keepAliveMaxTimeout ?? DEFAULT_KEEPALIVE_MAX_MS,
-      keepAliveTimeoutThreshold: o.keepAliveTimeoutThreshold ?? DEFAULT_THRESHOLD_MS,
-      maxRequests: o.maxRequestsPerClient ?? 0,
-      ttl: o.clientTtl ?? 0,
-      headersTimeout: o.headersTimeout ?? DEFAULT_READ_MS,
-      bodyTimeout: o.bodyTimeout ?? DEFAULT_READ_MS,
-    };
+    this.settings = h1Settings(this.#url, o);
     this.#connect = typeof o.connect === 'function' ? o.connect : buildConnector({ ...(o.connect ?? {}) } as buildConnector.BuildOptions);
     let hostname = this.#url.hostname;
     if (hostname.startsWith('[')) hostname = hostname.slice(1, -1);
@@ -68,7 +54,9 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
 
   /** Free connections on the stack (tests, metrics). */
   get free(): number {
-    return this.#free.length - this.#dead;
+    let n = 0;
+    for (const conn of this.#free) if (conn.free) n++;
+    return n;
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -103,9 +91,8 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     return this.#settled(cb);
   }
 
-  connectionEstablished(conn: H1Connection): void {
-    if (this.#closed && this.#destroyed) conn.destroy(new errors.ClientDestroyedError());
-    else this.emit('connect', this.#url, [this]);
+  connectionEstablished(): void {
+    this.emit('connect', this.#url, [this]);
   }
 
   connectionFree(conn: H1Connection): void {
@@ -115,6 +102,10 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     }
     conn.stacked = true;
     this.#free.push(conn);
+  }
+
+  connectionCrossed(freedAt: number): void {
+    for (const conn of this.#free) if (conn.free && conn.freedAt <= freedAt) conn.destroy();
   }
 
   connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void {
@@ -136,10 +127,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     while (free.length > 0) {
       const conn = free.pop()!;
       conn.stacked = false;
-      if (!conn.free) {
-        this.#dead--;
-        continue;
-      }
+      if (!conn.free) continue;
       if (this.settings.ttl > 0 && now === 0) now = Date.now();
       if (conn.reusable(now)) return conn;
       conn.destroy(); // past clientTtl

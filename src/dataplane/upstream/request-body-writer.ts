@@ -3,6 +3,9 @@ import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
 
+/** Request bodies as the dispatch options carry them. */
+export type RequestBody = Readable | Uint8Array | string | null | undefined;
+
 /** What the writer reports to its connection. */
 export interface BodyWriterOwner {
   /** Ends the try (the connection closes, the handler gets onError). */
@@ -12,7 +15,7 @@ export interface BodyWriterOwner {
 }
 
 /**
- * Streams one request body to the upstream socket: raw when the headers carry Content-Length,
+ * Writes one request (head + body) to the upstream socket; streams a body: raw when the headers carry Content-Length,
  * else chunked. Backpressure both ways: a write the socket does not take pauses the body (its
  * 'pause' event is what ProxyExchange's send timeout watches), the socket's 'drain' resumes it.
  * One writer per connection, reused by each of its requests; its listeners are made once.
@@ -36,8 +39,28 @@ export class RequestBodyWriter {
     this.#owner = owner;
   }
 
-  /** Starts streaming `body` (the head is written already); `contentLength` -1 = chunked. */
-  start(body: Readable, socket: Socket, contentLength: number): void {
+  /**
+   * Writes the request: `head` (headers without the final CRLF) framed for `body`. No body:
+   * one write, with `content-length: 0` for methods that expect one (`payload`). A Buffer or
+   * string: with its length. A stream: raw when `contentLength` (from the caller's headers) is
+   * known, else chunked; streamed with backpressure.
+   */
+  send(socket: Socket, head: string, body: RequestBody, contentLength: number, payload: boolean): void {
+    if (body == null) {
+      socket.write(contentLength < 0 && payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`, 'latin1');
+    } else if (typeof body === 'string' || body instanceof Uint8Array) {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      socket.cork();
+      socket.write(contentLength < 0 ? `${head}content-length: ${buf.length}\r\n\r\n` : `${head}\r\n`, 'latin1');
+      socket.write(buf);
+      socket.uncork();
+    } else {
+      socket.write(contentLength < 0 ? `${head}transfer-encoding: chunked\r\n\r\n` : `${head}\r\n`, 'latin1');
+      this.#start(body, socket, contentLength);
+    }
+  }
+
+  #start(body: Readable, socket: Socket, contentLength: number): void {
     this.#body = body;
     this.#socket = socket;
     this.#chunked = contentLength < 0;

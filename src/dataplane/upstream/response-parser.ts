@@ -1,0 +1,56 @@
+import {
+  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
+  type HttpParser,
+} from '../http-parser.ts';
+
+/** What a response parser reports to its connection (llhttp's callbacks, trimmed). */
+export interface ResponseSink {
+  messageBegin(): void;
+  /** More than 32 header pairs: node flushes them early, kOnHeadersComplete then has none. */
+  headersFlushed(headers: string[]): void;
+  /** 0: parse a body; 1: none (HEAD, 1xx, 204, 304); 2: none, the rest is an upgrade. */
+  headersComplete(headers: string[] | undefined, statusCode: number, statusText: string, keepAlive: boolean): number;
+  body(chunk: Buffer): void;
+  messageComplete(): void;
+}
+
+interface SinkParser extends HttpParser {
+  sink: ResponseSink;
+}
+
+// Shared by every parser (`this` is the parser, which carries its sink): no closure per connection.
+function onMessageBegin(this: SinkParser): void {
+  this.sink.messageBegin();
+}
+function onHeaders(this: SinkParser, headers: string[]): void {
+  this.sink.headersFlushed(headers);
+}
+function onHeadersComplete(
+  this: SinkParser, _major: number, _minor: number, headers: string[] | undefined, _method: number, _url: unknown,
+  statusCode: number, statusText: string | undefined, _upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.sink.headersComplete(headers, statusCode, statusText ?? '', keepAlive);
+}
+function onBody(this: SinkParser, chunk: Buffer): void {
+  this.sink.body(chunk);
+}
+function onMessageComplete(this: SinkParser): void {
+  this.sink.messageComplete();
+}
+
+/** The async_hooks resource every parser reports (one object, not one per connection). */
+const RESOURCE = {};
+
+/** A strict llhttp RESPONSE parser reporting to `sink` (one per upstream connection; close()
+ * it when the connection ends, never from inside one of its own callbacks). */
+export function createResponseParser(sink: ResponseSink): HttpParser {
+  const parser = new HTTPParser() as SinkParser;
+  parser.initialize(RESPONSE, RESOURCE, 0, kLenientNone);
+  parser.sink = sink;
+  parser[kOnMessageBegin] = onMessageBegin;
+  parser[kOnHeaders] = onHeaders;
+  parser[kOnHeadersComplete] = onHeadersComplete;
+  parser[kOnBody] = onBody;
+  parser[kOnMessageComplete] = onMessageComplete;
+  return parser;
+}
