@@ -217,13 +217,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
       return false;
     }
     this.resumeUpstream = resume;
-    try {
-      this.res.writeHead(statusCode, statusText || undefined, downstreamResponseHeaders(rawHeaders, this.#last || this.#ctx.draining));
-    } catch {
-      // A header node:http refuses to write (control characters): a bad response.
-      this.#abort?.(new Error('invalid response header'));
-      return false;
-    }
+    // Written as received: the upstream client's strict llhttp already refused CR, LF and
+    // other control characters in the status line and headers.
+    this.res.writeHead(statusCode, statusText || undefined, downstreamResponseHeaders(rawHeaders, this.#last || this.#ctx.draining));
     this.responded = true;
     return true;
   }

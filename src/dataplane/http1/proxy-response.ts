@@ -52,7 +52,11 @@ export class ProxyResponse {
     this.req = req;
   }
 
-  /** Writes the head (corked until the first write or end). `headers` is flat `[name, value, ...]`. */
+  /**
+   * Writes the head (corked until the first write or end). `headers` is flat `[name, value,
+   * ...]`, written unchecked: they come from Pier or from an upstream response a strict
+   * llhttp parsed (no CR/LF can reach the client to split the response).
+   */
   writeHead(status: number, statusText: string | undefined, headers: readonly string[]): void {
     if (this.headersSent || this.destroyed) return;
     const req = this.req;
