@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { methods, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
-import { listen, requestParser, startQueued, unlisten } from './connection-events.ts';
+import { consume, currentBuffer, listen, listenData, requestParser, startQueued, unconsume, unlisten } from './connection-events.ts';
 import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
@@ -53,6 +53,8 @@ export class ClientConnection implements ForwardedFor {
   #gone = false;
   /** This connection closes once its last response is written: no further request is read. */
   #closing = false;
+  /** The native parser reads the socket itself (until the socket must pause: then 'data'). */
+  #consumed: boolean;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
@@ -62,8 +64,9 @@ export class ClientConnection implements ForwardedFor {
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.port = String(socket.localPort ?? '');
     this.#parser = requestParser(this);
+    this.#consumed = consume(this.#parser, socket);
     socket.setNoDelay(true);
-    listen(socket, this);
+    listen(socket, this, !this.#consumed);
   }
 
   /** No response in flight and none queued (drain closes these after its grace period). */
@@ -81,12 +84,28 @@ export class ClientConnection implements ForwardedFor {
     }
   }
 
+  /** A 'data' chunk (when the parser does not consume the socket). */
   data(chunk: Buffer): void {
-    if (this.#closing) return;
-    if (this.headSince === 0 && this.#reading === null) this.headSince = this.host.now;
-    const r = this.#parser.execute(chunk);
+    if (!this.#closing) this.executed(this.#parser.execute(chunk), chunk);
+  }
+
+  /** The parser finished a chunk (`chunk` null: a native read, still its current buffer). */
+  executed(r: number | ParseError, chunk: Buffer | null): void {
     if (typeof r !== 'number') this.#parseError(r);
-    else if (this.#upgrade !== null) this.#handOff(chunk, r);
+    else if (this.#upgrade !== null) return this.#handOff(chunk ?? currentBuffer(this.#parser), r);
+    // A pause asked for during the read (full body, queued request, error) takes effect now,
+    // outside the native read: only the JS stream can pause the socket.
+    if (this.#consumed && this.#paused !== 0 && !this.#gone) {
+      unconsume(this.#parser, this.socket);
+      this.#consumed = false;
+      listenData(this.socket);
+      this.socket.pause();
+    }
+  }
+
+  /** The first byte of a request: its head has headersTimeout to complete. */
+  messageBegin(): void {
+    if (this.headSince === 0) this.headSince = this.host.now;
   }
 
   headers(headers: string[], url: string): void {
@@ -204,6 +223,12 @@ export class ClientConnection implements ForwardedFor {
     const reading = this.#reading;
     if (reading !== null && !reading.complete) reading.body?.destroy(new Error('client closed the connection'));
     this.#queue.length = 0;
+    this.#release();
+  }
+
+  #release(): void {
+    if (this.#consumed) unconsume(this.#parser, this.socket);
+    this.#consumed = false;
     this.#parser.free();
     this.#parser.close();
   }
@@ -215,14 +240,14 @@ export class ClientConnection implements ForwardedFor {
   }
 
   #pause(reason: number): void {
-    if (this.#paused === 0) this.socket.pause();
+    if (this.#paused === 0 && !this.#consumed) this.socket.pause();
     this.#paused |= reason;
   }
 
   #resume(reason: number): void {
     if ((this.#paused & reason) === 0) return;
     this.#paused &= ~reason;
-    if (this.#paused === 0) this.socket.resume();
+    if (this.#paused === 0 && !this.#consumed) this.socket.resume();
   }
 
   /**
@@ -279,12 +304,11 @@ export class ClientConnection implements ForwardedFor {
       return;
     }
     const socket = this.socket;
+    this.#release();
     socket.pause(); // bytes after the head wait in the socket until the tunnel pipes them
     unlisten(socket);
     this.#gone = true;
     this.host.forget(this);
-    this.#parser.free();
-    this.#parser.close();
     this.host.handler.upgrade(req, socket, consumed < chunk.length ? chunk.subarray(consumed) : EMPTY);
   }
 }

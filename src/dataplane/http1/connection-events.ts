@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
-import { HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, REQUEST, type HttpParser } from '../http-parser.ts';
+import {
+  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
+} from '../http-parser.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 
@@ -18,21 +20,60 @@ export function requestParser(conn: ClientConnection): HttpParser {
   const parser = new HTTPParser() as TaggedParser;
   parser.initialize(REQUEST, {}, 0, kLenientNone);
   parser.conn = conn;
+  parser[kOnMessageBegin] = onMessageBegin;
   parser[kOnHeaders] = onHeaders;
   parser[kOnHeadersComplete] = onHeadersComplete;
   parser[kOnBody] = onBody;
   parser[kOnMessageComplete] = onMessageComplete;
+  parser[kOnExecute] = onExecute;
   return parser;
 }
 
-/** Routes `socket`'s events to `conn`. */
-export function listen(socket: Socket, conn: ClientConnection): void {
+/** The parser methods node:http uses to read a socket natively (not in http-parser.ts's type). */
+interface Consuming {
+  consume(handle: unknown): void;
+  unconsume(): void;
+  getCurrentBuffer(): Buffer;
+}
+
+/**
+ * Lets the native parser read `socket` itself, as node:http does: each read is parsed in C++
+ * with no Buffer handed to JS and no 'data' event (kOnExecute reports each result). False when
+ * the socket's handle cannot be consumed; then 'data' events feed the parser.
+ */
+export function consume(parser: HttpParser, socket: Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; _consumed?: boolean } })._handle;
+  if (handle?.isStreamBase !== true || handle._consumed === true) return false;
+  handle._consumed = true;
+  (parser as unknown as Consuming).consume(handle);
+  return true;
+}
+
+/** Hands the socket's reads back to its JS stream (to pause it, or for an upgrade). */
+export function unconsume(parser: HttpParser, socket: Socket): void {
+  (parser as unknown as Consuming).unconsume();
+  const handle = (socket as unknown as { _handle?: { _consumed?: boolean } })._handle;
+  if (handle) handle._consumed = false;
+}
+
+/** The chunk the consuming parser is executing (to find the bytes after an upgrade head). */
+export function currentBuffer(parser: HttpParser): Buffer {
+  return (parser as unknown as Consuming).getCurrentBuffer();
+}
+
+/** Routes `socket`'s events to `conn` ('data' only when the parser does not consume it). */
+export function listen(socket: Socket, conn: ClientConnection, data: boolean): void {
   (socket as TaggedSocket)[kConn] = conn;
-  socket.on('data', onSocketData);
+  if (data) socket.on('data', onSocketData);
   socket.on('end', onSocketEnd);
   socket.on('drain', onSocketDrain);
   socket.on('close', onSocketClose);
   socket.on('error', ignore);
+}
+
+/** Feeds the parser from 'data' events from now on (it stopped consuming the socket). */
+export function listenData(socket: Socket): void {
+  socket.on('data', onSocketData);
 }
 
 /** Takes the connection's listeners off `socket` (upgrade hand-off). */
@@ -49,6 +90,12 @@ export function startQueued(conn: ClientConnection, req: ProxyRequest): void {
   conn.startQueued(req);
 }
 
+function onMessageBegin(this: TaggedParser): void {
+  this.conn.messageBegin();
+}
+function onExecute(this: TaggedParser, ret: unknown): void {
+  this.conn.executed(ret as number | ParseError, null);
+}
 function onHeaders(this: TaggedParser, headers: string[], url: string): void {
   this.conn.headers(headers, url);
 }
