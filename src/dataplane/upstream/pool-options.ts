@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { buildConnector, type Pool } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 
-/** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin an undici Pool connects to. */
+/** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to. */
 export function serverOrigin(server: UpstreamServer, policy: BackendPolicy): string {
   const host = server.host.includes(':') && !server.host.startsWith('[') ? `[${server.host}]` : server.host;
   return `${policy.protocol === 'HTTPS' ? 'https' : 'http'}://${host}:${server.port}`;
@@ -37,13 +37,13 @@ function hash(s: string): string {
  */
 export const PINNED_SERVERNAME = 'upstream.pier.invalid';
 
-/** Undici's idle timeout when the policy leaves it at 0 (undici's own default). */
+/** The idle timeout when the policy leaves it at 0 (undici's default, kept by H1Pool). */
 const DEFAULT_IDLE_MS = 4_000;
 
 /** Longest time a pool no table uses keeps its idle connections (see retireMs). */
 export const MAX_RETIRE_MS = 60_000;
 
-/** The idle timeout undici applies to the pool's connections. */
+/** The idle timeout the pool applies to its connections. */
 function idleMs(policy: BackendPolicy): number {
   const idle = policy.keepalive.idleTimeoutMs;
   return idle > 0 ? idle : DEFAULT_IDLE_MS;
@@ -51,7 +51,7 @@ function idleMs(policy: BackendPolicy): number {
 
 /**
  * How long a pool stays retired (no table names it) before it is closed: its keepalive idle
- * timeout, because past that undici has closed every idle connection and nothing is left to
+ * timeout, because past that the pool has closed every idle connection and nothing is left to
  * keep; capped at MAX_RETIRE_MS so the connections to an endpoint that is gone for good do not
  * linger. 0 (close at once) without upstream keepalive: such a pool keeps no connection.
  */
@@ -69,6 +69,9 @@ export const PRECISE_READ_BELOW_MS = 5_000;
  * request), but late by up to about a second, so a 300 ms read timeout fires after 0.5-1 s.
  * Below PRECISE_READ_BELOW_MS (lateness over ~20 %) the exchange arms one native timer per
  * request instead; at or above it, undici's timers are precise enough and cost nothing.
+ * H1Pool (the default pool now) runs both on one native timer per connection, precise at any
+ * value: the split (and the exchange's own timer) is no longer needed for precision; unchanged
+ * here, a follow-up.
  */
 export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
   const read = policy.timeouts.readMs;
@@ -76,7 +79,8 @@ export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
 }
 
 /**
- * BackendPolicy → undici Pool options:
+ * BackendPolicy → pool options (undici's Pool.Options shape, which H1Pool takes with undici's
+ * semantics):
  * - No cap on connections: nginx's `keepalive N` bounds the *idle* connections it caches, never
  *   how many requests run at once, so a burst beyond N opens more connections instead of
  *   queueing (undici's `connections` is a total cap, under which the N+1st concurrent request

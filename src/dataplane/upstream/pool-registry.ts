@@ -7,8 +7,8 @@ import { H1Pool } from './h1-pool.ts';
 /** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
 export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
 
-/** The lean HTTP/1.1 pool (raw sockets + node's llhttp), not undici's Pool: a quarter of the
- * client-side CPU per request (bench/results/optimizations.md). */
+/** The lean HTTP/1.1 pool (raw sockets + node's llhttp) rather than undici's Pool, whose
+ * per-request machinery was most of the upstream side's CPU (bench/results/optimizations.md §3). */
 const defaultFactory: PoolFactory = (origin, options) => new H1Pool(origin, options);
 
 /** Counters for metrics (plain numbers, read by whoever exports them). */
@@ -32,7 +32,7 @@ interface Retired {
 }
 
 /**
- * One undici Pool per endpoint (origin + pool settings, see poolKey), shared by every backend
+ * One pool (H1Pool) per endpoint (origin + pool settings, see poolKey), shared by every backend
  * naming that endpoint, kept across table swaps so unchanged endpoints keep their keepalive
  * connections.
  *
@@ -43,7 +43,7 @@ interface Retired {
  * canary switched on and off, an endpoint briefly unready). Closing the pool at once would
  * drop its warm keepalive connections and reopen them on the way back, a burst of new
  * upstream connections per change. A retired pool keeps its idle connections for
- * `retireMs(policy)` (the pool's own keepalive idle timeout, capped: past it undici has closed
+ * `retireMs(policy)` (the pool's own keepalive idle timeout, capped: past it the pool has closed
  * every idle connection anyway, so the pool holds nothing worth keeping); a later table naming
  * the same key revives it with its connections. When the time passes it is closed gracefully
  * (`Pool.close()`: requests still in flight, started on an older table, finish first).
