@@ -17,6 +17,10 @@ export type RequestHeaders = readonly string[] | Readonly<Record<string, string 
  * `${method} ${path} HTTP/1.1\r\n` + the headers (+ `hostHeader`, e.g. `host: 10.0.0.1:8080\r\n`,
  * when they carry no Host), WITHOUT the Connection header and the final CRLF: the caller adds
  * those once it knows how the body is framed and whether the connection stays open.
+ *
+ * Values are written as given, not re-validated as undici does per header: the dataplane's come
+ * from a request llhttp already parsed strictly (no CR/LF can be in them) plus values Pier
+ * builds itself. Another caller must not pass untrusted strings.
  */
 export function requestHead(method: string, path: string, headers: RequestHeaders, hostHeader: string, facts: HeadFacts): string {
   facts.contentLength = -1;
