@@ -47,6 +47,26 @@ describe('H1Pool responses', () => {
     expect(out.headers).toEqual(['X-One', 'a', 'x-two', 'caf\xe9', 'Content-Length', '0']);
   });
 
+  it('more than 32 header pairs (flushed early by the parser) arrive whole; trailers are not mixed into the next head', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => `x-h${i}: v${i}\r\n`).join('');
+    let n = 0;
+    const peer = await rawPeer((socket, received) => {
+      if (received.split('\r\n\r\n').length - 1 <= n) return;
+      n++;
+      if (n === 1) socket.write(`HTTP/1.1 200 OK\r\n${many}Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nx-trailer: t\r\n\r\n`);
+      else socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    });
+    const p = h1Pool(peer.port);
+    const first = await send(p);
+    expect(first.headers).toHaveLength(82);
+    expect(first.headers.slice(0, 2)).toEqual(['x-h0', 'v0']);
+    expect(first.headers.slice(78)).toEqual(['x-h39', 'v39', 'Transfer-Encoding', 'chunked']);
+    expect(first.body.toString()).toBe('ok');
+    const second = await send(p);
+    expect(second.headers).toEqual(['Content-Length', '0']);
+    expect(peer.accepted()).toBe(1);
+  });
+
   it('a malformed response fails the try with a parse error; the pool keeps working', async () => {
     let n = 0;
     const peer = await rawPeer((socket, received) => {
