@@ -6,7 +6,7 @@ import { consume, currentBuffer, listen, listenData, requestParser, startQueued,
 import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
-import { RequestBody } from './request-body.ts';
+import { expectsContinue, RequestBody } from './request-body.ts';
 
 // Reasons the socket is paused (bits): a full request body, a queued request, a pending error.
 const PAUSED_BODY = 1;
@@ -230,7 +230,9 @@ export class ClientConnection implements ForwardedFor {
     if (this.#consumed) unconsume(this.#parser, this.socket);
     this.#consumed = false;
     this.#parser.free();
-    this.#parser.close();
+    // Not now: this may run inside the parser's own native read (kOnExecute, an upgrade), and
+    // closing deletes the native parser under it. The next loop turn is outside any read.
+    setImmediate(closeParser, this.#parser);
   }
 
   #start(req: ProxyRequest): void {
@@ -313,15 +315,9 @@ export class ClientConnection implements ForwardedFor {
   }
 }
 
-/** `Expect: 100-continue` among the headers (only looked for when there is a body). */
-function expectsContinue(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 6 && name.toLowerCase() === 'expect') return raw[i + 1]!.toLowerCase() === '100-continue';
-  }
-  return false;
+function closeParser(parser: HttpParser): void {
+  parser.close();
 }
-
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack listener) → `10.0.0.1`. */
 export function plainAddress(address: string | undefined): string {
