@@ -113,7 +113,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
     this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs });
-    // allowHalfOpen: a client's FIN lets the responses it already asked for finish.
+    // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
+    // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
     if (options.tls) {

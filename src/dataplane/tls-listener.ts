@@ -37,7 +37,7 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     key: options.defaultCertificate.keyPem,
     SNICallback: certificates.sniCallback,
     ALPNProtocols: ['http/1.1'],
-    // As the HTTP listener: a client's FIN lets the responses in flight finish.
+    // As the HTTP listener: a client's FIN is the connection's to interpret (create-dataplane.ts).
     allowHalfOpen: true,
   });
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
