@@ -97,6 +97,7 @@ export function allTargets(place: Placement): TargetSpec[] {
     pierCheckout('pier-after', 'BENCH_PIER_AFTER', cpus, place),
     nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean'], place.peerEnv),
     nodePeer('lean-consume', 'lean server + lean client, native reads (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean', '--consume', 'yes'], place.peerEnv),
+    nodePeer('node-floor', 'Node socket I/O floor (canned reply, no parsing)', 'node-floor.ts', cpus, [], place.peerEnv),
     nodePeer('lean-server', 'lean server + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'undici'], place.peerEnv),
     nodePeer('lean-client', 'node:http + lean client', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'lean'], place.peerEnv),
     nodePeer('dispatch', 'node:http + undici dispatch', 'lean-proxy.ts', cpus, ['--server', 'http', '--client', 'undici'], place.peerEnv),
