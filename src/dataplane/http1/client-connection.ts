@@ -48,6 +48,9 @@ export class ClientConnection implements ForwardedFor {
   #pendingHeaders: string[] = [];
   #pendingUrl = '';
   #upgrade: ProxyRequest | null = null;
+  /** The request whose response went out before its body was read: the rest of the body is
+   * read and dropped, then the connection carries on (nginx's discarded body, node's dump). */
+  #discarding: ProxyRequest | null = null;
   /** A status to answer once the responses before it are out (malformed pipelined input). */
   #error: ClientErrorStatus | 0 = 0;
   #gone = false;
@@ -145,6 +148,7 @@ export class ClientConnection implements ForwardedFor {
   }
 
   body(chunk: Buffer): void {
+    if (this.#discarding !== null) return;
     const body = this.#reading?.body;
     if (body != null && !body.push(chunk)) this.#pause(PAUSED_BODY);
   }
@@ -154,6 +158,11 @@ export class ClientConnection implements ForwardedFor {
     if (req === null) return;
     this.#reading = null;
     req.complete = true;
+    if (this.#discarding === req) {
+      this.#discarding = null;
+      this.#carryOn();
+      return;
+    }
     req.body?.push(null);
     this.#resume(PAUSED_BODY);
   }
@@ -178,6 +187,21 @@ export class ClientConnection implements ForwardedFor {
       this.socket.destroySoon();
       return;
     }
+    if (!res.req.complete && this.#reading === res.req) {
+      // Answered before its body arrived (404, 503, an upstream's early answer): closing now
+      // with unread bytes would make the kernel reset the connection, and the client could
+      // lose the answer. Read the rest and drop it; the keepalive timeout bounds how long.
+      this.#discarding = res.req;
+      res.req.body?.destroy();
+      this.idleSince = this.host.now;
+      this.#resume(PAUSED_BODY);
+      return;
+    }
+    this.#carryOn();
+  }
+
+  /** The exchange before is over: start the next queued request, or go idle. */
+  #carryOn(): void {
     const next = this.#queue.shift();
     if (next !== undefined) {
       // Not from inside the previous response's end(): no recursion through a pipelined batch.

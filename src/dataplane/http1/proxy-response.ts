@@ -22,7 +22,8 @@ export interface FinishHook {
  * close-delimited (with `connection: close`) for HTTP/1.0 ones; HEAD, 1xx, 204 and 304 get no
  * body and no framing. A `Date` is added when the headers have none (node:http did). Any
  * response that says `connection: close` (draining, keepaliveRequests reached, the client
- * asked, a body left unread) closes the connection once written.
+ * asked) closes the connection once written. A request body still arriving when the response
+ * ends is read and dropped by the connection, which then carries on.
  */
 export class ProxyResponse {
   readonly req: ProxyRequest;
@@ -65,7 +66,7 @@ export class ProxyResponse {
     let length = false;
     let date = false;
     let connection = false;
-    let close = !req.keepAlive || !req.complete || this.conn.host.draining;
+    let close = !req.keepAlive || this.conn.host.draining;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
