@@ -15,9 +15,17 @@ export interface FinishHook {
   responseFinished(res: ProxyResponse): void;
 }
 
+/** Body chunks up to this size join the pending head text in one latin1 string write. */
+const INLINE_MAX = 8 * 1024;
+
 /**
- * One response on a client connection, written straight to the socket: the head is one latin1
- * string, corked so it leaves with the first body chunk (or the end) in one writev. Framing:
+ * One response on a client connection, written straight to the socket. The head is one latin1
+ * string held back until the body starts: a small first chunk (most responses' whole body) is
+ * appended to it and the response leaves in ONE string write — no cork, no writev, no write
+ * request object when the socket takes it at once (node's string write tries a synchronous
+ * write first). Larger chunks go out as Buffers after the pending text. Chunked framing for
+ * small chunks is accumulated the same way until the end of the tick, so an upstream's last
+ * chunk and the terminator share the write. Framing:
  * the upstream's Content-Length is kept; otherwise chunked for HTTP/1.1 clients and
  * close-delimited (with `connection: close`) for HTTP/1.0 ones; HEAD, 1xx, 204 and 304 get no
  * body and no framing. A `Date` is added when the headers have none (node:http did). Any
@@ -45,7 +53,8 @@ export class ProxyResponse {
   waitingDrain = false;
   #chunked = false;
   #noBody = false;
-  #corked = false;
+  /** Latin1 text decided but not written yet (the head, small chunk frames). */
+  #pending: string | null = null;
   #flushScheduled = false;
 
   constructor(conn: ClientConnection, req: ProxyRequest) {
@@ -54,7 +63,7 @@ export class ProxyResponse {
   }
 
   /**
-   * Writes the head (corked until the first write or end). `headers` is flat `[name, value,
+   * Decides the head (written with the first body write, or at end). `headers` is flat `[name, value,
    * ...]`, written unchecked: they come from Pier or from an upstream response a strict
    * llhttp parsed (no CR/LF can reach the client to split the response).
    */
@@ -96,10 +105,7 @@ export class ProxyResponse {
       // how long (clients use the hint to avoid reusing a connection the server is closing).
       head += this.conn.host.keepAliveLines;
     }
-    const socket = this.conn.socket;
-    socket.cork();
-    this.#corked = true;
-    socket.write(`${head}\r\n`, 'latin1');
+    this.#pending = `${head}\r\n`;
     this.headersSent = true;
   }
 
@@ -107,36 +113,41 @@ export class ProxyResponse {
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed) return true;
     if (this.#noBody || chunk.length === 0) return true;
-    const socket = this.conn.socket;
-    let ok: boolean;
-    if (this.#chunked) {
-      this.#cork();
-      socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      socket.write(chunk);
-      ok = socket.write('\r\n', 'latin1');
-      // Corked to the end of this tick: an upstream's last chunk and its end usually come in
-      // one packet, and the terminating chunk then leaves in the same writev.
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        process.nextTick(flush, this);
+    if (chunk.length <= INLINE_MAX) {
+      if (this.#chunked) {
+        // Held to the end of the tick: more chunks (or the end) usually follow in the same read.
+        this.#pending = `${this.#pending ?? ''}${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`;
+        if (!this.#flushScheduled) {
+          this.#flushScheduled = true;
+          process.nextTick(flush, this);
+        }
+        return true;
       }
-    } else {
-      ok = socket.write(chunk);
-      this.#uncork();
+      const pending = this.#pending;
+      if (pending !== null) {
+        this.#pending = null;
+        return this.#sent(this.conn.socket.write(pending + chunk.toString('latin1'), 'latin1'));
+      }
+      return this.#sent(this.conn.socket.write(chunk));
     }
-    if (!ok) this.waitingDrain = true;
-    return ok;
+    const socket = this.conn.socket;
+    const frame = this.#chunked ? `${chunk.length.toString(16)}\r\n` : '';
+    const text = (this.#pending ?? '') + frame;
+    this.#pending = null;
+    socket.cork();
+    if (text !== '') socket.write(text, 'latin1');
+    let ok = socket.write(chunk);
+    if (this.#chunked) ok = socket.write('\r\n', 'latin1');
+    socket.uncork();
+    return this.#sent(ok);
   }
 
   /** Completes the response (with a last chunk, if given); the connection moves on. */
   end(chunk?: Buffer): void {
     if (this.finished || this.destroyed) return;
     if (chunk !== undefined) this.write(chunk);
-    if (this.#chunked) {
-      this.#cork();
-      this.conn.socket.write('0\r\n\r\n', 'latin1');
-    }
-    this.#uncork();
+    if (this.#chunked) this.#pending = `${this.#pending ?? ''}0\r\n\r\n`;
+    this.flush();
     this.finished = true;
     this.conn.responseFinished(this);
     if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
@@ -146,25 +157,22 @@ export class ProxyResponse {
   destroy(): void {
     if (this.destroyed || this.finished) return;
     this.destroyed = true;
+    this.#pending = null;
     this.conn.socket.destroy();
   }
 
-  /** The end-of-tick uncork of a chunked write (a no-op once end() flushed). */
+  /** Writes the pending text (end of tick for chunk frames; end()). */
   flush(): void {
     this.#flushScheduled = false;
-    this.#uncork();
+    const pending = this.#pending;
+    if (pending === null || this.destroyed) return;
+    this.#pending = null;
+    this.#sent(this.conn.socket.write(pending, 'latin1'));
   }
 
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.conn.socket.cork();
-  }
-
-  #uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.conn.socket.uncork();
+  #sent(ok: boolean): boolean {
+    if (!ok) this.waitingDrain = true;
+    return ok;
   }
 }
 
