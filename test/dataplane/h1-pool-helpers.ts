@@ -1,7 +1,7 @@
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
-import { H1Pool } from '../../src/dataplane/upstream/h1-pool.ts';
+import type { Dispatcher } from 'undici';
+import { H1Pool, type H1PoolOptions } from '../../src/dataplane/upstream/h1-pool.ts';
 import { closeNet, onCleanup } from './helpers.ts';
 
 /** Everything one dispatch reported, in the handler contract's terms. */
@@ -93,7 +93,7 @@ export function send(pool: Dispatcher, options: Partial<Dispatcher.DispatchOptio
 }
 
 /** An H1Pool to 127.0.0.1:port, destroyed after the test. */
-export function h1Pool(port: number, options: Pool.Options = {}, host = '127.0.0.1'): H1Pool {
+export function h1Pool(port: number, options: H1PoolOptions = {}, host = '127.0.0.1'): H1Pool {
   const p = new H1Pool(`http://${host}:${port}`, { connections: null, pipelining: 1, ...options });
   onCleanup(() => p.destroy());
   return p;

@@ -69,6 +69,34 @@ describe('H1Pool connections', () => {
     expect(p.free).toBe(6);
   });
 
+  it('maxIdle N (nginx keepalive N): after a burst of 6, the 2 most recently freed stay open, the rest close', async () => {
+    const { backend, held } = await portBackend(true);
+    const p = h1Pool(backend.port, { maxIdle: 2 });
+    const open = new Set<number>();
+    backend.server.on('connection', (s) => {
+      open.add(s.remotePort!);
+      s.on('close', () => open.delete(s.remotePort!));
+    });
+    const pending = Array.from({ length: 6 }, (_, i) => send(p, { path: `/${i}` }));
+    await heldCount(held, 6);
+    const freedLast = [held[4]!.req.socket.remotePort!, held[5]!.req.socket.remotePort!];
+    for (const res of held.splice(0)) {
+      res.end('ok');
+      await sleep(5); // freed in this order
+    }
+    for (const r of pending) expect((await r).status).toBe(200);
+    for (let i = 0; i < 100 && open.size > 2; i++) await sleep(10);
+    expect([...open].sort()).toEqual([...freedLast].sort());
+    expect(p.free).toBe(2);
+    // The next request reuses one of the kept connections.
+    const next = send(p, { path: '/next' });
+    await heldCount(held, 1);
+    expect(freedLast).toContain(held[0]!.req.socket.remotePort);
+    held[0]!.end('ok');
+    await next;
+    expect(backend.connections).toBe(6);
+  });
+
   it('reset: true sends connection: close and never reuses the connection', async () => {
     const { backend } = await portBackend();
     const p = h1Pool(backend.port);

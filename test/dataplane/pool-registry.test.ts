@@ -129,10 +129,11 @@ describe('PoolRegistry', () => {
     expect(reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 0 }))).not.toBe(a);
   });
 
-  it('keeps the pool when only the idle connection count changes (it shapes no pool setting)', () => {
-    const { reg } = registry();
+  it('gives a new idle connection count a fresh pool (maxIdle shapes the pool, as nginx keepalive N)', () => {
+    const { reg, made } = registry();
     const a = reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 64 }));
-    expect(reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 8 }))).toBe(a);
+    expect(reg.acquire(server('10.0.0.1', 80), keepalive({ connections: 8 }))).not.toBe(a);
+    expect(made.map((m) => (m.options as { maxIdle?: number }).maxIdle)).toEqual([64, 8]);
   });
 
   it('brackets IPv6 origins', () => {

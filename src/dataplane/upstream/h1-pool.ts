@@ -2,6 +2,13 @@ import { buildConnector, Dispatcher, errors, type Pool } from 'undici';
 import { H1Connection, type ConnectionOwner } from './h1-connection.ts';
 import { h1Settings, type H1Settings } from './h1-settings.ts';
 
+/** undici's Pool options plus what only H1Pool does. */
+export interface H1PoolOptions extends Pool.Options {
+  /** nginx `keepalive N`: at most this many idle connections are kept; past it the least
+   * recently used one closes. Unset: bounded by the idle timeout only. */
+  readonly maxIdle?: number;
+}
+
 /**
  * A lean HTTP/1.1 connection pool for one origin, a drop-in for undici's Pool in the dataplane
  * (`new H1Pool(origin, poolOptions(...))`, then `dispatch(options, handler)` with undici's
@@ -14,7 +21,8 @@ import { h1Settings, type H1Settings } from './h1-settings.ts';
  *   cache does). Closed entries leave the stack lazily (when popped, or by a compaction once
  *   they are the majority), so a close costs O(1).
  * - No cap on connections (`connections: null` is the only mode): a burst opens more, nothing
- *   queues, so `dispatch` always returns true.
+ *   queues, so `dispatch` always returns true. Idle connections are capped by `maxIdle` (nginx
+ *   `keepalive N`: the least recently used idle one closes when one more becomes free).
  * - Keepalive as undici: keepAliveTimeout idle, lowered by a response's `Keep-Alive: timeout=`
  *   (minus keepAliveTimeoutThreshold, at most keepAliveMaxTimeout), maxRequestsPerClient,
  *   clientTtl; a free connection that gets EOF or stray bytes is closed at once.
@@ -28,13 +36,17 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
   readonly #free: H1Connection[] = [];
   /** Stacked connections that closed since the last compaction (a heuristic count). */
   #dead = 0;
+  /** Live (free) connections on the stack. */
+  #idle = 0;
+  readonly #maxIdle: number;
   readonly #all = new Set<H1Connection>();
   #closed = false;
   #destroyed = false;
   #waiters: (() => void)[] = [];
 
-  constructor(origin: string, options: Pool.Options = {}) {
+  constructor(origin: string, options: H1PoolOptions = {}) {
     super();
+    this.#maxIdle = options.maxIdle ?? Infinity;
     this.#url = new URL(origin);
     const o = options;
     this.settings = h1Settings(this.#url, o);
@@ -102,6 +114,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     }
     conn.stacked = true;
     this.#free.push(conn);
+    if (++this.#idle > this.#maxIdle) this.#evictOldest();
   }
 
   connectionCrossed(freedAt: number): void {
@@ -110,7 +123,10 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
 
   connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void {
     if (!this.#all.delete(conn)) return;
-    if (conn.stacked) this.#dropLater();
+    if (conn.stacked) {
+      this.#idle--;
+      this.#dropLater();
+    }
     if (established) this.emit('disconnect', this.#url, [this], (err ?? new errors.SocketError('closed')) as errors.UndiciError);
     else if (err !== null) this.emit('connectionError', this.#url, [this], err as errors.UndiciError);
     if (this.#all.size === 0 && this.#waiters.length > 0) {
@@ -128,6 +144,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
       const conn = free.pop()!;
       conn.stacked = false;
       if (!conn.free) continue;
+      this.#idle--;
       if (this.settings.ttl > 0 && now === 0) now = Date.now();
       if (conn.reusable(now)) return conn;
       conn.destroy(); // past clientTtl
@@ -161,6 +178,21 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     for (const conn of this.#free) conn.stacked = false;
     this.#free.length = 0;
     this.#dead = 0;
+    this.#idle = 0;
+  }
+
+  /** Over maxIdle: close the least recently used idle connection (the bottom of the stack). */
+  #evictOldest(): void {
+    const free = this.#free;
+    for (let i = 0; i < free.length; i++) {
+      const conn = free[i]!;
+      if (!conn.free) continue;
+      free.splice(0, i + 1); // it and the closed entries below it
+      conn.stacked = false;
+      this.#idle--;
+      conn.destroy();
+      return;
+    }
   }
 
   #settled(callback: (() => void) | undefined): Promise<void> | void {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { buildConnector, type Pool } from 'undici';
+import { buildConnector } from 'undici';
+import type { H1PoolOptions } from './h1-pool.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 
 /** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to. */
@@ -19,9 +20,7 @@ export function poolKey(server: UpstreamServer, policy: BackendPolicy): string {
   const t = policy.timeouts;
   const tls = policy.tls;
   const tlsKey = tls === undefined ? '' : `|tls:${tls.serverName ?? ''}:${tls.verify ? 1 : 0}:${tls.caPem === undefined ? '' : hash(tls.caPem)}`;
-  // Only keepalive on/off shapes the pool (see poolOptions), not the idle count: changing
-  // `connections` from 64 to 32 must not drop the warm connections.
-  return `${serverOrigin(server, policy)}|ka${k.connections > 0 ? 1 : 0}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
+  return `${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
 }
 
 /** A digest so a CA bundle does not bloat every key; cryptographic, because two CAs sharing a
@@ -81,13 +80,10 @@ export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
 /**
  * BackendPolicy → pool options (undici's Pool.Options shape, which H1Pool takes with undici's
  * semantics):
- * - No cap on connections: nginx's `keepalive N` bounds the *idle* connections it caches, never
- *   how many requests run at once, so a burst beyond N opens more connections instead of
- *   queueing (undici's `connections` is a total cap, under which the N+1st concurrent request
- *   would wait without any timeout). undici has no idle-only cap and one cannot be added
- *   without reaching into its pool internals, so idle connections are bounded by time only:
- *   each closes after keepalive.idleTimeoutMs idle. keepalive.connections therefore only says
- *   whether upstream keepalive is on: 0 sends each request with `Connection: close` (see
+ * - keepalive.connections N → maxIdle N, as nginx's `keepalive N`: it bounds the *idle*
+ *   connections kept (the least recently used closes first), never how many requests run at
+ *   once, so a burst beyond N opens more connections instead of queueing (`connections: null`).
+ *   0 turns upstream keepalive off: each request goes with `Connection: close` (see
  *   `upstreamReset`).
  * - keepalive.requests N → maxRequestsPerClient N - 1: undici sends `Connection: close` on the
  *   request *after* the limit, so N - 1 makes the Nth request the last on its connection
@@ -100,13 +96,14 @@ export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
  *   has no undici counterpart: the proxy watches the request body itself (ProxyExchange).
  * - HTTPS: see tlsConnector.
  */
-export function poolOptions(policy: BackendPolicy, server: UpstreamServer): Pool.Options {
+export function poolOptions(policy: BackendPolicy, server: UpstreamServer): H1PoolOptions {
   const k = policy.keepalive;
   const idle = idleMs(policy);
   const read = exchangeReadTimeoutMs(policy) > 0 ? 0 : policy.timeouts.readMs;
   return {
     connections: null,
     pipelining: 1,
+    ...(k.connections > 0 ? { maxIdle: k.connections } : {}),
     keepAliveTimeout: idle,
     keepAliveMaxTimeout: idle,
     keepAliveTimeoutThreshold: 1_000,
