@@ -232,6 +232,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   }
 
   onComplete(): void {
+    this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     balancer.succeeded(this.server);
@@ -241,6 +242,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   }
 
   onError(err: Error): void {
+    this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     this.#stopRead(); // a retry re-arms it when written
@@ -274,6 +276,16 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
     if (kind === 'reset') return rt.retryReset;
     if (kind === 'timeout') return rt.retryTimeout;
     return kind === 'status';
+  }
+
+  /**
+   * The try is over: forget its connection's abort/resume. H1Pool hands out one pair per
+   * connection, acting on whatever request the connection carries now; once this try ended the
+   * connection may carry another exchange's request (a late client 'drain' must not resume it).
+   */
+  #releaseTry(): void {
+    this.#abort = null;
+    this.resumeUpstream = null;
   }
 
   /** The exchange is over: no further try, no timer. */
