@@ -82,6 +82,7 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
+    this.#abort = null; // the try is over (H1Pool's abort acts on the connection's current request)
     this.#runtime.balancer.finished(this.#index);
     this.#runtime.balancer.succeeded(this.#index);
     const client = this.#client;
@@ -128,12 +129,14 @@ class UpgradeHandler implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.#abort = null; // the try is over (H1Pool's abort acts on the connection's current request)
     this.#runtime.balancer.finished(this.#index);
     this.#client.end();
     this.#client.resume(); // as rawError: read to the client's FIN
   }
 
   onError(err: Error): void {
+    this.#abort = null; // the try is over (H1Pool's abort acts on the connection's current request)
     this.#runtime.balancer.finished(this.#index);
     if (this.#responded || this.#client.destroyed) {
       this.#client.destroy();
