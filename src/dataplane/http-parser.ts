@@ -10,6 +10,7 @@
  * `incoming` on it), which is how a shared callback finds its connection without a closure.
  */
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 
 /** kOnHeadersComplete: flat `[name, value, ...]` latin1 strings, or undefined when the headers
  * were already flushed through kOnHeaders (more than 32 pairs, see node_http_parser.cc).
@@ -34,6 +35,13 @@ export interface HttpParser {
   free(): void;
   pause(): void;
   resume(): void;
+  /** Reads a StreamBase handle natively: each read is parsed in C++ and reported through
+   * kOnExecute (see consume() below, which also marks the handle). */
+  consume(handle: unknown): void;
+  /** Gives the handle's reads back to its JS stream (a no-op when not consuming). */
+  unconsume(): void;
+  /** A copy of the chunk being parsed; valid only inside kOnExecute of a native read. */
+  getCurrentBuffer(): Buffer;
   [callback: number]: unknown;
 }
 
@@ -83,3 +91,35 @@ export const kLenientNone = HTTPParser.kLenientNone;
 
 /** Method names indexed by the `method` number kOnHeadersComplete reports (REQUEST parsers). */
 export const methods: readonly string[] = common.methods;
+
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+}
+
+/**
+ * Lets the native parser read `socket` itself, as node:http does: each read is parsed in C++
+ * with no Buffer handed to JS and no 'data' event (kOnExecute reports each result, the 'end'
+ * and 'error' events still fire). False when the socket's handle cannot be consumed (not a
+ * StreamBase, already consumed, or bytes already buffered in the JS stream): then 'data' events
+ * must feed the parser.
+ */
+export function consume(parser: HttpParser, socket: Socket): boolean {
+  const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+  if (handle?.isStreamBase !== true || handle._consumed === true || socket.readableLength !== 0) return false;
+  handle._consumed = true;
+  parser.consume(handle);
+  return true;
+}
+
+/** Hands the socket's reads back to its JS stream (to pause it, or for an upgrade). */
+export function unconsume(parser: HttpParser, socket: Socket): void {
+  parser.unconsume();
+  const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+  if (handle) handle._consumed = false;
+}
+
+/** The chunk the consuming parser is executing (to find the bytes after an upgrade head). */
+export function currentBuffer(parser: HttpParser): Buffer {
+  return parser.getCurrentBuffer();
+}

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+export { consume, currentBuffer, unconsume } from '../http-parser.ts';
 import {
   HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
 } from '../http-parser.ts';
@@ -27,38 +28,6 @@ export function requestParser(conn: ClientConnection): HttpParser {
   parser[kOnMessageComplete] = onMessageComplete;
   parser[kOnExecute] = onExecute;
   return parser;
-}
-
-/** The parser methods node:http uses to read a socket natively (not in http-parser.ts's type). */
-interface Consuming {
-  consume(handle: unknown): void;
-  unconsume(): void;
-  getCurrentBuffer(): Buffer;
-}
-
-/**
- * Lets the native parser read `socket` itself, as node:http does: each read is parsed in C++
- * with no Buffer handed to JS and no 'data' event (kOnExecute reports each result). False when
- * the socket's handle cannot be consumed; then 'data' events feed the parser.
- */
-export function consume(parser: HttpParser, socket: Socket): boolean {
-  const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; _consumed?: boolean } })._handle;
-  if (handle?.isStreamBase !== true || handle._consumed === true) return false;
-  handle._consumed = true;
-  (parser as unknown as Consuming).consume(handle);
-  return true;
-}
-
-/** Hands the socket's reads back to its JS stream (to pause it, or for an upgrade). */
-export function unconsume(parser: HttpParser, socket: Socket): void {
-  (parser as unknown as Consuming).unconsume();
-  const handle = (socket as unknown as { _handle?: { _consumed?: boolean } })._handle;
-  if (handle) handle._consumed = false;
-}
-
-/** The chunk the consuming parser is executing (to find the bytes after an upgrade head). */
-export function currentBuffer(parser: HttpParser): Buffer {
-  return (parser as unknown as Consuming).getCurrentBuffer();
 }
 
 /** Routes `socket`'s events to `conn` ('data' only when the parser does not consume it). */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { errors, type Dispatcher } from 'undici';
-import type { HttpParser, ParseError } from '../http-parser.ts';
+import { consume, currentBuffer, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import type { H1Settings } from './h1-settings.ts';
 import { keepAliveTimeoutMs } from './keep-alive-timeout.ts';
 import { rearm } from './rearm-timer.ts';
@@ -43,11 +43,19 @@ type DispatchOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | 
 function onTimer(conn: H1Connection): void {
   conn.timedOut();
 }
+function closeParser(parser: HttpParser): void {
+  parser.close();
+}
 
 /**
  * One upstream HTTP/1.1 connection: a raw socket and node's native llhttp parser, one request
  * at a time (no pipelining). All per-connection state lives here; the functions a handler gets
  * (`abort`, `resume`) and the socket listeners are created once per connection, not per request.
+ *
+ * The parser reads the socket natively (as node:http's server does): no Buffer, 'data' event
+ * or Readable machinery per read; kOnExecute reports each read (executed()). Only the JS stream
+ * can pause, so the first time a handler holds the response back the connection switches to
+ * 'data' events for good; so does a socket whose handle cannot be consumed.
  *
  * `abort`/`resume` act on the connection's *current* request: a handler must not call them
  * after its onComplete/onError (ProxyExchange and the upgrade handler do not; undici gives a
@@ -93,6 +101,8 @@ export class H1Connection implements ResponseSink {
   #unexpected = false;
   #ended = false;
   #error: Error | null = null;
+  /** The native parser reads the socket (no 'data' listener). */
+  #consumed = false;
 
   /** Ends the current request (see the class comment); undici's abort(err) contract. */
   readonly abort = (err?: Error): void => {
@@ -184,12 +194,14 @@ export class H1Connection implements ResponseSink {
     this.socket = socket;
     this.establishedAt = Date.now();
     socket.setNoDelay(true);
-    socket.on('data', this.#onData);
+    const parser = createResponseParser(this);
+    this.#parser = parser;
+    this.#consumed = consume(parser, socket);
+    if (!this.#consumed) socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
     socket.on('drain', this.#onDrain);
-    this.#parser = createResponseParser(this);
   }
 
   #send(): void {
@@ -273,14 +285,25 @@ export class H1Connection implements ResponseSink {
       // Interim (100, 103): the final response follows on the same request.
       this.#interim = true;
       if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
-      handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
+      try {
+        handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
+      } catch (err) {
+        this.fail(err as Error);
+      }
       return 1;
     }
     this.#keepAlive = keepAlive && !this.#reset && !this.#upgrade;
     if (this.#keepAlive) this.#keepAliveFrom(headers);
     if (this.#bodyTimeout > 0) this.#arm(T_BODY, this.#bodyTimeout);
     else this.#timerMode = T_NONE;
-    const more = handler.onHeaders === undefined || handler.onHeaders(status, headers as unknown as Buffer[], this.resume, statusText);
+    let more: boolean;
+    try {
+      more = handler.onHeaders === undefined || handler.onHeaders(status, headers as unknown as Buffer[], this.resume, statusText);
+    } catch (err) {
+      // Thrown inside a native read it would be uncaught: the request fails instead.
+      this.fail(err as Error);
+      return 1;
+    }
     if (this.#handler !== handler) return 1; // aborted from onHeaders
     if (more === false) this.#pause();
     return this.#head || status === 204 || status === 304 ? 1 : 0;
@@ -290,7 +313,11 @@ export class H1Connection implements ResponseSink {
     const handler = this.#handler;
     if (handler === null) return;
     if (this.#timerMode === T_BODY) this.#timer!.refresh();
-    if (handler.onData !== undefined && handler.onData(chunk) === false && this.#handler === handler) this.#pause();
+    try {
+      if (handler.onData !== undefined && handler.onData(chunk) === false && this.#handler === handler) this.#pause();
+    } catch (err) {
+      this.fail(err as Error);
+    }
   }
 
   messageComplete(): void {
@@ -309,7 +336,11 @@ export class H1Connection implements ResponseSink {
     this.#timerMode = T_NONE;
     // The upstream answered before taking the whole body: this connection cannot carry more.
     if (this.#writer.abandon(null)) this.#reset = true;
-    handler.onComplete?.(NO_TRAILERS);
+    try {
+      handler.onComplete?.(NO_TRAILERS);
+    } catch (err) {
+      this.fail(err as Error);
+    }
   }
 
   timedOut(): void {
@@ -321,7 +352,8 @@ export class H1Connection implements ResponseSink {
 
   #pause(): void {
     this.#paused = true;
-    this.socket!.pause();
+    // Inside a native read: the switch to a pausable JS stream waits for its end (#parsed).
+    if (!this.#consumed) this.socket!.pause();
     // Not charged to the upstream while the handler holds the response back.
     if (this.#timerMode === T_BODY) this.#timerMode = T_NONE;
   }
@@ -349,6 +381,14 @@ export class H1Connection implements ResponseSink {
     this.#timer.unref();
   }
 
+  /** The parser finished a native read (kOnExecute): the bytes are parsed already. */
+  executed(ret: number | ParseError): void {
+    const state = this.state;
+    if (state === BUSY || state === DONE) this.#parsed(ret, null);
+    // A free connection got bytes: nobody can read them; drop it.
+    else if (state !== CLOSED) this.destroy();
+  }
+
   #data(chunk: Buffer): void {
     if (this.state !== BUSY) {
       // A free connection got bytes (or EOF-ish garbage): nobody can read them; drop it.
@@ -363,8 +403,13 @@ export class H1Connection implements ResponseSink {
       this.fail(err as Error);
       return;
     }
+    this.#parsed(ret, chunk);
+  }
+
+  /** After a chunk was parsed (`chunk` null: a native read, still the parser's current buffer). */
+  #parsed(ret: number | ParseError, chunk: Buffer | null): void {
     if (this.#upgradeHeaders !== null && this.state === BUSY && typeof ret === 'number') {
-      this.#handOver(chunk, ret);
+      this.#handOver(chunk ?? currentBuffer(this.#parser!), ret);
       return;
     }
     if (typeof ret !== 'number') {
@@ -373,7 +418,25 @@ export class H1Connection implements ResponseSink {
       else this.destroy();
       return;
     }
-    if ((this.state as number) === DONE) this.#free();
+    if (this.state === DONE) this.#free();
+    else if (this.#paused && this.#consumed && this.state === BUSY) {
+      // A handler held the response back: only the JS stream can pause the socket.
+      this.#consumed = false;
+      unconsume(this.#parser!, this.socket!);
+      this.socket!.on('data', this.#onData);
+      this.socket!.pause();
+    }
+  }
+
+  /** Stops the parser reading; it is closed on the next loop turn, as this may run inside
+   * its own native read (closing there would free the native parser under it). */
+  #releaseParser(socket: Socket): void {
+    const parser = this.#parser;
+    if (parser === null) return;
+    this.#parser = null;
+    if (this.#consumed) unconsume(parser, socket);
+    this.#consumed = false;
+    setImmediate(closeParser, parser);
   }
 
   #end(): void {
@@ -426,8 +489,7 @@ export class H1Connection implements ResponseSink {
     this.state = CLOSED;
     this.#writer.abandon(err);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#parser?.close();
-    this.#parser = null;
+    if (this.socket !== null) this.#releaseParser(this.socket);
     this.#owner.connectionClosed(this, this.#error, true);
   }
 
@@ -441,8 +503,7 @@ export class H1Connection implements ResponseSink {
     this.state = CLOSED;
     socket.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError).off('close', this.#onClose).off('drain', this.#onDrain);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#parser!.close();
-    this.#parser = null;
+    this.#releaseParser(socket);
     this.socket = null;
     // Paused: the new owner starts the flow (pipe() does) and sees the unshifted bytes first.
     socket.pause();

@@ -1,6 +1,6 @@
 import {
-  HTTPParser, kLenientNone, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
-  type HttpParser,
+  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
+  type HttpParser, type ParseError,
 } from '../http-parser.ts';
 
 /** What a response parser reports to its connection (llhttp's callbacks, trimmed). */
@@ -12,6 +12,8 @@ export interface ResponseSink {
   headersComplete(headers: string[] | undefined, statusCode: number, statusText: string, keepAlive: boolean): number;
   body(chunk: Buffer): void;
   messageComplete(): void;
+  /** A native read (the parser consumes the socket) was parsed: bytes parsed, or the error. */
+  executed(ret: number | ParseError): void;
 }
 
 interface SinkParser extends HttpParser {
@@ -37,12 +39,16 @@ function onBody(this: SinkParser, chunk: Buffer): void {
 function onMessageComplete(this: SinkParser): void {
   this.sink.messageComplete();
 }
+function onExecute(this: SinkParser, ret: number | ParseError): void {
+  this.sink.executed(ret);
+}
 
 /** The async_hooks resource every parser reports (one object, not one per connection). */
 const RESOURCE = {};
 
 /** A strict llhttp RESPONSE parser reporting to `sink` (one per upstream connection; close()
- * it when the connection ends, never from inside one of its own callbacks). */
+ * it when the connection ends, on a later loop turn: never inside one of its own callbacks or
+ * native reads). */
 export function createResponseParser(sink: ResponseSink): HttpParser {
   const parser = new HTTPParser() as SinkParser;
   parser.initialize(RESPONSE, RESOURCE, 0, kLenientNone);
@@ -52,5 +58,6 @@ export function createResponseParser(sink: ResponseSink): HttpParser {
   parser[kOnHeadersComplete] = onHeadersComplete;
   parser[kOnBody] = onBody;
   parser[kOnMessageComplete] = onMessageComplete;
+  parser[kOnExecute] = onExecute;
   return parser;
 }
