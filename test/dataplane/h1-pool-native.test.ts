@@ -1,9 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { buildConnector } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { h1Pool, headDone, rawPeer, Recorder, send } from './h1-pool-helpers.ts';
 import { closeAll, sleep, startBackend } from './helpers.ts';
 
 afterEach(closeAll);
+
+/** undici's connector, keeping every socket it makes (to see who reads them). */
+function recordingConnector(sockets: Socket[]): buildConnector.connector {
+  const connect = buildConnector({});
+  return (options, callback) =>
+    connect(options, (err, socket) => {
+      if (socket !== null) sockets.push(socket as Socket);
+      (callback as (e: Error | null, s: unknown) => void)(err, socket);
+    });
+}
 
 /*
  * H1Connection lets node's native parser read the socket (no 'data' events): these pin the
@@ -33,7 +45,7 @@ describe('H1Pool on natively read connections', () => {
     expect(peer.accepted()).toBe(400);
   }, 30_000);
 
-  it('a slow handler pauses a natively read connection mid-body: 10 MiB arrive intact, and the connection is reused', async () => {
+  it('a slow handler pauses a natively read connection mid-body: 10 MiB arrive intact; once free it reads natively again and is reused', async () => {
     const payload = randomBytes(10 * 1024 * 1024);
     const sockets = new Set<unknown>();
     const backend = await startBackend('big', (req, res) => {
@@ -43,7 +55,11 @@ describe('H1Pool on natively read connections', () => {
       res.setHeader('content-length', payload.length);
       res.end(payload);
     });
-    const p = h1Pool(backend.port);
+    const upstream: Socket[] = [];
+    const p = h1Pool(backend.port, { connect: recordingConnector(upstream) });
+    expect((await send(p, { path: '/small' })).body.toString()).toBe('ok');
+    // Read natively: no 'data' listener.
+    expect(upstream.map((s) => s.listenerCount('data'))).toEqual([0]);
     const recorder = new Recorder();
     let received = 0;
     let holds = 0;
@@ -67,9 +83,11 @@ describe('H1Pool on natively read connections', () => {
     expect(holds).toBeGreaterThanOrEqual(10);
     expect(deliveredWhileHeld).toBe(0);
     expect(createHash('sha256').update(out.body).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
-    // The connection now reads through 'data' events; it still carries the next request.
+    // Free again with nothing buffered: back to native reads, and it carries the next request.
+    expect(upstream.map((s) => s.listenerCount('data'))).toEqual([0]);
     expect((await send(p, { path: '/small' })).body.toString()).toBe('ok');
     expect(sockets.size).toBe(1);
+    expect(upstream).toHaveLength(1);
   }, 20_000);
 
   it('a handler throwing inside a native read fails its request (no uncaught exception); the pool carries on', async () => {

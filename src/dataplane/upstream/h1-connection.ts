@@ -54,8 +54,9 @@ function closeParser(parser: HttpParser): void {
  *
  * The parser reads the socket natively (as node:http's server does): no Buffer, 'data' event
  * or Readable machinery per read; kOnExecute reports each read (executed()). Only the JS stream
- * can pause, so the first time a handler holds the response back the connection switches to
- * 'data' events for good; so does a socket whose handle cannot be consumed.
+ * can pause, so when a handler holds the response back the connection switches to 'data'
+ * events until it is free again with nothing buffered; a socket whose handle cannot be
+ * consumed stays on 'data' events.
  *
  * `abort`/`resume` act on the connection's *current* request: a handler must not call them
  * after its onComplete/onError (ProxyExchange and the upgrade handler do not; undici gives a
@@ -461,9 +462,16 @@ export class H1Connection implements ResponseSink {
       return;
     }
     this.state = IDLE;
+    const socket = this.socket!;
     if (this.#paused) {
       this.#paused = false;
-      this.socket!.resume();
+      socket.resume();
+    }
+    // Back to native reads once nothing is left in the JS stream's buffer (one held response
+    // must not cost the connection's whole life).
+    if (!this.#consumed && consume(this.#parser!, socket)) {
+      this.#consumed = true;
+      socket.off('data', this.#onData);
     }
     this.#arm(T_IDLE, this.#idleMs);
     this.freedAt = Date.now();
