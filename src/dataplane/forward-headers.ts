@@ -4,6 +4,8 @@
  * Names are compared case-insensitively without lower-casing them (no allocation per header).
  */
 
+import { equalsLower as eq } from './ascii-case.ts';
+
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
 const FORWARD = 0;
 const HOP = 1;
@@ -43,15 +45,6 @@ function classify(name: string): number {
   }
 }
 
-/** ASCII case-insensitive equality with a lower-case constant of the same length. */
-function eq(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** The facts about a request's headers the proxy needs before it can route it. */
 export interface RequestHeaderFacts {

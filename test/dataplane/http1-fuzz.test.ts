@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { seeded } from '../balance/servers.ts';
 import { backendOf, closeAll, startBackend, startDataplane, tableFor } from './helpers.ts';
 import { rawSocket, rawTranscript, until } from './http1-raw.ts';
 
@@ -28,20 +29,9 @@ const CORPUS = [
 ];
 const NASTY = ['\r', '\n', '\0', '\x7f', '\xff', ' ', ':', '\t', '"', '\r\n', '\r\n\r\n', '0', '-1', 'ffffffffffffffff'];
 
-/** mulberry32: a small deterministic generator, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: number): string {
-  const rnd = prng(seed);
+  const rnd = seeded(seed); // deterministic: a failing seed can be replayed
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   let s = pick(CORPUS);
   const rounds = 1 + Math.floor(rnd() * 3);

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
+import { equalsLower as same } from '../ascii-case.ts';
 
 /** What the connection tells the exchange producing a response (direct calls, no events). */
 export interface ResponseExchange {
@@ -180,12 +181,3 @@ function flush(res: ProxyResponse): void {
   res.flush();
 }
 
-/** ASCII case-insensitive equality with a lower-case constant of the same length. */
-function same(s: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}

@@ -4,6 +4,8 @@
  * does: no allocation per header.
  */
 
+import { equalsLower as eq } from '../ascii-case.ts';
+
 /** What the head builder learned about the headers (a per-connection object, reused). */
 export interface HeadFacts {
   /** The Content-Length the caller set, or -1 (a streamed body then goes out chunked). */
@@ -54,12 +56,3 @@ export function expectsPayload(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'PATCH';
 }
 
-/** ASCII case-insensitive equality with a lower-case constant of the same length. */
-function eq(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
