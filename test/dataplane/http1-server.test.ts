@@ -125,6 +125,17 @@ describe('HTTP/1.1 server: request bodies', () => {
     expect(backend.seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /y']);
   });
 
+  it('closes after answering an Expect: 100-continue request it never invited (the next bytes could be body or request)', async () => {
+    const backend = await echoBackend();
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('echo', [backend])]));
+    const t = await rawTranscript(port, 'POST /x HTTP/1.1\r\nHost: nowhere.com\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n');
+    expect(t.text).toMatch(/^HTTP\/1\.1 404 /);
+    expect(t.text).not.toContain('100 Continue');
+    expect(t.text.toLowerCase()).toContain('connection: close');
+    expect(t.closed).toBe(true);
+    expect(backend.seen).toEqual([]);
+  });
+
   it('answers a large upload to a missing route without a reset: the client reads the 404', async () => {
     const { port } = await startDataplane(tableFor('foo.com', [backendOf('echo', [await echoBackend()])]));
     const s = await rawSocket(port);

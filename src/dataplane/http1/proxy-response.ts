@@ -76,7 +76,9 @@ export class ProxyResponse {
     let length = false;
     let date = false;
     let connection = false;
-    let close = !req.keepAlive || this.conn.host.draining;
+    // A client still waiting for `100 Continue` may send its body or the next request: which
+    // one is unknowable, so the connection closes (as node:http; reading on could desync it).
+    let close = !req.keepAlive || this.conn.host.draining || (!req.complete && req.body !== null && req.body.awaitingContinue);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;

@@ -22,6 +22,11 @@ export class RequestBody extends Readable {
     this.on('error', ignore);
   }
 
+  /** The client waits for `100 Continue` before sending the body, and none was sent yet. */
+  get awaitingContinue(): boolean {
+    return this.#expectContinue;
+  }
+
   override _read(): void {
     if (this.#expectContinue) {
       this.#expectContinue = false;
