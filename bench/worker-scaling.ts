@@ -19,7 +19,9 @@ import { startPier } from './lib/pier.ts';
 import { treeCpuByProcess } from './lib/proc-tree.ts';
 import { runWrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { 'max-workers': { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const { values } = parseArgs({ options: { 'max-workers': { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, env: { type: 'string', multiple: true } } });
+/** Extra environment for Pier, `--env NAME=VALUE` (repeatable): e.g. libuv's UV_TCP_SINGLE_ACCEPT=1. */
+const env = Object.fromEntries((values.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 const maxWorkers = Number(values['max-workers'] ?? 2);
 const seconds = Number(values.seconds ?? 8);
 const connections = Number(values.connections ?? 64);
@@ -31,7 +33,7 @@ console.log(`| workers | req/s | CPU µs/req (all processes) | busy share per wo
 try {
   for (let n = 1; n <= maxWorkers; n++) {
     const port = await freePort();
-    const pier = await startPier({ cpus, port, workers: n }, backendPort);
+    const pier = await startPier({ cpus, port, workers: n, env }, backendPort);
     try {
       const wrk = (s: number) => runWrk({ url: `http://127.0.0.1:${port}${BODY_PATHS['100B']}`, durationSeconds: s, connections, threads: 1, cpus, headers: ['Host: bench.local'] });
       await wrk(1);
