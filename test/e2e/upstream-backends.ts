@@ -61,8 +61,11 @@ export async function startTrackingBackend(name: string, host = '127.0.0.1', por
     req.resume();
     req.on('end', () => {
       seen.push({ conn, at: Date.now(), method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-      res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name, 'x-conn': String(conn) });
-      res.end(name);
+      // `/slow...` answers after 300 ms, so concurrent requests need concurrent connections.
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': name, 'x-conn': String(conn) });
+        res.end(name);
+      }, req.url?.startsWith('/slow') ? 300 : 0);
     });
   });
   const l = await listenTracked(server as unknown as Server, host, port, (s, conn) => connOf.set(s, conn));

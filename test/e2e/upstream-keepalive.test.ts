@@ -27,11 +27,13 @@ describe('Upstream keepalive limits (pier serve --manifests, 1 worker)', () => {
   let perConn: TrackingBackend;
   let idle: TrackingBackend;
   let aged: TrackingBackend;
+  let capped: TrackingBackend;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pier-ups-ka-'));
-    [perConn, idle, aged] = await Promise.all([
+    [perConn, idle, aged, capped] = await Promise.all([
       startTrackingBackend('requests', '127.0.0.41'), startTrackingBackend('idle', '127.0.0.42'), startTrackingBackend('aged', '127.0.0.43'),
+      startTrackingBackend('capped', '127.0.0.44'),
     ]);
     const server = (b: TrackingBackend) => [{ address: b.host, port: b.port }];
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
@@ -39,13 +41,14 @@ describe('Upstream keepalive limits (pier serve --manifests, 1 worker)', () => {
       siteYaml('ka-requests', { servers: server(perConn), keepalive: { requests: 5 } }),
       siteYaml('ka-idle', { servers: server(idle), keepalive: { idleTimeout: '200ms' } }),
       siteYaml('ka-age', { servers: server(aged), keepalive: { time: '1s' } }),
+      siteYaml('ka-cap', { servers: server(capped), keepalive: { connections: 2 } }),
     ].join('---\n'));
     pier = await startPier(['--manifests', dir, '--workers', '1'], { readyTimeoutMs: 30_000 });
   }, 60_000);
 
   afterAll(async () => {
     await pier?.stop();
-    await Promise.all([perConn, idle, aged].map((b) => b?.close()));
+    await Promise.all([perConn, idle, aged, capped].map((b) => b?.close()));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -67,6 +70,19 @@ describe('Upstream keepalive limits (pier serve --manifests, 1 worker)', () => {
     await sleep(600);
     const after = await connOf(pier, 'ka-idle');
     expect(after).toBeGreaterThan(Math.max(...quick));
+  });
+
+  it('keepalive.connections 2 (nginx keepalive 2): a burst of 6 opens 6, only 2 stay idle for the next burst', async () => {
+    const burst = () => Promise.all(Array.from({ length: 6 }, async () => {
+      const res = await request(`http://127.0.0.1:${pier.httpPort}/slow`, { headers: { host: 'ka-cap.example' } });
+      await res.body.text();
+      return res.statusCode;
+    }));
+    expect(await burst()).toEqual(Array(6).fill(200));
+    expect(capped.acceptedAt.length).toBe(6); // concurrency is not capped
+    await sleep(100);
+    expect(await burst()).toEqual(Array(6).fill(200));
+    expect(capped.acceptedAt.length).toBe(6 + 4); // 2 idle connections were kept, 4 had closed
   });
 
   it('keepalive.time 1s: no request rides a connection older than 1 s', async () => {
