@@ -15,15 +15,17 @@ const REPLACED = 4;
 const CONNECTION = 5;
 const CONTENT_LENGTH = 6;
 const TRANSFER_ENCODING = 7;
+/** Hop-by-hop too; its value matters to the server side (100-continue). */
+const EXPECT = 8;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Proxy-* and Keep-Alive). `expect` is
- * answered by node:http itself (100-continue) and undici refuses to send it; `http2-settings`
+ * answered by Pier's server itself (100-continue, see RequestBody), never forwarded; `http2-settings`
  * belongs to an h2c upgrade. TE is dropped entirely: Pier does not relay trailers. */
 function classify(name: string): number {
   switch (name.length) {
     case 2: return eq(name, 'te') ? HOP : FORWARD;
     case 4: return eq(name, 'host') ? HOST : FORWARD;
-    case 6: return eq(name, 'expect') ? HOP : FORWARD;
+    case 6: return eq(name, 'expect') ? EXPECT : FORWARD;
     case 7: return eq(name, 'trailer') || eq(name, 'upgrade') ? HOP : FORWARD;
     case 9: return eq(name, 'x-real-ip') ? REPLACED : FORWARD;
     case 10:
@@ -54,6 +56,8 @@ export interface RequestHeaderFacts {
   connectionNames: Set<string> | undefined;
   /** The request has a body: Content-Length above 0 or a Transfer-Encoding. */
   hasBody: boolean;
+  /** `Expect: 100-continue`: the client waits to be invited before sending the body. */
+  expectContinue: boolean;
 }
 
 /** Fills `facts` from `raw` (one pass, no allocation unless Connection names extra headers). */
@@ -61,6 +65,7 @@ export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderF
   facts.host = undefined;
   facts.connectionNames = undefined;
   facts.hasBody = false;
+  facts.expectContinue = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const kind = classify(name);
@@ -68,6 +73,7 @@ export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderF
     else if (kind === TRANSFER_ENCODING) facts.hasBody = true;
     else if (kind === CONTENT_LENGTH) facts.hasBody ||= raw[i + 1] !== '0';
     else if (kind === CONNECTION) facts.connectionNames = connectionTokens(raw[i + 1]!, facts.connectionNames);
+    else if (kind === EXPECT) facts.expectContinue ||= raw[i + 1]!.length === 12 && eq(raw[i + 1]!, '100-continue');
   }
 }
 

@@ -4,7 +4,7 @@ import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, 
 const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
 
 function upstream(raw: string[]): Record<string, string> {
-  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
   scanRequestHeaders(raw, facts);
   const out = upstreamRequestHeaders(raw, facts, fwd);
   const map: Record<string, string> = {};
@@ -59,7 +59,7 @@ describe('upstreamRequestHeaders', () => {
     [['Transfer-Encoding', 'chunked'], true],
     [['Accept', 'x'], false],
   ] as const)('scan %j → hasBody %s', (raw, want) => {
-    const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+    const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
     scanRequestHeaders([...raw], facts);
     expect(facts.hasBody).toBe(want);
   });

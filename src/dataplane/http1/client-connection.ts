@@ -6,7 +6,7 @@ import { consume, currentBuffer, listen, listenData, requestParser, startQueued,
 import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
-import { expectsContinue, RequestBody } from './request-body.ts';
+import { RequestBody } from './request-body.ts';
 
 // Reasons the socket is paused (bits): a full request body, a queued request, a pending error.
 const PAUSED_BODY = 1;
@@ -134,7 +134,7 @@ export class ClientConnection implements ForwardedFor {
       return 0;
     }
     if (req.facts.hasBody) {
-      req.body = new RequestBody(this, expectsContinue(raw));
+      req.body = new RequestBody(this, req.facts.expectContinue);
       this.#reading = req;
     } else {
       req.complete = true;

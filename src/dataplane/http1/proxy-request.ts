@@ -20,7 +20,7 @@ export class ProxyRequest {
   /** llhttp's keep-alive verdict (HTTP version and the client's Connection header). */
   readonly keepAlive: boolean;
   /** Host, Connection names, body presence: filled when the head completes. */
-  readonly facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false };
+  readonly facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
   /** Only when the request has a body (Content-Length above 0 or Transfer-Encoding). */
   body: RequestBody | null = null;
   /** The whole message (head and body) was received. */

@@ -37,12 +37,3 @@ export class RequestBody extends Readable {
 }
 
 function ignore(): void {}
-
-/** `Expect: 100-continue` among the headers (only looked for when there is a body). */
-export function expectsContinue(raw: readonly string[]): boolean {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 6 && name.toLowerCase() === 'expect') return raw[i + 1]!.toLowerCase() === '100-continue';
-  }
-  return false;
-}
