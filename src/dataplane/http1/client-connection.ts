@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
-import { methods, type HttpParser, type ParseError } from '../http-parser.ts';
+import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
-import { consume, currentBuffer, listen, listenData, requestParser, startQueued, unconsume, unlisten } from './connection-events.ts';
+import { listen, listenData, requestParser, startQueued, unlisten } from './connection-events.ts';
 import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-export { consume, currentBuffer, unconsume } from '../http-parser.ts';
 import {
   HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
 } from '../http-parser.ts';
