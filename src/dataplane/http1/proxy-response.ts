@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import { equalsLower as same } from '../ascii-case.ts';
+import { writeLatin1 } from '../direct-write.ts';
 
 /** What the connection tells the exchange producing a response (direct calls, no events). */
 export interface ResponseExchange {
@@ -129,7 +130,7 @@ export class ProxyResponse {
       const pending = this.#pending;
       if (pending !== null) {
         this.#pending = null;
-        return this.#sent(this.conn.socket.write(pending + chunk.toString('latin1'), 'latin1'));
+        return this.#sent(writeLatin1(this.conn.socket, pending + chunk.toString('latin1')));
       }
       return this.#sent(this.conn.socket.write(chunk));
     }
@@ -170,7 +171,7 @@ export class ProxyResponse {
     const pending = this.#pending;
     if (pending === null || this.destroyed) return;
     this.#pending = null;
-    this.#sent(this.conn.socket.write(pending, 'latin1'));
+    this.#sent(writeLatin1(this.conn.socket, pending));
   }
 
   #sent(ok: boolean): boolean {

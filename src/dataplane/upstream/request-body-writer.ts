@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
+import { writeLatin1 } from '../direct-write.ts';
 
 /** Request bodies as the dispatch options carry them. */
 export type RequestBody = Readable | Uint8Array | string | null | undefined;
@@ -47,7 +48,7 @@ export class RequestBodyWriter {
    */
   send(socket: Socket, head: string, body: RequestBody, contentLength: number, payload: boolean): void {
     if (body == null) {
-      socket.write(contentLength < 0 && payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`, 'latin1');
+      writeLatin1(socket, contentLength < 0 && payload ? `${head}content-length: 0\r\n\r\n` : `${head}\r\n`);
     } else if (typeof body === 'string' || body instanceof Uint8Array) {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
       socket.cork();
