@@ -69,6 +69,45 @@ describe('HTTP/1.1 server: timeouts', () => {
     const s = await rawSocket(port);
     expect(await until(s.closed, 3_000)).toBe(true);
   });
+
+  it('applies the headers timeout to a later request on a keepalive connection, not the idle timeout', async () => {
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [await startBackend('a')])]), { headersTimeoutMs: 200, keepaliveTimeoutMs: 10_000 });
+    const s = await rawSocket(port);
+    s.socket.write(`GET /1 HTTP/1.1\r\n${H}\r\n`);
+    expect(await until(() => /backend=a/.test(s.received()), 3_000)).toBe(true);
+    s.socket.write('GET /2 HTTP/1.1\r\nHo'); // then nothing: a slow (or slowloris) client
+    expect(await until(s.closed, 3_000)).toBe(true);
+    expect(s.received()).toMatch(/HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(dp.stats.errors[408]).toBe(1);
+  });
+
+  it('leaves an idle keepalive connection to the idle timeout after a body that came in its own packet (no 408)', async () => {
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [await startBackend('a')])]), { headersTimeoutMs: 150, keepaliveTimeoutMs: 600 });
+    const s = await rawSocket(port);
+    s.socket.write(`POST /1 HTTP/1.1\r\n${H}Content-Length: 5\r\n\r\n`);
+    await sleep(50);
+    s.socket.write('hello');
+    expect(await until(() => /backend=a/.test(s.received()), 3_000)).toBe(true);
+    const idle = Date.now();
+    expect(await until(s.closed, 3_000)).toBe(true);
+    expect(Date.now() - idle).toBeGreaterThanOrEqual(400);
+    expect(s.received()).not.toMatch(/408/);
+    expect(dp.stats.errors[408]).toBe(0);
+  });
+
+  it('does not count the rest of an answered request body as a request head (no 408 while it is dropped)', async () => {
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [await startBackend('a')])]), { headersTimeoutMs: 150 });
+    const s = await rawSocket(port);
+    s.socket.write(`POST /1 HTTP/1.1\r\nHost: nowhere.example\r\nContent-Length: 10\r\n\r\nabc`); // 404 before its body
+    expect(await until(() => /404/.test(s.received()), 3_000)).toBe(true);
+    await sleep(50);
+    s.socket.write('def'); // still the dropped body, in a read of its own
+    await sleep(300);
+    s.socket.write(`ghij` + `GET /2 HTTP/1.1\r\n${H}\r\n`);
+    expect(await until(() => /backend=a/.test(s.received()), 3_000)).toBe(true);
+    expect(s.received()).not.toMatch(/408/);
+    expect(dp.stats.errors[408]).toBe(0);
+  });
 });
 
 describe('HTTP/1.1 server: upgrade', () => {

@@ -58,6 +58,8 @@ export class ClientConnection implements ForwardedFor {
   #closing = false;
   /** The native parser reads the socket itself (until the socket must pause: then 'data'). */
   #consumed: boolean;
+  /** A head completed or a message ended during the current read (see #headStarted). */
+  #event = false;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.socket = socket;
@@ -96,6 +98,8 @@ export class ClientConnection implements ForwardedFor {
   executed(r: number | ParseError, chunk: Buffer | null): void {
     if (typeof r !== 'number') this.#parseError(r);
     else if (this.#upgrade !== null) return this.#handOff(chunk ?? currentBuffer(this.#parser), r);
+    else if (!this.#event && r > 0) this.#headStarted();
+    this.#event = false;
     // A pause asked for during the read (full body, queued request, error) takes effect now,
     // outside the native read: only the JS stream can pause the socket.
     if (this.#consumed && this.#paused !== 0 && !this.#gone) {
@@ -106,9 +110,15 @@ export class ClientConnection implements ForwardedFor {
     }
   }
 
-  /** The first byte of a request: its head has headersTimeout to complete. */
-  messageBegin(): void {
-    if (this.headSince === 0) this.headSince = this.host.now;
+  /**
+   * A read brought bytes but no head or message end: if nothing is in flight or being received,
+   * they begin a request head, which has headersTimeout to complete. (Known here rather than from
+   * llhttp's message-begin callback, which would cost a native-to-JS call on every request. A
+   * head that starts right after a complete message in the same read is noticed at its next
+   * read instead; until then the connection is under the keepalive timeout.)
+   */
+  #headStarted(): void {
+    if (this.headSince === 0 && this.current === null && this.#reading === null) this.headSince = this.host.now;
   }
 
   headers(headers: string[], url: string): void {
@@ -119,6 +129,7 @@ export class ClientConnection implements ForwardedFor {
 
   headersComplete(major: number, minor: number, raw: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
     this.headSince = 0;
+    this.#event = true;
     if (this.#closing) return 0;
     if (raw === undefined) {
       raw = this.#pendingHeaders;
@@ -154,6 +165,7 @@ export class ClientConnection implements ForwardedFor {
   }
 
   messageComplete(): void {
+    this.#event = true;
     const req = this.#reading;
     if (req === null) return;
     this.#reading = null;

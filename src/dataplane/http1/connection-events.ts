@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import {
-  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
+  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
 } from '../http-parser.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
@@ -20,7 +20,6 @@ export function requestParser(conn: ClientConnection): HttpParser {
   const parser = new HTTPParser() as TaggedParser;
   parser.initialize(REQUEST, {}, 0, kLenientNone);
   parser.conn = conn;
-  parser[kOnMessageBegin] = onMessageBegin;
   parser[kOnHeaders] = onHeaders;
   parser[kOnHeadersComplete] = onHeadersComplete;
   parser[kOnBody] = onBody;
@@ -58,9 +57,6 @@ export function startQueued(conn: ClientConnection, req: ProxyRequest): void {
   conn.startQueued(req);
 }
 
-function onMessageBegin(this: TaggedParser): void {
-  this.conn.messageBegin();
-}
 function onExecute(this: TaggedParser, ret: unknown): void {
   this.conn.executed(ret as number | ParseError, null);
 }
