@@ -140,17 +140,22 @@ export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], clo
   const out: string[] = [];
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
+    const name = latin1(raw[i]!);
     const kind = classify(name);
     if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED) {
-      out.push(name, raw[i + 1]!.toString('latin1'));
+      out.push(name, latin1(raw[i + 1]!));
     } else if (kind === CONNECTION) {
-      named = connectionTokens(raw[i + 1]!.toString('latin1'), named);
+      named = connectionTokens(latin1(raw[i + 1]!), named);
     }
   }
   if (named !== undefined) removeNamed(out, named);
   if (close) out.push('connection', 'close');
   return out;
+}
+
+/** H1Pool hands headers over as strings already; undici's Buffers are decoded. */
+function latin1(v: Buffer | string): string {
+  return typeof v === 'string' ? v : v.toString('latin1');
 }
 
 function removeNamed(out: string[], named: Set<string>): void {
