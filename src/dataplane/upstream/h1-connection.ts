@@ -100,6 +100,9 @@ export class H1Connection implements ResponseSink {
   #answered = false;
   /** Bytes arrived that no request asked for: never reuse. */
   #unexpected = false;
+  /** The last response answered a HEAD and the current one has shown no valid head yet: bytes
+   * that do not parse are the body a broken server sent after that HEAD response. */
+  #afterHead = false;
   #ended = false;
   #error: Error | null = null;
   /** The native parser reads the socket (no 'data' listener). */
@@ -232,9 +235,11 @@ export class H1Connection implements ResponseSink {
     const payload = expectsPayload(method);
     this.#head = method === 'HEAD';
     this.#upgrade = upgrade !== null;
-    // undici's rules: close after HEAD (servers that send a body anyway), an upgrade, or a body
-    // on a method that expects none, unless the caller says reset: false; and after M requests.
-    let reset = options.reset ?? (this.#head || (body != null && !payload));
+    // undici's rules: close after an upgrade, or a body on a method that expects none, unless
+    // the caller says reset: false; and after M requests. Not after HEAD (undici does, against
+    // servers that send a body anyway): nginx keeps the connection, and so do we; such a body
+    // is caught as stray bytes (#unexpected, #afterHead), never read as another answer.
+    let reset = options.reset ?? (body != null && !payload);
     if (upgrade !== null) reset = true;
     if (settings.maxRequests > 0 && this.requests > settings.maxRequests) reset = true;
     this.#reset = reset;
@@ -268,6 +273,7 @@ export class H1Connection implements ResponseSink {
       this.#unexpected = true;
       return 1;
     }
+    this.#afterHead = false;
     let headers = raw ?? [];
     if (this.#flushed !== null) {
       headers = this.#flushed.concat(headers);
@@ -335,6 +341,7 @@ export class H1Connection implements ResponseSink {
     this.#options = null;
     this.state = DONE;
     this.#timerMode = T_NONE;
+    this.#afterHead = this.#head;
     // The upstream answered before taking the whole body: this connection cannot carry more.
     if (this.#writer.abandon(null)) this.#reset = true;
     try {
@@ -414,9 +421,10 @@ export class H1Connection implements ResponseSink {
       return;
     }
     if (typeof ret !== 'number') {
-      // node's parse error (code HPE_*): a bad response.
-      if (this.state === BUSY) this.fail(ret);
-      else this.destroy();
+      // node's parse error (code HPE_*): a bad response, or the leftover of a HEAD's (which
+      // says nothing about this request: a reset, retried on a fresh connection when safe).
+      if (this.state !== BUSY) this.destroy();
+      else this.fail(this.#afterHead ? new errors.SocketError('upstream sent a body after a HEAD response') : ret);
       return;
     }
     if (this.state === DONE) this.#free();
