@@ -60,8 +60,9 @@ function onSendTimeout(exchange: ProxyExchange): void {
  * body cannot be skipped, so the client connection closes after the 504.
  *
  * Read timeout (nginx proxy_read_timeout): the pool's alone (poolOptions: headersTimeout and
- * bodyTimeout). Its connection waits for the head from the last write of the request body, then
- * between two reads, and does not charge the upstream while the *client* holds the response back;
+ * bodyTimeout). Its connection waits for the head from the last byte of the request (a slow
+ * upload is the client's time, not the upstream's), then between two reads, and does not charge
+ * the upstream while the *client* holds the response back;
  * expiry is a 'timeout' failure like any other (504, or a cut response once the head is out).
  */
 export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, ResponseExchange {

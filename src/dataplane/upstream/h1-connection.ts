@@ -89,6 +89,7 @@ export class H1Connection implements ResponseSink {
   #upgrade = false;
   #reset = false;
   #keepAlive = false;
+  #headersTimeout = 0;
   #bodyTimeout = 0;
   #paused = false;
   /** The message being parsed is a 1xx: its end is not the response's. */
@@ -247,14 +248,15 @@ export class H1Connection implements ResponseSink {
     if (upgrade !== null) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
     else head += reset ? 'connection: close\r\n' : 'connection: keep-alive\r\n';
     const headersTimeout = options.headersTimeout ?? settings.headersTimeout;
+    this.#headersTimeout = headersTimeout;
     this.#bodyTimeout = options.bodyTimeout ?? settings.bodyTimeout;
     if (headersTimeout > 0) this.#arm(T_HEADERS, headersTimeout);
     else this.#timerMode = T_NONE;
     this.#writer.send(this.socket!, head, body, this.#facts.contentLength, payload);
   }
 
-  /** The request body was written (a response may have come first: then it is not reused). */
-  bodyProgress(): void {
+  /** A streamed request body is all written: the wait for the head counts from now. */
+  requestSent(): void {
     if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
   }
 
@@ -354,7 +356,13 @@ export class H1Connection implements ResponseSink {
   timedOut(): void {
     const mode = this.#timerMode;
     if (mode === T_IDLE && this.state === IDLE) this.destroy();
-    else if (mode === T_HEADERS && this.state === BUSY) this.fail(new errors.HeadersTimeoutError());
+    else if (mode === T_HEADERS && this.state === BUSY) {
+      // As nginx's read timer, the wait for the head starts once the whole request is written:
+      // while a body still streams, a slow client is not the upstream's fault (an upstream that
+      // stops taking it is the send timeout's business). Checked again one period later.
+      if (this.#writer.writing) this.#arm(T_HEADERS, this.#headersTimeout);
+      else this.fail(new errors.HeadersTimeoutError());
+    }
     else if (mode === T_BODY && this.state === BUSY && !this.#paused) this.fail(new errors.BodyTimeoutError());
   }
 

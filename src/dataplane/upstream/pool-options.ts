@@ -74,8 +74,8 @@ export function retireMs(policy: BackendPolicy): number {
  *   `Keep-Alive: timeout=` can only lower it; undici subtracts a 1 s safety margin from it).
  * - timeouts.readMs → headersTimeout and bodyTimeout, at every value (nginx proxy_read_timeout:
  *   the wait for the head, then between two reads; H1Connection runs both on one native timer
- *   per connection, precise to the millisecond, and restarts the wait for the head while the
- *   request body is still being written); timeouts.connectMs → connect timeout.
+ *   per connection, precise to the millisecond, and as nginx start the wait for the head once
+ *   the whole request is written); timeouts.connectMs → connect timeout.
  *   timeouts.sendMs has no undici counterpart: the proxy watches the request body itself
  *   (ProxyExchange).
  * - HTTPS: see tlsConnector.
