@@ -4,7 +4,7 @@ import type { Balancer } from './balance/balancer.ts';
 import type { BaseBalancer } from './balance/base-balancer.ts';
 import type { Backend, UpstreamServer } from '../routing/route-table.ts';
 import { ActiveHealthChecker } from './health/active-health-checker.ts';
-import { exchangeReadTimeoutMs, upstreamReset } from './upstream/pool-options.ts';
+import { upstreamReset } from './upstream/pool-options.ts';
 import type { PoolRegistry } from './upstream/pool-registry.ts';
 
 /**
@@ -29,9 +29,6 @@ export interface BackendRuntime {
   readonly retryStatuses: ReadonlySet<number>;
   /** nginx proxy_send_timeout (policy.timeouts.sendMs); 0 = none. */
   readonly sendTimeoutMs: number;
-  /** Read timeout the exchange enforces itself (short ones, see exchangeReadTimeoutMs); 0 when
-   * undici's pool timers do. */
-  readonly readTimeoutMs: number;
   /** Active health checks, when policy.healthCheck is set (running while the runtime is in force). */
   readonly checker: ActiveHealthChecker | undefined;
 }
@@ -69,7 +66,6 @@ export function bindBackend(backend: Backend, previous: BackendRuntime | undefin
     retryNonIdempotent: policy.retries.nonIdempotent,
     retryStatuses: new Set(on.filter((c) => c === '502' || c === '503' || c === '504').map(Number)),
     sendTimeoutMs: Math.max(0, policy.timeouts.sendMs),
-    readTimeoutMs: exchangeReadTimeoutMs(policy),
     checker: unavailable || policy.healthCheck === undefined ? undefined : checkerFor(backend, balancer, previous?.checker, ctx),
   };
 }

@@ -11,7 +11,7 @@ import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import { PierError } from '../errors.ts';
 import {
-  classifyFailure, failureStatus, isIdempotent, nothingSent, READ_TIMEOUT_CODE, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
+  classifyFailure, failureStatus, isIdempotent, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
 } from './upstream/upstream-failure.ts';
 
 /** What every exchange of a dataplane shares with it. */
@@ -31,9 +31,6 @@ function onBodyPause(this: TaggedBody): void {
 }
 function onSendTimeout(exchange: ProxyExchange): void {
   exchange.sendTimedOut();
-}
-function onReadTimeout(exchange: ProxyExchange): void {
-  exchange.readTimedOut();
 }
 
 /**
@@ -62,10 +59,11 @@ function onReadTimeout(exchange: ProxyExchange): void {
  * A slow *client* never pauses the body, so it is not charged to the upstream. The aborted
  * body cannot be skipped, so the client connection closes after the 504.
  *
- * Read timeout: undici's own (pool options) unless `runtime.readTimeoutMs` is set (short
- * timeouts, see exchangeReadTimeoutMs); then one native timer, armed when a try is written,
- * refreshed by the head and by each body chunk, and not charged while the *client* holds the
- * response back (as undici's body timeout is not while paused).
+ * Read timeout (nginx proxy_read_timeout): the pool's alone (poolOptions: headersTimeout and
+ * bodyTimeout). Its connection waits for the head from the last byte of the request (a slow
+ * upload is the client's time, not the upstream's), then between two reads, and does not charge
+ * the upstream while the *client* holds the response back;
+ * expiry is a 'timeout' failure like any other (504, or a cut response once the head is out).
  */
 export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, ResponseExchange {
   readonly req: ProxyRequest;
@@ -87,10 +85,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   #lastFailure: FailureKind = 'connect';
   /** Armed only once the upstream blocks a body write (see the send timeout above). */
   #sendTimer: NodeJS.Timeout | undefined;
-  /** Only with runtime.readTimeoutMs (see the read timeout above). */
-  #readTimer: NodeJS.Timeout | undefined;
-  /** The client is not taking the response (onData returned false) until 'drain'. */
-  #clientBlocked = false;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
 
@@ -111,7 +105,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
     this.res = res;
     this.runtime = runtime;
     this.clientAddress = clientAddress;
-    // reset undefined (not false) leaves undici its own safety closes (after HEAD, ...).
+    // reset undefined (not false) leaves the pool its own safety closes (a body on a GET, ...).
     this.#options = { method: req.method, path, headers, body: hasBody ? req.body : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
   }
 
@@ -159,25 +153,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
 
   /** Response backpressure is over: take the upstream's data again. */
   clientDrained(): void {
-    this.#clientBlocked = false;
-    this.#readTimer?.refresh();
     this.resumeUpstream?.();
-  }
-
-  /** The read timer fired: no byte from the upstream for readTimeoutMs (unless the client
-   * was the one holding the response back). */
-  readTimedOut(): void {
-    if (this.#done) return;
-    if (this.#clientBlocked) {
-      this.#readTimer?.refresh();
-      return;
-    }
-    this.#abort?.(new PierError(READ_TIMEOUT_CODE, `upstream sent nothing for ${this.runtime.readTimeoutMs} ms`));
-  }
-
-  #armRead(): void {
-    if (this.#readTimer === undefined) this.#readTimer = setTimeout(onReadTimeout, this.runtime.readTimeoutMs, this);
-    else this.#readTimer.refresh();
   }
 
   #try(): void {
@@ -205,11 +181,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
     if (this.#done) abort(new Error('client closed the connection'));
-    else if (this.runtime.readTimeoutMs > 0) this.#armRead();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    this.#readTimer?.refresh();
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
     if (this.runtime.retryStatuses.has(statusCode) && this.#canRetry('status')) {
       // Drop this answer (and its connection) and try again; the last try's answer is relayed.
@@ -225,10 +199,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   }
 
   onData(chunk: Buffer): boolean {
-    this.#readTimer?.refresh();
-    if (this.res.write(chunk)) return true;
-    this.#clientBlocked = true; // until the connection calls clientDrained()
-    return false;
+    // false holds the upstream back until the connection calls clientDrained().
+    return this.res.write(chunk);
   }
 
   onComplete(): void {
@@ -245,7 +217,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
     this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
-    this.#stopRead(); // a retry re-arms it when written
     if (this.#done) return;
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
@@ -292,13 +263,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   #settle(): void {
     this.#done = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
-    this.#stopRead();
-  }
-
-  #stopRead(): void {
-    if (this.#readTimer === undefined) return;
-    clearTimeout(this.#readTimer);
-    this.#readTimer = undefined;
   }
 
   #fail(status: 502 | 503 | 504): void {

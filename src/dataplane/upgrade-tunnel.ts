@@ -36,10 +36,7 @@ export function handleUpgrade(state: UpgradeState, req: ProxyRequest, socket: Du
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   runtime.balancer.started(index);
   const handler = new UpgradeHandler(state, socket, head, runtime, index);
-  // headersTimeout per request: a pool whose short read timeout the proxy enforces itself has
-  // undici's turned off (exchangeReadTimeoutMs), and an upgrade has no exchange to do it.
-  const headersTimeout = runtime.backend.policy.timeouts.readMs;
-  runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME, headersTimeout } as Dispatcher.DispatchOptions, handler);
+  runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME } as Dispatcher.DispatchOptions, handler);
 }
 
 function destroySelf(this: Duplex): void {

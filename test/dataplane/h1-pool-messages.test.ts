@@ -10,7 +10,7 @@ const FRAMING = [
   { name: 'content-length', method: 'GET', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello', status: 200, body: 'hello', reused: true },
   { name: 'chunked', method: 'GET', wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n', status: 200, body: 'hello', reused: true },
   { name: 'close-delimited', method: 'GET', wire: 'HTTP/1.1 200 OK\r\n\r\nhello', close: true, status: 200, body: 'hello', reused: false },
-  { name: 'HEAD (length, no body)', method: 'HEAD', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', status: 200, body: '', reused: false },
+  { name: 'HEAD (length, no body; the connection is kept, as nginx)', method: 'HEAD', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', status: 200, body: '', reused: true },
   { name: '204', method: 'GET', wire: 'HTTP/1.1 204 No Content\r\n\r\n', status: 204, body: '', reused: true },
   { name: '304 with a length', method: 'GET', wire: 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n', status: 304, body: '', reused: true },
   { name: '100 and 103 before the final response', method: 'GET', wire: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', reused: true, interim: [100, 103] },

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyFailure } from '../../src/dataplane/upstream/upstream-failure.ts';
 import { h1Pool, headDone, rawPeer, Recorder, send } from './h1-pool-helpers.ts';
@@ -230,6 +231,23 @@ describe('H1Pool connections', () => {
     const started = Date.now();
     const out = await send(p, { headersTimeout: 200 } as never);
     const took = Date.now() - started;
+    expect(out.error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(1_000);
+  });
+
+  it('headersTimeout counts from the last byte of a streamed body (nginx): a pause in the upload longer than it is not charged', async () => {
+    const peer = await rawPeer(() => {}); // reads everything, never answers
+    const p = h1Pool(peer.port, { headersTimeout: 200 });
+    const body = new Readable({ read() {} });
+    const done = send(p, { method: 'POST', body });
+    body.push('first');
+    await sleep(500);
+    body.push('second');
+    body.push(null);
+    const ended = Date.now();
+    const out = await done;
+    const took = Date.now() - ended;
     expect(out.error?.code).toBe('UND_ERR_HEADERS_TIMEOUT');
     expect(took).toBeGreaterThanOrEqual(190);
     expect(took).toBeLessThan(1_000);

@@ -2,7 +2,7 @@ import { get as httpGet } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type BackendPolicy } from '../../src/routing/route-table.ts';
-import { RawClient, backendOf, closeAll, onCleanup, startBackend, startDataplane, tableFor } from './helpers.ts';
+import { RawClient, backendOf, closeAll, onCleanup, sleep, startBackend, startDataplane, tableFor } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -101,6 +101,40 @@ describe('read timeout (timeouts.readMs, nginx proxy_read_timeout)', () => {
     expect(status).toBe(200);
     expect(bytes).toBe(size);
     expect(dp.stats.upstreamAborts).toBe(0);
+  });
+
+  // Regression: the proxy's own read timer (for values under 5 s) started when the try was
+  // written and ran on while a long request body still uploaded, so a slow upload answered 504
+  // although the backend was fine. As nginx's, the wait for the head starts once the whole
+  // request is written: a client pausing longer than the read timeout is not the backend's fault.
+  it.each([
+    { name: 'a backend answering once it read the whole body: 200', chunks: 6, gapMs: 250, answerAfterMs: 0, status: 200 },
+    { name: 'a client pausing 800 ms between its two chunks: 200', chunks: 2, gapMs: 800, answerAfterMs: 0, status: 200 },
+    { name: 'a backend reading the body, then silent for 1 s: 504 about 500 ms after the last chunk', chunks: 6, gapMs: 250, answerAfterMs: 1_000, status: 504 },
+  ])('slow upload ($chunks chunks $gapMs ms apart), timeouts.read 500ms: $name', async ({ chunks, gapMs, answerAfterMs, status }) => {
+    const backend = await startBackend('upload', (req, res) => {
+      let bytes = 0;
+      req.on('data', (d: Buffer) => (bytes += d.length));
+      req.on('end', () => setTimeout(() => res.end(`got ${bytes}`), answerAfterMs));
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('upload', [backend], withRead(500))]));
+    const client = await RawClient.open(port);
+    client.send(`POST /up HTTP/1.1\r\nHost: foo.com\r\nContent-Length: ${chunks * 10}\r\n\r\n`);
+    for (let i = 0; i < chunks; i++) {
+      await sleep(gapMs);
+      client.send('x'.repeat(10));
+    }
+    const lastChunk = performance.now();
+    const res = await client.response(5_000);
+    const ms = performance.now() - lastChunk;
+    expect(res.status).toBe(status);
+    if (status === 200) {
+      expect(res.body).toBe(`got ${chunks * 10}`);
+      expect(dp.stats.errors[504]).toBe(0);
+    } else {
+      expect(ms).toBeGreaterThanOrEqual(450);
+      expect(ms).toBeLessThan(900);
+    }
   });
 
   it('a slow but steady body never times out, and a read timeout is retried when retries.on lists it', async () => {

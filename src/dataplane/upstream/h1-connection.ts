@@ -89,6 +89,7 @@ export class H1Connection implements ResponseSink {
   #upgrade = false;
   #reset = false;
   #keepAlive = false;
+  #headersTimeout = 0;
   #bodyTimeout = 0;
   #paused = false;
   /** The message being parsed is a 1xx: its end is not the response's. */
@@ -100,6 +101,9 @@ export class H1Connection implements ResponseSink {
   #answered = false;
   /** Bytes arrived that no request asked for: never reuse. */
   #unexpected = false;
+  /** The last response answered a HEAD and the current one has shown no valid head yet: bytes
+   * that do not parse are the body a broken server sent after that HEAD response. */
+  #afterHead = false;
   #ended = false;
   #error: Error | null = null;
   /** The native parser reads the socket (no 'data' listener). */
@@ -232,9 +236,11 @@ export class H1Connection implements ResponseSink {
     const payload = expectsPayload(method);
     this.#head = method === 'HEAD';
     this.#upgrade = upgrade !== null;
-    // undici's rules: close after HEAD (servers that send a body anyway), an upgrade, or a body
-    // on a method that expects none, unless the caller says reset: false; and after M requests.
-    let reset = options.reset ?? (this.#head || (body != null && !payload));
+    // undici's rules: close after an upgrade, or a body on a method that expects none, unless
+    // the caller says reset: false; and after M requests. Not after HEAD (undici does, against
+    // servers that send a body anyway): nginx keeps the connection, and so do we; such a body
+    // is caught as stray bytes (#unexpected, #afterHead), never read as another answer.
+    let reset = options.reset ?? (body != null && !payload);
     if (upgrade !== null) reset = true;
     if (settings.maxRequests > 0 && this.requests > settings.maxRequests) reset = true;
     this.#reset = reset;
@@ -242,14 +248,15 @@ export class H1Connection implements ResponseSink {
     if (upgrade !== null) head += `connection: upgrade\r\nupgrade: ${upgrade}\r\n`;
     else head += reset ? 'connection: close\r\n' : 'connection: keep-alive\r\n';
     const headersTimeout = options.headersTimeout ?? settings.headersTimeout;
+    this.#headersTimeout = headersTimeout;
     this.#bodyTimeout = options.bodyTimeout ?? settings.bodyTimeout;
     if (headersTimeout > 0) this.#arm(T_HEADERS, headersTimeout);
     else this.#timerMode = T_NONE;
     this.#writer.send(this.socket!, head, body, this.#facts.contentLength, payload);
   }
 
-  /** The request body was written (a response may have come first: then it is not reused). */
-  bodyProgress(): void {
+  /** A streamed request body is all written: the wait for the head counts from now. */
+  requestSent(): void {
     if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
   }
 
@@ -268,6 +275,7 @@ export class H1Connection implements ResponseSink {
       this.#unexpected = true;
       return 1;
     }
+    this.#afterHead = false;
     let headers = raw ?? [];
     if (this.#flushed !== null) {
       headers = this.#flushed.concat(headers);
@@ -335,6 +343,7 @@ export class H1Connection implements ResponseSink {
     this.#options = null;
     this.state = DONE;
     this.#timerMode = T_NONE;
+    this.#afterHead = this.#head;
     // The upstream answered before taking the whole body: this connection cannot carry more.
     if (this.#writer.abandon(null)) this.#reset = true;
     try {
@@ -347,7 +356,13 @@ export class H1Connection implements ResponseSink {
   timedOut(): void {
     const mode = this.#timerMode;
     if (mode === T_IDLE && this.state === IDLE) this.destroy();
-    else if (mode === T_HEADERS && this.state === BUSY) this.fail(new errors.HeadersTimeoutError());
+    else if (mode === T_HEADERS && this.state === BUSY) {
+      // As nginx's read timer, the wait for the head starts once the whole request is written:
+      // while a body still streams, a slow client is not the upstream's fault (an upstream that
+      // stops taking it is the send timeout's business). Checked again one period later.
+      if (this.#writer.writing) this.#arm(T_HEADERS, this.#headersTimeout);
+      else this.fail(new errors.HeadersTimeoutError());
+    }
     else if (mode === T_BODY && this.state === BUSY && !this.#paused) this.fail(new errors.BodyTimeoutError());
   }
 
@@ -414,9 +429,10 @@ export class H1Connection implements ResponseSink {
       return;
     }
     if (typeof ret !== 'number') {
-      // node's parse error (code HPE_*): a bad response.
-      if (this.state === BUSY) this.fail(ret);
-      else this.destroy();
+      // node's parse error (code HPE_*): a bad response, or the leftover of a HEAD's (which
+      // says nothing about this request: a reset, retried on a fresh connection when safe).
+      if (this.state !== BUSY) this.destroy();
+      else this.fail(this.#afterHead ? new errors.SocketError('upstream sent a body after a HEAD response') : ret);
       return;
     }
     if (this.state === DONE) this.#free();

@@ -25,7 +25,10 @@ export interface H1PoolOptions extends Pool.Options {
  *   `keepalive N`: the least recently used idle one closes when one more becomes free).
  * - Keepalive as undici: keepAliveTimeout idle, lowered by a response's `Keep-Alive: timeout=`
  *   (minus keepAliveTimeoutThreshold, at most keepAliveMaxTimeout), maxRequestsPerClient,
- *   clientTtl; a free connection that gets EOF or stray bytes is closed at once.
+ *   clientTtl; a free connection that gets EOF or stray bytes is closed at once. Unlike undici,
+ *   a HEAD keeps its connection (as nginx; see H1Connection for a body sent after it anyway).
+ * - Read timeouts (headersTimeout, bodyTimeout) as nginx's proxy_read_timeout: the wait for the
+ *   head starts once the whole request is written, then counts between two reads.
  * - Events: 'connect' / 'disconnect' (origin URL, [pool], err) / 'connectionError', as undici's.
  */
 export class H1Pool extends Dispatcher implements ConnectionOwner {

@@ -59,24 +59,6 @@ export function retireMs(policy: BackendPolicy): number {
   return Math.min(idleMs(policy), MAX_RETIRE_MS);
 }
 
-/** Read timeouts below this run on a native timer of the proxy (see exchangeReadTimeoutMs). */
-export const PRECISE_READ_BELOW_MS = 5_000;
-
-/**
- * The read timeout the proxy enforces itself, or 0 when undici's do. undici runs
- * headersTimeout/bodyTimeout on its "fast timers", which tick every ~500 ms: cheap (no timer per
- * request), but late by up to about a second, so a 300 ms read timeout fires after 0.5-1 s.
- * Below PRECISE_READ_BELOW_MS (lateness over ~20 %) the exchange arms one native timer per
- * request instead; at or above it, undici's timers are precise enough and cost nothing.
- * H1Pool (the default pool now) runs both on one native timer per connection, precise at any
- * value: the split (and the exchange's own timer) is no longer needed for precision; unchanged
- * here, a follow-up.
- */
-export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
-  const read = policy.timeouts.readMs;
-  return read > 0 && read < PRECISE_READ_BELOW_MS ? read : 0;
-}
-
 /**
  * BackendPolicy → pool options (undici's Pool.Options shape, which H1Pool takes with undici's
  * semantics):
@@ -90,16 +72,18 @@ export function exchangeReadTimeoutMs(policy: BackendPolicy): number {
  *   (N = 1 is keepalive off: see `upstreamReset`). keepalive.timeMs (max age) → clientTtl.
  * - keepalive.idleTimeoutMs → keepAliveTimeout and keepAliveMaxTimeout (a backend's
  *   `Keep-Alive: timeout=` can only lower it; undici subtracts a 1 s safety margin from it).
- * - timeouts.readMs → headersTimeout and bodyTimeout (nginx proxy_read_timeout: the wait for
- *   the head, then between two reads), unless the exchange enforces it precisely itself
- *   (exchangeReadTimeoutMs: then 0, off); timeouts.connectMs → connect timeout. timeouts.sendMs
- *   has no undici counterpart: the proxy watches the request body itself (ProxyExchange).
+ * - timeouts.readMs → headersTimeout and bodyTimeout, at every value (nginx proxy_read_timeout:
+ *   the wait for the head, then between two reads; H1Connection runs both on one native timer
+ *   per connection, precise to the millisecond, and as nginx start the wait for the head once
+ *   the whole request is written); timeouts.connectMs → connect timeout.
+ *   timeouts.sendMs has no undici counterpart: the proxy watches the request body itself
+ *   (ProxyExchange).
  * - HTTPS: see tlsConnector.
  */
 export function poolOptions(policy: BackendPolicy, server: UpstreamServer): H1PoolOptions {
   const k = policy.keepalive;
   const idle = idleMs(policy);
-  const read = exchangeReadTimeoutMs(policy) > 0 ? 0 : policy.timeouts.readMs;
+  const read = policy.timeouts.readMs;
   return {
     connections: null,
     pipelining: 1,

@@ -11,8 +11,8 @@ export type RequestBody = Readable | Uint8Array | string | null | undefined;
 export interface BodyWriterOwner {
   /** Ends the try (the connection closes, the handler gets onError). */
   fail(err: Error): void;
-  /** Part of the body went out: the wait for the response head starts over. */
-  bodyProgress(): void;
+  /** The last byte of a streamed body went out: the wait for the response head starts. */
+  requestSent(): void;
 }
 
 /**
@@ -79,6 +79,11 @@ export class RequestBodyWriter {
     body.resume();
   }
 
+  /** A streamed body is still being written. */
+  get writing(): boolean {
+    return this.#body !== null;
+  }
+
   /** The socket drained: take the body again. */
   drained(): void {
     const body = this.#body;
@@ -122,7 +127,6 @@ export class RequestBodyWriter {
     } else {
       ok = socket.write(data);
     }
-    this.#owner.bodyProgress();
     if (!ok) this.#body!.pause();
   }
 
@@ -135,7 +139,7 @@ export class RequestBodyWriter {
     this.#detach(body);
     if (this.#chunked) this.#socket!.write('0\r\n\r\n', 'latin1');
     this.#socket = null;
-    this.#owner.bodyProgress();
+    this.#owner.requestSent();
   }
 
   #detach(body: Readable): void {

@@ -24,9 +24,9 @@ const CONNECT_CODES = new Set([
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
-/** Codes of the errors a proxy exchange aborts a try with when its own timers expire. */
+/** Code of the error a proxy exchange aborts a try with when its send timer expires (read
+ * timeouts are the pool's: UND_ERR_HEADERS_TIMEOUT / UND_ERR_BODY_TIMEOUT). */
 export const SEND_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_SEND_TIMEOUT';
-export const READ_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_READ_TIMEOUT';
 
 /** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
 export class RetryableStatus extends Error {
@@ -44,7 +44,7 @@ export function classifyFailure(err: unknown): FailureKind {
   if (CONNECT_CODES.has(code)) return 'connect';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (RESET_CODES.has(code)) return 'reset';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === SEND_TIMEOUT_CODE || code === READ_TIMEOUT_CODE) return 'timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === SEND_TIMEOUT_CODE) return 'timeout';
   return 'bad-response';
 }
 
