@@ -28,6 +28,9 @@ export interface DataplaneOptions {
   readonly accessLog?: boolean;
   /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
   readonly headersTimeoutMs?: number;
+  /** Answer 408 and close when a request body stops arriving for this long (nginx
+   * client_body_timeout). Default 60 s. */
+  readonly bodyTimeoutMs?: number;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
@@ -112,7 +115,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs });
+    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });

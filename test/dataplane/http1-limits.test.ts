@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawClient, backendOf, closeAll, onCleanup, sleep, startBackend, startDataplane, tableFor } from './helpers.ts';
 import { rawSocket, rawTranscript, until } from './http1-raw.ts';
@@ -92,6 +93,53 @@ describe('HTTP/1.1 server: timeouts', () => {
     expect(await until(s.closed, 3_000)).toBe(true);
     expect(Date.now() - idle).toBeGreaterThanOrEqual(400);
     expect(s.received()).not.toMatch(/408/);
+    expect(dp.stats.errors[408]).toBe(0);
+  });
+
+  it('answers 408 and closes when a request body stops arriving for bodyTimeoutMs (nginx client_body_timeout)', async () => {
+    const backend = await startBackend('a');
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { bodyTimeoutMs: 200 });
+    const s = await rawSocket(port);
+    s.socket.write(`POST /up HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nabc`); // 7 bytes never come
+    const started = Date.now();
+    expect(await until(s.closed, 3_000)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(s.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(dp.stats.errors[408]).toBe(1);
+  });
+
+  it('keeps a slow but steady upload going: the body timeout runs between two reads, not over the whole body', async () => {
+    const backend = await startBackend('a');
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]), { bodyTimeoutMs: 250 });
+    const s = await rawSocket(port);
+    s.socket.write(`POST /up HTTP/1.1\r\n${H}Content-Length: 8\r\n\r\n`);
+    for (let i = 0; i < 8; i++) {
+      await sleep(100); // 800 ms in all, over three body timeouts
+      s.socket.write('x');
+    }
+    expect(await until(() => /backend=a/.test(s.received()), 3_000)).toBe(true);
+    expect(s.received()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(dp.stats.errors[408]).toBe(0);
+  });
+
+  it('does not charge the client for a body Pier holds back while the upstream is not reading it', async () => {
+    const upstream = createServer((req, res) => {
+      // Reads nothing for 700 ms (over two body timeouts), then the whole body.
+      setTimeout(() => {
+        let n = 0;
+        req.on('data', (b: Buffer) => (n += b.length));
+        req.on('end', () => res.end(`got=${n}`));
+      }, 700);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    onCleanup(() => { upstream.closeAllConnections(); upstream.close(); });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('slow', [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }])]), { bodyTimeoutMs: 250 });
+    const size = 8 * 1024 * 1024; // far over the socket buffers: the client is paused meanwhile
+    const s = await rawSocket(port);
+    s.socket.write(`POST /up HTTP/1.1\r\n${H}Content-Length: ${size}\r\n\r\n`);
+    s.socket.write(Buffer.alloc(size, 120));
+    expect(await until(() => s.received().includes(`got=${size}`), 5_000)).toBe(true);
+    expect(s.received()).toMatch(/^HTTP\/1\.1 200 /);
     expect(dp.stats.errors[408]).toBe(0);
   });
 

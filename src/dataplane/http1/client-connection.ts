@@ -39,6 +39,8 @@ export class ClientConnection implements ForwardedFor {
   headSince: number;
   /** When the connection went idle after a response, for the keepalive timeout. */
   idleSince = 0;
+  /** When the request body being received last made progress (coarse clock). */
+  bodyAt = 0;
   readonly #parser: HttpParser;
   /** The request whose head is complete and whose body is still arriving. */
   #reading: ProxyRequest | null = null;
@@ -79,9 +81,14 @@ export class ClientConnection implements ForwardedFor {
     return this.current === null && this.#queue.length === 0;
   }
 
-  /** The server's sweep: headers timeout (408) and keepalive idle timeout (close). */
-  checkTimeouts(now: number, keepaliveMs: number, headersMs: number): void {
-    if (this.current !== null || this.#gone) return;
+  /** The server's sweep: headers and body timeouts (408) and keepalive idle timeout (close). */
+  checkTimeouts(now: number, keepaliveMs: number, headersMs: number, bodyMs: number): void {
+    if (this.#gone) return;
+    if (this.current !== null) {
+      // A body Pier holds back (the upstream is not taking it) is the send timeout's business.
+      if (this.#reading !== null && (this.#paused & PAUSED_BODY) === 0 && now - this.bodyAt >= bodyMs) this.#bodyTimedOut();
+      return;
+    }
     if (this.headSince > 0) {
       if (now - this.headSince >= headersMs) this.#reject(408);
     } else if (now - this.idleSince >= keepaliveMs) {
@@ -147,6 +154,7 @@ export class ClientConnection implements ForwardedFor {
     if (req.facts.hasBody) {
       req.body = new RequestBody(this, req.facts.expectContinue);
       this.#reading = req;
+      this.bodyAt = this.host.now;
     } else {
       req.complete = true;
     }
@@ -159,6 +167,7 @@ export class ClientConnection implements ForwardedFor {
   }
 
   body(chunk: Buffer): void {
+    this.bodyAt = this.host.now;
     if (this.#discarding !== null) return;
     const body = this.#reading?.body;
     if (body != null && !body.push(chunk)) this.#pause(PAUSED_BODY);
@@ -181,7 +190,9 @@ export class ClientConnection implements ForwardedFor {
 
   /** RequestBody._read: the upstream client wants more of the body being received. */
   bodyWanted(body: RequestBody): void {
-    if (this.#reading?.body === body) this.#resume(PAUSED_BODY);
+    if (this.#reading?.body !== body) return;
+    if ((this.#paused & PAUSED_BODY) !== 0) this.bodyAt = this.host.now; // the client's turn again
+    this.#resume(PAUSED_BODY);
   }
 
   /** `Expect: 100-continue`, on the body's first read (nothing else went out for it yet). */
@@ -320,6 +331,27 @@ export class ClientConnection implements ForwardedFor {
     res.destroyed = true;
     res.exchange?.clientGone();
     this.#reject(status);
+  }
+
+  /**
+   * The client stopped sending the body it announced (nginx client_body_timeout): 408 and close
+   * when nothing of the response went out yet, else the connection is cut. The exchange is told
+   * the client is gone, which aborts the upstream try.
+   */
+  #bodyTimedOut(): void {
+    const reading = this.#reading!;
+    const res = this.current!;
+    this.#reading = null;
+    reading.body?.destroy(new Error('client body timeout'));
+    if (res.req !== reading || res.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.#queue.length = 0;
+    this.current = null;
+    res.destroyed = true;
+    res.exchange?.clientGone();
+    this.#reject(408);
   }
 
   /** Answers `status` on the raw socket and closes (nothing else is on the wire). */

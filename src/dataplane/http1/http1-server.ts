@@ -9,6 +9,10 @@ export interface Http1Options {
   readonly keepaliveTimeoutMs?: number;
   /** Answer 408 and close when a request head takes longer than this to arrive. Default 60 s. */
   readonly headersTimeoutMs?: number;
+  /** Answer 408 and close when a request body stops arriving for this long (nginx
+   * client_body_timeout: between two reads, not charged while Pier holds the body back because
+   * the upstream is not taking it). Default 60 s. */
+  readonly bodyTimeoutMs?: number;
 }
 
 const MAX_SWEEP_MS = 1_000;
@@ -28,6 +32,7 @@ export class Http1Server implements ConnectionHost {
   readonly #connections = new Set<ClientConnection>();
   readonly #keepaliveMs: number;
   readonly #headersMs: number;
+  readonly #bodyMs: number;
   readonly #sweep: NodeJS.Timeout;
   #date: string | undefined;
   #dateSecond = 0;
@@ -36,9 +41,10 @@ export class Http1Server implements ConnectionHost {
     this.handler = handler;
     this.#keepaliveMs = options.keepaliveTimeoutMs ?? 75_000;
     this.#headersMs = options.headersTimeoutMs ?? 60_000;
+    this.#bodyMs = options.bodyTimeoutMs ?? 60_000;
     this.keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n`;
     // A quarter of the shortest timeout keeps each one within 25 % of its value.
-    const period = Math.max(10, Math.min(MAX_SWEEP_MS, this.#keepaliveMs / 4, this.#headersMs / 4));
+    const period = Math.max(10, Math.min(MAX_SWEEP_MS, this.#keepaliveMs / 4, this.#headersMs / 4, this.#bodyMs / 4));
     this.#sweep = setInterval(sweep, period, this);
     this.#sweep.unref();
   }
@@ -86,7 +92,7 @@ export class Http1Server implements ConnectionHost {
       this.#dateSecond = second;
       this.#date = undefined;
     }
-    for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs);
+    for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs, this.#bodyMs);
   }
 
   accept(socket: Socket): void {
