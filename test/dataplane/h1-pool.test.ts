@@ -264,6 +264,24 @@ describe('H1Pool connections', () => {
     expect(out.body.toString()).toBe('abc');
   });
 
+  it('headersTimeout then bodyTimeout: a head at once and a body dribbled under the timeout, across several timer firings, completes', async () => {
+    // The one timer per connection moves lazily (h1-connection #arm): the head's deadline was
+    // scheduled at send, the body's are recorded later and checked when that timer fires.
+    const peer = await rawPeer((socket, received) => {
+      if (!headDone(received)) return;
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n');
+      let sent = 0;
+      const tick = setInterval(() => {
+        socket.write('x');
+        if (++sent === 12) clearInterval(tick);
+      }, 90); // 1.1 s in all: seven 150 ms timeouts, each gap well under one
+    });
+    const p = h1Pool(peer.port, { headersTimeout: 150, bodyTimeout: 150 });
+    const out = await send(p);
+    expect(out.error).toBeNull();
+    expect(out.body.toString()).toBe('x'.repeat(12));
+  });
+
   it('bodyTimeout is not charged while the handler holds the response back', async () => {
     const peer = await rawPeer((socket, received) => {
       if (!headDone(received)) return;

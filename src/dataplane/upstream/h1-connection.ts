@@ -80,6 +80,11 @@ export class H1Connection implements ResponseSink {
   #options: DispatchOptions | null = null;
   #timer: NodeJS.Timeout | undefined;
   #timerMode = T_NONE;
+  /** When the timer is scheduled to fire (0: not scheduled), and the deadline it guards:
+   * `#ms` after `#since`. See #arm. */
+  #due = 0;
+  #since = 0;
+  #ms = 0;
   /** The idle timeout for this connection (a response's Keep-Alive can lower it). */
   #idleMs: number;
   readonly #facts: HeadFacts = { contentLength: -1 };
@@ -257,7 +262,7 @@ export class H1Connection implements ResponseSink {
 
   /** A streamed request body is all written: the wait for the head counts from now. */
   requestSent(): void {
-    if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
+    if (this.#timerMode === T_HEADERS) this.#since = Date.now();
   }
 
   messageBegin(): void {
@@ -293,7 +298,7 @@ export class H1Connection implements ResponseSink {
     if (status < 200) {
       // Interim (100, 103): the final response follows on the same request.
       this.#interim = true;
-      if (this.#timerMode === T_HEADERS) this.#timer!.refresh();
+      if (this.#timerMode === T_HEADERS) this.#since = Date.now();
       try {
         handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
       } catch (err) {
@@ -321,7 +326,7 @@ export class H1Connection implements ResponseSink {
   body(chunk: Buffer): void {
     const handler = this.#handler;
     if (handler === null) return;
-    if (this.#timerMode === T_BODY) this.#timer!.refresh();
+    if (this.#timerMode === T_BODY) this.#since = Date.now();
     try {
       if (handler.onData !== undefined && handler.onData(chunk) === false && this.#handler === handler) this.#pause();
     } catch (err) {
@@ -354,7 +359,16 @@ export class H1Connection implements ResponseSink {
   }
 
   timedOut(): void {
+    this.#due = 0;
     const mode = this.#timerMode;
+    if (mode === T_NONE) return;
+    const now = Date.now();
+    const left = this.#since + this.#ms - now;
+    if (left > 0) {
+      // The deadline moved since the timer was scheduled (see #arm): wait for the rest.
+      this.#schedule(left, now);
+      return;
+    }
     if (mode === T_IDLE && this.state === IDLE) this.destroy();
     else if (mode === T_HEADERS && this.state === BUSY) {
       // As nginx's read timer, the wait for the head starts once the whole request is written:
@@ -386,9 +400,24 @@ export class H1Connection implements ResponseSink {
     else this.#idleMs = ms;
   }
 
-  /** One Timeout per connection, switched between modes (see rearm). */
-  #arm(mode: number, ms: number): void {
+  /**
+   * One Timeout per connection, switched between modes (see rearm), and moved lazily: a new
+   * deadline only records itself when the timer is due to fire before it; the firing then
+   * checks the deadline and waits for the rest. A request moves the deadline three times and
+   * each body chunk once (sent, head, each read, idle again), and they are seldom earlier than
+   * the last: with typical read and idle timeouts this costs a clock read, not a timer-list
+   * re-insert, per step.
+   */
+  #arm(mode: number, ms: number, now: number = Date.now()): void {
     this.#timerMode = mode;
+    this.#since = now;
+    this.#ms = ms;
+    if (this.#due === 0 || this.#due > now + ms) this.#schedule(ms, now);
+  }
+
+  /** Sets the timer to fire `ms` after `now` (the deadline itself stays #since + #ms). */
+  #schedule(ms: number, now: number): void {
+    this.#due = now + ms;
     if (this.#timer !== undefined) {
       rearm(this.#timer, ms);
       return;
@@ -489,8 +518,9 @@ export class H1Connection implements ResponseSink {
       this.#consumed = true;
       socket.off('data', this.#onData);
     }
-    this.#arm(T_IDLE, this.#idleMs);
-    this.freedAt = Date.now();
+    const now = Date.now();
+    this.#arm(T_IDLE, this.#idleMs, now);
+    this.freedAt = now;
     this.#owner.connectionFree(this);
   }
 
