@@ -1,9 +1,10 @@
-import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../objects.ts';
 import type { SourceEvent } from '../source.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { getJson, httpStatusOf } from './kube-request.ts';
+import { httpStatusOf } from './kube-request.ts';
+import { listInPages } from './list-in-pages.ts';
 import { PacedWatch } from './paced-watch.ts';
 import { apiVersionOf, collectionPath, TLS_SECRET_TYPE, type WatchedResource } from './watched-resources.ts';
 
@@ -28,6 +29,7 @@ export interface KindInformerOptions {
  * resourceVersion, relist on 410 Gone with removes for what vanished meanwhile, no duplicate
  * events for unchanged resourceVersions) wrapped with what it leaves to its caller:
  *
+ * - Lists are read in pages of 500 (listInPages, as client-go's reflector).
  * - ListWatch stops for good on any error other than 410; here every error restarts it after
  *   an exponential backoff (it resumes from its last resourceVersion; a 410 then relists).
  * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
@@ -59,7 +61,7 @@ export class KindInformer {
       onWatch: () => this.#onListedOrResumed(),
     });
     const path = collectionPath(resource, namespace);
-    const list = () => getJson(kubeConfig, path, { fieldSelector: resource.fieldSelector }) as Promise<KubernetesListObject<KubernetesObject>>;
+    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector });
     this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
     this.#listWatch.on('add', (obj) => this.#upsert(obj));
     this.#listWatch.on('update', (obj) => this.#upsert(obj));
