@@ -78,6 +78,8 @@ export class FakeApiServer {
   readonly #ignoreLimit: boolean;
   /** Ends every watch right after its replay, as a misbehaving proxy might. */
   endWatchesAtOnce = false;
+  /** Keeps watches open past their `timeoutSeconds`, as a connection that died silently looks. */
+  ignoreWatchTimeouts = false;
   /** Called with every request once recorded, before it is answered: lets a test act mid-list. */
   onRequest: ((req: RecordedRequest) => void) | undefined;
   #caPem: string | undefined;
@@ -356,7 +358,9 @@ export class FakeApiServer {
     const replay: WatchEvent[] = fromRv === 0
       ? [...this.#bucket(p.type).values()].map((object) => ({ type: 'ADDED', object }))
       : this.#history.filter((h) => h.plural === p.type.plural && h.rv > fromRv);
-    this.#watches.open(res, p.type, p.namespace, req.query, replay, this.endWatchesAtOnce);
+    const query = new URLSearchParams(req.query);
+    if (this.ignoreWatchTimeouts) query.delete('timeoutSeconds');
+    this.#watches.open(res, p.type, p.namespace, query, replay, this.endWatchesAtOnce);
   }
 }
 

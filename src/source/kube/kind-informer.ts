@@ -22,6 +22,10 @@ export interface KindInformerOptions {
   readonly absentRetryMs?: number;
   readonly watchTimeoutSeconds?: number;
   readonly minWatchIntervalMs?: number;
+  /** Bound of each list page's request (default 30 s). */
+  readonly listTimeoutMs?: number;
+  /** How long a watch may wait for its response head (default 30 s). */
+  readonly watchHeadTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +33,9 @@ export interface KindInformerOptions {
  * resourceVersion, relist on 410 Gone with removes for what vanished meanwhile, no duplicate
  * events for unchanged resourceVersions) wrapped with what it leaves to its caller:
  *
- * - Lists are read in pages of 500 (listInPages, as client-go's reflector).
+ * - Lists are read in pages of 500 (listInPages, as client-go's reflector), and watches are
+ *   paced and bounded (PacedWatch). A list page or a watch head that does not come within its
+ *   timeout is an error like any other: logged, then retried after the backoff.
  * - ListWatch stops for good on any error other than 410; here every error restarts it after
  *   an exponential backoff (it resumes from its last resourceVersion; a 410 then relists).
  * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
@@ -58,10 +64,11 @@ export class KindInformer {
       backoff: this.#backoff,
       timeoutSeconds: options.watchTimeoutSeconds,
       minIntervalMs: options.minWatchIntervalMs,
+      headTimeoutMs: options.watchHeadTimeoutMs,
       onWatch: () => this.#onListedOrResumed(),
     });
     const path = collectionPath(resource, namespace);
-    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector });
+    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs });
     this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
     this.#listWatch.on('add', (obj) => this.#upsert(obj));
     this.#listWatch.on('update', (obj) => this.#upsert(obj));
