@@ -77,6 +77,18 @@ describe('kube source: an API server that accepts connections and never answers'
     expect(new Set(upserts).size).toBe(upserts.length);
   });
 
+  it('stop() abandons a list the server never answers', async () => {
+    const { front, log, started } = await setUp(isServiceList, { listTimeoutMs: 60_000 });
+    await eventually(() => front.held === 1, 5000, 'the Service list held');
+    const t0 = Date.now();
+    await source!.stop();
+    await started;
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await eventually(() => front.held === 0, 2000, 'the held list closed by the client');
+    expect(log.synced).toBe(false);
+    source = undefined;
+  });
+
   it('stop() cancels a watch still waiting for its response head', async () => {
     const { front, log, started } = await setUp(isServiceWatch, { watchHeadTimeoutMs: 60_000 });
     await eventually(() => log.synced && front.held === 1, 5000, 'synced, the Service watch held');
@@ -111,6 +123,8 @@ describe('kube source: a watch that has started streaming', () => {
     // 1 s + the 300 ms grace: every kind's watch is cut once, and watched again from where it was.
     await eventually(() => api.requests.filter(isWatch).length >= 2 * KINDS, 3000, 'watches renewed');
     expect(warnings.filter((w) => w === `watch ${SERVICES}: still open 300 ms after its timeoutSeconds (1); reconnecting`)).toHaveLength(1);
+    // The cut streams were closed, not left open beside the new ones.
+    await eventually(() => api.openWatches === KINDS, 2000, 'one open watch per kind');
     api.apply({ kind: 'Service', metadata: { name: 'after-cut', namespace: 'default' }, spec: {} });
     await eventually(() => log.upsertsOf('Service', 'default', 'after-cut') === 1, 5000, 'change on the renewed watch');
     expect(api.requests.filter((r) => !isWatch(r) && r.method === 'GET')).toHaveLength(KINDS);

@@ -54,6 +54,8 @@ export class KindInformer {
   #absent = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Aborted by stop(): a list in flight (a hung one, or one of many pages) ends at once. */
+  #lists = new AbortController();
 
   constructor(options: KindInformerOptions) {
     this.#options = options;
@@ -68,7 +70,7 @@ export class KindInformer {
       onWatch: () => this.#onListedOrResumed(),
     });
     const path = collectionPath(resource, namespace);
-    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs });
+    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs, signal: this.#lists.signal });
     this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
     this.#listWatch.on('add', (obj) => this.#upsert(obj));
     this.#listWatch.on('update', (obj) => this.#upsert(obj));
@@ -79,6 +81,7 @@ export class KindInformer {
   /** Lists, then watches; resolves once the first attempt is done (failures retry on their own). */
   async start(): Promise<void> {
     this.#stopped = false;
+    if (this.#lists.signal.aborted) this.#lists = new AbortController();
     this.#watch.resume();
     await this.#listWatch.start();
   }
@@ -86,6 +89,7 @@ export class KindInformer {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#lists.abort();
     this.#watch.stop();
     await this.#listWatch.stop();
   }

@@ -32,9 +32,9 @@ export function httpStatusOf(err: unknown): number | undefined {
  *
  * `timeoutMs` bounds the whole exchange (connect, head and body), not only idle time: a server
  * that accepts the connection and never answers, or trickles bytes, fails the request instead
- * of blocking its informer, which then retries through its backoff.
+ * of blocking its informer, which then retries through its backoff. `signal` abandons it.
  */
-export async function getJson(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>> = {}, timeoutMs = 30_000): Promise<unknown> {
+export async function getJson(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>> = {}, timeoutMs = 30_000, signal?: AbortSignal): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -45,8 +45,9 @@ export async function getJson(kc: KubeConfig, path: string, query: Readonly<Reco
   const agent = opts.agent as http.Agent | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
+    signal?.throwIfAborted();
     return await new Promise((resolve, reject) => {
-      const req = transport.request(url, { method: 'GET', agent, auth: opts.auth, headers: { ...opts.headers, accept: 'application/json' } }, (res) => {
+      const req = transport.request(url, { method: 'GET', agent, auth: opts.auth, headers: { ...opts.headers, accept: 'application/json' }, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

@@ -8,6 +8,8 @@ export interface ListInPagesOptions {
   readonly pageSize?: number;
   /** Bound of each page's request (getJson). */
   readonly timeoutMs?: number;
+  /** Ends the list (the request in flight, and any page after it). */
+  readonly signal?: AbortSignal;
 }
 
 type ListObject = KubernetesListObject<KubernetesObject>;
@@ -26,16 +28,16 @@ type ListObject = KubernetesListObject<KubernetesObject>;
  * request with everything and no continue token, which ends the loop at once.
  */
 export async function listInPages(kc: KubeConfig, path: string, options: ListInPagesOptions = {}): Promise<ListObject> {
-  const { fieldSelector, pageSize = 500, timeoutMs } = options;
+  const { fieldSelector, pageSize = 500, timeoutMs, signal } = options;
   const items: KubernetesObject[] = [];
   let token: string | undefined;
   for (;;) {
     let page: ListObject;
     try {
-      page = await getJson(kc, path, { fieldSelector, limit: String(pageSize), continue: token }, timeoutMs) as ListObject;
+      page = await getJson(kc, path, { fieldSelector, limit: String(pageSize), continue: token }, timeoutMs, signal) as ListObject;
     } catch (err) {
       if (token === undefined || httpStatusOf(err) !== 410) throw err;
-      return await getJson(kc, path, { fieldSelector }, timeoutMs) as ListObject;
+      return await getJson(kc, path, { fieldSelector }, timeoutMs, signal) as ListObject;
     }
     for (const item of page.items ?? []) items.push(item);
     // Raw JSON: `continue`, not the generated model's `_continue`.
