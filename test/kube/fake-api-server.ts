@@ -4,7 +4,9 @@
  *
  * - One global resourceVersion counter, as etcd's revision: every write bumps it.
  * - list: `metadata.resourceVersion` of the collection; items without kind/apiVersion (as the
- *   real server encodes typed lists).
+ *   real server encodes typed lists). `limit` + `continue` page over a snapshot
+ *   (fake-api-pages.ts); `expireContinueTokens()` makes continuing a paged list 410 Gone;
+ *   `ignoreLimit` answers everything at once, as servers that do not page.
  * - watch (`?watch=true&resourceVersion=N`): a chunked stream of `{"type","object"}` lines,
  *   replaying the history after N, then live events; BOOKMARKs on demand; `timeoutSeconds`.
  * - `expire()` compacts history: a watch resuming from before it gets `410 Gone` (reason
@@ -24,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigDocument, readBody, selfSignedCertificate, rfc3339, sendJson, sendStatus } from './fake-api-http.ts';
+import { ListPages } from './fake-api-pages.ts';
 import { sendExpired, WatchStreams, type Obj, type WatchEvent } from './fake-api-watches.ts';
 import { apiVersionOf, matchesFieldSelector, parseApiPath, typeOfKind, type ParsedPath, type ResourceType } from './fake-api-resources.ts';
 
@@ -38,6 +41,8 @@ export interface RecordedRequest {
   readonly token?: string;
   /** The HTTP status answered (set once the response was sent). */
   status?: number;
+  /** What a list answered: its resourceVersion, item count and continue token. */
+  listed?: { readonly resourceVersion: string; readonly items: number; readonly continue?: string };
 }
 
 interface HistoryEntry {
@@ -54,6 +59,8 @@ export interface FakeApiServerOptions {
   readonly expiredAs?: 'event' | 'status';
   /** Serve HTTPS with a fresh self-signed certificate, which the kubeconfigs trust (as in a pod). */
   readonly tls?: boolean;
+  /** Answer lists whole, without paging, whatever `limit` asks (as servers that do not page). */
+  readonly ignoreLimit?: boolean;
 }
 
 export class FakeApiServer {
@@ -67,8 +74,14 @@ export class FakeApiServer {
   readonly #delays: { match: (req: RecordedRequest) => boolean; ms: number }[] = [];
   readonly #dir: string;
   readonly #expiredAs: 'event' | 'status';
+  readonly #pages = new ListPages();
+  readonly #ignoreLimit: boolean;
   /** Ends every watch right after its replay, as a misbehaving proxy might. */
   endWatchesAtOnce = false;
+  /** Keeps watches open past their `timeoutSeconds`, as a connection that died silently looks. */
+  ignoreWatchTimeouts = false;
+  /** Called with every request once recorded, before it is answered: lets a test act mid-list. */
+  onRequest: ((req: RecordedRequest) => void) | undefined;
   #caPem: string | undefined;
   #rv = 1;
   #compactedRv = 0;
@@ -77,6 +90,7 @@ export class FakeApiServer {
 
   private constructor(options: FakeApiServerOptions) {
     this.#expiredAs = options.expiredAs ?? 'event';
+    this.#ignoreLimit = options.ignoreLimit ?? false;
     this.#dir = mkdtempSync(join(tmpdir(), 'pier-fake-api-'));
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     if (options.tls) {
@@ -170,6 +184,11 @@ export class FakeApiServer {
   expire(): void {
     this.#compactedRv = this.#rv;
     this.#history.length = 0;
+  }
+
+  /** Compacts the snapshots of paged lists: continuing one is answered 410 Gone. */
+  expireContinueTokens(): void {
+    this.#pages.expire();
   }
 
   /** Cuts every open watch connection (abruptly, or as a clean end of the response). */
@@ -274,6 +293,7 @@ export class FakeApiServer {
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, token };
     this.requests.push(recorded);
     res.on('finish', () => (recorded.status = res.statusCode));
+    this.onRequest?.(recorded);
     const delay = this.#delays.find((d) => d.match(recorded));
     if (delay) await new Promise((r) => setTimeout(r, delay.ms));
     if (res.destroyed) return;
@@ -316,11 +336,19 @@ export class FakeApiServer {
 
   #list(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
     const selector = req.query.get('fieldSelector');
-    const items = [...this.#bucket(p.type).values()]
-      .filter((o) => p.namespace === undefined || o.metadata.namespace === p.namespace)
-      .filter((o) => matchesFieldSelector(o, selector))
-      .map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
-    sendJson(res, 200, { kind: `${p.type.kind}List`, apiVersion: apiVersionOf(p.type), metadata: { resourceVersion: String(this.#rv) }, items });
+    const take = () => ({
+      resourceVersion: String(this.#rv),
+      items: [...this.#bucket(p.type).values()]
+        .filter((o) => p.namespace === undefined || o.metadata.namespace === p.namespace)
+        .filter((o) => matchesFieldSelector(o, selector))
+        .map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
+    });
+    const page = this.#pages.page(this.#ignoreLimit ? new URLSearchParams() : req.query, take);
+    if (!page.ok) return sendStatus(res, page.status, page.status === 410 ? 'Expired' : 'BadRequest', page.message);
+    const { items, resourceVersion, continue: token, remainingItemCount } = page;
+    req.listed = { resourceVersion, items: items.length, continue: token };
+    const metadata = { resourceVersion, ...(token ? { continue: token, remainingItemCount } : {}) };
+    sendJson(res, 200, { kind: `${p.type.kind}List`, apiVersion: apiVersionOf(p.type), metadata, items });
   }
 
   #watch(req: RecordedRequest, p: ParsedPath, res: ServerResponse): void {
@@ -330,7 +358,9 @@ export class FakeApiServer {
     const replay: WatchEvent[] = fromRv === 0
       ? [...this.#bucket(p.type).values()].map((object) => ({ type: 'ADDED', object }))
       : this.#history.filter((h) => h.plural === p.type.plural && h.rv > fromRv);
-    this.#watches.open(res, p.type, p.namespace, req.query, replay, this.endWatchesAtOnce);
+    const query = new URLSearchParams(req.query);
+    if (this.ignoreWatchTimeouts) query.delete('timeoutSeconds');
+    this.#watches.open(res, p.type, p.namespace, query, replay, this.endWatchesAtOnce);
   }
 }
 

@@ -1,9 +1,10 @@
-import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../objects.ts';
 import type { SourceEvent } from '../source.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { getJson, httpStatusOf } from './kube-request.ts';
+import { httpStatusOf } from './kube-request.ts';
+import { listInPages } from './list-in-pages.ts';
 import { PacedWatch } from './paced-watch.ts';
 import { apiVersionOf, collectionPath, TLS_SECRET_TYPE, type WatchedResource } from './watched-resources.ts';
 
@@ -21,6 +22,10 @@ export interface KindInformerOptions {
   readonly absentRetryMs?: number;
   readonly watchTimeoutSeconds?: number;
   readonly minWatchIntervalMs?: number;
+  /** Bound of each list page's request (default 30 s). */
+  readonly listTimeoutMs?: number;
+  /** How long a watch may wait for its response head (default 30 s). */
+  readonly watchHeadTimeoutMs?: number;
 }
 
 /**
@@ -28,6 +33,9 @@ export interface KindInformerOptions {
  * resourceVersion, relist on 410 Gone with removes for what vanished meanwhile, no duplicate
  * events for unchanged resourceVersions) wrapped with what it leaves to its caller:
  *
+ * - Lists are read in pages of 500 (listInPages, as client-go's reflector), and watches are
+ *   paced and bounded (PacedWatch). A list page or a watch head that does not come within its
+ *   timeout is an error like any other: logged, then retried after the backoff.
  * - ListWatch stops for good on any error other than 410; here every error restarts it after
  *   an exponential backoff (it resumes from its last resourceVersion; a 410 then relists).
  * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
@@ -46,6 +54,8 @@ export class KindInformer {
   #absent = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Aborted by stop(): a list in flight (a hung one, or one of many pages) ends at once. */
+  #lists = new AbortController();
 
   constructor(options: KindInformerOptions) {
     this.#options = options;
@@ -56,10 +66,11 @@ export class KindInformer {
       backoff: this.#backoff,
       timeoutSeconds: options.watchTimeoutSeconds,
       minIntervalMs: options.minWatchIntervalMs,
+      headTimeoutMs: options.watchHeadTimeoutMs,
       onWatch: () => this.#onListedOrResumed(),
     });
     const path = collectionPath(resource, namespace);
-    const list = () => getJson(kubeConfig, path, { fieldSelector: resource.fieldSelector }) as Promise<KubernetesListObject<KubernetesObject>>;
+    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs, signal: this.#lists.signal });
     this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
     this.#listWatch.on('add', (obj) => this.#upsert(obj));
     this.#listWatch.on('update', (obj) => this.#upsert(obj));
@@ -70,6 +81,7 @@ export class KindInformer {
   /** Lists, then watches; resolves once the first attempt is done (failures retry on their own). */
   async start(): Promise<void> {
     this.#stopped = false;
+    if (this.#lists.signal.aborted) this.#lists = new AbortController();
     this.#watch.resume();
     await this.#listWatch.start();
   }
@@ -77,6 +89,7 @@ export class KindInformer {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#lists.abort();
     this.#watch.stop();
     await this.#listWatch.stop();
   }

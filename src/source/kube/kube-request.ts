@@ -29,8 +29,12 @@ export function httpStatusOf(err: unknown): number | undefined {
  * arrive as raw JSON. Listing raw keeps both paths identical (plain objects of
  * source/objects.ts, `creationTimestamp` as the RFC 3339 string the server wrote). The client's
  * own authentication and TLS settings still apply (`applyToHTTPSOptions`).
+ *
+ * `timeoutMs` bounds the whole exchange (connect, head and body), not only idle time: a server
+ * that accepts the connection and never answers, or trickles bytes, fails the request instead
+ * of blocking its informer, which then retries through its backoff. `signal` abandons it.
  */
-export async function getJson(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>> = {}, timeoutMs = 60_000): Promise<unknown> {
+export async function getJson(kc: KubeConfig, path: string, query: Readonly<Record<string, string | undefined>> = {}, timeoutMs = 30_000, signal?: AbortSignal): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeApiError('the kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -39,9 +43,11 @@ export async function getJson(kc: KubeConfig, path: string, query: Readonly<Reco
   await kc.applyToHTTPSOptions(opts);
   const transport = url.protocol === 'https:' ? https : http;
   const agent = opts.agent as http.Agent | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
+    signal?.throwIfAborted();
     return await new Promise((resolve, reject) => {
-      const req = transport.request(url, { method: 'GET', agent, auth: opts.auth, headers: { ...opts.headers, accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+      const req = transport.request(url, { method: 'GET', agent, auth: opts.auth, headers: { ...opts.headers, accept: 'application/json' }, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -56,11 +62,16 @@ export async function getJson(kc: KubeConfig, path: string, query: Readonly<Reco
           }
         });
       });
-      req.on('timeout', () => req.destroy(new KubeApiError(`GET ${url.pathname}: no answer within ${timeoutMs} ms`)));
+      timer = setTimeout(() => {
+        const err = new KubeApiError(`GET ${url.pathname}: no complete answer within ${timeoutMs} ms`);
+        reject(err);
+        req.destroy(err);
+      }, timeoutMs);
       req.on('error', reject);
       req.end();
     });
   } finally {
+    clearTimeout(timer);
     agent?.destroy();
   }
 }

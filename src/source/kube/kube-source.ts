@@ -16,6 +16,10 @@ export interface KubeSourceOptions {
   readonly absentRetryMs?: number;
   readonly watchTimeoutSeconds?: number;
   readonly minWatchIntervalMs?: number;
+  /** Bound of each list page's request (default 30 s). */
+  readonly listTimeoutMs?: number;
+  /** How long a watch may wait for its response head (default 30 s). */
+  readonly watchHeadTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +42,7 @@ export function createKubeSource(config: PierConfig, logger: Logger, options: Ku
         kubeConfig, resource, namespace: config.watchNamespace, emit, onListed, logger,
         backoff: options.backoff, absentRetryMs: options.absentRetryMs,
         watchTimeoutSeconds: options.watchTimeoutSeconds, minWatchIntervalMs: options.minWatchIntervalMs,
+        listTimeoutMs: options.listTimeoutMs, watchHeadTimeoutMs: options.watchHeadTimeoutMs,
       }));
       logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace: config.watchNamespace ?? '(all)' }, 'watching the Kubernetes API');
       await Promise.all(informers.map((i) => i.start()));
