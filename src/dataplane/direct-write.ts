@@ -23,7 +23,7 @@ interface WriteRequest {
   handle: NativeStream;
   oncomplete: (this: WriteRequest, status: number) => void;
   async: boolean;
-  socket: DirectSocket;
+  socket: DirectSocket | null;
 }
 interface NativeStream {
   writeLatin1String(req: WriteRequest, text: string): number;
@@ -55,6 +55,13 @@ function loadBinding(): StreamWrap | null {
 const binding = loadBinding();
 
 /**
+ * The request object for the next write. A write that goes out at once never binds one (node
+ * only creates its native write request when it must queue), so one object serves every such
+ * write instead of one per write; a queued write keeps its own.
+ */
+let spare: WriteRequest | null = null;
+
+/**
  * Writes `text` (latin1) to `socket` as `socket.write(text, 'latin1')` would, and returns the
  * same verdict: false when the kernel did not take it all (the caller waits for 'drain', which
  * is emitted here for direct writes).
@@ -65,25 +72,36 @@ export function writeLatin1(socket: Socket, text: string): boolean {
   if (binding === null || handle == null || s.writableLength !== 0 || s.encrypted === true || s.connecting || !s.writable) {
     return socket.write(text, 'latin1');
   }
-  const req = new binding.WriteWrap();
+  const req = (spare ??= newRequest(binding));
   req.handle = handle;
-  req.oncomplete = onWritten;
-  req.async = false;
   req.socket = s;
   const err = handle.writeLatin1String(req, text);
   if (err !== 0) {
+    spare = null; // not worth knowing whether node bound it before failing
     socket.destroy(writeError(err));
     return false;
   }
-  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) return true;
+  if (binding.streamBaseState[binding.kLastWriteWasAsync] === 0) {
+    req.socket = null;
+    return true;
+  }
+  // Queued: node bound a native write request to `req` until it completes; it is not reused.
+  spare = null;
   req.async = true;
   s[kQueued] = (s[kQueued] ?? 0) + 1;
   return false;
 }
 
+function newRequest(b: StreamWrap): WriteRequest {
+  const req = new b.WriteWrap();
+  req.oncomplete = onWritten;
+  req.async = false;
+  return req;
+}
+
 /** libuv finished a queued direct write (only called for writes that did not go out at once). */
 function onWritten(this: WriteRequest, status: number): void {
-  const socket = this.socket;
+  const socket = this.socket!;
   socket[kQueued]! -= 1;
   if (status < 0) socket.destroy(writeError(status));
   else if (socket[kQueued] === 0 && !socket.destroyed) socket.emit('drain');

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import {
-  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
+  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
 } from '../http-parser.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
@@ -20,6 +20,9 @@ export function requestParser(conn: ClientConnection): HttpParser {
   const parser = new HTTPParser() as TaggedParser;
   parser.initialize(REQUEST, {}, 0, kLenientNone);
   parser.conn = conn;
+  // No message-begin callback (see ClientConnection#headStarted), but the slot is filled: node
+  // looks it up on every message, and a miss walks the prototype chain.
+  parser[kOnMessageBegin] = null;
   parser[kOnHeaders] = onHeaders;
   parser[kOnHeadersComplete] = onHeadersComplete;
   parser[kOnBody] = onBody;
