@@ -3,7 +3,7 @@ import { errors, type Dispatcher } from 'undici';
 import { consume, currentBuffer, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import type { H1Settings } from './h1-settings.ts';
 import { keepAliveTimeoutMs } from './keep-alive-timeout.ts';
-import { rearm } from './rearm-timer.ts';
+import { ConnectionDeadline, type DeadlineOwner } from './connection-deadline.ts';
 import { RequestBodyWriter, type RequestBody } from './request-body-writer.ts';
 import { expectsPayload, requestHead, type HeadFacts, type RequestHeaders } from './request-head.ts';
 import { createResponseParser, type ResponseSink } from './response-parser.ts';
@@ -32,17 +32,13 @@ const BUSY = 2;
 const DONE = 3;
 const CLOSED = 4;
 
-// What the one timer of a connection is counting (it fires harmlessly in any other state).
-const T_NONE = 0;
+// What the connection's deadline means (NO_DEADLINE: none; it fires harmlessly in any other state).
 const T_IDLE = 1;
 const T_HEADERS = 2;
 const T_BODY = 3;
 
 type Handler = Dispatcher.DispatchHandler;
 type DispatchOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | null; bodyTimeout?: number | null };
-function onTimer(conn: H1Connection): void {
-  conn.timedOut();
-}
 function closeParser(parser: HttpParser): void {
   parser.close();
 }
@@ -62,7 +58,7 @@ function closeParser(parser: HttpParser): void {
  * after its onComplete/onError (ProxyExchange and the upgrade handler do not; undici gives a
  * closure per request instead, which is what this avoids).
  */
-export class H1Connection implements ResponseSink {
+export class H1Connection implements ResponseSink, DeadlineOwner {
   state = CONNECTING;
   socket: Socket | null = null;
   /** Requests sent on this connection (maxRequestsPerClient). */
@@ -78,13 +74,8 @@ export class H1Connection implements ResponseSink {
   #parser: HttpParser | null = null;
   #handler: Handler | null = null;
   #options: DispatchOptions | null = null;
-  #timer: NodeJS.Timeout | undefined;
-  #timerMode = T_NONE;
-  /** When the timer is scheduled to fire (0: not scheduled), and the deadline it guards:
-   * `#ms` after `#since`. See #arm. */
-  #due = 0;
-  #since = 0;
-  #ms = 0;
+  /** The idle, head or body deadline (T_*), on one lazily moved timer. */
+  readonly #deadline = new ConnectionDeadline(this);
   /** The idle timeout for this connection (a response's Keep-Alive can lower it). */
   #idleMs: number;
   readonly #facts: HeadFacts = { contentLength: -1 };
@@ -123,7 +114,7 @@ export class H1Connection implements ResponseSink {
     if (!this.#paused || this.state !== BUSY) return;
     this.#paused = false;
     this.socket!.resume();
-    if (this.#bodyTimeout > 0) this.#arm(T_BODY, this.#bodyTimeout);
+    if (this.#bodyTimeout > 0) this.#deadline.arm(T_BODY, this.#bodyTimeout);
   };
   /** The connector's callback. */
   readonly connected = (err: Error | null, socket: Socket | null): void => {
@@ -184,7 +175,7 @@ export class H1Connection implements ResponseSink {
     }
     const connecting = this.state === CONNECTING;
     this.state = CLOSED;
-    this.#timerMode = T_NONE;
+    this.#deadline.disarm();
     if (this.socket !== null) this.socket.destroy();
     else if (connecting) this.#owner.connectionClosed(this, null, false);
   }
@@ -255,14 +246,14 @@ export class H1Connection implements ResponseSink {
     const headersTimeout = options.headersTimeout ?? settings.headersTimeout;
     this.#headersTimeout = headersTimeout;
     this.#bodyTimeout = options.bodyTimeout ?? settings.bodyTimeout;
-    if (headersTimeout > 0) this.#arm(T_HEADERS, headersTimeout);
-    else this.#timerMode = T_NONE;
+    if (headersTimeout > 0) this.#deadline.arm(T_HEADERS, headersTimeout);
+    else this.#deadline.disarm();
     this.#writer.send(this.socket!, head, body, this.#facts.contentLength, payload);
   }
 
   /** A streamed request body is all written: the wait for the head counts from now. */
   requestSent(): void {
-    if (this.#timerMode === T_HEADERS) this.#since = Date.now();
+    if (this.#deadline.mode === T_HEADERS) this.#deadline.restart();
   }
 
   messageBegin(): void {
@@ -298,7 +289,7 @@ export class H1Connection implements ResponseSink {
     if (status < 200) {
       // Interim (100, 103): the final response follows on the same request.
       this.#interim = true;
-      if (this.#timerMode === T_HEADERS) this.#since = Date.now();
+      if (this.#deadline.mode === T_HEADERS) this.#deadline.restart();
       try {
         handler.onHeaders?.(status, headers as unknown as Buffer[], this.resume, statusText);
       } catch (err) {
@@ -308,8 +299,8 @@ export class H1Connection implements ResponseSink {
     }
     this.#keepAlive = keepAlive && !this.#reset && !this.#upgrade;
     if (this.#keepAlive) this.#keepAliveFrom(headers);
-    if (this.#bodyTimeout > 0) this.#arm(T_BODY, this.#bodyTimeout);
-    else this.#timerMode = T_NONE;
+    if (this.#bodyTimeout > 0) this.#deadline.arm(T_BODY, this.#bodyTimeout);
+    else this.#deadline.disarm();
     let more: boolean;
     try {
       more = handler.onHeaders === undefined || handler.onHeaders(status, headers as unknown as Buffer[], this.resume, statusText);
@@ -326,7 +317,7 @@ export class H1Connection implements ResponseSink {
   body(chunk: Buffer): void {
     const handler = this.#handler;
     if (handler === null) return;
-    if (this.#timerMode === T_BODY) this.#since = Date.now();
+    if (this.#deadline.mode === T_BODY) this.#deadline.restart();
     try {
       if (handler.onData !== undefined && handler.onData(chunk) === false && this.#handler === handler) this.#pause();
     } catch (err) {
@@ -347,7 +338,7 @@ export class H1Connection implements ResponseSink {
     this.#handler = null;
     this.#options = null;
     this.state = DONE;
-    this.#timerMode = T_NONE;
+    this.#deadline.disarm();
     this.#afterHead = this.#head;
     // The upstream answered before taking the whole body: this connection cannot carry more.
     if (this.#writer.abandon(null)) this.#reset = true;
@@ -358,23 +349,14 @@ export class H1Connection implements ResponseSink {
     }
   }
 
-  timedOut(): void {
-    this.#due = 0;
-    const mode = this.#timerMode;
-    if (mode === T_NONE) return;
-    const now = Date.now();
-    const left = this.#since + this.#ms - now;
-    if (left > 0) {
-      // The deadline moved since the timer was scheduled (see #arm): wait for the rest.
-      this.#schedule(left, now);
-      return;
-    }
+  /** DeadlineOwner: the armed deadline passed. */
+  deadlinePassed(mode: number): void {
     if (mode === T_IDLE && this.state === IDLE) this.destroy();
     else if (mode === T_HEADERS && this.state === BUSY) {
       // As nginx's read timer, the wait for the head starts once the whole request is written:
       // while a body still streams, a slow client is not the upstream's fault (an upstream that
       // stops taking it is the send timeout's business). Checked again one period later.
-      if (this.#writer.writing) this.#arm(T_HEADERS, this.#headersTimeout);
+      if (this.#writer.writing) this.#deadline.arm(T_HEADERS, this.#headersTimeout);
       else this.fail(new errors.HeadersTimeoutError());
     }
     else if (mode === T_BODY && this.state === BUSY && !this.#paused) this.fail(new errors.BodyTimeoutError());
@@ -385,7 +367,7 @@ export class H1Connection implements ResponseSink {
     // Inside a native read: the switch to a pausable JS stream waits for its end (#parsed).
     if (!this.#consumed) this.socket!.pause();
     // Not charged to the upstream while the handler holds the response back.
-    if (this.#timerMode === T_BODY) this.#timerMode = T_NONE;
+    if (this.#deadline.mode === T_BODY) this.#deadline.disarm();
   }
 
   #keepAliveFrom(headers: readonly string[]): void {
@@ -398,32 +380,6 @@ export class H1Connection implements ResponseSink {
     const ms = Math.min(announced - s.keepAliveTimeoutThreshold, s.keepAliveMaxTimeout);
     if (ms <= 0) this.#keepAlive = false;
     else this.#idleMs = ms;
-  }
-
-  /**
-   * One Timeout per connection, switched between modes (see rearm), and moved lazily: a new
-   * deadline only records itself when the timer is due to fire before it; the firing then
-   * checks the deadline and waits for the rest. A request moves the deadline three times and
-   * each body chunk once (sent, head, each read, idle again), and they are seldom earlier than
-   * the last: with typical read and idle timeouts this costs a clock read, not a timer-list
-   * re-insert, per step.
-   */
-  #arm(mode: number, ms: number, now: number = Date.now()): void {
-    this.#timerMode = mode;
-    this.#since = now;
-    this.#ms = ms;
-    if (this.#due === 0 || this.#due > now + ms) this.#schedule(ms, now);
-  }
-
-  /** Sets the timer to fire `ms` after `now` (the deadline itself stays #since + #ms). */
-  #schedule(ms: number, now: number): void {
-    this.#due = now + ms;
-    if (this.#timer !== undefined) {
-      rearm(this.#timer, ms);
-      return;
-    }
-    this.#timer = setTimeout(onTimer, ms, this);
-    this.#timer.unref();
   }
 
   /** The parser finished a native read (kOnExecute): the bytes are parsed already. */
@@ -519,7 +475,7 @@ export class H1Connection implements ResponseSink {
       socket.off('data', this.#onData);
     }
     const now = Date.now();
-    this.#arm(T_IDLE, this.#idleMs, now);
+    this.#deadline.arm(T_IDLE, this.#idleMs, now);
     this.freedAt = now;
     this.#owner.connectionFree(this);
   }
@@ -542,7 +498,7 @@ export class H1Connection implements ResponseSink {
     if (this.#handler !== null) this.#peerClosed(err);
     this.state = CLOSED;
     this.#writer.abandon(err);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#deadline.clear();
     if (this.socket !== null) this.#releaseParser(this.socket);
     this.#owner.connectionClosed(this, this.#error, true);
   }
@@ -556,7 +512,7 @@ export class H1Connection implements ResponseSink {
     this.#options = null;
     this.state = CLOSED;
     socket.off('data', this.#onData).off('end', this.#onEnd).off('error', this.#onError).off('close', this.#onClose).off('drain', this.#onDrain);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#deadline.clear();
     this.#releaseParser(socket);
     this.socket = null;
     // Paused: the new owner starts the flow (pipe() does) and sees the unshifted bytes first.
