@@ -107,6 +107,33 @@ describe('HTTP/1.1 server: request heads', () => {
     expect(seen.url).toBe(path);
     for (let i = 0; i < 40; i++) expect(seen.headers[`x-h${i}`]).toBe(`v${i}`);
   });
+
+  it('starts every connection from a clean parser, whatever the connections before it left (parsers are reused)', async () => {
+    const backend = await startBackend('a');
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('a', [backend])]));
+    // Connections that end mid-head, mid-body, after a parse error and after an upgrade attempt:
+    // their parsers go back to the spare list one loop turn after they close.
+    const leftovers = [
+      'GET /half HTTP/1.1\r\nHost: fo',
+      'POST /up HTTP/1.1\r\nHost: foo.com\r\nContent-Length: 100\r\n\r\nabc',
+      'GET / HTTP/1.1\r\nHost: foo.com\r\nBad Header\r\n\r\n',
+      'POST /up HTTP/1.1\r\nHost: foo.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab',
+    ];
+    for (const bytes of leftovers) {
+      const s = await rawSocket(port);
+      s.socket.write(bytes);
+      await sleep(30);
+      s.socket.destroy();
+    }
+    for (let i = 0; i < 6; i++) {
+      await sleep(5);
+      const client = await RawClient.open(port);
+      const res = await client.get('foo.com', `/clean/${i}`);
+      expect(res.status).toBe(200);
+    }
+    // (The two uploads were forwarded, then cut.)
+    expect(backend.seen.map((s) => s.url).filter((u) => u.startsWith('/clean/'))).toEqual([0, 1, 2, 3, 4, 5].map((i) => `/clean/${i}`));
+  });
 });
 
 describe('HTTP/1.1 server: request bodies', () => {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
-import { listen, listenData, requestParser, startQueued, unlisten } from './connection-events.ts';
+import { listen, listenData, requestParser, retireParser, startQueued, unlisten } from './connection-events.ts';
 import type { ConnectionHost } from './http1-handler.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
@@ -63,13 +63,13 @@ export class ClientConnection implements ForwardedFor {
   /** A head completed or a message ended during the current read (see #headStarted). */
   #event = false;
 
-  constructor(socket: Socket, host: ConnectionHost) {
+  constructor(socket: Socket, host: ConnectionHost, port: string) {
     this.socket = socket;
     this.host = host;
     this.headSince = host.now;
     this.clientAddress = plainAddress(socket.remoteAddress);
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    this.port = String(socket.localPort ?? '');
+    this.port = port;
     this.#parser = requestParser(this);
     this.#consumed = consume(this.#parser, socket);
     socket.setNoDelay(true);
@@ -279,7 +279,7 @@ export class ClientConnection implements ForwardedFor {
     this.#parser.free();
     // Not now: this may run inside the parser's own native read (kOnExecute, an upgrade), and
     // closing deletes the native parser under it. The next loop turn is outside any read.
-    setImmediate(closeParser, this.#parser);
+    setImmediate(retireParser, this.#parser);
   }
 
   #start(req: ProxyRequest): void {
@@ -381,10 +381,6 @@ export class ClientConnection implements ForwardedFor {
     this.host.forget(this);
     this.host.handler.upgrade(req, socket, consumed < chunk.length ? chunk.subarray(consumed) : EMPTY);
   }
-}
-
-function closeParser(parser: HttpParser): void {
-  parser.close();
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack listener) → `10.0.0.1`. */

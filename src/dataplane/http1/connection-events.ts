@@ -15,10 +15,25 @@ const kConn = Symbol('pier.conn');
 type TaggedSocket = Socket & { [kConn]: ClientConnection };
 type TaggedParser = HttpParser & { conn: ClientConnection };
 
+/**
+ * Parsers of closed connections, kept for the next ones (as node:http's FreeList): creating and
+ * deleting a native parser is a per-connection cost, initialize() resets one completely.
+ */
+const spareParsers: TaggedParser[] = [];
+const MAX_SPARE_PARSERS = 1000;
+/** The async_hooks resource every request parser reports (one object, not one per connection). */
+const RESOURCE = {};
+
 /** A strict (no lenient flag) REQUEST parser with the default 16 KiB head limit, feeding `conn`. */
 export function requestParser(conn: ClientConnection): HttpParser {
+  const spare = spareParsers.pop();
+  if (spare !== undefined) {
+    spare.initialize(REQUEST, RESOURCE, 0, kLenientNone);
+    spare.conn = conn;
+    return spare;
+  }
   const parser = new HTTPParser() as TaggedParser;
-  parser.initialize(REQUEST, {}, 0, kLenientNone);
+  parser.initialize(REQUEST, RESOURCE, 0, kLenientNone);
   parser.conn = conn;
   // No message-begin callback (see ClientConnection#headStarted), but the slot is filled: node
   // looks it up on every message, and a miss walks the prototype chain.
@@ -29,6 +44,18 @@ export function requestParser(conn: ClientConnection): HttpParser {
   parser[kOnMessageComplete] = onMessageComplete;
   parser[kOnExecute] = onExecute;
   return parser;
+}
+
+/**
+ * A closed connection's parser (already unconsumed and freed), outside any of its own native
+ * reads (closing or re-initializing it inside one would pull the native parser from under it):
+ * kept for the next connection, or closed when enough are kept.
+ */
+export function retireParser(parser: HttpParser): void {
+  const p = parser as TaggedParser;
+  (p as { conn: ClientConnection | null }).conn = null;
+  if (spareParsers.length < MAX_SPARE_PARSERS) spareParsers.push(p);
+  else p.close();
 }
 
 /** Routes `socket`'s events to `conn` ('data' only when the parser does not consume it). */

@@ -51,12 +51,14 @@ export class Http1Server implements ConnectionHost {
 
   /** Serves `server`'s connections (plain TCP). */
   listenOn(server: NetServer): void {
-    server.on('connection', onConnection.bind(this));
+    const listener = new Listener(this, server);
+    server.on('connection', (socket: Socket) => listener.accept(socket));
   }
 
   /** Serves `server`'s connections once their TLS handshake is done. */
   listenOnTls(server: TlsServer): void {
-    server.on('secureConnection', onConnection.bind(this) as (socket: TLSSocket) => void);
+    const listener = new Listener(this, server);
+    server.on('secureConnection', (socket: TLSSocket) => listener.accept(socket));
   }
 
   /** Live connections (upgraded ones leave the set when handed off). */
@@ -95,13 +97,34 @@ export class Http1Server implements ConnectionHost {
     for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs, this.#bodyMs);
   }
 
-  accept(socket: Socket): void {
-    this.#connections.add(new ClientConnection(socket, this));
+  /** Serves `socket`, accepted on a listener bound to `port` (X-Forwarded-Port). */
+  accept(socket: Socket, port: string): void {
+    this.#connections.add(new ClientConnection(socket, this, port));
   }
 }
 
-function onConnection(this: Http1Server, socket: Socket): void {
-  this.accept(socket);
+/**
+ * One listening server: its port, read once (an accepted socket's local port is the listener's;
+ * asking each socket would cost a getsockname per connection).
+ */
+class Listener {
+  readonly #http: Http1Server;
+  readonly #server: NetServer | TlsServer;
+  #port: string | undefined;
+
+  constructor(http: Http1Server, server: NetServer | TlsServer) {
+    this.#http = http;
+    this.#server = server;
+  }
+
+  accept(socket: Socket): void {
+    this.#http.accept(socket, (this.#port ??= portOf(this.#server, socket)));
+  }
+}
+
+function portOf(server: NetServer | TlsServer, socket: Socket): string {
+  const address = server.address();
+  return String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? ''));
 }
 
 function sweep(server: Http1Server): void {
