@@ -35,11 +35,13 @@ export class ClientConnection implements ForwardedFor {
   requests = 0;
   /** The response being produced (its request is being or was received). */
   current: ProxyResponse | null = null;
-  /** When a request head started arriving (coarse clock), 0 when not waiting for one. */
+  /** When a request head started arriving, 0 when not waiting for one. (Timestamps are exact:
+   * the sweep that compares them runs every quarter timeout, so a timeout fires at most that
+   * late, never early.) */
   headSince: number;
   /** When the connection went idle after a response, for the keepalive timeout. */
   idleSince = 0;
-  /** When the request body being received last made progress (coarse clock). */
+  /** When the request body being received last made progress. */
   bodyAt = 0;
   readonly #parser: HttpParser;
   /** The request whose head is complete and whose body is still arriving. */
@@ -66,7 +68,7 @@ export class ClientConnection implements ForwardedFor {
   constructor(socket: Socket, host: ConnectionHost, port: string) {
     this.socket = socket;
     this.host = host;
-    this.headSince = host.now;
+    this.headSince = Date.now();
     this.clientAddress = plainAddress(socket.remoteAddress);
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.port = port;
@@ -125,7 +127,7 @@ export class ClientConnection implements ForwardedFor {
    * read instead; until then the connection is under the keepalive timeout.)
    */
   #headStarted(): void {
-    if (this.headSince === 0 && this.current === null && this.#reading === null) this.headSince = this.host.now;
+    if (this.headSince === 0 && this.current === null && this.#reading === null) this.headSince = Date.now();
   }
 
   headers(headers: string[], url: string): void {
@@ -154,7 +156,7 @@ export class ClientConnection implements ForwardedFor {
     if (req.facts.hasBody) {
       req.body = new RequestBody(this, req.facts.expectContinue);
       this.#reading = req;
-      this.bodyAt = this.host.now;
+      this.bodyAt = Date.now();
     } else {
       req.complete = true;
     }
@@ -167,7 +169,7 @@ export class ClientConnection implements ForwardedFor {
   }
 
   body(chunk: Buffer): void {
-    this.bodyAt = this.host.now;
+    this.bodyAt = Date.now();
     if (this.#discarding !== null) return;
     const body = this.#reading?.body;
     if (body != null && !body.push(chunk)) this.#pause(PAUSED_BODY);
@@ -191,7 +193,7 @@ export class ClientConnection implements ForwardedFor {
   /** RequestBody._read: the upstream client wants more of the body being received. */
   bodyWanted(body: RequestBody): void {
     if (this.#reading?.body !== body) return;
-    if ((this.#paused & PAUSED_BODY) !== 0) this.bodyAt = this.host.now; // the client's turn again
+    if ((this.#paused & PAUSED_BODY) !== 0) this.bodyAt = Date.now(); // the client's turn again
     this.#resume(PAUSED_BODY);
   }
 
@@ -216,7 +218,7 @@ export class ClientConnection implements ForwardedFor {
       // lose the answer. Read the rest and drop it; the keepalive timeout bounds how long.
       this.#discarding = res.req;
       res.req.body?.destroy();
-      this.idleSince = this.host.now;
+      this.idleSince = Date.now();
       this.#resume(PAUSED_BODY);
       return;
     }
@@ -232,7 +234,7 @@ export class ClientConnection implements ForwardedFor {
       return;
     }
     if (this.#error !== 0) return this.#reject(this.#error);
-    this.idleSince = this.host.now;
+    this.idleSince = Date.now();
     this.#resume(PAUSED_QUEUE);
   }
 

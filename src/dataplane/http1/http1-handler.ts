@@ -7,8 +7,6 @@ import type { ProxyResponse } from './proxy-response.ts';
 /** What a connection needs from its server (Http1Server). */
 export interface ConnectionHost {
   readonly handler: Http1Handler;
-  /** A coarse clock (ms), advanced by the server's sweep. */
-  readonly now: number;
   /** Draining: every response closes its connection. */
   readonly draining: boolean;
   /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too). */

@@ -21,12 +21,11 @@ const MAX_SWEEP_MS = 1_000;
  * Serves HTTP/1.1 on any number of listeners (a net.Server, a tls.Server's secure
  * connections) with ClientConnection, and owns what spans connections: the set of live
  * connections (drain, close), one sweep timer for every connection's timeouts (no timer per
- * request or per connection: each connection keeps timestamps on a coarse clock the sweep
- * advances) and the cached `Date` header.
+ * request or per connection: each connection keeps timestamps the sweep compares) and the
+ * cached `Date` header.
  */
 export class Http1Server implements ConnectionHost {
   readonly handler: Http1Handler;
-  now = Date.now();
   draining = false;
   readonly keepAliveLines: string;
   readonly #connections = new Set<ClientConnection>();
@@ -85,10 +84,9 @@ export class Http1Server implements ConnectionHost {
     for (const conn of this.#connections) conn.socket.destroy();
   }
 
-  /** The sweep: advance the clock, refresh the Date string each second, check timeouts. */
+  /** The sweep: refresh the Date string each second, check timeouts. */
   tick(): void {
     const now = Date.now();
-    this.now = now;
     const second = Math.floor(now / 1000);
     if (second !== this.#dateSecond) {
       this.#dateSecond = second;
