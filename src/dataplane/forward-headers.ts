@@ -131,6 +131,26 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
   return out;
 }
 
+/** responseHeaderFate: copied to the client. */
+export const RESPONSE_COPY = 0;
+/** responseHeaderFate: hop-by-hop, dropped. */
+export const RESPONSE_DROP = 1;
+/** responseHeaderFate: Connection, dropped; if it names other headers, those go too. */
+export const RESPONSE_CONNECTION = 2;
+
+/** What becomes of an upstream response header (by name) on its way to the client, in
+ * downstreamResponseHeaders' terms, for callers that filter while they write. */
+export function responseHeaderFate(name: string): number {
+  const kind = classify(name);
+  if (kind === CONNECTION) return RESPONSE_CONNECTION;
+  return kind === HOP || kind === TRANSFER_ENCODING || kind === EXPECT ? RESPONSE_DROP : RESPONSE_COPY;
+}
+
+/** A Connection value that names no other header (`keep-alive`, `close`: nearly all of them). */
+export function namesNoHeader(connectionValue: string): boolean {
+  return connectionTokens(connectionValue, undefined) === undefined;
+}
+
 /**
  * The response headers for the client: the upstream's raw ones (latin1 strings or Buffers, as on the wire) minus
  * hop-by-hop ones and those its Connection header names. `close` adds `Connection: close`

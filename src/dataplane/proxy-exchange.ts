@@ -4,7 +4,6 @@ import type { PickContext } from './balance/balancer.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
-import { downstreamResponseHeaders } from './forward-headers.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse, ResponseExchange } from './http1/proxy-response.ts';
 import type { RequestBody } from './http1/request-body.ts';
@@ -193,7 +192,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
     this.resumeUpstream = resume;
     // Written as received: the upstream client's strict llhttp already refused CR, LF and
     // other control characters in the status line and headers.
-    this.res.writeHead(statusCode, statusText || undefined, downstreamResponseHeaders(rawHeaders, this.#last || this.#ctx.draining));
+    this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, this.#last || this.#ctx.draining);
     this.responded = true;
     return true;
   }

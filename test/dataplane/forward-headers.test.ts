@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamResponseHeaders, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts } from '../../src/dataplane/forward-headers.ts';
+import {
+  downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
+} from '../../src/dataplane/forward-headers.ts';
 
 const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
 
@@ -73,5 +75,25 @@ describe('downstreamResponseHeaders', () => {
   });
   it('adds Connection: close when asked', () => {
     expect(downstreamResponseHeaders(b('A', '1'), true)).toEqual(['A', '1', 'connection', 'close']);
+  });
+});
+
+describe('responseHeaderFate (the one-pass filter ProxyResponse.writeUpstreamHead uses)', () => {
+  const names = [
+    'Server', 'Date', 'Content-Type', 'content-length', 'Set-Cookie', 'Host', 'X-Forwarded-For', 'X-Real-IP', 'ETag',
+    'Connection', 'CONNECTION', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Connection',
+    'Proxy-Authenticate', 'Proxy-Authorization', 'Expect', 'HTTP2-Settings',
+  ];
+  it.each(names)('%s: the same verdict as downstreamResponseHeaders', (name) => {
+    const kept = downstreamResponseHeaders([name, 'v'], false).length > 0;
+    const fate = responseHeaderFate(name);
+    expect(fate === RESPONSE_COPY).toBe(kept);
+    expect([RESPONSE_COPY, RESPONSE_DROP, RESPONSE_CONNECTION]).toContain(fate);
+    expect(fate === RESPONSE_CONNECTION).toBe(name.toLowerCase() === 'connection');
+  });
+  it.each([
+    ['keep-alive', true], ['Keep-Alive', true], ['close', true], ['CLOSE', true], ['x-hop', false], ['keep-alive, x-hop', false], ['close, keep-alive', true],
+  ] as const)('Connection: %s names no other header: %s', (value, none) => {
+    expect(namesNoHeader(value)).toBe(none);
   });
 });

@@ -3,6 +3,7 @@ import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import { equalsLower as same } from '../ascii-case.ts';
 import { writeLatin1 } from '../direct-write.ts';
+import { downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_DROP, responseHeaderFate } from '../forward-headers.ts';
 
 /** What the connection tells the exchange producing a response (direct calls, no events). */
 export interface ResponseExchange {
@@ -70,6 +71,21 @@ export class ProxyResponse {
    * llhttp parsed (no CR/LF can reach the client to split the response).
    */
   writeHead(status: number, statusText: string | undefined, headers: readonly string[]): void {
+    this.#writeHead(status, statusText, headers, false, false);
+  }
+
+  /**
+   * writeHead for an upstream's response: its raw headers minus hop-by-hop ones
+   * (downstreamResponseHeaders' rules), filtered in the same pass that writes them; `close`
+   * makes it the connection's last response. A Connection header naming other headers (rare),
+   * or undici's Buffer headers, take the two-pass way.
+   */
+  writeUpstreamHead(status: number, statusText: string | undefined, raw: readonly (string | Buffer)[], close: boolean): void {
+    if (raw.length > 0 && typeof raw[0] !== 'string') this.#writeHead(status, statusText, downstreamResponseHeaders(raw, close), false, false);
+    else this.#writeHead(status, statusText, raw as readonly string[], true, close);
+  }
+
+  #writeHead(status: number, statusText: string | undefined, headers: readonly string[], upstream: boolean, last: boolean): void {
     if (this.headersSent || this.destroyed) return;
     const req = this.req;
     this.statusCode = status;
@@ -79,10 +95,18 @@ export class ProxyResponse {
     let connection = false;
     // A client still waiting for `100 Continue` may send its body or the next request: which
     // one is unknowable, so the connection closes (as node:http; reading on could desync it).
-    let close = !req.keepAlive || this.conn.host.draining || (!req.complete && req.body !== null && req.body.awaitingContinue);
+    let close = last || !req.keepAlive || this.conn.host.draining || (!req.complete && req.body !== null && req.body.awaitingContinue);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
+      if (upstream) {
+        const fate = responseHeaderFate(name);
+        if (fate === RESPONSE_DROP) continue;
+        if (fate === RESPONSE_CONNECTION) {
+          if (namesNoHeader(value)) continue;
+          return this.#writeHead(status, statusText, downstreamResponseHeaders(headers, last), false, false);
+        }
+      }
       if (name.length === 14) length ||= same(name, 'content-length');
       else if (name.length === 4) date ||= same(name, 'date');
       else if (name.length === 10 && same(name, 'connection')) {
