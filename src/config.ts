@@ -21,6 +21,8 @@ export interface PierConfig {
   readonly shutdownDelayMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  readonly clientHeaderTimeoutMs: number;
+  readonly clientBodyTimeoutMs: number;
   readonly electionId: string;
   readonly publishService?: { readonly namespace: string; readonly name: string };
   readonly publishStatusAddress: readonly string[];
@@ -56,6 +58,8 @@ export const OPTIONS = {
   'shutdown-delay': { kind: 'duration', default: '0s', help: 'On SIGTERM, keep serving this long first (while Kubernetes removes the pod from endpoints).' },
   'keepalive-timeout': { kind: 'duration', default: '75s', help: 'Close client connections idle this long (nginx keepalive_timeout).' },
   'keepalive-requests': { kind: 'count', default: '1000', help: 'Close a client connection after this many requests (nginx keepalive_requests).' },
+  'client-header-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request head takes longer than this to arrive (nginx client_header_timeout).' },
+  'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
@@ -132,6 +136,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     shutdownDelayMs: num('shutdown-delay'),
     keepaliveTimeoutMs: num('keepalive-timeout'),
     keepaliveRequests: num('keepalive-requests'),
+    clientHeaderTimeoutMs: num('client-header-timeout'),
+    clientBodyTimeoutMs: num('client-body-timeout'),
     electionId: nonEmpty('election-id', str('election-id'))!,
     publishService: publishService === undefined ? undefined : parseNamespacedName('publish-service', publishService),
     publishStatusAddress: parseList(str('publish-status-address')),

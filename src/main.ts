@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       bindAddress: config.bindAddress,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       keepaliveRequests: config.keepaliveRequests,
+      clientHeaderTimeoutMs: config.clientHeaderTimeoutMs,
+      clientBodyTimeoutMs: config.clientBodyTimeoutMs,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
     },

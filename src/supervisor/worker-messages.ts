@@ -33,6 +33,10 @@ export interface WorkerSettings {
   readonly bindAddress: string;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** A request head must arrive within this (nginx client_header_timeout), else 408. */
+  readonly clientHeaderTimeoutMs: number;
+  /** A request body may pause this long between reads (nginx client_body_timeout), else 408. */
+  readonly clientBodyTimeoutMs: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
 }

@@ -31,6 +31,8 @@ const logger = createLogger(settings.logLevel, { component: 'worker', pid: proce
 const dataplane = createDataplane({
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
+  headersTimeoutMs: settings.clientHeaderTimeoutMs,
+  bodyTimeoutMs: settings.clientBodyTimeoutMs,
   accessLog: settings.accessLog,
   logger,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so

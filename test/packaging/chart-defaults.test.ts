@@ -115,6 +115,11 @@ describe('chart rendered with default values', () => {
     expect(config.workers).toBe(2);
   });
 
+  it('leaves the client timeouts to Pier\'s defaults (no flag, 60 s each, as nginx)', () => {
+    expect([r.flags().has('client-header-timeout'), r.flags().has('client-body-timeout')]).toEqual([false, false]);
+    expect([config.clientHeaderTimeoutMs, config.clientBodyTimeoutMs]).toEqual([60_000, 60_000]);
+  });
+
   it('gives Pier its pod name and namespace through the downward API', () => {
     expect(r.container().env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

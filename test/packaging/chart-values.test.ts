@@ -113,6 +113,14 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'clientHeaderTimeout / clientBodyTimeout render --client-header-timeout / --client-body-timeout',
+    options: { set: ['controller.clientHeaderTimeout=15s', 'controller.clientBodyTimeout=2m'] },
+    check: (r) => {
+      expect([r.flags().get('client-header-timeout'), r.flags().get('client-body-timeout')]).toEqual(['15s', '2m']);
+      expect(r.config()).toMatchObject({ clientHeaderTimeoutMs: 15_000, clientBodyTimeoutMs: 120_000 });
+    },
+  },
+  {
     name: 'a longer drain raises terminationGracePeriodSeconds with it',
     options: { set: ['controller.shutdownDelaySeconds=10', 'controller.shutdownTimeoutSeconds=60'] },
     check: (r) => {

@@ -33,6 +33,12 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- with $c.keepaliveRequests }}
 - --keepalive-requests={{ . }}
 {{- end }}
+{{- with $c.clientHeaderTimeout }}
+- --client-header-timeout={{ . }}
+{{- end }}
+{{- with $c.clientBodyTimeout }}
+- --client-body-timeout={{ . }}
+{{- end }}
 - --log-level={{ $c.logLevel }}
 {{- if $c.accessLog }}
 - --access-log
