@@ -136,8 +136,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     shutdownDelayMs: num('shutdown-delay'),
     keepaliveTimeoutMs: num('keepalive-timeout'),
     keepaliveRequests: num('keepalive-requests'),
-    clientHeaderTimeoutMs: num('client-header-timeout'),
-    clientBodyTimeoutMs: num('client-body-timeout'),
+    clientHeaderTimeoutMs: aboveZero('client-header-timeout', str('client-header-timeout')!, num('client-header-timeout')),
+    clientBodyTimeoutMs: aboveZero('client-body-timeout', str('client-body-timeout')!, num('client-body-timeout')),
     electionId: nonEmpty('election-id', str('election-id'))!,
     publishService: publishService === undefined ? undefined : parseNamespacedName('publish-service', publishService),
     publishStatusAddress: parseList(str('publish-status-address')),
@@ -149,6 +149,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new ConfigError(`--http-port, --https-port and --health-port must differ (got ${ports.join(', ')})`);
   }
   return { command: 'serve', config };
+}
+
+/** A timeout with no "off": 0 would answer 408 to every connection at once. */
+function aboveZero(name: string, value: string, ms: number): number {
+  if (ms <= 0) throw invalid(name, value, 'more than 0');
+  return ms;
 }
 
 function invalid(name: string, value: string, expected: string): ConfigError {
