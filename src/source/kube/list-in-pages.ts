@@ -14,6 +14,10 @@ export interface ListInPagesOptions {
 
 type ListObject = KubernetesListObject<KubernetesObject>;
 
+/** getJson's default bound, per page. */
+const DEFAULT_PAGE_TIMEOUT_MS = 30_000;
+const FULL_LIST_FACTOR = 4;
+
 /**
  * Lists a collection the way client-go's reflector does (tools/pager.ListPager): `limit`
  * pages, following `metadata.continue` until it is empty, so that neither the API server nor
@@ -37,7 +41,8 @@ export async function listInPages(kc: KubeConfig, path: string, options: ListInP
       page = await getJson(kc, path, { fieldSelector, limit: String(pageSize), continue: token }, timeoutMs, signal) as ListObject;
     } catch (err) {
       if (token === undefined || httpStatusOf(err) !== 410) throw err;
-      return await getJson(kc, path, { fieldSelector }, timeoutMs, signal) as ListObject;
+      // The whole collection in one response: allowed four pages' time.
+      return await getJson(kc, path, { fieldSelector }, FULL_LIST_FACTOR * (timeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS), signal) as ListObject;
     }
     for (const item of page.items ?? []) items.push(item);
     // Raw JSON: `continue`, not the generated model's `_continue`.
