@@ -89,6 +89,38 @@ export const kOnTimeout = HTTPParser.kOnTimeout;
 /** Strict parsing (no lenient flag). */
 export const kLenientNone = HTTPParser.kLenientNone;
 
+/** A parser callback: a shared module function, called with the parser as `this`. */
+type ParserCallback = ((this: never, ...args: never[]) => unknown) | null;
+
+/** The callbacks of one kind of parser, one per slot; null leaves a slot without one. */
+export interface ParserCallbacks {
+  readonly messageBegin: ParserCallback;
+  readonly headers: ParserCallback;
+  readonly headersComplete: ParserCallback;
+  readonly body: ParserCallback;
+  readonly messageComplete: ParserCallback;
+  readonly execute: ParserCallback;
+}
+
+/** The async_hooks resource every parser reports (one object, not one per connection). */
+export const PARSER_RESOURCE = {};
+
+/**
+ * A new parser with `callbacks` in its slots; initialize() it before each use (a parser can be
+ * re-initialized for another connection). Every slot is filled, null included: node looks each
+ * one up on every message, and a missing one walks the prototype chain.
+ */
+export function parserWith(callbacks: ParserCallbacks): HttpParser {
+  const parser = new HTTPParser();
+  parser[kOnMessageBegin] = callbacks.messageBegin;
+  parser[kOnHeaders] = callbacks.headers;
+  parser[kOnHeadersComplete] = callbacks.headersComplete;
+  parser[kOnBody] = callbacks.body;
+  parser[kOnMessageComplete] = callbacks.messageComplete;
+  parser[kOnExecute] = callbacks.execute;
+  return parser;
+}
+
 /** Method names indexed by the `method` number kOnHeadersComplete reports (REQUEST parsers). */
 export const methods: readonly string[] = common.methods;
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import {
-  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, REQUEST, type HttpParser, type ParseError,
+  kLenientNone, PARSER_RESOURCE, parserWith, REQUEST, type HttpParser, type ParserCallbacks, type ParseError,
 } from '../http-parser.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
@@ -21,28 +21,22 @@ type TaggedParser = HttpParser & { conn: ClientConnection };
  */
 const spareParsers: TaggedParser[] = [];
 const MAX_SPARE_PARSERS = 1000;
-/** The async_hooks resource every request parser reports (one object, not one per connection). */
-const RESOURCE = {};
+
+/** No message-begin callback: ClientConnection#headStarted infers it after each read. */
+const CALLBACKS: ParserCallbacks = {
+  messageBegin: null,
+  headers: onHeaders,
+  headersComplete: onHeadersComplete,
+  body: onBody,
+  messageComplete: onMessageComplete,
+  execute: onExecute,
+};
 
 /** A strict (no lenient flag) REQUEST parser with the default 16 KiB head limit, feeding `conn`. */
 export function requestParser(conn: ClientConnection): HttpParser {
-  const spare = spareParsers.pop();
-  if (spare !== undefined) {
-    spare.initialize(REQUEST, RESOURCE, 0, kLenientNone);
-    spare.conn = conn;
-    return spare;
-  }
-  const parser = new HTTPParser() as TaggedParser;
-  parser.initialize(REQUEST, RESOURCE, 0, kLenientNone);
+  const parser = spareParsers.pop() ?? (parserWith(CALLBACKS) as TaggedParser);
+  parser.initialize(REQUEST, PARSER_RESOURCE, 0, kLenientNone);
   parser.conn = conn;
-  // No message-begin callback (see ClientConnection#headStarted), but the slot is filled: node
-  // looks it up on every message, and a miss walks the prototype chain.
-  parser[kOnMessageBegin] = null;
-  parser[kOnHeaders] = onHeaders;
-  parser[kOnHeadersComplete] = onHeadersComplete;
-  parser[kOnBody] = onBody;
-  parser[kOnMessageComplete] = onMessageComplete;
-  parser[kOnExecute] = onExecute;
   return parser;
 }
 

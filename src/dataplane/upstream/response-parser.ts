@@ -1,6 +1,5 @@
 import {
-  HTTPParser, kLenientNone, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, RESPONSE,
-  type HttpParser, type ParseError,
+  kLenientNone, PARSER_RESOURCE, parserWith, RESPONSE, type HttpParser, type ParserCallbacks, type ParseError,
 } from '../http-parser.ts';
 
 /** What a response parser reports to its connection (llhttp's callbacks, trimmed). */
@@ -43,21 +42,21 @@ function onExecute(this: SinkParser, ret: number | ParseError): void {
   this.sink.executed(ret);
 }
 
-/** The async_hooks resource every parser reports (one object, not one per connection). */
-const RESOURCE = {};
+const CALLBACKS: ParserCallbacks = {
+  messageBegin: onMessageBegin,
+  headers: onHeaders,
+  headersComplete: onHeadersComplete,
+  body: onBody,
+  messageComplete: onMessageComplete,
+  execute: onExecute,
+};
 
 /** A strict llhttp RESPONSE parser reporting to `sink` (one per upstream connection; close()
  * it when the connection ends, on a later loop turn: never inside one of its own callbacks or
  * native reads). */
 export function createResponseParser(sink: ResponseSink): HttpParser {
-  const parser = new HTTPParser() as SinkParser;
-  parser.initialize(RESPONSE, RESOURCE, 0, kLenientNone);
+  const parser = parserWith(CALLBACKS) as SinkParser;
+  parser.initialize(RESPONSE, PARSER_RESOURCE, 0, kLenientNone);
   parser.sink = sink;
-  parser[kOnMessageBegin] = onMessageBegin;
-  parser[kOnHeaders] = onHeaders;
-  parser[kOnHeadersComplete] = onHeadersComplete;
-  parser[kOnBody] = onBody;
-  parser[kOnMessageComplete] = onMessageComplete;
-  parser[kOnExecute] = onExecute;
   return parser;
 }
