@@ -1,3 +1,5 @@
+import { equalsLower } from '../ascii-case.ts';
+
 /**
  * `Keep-Alive: timeout=N` in a response's flat header list, in ms, or -1 when absent (undici's
  * rule: the first `timeout=` of the first Keep-Alive header). The upstream announces how long it
@@ -7,7 +9,7 @@
 export function keepAliveTimeoutMs(headers: readonly string[]): number {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (name.length !== 10 || !isKeepAlive(name)) continue;
+    if (name.length !== 10 || !equalsLower(name, 'keep-alive')) continue;
     const m = TIMEOUT.exec(headers[i + 1]!);
     return m === null ? -1 : Number(m[1]) * 1000;
   }
@@ -15,13 +17,3 @@ export function keepAliveTimeoutMs(headers: readonly string[]): number {
 }
 
 const TIMEOUT = /timeout=(\d+)/;
-const KEEP_ALIVE = 'keep-alive';
-
-function isKeepAlive(name: string): boolean {
-  for (let i = 0; i < 10; i++) {
-    let c = name.charCodeAt(i);
-    if (c >= 65 && c <= 90) c |= 0x20;
-    if (c !== KEEP_ALIVE.charCodeAt(i)) return false;
-  }
-  return true;
-}
