@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { UpstreamPool } from './upstream/upstream-handler.ts';
 import { createBalancer } from './balance/create-balancer.ts';
 import type { Balancer } from './balance/balancer.ts';
 import type { BaseBalancer } from './balance/base-balancer.ts';
@@ -16,7 +16,7 @@ export interface BackendRuntime {
   /** True when requests must be answered 503 (unavailable, or no server at all). */
   readonly unavailable: boolean;
   readonly balancer: Balancer;
-  readonly pools: readonly Dispatcher[];
+  readonly pools: readonly UpstreamPool[];
   /** Upstream keepalive off: send each request with `Connection: close`. */
   readonly reset: boolean;
   /** Extra tries after the first, and on which failures (from policy.retries). */

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { PickContext } from './balance/balancer.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
@@ -8,6 +7,7 @@ import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse, ResponseExchange } from './http1/proxy-response.ts';
 import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
+import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
 import { PierError } from '../errors.ts';
 import {
   classifyFailure, failureStatus, isIdempotent, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
@@ -64,7 +64,7 @@ function onSendTimeout(exchange: ProxyExchange): void {
  * the upstream while the *client* holds the response back;
  * expiry is a 'timeout' failure like any other (504, or a cut response once the head is out).
  */
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, ResponseExchange {
+export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExchange {
   readonly req: ProxyRequest;
   readonly res: ProxyResponse;
   readonly runtime: BackendRuntime;
@@ -75,8 +75,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, R
   responded = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
-  /** `servername` is a real undici request option its types do not list. */
-  readonly #options: Dispatcher.DispatchOptions & { servername: string };
+  readonly #options: UpstreamRequest;
   #tries = 0;
   #tried: Set<number> | undefined;
   #abort: ((reason?: Error) => void) | null = null;

@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
 import { rawErrorResponse } from './error-response.ts';
@@ -8,6 +7,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-hea
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { RequestState } from './request-handler.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
+import type { UpstreamHandler } from './upstream/upstream-handler.ts';
 
 /** What the upgrade path needs beyond a plain request: somewhere to keep live tunnels. */
 export interface UpgradeState extends RequestState {
@@ -36,7 +36,7 @@ export function handleUpgrade(state: UpgradeState, req: ProxyRequest, socket: Du
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   runtime.balancer.started(index);
   const handler = new UpgradeHandler(state, socket, head, runtime, index);
-  runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME } as Dispatcher.DispatchOptions, handler);
+  runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME }, handler);
 }
 
 function destroySelf(this: Duplex): void {
@@ -55,7 +55,7 @@ function headBlock(statusCode: number, statusText: string, pairs: readonly strin
   return `${s}\r\n`;
 }
 
-class UpgradeHandler implements Dispatcher.DispatchHandler {
+class UpgradeHandler implements UpstreamHandler {
   readonly #state: UpgradeState;
   readonly #client: Duplex;
   readonly #head: Buffer;

@@ -215,8 +215,8 @@ describe('PoolRegistry, lazy (the default)', () => {
     reg.acquire(server('10.0.0.2', 80), DEFAULT_POLICY);
     reg.commit();
     expect(made).toEqual([]);
-    a.dispatch({ method: 'GET', path: '/' }, {} as Dispatcher.DispatchHandler);
-    a.dispatch({ method: 'GET', path: '/' }, {} as Dispatcher.DispatchHandler);
+    a.dispatch({ method: 'GET', path: '/', headers: [], body: null }, {} as Dispatcher.DispatchHandler);
+    a.dispatch({ method: 'GET', path: '/', headers: [], body: null }, {} as Dispatcher.DispatchHandler);
     expect(made).toEqual(['http://10.0.0.1:80']);
   });
 });

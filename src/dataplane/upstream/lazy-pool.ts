@@ -1,4 +1,5 @@
-import { Dispatcher } from 'undici';
+import { EventEmitter } from 'node:events';
+import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from './upstream-handler.ts';
 
 /**
  * A pool that is created on its first request. A worker binds a pool handle for every server
@@ -7,12 +8,12 @@ import { Dispatcher } from 'undici';
  * mostly for endpoints that may never see a request. The handle costs a few bytes; the pool,
  * with its queues and listeners, appears when traffic does.
  */
-export class LazyPool extends Dispatcher {
-  readonly #create: () => Dispatcher;
-  #pool: Dispatcher | undefined;
+export class LazyPool extends EventEmitter implements UpstreamPool {
+  readonly #create: () => UpstreamPool;
+  #pool: UpstreamPool | undefined;
   #closed = false;
 
-  constructor(create: () => Dispatcher) {
+  constructor(create: () => UpstreamPool) {
     super();
     this.#create = create;
   }
@@ -22,38 +23,26 @@ export class LazyPool extends Dispatcher {
     return this.#pool !== undefined;
   }
 
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  dispatch(options: UpstreamRequest, handler: UpstreamHandler): boolean {
     return (this.#pool ?? this.#make()).dispatch(options, handler);
   }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
+  close(): Promise<void> {
     this.#closed = true;
-    const closing = this.#pool?.close() ?? Promise.resolve();
-    if (callback === undefined) return closing;
-    void closing.then(callback, callback);
+    return this.#pool?.close() ?? Promise.resolve();
   }
 
-  override destroy(): Promise<void>;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+  destroy(err: Error | null = null): Promise<void> {
     this.#closed = true;
-    const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null);
-    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const destroying = this.#pool?.destroy(err) ?? Promise.resolve();
-    if (cb === undefined) return destroying;
-    void destroying.then(cb, cb);
+    return this.#pool?.destroy(err) ?? Promise.resolve();
   }
 
-  #make(): Dispatcher {
+  #make(): UpstreamPool {
     if (this.#closed) throw new Error('pool is closed');
     const pool = this.#create();
     // Relay the events the registry and tests listen to on the handle.
-    pool.on('connect', (origin, targets) => this.emit('connect', origin, targets));
-    pool.on('disconnect', (origin, targets, err) => this.emit('disconnect', origin, targets, err));
+    pool.on('connect', (origin: unknown, targets: unknown) => this.emit('connect', origin, targets));
+    pool.on('disconnect', (origin: unknown, targets: unknown, err: unknown) => this.emit('disconnect', origin, targets, err));
     this.#pool = pool;
     return pool;
   }

@@ -1,15 +1,14 @@
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
-import { poolKey, poolOptions, retireMs, serverOrigin } from './pool-options.ts';
+import { poolOptions, retireMs, serverOrigin } from './pool-options.ts';
 import { LazyPool } from './lazy-pool.ts';
-import { H1Pool } from './h1-pool.ts';
+import type { UpstreamPool } from './upstream-handler.ts';
+import { protocolFor } from './upstream-protocols.ts';
 
-/** Creates the dispatcher for one endpoint; injectable so tests can count or fake pools. */
-export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
-
-/** The lean HTTP/1.1 pool (raw sockets + node's llhttp) rather than undici's Pool, whose
- * per-request machinery was most of the upstream side's CPU (bench/results/optimizations.md §3). */
-const defaultFactory: PoolFactory = (origin, options) => new H1Pool(origin, options);
+/** Creates the pool for one endpoint in the HTTP/1.1 protocol's terms; injectable so tests can
+ * count or fake pools (undici's Pool fits). Without it each policy's protocol creates its pool
+ * (upstream-protocols.ts: the lean HTTP/1.1 pool for HTTP and HTTPS). */
+export type PoolFactory = (origin: string, options: Pool.Options) => UpstreamPool;
 
 /** Counters for metrics (plain numbers, read by whoever exports them). */
 export interface PoolRegistryStats {
@@ -27,7 +26,7 @@ export interface PoolRegistryStats {
 }
 
 interface Retired {
-  readonly pool: Dispatcher;
+  readonly pool: UpstreamPool;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -50,9 +49,9 @@ interface Retired {
  */
 export class PoolRegistry {
   readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
-  readonly #factory: PoolFactory;
+  readonly #factory: PoolFactory | undefined;
   readonly #lazy: boolean;
-  readonly #pools = new Map<string, Dispatcher>();
+  readonly #pools = new Map<string, UpstreamPool>();
   /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
   readonly #retireMs = new Map<string, number>();
   readonly #retired = new Map<string, Retired>();
@@ -65,7 +64,7 @@ export class PoolRegistry {
   /** `lazy` (default): a pool is created on its first request (LazyPool); `false` creates it
    * when a table first names it (tests observing the factory). */
   constructor(options: { factory?: PoolFactory; lazy?: boolean } = {}) {
-    this.#factory = options.factory ?? defaultFactory;
+    this.#factory = options.factory;
     this.#lazy = options.lazy ?? true;
   }
 
@@ -76,8 +75,8 @@ export class PoolRegistry {
 
   /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
    * new one. Marks it as used by the table being bound. */
-  acquire(server: UpstreamServer, policy: BackendPolicy): Dispatcher {
-    const key = poolKey(server, policy);
+  acquire(server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
+    const key = protocolFor(policy).poolKey(server, policy);
     this.#marked.add(key);
     const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
     this.#count();
@@ -126,9 +125,11 @@ export class PoolRegistry {
     await Promise.all(this.#closing);
   }
 
-  #create(key: string, server: UpstreamServer, policy: BackendPolicy): Dispatcher {
+  #create(key: string, server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
     const factory = this.#factory;
-    const make = () => factory(serverOrigin(server, policy), poolOptions(policy, server));
+    const make = factory === undefined
+      ? () => protocolFor(policy).createPool(server, policy)
+      : () => factory(serverOrigin(server, policy), poolOptions(policy, server));
     const pool = this.#lazy ? new LazyPool(make) : make();
     pool.on('connect', this.#onConnect);
     this.#pools.set(key, pool);
@@ -137,7 +138,7 @@ export class PoolRegistry {
     return pool;
   }
 
-  #revive(key: string): Dispatcher | undefined {
+  #revive(key: string): UpstreamPool | undefined {
     const retired = this.#retired.get(key);
     if (retired === undefined) return undefined;
     clearTimeout(retired.timer);
@@ -147,7 +148,7 @@ export class PoolRegistry {
     return retired.pool;
   }
 
-  #retire(key: string, pool: Dispatcher): void {
+  #retire(key: string, pool: UpstreamPool): void {
     const ms = this.#retireMs.get(key) ?? 0;
     if (ms <= 0) {
       this.#close(key, pool);
@@ -163,7 +164,7 @@ export class PoolRegistry {
     this.#retired.set(key, { pool, timer });
   }
 
-  #close(key: string, pool: Dispatcher): void {
+  #close(key: string, pool: UpstreamPool): void {
     this.#retireMs.delete(key);
     this.#track(pool.close());
     this.stats.closed++;
