@@ -131,6 +131,48 @@ export interface CookieAffinityPolicy {
   readonly changeOnFailure: boolean;
 }
 
+/**
+ * `pier.dev/expires` (nginx `expires`) and `pier.dev/cache-control-extra`: on 200, 201, 204,
+ * 206, 301, 302, 303, 304, 307 and 308 responses (nginx's list), `Expires` and a Cache-Control
+ * that replaces the upstream's (as nginx, observed on 1.22), then `extra` appended to it.
+ */
+export interface ExpiresPolicy {
+  readonly kind: 'expires';
+  /** `seconds`: Expires = now + seconds, max-age (no-cache when negative); `epoch`, `max` as
+   * nginx; `off`: Expires and Cache-Control left alone (only `extra` applies). */
+  readonly mode: 'seconds' | 'epoch' | 'max' | 'off';
+  readonly seconds: number;
+  /** Directives appended to Cache-Control (`public`, `immutable`, ...). */
+  readonly extra?: string;
+}
+
+/** `enable-access-log: "false"`: the route's requests write no access line. */
+export interface AccessLogPolicy {
+  readonly kind: 'access-log-off';
+}
+
+/** `pier.dev/cache-valid` entry (nginx proxy_cache_valid): statuses (empty = any) → seconds. */
+export interface CacheValidRule {
+  readonly statuses: readonly number[];
+  readonly seconds: number;
+}
+
+/**
+ * `pier.dev/cache: "on"`: responses of the route are stored in the pod's shared HTTP cache
+ * (RFC 9111, shared cache) and served from it (dataplane/cache/).
+ */
+export interface CachePolicy {
+  readonly kind: 'cache';
+  /** The key template (`$scheme$host$request_uri` by default); variables as in cache-key.ts. */
+  readonly key: string;
+  /** Freshness for responses that carry none of their own. */
+  readonly valid: readonly CacheValidRule[];
+  /** A request header that, when present and not empty or "0", skips the cache lookup. */
+  readonly bypassHeader?: string;
+  /** Send `X-Cache-Status` (default true). */
+  readonly statusHeader: boolean;
+}
+
 export type Policy =
   | RewritePolicy
   | RedirectPolicy
@@ -143,7 +185,10 @@ export type Policy =
   | CanaryPolicy
   | ErrorPagesPolicy
   | FallbackBackendPolicy
-  | CookieAffinityPolicy;
+  | CookieAffinityPolicy
+  | ExpiresPolicy
+  | AccessLogPolicy
+  | CachePolicy;
 
 /** The order filters run in; translate sorts each route's policies by it. */
 export const POLICY_ORDER: readonly Policy['kind'][] = [
@@ -159,6 +204,12 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'cookie-affinity',
   'rewrite',
   'request-headers',
+  'access-log-off',
+  // nginx's headers filter sets expires first, then add_header: a header edit wins over it.
+  'expires',
   'response-headers',
+  // Last of the response edits' registrations: their hooks then apply to cache hits as to
+  // fetched responses, and the cache stores what the upstream sent, before any edit (as nginx).
+  'cache',
   'error-pages',
 ];

@@ -4,6 +4,7 @@ import type { BackendRuntime } from '../backend-runtime.ts';
 import type { Admission, RequestFilter } from './admission.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
+import { accessLogOffFilter, expiresFilter } from './filters/expires.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
@@ -34,6 +35,8 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
+  expires: expiresFilter,
+  'access-log-off': accessLogOffFilter,
 };
 
 /** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */

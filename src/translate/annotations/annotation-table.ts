@@ -1,7 +1,9 @@
 import type { AnnotationReader } from './annotation-reader.ts';
 import { parseBackend } from './backend.ts';
+import { parseCache } from './cache.ts';
 import { parseCanary } from './canary.ts';
 import { parseDefaultBackend } from './default-backend.ts';
+import { parseAccessLog, parseExpires } from './expires.ts';
 import { parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
@@ -53,6 +55,12 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'validated; Pier always streams bodies both ways with bounded memory and speaks HTTP/1.1 upstream' },
   { title: 'Headers', names: ['request-headers-set', 'request-headers-add', 'request-headers-remove', 'response-headers-set', 'response-headers-add', 'response-headers-remove'], status: 'supported', parse: parseHeaders, pierOnly: true,
     note: 'Pier\'s own, under pier.dev/ only: one "Name: value" per line' },
+  { title: 'Expires', names: ['expires', 'cache-control-extra'], status: 'supported', parse: parseExpires, pierOnly: true,
+    note: 'Pier\'s own: nginx `expires` (30s, 10m, 12h, 7d, 1M, 1y, epoch, max, off) on 200, 201, 204, 206, 301, 302, 303, 304, 307, 308; cache-control-extra appends directives' },
+  { title: 'Access log', names: ['enable-access-log'], status: 'supported', parse: parseAccessLog,
+    note: '"false" turns the access log (--access-log) off for the Ingress' },
+  { title: 'Cache', names: ['cache', 'cache-key', 'cache-valid', 'cache-bypass-header', 'cache-status-header'], status: 'supported', parse: parseCache, pierOnly: true,
+    note: 'Pier\'s own: the pod\'s shared HTTP cache (RFC 9111), cache-valid as nginx proxy_cache_valid' },
   { title: 'Canary', names: ['canary', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie', 'canary-weight', 'canary-weight-total'], status: 'supported', parse: parseCanary,
     note: 'precedence header, cookie, weight; one canary per host and path' },
   { title: 'Default backend', names: ['default-backend'], status: 'supported', parse: parseDefaultBackend,
@@ -83,7 +91,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
     note: 'upstream Location and Set-Cookie headers pass through unchanged' },
-  { title: 'Other', names: ['server-alias', 'mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-access-log', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+  { title: 'Other', names: ['server-alias', 'mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
     note: 'not applied' },
 ];
 

@@ -1,0 +1,63 @@
+import type { CacheValidRule } from '../../routing/policies.ts';
+import type { AnnotationReader } from './annotation-reader.ts';
+import type { IngressSettings } from './ingress-settings.ts';
+import { pierString } from './expires.ts';
+import { parseNginxTime } from './nginx-values.ts';
+
+/** The default key: nginx's `$scheme$proxy_host$request_uri`, with the client's host. */
+export const DEFAULT_CACHE_KEY = '$scheme$host$request_uri';
+/** Variables a cache key may use (dataplane/cache/cache-key.ts expands them). */
+const KEY_VARIABLE = /\$(scheme|host|request_uri|uri|args|is_args|request_method|http_[a-z0-9_]+|cookie_[A-Za-z0-9_]+)/g;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Cache family (Pier's own, under `pier.dev/`; dataplane/cache/ does the caching):
+ * - `pier.dev/cache: "on"` (or `"off"`, the default) stores the Ingress's responses in the
+ *   pod's shared cache, by RFC 9111's rules for a shared cache.
+ * - `pier.dev/cache-key`: a template of `$scheme $host $request_uri $uri $args $is_args
+ *   $request_method $http_<name> $cookie_<name>` and literal text; default
+ *   `$scheme$host$request_uri`.
+ * - `pier.dev/cache-valid`: nginx `proxy_cache_valid` for responses without their own
+ *   freshness: `"200 302 10m, 404 1m"`; a rule without codes means 200 301 302 (as nginx),
+ *   `any` every status.
+ * - `pier.dev/cache-bypass-header`: a request header; when present and neither empty nor "0",
+ *   the request skips the lookup (nginx `proxy_cache_bypass`); its response may be stored.
+ * - `pier.dev/cache-status-header: "false"` hides `X-Cache-Status`.
+ */
+export function parseCache(r: AnnotationReader, s: IngressSettings): void {
+  const switchText = pierString(r, 'cache');
+  if (switchText === undefined || switchText === 'off') return;
+  if (switchText !== 'on') return void r.fail('cache', 'is not one of on, off');
+  const key = pierString(r, 'cache-key') ?? DEFAULT_CACHE_KEY;
+  if (key === '' || /[\r\n]/.test(key) || /\$(?![a-z])/.test(key)) return void r.fail('cache-key', 'is not a key template (like "$scheme$host$request_uri")');
+  for (const m of key.matchAll(/\$[A-Za-z0-9_]+/g)) {
+    KEY_VARIABLE.lastIndex = 0;
+    const known = KEY_VARIABLE.exec(m[0]);
+    if (known === null || known[0] !== m[0]) return void r.fail('cache-key', `uses ${m[0]}, which is not one of $scheme $host $request_uri $uri $args $is_args $request_method $http_<name> $cookie_<name>`);
+  }
+  const valid = parseValid(r);
+  if (valid === undefined) return;
+  const bypass = pierString(r, 'cache-bypass-header');
+  if (bypass !== undefined && !TOKEN.test(bypass)) return void r.fail('cache-bypass-header', 'is not a header name');
+  const statusHeader = pierString(r, 'cache-status-header') === undefined ? true : r.bool('cache-status-header') ?? true;
+  s.policies.push({ kind: 'cache', key, valid, ...(bypass === undefined ? {} : { bypassHeader: bypass.toLowerCase() }), statusHeader });
+}
+
+function parseValid(r: AnnotationReader): CacheValidRule[] | undefined {
+  const text = pierString(r, 'cache-valid');
+  if (text === undefined || text === '') return [];
+  const rules: CacheValidRule[] = [];
+  for (const part of text.split(',')) {
+    const words = part.trim().split(/\s+/);
+    const time = parseNginxTime(words.pop() ?? '');
+    if (time === undefined || time % 1000 !== 0) return r.fail('cache-valid', `has "${part.trim()}", which does not end with an nginx time (like 10m)`);
+    const statuses: number[] = [];
+    for (const w of words) {
+      if (w === 'any' && words.length === 1) continue;
+      if (!/^[1-5][0-9][0-9]$/.test(w)) return r.fail('cache-valid', `has "${w}", which is not a status code or "any"`);
+      statuses.push(Number(w));
+    }
+    rules.push({ statuses: words.length === 0 ? [200, 301, 302] : statuses, seconds: time / 1000 });
+  }
+  return rules;
+}
