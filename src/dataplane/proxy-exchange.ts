@@ -5,7 +5,7 @@ import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
-import type { Admission } from './pipeline/admission.ts';
+import type { Admission, ResponseTap } from './pipeline/admission.ts';
 import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
@@ -90,6 +90,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   readonly #last: boolean;
   /** The route's filters registered response hooks (header edits): the head goes through them. */
   readonly #hooks: Admission | undefined;
+  /** The cache's view of the response (Admission.tap); `#tapOwns`: it answers the client. */
+  readonly #tap: ResponseTap | undefined;
+  #tapOwns = false;
 
   constructor(
     ctx: ExchangeContext,
@@ -105,6 +108,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   ) {
     this.#last = last;
     this.#hooks = hooks;
+    this.#tap = hooks?.tap;
     this.#ctx = ctx;
     this.req = req;
     this.res = res;
@@ -152,6 +156,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     if (this.responded) {
       this.#ctx.stats.upstreamAborts++;
       this.#settle();
+      this.#tap?.abort();
       this.#abort?.(err);
       this.res.destroy();
       return;
@@ -185,6 +190,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   clientGone(): void {
     if (this.#done) return;
     this.#settle();
+    this.#tap?.abort();
     this.#ctx.stats.clientAborts++;
     this.#abort?.(new Error('client closed the connection'));
   }
@@ -202,6 +208,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       return false;
     }
     this.resumeUpstream = resume;
+    const tap = this.#tap;
+    if (tap !== undefined && !tap.head(statusCode, rawHeaders)) {
+      this.#tapOwns = true;
+      this.responded = true;
+      return true;
+    }
     // Written as received: the upstream client's strict llhttp already refused CR, LF and
     // other control characters in the status line and headers.
     const close = this.#last || this.#ctx.draining;
@@ -217,6 +229,11 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onData(chunk: Buffer): boolean {
+    const tap = this.#tap;
+    if (tap !== undefined) {
+      tap.data(chunk);
+      if (this.#tapOwns) return true;
+    }
     // false holds the upstream back until the connection calls clientDrained().
     return this.res.write(chunk);
   }
@@ -228,6 +245,11 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     balancer.succeeded(this.server);
     if (this.#done) return;
     this.#settle();
+    const tap = this.#tap;
+    if (tap !== undefined) {
+      tap.end();
+      if (this.#tapOwns) return;
+    }
     this.res.end(undefined, trailers);
   }
 
@@ -241,6 +263,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     if (this.responded) {
       // The head is out: all that is left is to cut the response so the client sees it broke.
       this.#settle();
+      this.#tap?.abort();
+      if (this.#tapOwns) return;
       this.#ctx.stats.upstreamAborts++;
       this.res.destroy();
       return;
@@ -286,6 +310,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   #fail(status: 502 | 503 | 504): void {
     this.#settle();
+    if (this.#tap?.failed(status) === true) return;
     sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
   }
 }

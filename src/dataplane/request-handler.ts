@@ -7,7 +7,7 @@ import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { Admission } from './pipeline/admission.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
-import { ProxyExchange } from './proxy-exchange.ts';
+import { ProxyExchange, type ExchangeContext } from './proxy-exchange.ts';
 
 /** The dataplane state a request reads when it starts. */
 export interface RequestState {
@@ -61,14 +61,27 @@ function admitAndProxy(
   backend: BackendRuntime, host: string | undefined, target: string, last: boolean,
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
+  admission.proceed = last ? proceedLast : state.draining ? proceedDraining : proceed;
   if (!runPipeline(pipeline, admission)) return;
+  proxyAdmitted(state, admission, last);
+}
+
+/** Sends what the filters left upstream (also Admission.proceed: a filter that waited). */
+function proxyAdmitted(state: ExchangeContext, admission: Admission, last: boolean): void {
+  const { req, res } = admission;
   const runtime = admission.backend;
   if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined ? undefined : admission;
+  const hooks = admission.responseHooks === undefined && admission.tap === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
 }
+
+// Admission.proceed without a closure per request: the exchange context it needs is the
+// admission's own (stats) plus whether the connection ends after this response.
+const proceed = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a, false);
+const proceedLast = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a, true);
+const proceedDraining = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: true }, a, false);
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
 export function splitAbsoluteTarget(target: string): { host: string; path: string } | undefined {

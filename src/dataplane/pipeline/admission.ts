@@ -9,6 +9,23 @@ export type HeaderEdit = (headers: string[], admission: Admission) => void;
 export type ResponseHook = (status: number, headers: string[], admission: Admission) => void;
 
 /**
+ * Sees the upstream's response as it arrives, before response hooks edit it (the cache stores
+ * it). Set by at most one filter (`Admission.tap`); the exchange calls it only when set.
+ */
+export interface ResponseTap {
+  /** The upstream's head, raw. false: the tap answers the client itself (a 304 merged into a
+   * stored response); the exchange then writes nothing and feeds it the rest. */
+  head(status: number, rawHeaders: readonly Buffer[]): boolean;
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The exchange failed (no response, or a cut one) or the client left. */
+  abort(): void;
+  /** The exchange is about to answer `status` (502/503/504) itself: true when the tap
+   * answered instead (RFC 5861 stale-if-error). */
+  failed(status: number): boolean;
+}
+
+/**
  * A route filter: reads the request, may answer it (returns false: nothing more runs, nothing
  * goes upstream), rewrite what goes upstream (target, headers), choose the backend, or register
  * a response hook. Built once per table swap from a policy (compile-pipeline.ts); never sees
@@ -41,6 +58,15 @@ export class Admission {
   requestEdits: HeaderEdit[] | undefined = undefined;
   /** Edits of the response head, applied in order before it is written. */
   responseHooks: ResponseHook[] | undefined = undefined;
+  /** The upstream response's observer (the cache), if a filter set one. */
+  tap: ResponseTap | undefined = undefined;
+  /**
+   * Set by the request handler: sends the request upstream as the filters left it. For a filter
+   * that answered "stop" and decided later to let the request through (the cache, after another
+   * worker's fetch of the same key turned out not storable). It skips the filters after the
+   * one that stopped: the cache is the last filter with a request-side effect (POLICY_ORDER).
+   */
+  proceed: ((admission: Admission) => void) | undefined = undefined;
 
   constructor(req: DownstreamRequest, res: DownstreamResponse, stats: DataplaneStats, host: string | undefined, target: string, backend: BackendRuntime, close: boolean, upgrade: boolean) {
     this.req = req;
