@@ -28,12 +28,16 @@ export interface PierConfig {
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
+  /** The shared HTTP cache's byte bound (`pier.dev/cache`). */
+  readonly cacheSize: number;
+  /** Where its files live; default: a fresh directory under the OS temp dir. */
+  readonly cacheDir?: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'list';
+type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'list' | 'size';
 
 interface OptionSpec {
   readonly kind: Kind;
@@ -65,6 +69,8 @@ export const OPTIONS = {
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'boolean', help: 'Log one JSON line per request (off by default: it costs CPU on the hot path).' },
+  'cache-size': { kind: 'size', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
+  'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir).' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -87,7 +93,7 @@ export function helpText(): string {
 }
 
 function valuePlaceholder(kind: Kind): string {
-  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B' }[kind];
+  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B', size: 'BYTES' }[kind];
 }
 
 export type CliCommand = { readonly command: 'help' } | { readonly command: 'serve'; readonly config: PierConfig };
@@ -143,6 +149,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
+    cacheSize: num('cache-size'),
+    cacheDir: nonEmpty('cache-dir', str('cache-dir')),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
@@ -184,7 +192,19 @@ function parseValue(name: OptionName, value: string): number {
     return Number(value);
   }
   if (kind === 'duration') return parseDuration(name, value);
+  if (kind === 'size') return parseSize(name, value);
   throw new Error(`option --${name} is not numeric`);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1000, m: 1000 ** 2, g: 1000 ** 3, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+
+/** Bytes: `1048576`, `512Ki`, `256Mi`, `1Gi` (Kubernetes quantities), `100M`. */
+export function parseSize(name: string, value: string): number {
+  const m = /^(\d+)([kKmMgG]i?)?$/.exec(value.trim());
+  if (!m) throw invalid(name, value, 'a size such as 256Mi, 1Gi or 1048576');
+  const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? '').toLowerCase()]!;
+  if (bytes < 1) throw invalid(name, value, 'at least 1 byte');
+  return bytes;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -13,6 +13,7 @@ import { ManifestSource } from './source/manifests/manifest-source.ts';
 import { ManifestStatusLog } from './status/manifest-status-log.ts';
 import type { Source } from './source/source.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+import { openCache, runCacheCommand } from './cache-command.ts';
 
 function parseOrExit(): PierConfig {
   try {
@@ -51,9 +52,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'cache') return runCacheCommand(process.argv.slice(3));
   const config = parseOrExit();
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });
+  const cache = openCache(config);
   const supervisor = new Supervisor({
     workers: config.workers,
     worker: {
@@ -66,6 +69,8 @@ async function main(): Promise<void> {
       clientBodyTimeoutMs: config.clientBodyTimeoutMs,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      cacheDir: cache.dir,
+      cacheSize: config.cacheSize,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
   let workersStarted = false;
   const isReady = () => workersStarted && controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
   const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
-  const health = createHealthServer({ isReady, metrics: () => metrics.collect() });
+  const health = createHealthServer({ isReady, metrics: () => metrics.collect(), purge: (pattern) => cache.index.purge(pattern) });
 
   await listen(health, config.healthPort, config.bindAddress);
   // The controller first: with a manifest directory the first table is published before any

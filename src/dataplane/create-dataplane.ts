@@ -17,6 +17,7 @@ import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
+import type { WorkerCache } from './cache/cache-store.ts';
 
 export interface DataplaneOptions {
   /** Close client connections idle this long (nginx keepalive_timeout). Default 75 s. */
@@ -37,6 +38,9 @@ export interface DataplaneOptions {
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
    * serving this certificate to clients whose server name has none. */
   readonly tls?: { readonly defaultCertificate: Certificate };
+  /** The pod's shared HTTP cache (routes with `pier.dev/cache: "on"`); none: those routes are
+   * proxied uncached. */
+  readonly cache?: WorkerCache;
 }
 
 export interface SwapResult {
@@ -77,7 +81,6 @@ export interface Dataplane {
 const DEFAULT_GRACE_MS = 1_000;
 
 /** Each route's filters, compiled once per swap (a route without policies gets none). */
-const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -104,7 +107,10 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
 
+  readonly #cache: WorkerCache | undefined;
+
   constructor(options: DataplaneOptions) {
+    this.#cache = options.cache;
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
@@ -157,6 +163,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
+    const cache = this.#cache;
+    const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, cache });
     const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);

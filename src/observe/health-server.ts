@@ -1,10 +1,13 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface HealthServerOptions {
   /** Ready to receive traffic (ARCHITECTURE.md: every worker serves a table built after sync). */
   readonly isReady: () => boolean;
   /** Prometheus exposition text and its content type. */
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
+  /** `POST /cache/purge` (body: a cache key, or a prefix ending in `*`), from loopback only:
+   * removes the matching entries of the shared cache; answers how many files went. */
+  readonly purge?: (pattern: string) => number;
 }
 
 /**
@@ -14,6 +17,7 @@ export interface HealthServerOptions {
 export function createHealthServer(options: HealthServerOptions): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/cache/purge' && req.method === 'POST' && options.purge !== undefined) return purge(req, res, options.purge);
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
     if (path === '/healthz') return reply(res, 200, 'ok\n');
     if (path === '/readyz') return options.isReady() ? reply(res, 200, 'ready\n') : reply(res, 503, 'not ready\n');
@@ -28,6 +32,23 @@ export function createHealthServer(options: HealthServerOptions): Server {
   });
   server.keepAliveTimeout = 5_000;
   return server;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+function purge(req: IncomingMessage, res: ServerResponse, run: (pattern: string) => number): void {
+  if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) return reply(res, 403, 'cache purge is local only\n');
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (d: string) => {
+    body += d;
+    if (body.length > 8192) req.destroy();
+  });
+  req.on('end', () => {
+    const pattern = body.trim();
+    if (pattern === '' || pattern === '*') return reply(res, 400, 'give a cache key (a URL) or a prefix ending in *\n');
+    reply(res, 200, `purged ${run(pattern)} file(s)\n`);
+  });
 }
 
 function reply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {

@@ -163,7 +163,7 @@ export interface CacheValidRule {
  */
 export interface CachePolicy {
   readonly kind: 'cache';
-  /** The key template (`$scheme$host$request_uri` by default); variables as in cache-key.ts. */
+  /** The key template (`$scheme://$host$request_uri` by default); variables as in cache-key.ts. */
   readonly key: string;
   /** Freshness for responses that carry none of their own. */
   readonly valid: readonly CacheValidRule[];

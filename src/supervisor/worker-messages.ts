@@ -39,6 +39,9 @@ export interface WorkerSettings {
   readonly clientBodyTimeoutMs: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** The shared HTTP cache's directory and byte bound (supervisor/cache-index.ts). */
+  readonly cacheDir?: string;
+  readonly cacheSize?: number;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

@@ -10,6 +10,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:net';
+import { WorkerCache } from '../dataplane/cache/cache-store.ts';
+import { IpcCoordinator } from '../dataplane/cache/ipc-coordinator.ts';
 import { createDataplane } from '../dataplane/create-dataplane.ts';
 import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
 import { createLogger } from '../observe/logger.ts';
@@ -38,6 +40,7 @@ const dataplane = createDataplane({
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
+  cache: settings.cacheDir === undefined ? undefined : new WorkerCache(settings.cacheDir, settings.cacheSize ?? 256 * 1024 * 1024, new IpcCoordinator()),
 });
 registerWorkerMetrics(() => dataplane.stats);
 let listening = false;

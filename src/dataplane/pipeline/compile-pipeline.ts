@@ -1,6 +1,8 @@
 import type { Policy } from '../../routing/policies.ts';
 import type { Route } from '../../routing/route-table.ts';
 import type { BackendRuntime } from '../backend-runtime.ts';
+import { cacheFilter } from '../cache/cache-filter.ts';
+import type { WorkerCache } from '../cache/cache-store.ts';
 import type { Admission, RequestFilter } from './admission.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
@@ -13,12 +15,14 @@ import { rewriteFilter } from './filters/rewrite.ts';
 /** A route's filters, compiled once per table swap; run in order by runPipeline. */
 export type RoutePipeline = readonly RequestFilter[];
 
-/** What compiling a filter may need besides its policy: other backends of the table. */
+/** What compiling a filter may need besides its policy: other backends of the table, the
+ * worker's shared cache. */
 export interface FilterContext {
   readonly resolve: (id: string) => BackendRuntime;
+  readonly cache?: WorkerCache;
 }
 
-type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext) => RequestFilter;
+type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext, route: Route) => RequestFilter;
 
 /**
  * Policy kind → filter compiler: the one table a new filter registers in. A kind missing here
@@ -37,6 +41,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'response-headers': responseHeadersFilter,
   expires: expiresFilter,
   'access-log-off': accessLogOffFilter,
+  cache: (p, ctx, route) => cacheFilter(p, ctx.cache, route.origin),
 };
 
 /** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
@@ -44,7 +49,7 @@ export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline
   const filters: RequestFilter[] = [];
   for (const policy of route.policies ?? []) {
     const compile = COMPILERS[policy.kind] as Compiler<typeof policy.kind> | undefined;
-    if (compile !== undefined) filters.push(compile(policy as never, ctx));
+    if (compile !== undefined) filters.push(compile(policy as never, ctx, route));
   }
   return filters.length === 0 ? undefined : filters;
 }

@@ -5,7 +5,7 @@ import { pierString } from './expires.ts';
 import { parseNginxTime } from './nginx-values.ts';
 
 /** The default key: nginx's `$scheme$proxy_host$request_uri`, with the client's host. */
-export const DEFAULT_CACHE_KEY = '$scheme$host$request_uri';
+export const DEFAULT_CACHE_KEY = '$scheme://$host$request_uri';
 /** Variables a cache key may use (dataplane/cache/cache-key.ts expands them). */
 const KEY_VARIABLE = /\$(scheme|host|request_uri|uri|args|is_args|request_method|http_[a-z0-9_]+|cookie_[A-Za-z0-9_]+)/g;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -16,7 +16,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  *   pod's shared cache, by RFC 9111's rules for a shared cache.
  * - `pier.dev/cache-key`: a template of `$scheme $host $request_uri $uri $args $is_args
  *   $request_method $http_<name> $cookie_<name>` and literal text; default
- *   `$scheme$host$request_uri`.
+ *   `$scheme://$host$request_uri` (a URL, so `pier cache purge URL` finds it).
  * - `pier.dev/cache-valid`: nginx `proxy_cache_valid` for responses without their own
  *   freshness: `"200 302 10m, 404 1m"`; a rule without codes means 200 301 302 (as nginx),
  *   `any` every status.
@@ -29,7 +29,7 @@ export function parseCache(r: AnnotationReader, s: IngressSettings): void {
   if (switchText === undefined || switchText === 'off') return;
   if (switchText !== 'on') return void r.fail('cache', 'is not one of on, off');
   const key = pierString(r, 'cache-key') ?? DEFAULT_CACHE_KEY;
-  if (key === '' || /[\r\n]/.test(key) || /\$(?![a-z])/.test(key)) return void r.fail('cache-key', 'is not a key template (like "$scheme$host$request_uri")');
+  if (key === '' || /[\r\n]/.test(key) || /\$(?![a-z])/.test(key)) return void r.fail('cache-key', 'is not a key template (like "$scheme://$host$request_uri")');
   for (const m of key.matchAll(/\$[A-Za-z0-9_]+/g)) {
     KEY_VARIABLE.lastIndex = 0;
     const known = KEY_VARIABLE.exec(m[0]);

@@ -1,0 +1,154 @@
+import type { CachePolicy } from '../../routing/policies.ts';
+import { Admission, type RequestFilter, type ResponseHook } from '../pipeline/admission.ts';
+import { answer } from '../pipeline/answer.ts';
+import { setHeader } from '../pipeline/filters/header-lists.ts';
+import { compileKey } from './cache-key.ts';
+import type { Found, WorkerCache } from './cache-store.ts';
+import { usability } from './freshness.ts';
+import { NullResponse } from './null-response.ts';
+import { serveEntry } from './serve-entry.ts';
+import { requestHeader, RevalidateTap, StoreTap, type CacheStatus, type TapContext } from './cache-taps.ts';
+
+const STATUSES: readonly CacheStatus[] = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED', 'BYPASS'];
+/** One hook per status value, made once: no closure per request. */
+const STATUS_HOOKS = new Map<CacheStatus, ResponseHook>(STATUSES.map((s) => [s, (_st: number, headers: string[]) => setHeader(headers, 'x-cache-status', s)]));
+/** RFC 9110 §9.2.1: methods that are not safe, whose success invalidates (RFC 9111 §4.4). */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * `pier.dev/cache: "on"`: the route's shared HTTP cache (RFC 9111, RFC 5861). Per request:
+ * - unsafe methods pass through; a non-error answer invalidates the target's entry (§4.4);
+ * - the bypass header skips the lookup (BYPASS) but the answer may be stored;
+ * - a stored response is served when fresh (HIT), or stale within stale-while-revalidate
+ *   while one background request refreshes it (STALE); otherwise it is revalidated with its
+ *   validators (REVALIDATED on 304, EXPIRED when the origin sends a new one, STALE when the
+ *   origin fails within stale-if-error);
+ * - a GET miss asks the pod-wide lock first (request collapsing, supervisor/cache-index.ts):
+ *   one request fetches and stores while the others wait, then are served from the entry;
+ *   a HEAD miss goes upstream as it is and is not stored.
+ * Range requests are sent upstream without Range on a miss, so the whole body is stored; the
+ * client gets the whole 200 (RFC 9110 §14.2 allows it) and later requests get 206 from the
+ * entry. Without a cache directory in the dataplane the filter does nothing.
+ */
+export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined, origin: string): RequestFilter {
+  if (cache === undefined) return () => true;
+  const keyOf = compileKey(policy.key);
+  const ctx: TapContext = {
+    cache, valid: policy.valid, counters: cache.countersOf(origin),
+    mark: policy.statusHeader ? (a, s) => a.onResponse(STATUS_HOOKS.get(s)!) : () => {},
+  };
+  const bypass = policy.bypassHeader;
+  const refreshing = new Set<string>();
+  const invalidate: ResponseHook = (status, _headers, a) => {
+    if (status < 400) cache.invalidate(keyOf(a));
+  };
+  return (a) => {
+    const method = a.req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (!SAFE.has(method)) a.onResponse(invalidate);
+      return true;
+    }
+    const key = keyOf(a);
+    if (bypass !== undefined) {
+      const v = requestHeader(a, bypass);
+      if (v !== undefined && v !== '' && v !== '0') {
+        a.tap = new StoreTap(a, ctx, key, 'BYPASS');
+        a.editRequest(dropRange);
+        return true;
+      }
+    }
+    const found = cache.lookup(key, (n) => requestHeader(a, n));
+    if (found !== undefined) {
+      const now = Date.now();
+      const use = usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now);
+      if (use === 'fresh') return hit(a, ctx, found, 'HIT', now);
+      if (use === 'stale-while-revalidate') {
+        if (!refreshing.has(key)) {
+          refreshing.add(key);
+          refreshInBackground(a, ctx, key, found, () => refreshing.delete(key));
+        }
+        return hit(a, ctx, found, 'STALE', now);
+      }
+      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
+      a.editRequest(conditionalFor(found));
+      return true;
+    }
+    if (/(^|,)\s*only-if-cached/i.test(requestHeader(a, 'cache-control') ?? '')) return answer(a, 504, []);
+    if (method === 'HEAD') {
+      ctx.mark(a, 'MISS');
+      ctx.counters.misses++;
+      return true;
+    }
+    a.editRequest(dropRange);
+    void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted), () => afterLock(a, ctx, key, false));
+    return false;
+  };
+}
+
+function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, now: number): false {
+  ctx.mark(a, status);
+  ctx.counters.hits++;
+  ctx.counters.hitBytes += serveEntry(a, found.entry, now);
+  ctx.cache.touch(found.file);
+  return false;
+}
+
+/** After the collapsing lock: fetch (granted), or look again (another request fetched). */
+function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean): void {
+  const unlock = granted ? () => ctx.cache.coordinator.send({ type: 'cache-unlock', key }) : undefined;
+  if (a.res.destroyed) return unlock?.();
+  if (!granted) {
+    const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+    if (found !== undefined) {
+      const now = Date.now();
+      if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
+        hit(a, ctx, found, 'HIT', now);
+        return;
+      }
+      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
+      a.editRequest(conditionalFor(found));
+      a.proceed!(a);
+      return;
+    }
+  }
+  a.tap = new StoreTap(a, ctx, key, 'MISS', unlock);
+  a.proceed!(a);
+}
+
+/** stale-while-revalidate: one conditional request whose answer nobody waits for. */
+function refreshInBackground(a: Admission, ctx: TapContext, key: string, found: Found, done: () => void): void {
+  const sink = new NullResponse(a.req);
+  const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
+  bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
+  // Its own handle on the entry: the client's is closed once its answer is sent.
+  const again = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+  if (again === undefined) return done();
+  bg.tap = new RevalidateTap(bg, ctx, key, again, false, done);
+  bg.editRequest(conditionalFor(found));
+  a.proceed!(bg);
+}
+
+/** Removes the client's validators and Range, and sends the entry's (§4.3.1). */
+function conditionalFor(found: Found): (headers: string[]) => void {
+  const { etag, lastModified } = found.entry.meta;
+  return (headers) => {
+    dropRange(headers);
+    removeAll(headers, ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']);
+    if (etag !== undefined) headers.push('if-none-match', etag);
+    if (lastModified !== undefined) headers.push('if-modified-since', lastModified);
+  };
+}
+
+function dropRange(headers: string[]): void {
+  removeAll(headers, ['range', 'if-range']);
+}
+
+function removeAll(headers: string[], names: readonly string[]): void {
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    if (names.includes(headers[r]!.toLowerCase())) continue;
+    headers[w++] = headers[r]!;
+    headers[w++] = headers[r + 1]!;
+  }
+  headers.length = w;
+}

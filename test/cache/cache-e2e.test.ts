@@ -1,0 +1,200 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
+import { INGRESS_CLASS_YAML, serviceYaml } from '../e2e/manifests.ts';
+import { startOrigin, type Origin } from './origin.ts';
+
+const HOST = 'cache.example';
+
+function cacheIngress(annotations: Record<string, string>): string {
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: cached
+  namespace: default
+  annotations:
+${Object.entries({ 'pier.dev/cache': 'on', ...annotations }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n')}
+spec:
+  ingressClassName: pier
+  rules:
+    - host: ${HOST}
+      http:
+        paths:
+          - { path: /, pathType: Prefix, backend: { service: { name: origin, port: { number: 80 } } } }
+`;
+}
+
+/**
+ * The shared cache end to end: `pier serve` with 2 workers, a programmable origin, real
+ * requests. Each path of the origin exercises one rule.
+ */
+describe('pier serve: shared HTTP cache', () => {
+  let dir: string;
+  let cacheDir: string;
+  let origin: Origin;
+  let pier: PierProcess;
+  const agent = new Agent({ connections: 200 });
+  const get = async (path: string, headers: Record<string, string> = {}, method = 'GET', fresh = false) => {
+    const res = await request(`http://127.0.0.1:${pier.httpPort}${path}`, {
+      method: method as 'GET', headers: { host: HOST, ...(fresh ? { connection: 'close' } : {}), ...headers }, dispatcher: agent,
+    });
+    const body = method === 'HEAD' ? '' : await res.body.text();
+    if (method === 'HEAD') await res.body.dump();
+    return { status: res.statusCode, headers: res.headers, body, cache: res.headers['x-cache-status'] };
+  };
+  const count = (path: string) => origin.counts.get(path) ?? 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pier-cache-e2e-'));
+    cacheDir = join(dir, 'cache');
+    origin = await startOrigin();
+    await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
+    await writeFile(join(dir, 'services.yaml'), serviceYaml('origin', [{ host: '127.0.0.1', port: origin.port }]));
+    await writeFile(join(dir, 'ingress.yaml'), cacheIngress({ 'pier.dev/cache-valid': '200 10m, 404 1m', 'pier.dev/cache-bypass-header': 'x-nocache' }));
+    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi']);
+  });
+
+  afterAll(async () => {
+    expect(pier?.output() ?? '').not.toMatch(/worker exited unexpectedly/);
+    await pier?.stop();
+    await agent.close();
+    await origin?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores a max-age response once: MISS, then HIT with Age', async () => {
+    origin.route('/fresh', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' }).end(`v${n}`));
+    const first = await get('/fresh');
+    expect([first.status, first.cache, first.body]).toEqual([200, 'MISS', 'v1']);
+    await waitFor(async () => (await get('/fresh')).cache === 'HIT', 3_000, 'a HIT');
+    const hit = await get('/fresh');
+    expect([hit.body, hit.headers['age'], hit.headers['content-length']]).toEqual(['v1', '0', '2']);
+    expect(count('/fresh')).toBe(1);
+  });
+
+  it('is shared by the workers: stored through one, hit through the other', async () => {
+    origin.route('/shared', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end(`s${n}`));
+    expect((await get('/shared')).cache).toBe('MISS');
+    await waitFor(async () => (await get('/shared', {}, 'GET', true)).cache === 'HIT', 3_000, 'a HIT');
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(await get('/shared', {}, 'GET', true));
+    expect(results.every((r) => r.cache === 'HIT' && r.body === 's1')).toBe(true);
+    expect(count('/shared')).toBe(1);
+    // Both workers served it (the access log carries each worker's pid).
+    await waitFor(() => new Set([...pier.output().matchAll(/"pid":(\d+)[^\n]*"path":"\/shared"/g)].map((m) => m[1])).size >= 2, 5_000, 'two workers in the access log');
+  });
+
+  it('collapses 100 concurrent misses into one upstream request', async () => {
+    origin.route('/slow', (_q, res, n) => setTimeout(() => res.writeHead(200, { 'cache-control': 'max-age=60' }).end(`slow${n}`), 300));
+    const all = await Promise.all(Array.from({ length: 100 }, () => get('/slow')));
+    expect(count('/slow')).toBe(1);
+    expect(all.every((r) => r.status === 200 && r.body === 'slow1')).toBe(true);
+    expect(all.filter((r) => r.cache === 'MISS')).toHaveLength(1);
+  });
+
+  it('revalidates a stale entry with its ETag and merges the 304 (REVALIDATED)', async () => {
+    origin.route('/etag', (req, res, n) => {
+      if (req.headers['if-none-match'] === '"e1"') return res.writeHead(304, { etag: '"e1"', 'cache-control': 'max-age=0', 'x-rev': String(n) }).end();
+      res.writeHead(200, { etag: '"e1"', 'cache-control': 'max-age=0', 'x-rev': String(n) }).end('etag-body');
+    });
+    expect((await get('/etag')).cache).toBe('MISS');
+    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    let r = await get('/etag');
+    for (let i = 0; i < 20 && r.cache === 'MISS'; i++) r = await get('/etag');
+    expect([r.status, r.cache, r.body]).toEqual([200, 'REVALIDATED', 'etag-body']);
+    expect(Number(r.headers['x-rev'])).toBeGreaterThan(1);
+    expect(origin.requests.at(-1)!.headers['if-none-match']).toBe('"e1"');
+  });
+
+  it('answers a client\'s conditional request 304 from the cache, HEAD from a stored GET, Range 206', async () => {
+    origin.route('/doc', (_q, res) => res.writeHead(200, { etag: '"d1"', 'last-modified': 'Mon, 01 Jan 2024 00:00:00 GMT', 'cache-control': 'max-age=60' }).end('0123456789'));
+    await get('/doc');
+    await waitFor(async () => (await get('/doc')).cache === 'HIT', 3_000, 'a HIT');
+    const c = await get('/doc', { 'if-none-match': '"d1"' });
+    expect([c.status, c.cache, c.body, c.headers['etag']]).toEqual([304, 'HIT', '', '"d1"']);
+    const ims = await get('/doc', { 'if-modified-since': 'Tue, 02 Jan 2024 00:00:00 GMT' });
+    expect(ims.status).toBe(304);
+    const head = await get('/doc', {}, 'HEAD');
+    expect([head.status, head.cache, head.headers['content-length']]).toEqual([200, 'HIT', '10']);
+    const range = await get('/doc', { range: 'bytes=2-5' });
+    expect([range.status, range.body, range.headers['content-range']]).toEqual([206, '2345', 'bytes 2-5/10']);
+    const suffix = await get('/doc', { range: 'bytes=-3' });
+    expect([suffix.status, suffix.body]).toEqual([206, '789']);
+    const bad = await get('/doc', { range: 'bytes=20-' });
+    expect([bad.status, bad.headers['content-range']]).toEqual([416, 'bytes */10']);
+    expect(count('/doc')).toBe(1);
+  });
+
+  it('keeps one variant per Vary value', async () => {
+    origin.route('/vary', (req, res) => res.writeHead(200, { vary: 'Accept-Language', 'cache-control': 'max-age=60' }).end(`lang=${req.headers['accept-language']}`));
+    for (const lang of ['en', 'fr', 'en', 'fr']) await get('/vary', { 'accept-language': lang });
+    await waitFor(async () => (await get('/vary', { 'accept-language': 'fr' })).cache === 'HIT', 3_000, 'a HIT');
+    expect((await get('/vary', { 'accept-language': 'en' })).body).toBe('lang=en');
+    expect((await get('/vary', { 'accept-language': 'fr' })).body).toBe('lang=fr');
+    expect(count('/vary')).toBeLessThanOrEqual(4);
+    const before = count('/vary');
+    await get('/vary', { 'accept-language': 'en' });
+    await get('/vary', { 'accept-language': 'fr' });
+    expect(count('/vary')).toBe(before);
+  });
+
+  it('never stores private, no-store, Set-Cookie (unless public) or Authorization responses', async () => {
+    origin.route('/private', (_q, res) => res.writeHead(200, { 'cache-control': 'private, max-age=60' }).end('p'));
+    origin.route('/nostore', (_q, res) => res.writeHead(200, { 'cache-control': 'no-store' }).end('n'));
+    origin.route('/cookie', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60', 'set-cookie': 'a=b' }).end('c'));
+    origin.route('/auth', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end('a'));
+    for (let i = 0; i < 3; i++) {
+      await get('/private');
+      await get('/nostore');
+      await get('/cookie');
+      await get('/auth', { authorization: 'Basic eDp5' });
+    }
+    expect([count('/private'), count('/nostore'), count('/cookie'), count('/auth')]).toEqual([3, 3, 3, 3]);
+  });
+
+  it('cache-valid gives freshness to responses without their own; the bypass header skips the lookup', async () => {
+    origin.route('/plain', (_q, res, n) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`plain${n}`));
+    await get('/plain');
+    await waitFor(async () => (await get('/plain')).cache === 'HIT', 3_000, 'a HIT');
+    const bypass = await get('/plain', { 'x-nocache': '1' });
+    expect([bypass.cache, bypass.body]).toEqual(['BYPASS', 'plain2']);
+  });
+
+  it('invalidates after a successful unsafe method (RFC 9111 §4.4)', async () => {
+    origin.route('/item', (req, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end(`${req.method}${n}`));
+    await get('/item');
+    await waitFor(async () => (await get('/item')).cache === 'HIT', 3_000, 'a HIT');
+    await get('/item', {}, 'POST');
+    const after = await get('/item');
+    expect(after.cache).toBe('MISS');
+  });
+
+  it('stale-while-revalidate serves STALE and refreshes in the background; stale-if-error serves STALE on a 500', async () => {
+    origin.route('/swr', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=1, stale-while-revalidate=60' }).end(`swr${n}`));
+    await get('/swr');
+    await waitFor(async () => (await get('/swr')).cache === 'HIT', 3_000, 'a HIT');
+    await waitFor(async () => (await get('/swr')).cache === 'STALE', 4_000, 'a STALE answer');
+    await waitFor(() => count('/swr') >= 2, 3_000, 'the background refresh');
+    let failing = false;
+    origin.route('/sie', (_q, res, n) => (failing ? res.writeHead(500).end('down') : res.writeHead(200, { 'cache-control': 'max-age=1, stale-if-error=60' }).end(`sie${n}`)));
+    await get('/sie');
+    await waitFor(async () => (await get('/sie')).cache === 'HIT', 3_000, 'a HIT');
+    failing = true;
+    await waitFor(async () => {
+      const r = await get('/sie');
+      return r.cache === 'STALE' && r.body === 'sie1' && r.status === 200;
+    }, 4_000, 'a STALE answer for the 500');
+  });
+
+  it('pier cache purge removes a URL through the health port', async () => {
+    origin.route('/purge-me', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end(`p${n}`));
+    await get('/purge-me');
+    await waitFor(async () => (await get('/purge-me')).cache === 'HIT', 3_000, 'a HIT');
+    const res = await fetch(`http://127.0.0.1:${pier.healthPort}/cache/purge`, { method: 'POST', body: `http://${HOST}/purge-*` });
+    expect(await res.text()).toMatch(/^purged [1-9]/);
+    expect((await get('/purge-me')).cache).toBe('MISS');
+  });
+});
