@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   // count (the supervisor's rule), so one crashing worker does not take the pod out of service.
   let workersStarted = false;
   const isReady = () => workersStarted && controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
-  const metrics = new PrimaryMetrics({ supervisor, controller, isReady });
+  const metrics = new PrimaryMetrics({ supervisor, controller, isReady, cache: cache.index });
   const health = createHealthServer({ isReady, metrics: () => metrics.collect(), purge: (pattern) => cache.index.purge(pattern) });
 
   await listen(health, config.healthPort, config.bindAddress);

@@ -1,6 +1,7 @@
 import promClient from 'prom-client';
 import type { DataplaneStats } from '../dataplane/dataplane-stats.ts';
 import type { WorkerStats } from '../supervisor/supervisor.ts';
+import type { CacheCounters } from '../dataplane/cache/cache-store.ts';
 
 /**
  * Every Prometheus metric Pier exposes is defined in this file, once.
@@ -35,10 +36,30 @@ export function registerWorkerMetrics(stats: () => DataplaneStats): void {
   });
 }
 
+/**
+ * The shared cache's per-Ingress counters in a worker (dataplane/cache/cache-store.ts), summed
+ * across workers: hits (HIT, STALE, REVALIDATED), misses (MISS, EXPIRED, BYPASS), bytes.
+ */
+export function registerCacheMetrics(counters: () => ReadonlyMap<string, CacheCounters>): void {
+  const counter = (name: string, help: string, read: (c: CacheCounters) => number) =>
+    new promClient.Counter({
+      name, help, labelNames: ['ingress'],
+      collect() {
+        this.reset();
+        for (const [ingress, c] of counters()) this.inc({ ingress }, read(c));
+      },
+    });
+  counter('pier_cache_hits_total', 'Responses served from the shared cache (HIT, STALE, REVALIDATED), by Ingress.', (c) => c.hits);
+  counter('pier_cache_misses_total', 'Cacheable requests sent upstream (MISS, EXPIRED, BYPASS), by Ingress.', (c) => c.misses);
+  counter('pier_cache_hit_bytes_total', 'Body bytes served from the shared cache, by Ingress.', (c) => c.hitBytes);
+  counter('pier_cache_stored_bytes_total', 'Body bytes written to the shared cache, by Ingress.', (c) => c.storedBytes);
+}
+
 export interface PrimaryMetricsSources {
   readonly isReady: () => boolean;
   readonly controller: { readonly lastBuildMs: number };
   readonly supervisor: { readonly generation: number; stats(): WorkerStats[] };
+  readonly cache?: { readonly bytes: number; readonly entries: number; readonly evictions: number };
 }
 
 /** The primary's own metrics plus the workers' aggregated ones. */
@@ -62,6 +83,12 @@ export class PrimaryMetrics {
     perWorker('pier_worker_table_generation', 'Routing table generation each worker serves (acked).', (w) => w.generation);
     perWorker('pier_worker_swap_duration_seconds', 'Duration of each worker\'s last table swap (compile + reference swap).', (w) => w.lastSwapMs / 1000);
     perWorker('pier_worker_restarts', 'Restarts of each worker slot after a crash.', (w) => w.restarts);
+    const cache = sources.cache;
+    if (cache !== undefined) {
+      new promClient.Gauge({ name: 'pier_cache_bytes', help: 'Bytes held by the shared cache\'s files.', registers, collect() { this.set(cache.bytes); } });
+      new promClient.Gauge({ name: 'pier_cache_entries', help: 'Files in the shared cache (responses and vary records).', registers, collect() { this.set(cache.entries); } });
+      new promClient.Counter({ name: 'pier_cache_evictions_total', help: 'Files evicted from the shared cache to stay within --cache-size.', registers, collect() { this.reset(); this.inc(cache.evictions); } });
+    }
     promClient.collectDefaultMetrics({ register: this.#registry, prefix: 'pier_primary_' });
   }
 

@@ -15,7 +15,7 @@ import { IpcCoordinator } from '../dataplane/cache/ipc-coordinator.ts';
 import { createDataplane } from '../dataplane/create-dataplane.ts';
 import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
 import { createLogger } from '../observe/logger.ts';
-import { registerWorkerMetrics } from '../observe/metrics.ts';
+import { registerCacheMetrics, registerWorkerMetrics } from '../observe/metrics.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
 
 /** Drain parameters used when the primary vanished without saying how. */
@@ -30,6 +30,7 @@ if (settings === null || typeof process.send !== 'function') {
 }
 
 const logger = createLogger(settings.logLevel, { component: 'worker', pid: process.pid });
+const workerCache = settings.cacheDir === undefined ? undefined : new WorkerCache(settings.cacheDir, settings.cacheSize ?? 256 * 1024 * 1024, new IpcCoordinator());
 const dataplane = createDataplane({
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
@@ -40,9 +41,10 @@ const dataplane = createDataplane({
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
-  cache: settings.cacheDir === undefined ? undefined : new WorkerCache(settings.cacheDir, settings.cacheSize ?? 256 * 1024 * 1024, new IpcCoordinator()),
+  cache: workerCache,
 });
 registerWorkerMetrics(() => dataplane.stats);
+if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);
 let listening = false;
 let draining = false;
 

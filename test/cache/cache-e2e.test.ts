@@ -36,7 +36,7 @@ describe('pier serve: shared HTTP cache', () => {
   let cacheDir: string;
   let origin: Origin;
   let pier: PierProcess;
-  const agent = new Agent({ connections: 200 });
+  let agent = new Agent({ connections: 200 });
   const get = async (path: string, headers: Record<string, string> = {}, method = 'GET', fresh = false) => {
     const res = await request(`http://127.0.0.1:${pier.httpPort}${path}`, {
       method: method as 'GET', headers: { host: HOST, ...(fresh ? { connection: 'close' } : {}), ...headers }, dispatcher: agent,
@@ -54,7 +54,7 @@ describe('pier serve: shared HTTP cache', () => {
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
     await writeFile(join(dir, 'services.yaml'), serviceYaml('origin', [{ host: '127.0.0.1', port: origin.port }]));
     await writeFile(join(dir, 'ingress.yaml'), cacheIngress({ 'pier.dev/cache-valid': '200 10m, 404 1m', 'pier.dev/cache-bypass-header': 'x-nocache' }));
-    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi']);
+    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi'], { readyTimeoutMs: 30_000 });
   });
 
   afterAll(async () => {
@@ -189,6 +189,33 @@ describe('pier serve: shared HTTP cache', () => {
     }, 4_000, 'a STALE answer for the 500');
   });
 
+  it('streams a 1 MiB body to the client while storing it, and serves it whole from the file', async () => {
+    const big = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz');
+    origin.route('/big', (_q, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      // Chunked, in pieces: the store sees a stream, not one buffer.
+      for (let i = 0; i < 16; i++) res.write(big.subarray(i * 65536, (i + 1) * 65536));
+      res.end();
+    });
+    const first = await get('/big');
+    expect([first.cache, first.body.length]).toEqual(['MISS', big.length]);
+    await waitFor(async () => (await get('/big')).cache === 'HIT', 3_000, 'a HIT');
+    const hit = await get('/big');
+    expect(hit.body === big.toString()).toBe(true);
+    expect(hit.headers['content-length']).toBe(String(big.length));
+    const tail = await get('/big', { range: 'bytes=1048000-' });
+    expect([tail.status, tail.body.length]).toEqual([206, 576]);
+    expect(count('/big')).toBe(1);
+  });
+
+  it('counts hits, misses and bytes per Ingress in /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
+    expect(Number(/^pier_cache_hits_total\{[^}]*ingress="default\/cached"[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^pier_cache_misses_total\{[^}]*ingress="default\/cached"[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^pier_cache_hit_bytes_total\{[^}]*ingress="default\/cached"[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(1024 * 1024);
+    expect(Number(/^pier_cache_bytes (\d+)/m.exec(text)?.[1])).toBeGreaterThan(1024 * 1024);
+  });
+
   it('pier cache purge removes a URL through the health port', async () => {
     origin.route('/purge-me', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60' }).end(`p${n}`));
     await get('/purge-me');
@@ -196,5 +223,23 @@ describe('pier serve: shared HTTP cache', () => {
     const res = await fetch(`http://127.0.0.1:${pier.healthPort}/cache/purge`, { method: 'POST', body: `http://${HOST}/purge-*` });
     expect(await res.text()).toMatch(/^purged [1-9]/);
     expect((await get('/purge-me')).cache).toBe('MISS');
+  });
+  it('survives a routing-table swap and a worker recycle (SIGHUP)', { timeout: 90_000 }, async () => {
+    origin.route('/durable', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=600' }).end(`d${n}`));
+    await get('/durable');
+    await waitFor(async () => (await get('/durable')).cache === 'HIT', 3_000, 'a HIT');
+    const generation = async () => Number(/^pier_table_generation (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text())?.[1]);
+    const before = await generation();
+    await writeFile(join(dir, 'extra.yaml'), cacheIngress({}).replace('name: cached', 'name: other').replace(HOST, 'other.example'));
+    await waitFor(async () => (await generation()) > before, 10_000, 'a new table');
+    expect((await get('/durable')).cache).toBe('HIT');
+    const recycled = pier.output().length;
+    pier.child.kill('SIGHUP');
+    await agent.close();
+    agent = new Agent({ connections: 200 });
+    await waitFor(() => pier.output().slice(recycled).includes('workers recycled'), 60_000, 'the recycle');
+    const after = await get('/durable', {}, 'GET', true);
+    expect([after.cache, after.body]).toEqual(['HIT', 'd1']);
+    expect(count('/durable')).toBe(1);
   });
 });

@@ -50,3 +50,20 @@ describe('client timeout flags', () => {
     expect(help).toMatch(/--client-body-timeout DURATION .*408.*client_body_timeout.*\[default: 60s\]/);
   });
 });
+
+describe('--cache-size and --cache-dir', () => {
+  it('default 256Mi and no directory; Kubernetes and decimal units; PIER_* values', () => {
+    const serve = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+      const cli = parseCommandLine(['serve', ...argv], env);
+      if (cli.command !== 'serve') throw new Error('not serve');
+      return cli.config;
+    };
+    expect([serve([]).cacheSize, serve([]).cacheDir]).toEqual([256 * 1024 * 1024, undefined]);
+    expect(serve(['--cache-size', '1Gi']).cacheSize).toBe(1024 ** 3);
+    expect(serve(['--cache-size', '100M']).cacheSize).toBe(100_000_000);
+    expect(serve(['--cache-size', '4096']).cacheSize).toBe(4096);
+    expect(serve([], { PIER_CACHE_SIZE: '512Ki', PIER_CACHE_DIR: '/cache' })).toMatchObject({ cacheSize: 512 * 1024, cacheDir: '/cache' });
+    expect(() => serve(['--cache-size', 'lots'])).toThrow('invalid value for --cache-size: "lots" (expected a size such as 256Mi, 1Gi or 1048576)');
+    expect(() => serve(['--cache-size', '0'])).toThrow('invalid value for --cache-size: "0" (expected at least 1 byte)');
+  });
+});

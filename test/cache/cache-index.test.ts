@@ -1,0 +1,66 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CacheIndex, type CacheClient } from '../../src/supervisor/cache-index.ts';
+import { waitFor } from '../helpers/pier-process.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function indexWith(files: string[], maxBytes: number): Promise<{ index: CacheIndex; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pier-index-'));
+  dirs.push(dir);
+  for (const f of files) await writeFile(join(dir, f), 'x');
+  return { index: new CacheIndex({ dir, maxBytes, lockTimeoutMs: 200 }), dir };
+}
+
+const client = (id: number, replies: { id: number; granted: boolean }[]): CacheClient => ({ id, reply: (m) => replies.push({ id: m.id, granted: m.granted }) });
+
+describe('CacheIndex (the primary\'s LRU and locks)', () => {
+  it('evicts the least recently used files once over the byte bound, and unlinks them', async () => {
+    const { index, dir } = await indexWith(['a', 'b', 'c'], 250);
+    const c = client(1, []);
+    index.handle(c, { type: 'cache-stored', key: 'A', file: 'a', size: 100 });
+    index.handle(c, { type: 'cache-stored', key: 'B', file: 'b', size: 100 });
+    index.handle(c, { type: 'cache-touched', files: ['a'] });
+    index.handle(c, { type: 'cache-stored', key: 'C', file: 'c', size: 100 });
+    expect([index.bytes, index.entries, index.evictions]).toEqual([200, 2, 1]);
+    await waitFor(async () => !(await readdir(dir)).includes('b'), 2_000, 'b unlinked');
+    expect((await readdir(dir)).sort()).toEqual(['a', 'c']);
+  });
+
+  it('a re-stored file replaces its size; purge takes a key or a prefix*', async () => {
+    const { index } = await indexWith([], 10_000);
+    const c = client(1, []);
+    index.handle(c, { type: 'cache-stored', key: 'http://h/a', file: 'a', size: 100 });
+    index.handle(c, { type: 'cache-stored', key: 'http://h/a', file: 'a', size: 50 });
+    index.handle(c, { type: 'cache-stored', key: 'http://h/a', file: 'a-v1', size: 10 });
+    index.handle(c, { type: 'cache-stored', key: 'http://h/b', file: 'b', size: 10 });
+    expect(index.bytes).toBe(70);
+    expect(index.purge('http://h/a')).toBe(2);
+    expect(index.purge('http://h/*')).toBe(1);
+    expect(index.bytes).toBe(0);
+  });
+
+  it('one lock per key: later requests wait for the unlock, a worker exit or the timeout', async () => {
+    const { index } = await indexWith([], 10_000);
+    const replies: { id: number; granted: boolean }[] = [];
+    index.handle(client(1, replies), { type: 'cache-lock', key: 'k', id: 1 });
+    index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 2 });
+    index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 3 });
+    expect(replies).toEqual([{ id: 1, granted: true }]);
+    index.handle(client(1, replies), { type: 'cache-unlock', key: 'k' });
+    expect(replies.slice(1)).toEqual([{ id: 2, granted: false }, { id: 3, granted: false }]);
+    index.handle(client(1, replies), { type: 'cache-lock', key: 'k', id: 4 });
+    index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 5 });
+    index.clientGone(1);
+    expect(replies.slice(3)).toEqual([{ id: 4, granted: true }, { id: 5, granted: false }]);
+    index.handle(client(1, replies), { type: 'cache-lock', key: 'k', id: 6 });
+    index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 7 });
+    await waitFor(() => replies.length === 7, 2_000, 'the lock timeout');
+    expect(replies.at(-1)).toEqual({ id: 7, granted: false });
+  });
+});
