@@ -94,9 +94,9 @@ describe('chart rendered with default values', () => {
     expect(sc).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(sc.runAsUser).toBeGreaterThan(0);
     expect(sc.capabilities.add).toBeUndefined();
-    // The only writable path is the /tmp emptyDir.
-    expect(r.container().volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    // The only writable paths are emptyDirs: /tmp and the shared cache's directory.
+    expect(r.container().volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }, { name: 'cache', mountPath: '/var/cache/pier' }]);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, { name: 'cache', emptyDir: {} }]);
   });
 
   it('gives the pod more grace than Pier\'s shutdown delay plus drain timeout', () => {

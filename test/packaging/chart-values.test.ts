@@ -121,6 +121,16 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'controller.cache renders --cache-size, --cache-dir and the cache emptyDir (medium: Memory optional)',
+    options: { set: ['controller.cache.size=1Gi', 'controller.cache.medium=Memory', 'controller.cache.sizeLimit=1200Mi'] },
+    check: (r) => {
+      expect([r.flags().get('cache-size'), r.flags().get('cache-dir')]).toEqual(['1Gi', '/var/cache/pier']);
+      expect(r.config()).toMatchObject({ cacheSize: 1024 ** 3, cacheDir: '/var/cache/pier' });
+      expect(r.workload().spec.template.spec.volumes).toContainEqual({ name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '1200Mi' } });
+      expect(r.container().volumeMounts).toContainEqual({ name: 'cache', mountPath: '/var/cache/pier' });
+    },
+  },
+  {
     name: 'a longer drain raises terminationGracePeriodSeconds with it',
     options: { set: ['controller.shutdownDelaySeconds=10', 'controller.shutdownTimeoutSeconds=60'] },
     check: (r) => {

@@ -39,6 +39,8 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- with $c.clientBodyTimeout }}
 - --client-body-timeout={{ . }}
 {{- end }}
+- --cache-size={{ $c.cache.size }}
+- --cache-dir=/var/cache/pier
 - --log-level={{ $c.logLevel }}
 {{- if $c.accessLog }}
 - --access-log
@@ -136,11 +138,26 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        - name: cache
+          mountPath: /var/cache/pier
   volumes:
-    # The root filesystem is read-only; /tmp is the only writable place.
+    # The root filesystem is read-only; /tmp and the cache directory are the writable places.
     - name: tmp
       emptyDir:
         sizeLimit: {{ $c.tmpSizeLimit }}
+    # The shared HTTP cache's files (pier.dev/cache), read by every worker of the pod.
+    - name: cache
+      {{- if or $c.cache.medium $c.cache.sizeLimit }}
+      emptyDir:
+        {{- with $c.cache.medium }}
+        medium: {{ . }}
+        {{- end }}
+        {{- with $c.cache.sizeLimit }}
+        sizeLimit: {{ . }}
+        {{- end }}
+      {{- else }}
+      emptyDir: {}
+      {{- end }}
   {{- with $c.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
