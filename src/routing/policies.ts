@@ -157,6 +157,10 @@ export interface CacheValidRule {
   readonly seconds: number;
 }
 
+/** The default cache key: nginx's `$scheme$proxy_host$request_uri` with the client's host,
+ * written as a URL so `pier cache purge URL` finds it. */
+export const DEFAULT_CACHE_KEY = '$scheme://$host$request_uri';
+
 /**
  * `pier.dev/cache: "on"`: responses of the route are stored in the pod's shared HTTP cache
  * (RFC 9111, shared cache) and served from it (dataplane/cache/).

@@ -28,7 +28,7 @@ describe('pier serve: the README\'s static-content example (expires, cache-contr
     await writeFile(join(dir, 'services.yaml'), serviceYaml('web', [{ host: web.host, port: web.port }]));
     await writeFile(join(dir, 'static.yaml'), (await readmeExample()).replace('name: static-assets', 'name: static-assets\n  namespace: default'));
     await writeFile(join(dir, 'site.yaml'), ingressYaml('site', 'shop.example', [{ path: '/', service: 'web' }]));
-    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log']);
+    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log'], { readyTimeoutMs: 30_000 });
   });
 
   afterAll(async () => {

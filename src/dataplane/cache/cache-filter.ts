@@ -1,4 +1,5 @@
-import type { CachePolicy } from '../../routing/policies.ts';
+import { closeSync } from 'node:fs';
+import { DEFAULT_CACHE_KEY, type CachePolicy } from '../../routing/policies.ts';
 import { Admission, type RequestFilter, type ResponseHook } from '../pipeline/admission.ts';
 import { answer } from '../pipeline/answer.ts';
 import { setHeader } from '../pipeline/filters/header-lists.ts';
@@ -39,8 +40,19 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
   };
   const bypass = policy.bypassHeader;
   const refreshing = new Set<string>();
-  const invalidate: ResponseHook = (status, _headers, a) => {
-    if (status < 400) cache.invalidate(keyOf(a));
+  // §4.4: the target URI, and Location / Content-Location when they name the same host
+  // (with the default key only: another template cannot be evaluated for another URI).
+  const byUrl = policy.key === DEFAULT_CACHE_KEY;
+  const invalidate: ResponseHook = (status, headers, a) => {
+    if (status >= 400) return;
+    cache.invalidate(keyOf(a));
+    if (!byUrl) return;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name !== 'location' && name !== 'content-location') continue;
+      const key = sameOriginKey(a, headers[i + 1]!);
+      if (key !== undefined) cache.invalidate(key);
+    }
   };
   return (a) => {
     const method = a.req.method;
@@ -63,17 +75,21 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
       const use = usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now);
       if (use === 'fresh') return hit(a, ctx, found, 'HIT', now);
       if (use === 'stale-while-revalidate') {
-        if (!refreshing.has(key)) {
-          refreshing.add(key);
-          refreshInBackground(a, ctx, key, found, () => refreshing.delete(key));
-        }
+        // nginx's names: STALE for the request that starts the refresh, UPDATING while it runs.
+        if (refreshing.has(key)) return hit(a, ctx, found, 'UPDATING', now);
+        refreshing.add(key);
+        refreshInBackground(a, ctx, key, found, () => refreshing.delete(key));
         return hit(a, ctx, found, 'STALE', now);
+      }
+      if (onlyIfCached(a)) {
+        closeSync(found.entry.fd);
+        return answer(a, 504, []);
       }
       a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
       a.editRequest(conditionalFor(found));
       return true;
     }
-    if (/(^|,)\s*only-if-cached/i.test(requestHeader(a, 'cache-control') ?? '')) return answer(a, 504, []);
+    if (onlyIfCached(a)) return answer(a, 504, []);
     if (method === 'HEAD') {
       ctx.mark(a, 'MISS');
       ctx.counters.misses++;
@@ -83,6 +99,25 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
     void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted), () => afterLock(a, ctx, key, false));
     return false;
   };
+}
+
+/** §5.2.1.7: only a stored response that can be used without contacting the origin. */
+function onlyIfCached(a: Admission): boolean {
+  return /(^|,)\s*only-if-cached/i.test(requestHeader(a, 'cache-control') ?? '');
+}
+
+/** The default key of a Location / Content-Location on the request's own host, if it is. */
+function sameOriginKey(a: Admission, location: string): string | undefined {
+  const scheme = a.tls ? 'https' : 'http';
+  const host = (a.host ?? '').toLowerCase().replace(/:\d+$/, '');
+  let url: URL;
+  try {
+    url = new URL(location, `${scheme}://${a.host ?? 'localhost'}${a.req.url}`);
+  } catch {
+    return undefined;
+  }
+  if (url.hostname.toLowerCase() !== host || url.protocol !== `${scheme}:`) return undefined;
+  return `${scheme}://${host}${url.pathname}${url.search}`;
 }
 
 function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, now: number): false {

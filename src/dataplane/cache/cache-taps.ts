@@ -83,6 +83,8 @@ export class StoreTap implements ResponseTap {
     this.#ctx.counters.misses++;
     if (this.#a.req.method !== 'GET') return this.#release();
     const headers = storedHeaders(rawHeaders);
+    // RFC 9110 §6.6.1: a cache that stores a response without Date adds the time it got it.
+    if (!headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'date')) headers.push('date', new Date().toUTCString());
     const record = headerRecord(headers);
     const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now());
     if (freshness === undefined) return this.#release();

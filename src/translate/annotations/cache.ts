@@ -1,11 +1,9 @@
-import type { CacheValidRule } from '../../routing/policies.ts';
+import { DEFAULT_CACHE_KEY, type CacheValidRule } from '../../routing/policies.ts';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { pierString } from './expires.ts';
 import { parseNginxTime } from './nginx-values.ts';
 
-/** The default key: nginx's `$scheme$proxy_host$request_uri`, with the client's host. */
-export const DEFAULT_CACHE_KEY = '$scheme://$host$request_uri';
 /** Variables a cache key may use (dataplane/cache/cache-key.ts expands them). */
 const KEY_VARIABLE = /\$(scheme|host|request_uri|uri|args|is_args|request_method|http_[a-z0-9_]+|cookie_[A-Za-z0-9_]+)/g;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
