@@ -15,7 +15,7 @@
  * look again. A wait is bounded by `lockTimeoutMs` (nginx's 5 s); a lock whose worker exits is
  * released.
  */
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ToCachePrimary, ToCacheWorker } from '../dataplane/cache/cache-messages.ts';
 
@@ -133,7 +133,11 @@ export class CacheIndex {
     const files = this.#byKey.get(entry.key);
     files?.delete(file);
     if (files?.size === 0) this.#byKey.delete(entry.key);
-    void rm(join(this.#dir, file), { force: true }).catch(() => {});
+    // Synchronous: once a purge or invalidation is answered, no worker can open the file. An
+    // unlink is one short syscall; a worker reading the file keeps its open copy.
+    try {
+      rmSync(join(this.#dir, file), { force: true });
+    } catch { /* already gone */ }
   }
 
   #lock(client: CacheClient, key: string, id: number): void {

@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { DEFAULT_CACHE_KEY, type CachePolicy } from '../../routing/policies.ts';
 import { Admission, type RequestFilter, type ResponseHook } from '../pipeline/admission.ts';
 import { answer } from '../pipeline/answer.ts';
@@ -7,7 +6,7 @@ import { compileKey } from './cache-key.ts';
 import type { Found, WorkerCache } from './cache-store.ts';
 import { usability } from './freshness.ts';
 import { NullResponse } from './null-response.ts';
-import { serveEntry } from './serve-entry.ts';
+import { releaseEntry, serveEntry } from './serve-entry.ts';
 import { requestHeader, RevalidateTap, StoreTap, type CacheStatus, type TapContext } from './cache-taps.ts';
 
 const STATUSES: readonly CacheStatus[] = ['HIT', 'MISS', 'EXPIRED', 'STALE', 'UPDATING', 'REVALIDATED', 'BYPASS'];
@@ -82,7 +81,7 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
         return hit(a, ctx, found, 'STALE', now);
       }
       if (onlyIfCached(a)) {
-        closeSync(found.entry.fd);
+        releaseEntry(found.entry);
         return answer(a, 504, []);
       }
       a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});

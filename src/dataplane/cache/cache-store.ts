@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheCoordinator } from './cache-messages.ts';
@@ -18,6 +18,19 @@ export interface CacheCounters {
 /** An entry found for a request, and its file name (for LRU touches). */
 export interface Found {
   readonly file: string;
+  readonly entry: OpenEntry;
+}
+
+/** Entries whose body fits in the first read are kept parsed in each worker's memory, up to
+ * this many bytes of bodies in all (a copy per worker: small objects only). */
+const MEMORY_BYTES = 32 * 1024 * 1024;
+/** Memoized key → file name hashes. */
+const NAME_MEMO = 10_000;
+
+interface Remembered {
+  readonly ino: number;
+  readonly mtimeMs: number;
+  readonly size: number;
   readonly entry: OpenEntry;
 }
 
@@ -40,6 +53,9 @@ export class WorkerCache {
   readonly #touched = new Set<string>();
   #flush: NodeJS.Timeout | undefined;
   #tmp = 0;
+  readonly #memory = new Map<string, Remembered>();
+  #memoryBytes = 0;
+  readonly #names = new Map<string, string>();
 
   constructor(dir: string, maxObjectBytes: number, coordinator: CacheCoordinator) {
     this.dir = dir;
@@ -65,16 +81,61 @@ export class WorkerCache {
    * miss. `header(name)` reads the request's (lower-case name) field.
    */
   lookup(key: string, header: (name: string) => string | undefined): Found | undefined {
-    const base = WorkerCache.fileOf(key);
-    const first = openEntry(join(this.dir, base), this.#scratch);
+    let base = this.#names.get(key);
+    if (base === undefined) {
+      base = WorkerCache.fileOf(key);
+      if (this.#names.size >= NAME_MEMO) this.#names.clear();
+      this.#names.set(key, base);
+    }
+    const first = this.#open(base);
     if (first === undefined) return undefined;
-    if (first.meta.key !== key) return void closeSync(first.fd);
+    if (first.meta.key !== key) return void release(first);
     const vary = first.meta.vary;
     if (vary === undefined) return { file: base, entry: first };
-    closeSync(first.fd);
+    release(first);
     const file = WorkerCache.fileOf(key, variantOf(first.meta.nonce!, vary, header));
-    const entry = openEntry(join(this.dir, file), this.#scratch);
+    const entry = this.#open(file);
     return entry === undefined ? undefined : { file, entry };
+  }
+
+  /**
+   * Opens an entry file, or takes it from memory: a small entry read once is kept parsed, and
+   * each use costs one stat of its path instead of open + read + parse + close. Entry files are
+   * never modified in place (a new version is a new file renamed over the name, an eviction or
+   * invalidation an unlink), so an unchanged inode, size and mtime mean the same entry, and a
+   * change made through any worker is seen on the next request.
+   */
+  #open(file: string): OpenEntry | undefined {
+    const path = join(this.dir, file);
+    const st = statSync(path, { throwIfNoEntry: false });
+    const known = this.#memory.get(file);
+    if (st === undefined) {
+      if (known !== undefined) this.#forget(file, known);
+      return undefined;
+    }
+    if (known !== undefined) {
+      if (known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.entry;
+      this.#forget(file, known);
+    }
+    const entry = openEntry(path, this.#scratch);
+    if (entry === undefined || entry.head.length < entry.bodyLength || st.size > this.#scratch.length) return entry;
+    // Small: keep it, without the fd.
+    closeSync(entry.fd);
+    const kept: OpenEntry = { ...entry, fd: -1 };
+    if (this.#memoryBytes + st.size > MEMORY_BYTES) {
+      for (const [name, r] of this.#memory) {
+        this.#forget(name, r);
+        if (this.#memoryBytes + st.size <= MEMORY_BYTES) break;
+      }
+    }
+    this.#memory.set(file, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, entry: kept });
+    this.#memoryBytes += st.size;
+    return kept;
+  }
+
+  #forget(file: string, r: Remembered): void {
+    this.#memory.delete(file);
+    this.#memoryBytes -= r.size;
   }
 
   /** Notes a served entry for the primary's LRU (batched). */
@@ -114,9 +175,9 @@ export class WorkerCache {
 
   /** The key's vary record's nonce: the existing one when it names the same fields. */
   #varyRecord(key: string, file: string, vary: readonly string[]): string {
-    const found = openEntry(join(this.dir, file), this.#scratch);
+    const found = this.#open(file);
     if (found !== undefined) {
-      closeSync(found.fd);
+      release(found);
       const old = found.meta.vary;
       if (found.meta.key === key && old !== undefined && old.join(',') === vary.join(',')) return found.meta.nonce!;
     }
@@ -129,6 +190,10 @@ export class WorkerCache {
     this.coordinator.send({ type: 'cache-stored', key, file, size: bytes.length });
     return nonce;
   }
+}
+
+function release(entry: OpenEntry): void {
+  if (entry.fd >= 0) closeSync(entry.fd);
 }
 
 /** The secondary key: the nonce and the request's values of the Vary fields (§4.1),

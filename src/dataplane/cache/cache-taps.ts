@@ -9,6 +9,7 @@ import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
 import { headerRecord, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
 import { serveEntry } from './serve-entry.ts';
+import { requestHeader } from './request-header.ts';
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1): never stored. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
@@ -26,11 +27,7 @@ export interface TapContext {
   readonly mark: (a: Admission, status: CacheStatus) => void;
 }
 
-/** The request header `name` (lower-case) as one string. */
-export function requestHeader(a: Admission, name: string): string | undefined {
-  const v = a.req.headers[name];
-  return v === undefined ? undefined : Array.isArray(v) ? v.join(', ') : v;
-}
+export { requestHeader } from './request-header.ts';
 
 /** The stored form of an upstream head: latin1 strings, hop-by-hop fields dropped. */
 export function storedHeaders(raw: readonly Buffer[]): string[] {
@@ -240,5 +237,6 @@ async function rewrite(cache: WorkerCache, file: string, meta: EntryMeta, bodyOf
 }
 
 function closeQuietly(fd: number): void {
-  close(fd, () => {});
+  if (fd >= 0) close(fd, () => {});
 }
+
