@@ -54,6 +54,9 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
     }
   };
   return (a) => {
+    // Upgrades (WebSocket) are tunnels, never cached; and a filter-less proceed is only set
+    // for plain requests.
+    if (a.upgrade || a.proceed === undefined) return true;
     const method = a.req.method;
     if (method !== 'GET' && method !== 'HEAD') {
       if (!SAFE.has(method)) a.onResponse(invalidate);
