@@ -66,7 +66,10 @@ export class CacheIndex {
   handle(client: CacheClient, msg: ToCachePrimary): void {
     switch (msg.type) {
       case 'cache-lock': return this.#lock(client, msg.key, msg.id);
-      case 'cache-unlock': return this.#unlock(msg.key);
+      case 'cache-unlock':
+        // Only the holder's worker may unlock: after a timeout the key may be locked by another.
+        if (this.#locks.get(msg.key)?.owner === client.id) this.#unlock(msg.key);
+        return;
       case 'cache-stored': return this.#stored(msg.key, msg.file, msg.size);
       case 'cache-touched':
         for (const file of msg.files) this.#touch(file);

@@ -62,5 +62,10 @@ describe('CacheIndex (the primary\'s LRU and locks)', () => {
     index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 7 });
     await waitFor(() => replies.length === 7, 2_000, 'the lock timeout');
     expect(replies.at(-1)).toEqual({ id: 7, granted: false });
+    // After the timeout another worker holds the key: the first holder's late unlock is ignored.
+    index.handle(client(2, replies), { type: 'cache-lock', key: 'k', id: 8 });
+    index.handle(client(3, replies), { type: 'cache-lock', key: 'k', id: 9 });
+    index.handle(client(1, replies), { type: 'cache-unlock', key: 'k' });
+    expect(replies.slice(7)).toEqual([{ id: 8, granted: true }]);
   });
 });
