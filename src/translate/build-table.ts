@@ -45,6 +45,7 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
 
   const hosts = new Map<string, Route[]>();
   const settings = new Map<Route, IngressSettings>();
+  const built = new Map<MergedRoute, Route>();
   const add = (host: string, route: Route, s: IngressSettings) => {
     const routes = hosts.get(host);
     if (routes) routes.push(route);
@@ -58,8 +59,9 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
       ...(policies.length === 0 ? {} : { policies: inFilterOrder(policies) }),
     };
     add(r.host, route, r.settings);
+    built.set(r, route);
   }
-  addWwwRedirects(merged.routes, hosts, add);
+  addWwwRedirects(merged.routes, built, hosts, add);
   const defaultBackend = merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
   const table: RouteTable = {
     virtualHosts: [...hosts].map(([host, routes]) => ({ host, routes })),
@@ -100,14 +102,19 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
  * the listener's port is left out: Pier's ports sit behind a Service's 80/443). A name some
  * Ingress serves itself is left alone, as in ingress-nginx.
  */
-function addWwwRedirects(routes: readonly MergedRoute[], hosts: Map<string, Route[]>, add: (host: string, route: Route, s: IngressSettings) => void): void {
-  const done = new Set<string>();
+function addWwwRedirects(routes: readonly MergedRoute[], built: ReadonlyMap<MergedRoute, Route>, hosts: Map<string, Route[]>, add: (host: string, route: Route, s: IngressSettings) => void): void {
+  // One redirect per name; the route it copies is picked by path then origin, so input order
+  // does not change the table (the backend it names is never used: every request redirects).
+  const picked = new Map<string, MergedRoute>();
   for (const r of routes) {
     if (!r.settings.fromToWww || r.host === '' || r.host.startsWith('*.')) continue;
     const from = r.host.startsWith('www.') ? r.host.slice(4) : `www.${r.host}`;
-    if (hosts.has(from) || done.has(from)) continue;
-    done.add(from);
-    const route: Route = { path: '/', pathType: 'Prefix', backend: hosts.get(r.host)![0]!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
+    if (hosts.has(from)) continue;
+    const seen = picked.get(from);
+    if (seen === undefined || `${r.path}\n${originOf(r.ingress)}` < `${seen.path}\n${originOf(seen.ingress)}`) picked.set(from, r);
+  }
+  for (const [from, r] of picked) {
+    const route: Route = { path: '/', pathType: 'Prefix', backend: built.get(r)!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
     add(from, route, { ...r.settings, policies: [], forceSslRedirect: false });
   }
 }

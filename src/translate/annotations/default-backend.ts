@@ -4,20 +4,12 @@ import type { IngressSettings } from './ingress-settings.ts';
 
 /**
  * `default-backend`: a Service (name, in the Ingress's namespace; its first port) that answers
- * when a route's backend has no endpoint (instead of 503). `custom-http-errors` (`404,503`:
- * 4xx/5xx codes) is validated here; the error pages it asks for are listed in the annotation
- * table's status.
+ * when a route's backend has no endpoint (instead of 503).
  */
 export function parseDefaultBackend(r: AnnotationReader, s: IngressSettings): void {
   const name = r.string('default-backend');
   if (name !== undefined && name !== '') {
     if (!isDns1035Label(name)) r.fail('default-backend', 'must be the name of a Service in the Ingress\'s namespace');
     else s.defaultBackendService = name;
-  }
-  const errors = r.string('custom-http-errors');
-  if (errors !== undefined && errors !== '') {
-    const codes = errors.split(',').map((c) => c.trim()).filter((c) => c !== '');
-    if (!codes.every((c) => /^[45][0-9]{2}$/.test(c))) r.fail('custom-http-errors', 'must be a comma-separated list of 4xx and 5xx status codes');
-    else s.customHttpErrors = codes.map(Number);
   }
 }

@@ -52,8 +52,6 @@ export interface IngressSettings {
   canary?: CanarySettings;
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
-  /** `custom-http-errors` codes (used with `default-backend`). */
-  customHttpErrors?: readonly number[];
 }
 
 export function emptySettings(): IngressSettings {
