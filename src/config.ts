@@ -105,7 +105,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (parsed.values.help) return { command: 'help' };
   const [command, ...extra] = parsed.positionals;
   if (command === undefined || command === 'help') return { command: 'help' };
-  if (command !== 'serve') throw new ConfigError(`unknown command '${command}'; the only command is 'serve' (see 'pier --help')`);
+  if (command !== 'serve') throw new ConfigError(`unknown command '${command}'; the commands are 'serve' and 'migrate-check' (see 'pier --help')`);
   if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}'`);
 
   const raw = (name: OptionName): string | boolean | undefined => {

@@ -51,6 +51,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'migrate-check') {
+    const { runMigrateCheck } = await import('./migrate/migrate-check-cli.ts');
+    process.exitCode = await runMigrateCheck(process.argv.slice(3));
+    return;
+  }
   const config = parseOrExit();
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });

@@ -31,7 +31,7 @@ function backendServer(name: string): Server {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const body = JSON.stringify({ backend: name, url: req.url, headers: req.headers } satisfies Seen);
+      const body = JSON.stringify({ backend: name, url: req.url ?? '', headers: req.headers } satisfies Seen);
       res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
       res.end(body);
     });
