@@ -5,6 +5,7 @@ import { CHART_CRD_DIR, CRD_SOURCE_DIR, sourceCrdFiles } from '../../scripts/syn
 import { RBAC_RULES_FILE, rbacRulesYaml } from '../../scripts/sync-rbac.ts';
 import { DEPLOY_FILE, DEPLOY_NAMESPACE, renderDeploy } from '../../scripts/render-deploy.ts';
 import { parseManifests } from './rendered.ts';
+import { README, renderReadme } from '../../scripts/annotation-table.ts';
 
 const FIX = 'run `npm run render-deploy` and commit the result';
 
@@ -32,5 +33,12 @@ describe('files generated from their single source', () => {
     expect(objects[0]).toMatchObject({ kind: 'Namespace', metadata: { name: DEPLOY_NAMESPACE } });
     expect(objects[1]).toMatchObject({ kind: 'CustomResourceDefinition', metadata: { name: 'upstreams.pier.dev' } });
     expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'IngressClass', 'ClusterRole', 'ServiceAccount']));
+  });
+});
+
+describe('the README annotation table', () => {
+  it('is a fresh render of src/translate/annotations/annotation-table.ts', () => {
+    const text = readFileSync(README, 'utf8');
+    expect(text === renderReadme(text), 'run `npm run render-annotations` and commit the result').toBe(true);
   });
 });
