@@ -23,7 +23,10 @@ class Recorder implements DownstreamResponse {
   finished = false;
   headers: readonly string[] = [];
   body = '';
-  constructor(readonly req: DownstreamRequest) {}
+  readonly req: DownstreamRequest;
+  constructor(req: DownstreamRequest) {
+    this.req = req;
+  }
   writeHead(status: number, _text: string | undefined, headers: readonly string[]): void {
     this.statusCode = status;
     this.headers = headers;
