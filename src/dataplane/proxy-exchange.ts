@@ -88,8 +88,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #sendTimer: NodeJS.Timeout | undefined;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
-  /** The route's filters registered response hooks (header edits): the head goes through them. */
-  readonly #hooks: Admission | undefined;
+  /** The route's admission when its filters need the proxy: response hooks (header edits,
+   * affinity cookies) the head goes through, a server pinned by session affinity. */
+  readonly #admission: Admission | undefined;
 
   constructor(
     ctx: ExchangeContext,
@@ -101,10 +102,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     headers: string[],
     hasBody: boolean,
     last: boolean,
-    hooks?: Admission,
+    admission?: Admission,
   ) {
     this.#last = last;
-    this.#hooks = hooks;
+    this.#admission = admission;
     this.#ctx = ctx;
     this.req = req;
     this.res = res;
@@ -169,8 +170,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   #try(): void {
     const { balancer, pools } = this.runtime;
-    let index = balancer.pick(this, this.#tried);
+    const admission = this.#admission;
+    let index = admission !== undefined && this.#tries === 0 && admission.pinnedServer >= 0 ? admission.pinnedServer : balancer.pick(this, this.#tried);
     if (index < 0 && this.#tried !== undefined) index = balancer.pick(this);
+    if (admission !== undefined) admission.chosenServer = index;
     if (index < 0) {
       this.#fail(this.#tries === 0 ? 503 : failureStatus(this.#lastFailure));
       return;
@@ -205,8 +208,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     // Written as received: the upstream client's strict llhttp already refused CR, LF and
     // other control characters in the status line and headers.
     const close = this.#last || this.#ctx.draining;
-    const hooks = this.#hooks;
-    if (hooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
+    const hooks = this.#admission;
+    if (hooks?.responseHooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
     else {
       const headers = downstreamResponseHeaders(rawHeaders, close);
       hooks.applyResponseHooks(statusCode, headers);

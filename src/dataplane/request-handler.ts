@@ -66,8 +66,8 @@ function admitAndProxy(
   if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined ? undefined : admission;
-  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
+  const follow = admission.responseHooks === undefined && admission.pinnedServer < 0 ? undefined : admission;
+  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */

@@ -61,6 +61,9 @@ const valid: Valid[] = [
   { name: 'canary: a value set makes the pattern ignored', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'h', [`${N}canary-by-header-value`]: 'v', [`${N}canary-by-header-pattern`]: '^a' }, want: { canary: { header: 'h', headerValue: 'v', weight: 0, weightTotal: 100 } } },
   { name: 'canary by cookie, weight total', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-cookie`]: 'beta', [`${N}canary-weight`]: '5', [`${N}canary-weight-total`]: '1000' }, want: { canary: { cookie: 'beta', weight: 5, weightTotal: 1000 } } },
   { name: 'canary annotations without canary: "true" do nothing', annotations: { [`${N}canary-weight`]: '50' }, want: { policies: [], backend: {} } },
+  { name: 'affinity cookie with defaults', annotations: { [`${N}affinity`]: 'cookie' }, want: { affinity: { name: 'INGRESSCOOKIE', conditionalSameSiteNone: false, changeOnFailure: false } } },
+  { name: 'affinity cookie attributes', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '172800', [`${N}session-cookie-samesite`]: 'none', [`${N}session-cookie-conditional-samesite-none`]: 'true', [`${N}session-cookie-secure`]: 'true', [`${N}session-cookie-change-on-failure`]: 'true' },
+    want: { affinity: { name: 'route', path: '/app', maxAge: 172800, sameSite: 'None', conditionalSameSiteNone: true, secure: true, changeOnFailure: true } } },
   { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
 ];
 
@@ -100,6 +103,8 @@ const invalid: Invalid[] = [
   { name: 'canary pattern RE2 cannot run', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'x', [`${N}canary-by-header-pattern`]: '(?=a)' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-by-header-pattern: "(?=a)" is not a regular expression RE2 can run (lookarounds and backreferences are not supported)` },
   { name: 'canary weight negative', annotations: { [`${N}canary`]: 'true', [`${N}canary-weight`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-weight: "-1" must be between 0 and 1000000000` },
   { name: 'default-backend that is not a Service name', annotations: { [`${N}default-backend`]: 'ns/errors' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}default-backend: "ns/errors" must be the name of a Service in the Ingress's namespace` },
+  { name: 'affinity other than cookie', annotations: { [`${N}affinity`]: 'ip' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity: "ip" is not "cookie" (the only affinity type)` },
+  { name: 'affinity-mode unknown', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'sticky' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity-mode: "sticky" is not one of balanced, persistent` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];

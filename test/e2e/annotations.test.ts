@@ -81,6 +81,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       INGRESS_CLASS_YAML,
       `---\n${serviceYaml('main', [{ host: '127.0.0.1', port: ports[0]! }])}`,
       `---\n${serviceYaml('canary', [{ host: '127.0.0.1', port: ports[1]! }])}`,
+      `---\n${serviceYaml('pair', [{ host: '127.0.0.1', port: ports[0]! }, { host: '127.0.0.1', port: ports[1]! }])}`,
       `---\n${tlsSecretYaml('default', 'tls-cert', cert)}`,
       ingress('rewrite', 'rewrite.example', { [`${N}use-regex`]: 'true', [`${N}rewrite-target`]: '/$2', [`${N}x-forwarded-prefix`]: '/something' }, [{ path: '/something(/|$)(.*)', type: 'ImplementationSpecific', service: 'main' }]),
       ingress('approot', 'approot.example', { [`${N}app-root`]: '/app1' }, [{ path: '/', service: 'main' }]),
@@ -91,6 +92,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('app-canary', 'canary.example', { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'X-Canary', [`${N}canary-by-cookie`]: 'beta' }, [{ path: '/', service: 'canary' }]),
       ingress('limits', 'limits.example', { [`${N}proxy-body-size`]: '1k', [`${N}upstream-vhost`]: 'internal.svc', 'pier.dev/request-headers-set': 'X-Env: prod', 'pier.dev/request-headers-remove': 'X-Debug', 'pier.dev/response-headers-set': 'X-Frame-Options: DENY', 'pier.dev/response-headers-remove': 'X-Internal' }, [{ path: '/', service: 'main' }]),
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
+      ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
@@ -201,6 +203,25 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(r.status).toBe(308);
     expect(r.headers.location).toBe('http://www-target.example/a/?b=1');
     expect((await get('www.www-target.example', '/a/')).headers.location).toBe('http://www-target.example/a');
+  });
+
+  it('cookie affinity: the first response sets the cookie, later requests with it stay on that server', async () => {
+    const first = await get('sticky.example', '/app/x');
+    const setCookie = String(first.headers['set-cookie']);
+    expect(setCookie).toMatch(/^route=[0-9a-f]{20}; Path=\/app; Max-Age=3600; HttpOnly; SameSite=Lax$/);
+    const cookie = setCookie.split(';')[0]!;
+    const pinned = seen(first).backend;
+    for (let i = 0; i < 6; i++) {
+      const again = await get('sticky.example', '/app/x', { cookie });
+      expect(seen(again).backend).toBe(pinned);
+      expect(again.headers['set-cookie']).toBeUndefined();
+    }
+    // Without the cookie the balancer spreads requests (round robin over both servers).
+    const spread = new Set<string>();
+    for (let i = 0; i < 4; i++) spread.add(seen(await get('sticky.example', '/app/x')).backend);
+    expect(spread).toEqual(new Set(['main', 'canary']));
+    // A cookie naming no server of the backend is replaced.
+    expect(String((await get('sticky.example', '/app/x', { cookie: 'route=stale' })).headers['set-cookie'])).toMatch(/^route=[0-9a-f]{20};/);
   });
 
   function upgrade(host: string, path: string): Promise<string> {

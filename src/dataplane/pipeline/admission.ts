@@ -37,6 +37,10 @@ export class Admission {
   target: string;
   /** The backend the request goes to (canary and fallback filters change it). */
   backend: BackendRuntime;
+  /** A server of `backend` the request must try first (session affinity); -1 = the balancer's pick. */
+  pinnedServer = -1;
+  /** The server the last try went to (set by the proxy, read by response hooks); -1 before. */
+  chosenServer = -1;
   /** Edits of the upstream request headers, applied in order once they are built. */
   requestEdits: HeaderEdit[] | undefined = undefined;
   /** Edits of the response head, applied in order before it is written. */

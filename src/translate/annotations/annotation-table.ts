@@ -1,4 +1,5 @@
 import type { AnnotationReader } from './annotation-reader.ts';
+import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
 import { parseCanary } from './canary.ts';
 import { parseDefaultBackend } from './default-backend.ts';
@@ -61,8 +62,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'error codes are not intercepted yet: responses pass through unchanged' },
   { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'unsupported',
     note: 'not read yet: use pier.dev/response-headers-set' },
-  { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'unsupported',
-    note: 'cookie affinity is not applied yet; use upstream-hash-by: "$cookie_<name>" or "$remote_addr" for stickiness' },
+  { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'supported', parse: parseAffinity,
+    note: 'cookie affinity (default cookie INGRESSCOOKIE); a session stays on its server while that server exists, in both affinity modes' },
   { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
   { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'guarded',
     note: 'not enforced yet: the Ingress is not served rather than served without its allow or deny list' },

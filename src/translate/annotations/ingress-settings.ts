@@ -1,4 +1,4 @@
-import type { Policy } from '../../routing/policies.ts';
+import type { CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -50,6 +50,8 @@ export interface IngressSettings {
   fromToWww: boolean;
   backend: BackendOverrides;
   canary?: CanarySettings;
+  /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
+  affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
 }
