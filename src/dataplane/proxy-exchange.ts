@@ -10,6 +10,7 @@ import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
 import { PierError } from '../errors.ts';
+import { InterceptedStatus } from './upstream/intercepted-status.ts';
 import {
   classifyFailure, failureStatus, isIdempotent, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
 } from './upstream/upstream-failure.ts';
@@ -68,7 +69,8 @@ function onSendTimeout(exchange: ProxyExchange): void {
 export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExchange {
   readonly req: DownstreamRequest;
   readonly res: DownstreamResponse;
-  readonly runtime: BackendRuntime;
+  /** The backend of the current try (the error backend once an answer was intercepted). */
+  runtime: BackendRuntime;
   readonly clientAddress: string;
   /** Index of the server of the current (last) try; -1 before the first. */
   server = -1;
@@ -76,7 +78,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   responded = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
-  readonly #options: UpstreamRequest;
+  #options: UpstreamRequest;
+  /** An answer was handed to the error backend (custom-http-errors): never again. */
+  #intercepted = false;
   #tries = 0;
   /** When the first try started (only with a retry time bound). */
   #startedAt = 0;
@@ -199,6 +203,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
+      this.#abort?.(new InterceptedStatus(statusCode));
+      return false;
+    }
     if (this.runtime.retryStatuses.has(statusCode) && this.#canRetry('status')) {
       // Drop this answer (and its connection) and try again; the last try's answer is relayed.
       this.#abort?.(new RetryableStatus(statusCode));
@@ -239,6 +247,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     if (this.#done) return;
+    if (err instanceof InterceptedStatus) {
+      // The upstream answered with a custom-http-errors code: that answer is not a failure.
+      balancer.succeeded(this.server);
+      this.#intercept(err.status);
+      return;
+    }
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
     if (this.responded) {
@@ -287,7 +301,31 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
   }
 
+  /**
+   * custom-http-errors: the answer `status` goes to the error backend instead: `GET /` (HEAD for
+   * HEAD) with ingress-nginx's headers, no body, one try per server as usual; its answer is
+   * relayed as it is. An error backend that cannot answer leaves Pier's own `status`.
+   */
+  #intercept(status: number): void {
+    const pages = this.#admission!.errorPages!;
+    this.#intercepted = true;
+    if (pages.backend.unavailable) {
+      this.#fail(status >= 502 && status <= 504 ? (status as 502 | 503 | 504) : 502);
+      return;
+    }
+    this.runtime = pages.backend;
+    this.#tries = 0;
+    this.#tried = undefined;
+    this.#admission!.pinnedServer = -1;
+    this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };
+    this.#try();
+  }
+
   #fail(status: 502 | 503 | 504): void {
+    if (!this.#intercepted && this.#admission?.errorPages?.codes.has(status) === true) {
+      this.#intercept(status);
+      return;
+    }
     this.#settle();
     sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
   }

@@ -63,10 +63,11 @@ function admitAndProxy(
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
   if (!runPipeline(pipeline, admission)) return;
   const runtime = admission.backend;
-  if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
+  // With error pages the proxy answers the 503 (through the error backend).
+  if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const follow = admission.responseHooks === undefined && admission.pinnedServer < 0 ? undefined : admission;
+  const follow = admission.responseHooks === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 

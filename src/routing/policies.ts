@@ -93,9 +93,10 @@ export interface CanaryPolicy {
 
 /**
  * `custom-http-errors` (+ `default-backend`): answers with one of `codes`, from the upstream
- * or from Pier, are replaced by what `backend` answers for the same request (ingress-nginx
- * sends X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name,
- * X-Service-Port, X-Request-ID).
+ * or from Pier, are replaced by what `backend` answers (its status included) to `GET /` (HEAD
+ * for HEAD) with ingress-nginx's headers: X-Code, X-Format (the client's Accept),
+ * X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port, X-Request-ID (when
+ * the request has one), X-Forwarded-For and the client's Host.
  */
 export interface ErrorPagesPolicy {
   readonly kind: 'error-pages';

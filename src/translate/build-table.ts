@@ -52,8 +52,9 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
     else hosts.set(host, [route]);
     settings.set(route, s);
   };
+  const tableDefault = () => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
   for (const r of merged.routes) {
-    const policies = [...ownPolicies(r), ...backendPolicies(r, index, use)];
+    const policies = [...ownPolicies(r), ...backendPolicies(r, index, use, tableDefault, problems)];
     const route: Route = {
       path: r.path, pathType: r.pathType, backend: use(r.backend, r.ingress, r.settings.backend), origin: originOf(r.ingress),
       ...(policies.length === 0 ? {} : { policies: inFilterOrder(policies) }),
@@ -76,7 +77,7 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
  * upstream-hash-by, the only backend annotations ingress-nginx takes from a canary), and the
  * `default-backend` Service (its first port, as ingress-nginx).
  */
-function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: BackendRef, ingress: Ingress, o?: BackendOverrides) => string): Policy[] {
+function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: BackendRef, ingress: Ingress, o?: BackendOverrides) => string, tableDefault: (() => string | undefined), problems: Problem[]): Policy[] {
   const policies: Policy[] = [];
   const canary = r.canary;
   if (canary !== undefined) {
@@ -91,6 +92,21 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
     const first = service === undefined ? undefined : findPort(service, { number: service.spec?.ports?.[0]?.port });
     const backend = use({ kind: 'Service', namespace, name, port: { number: first?.port ?? 0 } }, r.ingress);
     policies.push({ kind: 'fallback-backend', backend });
+  }
+  const codes = r.settings.customHttpErrors;
+  if (codes !== undefined) {
+    const fallback = policies.find((p) => p.kind === 'fallback-backend');
+    const backend = fallback?.backend ?? tableDefault();
+    if (backend === undefined) {
+      problems.push(problemAbout(r.ingress, 'CustomHTTPErrorsWithoutBackend', 'custom-http-errors ignored: there is no default-backend annotation and no default backend to send the errors to', 'Normal'));
+    } else {
+      const ref = r.backend;
+      policies.push({
+        kind: 'error-pages', codes, backend,
+        namespace: r.ingress.metadata.namespace ?? '', ingress: r.ingress.metadata.name,
+        service: ref.kind === 'Service' ? ref.name : '', servicePort: ref.kind === 'Service' ? String(ref.port.name || ref.port.number) : '',
+      });
+    }
   }
   return policies;
 }

@@ -64,6 +64,8 @@ const valid: Valid[] = [
   { name: 'affinity cookie with defaults', annotations: { [`${N}affinity`]: 'cookie' }, want: { affinity: { name: 'INGRESSCOOKIE', conditionalSameSiteNone: false, changeOnFailure: false } } },
   { name: 'affinity cookie attributes', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '172800', [`${N}session-cookie-samesite`]: 'none', [`${N}session-cookie-conditional-samesite-none`]: 'true', [`${N}session-cookie-secure`]: 'true', [`${N}session-cookie-change-on-failure`]: 'true' },
     want: { affinity: { name: 'route', path: '/app', maxAge: 172800, sameSite: 'None', conditionalSameSiteNone: true, secure: true, changeOnFailure: true } } },
+  { name: 'custom-http-errors with default-backend', annotations: { [`${N}custom-http-errors`]: '404, 503,404', [`${N}default-backend`]: 'errors' }, want: { customHttpErrors: [404, 503], defaultBackendService: 'errors' } },
+  { name: 'disable-proxy-intercept-errors turns custom-http-errors off', annotations: { [`${N}custom-http-errors`]: '404', [`${N}disable-proxy-intercept-errors`]: 'true' }, want: { policies: [] } },
   { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
 ];
 
@@ -102,6 +104,7 @@ const invalid: Invalid[] = [
   { name: 'a framing header', annotations: { [`${P}response-headers-set`]: 'Content-Length: 5' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}response-headers-set: "Content-Length: 5" may not change content-length (Pier owns framing and hop-by-hop headers)` },
   { name: 'canary pattern RE2 cannot run', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'x', [`${N}canary-by-header-pattern`]: '(?=a)' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-by-header-pattern: "(?=a)" is not a regular expression RE2 can run (lookarounds and backreferences are not supported)` },
   { name: 'canary weight negative', annotations: { [`${N}canary`]: 'true', [`${N}canary-weight`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-weight: "-1" must be between 0 and 1000000000` },
+  { name: 'custom-http-errors with a 2xx', annotations: { [`${N}custom-http-errors`]: '404,200' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-http-errors: "404,200" must be a comma-separated list of 4xx and 5xx status codes` },
   { name: 'default-backend that is not a Service name', annotations: { [`${N}default-backend`]: 'ns/errors' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}default-backend: "ns/errors" must be the name of a Service in the Ingress's namespace` },
   { name: 'affinity other than cookie', annotations: { [`${N}affinity`]: 'ip' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity: "ip" is not "cookie" (the only affinity type)` },
   { name: 'affinity-mode unknown', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'sticky' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity-mode: "sticky" is not one of balanced, persistent` },

@@ -32,7 +32,8 @@ function backendServer(name: string): Server {
     req.resume();
     req.on('end', () => {
       const body = JSON.stringify({ backend: name, url: req.url ?? '', headers: req.headers } satisfies Seen);
-      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
+      const status = /^\/status\/([0-9]{3})(\?|$)/.exec(req.url ?? '')?.[1];
+      res.writeHead(status === undefined ? 200 : Number(status), { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
       res.end(body);
     });
   });
@@ -83,6 +84,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       `---\n${serviceYaml('canary', [{ host: '127.0.0.1', port: ports[1]! }])}`,
       `---\n${serviceYaml('pair', [{ host: '127.0.0.1', port: ports[0]! }, { host: '127.0.0.1', port: ports[1]! }])}`,
       `---\n${tlsSecretYaml('default', 'tls-cert', cert)}`,
+      `---\n${serviceYaml('empty', [])}`,
       ingress('rewrite', 'rewrite.example', { [`${N}use-regex`]: 'true', [`${N}rewrite-target`]: '/$2', [`${N}x-forwarded-prefix`]: '/something' }, [{ path: '/something(/|$)(.*)', type: 'ImplementationSpecific', service: 'main' }]),
       ingress('approot', 'approot.example', { [`${N}app-root`]: '/app1' }, [{ path: '/', service: 'main' }]),
       ingress('moved', 'moved.example', { [`${N}permanent-redirect`]: 'https://new.example/landing', [`${N}permanent-redirect-code`]: '308' }, [{ path: '/', service: 'main' }]),
@@ -93,6 +95,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('limits', 'limits.example', { [`${N}proxy-body-size`]: '1k', [`${N}upstream-vhost`]: 'internal.svc', 'pier.dev/request-headers-set': 'X-Env: prod', 'pier.dev/request-headers-remove': 'X-Debug', 'pier.dev/response-headers-set': 'X-Frame-Options: DENY', 'pier.dev/response-headers-remove': 'X-Internal' }, [{ path: '/', service: 'main' }]),
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
       ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
+      ingress('errors', 'errors.example', { [`${N}custom-http-errors`]: '404,503', [`${N}default-backend`]: 'canary' }, [{ path: '/', service: 'main' }, { path: '/down', service: 'empty' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
@@ -222,6 +225,22 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(spread).toEqual(new Set(['main', 'canary']));
     // A cookie naming no server of the backend is replaced.
     expect(String((await get('sticky.example', '/app/x', { cookie: 'route=stale' })).headers['set-cookie'])).toMatch(/^route=[0-9a-f]{20};/);
+  });
+
+  it('custom-http-errors: an upstream 404 is answered by the default-backend Service with ingress-nginx\'s headers; a Service without endpoints falls back to it', async () => {
+    const notFound = await get('errors.example', '/status/404?q=1', { accept: 'text/html', 'x-request-id': 'abc' });
+    expect(notFound.status).toBe(200); // the error backend's own status, as nginx error_page =
+    const sent = seen(notFound);
+    expect(sent.backend).toBe('canary');
+    expect(sent.url).toBe('/');
+    expect(sent.headers).toMatchObject({ 'x-code': '404', 'x-format': 'text/html', 'x-original-uri': '/status/404?q=1', 'x-namespace': 'default', 'x-ingress-name': 'errors', 'x-service-name': 'main', 'x-service-port': '80', 'x-request-id': 'abc', host: 'errors.example' });
+    expect((await get('errors.example', '/status/500')).status).toBe(500); // not listed: relayed
+    expect(seen(await get('errors.example', '/ok')).backend).toBe('main');
+    // A Service without endpoints: default-backend serves the request itself (not as an error page).
+    const down = seen(await get('errors.example', '/down'));
+    expect(down.backend).toBe('canary');
+    expect(down.url).toBe('/down');
+    expect(down.headers['x-code']).toBeUndefined();
   });
 
   function upgrade(host: string, path: string): Promise<string> {

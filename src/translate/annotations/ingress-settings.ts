@@ -54,6 +54,8 @@ export interface IngressSettings {
   affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
+  /** `custom-http-errors`: codes whose answers the default backend replaces. */
+  customHttpErrors?: readonly number[];
 }
 
 export function emptySettings(): IngressSettings {
