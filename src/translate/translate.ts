@@ -8,7 +8,7 @@ import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
-import { addHttpsRedirects } from './https-redirects.ts';
+import { addHttpsRedirects, tlsClaimedHosts } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
 export interface TranslateResult {
@@ -41,7 +41,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const ours = snapshot.ingresses.filter((ingress) => isOurIngress(ingress, index, options));
   const processed = ours.map(processIngress);
   const merged = mergeRoutes(processed);
-  const built = buildTable(index, merged);
+  const built = buildTable(index, merged, tlsClaimedHosts(processed));
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const tls = applyTls(index, valid, built.table);
