@@ -33,6 +33,7 @@ function backendServer(name: string): Server {
     req.on('end', () => {
       const body = JSON.stringify({ backend: name, url: req.url ?? '', headers: req.headers } satisfies Seen);
       const status = /^\/status\/([0-9]{3})(\?|$)/.exec(req.url ?? '')?.[1];
+      if (req.url === '/slow') return; // never answers: the read timeout's business
       res.writeHead(status === undefined ? 200 : Number(status), { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
       res.end(body);
     });
@@ -96,6 +97,8 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
       ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
       ingress('errors', 'errors.example', { [`${N}custom-http-errors`]: '404,503', [`${N}default-backend`]: 'canary' }, [{ path: '/', service: 'main' }, { path: '/down', service: 'empty' }]),
+      ingress('timeouts', 'timeouts.example', { [`${N}proxy-read-timeout`]: '1', [`${N}proxy-next-upstream`]: 'off' }, [{ path: '/', service: 'main' }]),
+      ingress('hashed', 'hashed.example', { [`${N}upstream-hash-by`]: '$request_uri' }, [{ path: '/', service: 'pair' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
@@ -241,6 +244,26 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(down.backend).toBe('canary');
     expect(down.url).toBe('/down');
     expect(down.headers['x-code']).toBeUndefined();
+  });
+
+  it('proxy-read-timeout in seconds: a backend silent for longer gets 504 after about that long', async () => {
+    const started = performance.now();
+    expect((await get('timeouts.example', '/slow')).status).toBe(504);
+    const ms = performance.now() - started;
+    expect(ms).toBeGreaterThanOrEqual(950);
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('upstream-hash-by $request_uri: one URI always reaches one server, URIs spread over both', async () => {
+    const byUri = new Map<string, Set<string>>();
+    for (let i = 0; i < 16; i++) {
+      const uri = `/item/${i % 8}`;
+      const set = byUri.get(uri) ?? new Set<string>();
+      set.add(seen(await get('hashed.example', uri)).backend);
+      byUri.set(uri, set);
+    }
+    for (const servers of byUri.values()) expect(servers.size).toBe(1);
+    expect(new Set([...byUri.values()].flatMap((s) => [...s])).size).toBe(2);
   });
 
   function upgrade(host: string, path: string): Promise<string> {
