@@ -152,6 +152,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   /** The send timer fired: still blocked means the upstream took nothing for sendTimeoutMs. */
   sendTimedOut(): void {
     if (this.#done || !(this.#options.body as RequestBody).isPaused()) return;
+    this.#lastFailure = 'timeout';
     this.runtime.balancer.failed(this.server, Date.now());
     const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
     if (this.responded) {
@@ -319,6 +320,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.#admission!.pinnedServer = -1;
     this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };
     this.#try();
+  }
+
+  /** Why the exchange ended in Pier's own 502/503/504 (the access log's `reason`), else undefined. */
+  get failure(): string | undefined {
+    if (!this.#done || this.responded) return undefined;
+    return this.#tries === 0 ? 'no-endpoint' : this.#lastFailure;
   }
 
   #fail(status: 502 | 503 | 504): void {

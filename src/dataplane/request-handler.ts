@@ -103,6 +103,9 @@ export class AccessLog {
       client: req.conn.clientAddress,
       backend: ex?.runtime.backend.id,
       upstream: server === undefined ? undefined : `${server.host}:${server.port}`,
+      // Why Pier answered 404/502/503/504 itself: no-route, no-endpoint, or the last try's
+      // failure (connect, connect-timeout, reset, timeout, status, send-timeout).
+      reason: res.statusCode === 404 && ex === undefined ? 'no-route' : res.statusCode === 503 && ex === undefined ? 'no-endpoint' : ex?.failure,
       ms: Math.round((performance.now() - res.startedAt) * 1000) / 1000,
     });
   }
