@@ -2,17 +2,25 @@
  * `pier serve`: parses options and wires the stages together (ARCHITECTURE.md). Runs in the
  * primary process; workers start from src/supervisor/worker.ts.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { ConfigError } from './errors.ts';
+import { ConfigError, type StartupError } from './errors.ts';
 import { helpText, parseCommandLine, type PierConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
+import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
+import { explainStartupFailure } from './startup-failure.ts';
 import { ManifestStatusLog } from './status/manifest-status-log.ts';
 import type { Source } from './source/source.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+
+/** Pier's version, from package.json (the one file that says it). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function parseOrExit(): PierConfig {
   try {
@@ -21,20 +29,28 @@ function parseOrExit(): PierConfig {
       process.stdout.write(helpText() + '\n');
       process.exit(0);
     }
+    if (cli.command === 'version') {
+      process.stdout.write(`pier ${version()}\n`);
+      process.exit(0);
+    }
     return cli.config;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`pier: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) exitWith(err);
     throw err;
   }
+}
+
+/** The CLI contract for anything the user can fix: one line, exit code 2. */
+function exitWith(err: ConfigError | StartupError): never {
+  process.stderr.write(`pier: ${err.message}\n`);
+  process.exit(2);
 }
 
 /** Manifest directory, or the cluster (in-cluster config, else KUBECONFIG). */
 async function createSource(config: PierConfig, logger: Logger): Promise<Source> {
   if (config.manifests !== undefined) {
-    return new ManifestSource(config.manifests, { watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
+    const { dir, file } = resolveManifestPath(config.manifests);
+    return new ManifestSource(dir, { file, watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
   }
   const { createKubeSource } = await import('./source/kube/kube-source.ts');
   return createKubeSource(config, logger.child({ component: 'kube' }));
@@ -50,8 +66,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const config = parseOrExit();
+async function main(config: PierConfig): Promise<void> {
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });
   const supervisor = new Supervisor({
@@ -126,4 +141,11 @@ async function main(): Promise<void> {
   });
 }
 
-await main();
+const config = parseOrExit();
+try {
+  await main(config);
+} catch (err) {
+  const explained = explainStartupFailure(err, config);
+  if (explained === undefined) throw err;
+  exitWith(explained);
+}

@@ -74,8 +74,9 @@ function listen(): void {
 function listenOn(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      logger.error({ err, port }, 'cannot listen');
-      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
+      // No stack: the primary explains the failure in one line (startup-failure.ts).
+      logger.error({ code: err.code, port, address: settings!.bindAddress }, 'cannot listen');
+      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message, port });
       // Let the message leave before exiting: process.exit would cut the IPC write short.
       setTimeout(() => process.exit(1), 100);
       reject(err);
