@@ -70,7 +70,7 @@ export const OPTIONS = {
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
-  'access-log': { kind: 'boolean', help: 'Log one JSON line per request (off by default: it costs CPU on the hot path).' },
+  'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;

@@ -35,6 +35,8 @@ const dataplane = createDataplane({
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   accessLog: settings.accessLog,
   logger,
+  // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
+  accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
