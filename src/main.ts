@@ -13,6 +13,7 @@ import { PrimaryMetrics } from './observe/metrics.ts';
 import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
 import { explainStartupFailure } from './startup-failure.ts';
+import { IgnoredIngressLog } from './status/ignored-ingress-log.ts';
 import { ManifestStatusLog } from './status/manifest-status-log.ts';
 import type { Source } from './source/source.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
@@ -92,14 +93,17 @@ async function main(config: PierConfig): Promise<void> {
     : undefined;
   // Manifest mode has no API server to write Upstream status to: it logs status changes instead.
   const statusLog = config.manifests !== undefined ? new ManifestStatusLog(root.child({ component: 'status' })) : undefined;
+  const translateOptions = { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass };
+  const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const controller = new Controller({
     source,
-    translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
+    translateOptions,
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
     onBuilt: (snapshot, result) => {
       status?.onBuilt(snapshot, result);
       statusLog?.onBuilt(snapshot);
+      ignored.onBuilt(snapshot);
     },
   });
   // Ready once every initial worker listens (start() resolved) and every serving worker acked a
