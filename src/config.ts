@@ -29,6 +29,10 @@ export interface PierConfig {
   readonly clientBodyTimeoutMs: number;
   readonly electionId: string;
   readonly publishService?: NamespacedName;
+  /** ingress-nginx's --default-ssl-certificate: served for unknown SNI names and no SNI. */
+  readonly defaultSslCertificate?: NamespacedName;
+  /** ingress-nginx's --default-backend-service: answers requests no rule matches. */
+  readonly defaultBackendService?: NamespacedName;
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
@@ -68,6 +72,8 @@ export const OPTIONS = {
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
+  'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
+  'default-backend-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Service that answers requests no rule matches (default: 404); an Ingress spec.defaultBackend wins over it. As ingress-nginx.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
@@ -149,6 +155,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     clientBodyTimeoutMs: aboveZero(label('client-body-timeout'), str('client-body-timeout')!, num('client-body-timeout')),
     electionId: text('election-id')!,
     publishService: ref('publish-service'),
+    defaultSslCertificate: ref('default-ssl-certificate'),
+    defaultBackendService: ref('default-backend-service'),
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,

@@ -93,7 +93,13 @@ async function main(config: PierConfig): Promise<void> {
     : undefined;
   // Manifest mode has no API server to write Upstream status to: it logs status changes instead.
   const statusLog = config.manifests !== undefined ? new ManifestStatusLog(root.child({ component: 'status' })) : undefined;
-  const translateOptions = { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass };
+  const translateOptions = {
+    ingressClass: config.ingressClass,
+    controllerName: config.controllerName,
+    watchIngressWithoutClass: config.watchIngressWithoutClass,
+    defaultBackendService: config.defaultBackendService,
+    defaultSslCertificate: config.defaultSslCertificate,
+  };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const controller = new Controller({
     source,

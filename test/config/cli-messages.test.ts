@@ -28,6 +28,7 @@ describe('command line messages', () => {
     { args: ['serve', '--enable-ssl-passthrough'], message: "unknown option '--enable-ssl-passthrough' (see 'pier --help'; MIGRATING.md maps ingress-nginx's flags to Pier's)" },
     { args: ['serve', '--access-log=yes'], message: '--access-log takes no value (give it alone to turn it on; leave it out for off)' },
     { args: ['serve', '--bind-address', '999.1.1.1'], message: 'invalid value for --bind-address: "999.1.1.1" (expected an IPv4 or IPv6 address of this machine, such as 0.0.0.0, 127.0.0.1 or ::)' },
+    { args: ['serve', '--default-ssl-certificate', 'just-a-name'], message: 'invalid value for --default-ssl-certificate: "just-a-name" (expected NAMESPACE/NAME)' },
     { args: ['serve', 'extra'], message: "unexpected argument 'extra' (see 'pier --help')" },
   ])('$args.1 $args.2 → $message', ({ args, message }) => {
     expect(messageOf(args)).toBe(message);
@@ -56,6 +57,15 @@ describe('command line messages', () => {
   it('--workers defaults to the CPU count at parse time', () => {
     expect(serve([]).workers).toBeGreaterThanOrEqual(1);
     expect(serve(['--workers', '3']).workers).toBe(3);
+  });
+
+  it('--default-ssl-certificate and --default-backend-service take NAMESPACE/NAME, from flags or PIER_*', () => {
+    expect(serve(['--default-ssl-certificate', 'ingress/wildcard-tls', '--default-backend-service=ingress/fallback'])).toMatchObject({
+      defaultSslCertificate: { namespace: 'ingress', name: 'wildcard-tls' },
+      defaultBackendService: { namespace: 'ingress', name: 'fallback' },
+    });
+    expect(serve([], { PIER_DEFAULT_BACKEND_SERVICE: 'a/b' }).defaultBackendService).toEqual({ namespace: 'a', name: 'b' });
+    expect(serve([])).toMatchObject({ defaultSslCertificate: undefined, defaultBackendService: undefined });
   });
 
   it('--bind-address takes IPv4 and IPv6 addresses', () => {
