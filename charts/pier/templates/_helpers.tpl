@@ -71,3 +71,46 @@ would let the kubelet SIGKILL Pier with requests in flight, so it is refused.
 {{- add $drain (int $c.terminationGraceMarginSeconds) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The IngressClass's spec.controller, which Pier is told with --controller-name. Derived from the
+class name unless set: two installs with different class names then never serve each other's
+Ingresses (a shared value would make each serve both classes).
+*/}}
+{{- define "pier.controllerValue" -}}
+{{- $ic := .Values.ingressClass }}
+{{- if $ic.controllerValue }}
+{{- $ic.controllerValue }}
+{{- else if eq $ic.name "pier" }}
+{{- "pier.dev/ingress-controller" }}
+{{- else }}
+{{- printf "pier.dev/ingress-controller-%s" $ic.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Names of the cluster's other IngressClasses marked default, given the `lookup` of all
+IngressClasses (a list object; empty under `helm template`, which has no cluster). A separate
+template so tests can feed it a list.
+*/}}
+{{- define "pier.otherDefaultClasses" -}}
+{{- $ours := .ours }}
+{{- $others := list }}
+{{- range (default (list) (get (default (dict) .classes) "items")) }}
+{{- $annotations := default (dict) .metadata.annotations }}
+{{- if and (ne .metadata.name $ours) (eq (toString (get $annotations "ingressclass.kubernetes.io/is-default-class")) "true") }}
+{{- $others = append $others .metadata.name }}
+{{- end }}
+{{- end }}
+{{- join "," $others }}
+{{- end }}
+
+{{/* The other default IngressClasses of the cluster this release is installed in ("" for none). */}}
+{{- define "pier.clusterOtherDefaultClasses" -}}
+{{- include "pier.otherDefaultClasses" (dict "ours" .Values.ingressClass.name "classes" (lookup "networking.k8s.io/v1" "IngressClass" "" "")) }}
+{{- end }}
+
+{{/* "true" when Pier's IngressClass is marked default: asked for, and no other class already is. */}}
+{{- define "pier.isDefaultClass" -}}
+{{- if and .Values.ingressClass.default (not (include "pier.clusterOtherDefaultClasses" .)) }}true{{ end }}
+{{- end }}
