@@ -7,6 +7,7 @@ import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/
 import { CHART_DIR } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
+import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 function containerPort(r: Rendered, port: number | string): number {
   if (typeof port === 'number') return port;
@@ -15,7 +16,7 @@ function containerPort(r: Rendered, port: number | string): number {
   return found.containerPort;
 }
 
-describe('chart rendered with default values', () => {
+describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
   let r: Rendered;
   let config: PierConfig;
   beforeAll(() => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.ts';
 import { CHART_DIR, helmTemplate, type HelmOptions } from '../../scripts/helm.ts';
 import { parseManifests, Rendered } from './rendered.ts';
+import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
 
@@ -17,7 +18,7 @@ function helmError(options: HelmOptions): string {
   throw new Error('helm succeeded but was expected to fail');
 }
 
-describe('values an ingress-nginx user carries over', () => {
+describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', () => {
   it('extraArgs accepts exactly Pier\'s flags (the schema\'s list is src/config.ts\'s)', () => {
     const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
     expect(schema.properties.controller.properties.extraArgs.propertyNames.enum).toEqual(Object.keys(OPTIONS));
@@ -96,7 +97,7 @@ describe('values an ingress-nginx user carries over', () => {
  * lookup is replaced by a list holding ingress-nginx's default IngressClass, and whose NOTES.txt
  * is printed into a ConfigMap (as chart-notes.test.ts does).
  */
-describe('ingressClass.default next to another default IngressClass', () => {
+describe.skipIf(!HELM_AVAILABLE)('ingressClass.default next to another default IngressClass', () => {
   let chartCopy: string;
   const NGINX_DEFAULT = '(dict "items" (list (dict "metadata" (dict "name" "nginx" "annotations" (dict "ingressclass.kubernetes.io/is-default-class" "true"))) (dict "metadata" (dict "name" "pier"))))';
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelmOptions } from '../../scripts/helm.ts';
 import { CHART_DIR, helmTemplate } from '../../scripts/helm.ts';
 import { parseManifests } from './rendered.ts';
+import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 /*
  * `helm template` never prints NOTES.txt, and `helm install --dry-run` needs a cluster. So the
@@ -31,7 +32,7 @@ function notes(options: HelmOptions = {}): string {
   return objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'notes')!.data.notes as string;
 }
 
-describe('NOTES.txt', () => {
+describe.skipIf(!HELM_AVAILABLE)('NOTES.txt', () => {
   it('tells how to reach Pier through the LoadBalancer and how to check health, readiness and metrics', () => {
     const text = notes();
     expect(text).toContain('kubectl -n pier get service pier');
