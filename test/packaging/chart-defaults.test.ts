@@ -4,10 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PierConfig } from '../../src/config.ts';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import { CHART_DIR } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
-import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 function containerPort(r: Rendered, port: number | string): number {
   if (typeof port === 'number') return port;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HelmOptions } from '../../scripts/helm.ts';
-import { helmLint, helmTemplate } from '../../scripts/helm.ts';
-import { HELM_AVAILABLE } from '../../scripts/helm.ts';
+import { HELM_AVAILABLE, helmLint, helmTemplate } from '../../scripts/helm.ts';
 
 /** helm's error text from a failed run (execFileSync puts it on the error's stderr). */
 function helmError(run: () => unknown): string {

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.ts';
-import { CHART_DIR, helmTemplate, type HelmOptions } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE, helmTemplate, type HelmOptions } from '../../scripts/helm.ts';
 import { parseManifests, Rendered } from './rendered.ts';
-import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
 

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelmOptions } from '../../scripts/helm.ts';
-import { CHART_DIR, helmTemplate } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE, helmTemplate } from '../../scripts/helm.ts';
 import { parseManifests } from './rendered.ts';
-import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 /*
  * `helm template` never prints NOTES.txt, and `helm install --dry-run` needs a cluster. So the

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import type { HelmOptions } from '../../scripts/helm.ts';
+import { HELM_AVAILABLE, type HelmOptions } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
-import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 
 const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
 
