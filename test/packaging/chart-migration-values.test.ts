@@ -129,3 +129,18 @@ describe.skipIf(!HELM_AVAILABLE)('ingressClass.default next to another default I
     expect(Rendered.of().one('IngressClass', 'pier').metadata.annotations?.[DEFAULT_CLASS]).toBe('true');
   });
 });
+
+describe.skipIf(!HELM_AVAILABLE)('memory request', () => {
+  const memory = (set: string[] = []) => Rendered.of({ set }).container().resources.requests.memory;
+
+  it('follows the number of processes: 85Mi each (measured idle: 73-75 MiB), primary + workers', () => {
+    expect(memory()).toBe('255Mi');
+    expect(memory(['controller.workers=4'])).toBe('425Mi');
+    expect(memory(['controller.resources.requests.memory=512Mi'])).toBe('512Mi');
+  });
+
+  it('a memory limit below what the workers need idle fails the install', () => {
+    expect(helmError({ set: ['controller.workers=12'] })).toMatch(/controller\.resources\.limits\.memory \(1Gi\) is below the 1105Mi that 12 workers need idle/);
+    expect(memory(['controller.workers=12', 'controller.resources.limits.memory=2Gi'])).toBe('1105Mi');
+  });
+});

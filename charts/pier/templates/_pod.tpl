@@ -149,7 +149,7 @@ spec:
           port: health
         {{- toYaml $c.readinessProbe | nindent 8 }}
       resources:
-        {{- toYaml $c.resources | nindent 8 }}
+        {{- include "pier.resources" . | nindent 8 }}
       securityContext:
         {{- toYaml $c.securityContext | nindent 8 }}
       volumeMounts:
