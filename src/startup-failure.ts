@@ -1,5 +1,5 @@
 import type { PierConfig } from './config.ts';
-import { ConfigError, StartupError, SupervisorError } from './errors.ts';
+import { ConfigError, ManifestError, StartupError, SupervisorError } from './errors.ts';
 
 /**
  * Turns an error that stopped `pier serve` from starting into the one line the CLI prints
@@ -10,6 +10,7 @@ import { ConfigError, StartupError, SupervisorError } from './errors.ts';
 export function explainStartupFailure(err: unknown, config: PierConfig): ConfigError | StartupError | undefined {
   if (err instanceof StartupError || err instanceof ConfigError) return err;
   if (err instanceof SupervisorError && err.listen !== undefined) return listenFailure(err.listen.listenCode, err.listen.port, config, err);
+  if (err instanceof ManifestError) return manifestFailure(err);
   const sys = err as NodeJS.ErrnoException & { port?: number };
   if (sys?.syscall === 'listen' && typeof sys.port === 'number') return listenFailure(sys.code ?? 'UNKNOWN', sys.port, config, err);
   return undefined;
@@ -35,4 +36,12 @@ function listenFailure(code: string, port: number, config: PierConfig, cause: un
     default:
       return new StartupError(`cannot listen on ${where}: ${code}`, 'check --bind-address and the port', { cause });
   }
+}
+
+/** The manifest directory exists (resolveManifestPath checked) but cannot be watched or read. */
+function manifestFailure(err: ManifestError): StartupError {
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC') return new StartupError(err.message, 'the system ran out of inotify watches: raise fs.inotify.max_user_watches', { cause: err });
+  if (code === 'EMFILE') return new StartupError(err.message, 'too many open files: raise the limit (ulimit -n) or fs.inotify.max_user_instances', { cause: err });
+  return new StartupError(err.message, 'check that Pier may read and list it', { cause: err });
 }
