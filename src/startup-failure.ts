@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { PierConfig } from './config.ts';
 import { ConfigError, ManifestError, StartupError, SupervisorError } from './errors.ts';
 
@@ -25,7 +26,8 @@ function flagOf(port: number, config: PierConfig): string {
 
 function listenFailure(code: string, port: number, config: PierConfig, cause: unknown): StartupError {
   const flag = flagOf(port, config);
-  const where = `${config.bindAddress}:${port} (${flag})`;
+  const host = isIPv6(config.bindAddress) ? `[${config.bindAddress}]` : config.bindAddress;
+  const where = `${host}:${port} (${flag})`;
   switch (code) {
     case 'EADDRINUSE':
       return new StartupError(`${where} is already in use`, `stop what listens there, or choose another port with ${flag.split('/')[0]}`, { cause });
