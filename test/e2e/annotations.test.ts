@@ -266,7 +266,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(new Set([...byUri.values()].flatMap((s) => [...s])).size).toBe(2);
   });
 
-  function upgrade(host: string, path: string): Promise<string> {
+  function upgrade(host: string, path: string, extra = ''): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = connect(pier.httpPort, '127.0.0.1');
       let text = '';
@@ -278,7 +278,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
         }
       });
       socket.on('error', reject);
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     });
   }
 
@@ -291,19 +291,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(redirected.toLowerCase()).toContain('location: https://new.example/landing');
     const https = await upgrade('tls.example', '/chat');
     expect(https).toMatch(/^HTTP\/1\.1 308/);
-    const canary = await new Promise<string>((resolve, reject) => {
-      const socket = connect(pier.httpPort, '127.0.0.1');
-      let text = '';
-      socket.on('data', (d) => {
-        text += d.toString('latin1');
-        if (text.includes('\r\n\r\n')) {
-          socket.destroy();
-          resolve(text);
-        }
-      });
-      socket.on('error', reject);
-      socket.write('GET /ws HTTP/1.1\r\nHost: canary.example\r\nX-Canary: always\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-    });
+    const canary = await upgrade('canary.example', '/ws', 'X-Canary: always\r\n');
     expect(canary).toContain('X-Backend: canary');
   });
 });
