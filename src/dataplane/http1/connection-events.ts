@@ -32,10 +32,10 @@ const CALLBACKS: ParserCallbacks = {
   execute: onExecute,
 };
 
-/** A strict (no lenient flag) REQUEST parser with the default 16 KiB head limit, feeding `conn`. */
-export function requestParser(conn: ClientConnection): HttpParser {
+/** A strict (no lenient flag) REQUEST parser with a `maxHeaderSize`-byte head limit, feeding `conn`. */
+export function requestParser(conn: ClientConnection, maxHeaderSize: number): HttpParser {
   const parser = spareParsers.pop() ?? (parserWith(CALLBACKS) as TaggedParser);
-  parser.initialize(REQUEST, PARSER_RESOURCE, 0, kLenientNone);
+  parser.initialize(REQUEST, PARSER_RESOURCE, maxHeaderSize, kLenientNone);
   parser.conn = conn;
   return parser;
 }

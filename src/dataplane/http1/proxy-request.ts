@@ -12,23 +12,36 @@ export class ProxyRequest {
   /** The connection it arrived on (its record: client address, X-Forwarded-*, request count). */
   readonly conn: ClientConnection;
   readonly method: string;
-  /** The request target as sent (origin-form `/a?b`, or absolute-form). */
+  /** The request target in origin-form (`/a?b`; `*` for `OPTIONS *`): an absolute-form target
+   * was resolved by the connection, its authority is `facts.host` (request-target.ts). */
   readonly url: string;
   readonly rawHeaders: string[];
   readonly versionMajor: number;
   readonly versionMinor: number;
   /** llhttp's keep-alive verdict (HTTP version and the client's Connection header). */
   readonly keepAlive: boolean;
-  /** Host, Connection names, body presence: filled when the head completes. */
-  readonly facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
+  /** Host (the effective authority), Connection names, body framing: filled when the head completes. */
+  readonly facts: RequestHeaderFacts;
   /** Only when the request has a body (Content-Length above 0 or Transfer-Encoding). */
   body: RequestBody | null = null;
   /** The whole message (head and body) was received. */
   complete = false;
+  /**
+   * The most body bytes this request may carry (Infinity: no limit). Starts at the server's
+   * `maxBodySize` (`--max-body-size`), which the connection already held a declared
+   * Content-Length to (413 before any body is read). Whoever handles the request may lower it
+   * once the route is known (a per-route limit): the connection counts body bytes as they
+   * arrive against this value and answers 413 and closes past it (if nothing of the response
+   * went out yet; otherwise it cuts the connection). A declared `facts.contentLength` above a
+   * lowered limit is the handler's to refuse at once (before the body is read).
+   */
+  bodyLimit: number;
   #headers: IncomingHttpHeaders | undefined;
 
-  constructor(conn: ClientConnection, method: string, url: string, rawHeaders: string[], major: number, minor: number, keepAlive: boolean) {
+  constructor(conn: ClientConnection, method: string, url: string, rawHeaders: string[], major: number, minor: number, keepAlive: boolean, facts: RequestHeaderFacts, bodyLimit: number) {
     this.conn = conn;
+    this.facts = facts;
+    this.bodyLimit = bodyLimit;
     this.method = method;
     this.url = url;
     this.rawHeaders = rawHeaders;
