@@ -23,6 +23,14 @@ export interface PierConfig {
   readonly keepaliveRequests: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
+  /** Bytes of a request head (request line and headers); past it 431. */
+  readonly maxHeaderSize: number;
+  /** Header lines in a request head; past it 431. */
+  readonly maxHeaders: number;
+  /** Bytes of a request body; past it 413. Infinity: no limit. */
+  readonly maxBodySize: number;
+  /** Listen backlog (the kernel caps it at net.core.somaxconn). */
+  readonly backlog: number;
   readonly electionId: string;
   readonly publishService?: { readonly namespace: string; readonly name: string };
   readonly publishStatusAddress: readonly string[];
@@ -33,7 +41,7 @@ export interface PierConfig {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'list';
+type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'size' | 'list';
 
 interface OptionSpec {
   readonly kind: Kind;
@@ -60,6 +68,10 @@ export const OPTIONS = {
   'keepalive-requests': { kind: 'count', default: '1000', help: 'Close a client connection after this many requests (nginx keepalive_requests).' },
   'client-header-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request head takes longer than this to arrive (nginx client_header_timeout).' },
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
+  'max-header-size': { kind: 'size', default: '16k', help: 'Answer 431 and close when a request head (request line and headers) is larger (nginx large_client_header_buffers).' },
+  'max-headers': { kind: 'count', default: '100', help: 'Answer 431 and close when a request head has more header lines (Envoy max_headers_count; HAProxy tune.http.maxhdr).' },
+  'max-body-size': { kind: 'size', default: '0', help: 'Answer 413 when a request body is larger; 0 = no limit (nginx client_max_body_size; Ingresses may set their own with proxy-body-size).' },
+  backlog: { kind: 'count', default: '4096', help: 'Listen backlog of the HTTP and HTTPS listeners: connections the kernel queues before Pier accepts them (capped by net.core.somaxconn).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
@@ -83,11 +95,12 @@ export function helpText(): string {
   }
   lines.push('  --help                             Show this help.');
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
+  lines.push('Sizes are bytes, or take a unit: 16k, 1m, 1g (binary multiples, as nginx).');
   return lines.join('\n');
 }
 
 function valuePlaceholder(kind: Kind): string {
-  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B' }[kind];
+  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', size: 'SIZE', list: 'A,B' }[kind];
 }
 
 export type CliCommand = { readonly command: 'help' } | { readonly command: 'serve'; readonly config: PierConfig };
@@ -138,6 +151,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     keepaliveRequests: num('keepalive-requests'),
     clientHeaderTimeoutMs: aboveZero('client-header-timeout', str('client-header-timeout')!, num('client-header-timeout')),
     clientBodyTimeoutMs: aboveZero('client-body-timeout', str('client-body-timeout')!, num('client-body-timeout')),
+    maxHeaderSize: headerSize(str('max-header-size')!, num('max-header-size')),
+    maxHeaders: num('max-headers'),
+    maxBodySize: num('max-body-size') === 0 ? Infinity : num('max-body-size'),
+    backlog: num('backlog'),
     electionId: nonEmpty('election-id', str('election-id'))!,
     publishService: publishService === undefined ? undefined : parseNamespacedName('publish-service', publishService),
     publishStatusAddress: parseList(str('publish-status-address')),
@@ -149,6 +166,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new ConfigError(`--http-port, --https-port and --health-port must differ (got ${ports.join(', ')})`);
   }
   return { command: 'serve', config };
+}
+
+/** A head limit node's parser takes (llhttp counts it in a uint32), and that fits a request line. */
+function headerSize(value: string, bytes: number): number {
+  if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid('max-header-size', value, 'a size from 1k to 16m');
+  return bytes;
 }
 
 /** A timeout with no "off": 0 would answer 408 to every connection at once. */
@@ -184,7 +207,20 @@ function parseValue(name: OptionName, value: string): number {
     return Number(value);
   }
   if (kind === 'duration') return parseDuration(name, value);
+  if (kind === 'size') return parseSize(name, value);
   throw new Error(`option --${name} is not numeric`);
+}
+
+const UNIT_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `1048576`, `16k`, `1m`, `2g` (binary multiples, as nginx sizes; `KiB`, `MB` also read so). */
+export function parseSize(name: string, value: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m?.[2]?.toLowerCase();
+  if (!m || unit === undefined || UNIT_BYTES[unit] === undefined) throw invalid(name, value, 'a size such as 1048576, 16k or 1m');
+  const bytes = Number(m[1]) * UNIT_BYTES[unit]!;
+  if (!Number.isSafeInteger(bytes)) throw invalid(name, value, 'a size such as 1048576, 16k or 1m');
+  return bytes;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
