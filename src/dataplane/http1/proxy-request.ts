@@ -27,13 +27,16 @@ export class ProxyRequest {
   /** The whole message (head and body) was received. */
   complete = false;
   /**
-   * The most body bytes this request may carry (Infinity: no limit). Starts at the server's
-   * `maxBodySize` (`--max-body-size`), which the connection already held a declared
-   * Content-Length to (413 before any body is read). Whoever handles the request may lower it
-   * once the route is known (a per-route limit): the connection counts body bytes as they
-   * arrive against this value and answers 413 and closes past it (if nothing of the response
-   * went out yet; otherwise it cuts the connection). A declared `facts.contentLength` above a
-   * lowered limit is the handler's to refuse at once (before the body is read).
+   * The most body bytes this request may carry (Infinity: no limit): the hook for a per-route
+   * limit (proxy-body-size). Starts at the server's `maxBodySize` (`--max-body-size`), to which
+   * the connection already held a declared Content-Length (413 before any body is read). The
+   * handler may set it once the route is known, before it reads the body: the connection counts
+   * body bytes as they arrive against this value and answers 413 and closes past it (cutting
+   * the connection instead if the response already started). A declared `facts.contentLength`
+   * above it is the handler's to refuse at once (413 before reading). Raising it above the
+   * server's limit only helps chunked bodies (the Content-Length check ran first): a route
+   * allowed more than the global needs the server's maxBodySize at Infinity and the global
+   * applied as this field's default instead.
    */
   bodyLimit: number;
   #headers: IncomingHttpHeaders | undefined;
