@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { emptyFacts, offersH2c, scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
+import { allWritten } from '../direct-write.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
 import { listen, listenData, requestParser, retireParser, startQueued, unlisten } from './connection-events.ts';
 import type { ConnectionHost } from './http1-handler.ts';
@@ -295,8 +296,15 @@ export class ClientConnection implements ForwardedFor {
     this.current = null;
     if (res.closeAfter) {
       this.#closing = true;
-      this.#queue.length = 0;
-      this.#linger();
+      // Lingering costs an event and a read per connection: only when the client may still be
+      // sending (an unread body, requests pipelined after this one), as nginx's lingering_close.
+      if (!res.req.complete || this.#queue.length > 0) {
+        this.#queue.length = 0;
+        return this.#linger();
+      }
+      this.#pause(PAUSED_ERROR);
+      if (allWritten(this.socket)) this.socket.destroy(); // a new connection per request: the common close
+      else this.socket.destroySoon();
       return;
     }
     if (!res.req.complete && this.#reading === res.req) {
