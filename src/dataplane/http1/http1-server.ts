@@ -1,6 +1,7 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { ClientConnection } from './client-connection.ts';
+import { trimSpareParsers } from './connection-events.ts';
 import type { ConnectionHost, Http1Handler, RequestLimits } from './http1-handler.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
@@ -16,6 +17,8 @@ export interface Http1Options extends Partial<RequestLimits> {
 }
 
 const MAX_SWEEP_MS = 1_000;
+/** How often spare parsers above the usual number are trimmed. */
+const TRIM_PARSERS_MS = 60_000;
 /** node:http's (and llhttp's) 16 KiB head limit. */
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 /** Envoy's 100 (HAProxy: 101). */
@@ -40,6 +43,7 @@ export class Http1Server implements ConnectionHost {
   readonly #sweep: NodeJS.Timeout;
   #date: string | undefined;
   #dateSecond = 0;
+  #trimmedAt = Date.now();
 
   constructor(handler: Http1Handler, options: Http1Options = {}) {
     this.handler = handler;
@@ -101,6 +105,10 @@ export class Http1Server implements ConnectionHost {
     if (second !== this.#dateSecond) {
       this.#dateSecond = second;
       this.#date = undefined;
+      if (now - this.#trimmedAt >= TRIM_PARSERS_MS) {
+        this.#trimmedAt = now;
+        trimSpareParsers();
+      }
     }
     for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs, this.#bodyMs);
   }
