@@ -297,8 +297,9 @@ export class ClientConnection implements ForwardedFor {
     if (res.closeAfter) {
       this.#closing = true;
       // Lingering costs an event and a read per connection: only when the client may still be
-      // sending (an unread body, requests pipelined after this one), as nginx's lingering_close.
-      if (!res.req.complete || this.#queue.length > 0) {
+      // sending (an unread body, requests or an upgrade pipelined after this one, bytes read
+      // and not parsed yet), as nginx's lingering_close.
+      if (!res.req.complete || this.#queue.length > 0 || this.#waitingUpgrade !== null || this.socket.readableLength > 0) {
         this.#queue.length = 0;
         return this.#linger();
       }
