@@ -247,6 +247,15 @@ describe('HTTP/1.1 hardening (pier serve --manifests, 1 worker, --max-body-size 
       expect(upgrades.length).toBe(before.upgrades);
     });
 
+    it('Upgrade: h2c with a body: the body is forwarded with the plain request, and the request after it is served', async () => {
+      const before = web.received.length;
+      const { statuses } = await responses(pier.httpPort,
+        `POST /h2c-body HTTP/1.1\r\n${H('shop.example')}Connection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 5\r\n\r\nhello` +
+        `GET /after-body HTTP/1.1\r\n${H('shop.example')}\r\n`, 2);
+      expect(statuses).toEqual([200, 200]);
+      expect(web.received.slice(before)).toMatchObject([{ url: '/h2c-body', bodyBytes: 5 }, { url: '/after-body' }]);
+    });
+
     it('Upgrade: h2c to a WebSocket backend is not a tunnel either', async () => {
       const before = upgrades.length;
       const { statuses } = await responses(pier.httpPort, `GET /chat HTTP/1.1\r\n${H('ws.example')}Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n`, 1);
