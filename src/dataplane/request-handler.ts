@@ -49,6 +49,8 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
+  // --max-body-size against a declared length: 413 before any body is read, and close.
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
@@ -62,6 +64,7 @@ function admitAndProxy(
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
   if (!runPipeline(pipeline, admission)) return;
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).
   if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { listenOverflows } from '../../bench/lib/connect-burst.ts';
 import { parseDataplaneOptions } from '../../bench/lib/dataplane-options.ts';
 import { treeCpuSeconds, treeMemory } from '../../bench/lib/proc-tree.ts';
 import { spread, summarize } from '../../bench/lib/summary.ts';
@@ -102,5 +103,18 @@ describe('bench/dataplane.ts', () => {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await new Promise((r) => child.on('exit', r))).toBe(2);
     expect(err).toMatch(/--rounds must be an integer/);
+  });
+});
+
+describe('connection burst', () => {
+  it('reads TcpExt ListenOverflows from /proc/net/netstat text', () => {
+    const netstat = 'TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 463 470\nIpExt: InNoRoutes\nIpExt: 0\n';
+    expect(listenOverflows(netstat)).toBe(463);
+    expect(listenOverflows('')).toBe(0);
+  });
+
+  it('the burst variant and --burst are options (2000 by default)', () => {
+    expect(parseDataplaneOptions(['--variants', 'burst,close'], {})).toMatchObject({ variants: ['burst', 'close'], burstConnections: 2000 });
+    expect(parseDataplaneOptions(['--burst', '500'], {}).burstConnections).toBe(500);
   });
 });

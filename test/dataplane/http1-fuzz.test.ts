@@ -56,7 +56,7 @@ function mutate(seed: number): string {
   return s;
 }
 
-const ALLOWED = new Set([100, 200, 400, 404, 405, 408, 413, 431, 502, 503]);
+const ALLOWED = new Set([100, 200, 400, 404, 405, 408, 413, 431, 501, 502, 503, 505]);
 
 describe('HTTP/1.1 server: generated malformed input', () => {
   it(`answers ${SEEDS} mutated requests with well-formed allowed statuses or a close, and keeps serving`, async () => {

@@ -97,12 +97,13 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
       ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
       ingress('errors', 'errors.example', { [`${N}custom-http-errors`]: '404,503', [`${N}default-backend`]: 'canary' }, [{ path: '/', service: 'main' }, { path: '/down', service: 'empty' }]),
+      ingress('uploads', 'uploads.example', { [`${N}proxy-body-size`]: '4k' }, [{ path: '/', service: 'main' }]),
       ingress('timeouts', 'timeouts.example', { [`${N}proxy-read-timeout`]: '1', [`${N}proxy-next-upstream`]: 'off' }, [{ path: '/', service: 'main' }]),
       ingress('hashed', 'hashed.example', { [`${N}upstream-hash-by`]: '$request_uri' }, [{ path: '/', service: 'pair' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
-    pier = await startPier(['--manifests', dir, '--workers', '1']);
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--max-body-size', '1k']);
   });
 
   afterAll(async () => {
@@ -186,6 +187,12 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(big.headers.connection).toBe('close');
     const small = await get('limits.example', '/', { 'content-type': 'text/plain' }, 'POST', Buffer.alloc(512, 'a'));
     expect(small.status).toBe(200);
+  });
+
+  it('proxy-body-size raises --max-body-size for its Ingress only (as ingress-nginx over its global)', async () => {
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(200);
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(5000, 'a'))).status).toBe(413);
+    expect((await get('approot.example', '/x', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(413);
   });
 
   it('upstream-vhost and request header edits reach the backend; response header edits reach the client', async () => {
