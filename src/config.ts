@@ -180,7 +180,7 @@ function parseValue(name: OptionName, value: string): number {
     return Number(value);
   }
   if (kind === 'count') {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(name, value, 'a whole number of at least 1');
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(name, value, 'a whole number from 1 to 1,000,000');
     return Number(value);
   }
   if (kind === 'duration') return parseDuration(name, value);

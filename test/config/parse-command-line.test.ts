@@ -50,3 +50,22 @@ describe('client timeout flags', () => {
     expect(help).toMatch(/--client-body-timeout DURATION .*408.*client_body_timeout.*\[default: 60s\]/);
   });
 });
+
+describe('count flags', () => {
+  it('--keepalive-requests takes 1 … 1,000,000', () => {
+    expect(serve(['--keepalive-requests', '1']).keepaliveRequests).toBe(1);
+    expect(serve(['--keepalive-requests=1000000']).keepaliveRequests).toBe(1_000_000);
+  });
+
+  // A newcomer's 10000000 was refused with "at least 1": the message must name both bounds.
+  it.each([
+    { flag: 'keepalive-requests', value: '10000000' },
+    { flag: 'keepalive-requests', value: '0' },
+    { flag: 'keepalive-requests', value: 'many' },
+    { flag: 'workers', value: '1000001' },
+  ])('--$flag $value is refused naming the real bounds', ({ flag, value }) => {
+    const parse = () => serve([`--${flag}=${value}`]);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(`invalid value for --${flag}: "${value}" (expected a whole number from 1 to 1,000,000)`);
+  });
+});
