@@ -17,7 +17,7 @@ export interface PierProcess {
 }
 
 /**
- * Starts `pier serve` (the real binary, Node 24) on free loopback ports with `args`, and
+ * Starts `pier serve` (the real binary, on the Node running the tests) on free loopback ports with `args`, and
  * resolves once /readyz answers 200 (or rejects with its output after `readyTimeoutMs`).
  */
 export async function startPier(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<PierProcess> {
