@@ -155,8 +155,9 @@ describe('supervisor lifecycle', () => {
     await p.call('shutdown');
     const { code, at } = await p.exited;
     expect(code).toBe(0);
-    // Well under shutdownTimeoutMs: a drain that reached no worker would wait for the kill timer.
-    expect(at - askedAt).toBeLessThan(5_000);
+    // Well under shutdownTimeoutMs (20 s): a drain that reached no worker would wait for the kill
+    // timer. Half of it, not 5 s: a loaded machine took 6.8 s to get there.
+    expect(at - askedAt).toBeLessThan(10_000);
     await start;
   }, TEST_TIMEOUT_MS);
 
