@@ -57,8 +57,8 @@ describe('supervisor lifecycle', () => {
 
     process.kill(victim, 'SIGKILL');
     const generation = (await p.call('publish', { table: flipTable(b, backends) })).generation as number;
-    await waitFor('a replacement worker', async () => (await p.stats()).some((w) => w.slot === 0 && w.pid !== victim && w.state === 'serving'), 10_000);
-    await waitFor('the current table everywhere', async () => (await p.call('ready', { generation })).ready === true, 5_000);
+    await waitFor('a replacement worker', async () => (await p.stats()).some((w) => w.slot === 0 && w.pid !== victim && w.state === 'serving'), 30_000); // a worker's start: slow under load
+    await waitFor('the current table everywhere', async () => (await p.call('ready', { generation })).ready === true, 15_000);
     await sleep(300);
     stop = true;
     await load;
