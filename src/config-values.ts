@@ -17,7 +17,7 @@ export function parsePort(label: string, value: string): number {
 }
 
 export function parseCount(label: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number of at least 1');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number from 1 to 1,000,000');
   return Number(value);
 }
 

@@ -77,8 +77,8 @@ describe('request limit and listen flags', () => {
     { flag: 'max-header-size', value: '1g', expected: 'a size from 1k to 16m' },
     { flag: 'max-body-size', value: '1x', expected: 'a size such as 1048576, 16k or 1m' },
     { flag: 'max-body-size', value: '-1', expected: 'a size such as 1048576, 16k or 1m' },
-    { flag: 'max-headers', value: '0', expected: 'a whole number of at least 1' },
-    { flag: 'backlog', value: '0', expected: 'a whole number of at least 1' },
+    { flag: 'max-headers', value: '0', expected: 'a whole number from 1 to 1,000,000' },
+    { flag: 'backlog', value: '0', expected: 'a whole number from 1 to 1,000,000' },
   ])('--$flag $value is refused with a clear error', ({ flag, value, expected }) => {
     const parse = () => serve([`--${flag}=${value}`]);
     expect(parse).toThrow(ConfigError);
@@ -91,5 +91,24 @@ describe('request limit and listen flags', () => {
     expect(help).toMatch(/--max-headers N .*431.*\[default: 100\]/);
     expect(help).toMatch(/--max-body-size SIZE .*413.*0 = no limit.*\[default: 0\]/);
     expect(help).toMatch(/--backlog N .*somaxconn.*\[default: 4096\]/);
+  });
+});
+
+describe('count flags', () => {
+  it('--keepalive-requests takes 1 … 1,000,000', () => {
+    expect(serve(['--keepalive-requests', '1']).keepaliveRequests).toBe(1);
+    expect(serve(['--keepalive-requests=1000000']).keepaliveRequests).toBe(1_000_000);
+  });
+
+  // A newcomer's 10000000 was refused with "at least 1": the message must name both bounds.
+  it.each([
+    { flag: 'keepalive-requests', value: '10000000' },
+    { flag: 'keepalive-requests', value: '0' },
+    { flag: 'keepalive-requests', value: 'many' },
+    { flag: 'workers', value: '1000001' },
+  ])('--$flag $value is refused naming the real bounds', ({ flag, value }) => {
+    const parse = () => serve([`--${flag}=${value}`]);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(`invalid value for --${flag}: "${value}" (expected a whole number from 1 to 1,000,000)`);
   });
 });

@@ -9,7 +9,8 @@ export interface ConnectionHost {
   readonly handler: Http1Handler;
   /** Draining: every response closes its connection. */
   readonly draining: boolean;
-  /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too). */
+  /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too);
+   * empty when keepalive is off (timeout 0): every response closes its connection. */
   readonly keepAliveLines: string;
   /** Request head and body limits (431, 413). */
   readonly limits: RequestLimits;

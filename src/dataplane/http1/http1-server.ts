@@ -55,9 +55,12 @@ export class Http1Server implements ConnectionHost {
       maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
       maxBodySize: options.maxBodySize === undefined || options.maxBodySize <= 0 ? Infinity : options.maxBodySize,
     };
-    this.keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n`;
-    // A quarter of the shortest timeout keeps each one within 25 % of its value.
-    const period = Math.max(10, Math.min(MAX_SWEEP_MS, this.#keepaliveMs / 4, this.#headersMs / 4, this.#bodyMs / 4));
+    // A timeout of 0 turns keepalive off, as nginx's `keepalive_timeout 0`: every response says
+    // `connection: close` (rather than `keep-alive: timeout=0` and a close the client does not expect).
+    this.keepAliveLines = this.#keepaliveMs > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n` : '';
+    // A quarter of the shortest timeout keeps each one within 25 % of its value (keepalive off
+    // leaves no idle connection to time: it does not shorten the sweep).
+    const period = Math.max(10, Math.min(MAX_SWEEP_MS, (this.#keepaliveMs || MAX_SWEEP_MS * 4) / 4, this.#headersMs / 4, this.#bodyMs / 4));
     this.#sweep = setInterval(sweep, period, this);
     this.#sweep.unref();
   }
