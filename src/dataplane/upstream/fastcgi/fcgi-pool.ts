@@ -1,0 +1,224 @@
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import { errors } from 'undici';
+import { PierError } from '../../../errors.ts';
+import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from '../upstream-handler.ts';
+import { cgiParams } from './cgi-params.ts';
+import { BAD_RESPONSE_CODE, FcgiConnection, type FcgiConnectionOwner } from './fcgi-connection.ts';
+import { encodePairs } from './fcgi-records.ts';
+import type { FastcgiSettings } from './fastcgi-settings.ts';
+
+/** Where a FastCGI server listens: TCP, or a unix socket path (a php-fpm sidecar). */
+export type FcgiEndpoint = { readonly host: string; readonly port: number } | { readonly path: string };
+
+/** Opens a socket to an endpoint (injectable for tests). */
+export type FcgiConnector = (endpoint: FcgiEndpoint) => Socket;
+
+const defaultConnector: FcgiConnector = (endpoint) => ('path' in endpoint ? netConnect({ path: endpoint.path }) : netConnect({ host: endpoint.host, port: endpoint.port }));
+
+/** RFC 3875 leaves the bound to the server; Apache's LimitInternalRecursion default is 10. */
+const MAX_LOCAL_REDIRECTS = 10;
+
+/**
+ * The FastCGI protocol's pool for one endpoint, the peer of H1Pool behind the same contract
+ * (`dispatch(request, handler)`, undici's handler shape; events 'connect' / 'disconnect').
+ *
+ * - One request per connection at a time (php-fpm does not multiplex); free connections on a
+ *   LIFO stack (most recently used first, as nginx's keepalive cache), closed ones dropped when
+ *   popped. A burst opens more connections, nothing queues: `dispatch` always returns true.
+ * - Keepalive as the Upstream says: FCGI_KEEP_CONN while `maxIdle` > 0; at most `maxIdle` idle
+ *   connections (the least recently used closes); the `maxRequests`-th request on a connection
+ *   goes without KEEP_CONN (php-fpm then closes it); connections older than `ttlMs` are not
+ *   reused; idle ones close after `idleMs`.
+ * - The idle-close race (php-fpm closes a kept connection, e.g. `pm.max_requests`, just as it is
+ *   reused): the try fails as a reset before any answer, every connection idle as long is
+ *   dropped, and ProxyExchange retries it on a fresh connection under its usual rules.
+ * - CGI parameters are built here (cgiParams) from the request and the client facts it carries.
+ *   A path nginx would refuse (NUL, `..` above the root) is answered 400 without a connection.
+ * - A local redirect (RFC 3875 §6.2.2) is served as a GET of the new path to the same handler.
+ *
+ * Note for operators: a php-fpm child serves one connection until it closes, so kept
+ * connections pin children; keep `keepalive.connections` × Pier workers below `pm.max_children`.
+ */
+export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnectionOwner {
+  readonly settings: FastcgiSettings;
+  readonly label: string;
+  readonly #endpoint: FcgiEndpoint;
+  readonly #connect: FcgiConnector;
+  readonly #free: FcgiConnection[] = [];
+  #idle = 0;
+  readonly #all = new Set<FcgiConnection>();
+  #closed = false;
+  #destroyed = false;
+  #waiters: (() => void)[] = [];
+  readonly #hops = new WeakMap<UpstreamRequest, number>();
+
+  constructor(endpoint: FcgiEndpoint, settings: FastcgiSettings, options: { connect?: FcgiConnector } = {}) {
+    super();
+    this.#endpoint = endpoint;
+    this.settings = settings;
+    this.#connect = options.connect ?? defaultConnector;
+    this.label = 'path' in endpoint ? `unix:${endpoint.path}` : `${endpoint.host}:${endpoint.port}`;
+  }
+
+  /** Connections open or opening (tests, metrics). */
+  get connections(): number {
+    return this.#all.size;
+  }
+
+  /** Free connections (tests, metrics). */
+  get free(): number {
+    let n = 0;
+    for (const conn of this.#free) if (conn.free) n++;
+    return n;
+  }
+
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
+    if (this.#closed) {
+      handler.onError?.(this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
+      return false;
+    }
+    if (request.upgrade !== undefined) {
+      handler.onError?.(new PierError(BAD_RESPONSE_CODE, 'FastCGI cannot carry an upgrade'));
+      return true;
+    }
+    const params = cgiParams(request, this.settings);
+    if (params === null) {
+      answerBadRequest(handler);
+      return true;
+    }
+    (this.#take() ?? this.#open()).assign(request, handler, encodePairs(params));
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const conn of this.#free) if (conn.free) conn.destroy();
+    this.#clearStack();
+    return this.#settled();
+  }
+
+  destroy(err: Error | null = null): Promise<void> {
+    this.#closed = true;
+    this.#destroyed = true;
+    this.#clearStack();
+    for (const conn of [...this.#all]) conn.destroy(err ?? new errors.ClientDestroyedError());
+    return this.#settled();
+  }
+
+  connectionEstablished(): void {
+    this.emit('connect', this.label, [this]);
+  }
+
+  connectionFree(conn: FcgiConnection): void {
+    if (this.#closed) {
+      conn.destroy();
+      return;
+    }
+    conn.stacked = true;
+    this.#free.push(conn);
+    if (++this.#idle > this.settings.maxIdle) this.#evictOldest();
+  }
+
+  connectionCrossed(freedAt: number): void {
+    for (const conn of this.#free) if (conn.free && conn.freedAt <= freedAt) conn.destroy();
+  }
+
+  connectionClosed(conn: FcgiConnection, err: Error | null, established: boolean): void {
+    if (!this.#all.delete(conn)) return;
+    if (conn.stacked) {
+      conn.stacked = false;
+      this.#idle--;
+      const at = this.#free.indexOf(conn);
+      if (at >= 0) this.#free.splice(at, 1);
+    }
+    if (established) this.emit('disconnect', this.label, [this], err ?? new errors.SocketError('closed'));
+    else if (err !== null) this.emit('connectionError', this.label, [this], err);
+    if (this.#all.size === 0 && this.#waiters.length > 0) {
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  localRedirect(request: UpstreamRequest, handler: UpstreamHandler, path: string): void {
+    const hops = (this.#hops.get(request) ?? 0) + 1;
+    if (hops > MAX_LOCAL_REDIRECTS) {
+      handler.onError?.(new PierError(BAD_RESPONSE_CODE, `more than ${MAX_LOCAL_REDIRECTS} CGI local redirects`));
+      return;
+    }
+    const next: UpstreamRequest = {
+      method: 'GET', path, headers: withoutBodyHeaders(request.headers), body: null,
+      ...(request.reset === undefined ? {} : { reset: request.reset }),
+      ...(request.client === undefined ? {} : { client: request.client }),
+    };
+    this.#hops.set(next, hops);
+    this.dispatch(next, handler);
+  }
+
+  #take(): FcgiConnection | null {
+    const free = this.#free;
+    let now = 0;
+    while (free.length > 0) {
+      const conn = free.pop()!;
+      conn.stacked = false;
+      if (!conn.free) continue;
+      this.#idle--;
+      if (now === 0) now = Date.now();
+      if (conn.reusable(now)) return conn;
+      conn.destroy();
+    }
+    return null;
+  }
+
+  #open(): FcgiConnection {
+    const conn = new FcgiConnection(this, this.#connect(this.#endpoint));
+    this.#all.add(conn);
+    return conn;
+  }
+
+  #evictOldest(): void {
+    const free = this.#free;
+    while (free.length > 0 && this.#idle > this.settings.maxIdle) {
+      const conn = free.shift()!;
+      conn.stacked = false;
+      if (!conn.free) continue;
+      this.#idle--;
+      conn.destroy();
+    }
+  }
+
+  #clearStack(): void {
+    for (const conn of this.#free) conn.stacked = false;
+    this.#free.length = 0;
+    this.#idle = 0;
+  }
+
+  #settled(): Promise<void> {
+    return this.#all.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** A local redirect is a GET without a body: the body's headers do not follow it. */
+function withoutBodyHeaders(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === 'content-length' || name === 'content-type' || name === 'transfer-encoding') continue;
+    out.push(headers[i]!, headers[i + 1]!);
+  }
+  return out;
+}
+
+const BAD_REQUEST = Buffer.from('Bad Request\n');
+const BAD_REQUEST_HEADERS = ['content-type', 'text/plain', 'content-length', String(BAD_REQUEST.length)];
+
+/** nginx's answer to a path it cannot map (400), given without a connection. */
+function answerBadRequest(handler: UpstreamHandler): void {
+  handler.onConnect?.(noop);
+  handler.onHeaders?.(400, BAD_REQUEST_HEADERS as unknown as Buffer[], noop, 'Bad Request');
+  handler.onData?.(BAD_REQUEST);
+  handler.onComplete?.(null);
+}
+
+function noop(): void {}
