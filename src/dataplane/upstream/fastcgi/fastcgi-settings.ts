@@ -1,4 +1,5 @@
-import type { BackendPolicy, FastcgiPolicy } from '../../../routing/route-table.ts';
+import { FASTCGI_DEFAULTS } from '../../../routing/fastcgi-defaults.ts';
+import type { BackendPolicy } from '../../../routing/route-table.ts';
 
 /** A FastCGI pool's settings, resolved once per pool from its BackendPolicy. */
 export interface FastcgiSettings {
@@ -25,14 +26,6 @@ export interface FastcgiSettings {
   /** Largest CGI response header block accepted (nginx `fastcgi_buffer_size`, larger here). */
   readonly maxHeaderBytes: number;
 }
-
-/** Defaults of `spec.fastcgi` (also the CRD's). */
-export const FASTCGI_DEFAULTS: FastcgiPolicy = {
-  documentRoot: '/var/www/html',
-  index: 'index.php',
-  splitPathInfo: '.php',
-  params: [],
-};
 
 const DEFAULT_IDLE_MS = 4_000;
 const MAX_HEADER_BYTES = 32 * 1024;
