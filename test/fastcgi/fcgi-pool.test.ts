@@ -218,6 +218,21 @@ suite('FastCGI pool against php-fpm (unix socket, pm.max_requests)', () => {
     }
   });
 
+  it('a burst beyond pm.max_children does not wait for kept connections to time out (they pin children)', async () => {
+    const pool = new FcgiPool({ path: fpm.socket! }, fastcgiSettings(fastcgiPolicy({ fastcgi: { documentRoot: fpm.docRoot, index: 'index.php', splitPathInfo: '.php', params: [] } })));
+    try {
+      const started = Date.now();
+      for (let round = 0; round < 3; round++) {
+        const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => send(pool, { path: `/echo.php?n=${i}` })));
+        // A reset is the max_requests race (ProxyExchange retries it); no answer may hang.
+        for (const a of answers) expect(a.error === null || classifyFailure(a.error) === 'reset').toBe(true);
+      }
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
   it('a missing socket is a connect failure (retried on another server)', async () => {
     const pool = new FcgiPool({ path: `${fpm.dir}/nope.sock` }, fastcgiSettings(fastcgiPolicy()));
     const a = await send(pool, { path: '/echo.php' });

@@ -63,6 +63,9 @@ export interface PhpFpm {
   output(): string;
   /** Stops (SIGQUIT: graceful) and starts again on the same address. */
   restart(): Promise<void>;
+  /** php-fpm's own restart (SIGUSR2, `systemctl reload php-fpm`): children finish their
+   * request and close their connections, the listening socket stays open. */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -128,6 +131,20 @@ export async function startPhpFpm(fpm: string, options: FpmOptions = {}): Promis
   return {
     dir, docRoot, port, socket,
     output: () => out,
+    reload: async () => {
+      const before = out.split('ready to handle connections').length;
+      child.kill('SIGUSR2');
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`php-fpm not back in 15 s:\n${out}`)), 15_000);
+        const check = (): void => {
+          if (out.split('ready to handle connections').length <= before) return;
+          clearTimeout(timer);
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stderr!.on('data', check);
+      });
+    },
     restart: async () => {
       await stop();
       out = '';

@@ -23,6 +23,8 @@ export interface FcgiConnectionOwner {
    * since `freedAt` or longer are likely closed too. */
   connectionCrossed(freedAt: number): void;
   connectionClosed(conn: FcgiConnection, err: Error | null, established: boolean): void;
+  /** A request was sent and waits for its first record (see FcgiPool: stalled requests). */
+  requestWaiting(): void;
   /** The script answered with a local redirect: serve `path` (GET) to the same handler. */
   localRedirect(request: UpstreamRequest, handler: UpstreamHandler, path: string): void;
 }
@@ -66,6 +68,8 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
   establishedAt = 0;
   stacked = false;
   freedAt = 0;
+  /** When the current request was sent, until its first record arrives (0: not waiting). */
+  waitingSince = 0;
   readonly #owner: FcgiConnectionOwner;
   readonly #settings: FastcgiSettings;
   readonly #reader = new RecordReader(this);
@@ -156,6 +160,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     }
     if (this.state === CLOSED) return;
     this.state = CLOSED;
+    this.waitingSince = 0;
     this.#deadline.disarm();
     this.socket?.destroy();
   }
@@ -195,6 +200,8 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
       if (this.#handler !== handler) return; // aborted at once
     }
     this.#noBody = request.method === 'HEAD';
+    this.waitingSince = Date.now();
+    this.#owner.requestWaiting();
     const last = s.maxRequests > 0 && this.requests >= s.maxRequests;
     this.#keepConn = s.maxIdle > 0 && request.reset !== true && !last;
     const body = request.body;
@@ -225,6 +232,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
       this.#unexpected = true;
       return;
     }
+    this.waitingSince = 0;
     if (type === FCGI_STDOUT) this.#stdout(content);
     else if (type === FCGI_STDERR) {
       if (content.length > 0) STDERR_LOG.write(this.#owner.label, content);
@@ -238,6 +246,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
       this.#unexpected = true;
       return;
     }
+    this.waitingSince = 0;
     if (protocolStatus !== FCGI_REQUEST_COMPLETE) {
       this.fail(new PierError(BAD_RESPONSE_CODE, `FastCGI request refused (protocol status ${protocolStatus})`));
       return;

@@ -16,6 +16,9 @@ export type FcgiConnector = (endpoint: FcgiEndpoint) => Socket;
 
 const defaultConnector: FcgiConnector = (endpoint) => ('path' in endpoint ? netConnect({ path: endpoint.path }) : netConnect({ host: endpoint.host, port: endpoint.port }));
 
+/** A request without any answer this long may sit in php-fpm's listen backlog (see FcgiPool). */
+export const STALL_MS = 200;
+
 /** RFC 3875 leaves the bound to the server; Apache's LimitInternalRecursion default is 10. */
 const MAX_LOCAL_REDIRECTS = 10;
 
@@ -37,8 +40,13 @@ const MAX_LOCAL_REDIRECTS = 10;
  *   A path nginx would refuse (NUL, `..` above the root) is answered 400 without a connection.
  * - A local redirect (RFC 3875 §6.2.2) is served as a GET of the new path to the same handler.
  *
- * Note for operators: a php-fpm child serves one connection until it closes, so kept
- * connections pin children; keep `keepalive.connections` × Pier workers below `pm.max_children`.
+ * - Kept connections pin php-fpm children: a child serves one connection until it closes, so
+ *   with every child held by an idle kept connection, a new connection waits in php-fpm's listen
+ *   backlog until an idle timeout (nginx with `fastcgi_keep_conn` has the same trap). So while
+ *   any request of this pool has had no answer for STALL_MS, its idle connections are closed,
+ *   which frees their children for the backlog: a burst beyond `pm.max_children` costs
+ *   reconnects, never a stall. Other workers' idle connections are out of reach: keep
+ *   `keepalive.connections` × Pier workers below `pm.max_children` (README).
  */
 export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnectionOwner {
   readonly settings: FastcgiSettings;
@@ -52,6 +60,9 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
   #destroyed = false;
   #waiters: (() => void)[] = [];
   readonly #hops = new WeakMap<UpstreamRequest, number>();
+  #stallTimer: NodeJS.Timeout | undefined;
+  #stallArmed = false;
+  readonly #onStallTimer = (): void => this.#checkStalls();
 
   constructor(endpoint: FcgiEndpoint, settings: FastcgiSettings, options: { connect?: FcgiConnector } = {}) {
     super();
@@ -93,6 +104,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
 
   close(): Promise<void> {
     this.#closed = true;
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
     for (const conn of this.#free) if (conn.free) conn.destroy();
     this.#clearStack();
     return this.#settled();
@@ -100,6 +112,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
 
   destroy(err: Error | null = null): Promise<void> {
     this.#closed = true;
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
     this.#destroyed = true;
     this.#clearStack();
     for (const conn of [...this.#all]) conn.destroy(err ?? new errors.ClientDestroyedError());
@@ -139,6 +152,36 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       this.#waiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  requestWaiting(): void {
+    if (this.#stallArmed) return;
+    this.#stallArmed = true;
+    if (this.#stallTimer === undefined) {
+      this.#stallTimer = setTimeout(this.#onStallTimer, STALL_MS);
+      this.#stallTimer.unref();
+    } else {
+      this.#stallTimer.refresh();
+    }
+  }
+
+  /** Closes the idle connections when a request has waited STALL_MS for its first record
+   * (the class comment says why); runs only while requests wait. */
+  #checkStalls(): void {
+    this.#stallArmed = false;
+    const now = Date.now();
+    let waiting = false;
+    let stalled = false;
+    for (const conn of this.#all) {
+      if (conn.waitingSince === 0) continue;
+      waiting = true;
+      if (now - conn.waitingSince >= STALL_MS) stalled = true;
+    }
+    if (stalled && this.#idle > 0) {
+      for (const conn of this.#free) if (conn.free) conn.destroy();
+      this.#clearStack();
+    }
+    if (waiting && !this.#closed) this.requestWaiting();
   }
 
   localRedirect(request: UpstreamRequest, handler: UpstreamHandler, path: string): void {
