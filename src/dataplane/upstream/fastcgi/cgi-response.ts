@@ -33,6 +33,12 @@ export class CgiHeadReader {
     this.#maxBytes = maxBytes;
   }
 
+  /** Ready for the next response (one reader per connection). */
+  reset(): void {
+    this.#text = '';
+    this.#error = null;
+  }
+
   /** Why the head is malformed, once `feed` returned -2. */
   get error(): string | null {
     return this.#error;

@@ -5,9 +5,10 @@ import { ConnectionDeadline, type DeadlineOwner } from '../connection-deadline.t
 import type { UpstreamHandler, UpstreamRequest } from '../upstream-handler.ts';
 import { CgiHeadReader } from './cgi-response.ts';
 import type { FastcgiSettings } from './fastcgi-settings.ts';
+import { writeLatin1 } from '../../direct-write.ts';
 import {
-  beginRequest, endOfStream, FCGI_PARAMS, FCGI_REQUEST_COMPLETE, FCGI_STDERR, FCGI_STDIN, FCGI_STDOUT,
-  RecordReader, REQUEST_ID, streamRecords, type RecordSink,
+  beginRequest, encodePairs, endOfStream, FCGI_PARAMS, FCGI_REQUEST_COMPLETE, FCGI_STDERR, FCGI_STDIN, FCGI_STDOUT,
+  RecordReader, REQUEST_ID, requestPreamble, streamRecords, type RecordSink,
 } from './fcgi-records.ts';
 import { StdinWriter } from './stdin-writer.ts';
 import { STDERR_LOG } from './stderr-log.ts';
@@ -77,10 +78,11 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
   readonly #writer: StdinWriter;
   #handler: UpstreamHandler | null = null;
   #request: UpstreamRequest | null = null;
-  #params: Buffer | null = null;
+  /** The request's CGI params, flat `[name, value, ...]`. */
+  #params: string[] | null = null;
   // Per request:
   #keepConn = false;
-  #head: CgiHeadReader | null = null;
+  readonly #head: CgiHeadReader;
   #headDone = false;
   #redirect: string | null = null;
   /** Body bytes the script's Content-Length allows (-1: no limit). */
@@ -116,6 +118,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     this.#owner = owner;
     this.#settings = owner.settings;
     this.#writer = new StdinWriter(this);
+    this.#head = new CgiHeadReader(this.#settings.maxHeaderBytes);
     this.socket = socket;
     socket.on('connect', this.#onConnect);
     socket.on('data', this.#onData);
@@ -136,8 +139,8 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     return this.state === IDLE && !this.#ended && (ttl <= 0 || now - this.establishedAt <= ttl);
   }
 
-  /** Takes a request with its encoded PARAMS; sent now, or once connected. */
-  assign(request: UpstreamRequest, handler: UpstreamHandler, params: Buffer): void {
+  /** Takes a request with its CGI params; sent now, or once connected. */
+  assign(request: UpstreamRequest, handler: UpstreamHandler, params: string[]): void {
     this.#request = request;
     this.#handler = handler;
     this.#params = params;
@@ -183,7 +186,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     const s = this.#settings;
     this.state = BUSY;
     this.requests++;
-    this.#head = new CgiHeadReader(s.maxHeaderBytes);
+    this.#head.reset();
     this.#headDone = false;
     this.#redirect = null;
     this.#bodyLeft = -1;
@@ -206,12 +209,18 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     this.#keepConn = s.maxIdle > 0 && request.reset !== true && !last;
     const body = request.body;
     const socket = this.socket!;
-    const parts = [beginRequest(this.#keepConn)];
-    streamRecords(FCGI_PARAMS, this.#params!, parts);
-    parts.push(endOfStream(FCGI_PARAMS));
-    if (body === null) parts.push(endOfStream(FCGI_STDIN));
+    const params = this.#params!;
     this.#params = null;
-    socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    const text = requestPreamble(this.#keepConn, params, body === null);
+    if (text !== null) writeLatin1(socket, text);
+    else {
+      // Params beyond one record (64 KiB): split across records.
+      const parts = [beginRequest(this.#keepConn)];
+      streamRecords(FCGI_PARAMS, encodePairs(params), parts);
+      parts.push(endOfStream(FCGI_PARAMS));
+      if (body === null) parts.push(endOfStream(FCGI_STDIN));
+      socket.write(Buffer.concat(parts));
+    }
     if (body === null) this.requestSent();
     else {
       // The wait for the head starts once the body is sent (nginx's read timer).
@@ -303,7 +312,7 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
       this.#body(handler, content);
       return;
     }
-    const head = this.#head!;
+    const head = this.#head;
     const at = head.feed(content);
     if (at === -1) {
       this.#deadline.restart();
@@ -315,7 +324,6 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
       return;
     }
     this.#headDone = true;
-    this.#head = null;
     if (parsed.localRedirect !== null) {
       // RFC 3875 §6.2.2: the script's body, if any, is not the answer.
       this.#redirect = parsed.localRedirect;

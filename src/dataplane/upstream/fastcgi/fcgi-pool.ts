@@ -5,7 +5,6 @@ import { PierError } from '../../../errors.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from '../upstream-handler.ts';
 import { cgiParams } from './cgi-params.ts';
 import { BAD_RESPONSE_CODE, FcgiConnection, type FcgiConnectionOwner } from './fcgi-connection.ts';
-import { encodePairs } from './fcgi-records.ts';
 import type { FastcgiSettings } from './fastcgi-settings.ts';
 
 /** Where a FastCGI server listens: TCP, or a unix socket path (a php-fpm sidecar). */
@@ -98,7 +97,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       answerBadRequest(handler);
       return true;
     }
-    (this.#take() ?? this.#open()).assign(request, handler, encodePairs(params));
+    (this.#take() ?? this.#open()).assign(request, handler, params);
     return true;
   }
 

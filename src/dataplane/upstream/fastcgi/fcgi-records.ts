@@ -114,6 +114,36 @@ function writeLength(buf: Buffer, at: number, n: number): number {
   return at + 4;
 }
 
+/**
+ * The start of a request as ONE latin1 string (one direct write, no Buffer): BEGIN_REQUEST,
+ * the PARAMS record with the encoded pairs, the empty PARAMS record, and the empty STDIN record
+ * when there is no body (`endStdin`). Null when the pairs exceed one record (64 KiB: then the
+ * Buffer path, encodePairs + streamRecords, splits them).
+ */
+export function requestPreamble(keepConn: boolean, pairs: readonly string[], endStdin: boolean): string | null {
+  let body = '';
+  for (let i = 0; i < pairs.length; i += 2) {
+    const name = pairs[i]!;
+    const value = pairs[i + 1]!;
+    body += lengthChars(name.length) + lengthChars(value.length) + name + value;
+  }
+  const n = body.length;
+  if (n > MAX_CONTENT) return null;
+  const pad = padding(n);
+  return (keepConn ? BEGIN_KEEP_CONN : BEGIN_CLOSE) + String.fromCharCode(FCGI_VERSION_1, FCGI_PARAMS, 0, REQUEST_ID, n >>> 8, n & 0xff, pad, 0) +
+    body + PAD_TEXT[pad]! + END_PARAMS_TEXT + (endStdin ? END_STDIN_TEXT : '');
+}
+
+function lengthChars(n: number): string {
+  return n < 128 ? String.fromCharCode(n) : String.fromCharCode(((n >>> 24) & 0x7f) | 0x80, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+const BEGIN_KEEP_CONN = beginRequest(true).toString('latin1');
+const BEGIN_CLOSE = beginRequest(false).toString('latin1');
+const END_PARAMS_TEXT = endOfStream(FCGI_PARAMS).toString('latin1');
+const END_STDIN_TEXT = endOfStream(FCGI_STDIN).toString('latin1');
+const PAD_TEXT = ['', '\0', '\0\0', '\0\0\0', '\0\0\0\0', '\0\0\0\0\0', '\0\0\0\0\0\0', '\0\0\0\0\0\0\0'];
+
 /** What a RecordReader hands over. */
 export interface RecordSink {
   /** Content (or part of it: a record may span reads) of a record of `type` for `requestId`. */
