@@ -165,6 +165,11 @@ suite('FastCGI pool against php-fpm (TCP)', () => {
     expect((await send(pool, { path: '/../etc/passwd' })).status).toBe(400);
   });
 
+  it('a body without Content-Length (chunked) is answered 411: php-fpm would read none of it', async () => {
+    const a = await send(pool, { method: 'POST', path: '/upload.php', headers: ['host', 'localhost'], body: Readable.from([Buffer.from('abc')]) });
+    expect(a.status).toBe(411);
+  });
+
   it('a slow script past the read timeout fails as a timeout (504)', async () => {
     const slow = new FcgiPool({ host: '127.0.0.1', port: fpm.port }, fastcgiSettings(fastcgiPolicy({ timeouts: { connectMs: 1_000, sendMs: 1_000, readMs: 300 }, fastcgi: { documentRoot: fpm.docRoot, index: 'index.php', splitPathInfo: '.php', params: [] } })));
     try {

@@ -94,7 +94,14 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     }
     const params = cgiParams(request, this.settings);
     if (params === null) {
-      answerBadRequest(handler);
+      answerLocally(handler, 400, 'Bad Request');
+      return true;
+    }
+    if (request.body !== null && !hasContentLength(request.headers)) {
+      // RFC 3875 §4.1.2: CONTENT_LENGTH is set iff there is a body, and php-fpm reads exactly
+      // that much. nginx buffers a chunked body whole to count it; Pier streams, so it asks the
+      // client for a length instead (411), never passing a body PHP would silently not read.
+      answerLocally(handler, 411, 'Length Required');
       return true;
     }
     (this.#take() ?? this.#open()).assign(request, handler, params);
@@ -252,14 +259,17 @@ function withoutBodyHeaders(headers: readonly string[]): string[] {
   return out;
 }
 
-const BAD_REQUEST = Buffer.from('Bad Request\n');
-const BAD_REQUEST_HEADERS = ['content-type', 'text/plain', 'content-length', String(BAD_REQUEST.length)];
+function hasContentLength(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.length === 14 && headers[i]!.toLowerCase() === 'content-length') return true;
+  return false;
+}
 
-/** nginx's answer to a path it cannot map (400), given without a connection. */
-function answerBadRequest(handler: UpstreamHandler): void {
+/** An answer given without a connection (400 for a path nginx would refuse, 411). */
+function answerLocally(handler: UpstreamHandler, status: number, text: string): void {
+  const body = Buffer.from(`${text}\n`);
   handler.onConnect?.(noop);
-  handler.onHeaders?.(400, BAD_REQUEST_HEADERS as unknown as Buffer[], noop, 'Bad Request');
-  handler.onData?.(BAD_REQUEST);
+  handler.onHeaders?.(status, ['content-type', 'text/plain', 'content-length', String(body.length)] as unknown as Buffer[], noop, text);
+  handler.onData?.(body);
   handler.onComplete?.(null);
 }
 
