@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CgiHeadReader } from '../../src/dataplane/upstream/fastcgi/cgi-response.ts';
-import { normalizeUri, splitPath } from '../../src/dataplane/upstream/fastcgi/cgi-params.ts';
+import { cgiParams, normalizeUri, splitPath } from '../../src/dataplane/upstream/fastcgi/cgi-params.ts';
+import { fastcgiSettings } from '../../src/dataplane/upstream/fastcgi/fastcgi-settings.ts';
+import { DEFAULT_POLICY } from '../../src/routing/route-table.ts';
 import {
   beginRequest, encodePairs, endOfStream, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDERR, FCGI_STDIN, FCGI_STDOUT, RecordReader, recordHeader, requestPreamble, streamRecords,
 } from '../../src/dataplane/upstream/fastcgi/fcgi-records.ts';
@@ -113,4 +115,32 @@ describe('nginx $uri and fastcgi_split_path_info', () => {
   ])('%j → SCRIPT_NAME %j PATH_INFO %j', (uri, script, pathInfo) => expect(splitPath(uri, s)).toEqual({ script, pathInfo }));
 
   it('splitting off', () => expect(splitPath('/index.php/foo', { splitPathInfo: '', index: 'index.php' })).toEqual({ script: '/index.php/foo', pathInfo: '' }));
+});
+
+describe('cgiParams', () => {
+  const settings = fastcgiSettings({ ...DEFAULT_POLICY, protocol: 'FastCGI', fastcgi: { documentRoot: '/srv/app/', index: 'index.php', splitPathInfo: '.php', params: [{ name: 'SERVER_NAME', value: 'shop.example' }, { name: 'APP_ENV', value: 'prod' }] } });
+  const asMap = (flat: string[] | null) => {
+    const m = new Map<string, string>();
+    for (let i = 0; i < flat!.length; i += 2) {
+      expect(m.has(flat![i]!), `${flat![i]} once`).toBe(false);
+      m.set(flat![i]!, flat![i + 1]!);
+    }
+    return m;
+  };
+
+  it('client facts over TLS: HTTPS on, scheme https; extra params replace built-ins in place or go last', () => {
+    const p = asMap(cgiParams({ method: 'GET', path: '/a.php/b?c=d', headers: ['Host', 'x.example:8443', 'X-Forwarded-Proto', 'http', 'Cookie', 'a=1', 'cookie', 'b=2', 'X_Under', 'no', 'Proxy', 'evil'], client: { address: '10.1.2.3', port: 5555, serverAddress: '10.0.0.1', serverPort: 8443, tls: true, protocol: 'HTTP/2.0' } }, settings));
+    expect(Object.fromEntries(p)).toMatchObject({
+      HTTPS: 'on', REQUEST_SCHEME: 'https', SERVER_PROTOCOL: 'HTTP/2.0', REMOTE_ADDR: '10.1.2.3', REMOTE_PORT: '5555', SERVER_ADDR: '10.0.0.1', SERVER_PORT: '8443',
+      SERVER_NAME: 'shop.example', APP_ENV: 'prod', DOCUMENT_ROOT: '/srv/app', SCRIPT_FILENAME: '/srv/app/a.php', SCRIPT_NAME: '/a.php', PATH_INFO: '/b', HTTP_COOKIE: 'a=1; b=2',
+    });
+    expect(p.has('HTTP_X_UNDER')).toBe(false);
+    expect(p.has('HTTP_PROXY')).toBe(false);
+    expect([...p.keys()].at(-1)).toBe('APP_ENV');
+  });
+
+  it('without client facts: from the X-Real-IP / X-Forwarded-* headers Pier sets', () => {
+    const p = asMap(cgiParams({ method: 'POST', path: '/', headers: ['host', 'a.example', 'content-type', 'text/plain', 'content-length', '3', 'x-real-ip', '192.0.2.1', 'x-forwarded-proto', 'https', 'x-forwarded-port', '443'] }, settings));
+    expect(Object.fromEntries(p)).toMatchObject({ REMOTE_ADDR: '192.0.2.1', REMOTE_PORT: '', SERVER_ADDR: '', SERVER_PORT: '443', HTTPS: 'on', REQUEST_SCHEME: 'https', CONTENT_TYPE: 'text/plain', CONTENT_LENGTH: '3', SCRIPT_NAME: '/index.php', SERVER_PROTOCOL: 'HTTP/1.1' });
+  });
 });
