@@ -66,7 +66,7 @@ suite('pier serve with an Upstream of protocol FastCGI, in front of php-fpm', ()
       siteYaml('php', { servers: [{ address: '127.0.0.1', port: tcp.port }], protocol: 'FastCGI', fastcgi: { documentRoot: tcp.docRoot }, timeouts: { read: '1s' }, keepalive: { connections: 4 } }),
       siteYaml('sock', { servers: [{ address: `unix:${unix.socket}` }], protocol: 'FastCGI', fastcgi: { documentRoot: unix.docRoot } }),
     ].join('---\n'));
-    pier = await startPier(['--manifests', dir, '--workers', '1'], { readyTimeoutMs: 30_000 });
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--access-log'], { readyTimeoutMs: 30_000 });
   }, 60_000);
 
   afterAll(async () => {
@@ -151,7 +151,14 @@ suite('pier serve with an Upstream of protocol FastCGI, in front of php-fpm', ()
 
   it('access log and metrics count FastCGI requests like HTTP ones', async () => {
     const metrics = await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`).then((r) => r.text());
-    expect(metrics).toMatch(/pier_/);
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('pier_requests_total')).toBeGreaterThan(40);
+    // The slow script's 504 (a read timeout, retried twice first, as for HTTP).
+    expect(metrics).toMatch(/^pier_responses_generated_total\{code="504"\} [1-9]/m);
+    expect(value('pier_upstream_retries_total')).toBeGreaterThanOrEqual(2);
+    const access = logLines(pier.output()).filter((l) => l.msg === 'access');
+    expect(access.find((l) => l.path === '/echo.php?q=pier')).toMatchObject({ status: 200, backend: 'upstream:default/php', upstream: `127.0.0.1:${tcp.port}`, host: 'php.example' });
+    expect(access.some((l) => l.backend === 'upstream:default/sock' && l.status === 200)).toBe(true);
     expect(logLines(pier.output()).some((l) => l.level === 'error')).toBe(false);
   });
 });
