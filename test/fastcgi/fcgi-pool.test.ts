@@ -182,6 +182,21 @@ suite('FastCGI pool against php-fpm (TCP)', () => {
     }
   });
 
+  it('a slow script on a reused connection leaves the idle connections alone (it cannot be in the backlog)', async () => {
+    const p = new FcgiPool({ host: '127.0.0.1', port: fpm.port }, fastcgiSettings(fastcgiPolicy({ fastcgi: { documentRoot: fpm.docRoot, index: 'index.php', splitPathInfo: '.php', params: [] } })));
+    try {
+      await Promise.all([send(p, { path: '/echo.php' }), send(p, { path: '/echo.php' })]);
+      expect(p.free).toBe(2);
+      const slow = send(p, { path: '/slow.php?ms=600' });
+      await new Promise((r) => setTimeout(r, 450));
+      expect(p.free).toBe(1);
+      expect((await slow).body.toString()).toBe('slow\n');
+      expect(p.free).toBe(2);
+    } finally {
+      await p.destroy();
+    }
+  });
+
   it('many requests at once open more connections, then keep at most keepalive.connections idle', async () => {
     const p = new FcgiPool({ host: '127.0.0.1', port: fpm.port }, fastcgiSettings(fastcgiPolicy({ keepalive: { connections: 2, requests: 0, timeMs: 0, idleTimeoutMs: 10_000 }, fastcgi: { documentRoot: fpm.docRoot, index: 'index.php', splitPathInfo: '.php', params: [] } })));
     try {

@@ -24,7 +24,8 @@ export interface FcgiConnectionOwner {
    * since `freedAt` or longer are likely closed too. */
   connectionCrossed(freedAt: number): void;
   connectionClosed(conn: FcgiConnection, err: Error | null, established: boolean): void;
-  /** A request was sent and waits for its first record (see FcgiPool: stalled requests). */
+  /** A new connection's first request was sent and waits for its first record (see FcgiPool:
+   * stalled requests). */
   requestWaiting(): void;
   /** The script answered with a local redirect: serve `path` (GET) to the same handler. */
   localRedirect(request: UpstreamRequest, handler: UpstreamHandler, path: string): void;
@@ -204,7 +205,9 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
     }
     this.#noBody = request.method === 'HEAD';
     this.waitingSince = Date.now();
-    this.#owner.requestWaiting();
+    // Only a connection's first request can sit in php-fpm's backlog: a reused connection
+    // already has its child, so its wait is the script's own time.
+    if (this.requests === 1) this.#owner.requestWaiting();
     const last = s.maxRequests > 0 && this.requests >= s.maxRequests;
     this.#keepConn = s.maxIdle > 0 && request.reset !== true && !last;
     const body = request.body;

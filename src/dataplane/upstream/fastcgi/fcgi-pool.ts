@@ -42,7 +42,8 @@ const MAX_LOCAL_REDIRECTS = 10;
  * - Kept connections pin php-fpm children: a child serves one connection until it closes, so
  *   with every child held by an idle kept connection, a new connection waits in php-fpm's listen
  *   backlog until an idle timeout (nginx with `fastcgi_keep_conn` has the same trap). So while
- *   any request of this pool has had no answer for STALL_MS, its idle connections are closed,
+ *   the first request of a new connection (the only kind that can sit in the backlog: a reused
+ *   connection already holds a child) has had no answer for STALL_MS, idle connections are closed,
  *   which frees their children for the backlog: a burst beyond `pm.max_children` costs
  *   reconnects, never a stall. Other workers' idle connections are out of reach: keep
  *   `keepalive.connections` × Pier workers below `pm.max_children` (README).
@@ -179,7 +180,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     let waiting = false;
     let stalled = false;
     for (const conn of this.#all) {
-      if (conn.waitingSince === 0) continue;
+      if (conn.waitingSince === 0 || conn.requests !== 1) continue;
       waiting = true;
       if (now - conn.waitingSince >= STALL_MS) stalled = true;
     }
