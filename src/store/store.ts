@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type {
-  EndpointSlice, Ingress, IngressClass, KubeObject, ObjectRef, Secret, Service, Upstream, WatchedKind,
+  ConfigMap, EndpointSlice, Ingress, IngressClass, KubeObject, ObjectRef, Secret, Service, Upstream, WatchedKind,
 } from '../source/objects.ts';
 import type { Snapshot } from '../translate/snapshot.ts';
 import { relevantView } from './relevant-view.ts';
@@ -20,7 +20,7 @@ const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 export class Store {
   readonly #objects: Record<WatchedKind, Map<string, KubeObject>> = {
     IngressClass: new Map(), Ingress: new Map(), Service: new Map(),
-    EndpointSlice: new Map(), Secret: new Map(), Upstream: new Map(),
+    EndpointSlice: new Map(), Secret: new Map(), ConfigMap: new Map(), Upstream: new Map(),
   };
 
   /** Stores `obj` (replacing any previous version); true if a relevant part changed. */
@@ -48,6 +48,7 @@ export class Store {
       services: all<Service>('Service'),
       endpointSlices: all<EndpointSlice>('EndpointSlice'),
       secrets: all<Secret>('Secret'),
+      configMaps: all<ConfigMap>('ConfigMap'),
       upstreams: all<Upstream>('Upstream'),
     };
   }

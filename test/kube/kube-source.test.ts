@@ -5,7 +5,7 @@ import type { Source } from '../../src/source/source.ts';
 import { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server.ts';
 import { EventLog, eventually, objectsOfEachKind, silentLogger, sleep, summary, testConfig } from './kube-test-helpers.ts';
 
-const KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'Upstream'];
+const KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Upstream'];
 const isWatch = (r: RecordedRequest) => r.query.get('watch') === 'true';
 
 let api: FakeApiServer | undefined;

@@ -26,6 +26,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'Service', group: '', version: 'v1', plural: 'services', namespaced: true, optional: false },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, optional: false },
   { kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true, optional: false, fieldSelector: `type=${TLS_SECRET_TYPE}` },
+  { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true, optional: false },
   { kind: 'Upstream', group: 'pier.dev', version: 'v1alpha1', plural: 'upstreams', namespaced: true, optional: true },
 ];
 

@@ -3,7 +3,8 @@ import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
 import { parseCanary } from './canary.ts';
 import { parseDefaultBackend } from './default-backend.ts';
-import { parseHeaders } from './headers.ts';
+import { parseFastcgi } from './fastcgi.ts';
+import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
@@ -47,7 +48,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Redirects', names: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'], status: 'supported', parse: parseRedirects,
     note: 'ssl-redirect on by default for hosts with a certificate (308)' },
   { title: 'Backend', names: ['backend-protocol', 'upstream-vhost', 'load-balance', 'upstream-hash-by', 'upstream-hash-by-subset', 'upstream-hash-by-subset-size', 'service-upstream'], status: 'supported', parse: parseBackend,
-    note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP; GRPC, GRPCS, H2C and FCGI are refused until their upstream protocols ship; upstream-hash-by takes one variable' },
+    note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP, FCGI; GRPC, GRPCS and H2C are refused until their upstream protocols ship; upstream-hash-by takes one variable' },
   { title: 'Body size, timeouts, retries', names: ['proxy-body-size', 'proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout', 'proxy-next-upstream', 'proxy-next-upstream-tries', 'proxy-next-upstream-timeout'], status: 'supported', parse: parseProxy,
     note: 'timeouts in seconds; proxy-body-size 0 = unlimited' },
   { title: 'Buffering', names: ['proxy-buffering', 'proxy-request-buffering', 'client-body-buffer-size', 'proxy-buffer-size', 'proxy-buffers-number', 'proxy-busy-buffers-size', 'proxy-max-temp-file-size', 'proxy-http-version'], status: 'no-op',
@@ -58,8 +59,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'precedence header, cookie, weight; one canary per host and path' },
   { title: 'Default backend and error pages', names: ['default-backend', 'custom-http-errors', 'disable-proxy-intercept-errors'], status: 'supported', parse: parseDefaultBackend,
     note: 'default-backend answers when the route\'s Service has no endpoint; custom-http-errors sends those answers to it (or to the table\'s default backend) with X-Code, X-Format, X-Original-URI, ...' },
-  { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'unsupported',
-    note: 'not read yet: use pier.dev/response-headers-set' },
+  { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'supported', parse: parseCustomHeaders,
+    note: 'the ConfigMap\'s keys set response headers; the ConfigMap must be in the Ingress\'s namespace' },
   { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'supported', parse: parseAffinity,
     note: 'cookie affinity (default cookie INGRESSCOOKIE); a session stays on its server while that server exists, in both affinity modes' },
   { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
@@ -76,7 +77,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'not applied yet: requests are not limited' },
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'unsupported',
     note: 'not applied yet: preflights reach the backend, no CORS headers are added' },
-  { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'unsupported', note: 'FastCGI backends are not served yet' },
+  { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
+    note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
     note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },

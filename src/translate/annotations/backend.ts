@@ -7,14 +7,15 @@ const SERVER_NAME = /^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]{1,5})?$/;
 
 /** ingress-nginx backend protocols; which Pier serves now (the others are refused by name). */
 const PROTOCOLS = ['AUTO_HTTP', 'HTTP', 'HTTPS', 'GRPC', 'GRPCS', 'FCGI', 'H2C'] as const;
-const SERVED: Readonly<Record<string, 'HTTP' | 'HTTPS'>> = { HTTP: 'HTTP', AUTO_HTTP: 'HTTP', HTTPS: 'HTTPS' };
+const SERVED: Readonly<Record<string, 'HTTP' | 'HTTPS' | 'FastCGI'>> = { HTTP: 'HTTP', AUTO_HTTP: 'HTTP', HTTPS: 'HTTPS', FCGI: 'FastCGI' };
 
 /**
  * Backend family: `backend-protocol`, `upstream-vhost`, `load-balance`, `upstream-hash-by`,
  * `service-upstream`.
- * - backend-protocol (case-insensitive): HTTP and HTTPS; AUTO_HTTP is HTTP (Pier does not
- *   switch on the client's scheme). GRPC, GRPCS, H2C and FCGI are refused with a problem until
- *   their upstream protocols ship: an Ingress that needs them must not be served as HTTP.
+ * - backend-protocol (case-insensitive): HTTP, HTTPS, FCGI (FastCGI: see fastcgi.ts for its
+ *   settings); AUTO_HTTP is HTTP (Pier does not switch on the client's scheme). GRPC, GRPCS and
+ *   H2C are refused with a problem until their upstream protocols ship: an Ingress that needs
+ *   them must not be served as HTTP.
  * - load-balance: round_robin → RoundRobin; ewma (peak-EWMA latency, power of two choices) →
  *   Random, Pier's power-of-two-choices by requests in flight, the closest it has; the chash
  *   and sticky variants are set by upstream-hash-by and affinity instead, so naming them here

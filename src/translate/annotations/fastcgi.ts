@@ -1,5 +1,7 @@
 import { FASTCGI_DEFAULTS } from '../../routing/fastcgi-defaults.ts';
 import type { FastcgiPolicy } from '../../routing/route-table.ts';
+import type { AnnotationReader } from './annotation-reader.ts';
+import type { IngressSettings } from './ingress-settings.ts';
 
 /** What the FastCGI annotations read besides their own values. */
 export interface FastcgiAnnotationSource {
@@ -101,4 +103,16 @@ function paramProblem(key: string, value: string): string | null {
   if (!PARAM_VALUE.test(value)) return 'the value has a control character or is longer than 4096 characters';
   if (value.includes('$')) return 'nginx variables ($...) are not expanded by Pier: write the value itself';
   return null;
+}
+
+/**
+ * The annotation-table family: with `backend-protocol: FCGI`, the FastCGI settings from
+ * `fastcgi-index` and `fastcgi-params-configmap` (FASTCGI_DEFAULTS when neither is set); without
+ * it these annotations have no effect, as in ingress-nginx.
+ */
+export function parseFastcgi(r: AnnotationReader, s: IngressSettings): void {
+  if (s.backend.protocol !== 'FastCGI') return;
+  const parsed = parseFastcgiAnnotations({ get: (name) => r.string(name), namespace: r.namespace, configMap: r.configMap });
+  for (const problem of parsed.problems) r.failWith(problem.replace(/^annotation ([a-z-]+):/, (_m, name: string) => `annotation ${r.keyOf(name) ?? name}:`));
+  s.backend.fastcgi = parsed.fastcgi ?? FASTCGI_DEFAULTS;
 }

@@ -1,5 +1,5 @@
 import type { CanaryPolicy, CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
-import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
+import type { Algorithm, BackendPolicy, FastcgiPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
  * Changes annotations make to how an Ingress's Service backends are reached. Applied on top of
@@ -21,6 +21,8 @@ export interface BackendOverrides {
   retryTimeoutMs?: number;
   /** `service-upstream`: the Service's cluster IP, not its endpoints. */
   serviceUpstream?: boolean;
+  /** `backend-protocol: FCGI` with `fastcgi-index` / `fastcgi-params-configmap`. */
+  fastcgi?: FastcgiPolicy;
 }
 
 /** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
