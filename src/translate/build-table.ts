@@ -9,6 +9,7 @@ import type { MergedRoute, MergedRoutes } from './merge-routes.ts';
 import type { Policy } from '../routing/policies.ts';
 import { problemAbout, type Problem } from './problem.ts';
 import { inFilterOrder, ownPolicies } from './route-policies.ts';
+import { secretPolicies } from './auth-secrets.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
@@ -51,8 +52,9 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
     else hosts.set(host, [route]);
     settings.set(route, s);
   };
+  const reportedSecrets = new Set<string>();
   for (const r of merged.routes) {
-    const policies = [...ownPolicies(r), ...backendPolicies(r, index, use)];
+    const policies = [...ownPolicies(r), ...secretPolicies(r.ingress, r.settings, index, problems, reportedSecrets), ...backendPolicies(r, index, use)];
     const route: Route = {
       path: r.path, pathType: r.pathType, backend: use(r.backend, r.ingress, r.settings.backend), origin: originOf(r.ingress),
       ...(policies.length === 0 ? {} : { policies: inFilterOrder(policies) }),

@@ -1,4 +1,5 @@
 import type { Policy } from '../../routing/policies.ts';
+import type { BasicAuthSettings } from './basic-auth.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -52,6 +53,8 @@ export interface IngressSettings {
   canary?: CanarySettings;
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
+  /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
+  basicAuth?: BasicAuthSettings;
   /** `custom-http-errors` codes (used with `default-backend`). */
   customHttpErrors?: readonly number[];
 }
