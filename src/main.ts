@@ -66,6 +66,8 @@ async function main(): Promise<void> {
       clientBodyTimeoutMs: config.clientBodyTimeoutMs,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      trustedProxies: config.trustedProxies,
+      proxyProtocol: config.proxyProtocol,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),

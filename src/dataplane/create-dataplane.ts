@@ -37,6 +37,10 @@ export interface DataplaneOptions {
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
    * serving this certificate to clients whose server name has none. */
   readonly tls?: { readonly defaultCertificate: Certificate };
+  /** `--trusted-proxies`: peers whose X-Forwarded-For names the client (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
+  /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
+  readonly proxyProtocol?: boolean;
 }
 
 export interface SwapResult {
@@ -49,8 +53,9 @@ export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
    * served by Pier's own HTTP/1.1 layer (http1/). */
   readonly server: Server;
-  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain. */
-  readonly httpsServer: TlsServer | undefined;
+  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain.
+   * With `proxyProtocol` a TCP server that reads PROXY headers in front of the TLS server. */
+  readonly httpsServer: Server | TlsServer | undefined;
   /** Generation of the table in force (0 until the first swap: everything answers 404). */
   readonly generation: number;
   readonly stats: DataplaneStats;
@@ -88,7 +93,7 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
 
 class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly server: Server;
-  readonly httpsServer: TlsServer | undefined;
+  readonly httpsServer: Server | TlsServer | undefined;
   readonly #http1: Http1Server;
   readonly #certificates: SniCertificates | undefined;
   readonly #closeHandshaking: (() => void) | undefined;
@@ -119,17 +124,23 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs });
+    this.#http1 = new Http1Server(this, {
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs,
+      trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
+    });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
     if (options.tls) {
-      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate });
-      this.httpsServer = tls.server;
+      const tls = createTlsListener({
+        defaultCertificate: options.tls.defaultCertificate,
+        ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
+      });
+      this.httpsServer = tls.listener;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
-      this.#http1.listenOnTls(tls.server);
+      this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
     }
   }
 

@@ -39,6 +39,9 @@ export interface WorkerSettings {
   readonly clientBodyTimeoutMs: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
+  readonly trustedProxies?: readonly string[];
+  readonly proxyProtocol?: boolean;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

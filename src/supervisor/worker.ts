@@ -34,6 +34,8 @@ const dataplane = createDataplane({
   headersTimeoutMs: settings.clientHeaderTimeoutMs,
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   accessLog: settings.accessLog,
+  trustedProxies: settings.trustedProxies,
+  proxyProtocol: settings.proxyProtocol,
   logger,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { CidrSet } from '../cidr-set.ts';
 import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
@@ -31,6 +32,8 @@ export class ClientConnection implements ForwardedFor {
   readonly clientAddress: string;
   readonly proto: string;
   readonly port: string;
+  /** `--trusted-proxies`, when this connection comes from one of them (client-address.ts). */
+  readonly trustedProxies: CidrSet | undefined;
   /** Requests started on this connection (request-handler counts, for keepaliveRequests). */
   requests = 0;
   /** The response being produced (its request is being or was received). */
@@ -65,11 +68,12 @@ export class ClientConnection implements ForwardedFor {
   /** A head completed or a message ended during the current read (see #headStarted). */
   #event = false;
 
-  constructor(socket: Socket, host: ConnectionHost, port: string) {
+  constructor(socket: Socket, host: ConnectionHost, port: string, source?: string, trustedProxies?: CidrSet) {
     this.socket = socket;
     this.host = host;
     this.headSince = Date.now();
-    this.clientAddress = plainAddress(socket.remoteAddress);
+    this.clientAddress = source ?? plainAddress(socket.remoteAddress);
+    this.trustedProxies = trustedProxies;
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.port = port;
     this.#parser = requestParser(this);

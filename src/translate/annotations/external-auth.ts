@@ -35,6 +35,7 @@ export const KNOWN_VARIABLES = new Set([
  *   location inherits them), else 5 s and 60 s.
  */
 export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void {
+  const errors = r.errors.length;
   const method = r.choice('auth-method', METHODS);
   const signin = url(r, 'auth-signin', true);
   const param = r.string('auth-signin-redirect-param');
@@ -56,7 +57,7 @@ export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void
   r.bool('enable-global-auth');
   if (r.has('auth-proxy-set-headers')) r.fail('auth-proxy-set-headers', 'is not supported by Pier yet (it reads no ConfigMap): the Ingress is not served rather than authenticated without those headers');
   const target = url(r, 'auth-url', false);
-  if (target === undefined) return;
+  if (target === undefined || r.errors.length > errors) return;
   const policy: ExternalAuthPolicy = {
     kind: 'external-auth', url: target,
     ...(method === undefined ? {} : { method }),
