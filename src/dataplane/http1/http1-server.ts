@@ -62,7 +62,12 @@ export class Http1Server implements ConnectionHost {
   listenOn(server: NetServer): void {
     const listener = new Listener(this, server);
     if (this.proxyProtocol) {
-      server.on('connection', (socket: Socket) => readProxyHeader(socket, this.#headersMs, (s, source) => listener.accept(s, source)));
+      server.on('connection', (socket: Socket) => readProxyHeader(socket, this.#headersMs, (s, source) => {
+        listener.accept(s, source);
+        // The parser consumes the handle natively (nothing was put back) or reads 'data' events,
+        // which need the stream flowing again.
+        if (!s.destroyed && (s as unknown as { _handle?: { _consumed?: boolean } })._handle?._consumed !== true) s.resume();
+      }));
     } else {
       server.on('connection', (socket: Socket) => listener.accept(socket));
     }

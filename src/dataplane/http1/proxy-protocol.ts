@@ -62,7 +62,8 @@ function parseV2(buf: Buffer): ProxyHeader | 'more' | 'invalid' {
  * Reads the PROXY header every connection of a `--proxy-protocol` listener starts with (nginx
  * `listen ... proxy_protocol`), before any other reader sees a byte, then hands the socket on
  * with the client address it gave (or the socket's, for LOCAL/UNKNOWN). Bytes after the header
- * are put back on the socket. A connection that does not start with a valid header, or does not
+ * are put back on the socket, which is left paused for `next` (a TLS server reads what was put
+ * back itself; an HTTP/1.1 connection resumes it). A connection that does not start with a valid header, or does not
  * complete it within `timeoutMs`, is closed: a listener that expects the header never guesses.
  */
 export function readProxyHeader(socket: Socket, timeoutMs: number, next: (socket: Socket, source: string | undefined) => void): void {
@@ -83,9 +84,6 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, next: (socket
     socket.pause();
     if (buffered.length > header.length) socket.unshift(buffered.subarray(header.length));
     next(socket, header.source);
-    // The HTTP/1.1 parser either consumes the handle natively (nothing was put back) or reads
-    // 'data' events, which need the stream flowing again.
-    if (!socket.destroyed && (socket as unknown as { _handle?: { _consumed?: boolean } })._handle?._consumed !== true) socket.resume();
   };
   const onClose = () => clearTimeout(timer);
   socket.on('data', onData);
