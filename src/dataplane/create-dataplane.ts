@@ -96,6 +96,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly httpsServer: Server | TlsServer | undefined;
   readonly #http1: Http1Server;
   readonly #certificates: SniCertificates | undefined;
+  readonly #tlsServer: TlsServer | undefined;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
@@ -138,6 +139,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
         ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
       });
       this.httpsServer = tls.listener;
+      this.#tlsServer = tls.server;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
       this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
@@ -171,6 +173,14 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
+    if (certificates !== undefined && this.#tlsServer !== undefined) {
+      // Client certificates are asked for only while some host checks them (auth-tls-secret);
+      // each such host's context carries its CA, and its route filters judge the outcome, so
+      // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
+      const server = this.#tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+      server.requestCert = certificates.requestCert;
+      server.rejectUnauthorized = false;
+    }
     this.compiled = compiled;
     void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Certificate, RouteTable } from '../routing/route-table.ts';
+import type { Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
 
 interface CachedContext {
   readonly certificate: Certificate;
   readonly context: SecureContext;
+  /** The client CA bundle the context verifies client certificates with (`auth-tls-secret`). */
+  readonly caPem?: string;
 }
 
 /** What one update() did: contexts built, reused from the previous table, and refused. */
@@ -12,6 +15,8 @@ export interface SniUpdate {
   readonly reused: number;
   /** Certificate keys OpenSSL refused (their hosts fall back to the default certificate). */
   readonly failed: readonly string[];
+  /** Some host asks for client certificates: the server must request them (tls-listener.ts). */
+  readonly requestCert: boolean;
 }
 
 /**
@@ -27,11 +32,13 @@ export interface SniUpdate {
  */
 export class SniCertificates {
   readonly defaultContext: SecureContext;
+  readonly #defaultCertificate: Certificate;
   #cache = new Map<string, CachedContext>();
   #byHost = new Map<string, SecureContext>();
 
   constructor(defaultCertificate: Certificate) {
     this.defaultContext = contextOf(defaultCertificate);
+    this.#defaultCertificate = defaultCertificate;
   }
 
   /** Rebuilds the host → context map for `table`, reusing unchanged contexts. */
@@ -55,13 +62,36 @@ export class SniCertificates {
       }
     }
     const byHost = new Map<string, SecureContext>();
+    let requestCert = false;
     for (const vhost of table.virtualHosts) {
-      const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
-      if (cached && vhost.host !== '') byHost.set(vhost.host, cached.context);
+      if (vhost.host === '') continue;
+      const caPem = clientCaOf(vhost);
+      if (caPem === undefined) {
+        const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
+        if (cached) byHost.set(vhost.host, cached.context);
+        continue;
+      }
+      // A host that checks client certificates gets its own context: its certificate (or the
+      // default one) plus the CA bundle, cached by both.
+      requestCert = true;
+      const certificate = (vhost.tls === undefined ? undefined : cache.get(vhost.tls)?.certificate) ?? this.#defaultCertificate;
+      const key = `${vhost.tls ?? ''}#ca:${createHash('sha256').update(caPem).digest('hex')}`;
+      let cached = cache.get(key) ?? this.#cache.get(key);
+      if (cached === undefined || cached.certificate.certPem !== certificate.certPem || cached.certificate.keyPem !== certificate.keyPem) {
+        try {
+          cached = { certificate, caPem, context: createSecureContext({ cert: certificate.certPem, key: certificate.keyPem, ca: caPem }) };
+          built++;
+        } catch {
+          failed.push(vhost.tls ?? vhost.host);
+          continue; // the host keeps no context of its own: its filter then refuses every request (no verified certificate)
+        }
+      }
+      cache.set(key, cached);
+      byHost.set(vhost.host, cached.context);
     }
     this.#cache = cache;
     this.#byHost = byHost;
-    return { built, reused, failed };
+    return { built, reused, failed, requestCert };
   }
 
   /** The context for a handshake naming `servername` (any case, optional trailing dot). */
@@ -86,4 +116,12 @@ export class SniCertificates {
 
 function contextOf(certificate: Certificate): SecureContext {
   return createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+}
+
+/** The CA bundle of the host's client certificate policy (ingress-nginx: one per server). */
+function clientCaOf(vhost: VirtualHost): string | undefined {
+  for (const route of vhost.routes) {
+    for (const policy of route.policies ?? []) if (policy.kind === 'client-cert' && policy.verify !== 'off') return policy.caPem;
+  }
+  return undefined;
 }

@@ -188,6 +188,25 @@ export interface ExternalAuthPolicy {
 }
 
 /**
+ * `auth-tls-secret` and friends: client certificates, checked against `caPem` during the TLS
+ * handshake of the route's host (the dataplane requests a certificate for hosts whose routes
+ * carry this policy) and enforced per request: `verify` as nginx's ssl_verify_client (`on`: a
+ * valid certificate is required; `optional`: an invalid one is refused; `optional_no_ca`: any
+ * is accepted; `off`: none is asked for), chains at most `depth` CAs deep. A refused request
+ * gets 400 (nginx's 495/496), or a 302 to `errorPage`. The upstream request gets
+ * ssl-client-verify, ssl-client-subject-dn, ssl-client-issuer-dn, and with `passCertificate`
+ * ssl-client-cert (the URL-escaped PEM).
+ */
+export interface ClientCertPolicy {
+  readonly kind: 'client-cert';
+  readonly caPem: string;
+  readonly verify: 'on' | 'off' | 'optional' | 'optional_no_ca';
+  readonly depth: number;
+  readonly passCertificate: boolean;
+  readonly errorPage?: string;
+}
+
+/**
  * A route whose access control could not be built (its auth Secret is missing or unusable):
  * every request gets `status` (503, as ingress-nginx's denied location), never the backend.
  */
@@ -198,6 +217,7 @@ export interface DenyPolicy {
 
 export type Policy =
   | DenyPolicy
+  | ClientCertPolicy
   | IpAccessPolicy
   | BasicAuthPolicy
   | ExternalAuthPolicy
@@ -225,6 +245,7 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // nginx's access phase, after the rewrite phase's answers: deny/allow, then auth_basic, then
   // auth_request (ingress-nginx's location order); a route whose auth could not be built denies.
   'deny',
+  'client-cert',
   'ip-access',
   'basic-auth',
   'external-auth',

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { Ingress, Secret } from '../source/objects.ts';
 import type { Policy } from '../routing/policies.ts';
 import type { IngressSettings } from './annotations/ingress-settings.ts';
@@ -19,8 +20,6 @@ const KNOWN_HASH = /^(\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$(apr1|1)\$[^$]{0,8
  * location), never serve unprotected; each problem is reported once per Ingress (`seen`).
  */
 export function secretPolicies(ingress: Ingress, settings: IngressSettings, index: SnapshotIndex, problems: Problem[], seen: Set<string>): Policy[] {
-  const basic = settings.basicAuth;
-  if (basic === undefined) return [];
   const namespace = ingress.metadata.namespace ?? '';
   const report = (reason: string, message: string) => {
     const key = `${namespace}/${ingress.metadata.name}\n${reason}\n${message}`;
@@ -28,6 +27,43 @@ export function secretPolicies(ingress: Ingress, settings: IngressSettings, inde
     seen.add(key);
     problems.push(problemAbout(ingress, reason, message));
   };
+  return [...clientCertPolicies(settings, index, namespace, report), ...basicAuthPolicies(settings, index, namespace, report)];
+}
+
+type Report = (reason: string, message: string) => void;
+
+/**
+ * `auth-tls-secret`: the CA bundle (`ca.crt`, PEM) travels in the policy; a Secret that is
+ * missing, elsewhere or without a certificate makes the route answer 403 (ingress-nginx's
+ * AuthTLSError: `return 403` for the server).
+ */
+function clientCertPolicies(settings: IngressSettings, index: SnapshotIndex, namespace: string, report: Report): Policy[] {
+  const cert = settings.clientCert;
+  if (cert === undefined) return [];
+  const slash = cert.secret.indexOf('/');
+  const secretNs = slash < 0 ? namespace : cert.secret.slice(0, slash);
+  const name = slash < 0 ? cert.secret : cert.secret.slice(slash + 1);
+  const deny: Policy[] = [{ kind: 'deny', status: 403 }];
+  if (secretNs !== namespace) {
+    report('AuthSecretRefused', `auth-tls-secret ${cert.secret} is in another namespace (not allowed, as in ingress-nginx): requests get 403`);
+    return deny;
+  }
+  const secret = index.secret(namespace, name);
+  if (secret === undefined) {
+    report('AuthSecretNotFound', `auth-tls-secret ${namespace}/${name} does not exist (Pier reads Secrets of type Opaque or kubernetes.io/tls): requests get 403`);
+    return deny;
+  }
+  const caPem = decode(secret, 'ca.crt');
+  if (caPem === undefined || !isCertificate(caPem)) {
+    report('InvalidAuthSecret', `auth-tls-secret ${namespace}/${name} has no PEM certificate under ca.crt: requests get 403`);
+    return deny;
+  }
+  return [{ kind: 'client-cert', caPem, verify: cert.verify, depth: cert.depth, passCertificate: cert.passCertificate, ...(cert.errorPage === undefined ? {} : { errorPage: cert.errorPage }) }];
+}
+
+function basicAuthPolicies(settings: IngressSettings, index: SnapshotIndex, namespace: string, report: Report): Policy[] {
+  const basic = settings.basicAuth;
+  if (basic === undefined) return [];
   const slash = basic.secret.indexOf('/');
   const secretNs = slash < 0 ? namespace : basic.secret.slice(0, slash);
   const name = slash < 0 ? basic.secret : basic.secret.slice(slash + 1);
@@ -89,4 +125,14 @@ function decode(secret: Secret, key: string): string | undefined {
   const value = secret.data?.[key];
   if (typeof value !== 'string') return undefined;
   return Buffer.from(value, 'base64').toString('utf8');
+}
+
+/** Whether `pem` starts with a certificate node:crypto reads (the dataplane will build a CA store from it). */
+function isCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -122,3 +122,32 @@ describe('external auth annotations', () => {
     });
   }
 });
+
+describe('client certificate annotations', () => {
+  const parseCert = (annotations: Record<string, string>) => {
+    const ingress: Ingress = { kind: 'Ingress', metadata: { name: 'web', namespace: 'default', annotations } };
+    const parsed = parseAnnotations(ingress);
+    return { clientCert: parsed.settings.clientCert, rejected: parsed.rejected, problems: parsed.problems.map((p) => p.message) };
+  };
+  it('defaults: verify on, depth 1, certificate not passed', () => {
+    expect(parseCert({ [`${N}auth-tls-secret`]: 'default/ca' })).toEqual({ clientCert: { secret: 'default/ca', verify: 'on', depth: 1, passCertificate: false }, rejected: false, problems: [] });
+  });
+  it('every option', () => {
+    expect(parseCert({
+      [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'optional_no_ca', [`${N}auth-tls-verify-depth`]: '3',
+      [`${N}auth-tls-pass-certificate-to-upstream`]: 'true', [`${N}auth-tls-error-page`]: 'https://errors.example/cert',
+    }).clientCert).toEqual({ secret: 'default/ca', verify: 'optional_no_ca', depth: 3, passCertificate: true, errorPage: 'https://errors.example/cert' });
+  });
+  const invalid: [string, Record<string, string>, string][] = [
+    ['verify-client', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'yes' }, `annotation ${N}auth-tls-verify-client: "yes" is not one of on, off, optional, optional_no_ca`],
+    ['depth', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-depth`]: 'deep' }, `annotation ${N}auth-tls-verify-depth: "deep" is not a whole number`],
+    ['error page', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-error-page`]: 'https://x/<script>' }, `annotation ${N}auth-tls-error-page: "https://x/<script>" is not a URL or path`],
+    ['match-cn refused', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-match-cn`]: 'CN=alice' }, `annotation ${N}auth-tls-match-cn: "CN=alice" is not supported by Pier yet: the Ingress is not served rather than served to any certificate of the CA`],
+  ];
+  for (const [name, annotations, message] of invalid) {
+    it(`invalid: ${name}`, () => {
+      const got = parseCert(annotations);
+      expect(got).toEqual({ clientCert: undefined, rejected: true, problems: [`Ingress skipped: ${message}`] });
+    });
+  }
+});

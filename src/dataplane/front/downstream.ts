@@ -30,6 +30,8 @@ export interface ClientCertFacts {
   readonly escapedPem: string;
   readonly subjectDn: string;
   readonly issuerDn: string;
+  /** CA certificates above the client's in the chain the handshake verified. */
+  readonly depth: number;
 }
 
 /** One request from a client. */

@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { CidrSet } from '../cidr-set.ts';
+import { clientCertFacts } from '../client-cert-facts.ts';
+import type { ClientCertFacts } from '../front/downstream.ts';
 import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../error-response.ts';
@@ -67,6 +70,7 @@ export class ClientConnection implements ForwardedFor {
   #consumed: boolean;
   /** A head completed or a message ended during the current read (see #headStarted). */
   #event = false;
+  #clientCert: ClientCertFacts | undefined;
 
   constructor(socket: Socket, host: ConnectionHost, port: string, source?: string, trustedProxies?: CidrSet) {
     this.socket = socket;
@@ -80,6 +84,12 @@ export class ClientConnection implements ForwardedFor {
     this.#consumed = consume(this.#parser, socket);
     socket.setNoDelay(true);
     listen(socket, this, !this.#consumed);
+  }
+
+  /** The client certificate facts of a TLS connection (auth-tls-*), read once, on first use. */
+  get clientCert(): ClientCertFacts | undefined {
+    if (this.proto !== 'https') return undefined;
+    return (this.#clientCert ??= clientCertFacts(this.socket as TLSSocket));
   }
 
   /** No response in flight and none queued (drain closes these after its grace period). */

@@ -5,6 +5,7 @@ import type { Admission, RequestFilter } from './admission.ts';
 import { basicAuthFilter } from './filters/basic-auth.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
+import { clientCertFilter } from './filters/client-cert.ts';
 import { denyFilter } from './filters/deny.ts';
 import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
@@ -33,6 +34,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   redirect: redirectFilter,
   'https-redirect': httpsRedirectFilter,
   deny: denyFilter,
+  'client-cert': clientCertFilter,
   'ip-access': ipAccessFilter,
   'basic-auth': basicAuthFilter,
   'external-auth': externalAuthFilter,

@@ -1,5 +1,6 @@
 import type { Policy } from '../../routing/policies.ts';
 import type { BasicAuthSettings } from './basic-auth.ts';
+import type { ClientCertSettings } from './client-cert.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -55,6 +56,8 @@ export interface IngressSettings {
   defaultBackendService?: string;
   /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
   basicAuth?: BasicAuthSettings;
+  /** `auth-tls-secret`: the CA Secret to read (auth-secrets.ts turns it into a policy). */
+  clientCert?: ClientCertSettings;
   /** `custom-http-errors` codes (used with `default-backend`). */
   customHttpErrors?: readonly number[];
 }
