@@ -49,7 +49,8 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
 function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
   const conn = req.conn;
   const facts = req.facts;
-  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
+  const pinned = admission?.pinnedServer ?? -1;
+  const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   admission?.applyRequestEdits(headers);

@@ -6,7 +6,9 @@ import { basicAuthFilter } from './filters/basic-auth.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
 import { clientCertFilter } from './filters/client-cert.ts';
+import { cookieAffinityFilter } from './filters/cookie-affinity.ts';
 import { denyFilter } from './filters/deny.ts';
+import { errorPagesFilter } from './filters/error-pages.ts';
 import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { ipAccessFilter } from './filters/ip-access.ts';
@@ -41,6 +43,8 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'body-size': bodySizeFilter,
   canary: (p, ctx) => canaryFilter(p, ctx.resolve),
   'fallback-backend': (p, ctx) => fallbackBackendFilter(p, ctx.resolve),
+  'cookie-affinity': cookieAffinityFilter,
+  'error-pages': (p, ctx) => errorPagesFilter(p, ctx.resolve),
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,

@@ -1,4 +1,4 @@
-import type { Policy } from '../../routing/policies.ts';
+import type { CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
 import type { BasicAuthSettings } from './basic-auth.ts';
 import type { ClientCertSettings } from './client-cert.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
@@ -52,13 +52,15 @@ export interface IngressSettings {
   fromToWww: boolean;
   backend: BackendOverrides;
   canary?: CanarySettings;
+  /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
+  affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
   /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
   basicAuth?: BasicAuthSettings;
   /** `auth-tls-secret`: the CA Secret to read (auth-secrets.ts turns it into a policy). */
   clientCert?: ClientCertSettings;
-  /** `custom-http-errors` codes (used with `default-backend`). */
+  /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
 }
 
