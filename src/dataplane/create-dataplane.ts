@@ -15,6 +15,7 @@ import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
+import { SelfAddress } from './self-address.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
 
@@ -44,6 +45,9 @@ export interface DataplaneOptions {
   readonly trustedProxies?: readonly string[];
   /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
   readonly proxyProtocol?: boolean;
+  /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
+   * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
+  readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
 }
 
 export interface SwapResult {
@@ -85,7 +89,8 @@ export interface Dataplane {
 const DEFAULT_GRACE_MS = 1_000;
 
 /** Each route's filters, compiled once per swap (a route without policies gets none). */
-const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve });
+const routeBinder = (self: SelfAddress | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
+  (route, _vhost, _backend, resolve) => compilePipeline(route, self === undefined ? { resolve } : { resolve, self });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -100,6 +105,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly #http1: Http1Server;
   readonly #certificates: SniCertificates | undefined;
   readonly #tlsServer: TlsServer | undefined;
+  readonly #self: SelfAddress | undefined;
+  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
@@ -114,6 +121,9 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly #bind: BindContext;
 
   constructor(options: DataplaneOptions) {
+    const self = options.self;
+    this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
+    this.#bindRoute = routeBinder(this.#self);
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
@@ -174,7 +184,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
+    this.#self?.serve(table);
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
     if (certificates !== undefined && this.#tlsServer !== undefined) {

@@ -1,6 +1,7 @@
 import type { Policy } from '../../routing/policies.ts';
 import type { Route } from '../../routing/route-table.ts';
 import type { BackendRuntime } from '../backend-runtime.ts';
+import type { SelfAddress } from '../self-address.ts';
 import type { Admission, RequestFilter } from './admission.ts';
 import { basicAuthFilter } from './filters/basic-auth.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
@@ -22,6 +23,8 @@ export type RoutePipeline = readonly RequestFilter[];
 /** What compiling a filter may need besides its policy: other backends of the table. */
 export interface FilterContext {
   readonly resolve: (id: string) => BackendRuntime;
+  /** Pier's own listeners and hosts (external auth to a host Pier serves; self-address.ts). */
+  readonly self?: SelfAddress;
 }
 
 type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext) => RequestFilter;
@@ -39,7 +42,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'client-cert': clientCertFilter,
   'ip-access': ipAccessFilter,
   'basic-auth': basicAuthFilter,
-  'external-auth': externalAuthFilter,
+  'external-auth': (p, ctx) => externalAuthFilter(p, ctx.self),
   'body-size': bodySizeFilter,
   canary: (p, ctx) => canaryFilter(p, ctx.resolve),
   'fallback-backend': (p, ctx) => fallbackBackendFilter(p, ctx.resolve),

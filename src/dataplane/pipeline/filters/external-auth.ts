@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import type { ExternalAuthPolicy } from '../../../routing/policies.ts';
 import { clientAddressOf } from '../../client-address.ts';
+import type { SelfAddress } from '../../self-address.ts';
 import type { Admission, RequestFilter } from '../admission.ts';
 import { answer, redirect } from '../answer.ts';
 import { removeHeader } from './header-lists.ts';
@@ -32,13 +33,33 @@ const MAX_CACHED = 10_000;
  * (proxy_ssl_verify off by default), an https auth-url's certificate is not verified.
  */
 const agents = new Map<number, Agent>();
-function agentFor(connectMs: number): Agent {
-  let agent = agents.get(connectMs);
+/** A dataplane's own agents (its SelfAddress), kept with it. */
+const selfAgents = new WeakMap<SelfAddress, Map<number, Agent>>();
+function agentFor(connectMs: number, self: SelfAddress | undefined): Agent {
+  let byTimeout = agents;
+  if (self !== undefined) {
+    byTimeout = selfAgents.get(self) ?? new Map();
+    selfAgents.set(self, byTimeout);
+  }
+  let agent = byTimeout.get(connectMs);
   if (agent === undefined) {
-    agent = new Agent({ connect: { timeout: connectMs, rejectUnauthorized: false }, keepAliveTimeout: 60_000 });
-    agents.set(connectMs, agent);
+    const connect = buildConnector({ timeout: connectMs, rejectUnauthorized: false });
+    agent = new Agent({ keepAliveTimeout: 60_000, connect: self === undefined ? connect : toSelf(connect, self) });
+    byTimeout.set(connectMs, agent);
   }
   return agent;
+}
+
+/**
+ * A connector that sends connections for hosts Pier serves to Pier's own listener (SelfAddress),
+ * keeping the name for TLS SNI and Host, and every other one where the name leads.
+ */
+function toSelf(connect: buildConnector.connector, self: SelfAddress): buildConnector.connector {
+  return (options, callback) => {
+    const port = self.portFor(options.protocol);
+    if (port === undefined || !self.serves(options.hostname.toLowerCase())) return connect(options, callback);
+    return connect({ ...options, hostname: self.address, port: String(port), servername: options.servername ?? options.hostname }, callback);
+  };
 }
 
 /**
@@ -58,12 +79,12 @@ function agentFor(connectMs: number): Agent {
  *   same key (per route, per table) until they expire.
  * Async: the request waits for the answer (runPipeline continues when it resolves).
  */
-export function externalAuthFilter(policy: ExternalAuthPolicy): RequestFilter {
+export function externalAuthFilter(policy: ExternalAuthPolicy, self?: SelfAddress): RequestFilter {
   const url = compileVariables(policy.url);
   const signin = policy.signin === undefined ? undefined : compileVariables(signinUrl(policy.signin, policy.signinRedirectParam));
   const cacheKey = policy.cacheKey === undefined ? undefined : compileVariables(policy.cacheKey);
   const cache = new Map<string, { readonly expires: number; readonly answer: AuthAnswer }>();
-  const agent = agentFor(policy.connectTimeoutMs);
+  const agent = agentFor(policy.connectTimeoutMs, self);
   const ttl = (status: number) => policy.cacheDurations.find((d) => d.codes.includes(status))?.ms;
   return async (a) => {
     const key = cacheKey === undefined ? undefined : cacheKey(a);
