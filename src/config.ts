@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.ts';
 import {
-  aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort,
+  aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort, parseSize,
   invalid, type NamespacedName,
 } from './config-values.ts';
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
@@ -28,6 +28,14 @@ export interface PierConfig {
   readonly keepaliveRequests: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
+  /** Bytes of a request head (request line and headers); past it 431. */
+  readonly maxHeaderSize: number;
+  /** Header lines in a request head; past it 431. */
+  readonly maxHeaders: number;
+  /** Bytes of a request body; past it 413. Infinity: no limit. */
+  readonly maxBodySize: number;
+  /** Listen backlog (the kernel caps it at net.core.somaxconn). */
+  readonly backlog: number;
   readonly electionId: string;
   readonly publishService?: NamespacedName;
   /** ingress-nginx's --default-ssl-certificate: served for unknown SNI names and no SNI. */
@@ -47,7 +55,7 @@ export interface PierConfig {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'list';
+type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'size' | 'list';
 
 interface OptionSpec {
   readonly kind: Kind;
@@ -76,6 +84,10 @@ export const OPTIONS = {
   'keepalive-requests': { kind: 'count', default: '1000', help: 'Close a client connection after this many requests (nginx keepalive_requests).' },
   'client-header-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request head takes longer than this to arrive (nginx client_header_timeout).' },
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
+  'max-header-size': { kind: 'size', default: '16k', help: 'Answer 431 and close when a request head (request line and headers) is larger (nginx large_client_header_buffers).' },
+  'max-headers': { kind: 'count', default: '100', help: 'Answer 431 and close when a request head has more header lines (Envoy max_headers_count; HAProxy tune.http.maxhdr).' },
+  'max-body-size': { kind: 'size', default: '0', help: 'Answer 413 when a request body is larger; 0 = no limit (nginx client_max_body_size).' },
+  backlog: { kind: 'count', default: '4096', help: 'Listen backlog of the HTTP and HTTPS listeners: connections the kernel queues before Pier accepts them (capped by net.core.somaxconn).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
@@ -106,11 +118,12 @@ export function helpText(): string {
   lines.push(`  ${'-h, --help'.padEnd(34)} Show this help.`);
   lines.push(`  ${'--version'.padEnd(34)} Print Pier's version.`);
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
+  lines.push('Sizes are bytes, or take a unit: 16k, 1m, 1g (binary multiples, as nginx).');
   return lines.join('\n');
 }
 
 function valuePlaceholder(kind: Kind): string {
-  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B' }[kind];
+  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', size: 'SIZE', list: 'A,B' }[kind];
 }
 
 export type CliCommand =
@@ -162,6 +175,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     keepaliveRequests: num('keepalive-requests'),
     clientHeaderTimeoutMs: aboveZero(label('client-header-timeout'), str('client-header-timeout')!, num('client-header-timeout')),
     clientBodyTimeoutMs: aboveZero(label('client-body-timeout'), str('client-body-timeout')!, num('client-body-timeout')),
+    maxHeaderSize: headerSize(label('max-header-size'), str('max-header-size')!, num('max-header-size')),
+    maxHeaders: num('max-headers'),
+    maxBodySize: num('max-body-size') === 0 ? Infinity : num('max-body-size'),
+    backlog: num('backlog'),
     electionId: text('election-id')!,
     publishService: ref('publish-service'),
     defaultSslCertificate: ref('default-ssl-certificate'),
@@ -240,5 +257,12 @@ function parseNumber(name: OptionName, label: string, value: string): number {
   if (kind === 'port') return parsePort(label, value);
   if (kind === 'count') return parseCount(label, value);
   if (kind === 'duration') return parseDuration(label, value);
+  if (kind === 'size') return parseSize(label, value);
   throw new Error(`option --${name} is not numeric`);
+}
+
+/** A head limit node's parser takes (llhttp counts it in a uint32), and that fits a request line. */
+function headerSize(label: string, value: string, bytes: number): number {
+  if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid(label, value, 'a size from 1k to 16m');
+  return bytes;
 }

@@ -7,7 +7,7 @@ import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
-import type { Http1Handler } from './http1/http1-handler.ts';
+import type { Http1Handler, RequestLimits } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse } from './http1/proxy-response.ts';
@@ -36,6 +36,8 @@ export interface DataplaneOptions {
   /** Answer 408 and close when a request body stops arriving for this long (nginx
    * client_body_timeout). Default 60 s. */
   readonly bodyTimeoutMs?: number;
+  /** Request head and body limits (431, 413) the HTTP/1.1 server enforces. */
+  readonly requestLimits?: Partial<RequestLimits>;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
@@ -140,7 +142,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
     this.#http1 = new Http1Server(this, {
-      keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs,
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
       trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
     });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts

@@ -50,6 +50,8 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
+  // --max-body-size against a declared length: 413 before any body is read, and close.
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
@@ -73,6 +75,7 @@ function admitAndProxy(
 
 /** The admitted request goes to the backend the filters left, with their edits. */
 function proxyAdmitted(state: RequestState, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).
   if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);

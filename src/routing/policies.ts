@@ -50,7 +50,8 @@ export interface AppRootPolicy {
   readonly path: string;
 }
 
-/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited). */
+/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited); replaces
+ * `--max-body-size` for the route. */
 export interface BodySizePolicy {
   readonly kind: 'body-size';
   readonly maxBytes: number;

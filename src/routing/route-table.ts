@@ -48,7 +48,7 @@ export interface HashKey {
 }
 
 export interface UpstreamServer {
-  /** IP address or DNS name. */
+  /** IP address or DNS name; or `unix:/path/to.sock` (FastCGI only, port 0). */
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -65,7 +65,9 @@ export interface UpstreamServer {
 export interface BackendPolicy {
   readonly algorithm: Algorithm;
   readonly hashKey?: HashKey;
-  readonly protocol: 'HTTP' | 'HTTPS';
+  readonly protocol: 'HTTP' | 'HTTPS' | 'FastCGI';
+  /** FastCGI's CGI settings (protocol FastCGI only; absent: FASTCGI_DEFAULTS). */
+  readonly fastcgi?: FastcgiPolicy;
   readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean };
   /** nginx meanings: connect = establishing the connection; send = between two writes of the
    * request; read = between two reads of the response (including the wait for its head). */
@@ -96,6 +98,22 @@ export interface BackendPolicy {
     readonly healthyThreshold: number;
     readonly unhealthyThreshold: number;
   };
+}
+
+/**
+ * How a FastCGI backend maps a request to CGI/1.1 parameters (nginx `root`, `fastcgi_index`,
+ * `fastcgi_split_path_info`, `fastcgi_param`). Plain text only: nothing is evaluated.
+ */
+export interface FastcgiPolicy {
+  readonly documentRoot: string;
+  readonly index: string;
+  /** SCRIPT_FILENAME for every request (a front controller such as /app/public/index.php). */
+  readonly scriptFilename?: string;
+  /** The extension ending SCRIPT_NAME when PATH_INFO follows: `.php` splits `/index.php/foo`
+   * as nginx's `^(.+?\.php)(/.*)$`; '' turns splitting off. */
+  readonly splitPathInfo: string;
+  /** Extra parameters in order; each replaces a built-in parameter of the same name. */
+  readonly params: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface Backend {

@@ -37,6 +37,13 @@ export interface WorkerSettings {
   readonly clientHeaderTimeoutMs: number;
   /** A request body may pause this long between reads (nginx client_body_timeout), else 408. */
   readonly clientBodyTimeoutMs: number;
+  /** Request head and body limits (431, 413; --max-header-size, --max-headers,
+   * --max-body-size, where 0 is no limit: JSON has no Infinity); absent: the dataplane's defaults. */
+  readonly maxHeaderSize?: number;
+  readonly maxHeaders?: number;
+  readonly maxBodySize?: number;
+  /** Listen backlog (--backlog); absent: 4096. */
+  readonly backlog?: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */

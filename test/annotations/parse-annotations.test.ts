@@ -50,7 +50,7 @@ const valid: Valid[] = [
   { name: 'upstream-hash-by $remote_addr', annotations: { [`${N}upstream-hash-by`]: '$remote_addr' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'ClientAddress' } } } },
   { name: 'service-upstream', annotations: { [`${N}service-upstream`]: 'true' }, want: { backend: { serviceUpstream: true } } },
   { name: 'proxy-body-size 8m', annotations: { [`${N}proxy-body-size`]: '8m' }, want: { policies: [{ kind: 'body-size', maxBytes: 8 * 1024 * 1024 }] } },
-  { name: 'proxy-body-size 0 is unlimited: no policy', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [] } },
+  { name: 'proxy-body-size 0 is unlimited (it lifts --max-body-size for the route)', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [{ kind: 'body-size', maxBytes: 0 }] } },
   { name: 'timeouts in seconds', annotations: { [`${N}proxy-connect-timeout`]: '3', [`${N}proxy-send-timeout`]: '120', [`${N}proxy-read-timeout`]: '3600' }, want: { backend: { connectMs: 3_000, sendMs: 120_000, readMs: 3_600_000 } } },
   { name: 'proxy-next-upstream with tries and timeout', annotations: { [`${N}proxy-next-upstream`]: 'error timeout http_502', [`${N}proxy-next-upstream-tries`]: '3', [`${N}proxy-next-upstream-timeout`]: '10' }, want: { backend: { retryOn: ['connect-failure', 'reset', 'timeout', '502'], retryNonIdempotent: false, retryAttempts: 2, retryTimeoutMs: 10_000 } } },
   { name: 'proxy-next-upstream off: no retry whatever tries says', annotations: { [`${N}proxy-next-upstream`]: 'off', [`${N}proxy-next-upstream-tries`]: '5' }, want: { backend: { retryOn: [], retryAttempts: 0 } } },

@@ -56,7 +56,8 @@ function request(target: string, headers: Record<string, string> = {}, tls = fal
   const raw = Object.entries(headers).flat();
   return {
     method: 'GET', url: target, rawHeaders: raw, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
-    facts: { host: headers.host, connectionNames: undefined, hasBody: false, expectContinue: false }, body: null,
+    facts: { host: headers.host, connectionNames: undefined, hasBody: headers['content-length'] !== undefined, expectContinue: false, contentLength: headers['content-length'] === undefined ? -1 : Number(headers['content-length']), chunked: false, upgrade: undefined },
+    body: null, bodyLimit: Infinity,
     conn: { clientAddress: '127.0.0.1', proto: tls ? 'https' : 'http', port: tls ? '443' : '80', requests: 0 },
   };
 }

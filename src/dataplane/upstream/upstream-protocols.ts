@@ -1,4 +1,5 @@
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
+import { FASTCGI_PROTOCOL } from './fastcgi/fastcgi-protocol.ts';
 import { H1Pool } from './h1-pool.ts';
 import { poolKey, poolOptions, serverOrigin } from './pool-options.ts';
 import type { UpstreamPool } from './upstream-handler.ts';
@@ -34,6 +35,7 @@ export const H1_PROTOCOL: UpstreamProtocol = {
 const PROTOCOLS: Readonly<Record<BackendPolicy['protocol'], UpstreamProtocol>> = {
   HTTP: H1_PROTOCOL,
   HTTPS: H1_PROTOCOL,
+  FastCGI: FASTCGI_PROTOCOL,
 };
 
 /** The protocol that reaches a backend with `policy`. */

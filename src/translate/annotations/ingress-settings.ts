@@ -1,4 +1,4 @@
-import type { CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
+import type { CanaryPolicy, CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
 import type { BasicAuthSettings } from './basic-auth.ts';
 import type { ClientCertSettings } from './client-cert.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
@@ -25,15 +25,9 @@ export interface BackendOverrides {
   serviceUpstream?: boolean;
 }
 
-/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's. */
-export interface CanarySettings {
-  readonly header?: string;
-  readonly headerValue?: string;
-  readonly headerPattern?: string;
-  readonly cookie?: string;
-  readonly weight: number;
-  readonly weightTotal: number;
-}
+/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
+ * (the policy merge-routes attaches, less its backend). */
+export type CanarySettings = Omit<CanaryPolicy, 'kind' | 'backend'>;
 
 /** Everything an Ingress's annotations say, typed and validated. */
 export interface IngressSettings {
