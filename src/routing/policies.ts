@@ -213,6 +213,9 @@ export interface ClientCertPolicy {
   readonly depth: number;
   readonly passCertificate: boolean;
   readonly errorPage?: string;
+  /** `auth-tls-match-cn`: a regex (RE2, unanchored, as nginx's `$ssl_client_s_dn !~`) the
+   * subject DN must match, else 403. */
+  readonly matchCn?: string;
 }
 
 /**

@@ -58,7 +58,7 @@ function clientCertPolicies(settings: IngressSettings, index: SnapshotIndex, nam
     report('InvalidAuthSecret', `auth-tls-secret ${namespace}/${name} has no PEM certificate under ca.crt: requests get 403`);
     return deny;
   }
-  return [{ kind: 'client-cert', caPem, verify: cert.verify, depth: cert.depth, passCertificate: cert.passCertificate, ...(cert.errorPage === undefined ? {} : { errorPage: cert.errorPage }) }];
+  return [{ kind: 'client-cert', caPem, verify: cert.verify, depth: cert.depth, passCertificate: cert.passCertificate, ...(cert.errorPage === undefined ? {} : { errorPage: cert.errorPage }), ...(cert.matchCn === undefined ? {} : { matchCn: cert.matchCn }) }];
 }
 
 function basicAuthPolicies(settings: IngressSettings, index: SnapshotIndex, namespace: string, report: Report): Policy[] {

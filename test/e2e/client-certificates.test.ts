@@ -102,6 +102,10 @@ data: { ca.crt: ${Buffer.from(good.caPem).toString('base64')} }
       tlsSecretYaml('default', 'strict-tls', makeCertificate('strict.test')),
       ingress('optional', 'optional.test', { 'auth-tls-secret': 'default/ca', 'auth-tls-verify-client': 'optional', 'auth-tls-error-page': 'https://errors.example/cert' }),
       tlsSecretYaml('default', 'optional-tls', makeCertificate('optional.test')),
+      ingress('alice-only', 'alice.test', { 'auth-tls-secret': 'default/ca', 'auth-tls-match-cn': 'CN=alice' }),
+      tlsSecretYaml('default', 'alice-only-tls', makeCertificate('alice.test')),
+      ingress('bob-only', 'bob.test', { 'auth-tls-secret': 'default/ca', 'auth-tls-match-cn': 'CN=bob' }),
+      tlsSecretYaml('default', 'bob-only-tls', makeCertificate('bob.test')),
       ingress('open', 'open.test', {}),
       tlsSecretYaml('default', 'open-tls', makeCertificate('open.test')),
     ].join('---\n'));
@@ -135,6 +139,12 @@ data: { ca.crt: ${Buffer.from(good.caPem).toString('base64')} }
     const refused = await get(port, 'optional.test', stranger);
     expect(refused.status).toBe(302);
     expect(refused.headers.location).toBe('https://errors.example/cert');
+  });
+
+  it('auth-tls-match-cn: a valid certificate whose subject does not match gets 403', async () => {
+    expect((await get(pier.httpsPort, 'alice.test', good)).status).toBe(200);
+    expect((await get(pier.httpsPort, 'bob.test', good)).status).toBe(403);
+    expect(await upgradeTls(pier.httpsPort, 'bob.test', good)).toMatch(/^HTTP\/1\.1 403/);
   });
 
   it('a host without auth-tls on the same listener is unaffected', async () => {

@@ -135,14 +135,15 @@ describe('client certificate annotations', () => {
   it('every option', () => {
     expect(parseCert({
       [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'optional_no_ca', [`${N}auth-tls-verify-depth`]: '3',
-      [`${N}auth-tls-pass-certificate-to-upstream`]: 'true', [`${N}auth-tls-error-page`]: 'https://errors.example/cert',
-    }).clientCert).toEqual({ secret: 'default/ca', verify: 'optional_no_ca', depth: 3, passCertificate: true, errorPage: 'https://errors.example/cert' });
+      [`${N}auth-tls-pass-certificate-to-upstream`]: 'true', [`${N}auth-tls-error-page`]: 'https://errors.example/cert', [`${N}auth-tls-match-cn`]: 'CN=(alice|bob)',
+    }).clientCert).toEqual({ secret: 'default/ca', verify: 'optional_no_ca', depth: 3, passCertificate: true, errorPage: 'https://errors.example/cert', matchCn: 'CN=(alice|bob)' });
   });
   const invalid: [string, Record<string, string>, string][] = [
     ['verify-client', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'yes' }, `annotation ${N}auth-tls-verify-client: "yes" is not one of on, off, optional, optional_no_ca`],
     ['depth', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-depth`]: 'deep' }, `annotation ${N}auth-tls-verify-depth: "deep" is not a whole number`],
     ['error page', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-error-page`]: 'https://x/<script>' }, `annotation ${N}auth-tls-error-page: "https://x/<script>" is not a URL or path`],
-    ['match-cn refused', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-match-cn`]: 'CN=alice' }, `annotation ${N}auth-tls-match-cn: "CN=alice" is not supported by Pier yet: the Ingress is not served rather than served to any certificate of the CA`],
+    ['match-cn without CN=', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-match-cn`]: 'alice' }, `annotation ${N}auth-tls-match-cn: "alice" is not a valid Common Name annotation: missing prefix 'CN='`],
+    ['match-cn not a regex', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-match-cn`]: 'CN=(alice' }, `annotation ${N}auth-tls-match-cn: "CN=(alice" is not a valid regular expression (RE2 syntax)`],
   ];
   for (const [name, annotations, message] of invalid) {
     it(`invalid: ${name}`, () => {

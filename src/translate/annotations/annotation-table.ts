@@ -74,7 +74,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'supported', parse: parseExternalAuth,
     note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers is refused (no ConfigMaps yet)' },
   { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
-    note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn is refused' },
+    note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
   { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'not enforced yet: satisfy any (either the allow list or the authentication lets a request in) is not implemented; without it every access control applies (satisfy all)' },
   { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist', 'limit-rate', 'limit-rate-after'], status: 'unsupported',
     note: 'not applied yet: requests are not limited' },

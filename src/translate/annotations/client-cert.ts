@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 
@@ -14,6 +15,7 @@ export interface ClientCertSettings {
   readonly depth: number;
   readonly passCertificate: boolean;
   readonly errorPage?: string;
+  readonly matchCn?: string;
 }
 
 /**
@@ -23,8 +25,8 @@ export interface ClientCertSettings {
  * - `auth-tls-verify-client`: `on` (default), `off`, `optional`, `optional_no_ca`;
  *   `auth-tls-verify-depth` (default 1); `auth-tls-pass-certificate-to-upstream` (default
  *   false); `auth-tls-error-page`: where a refused client is sent (302) instead of a 400.
- * - `auth-tls-match-cn` is refused: Pier does not match the subject yet, and an Ingress that
- *   asks for it is not served rather than served to any certificate of the CA.
+ * - `auth-tls-match-cn`: `CN=` and a regex, matched (unanchored, RE2) against the subject DN
+ *   (`CN=alice,O=Org`) as nginx's `if ($ssl_client_s_dn !~ ...) { return 403; }`.
  * Invalid values reject the Ingress (ingress-nginx falls back to defaults for verify-client and
  * depth; Pier does not guess at an access control).
  */
@@ -35,10 +37,25 @@ export function parseClientCert(r: AnnotationReader, s: IngressSettings): void {
   const passCertificate = r.bool('auth-tls-pass-certificate-to-upstream') ?? false;
   const errorPage = r.string('auth-tls-error-page');
   if (errorPage !== undefined && !ERROR_PAGE.test(errorPage)) r.fail('auth-tls-error-page', 'is not a URL or path');
-  if (r.has('auth-tls-match-cn')) r.fail('auth-tls-match-cn', 'is not supported by Pier yet: the Ingress is not served rather than served to any certificate of the CA');
+  const matchCn = r.string('auth-tls-match-cn');
+  if (matchCn !== undefined && !matchCn.startsWith('CN=')) r.fail('auth-tls-match-cn', "is not a valid Common Name annotation: missing prefix 'CN='");
+  else if (matchCn !== undefined && !compiles(matchCn)) r.fail('auth-tls-match-cn', 'is not a valid regular expression (RE2 syntax)');
   const secret = r.string('auth-tls-secret');
   if (secret === undefined) return;
   if (!SECRET_REF.test(secret)) r.fail('auth-tls-secret', 'is not a Secret name (namespace/name)');
   if (r.errors.length > errors) return;
-  s.clientCert = { secret, verify, depth, passCertificate, ...(errorPage === undefined || errorPage === '' ? {} : { errorPage }) };
+  s.clientCert = {
+    secret, verify, depth, passCertificate,
+    ...(errorPage === undefined || errorPage === '' ? {} : { errorPage }),
+    ...(matchCn === undefined || matchCn === '' ? {} : { matchCn }),
+  };
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    RE2JS.compile(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }
