@@ -5,6 +5,7 @@ import {
   aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort, parseSize,
   invalid, type NamespacedName,
 } from './config-values.ts';
+import { normalizeCidr } from './translate/annotations/ip-access.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -44,6 +45,11 @@ export interface PierConfig {
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
+  // Client address (access control): see clientAccessConfig.
+  /** `--trusted-proxies`: normalized CIDRs whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** `--proxy-protocol`: every connection starts with a PROXY protocol (v1 or v2) header. */
+  readonly proxyProtocol: boolean;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -89,6 +95,9 @@ export const OPTIONS = {
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
+  // Client address (access control): see clientAccessConfig.
+  'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-For says who the client is: the right-most address not in this list counts for allow/deny lists (nginx real_ip_recursive).' },
+  'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address.' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -177,12 +186,27 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
+    ...clientAccessConfig(label('trusted-proxies'), str('trusted-proxies'), raw('proxy-protocol') === true),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
     throw new ConfigError(`--http-port, --https-port and --health-port must differ (got ${ports.join(', ')})`);
   }
   return { command: 'serve', config };
+}
+
+/**
+ * `--trusted-proxies` and `--proxy-protocol`: which address access control uses
+ * (dataplane/client-address.ts). Each entry must be an address or CIDR (IPv4 or IPv6).
+ */
+function clientAccessConfig(label: string, trusted: string | undefined, proxyProtocol: boolean): { trustedProxies: string[]; proxyProtocol: boolean } {
+  const trustedProxies: string[] = [];
+  for (const entry of parseList(trusted)) {
+    const cidr = normalizeCidr(entry);
+    if (cidr === undefined) throw invalid(label, entry, 'IP addresses or CIDR ranges such as 10.0.0.0/8,2001:db8::/32');
+    trustedProxies.push(cidr);
+  }
+  return { trustedProxies, proxyProtocol };
 }
 
 /** node:util parseArgs over Pier's options, its errors rewritten as one line naming the flag. */

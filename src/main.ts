@@ -100,6 +100,8 @@ async function main(config: PierConfig): Promise<void> {
       backlog: config.backlog,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      trustedProxies: config.trustedProxies,
+      proxyProtocol: config.proxyProtocol,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),

@@ -84,3 +84,30 @@ export function startNginxProxy(cpus: string, port: number, backendPort: number)
     }
   }`, BODY_PATHS['100B']);
 }
+
+/**
+ * nginx as a proxy with access control, as ingress-nginx writes it for a location with
+ * `whitelist-source-range` and `auth-type: basic`: `allow <cidr>; deny all;`, `auth_basic` with
+ * the htpasswd file, and the Authorization header cleared upstream (bench/access.ts).
+ */
+export function startNginxAccessProxy(cpus: string, port: number, backendPort: number, htpasswdFile: string, allow: string): Promise<PinnedProcess> {
+  return startNginx('access-proxy', cpus, port, `
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location = /probe { return 200; }
+    location / {
+      allow ${allow};
+      deny all;
+      auth_basic "bench";
+      auth_basic_user_file ${htpasswdFile};
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "";
+    }
+  }`, '/probe');
+}

@@ -15,6 +15,7 @@ import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
+import { SelfAddress } from './self-address.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
 
@@ -42,6 +43,13 @@ export interface DataplaneOptions {
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
    * serving this certificate to clients whose server name has none. */
   readonly tls?: { readonly defaultCertificate: Certificate };
+  /** `--trusted-proxies`: peers whose X-Forwarded-For names the client (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
+  /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
+  readonly proxyProtocol?: boolean;
+  /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
+   * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
+  readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
 }
 
 export interface SwapResult {
@@ -54,8 +62,9 @@ export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
    * served by Pier's own HTTP/1.1 layer (http1/). */
   readonly server: Server;
-  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain. */
-  readonly httpsServer: TlsServer | undefined;
+  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain.
+   * With `proxyProtocol` a TCP server that reads PROXY headers in front of the TLS server. */
+  readonly httpsServer: Server | TlsServer | undefined;
   /** Generation of the table in force (0 until the first swap: everything answers 404). */
   readonly generation: number;
   readonly stats: DataplaneStats;
@@ -82,7 +91,8 @@ export interface Dataplane {
 const DEFAULT_GRACE_MS = 1_000;
 
 /** Each route's filters, compiled once per swap (a route without policies gets none). */
-const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve });
+const routeBinder = (self: SelfAddress | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
+  (route, _vhost, _backend, resolve) => compilePipeline(route, self === undefined ? { resolve } : { resolve, self });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -93,9 +103,12 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
 
 class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly server: Server;
-  readonly httpsServer: TlsServer | undefined;
+  readonly httpsServer: Server | TlsServer | undefined;
   readonly #http1: Http1Server;
   readonly #certificates: SniCertificates | undefined;
+  readonly #tlsServer: TlsServer | undefined;
+  readonly #self: SelfAddress | undefined;
+  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
@@ -110,6 +123,9 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly #bind: BindContext;
 
   constructor(options: DataplaneOptions) {
+    const self = options.self;
+    this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
+    this.#bindRoute = routeBinder(this.#self);
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
@@ -125,17 +141,24 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits });
+    this.#http1 = new Http1Server(this, {
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
+      trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
+    });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
     if (options.tls) {
-      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate });
-      this.httpsServer = tls.server;
+      const tls = createTlsListener({
+        defaultCertificate: options.tls.defaultCertificate,
+        ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
+      });
+      this.httpsServer = tls.listener;
+      this.#tlsServer = tls.server;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
-      this.#http1.listenOnTls(tls.server);
+      this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
     }
   }
 
@@ -163,9 +186,18 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
+    this.#self?.serve(table);
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
+    if (certificates !== undefined && this.#tlsServer !== undefined) {
+      // Client certificates are asked for only while some host checks them (auth-tls-secret);
+      // each such host's context carries its CA, and its route filters judge the outcome, so
+      // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
+      const server = this.#tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+      server.requestCert = certificates.requestCert;
+      server.rejectUnauthorized = false;
+    }
     this.compiled = compiled;
     void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;

@@ -6,6 +6,7 @@ import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { Admission } from './pipeline/admission.ts';
+import { answer } from './pipeline/answer.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { ProxyExchange } from './proxy-exchange.ts';
 
@@ -63,7 +64,17 @@ function admitAndProxy(
   backend: BackendRuntime, host: string | undefined, target: string, last: boolean,
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
-  if (!runPipeline(pipeline, admission)) return;
+  const verdict = runPipeline(pipeline, admission);
+  if (verdict === true) return proxyAdmitted(state, req, res, admission, last);
+  if (verdict === false) return;
+  // An async filter (external auth) is waiting: carry on when it decided, unless the client left.
+  verdict.then((go) => {
+    if (go && !res.destroyed) proxyAdmitted(state, req, res, admission, last);
+  }, () => answer(admission, 500, [], undefined, true));
+}
+
+/** The admitted request goes to the backend the filters left, with their edits. */
+function proxyAdmitted(state: RequestState, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
   if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).

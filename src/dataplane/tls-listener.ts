@@ -1,5 +1,6 @@
-import type { Socket } from 'node:net';
-import { createServer, type Server } from 'node:tls';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { readProxyHeader } from './http1/proxy-protocol.ts';
 import type { Certificate } from '../routing/route-table.ts';
 import { SniCertificates } from './sni-certificates.ts';
 
@@ -8,11 +9,18 @@ export interface TlsListenerOptions {
   /** Served when the client's server name matches no certificate, or it sends none, unless
    * the table names a default certificate (--default-ssl-certificate). */
   readonly defaultCertificate: Certificate;
+  /** `--proxy-protocol`: a PROXY header precedes the TLS handshake; read it within this long. */
+  readonly proxyProtocolTimeoutMs?: number;
 }
 
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
 export interface TlsListener {
   readonly server: Server;
+  /** What listens: `server` itself, or with `--proxy-protocol` a TCP server that reads each
+   * connection's PROXY header and then hands the socket to `server`. */
+  readonly listener: NetServer;
+  /** The client address a PROXY header gave for this connection, if any. */
+  sourceOf(socket: TLSSocket): string | undefined;
   readonly certificates: SniCertificates;
   /**
    * Destroys the connections that have not finished their TLS handshake. The HTTP layer only
@@ -45,7 +53,21 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
   // only concerns that client: swallow it rather than let it surface as an error.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
-  return { server, certificates, closeHandshaking: trackHandshakes(server) };
+  const closeHandshaking = trackHandshakes(server);
+  const timeoutMs = options.proxyProtocolTimeoutMs;
+  if (timeoutMs === undefined) return { server, listener: server, sourceOf: () => undefined, certificates, closeHandshaking };
+  // The raw socket and its TLSSocket share the peer address and port (see trackHandshakes).
+  const sources = new Map<string, string>();
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => readProxyHeader(raw, timeoutMs, (socket, source) => {
+    if (source !== undefined) {
+      const key = `${socket.remoteAddress}|${socket.remotePort}`;
+      sources.set(key, source);
+      socket.once('close', () => sources.delete(key));
+    }
+    server.emit('connection', socket);
+  }));
+  const sourceOf = (socket: TLSSocket) => sources.get(`${socket.remoteAddress}|${socket.remotePort}`);
+  return { server, listener, sourceOf, certificates, closeHandshaking };
 }
 
 /*

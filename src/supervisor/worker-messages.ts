@@ -46,6 +46,9 @@ export interface WorkerSettings {
   readonly backlog?: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
+  readonly trustedProxies?: readonly string[];
+  readonly proxyProtocol?: boolean;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

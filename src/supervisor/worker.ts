@@ -37,6 +37,9 @@ const dataplane = createDataplane({
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   requestLimits: { maxHeaderSize: settings.maxHeaderSize, maxHeaders: settings.maxHeaders, maxBodySize: settings.maxBodySize },
   accessLog: settings.accessLog,
+  trustedProxies: settings.trustedProxies,
+  proxyProtocol: settings.proxyProtocol,
+  self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
   // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
   accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,

@@ -9,6 +9,7 @@ import type { MergedRoute, MergedRoutes } from './merge-routes.ts';
 import type { Policy } from '../routing/policies.ts';
 import { problemAbout, type Problem } from './problem.ts';
 import { inFilterOrder, ownPolicies } from './route-policies.ts';
+import { secretPolicies } from './auth-secrets.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
@@ -54,14 +55,17 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     if (s.forceSslRedirect || (s.sslRedirect && tlsHosts.has(host))) settings.set(route, s);
   };
   const tableDefault = () => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
+  const reportedSecrets = new Set<string>();
   for (const r of merged.routes) {
     const s = r.settings;
     const plain = r.canary === undefined && s.policies.length === 0 && s.rewriteTarget === undefined && s.affinity === undefined
-      && s.defaultBackendService === undefined && s.customHttpErrors === undefined;
+      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.basicAuth === undefined && s.clientCert === undefined;
     const backend = use(r.backend, r.ingress, hasOverrides(s.backend) ? s.backend : NO_OVERRIDES);
     const route: Route = plain
       ? { path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }
-      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [...ownPolicies(r), ...backendPolicies(r, index, use, tableDefault, problems)]);
+      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [
+        ...ownPolicies(r), ...secretPolicies(r.ingress, s, index, problems, reportedSecrets), ...backendPolicies(r, index, use, tableDefault, problems),
+      ]);
     add(r.host, route, s);
     built.set(r, route);
   }

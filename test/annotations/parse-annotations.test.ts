@@ -158,9 +158,9 @@ describe('annotations: what is not Pier\'s', () => {
   });
 
   it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {
-    const parsed = parse({ [`${N}whitelist-source-range`]: '10.0.0.0/8' });
+    const parsed = parse({ [`${N}satisfy`]: 'any' });
     expect(parsed.rejected).toBe(true);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}whitelist-source-range is not enforced by Pier yet`) })]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}satisfy is not enforced by Pier yet`) })]);
   });
 
   it('other prefixes are not looked at', () => {

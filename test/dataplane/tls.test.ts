@@ -196,11 +196,11 @@ describe('SniCertificates', () => {
       backends: [],
       certificates: { 'default/foo': fooCert, 'default/wild': wild },
     });
-    expect(sni.update(t(foo))).toEqual({ built: 2, reused: 0, failed: [] });
+    expect(sni.update(t(foo))).toEqual({ built: 2, reused: 0, failed: [], requestCert: false });
     const ctx = sni.contextFor('foo.test');
-    expect(sni.update(t({ ...foo }))).toEqual({ built: 0, reused: 2, failed: [] });
+    expect(sni.update(t({ ...foo }))).toEqual({ built: 0, reused: 2, failed: [], requestCert: false });
     expect(sni.contextFor('foo.test')).toBe(ctx);
-    expect(sni.update(t(foo2))).toEqual({ built: 1, reused: 1, failed: [] });
+    expect(sni.update(t(foo2))).toEqual({ built: 1, reused: 1, failed: [], requestCert: false });
     expect(sni.contextFor('foo.test')).not.toBe(ctx);
   });
 

@@ -1,4 +1,8 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { CidrSet } from '../cidr-set.ts';
+import { clientCertFacts } from '../client-cert-facts.ts';
+import type { ClientCertFacts } from '../front/downstream.ts';
 import { consume, currentBuffer, methods, unconsume, type HttpParser, type ParseError } from '../http-parser.ts';
 import { emptyFacts, offersH2c, scanRequestHeaders, type ForwardedFor } from '../forward-headers.ts';
 import { allWritten } from '../direct-write.ts';
@@ -39,6 +43,8 @@ export class ClientConnection implements ForwardedFor {
   readonly clientAddress: string;
   readonly proto: string;
   readonly port: string;
+  /** `--trusted-proxies`, when this connection comes from one of them (client-address.ts). */
+  readonly trustedProxies: CidrSet | undefined;
   /** Requests started on this connection (request-handler counts, for keepaliveRequests). */
   requests = 0;
   /** The response being produced (its request is being or was received). */
@@ -87,18 +93,26 @@ export class ClientConnection implements ForwardedFor {
   #consumed: boolean;
   /** A head completed or a message ended during the current read (see #headStarted). */
   #event = false;
+  #clientCert: ClientCertFacts | undefined;
 
-  constructor(socket: Socket, host: ConnectionHost, port: string) {
+  constructor(socket: Socket, host: ConnectionHost, port: string, source?: string, trustedProxies?: CidrSet) {
     this.socket = socket;
     this.host = host;
     this.headSince = Date.now();
-    this.clientAddress = plainAddress(socket.remoteAddress);
+    this.clientAddress = source ?? plainAddress(socket.remoteAddress);
+    this.trustedProxies = trustedProxies;
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     this.port = port;
     this.#parser = requestParser(this, host.limits.maxHeaderSize);
     this.#consumed = consume(this.#parser, socket);
     socket.setNoDelay(true);
     listen(socket, this, !this.#consumed);
+  }
+
+  /** The client certificate facts of a TLS connection (auth-tls-*), read once, on first use. */
+  get clientCert(): ClientCertFacts | undefined {
+    if (this.proto !== 'https') return undefined;
+    return (this.#clientCert ??= clientCertFacts(this.socket as TLSSocket));
   }
 
   /** No response in flight and none queued (drain closes these after its grace period). */

@@ -1,8 +1,10 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { ClientConnection } from './client-connection.ts';
+import { CidrSet } from '../cidr-set.ts';
+import { ClientConnection, plainAddress } from './client-connection.ts';
 import { trimSpareParsers } from './connection-events.ts';
 import type { ConnectionHost, Http1Handler, RequestLimits } from './http1-handler.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
 export interface Http1Options extends Partial<RequestLimits> {
@@ -14,6 +16,10 @@ export interface Http1Options extends Partial<RequestLimits> {
    * client_body_timeout: between two reads, not charged while Pier holds the body back because
    * the upstream is not taking it). Default 60 s. */
   readonly bodyTimeoutMs?: number;
+  /** `--trusted-proxies`: connections from these get `trustedProxies` (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
+  /** `--proxy-protocol`: every connection starts with a PROXY header (proxy-protocol.ts). */
+  readonly proxyProtocol?: boolean;
 }
 
 const MAX_SWEEP_MS = 1_000;
@@ -41,6 +47,8 @@ export class Http1Server implements ConnectionHost {
   readonly #headersMs: number;
   readonly #bodyMs: number;
   readonly #sweep: NodeJS.Timeout;
+  readonly #trusted: CidrSet | undefined;
+  readonly proxyProtocol: boolean;
   #date: string | undefined;
   #dateSecond = 0;
   #trimmedAt = Date.now();
@@ -50,6 +58,8 @@ export class Http1Server implements ConnectionHost {
     this.#keepaliveMs = options.keepaliveTimeoutMs ?? 75_000;
     this.#headersMs = options.headersTimeoutMs ?? 60_000;
     this.#bodyMs = options.bodyTimeoutMs ?? 60_000;
+    this.#trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new CidrSet(options.trustedProxies);
+    this.proxyProtocol = options.proxyProtocol === true;
     this.limits = {
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
       maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
@@ -65,16 +75,26 @@ export class Http1Server implements ConnectionHost {
     this.#sweep.unref();
   }
 
-  /** Serves `server`'s connections (plain TCP). */
+  /** Serves `server`'s connections (plain TCP), after their PROXY header with `--proxy-protocol`. */
   listenOn(server: NetServer): void {
     const listener = new Listener(this, server);
-    server.on('connection', (socket: Socket) => listener.accept(socket));
+    if (this.proxyProtocol) {
+      server.on('connection', (socket: Socket) => readProxyHeader(socket, this.#headersMs, (s, source) => {
+        listener.accept(s, source);
+        // The parser consumes the handle natively (nothing was put back) or reads 'data' events,
+        // which need the stream flowing again.
+        if (!s.destroyed && (s as unknown as { _handle?: { _consumed?: boolean } })._handle?._consumed !== true) s.resume();
+      }));
+    } else {
+      server.on('connection', (socket: Socket) => listener.accept(socket));
+    }
   }
 
-  /** Serves `server`'s connections once their TLS handshake is done. */
-  listenOnTls(server: TlsServer): void {
-    const listener = new Listener(this, server);
-    server.on('secureConnection', (socket: TLSSocket) => listener.accept(socket));
+  /** Serves `server`'s connections once their TLS handshake is done; `sourceOf` gives the
+   * client address a PROXY header named (tls-listener.ts). */
+  listenOnTls(server: TlsServer, sourceOf?: (socket: TLSSocket) => string | undefined, listening: NetServer = server): void {
+    const listener = new Listener(this, listening);
+    server.on('secureConnection', (socket: TLSSocket) => listener.accept(socket, sourceOf?.(socket)));
   }
 
   /** Live connections (upgraded ones leave the set when handed off). */
@@ -116,9 +136,17 @@ export class Http1Server implements ConnectionHost {
     for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs, this.#bodyMs);
   }
 
-  /** Serves `socket`, accepted on a listener bound to `port` (X-Forwarded-Port). */
-  accept(socket: Socket, port: string): void {
-    this.#connections.add(new ClientConnection(socket, this, port));
+  /** Serves `socket`, accepted on a listener bound to `port` (X-Forwarded-Port); `source` is the
+   * client address a PROXY header gave (else the socket's peer counts). */
+  accept(socket: Socket, port: string, source?: string): void {
+    const address = source ?? plainAddress(socket.remoteAddress);
+    const trusted = this.#trusted !== undefined && this.#trusted.has(address) ? this.#trusted : undefined;
+    this.#connections.add(new ClientConnection(socket, this, port, source, trusted));
+  }
+
+  /** How long a PROXY header may take to arrive (the request head's timeout). */
+  get headersTimeoutMs(): number {
+    return this.#headersMs;
   }
 }
 
@@ -136,8 +164,8 @@ class Listener {
     this.#server = server;
   }
 
-  accept(socket: Socket): void {
-    this.#http.accept(socket, (this.#port ??= portOf(this.#server, socket)));
+  accept(socket: Socket, source?: string): void {
+    this.#http.accept(socket, (this.#port ??= portOf(this.#server, socket)), source);
   }
 }
 

@@ -1,6 +1,10 @@
 import type { AnnotationReader } from './annotation-reader.ts';
 import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
+import { parseBasicAuth } from './basic-auth.ts';
+import { parseClientCert } from './client-cert.ts';
+import { parseExternalAuth } from './external-auth.ts';
+import { parseIpAccess } from './ip-access.ts';
 import { parseCanary } from './canary.ts';
 import { parseDefaultBackend } from './default-backend.ts';
 import { parseFastcgi } from './fastcgi.ts';
@@ -64,15 +68,15 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'supported', parse: parseAffinity,
     note: 'cookie affinity (default cookie INGRESSCOOKIE); a session stays on its server while that server exists, in both affinity modes' },
   { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
-  { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without its allow or deny list' },
-  { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
-  { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
-  { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without client certificate checks' },
-  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'combines access controls Pier does not enforce yet' },
+  { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'supported', parse: parseIpAccess,
+    note: 'CIDR lists (IPv4 and IPv6) → 403; the client address is the socket\'s, or from --trusted-proxies / --proxy-protocol' },
+  { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'supported', parse: parseBasicAuth,
+    note: 'auth-type basic (digest is refused); htpasswd bcrypt, apr1, SHA1 hashes from an Opaque Secret in the Ingress\'s namespace → 401' },
+  { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'supported', parse: parseExternalAuth,
+    note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers is refused (no ConfigMaps yet)' },
+  { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
+    note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
+  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'not enforced yet: satisfy any (either the allow list or the authentication lets a request in) is not implemented; without it every access control applies (satisfy all)' },
   { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist', 'limit-rate', 'limit-rate-after'], status: 'unsupported',
     note: 'not applied yet: requests are not limited' },
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'unsupported',

@@ -1,4 +1,6 @@
 import type { CanaryPolicy, CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
+import type { BasicAuthSettings } from './basic-auth.ts';
+import type { ClientCertSettings } from './client-cert.ts';
 import type { Algorithm, BackendPolicy, FastcgiPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -50,6 +52,10 @@ export interface IngressSettings {
   affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
+  /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
+  basicAuth?: BasicAuthSettings;
+  /** `auth-tls-secret`: the CA Secret to read (auth-secrets.ts turns it into a policy). */
+  clientCert?: ClientCertSettings;
   /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
 }
