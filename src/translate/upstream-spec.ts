@@ -24,8 +24,8 @@ export interface UpstreamSpec {
   readonly servers: readonly UpstreamServerSpec[];
   readonly algorithm: Algorithm;
   readonly hashKey?: HashKey;
-  readonly protocol: 'HTTP' | 'HTTPS';
-  readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean };
+  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C';
+  readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean; readonly alpn?: 'http/1.1' | 'h2' };
   readonly healthCheck?: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyThreshold: number; readonly unhealthyThreshold: number };
   readonly keepalive: { readonly connections: number; readonly requests: number; readonly timeMs: number; readonly idleTimeoutMs: number };
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
@@ -34,7 +34,7 @@ export interface UpstreamSpec {
 
 /**
  * Accepted, or rejected with the API server's text. `reason` is `InvalidUpstream` for what the
- * CRD schema rejects and `UnsupportedProtocol` for H2C/FastCGI, which the schema accepts
+ * CRD schema rejects and `UnsupportedProtocol` for FastCGI, which the schema accepts
  * (reserved) but Pier cannot serve yet.
  */
 export type ParsedUpstream =
@@ -67,8 +67,8 @@ export function parseUpstream(upstream: Upstream): ParsedUpstream {
     return { ok: false, reason: 'InvalidUpstream', errors, message: formatInvalid(upstream.metadata.name, errors) };
   }
   const raw = spec as RawSpec;
-  if (raw.protocol === 'H2C' || raw.protocol === 'FastCGI') {
-    const unsupported: FieldError[] = [{ field: 'spec.protocol', type: 'Invalid value', value: raw.protocol, detail: `protocol ${raw.protocol} is not supported yet (supported: HTTP, HTTPS)` }];
+  if (raw.protocol === 'FastCGI') {
+    const unsupported: FieldError[] = [{ field: 'spec.protocol', type: 'Invalid value', value: raw.protocol, detail: `protocol ${raw.protocol} is not supported yet (supported: HTTP, HTTPS, H2C)` }];
     return { ok: false, reason: 'UnsupportedProtocol', errors: unsupported, message: formatInvalid(upstream.metadata.name, unsupported) };
   }
   return { ok: true, spec: typed(raw) };
@@ -80,7 +80,7 @@ interface RawSpec {
   servers?: { address: string; port: number; weight: number; backup: boolean; maxFails: number; failTimeout: string }[];
   loadBalancing: { algorithm: Algorithm; hashKey?: { source: HashKey['source']; name?: string } };
   protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI';
-  tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean };
+  tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean; alpn?: 'http/1.1' | 'h2' };
   healthCheck?: { path: string; interval: string; timeout: string; healthyThreshold: number; unhealthyThreshold: number };
   keepalive: { connections: number; requests: number; time: string; idleTimeout: string };
   timeouts: { connect: string; send: string; read: string };
@@ -98,7 +98,7 @@ function typed(raw: RawSpec): UpstreamSpec {
     algorithm: raw.loadBalancing.algorithm,
     // Header names are matched against Node's lower-cased header keys.
     ...(hashKey ? { hashKey: { source: hashKey.source, ...(hashKey.name ? { name: hashKey.source === 'Header' ? hashKey.name.toLowerCase() : hashKey.name } : {}) } } : {}),
-    protocol: raw.protocol as 'HTTP' | 'HTTPS',
+    protocol: raw.protocol as 'HTTP' | 'HTTPS' | 'H2C',
     ...(raw.tls ? { tls: raw.tls } : {}),
     ...(hc ? { healthCheck: { path: hc.path, intervalMs: ms(hc.interval), timeoutMs: ms(hc.timeout), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } } : {}),
     keepalive: { connections: raw.keepalive.connections, requests: raw.keepalive.requests, timeMs: ms(raw.keepalive.time), idleTimeoutMs: ms(raw.keepalive.idleTimeout) },

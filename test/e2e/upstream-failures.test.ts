@@ -62,7 +62,6 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
       siteYaml('slow', { servers: [{ address: silent.host, port: silent.port, maxFails: 0 }], timeouts: { read: '300ms' }, retries: { attempts: 0 } }),
       siteYaml('slow-retried', { servers: [{ address: silentRetried.host, port: silentRetried.port, maxFails: 0 }], timeouts: { read: '300ms' } }),
       siteYaml('cut', { servers: [{ address: cutting.host, port: cutting.port, maxFails: 0 }, { address: good.host, port: good.port }] }),
-      siteYaml('h2c', { servers: [{ address: good.host, port: good.port }], protocol: 'H2C' }),
       siteYaml('fcgi', { servers: [{ address: good.host, port: good.port }], protocol: 'FastCGI' }),
       upstreamIngressYaml('ghost', 'nosuchupstream'),
     ].join('---\n'));
@@ -162,11 +161,11 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
     expect(lines().filter((l) => l.component === 'status' && l.name === 'bad').at(-1)).toMatchObject({ accepted: true, ready: true, readyEndpoints: 1, totalEndpoints: 1 });
   });
 
-  it.each(['H2C', 'FastCGI'])('protocol %s is rejected as not supported yet: 503 and a problem line', async (protocol) => {
-    const site = protocol === 'H2C' ? 'h2c' : 'fcgi';
+  it.each(['FastCGI'])('protocol %s is rejected as not supported yet: 503 and a problem line', async (protocol) => {
+    const site = 'fcgi';
     expect((await send(site)).status).toBe(503);
     const problem = lines().find((l) => l.kind === 'Upstream' && l.name === site && l.reason === 'UnsupportedProtocol');
-    expect(problem?.msg).toBe(`Upstream.pier.dev "${site}" is invalid: spec.protocol: Invalid value: "${protocol}": protocol ${protocol} is not supported yet (supported: HTTP, HTTPS)`);
+    expect(problem?.msg).toBe(`Upstream.pier.dev "${site}" is invalid: spec.protocol: Invalid value: "${protocol}": protocol ${protocol} is not supported yet (supported: HTTP, HTTPS, H2C)`);
     expect(good.seen.some((s) => s.headers.host === `${site}.example`)).toBe(false);
   });
 
