@@ -94,8 +94,9 @@ export function h2Pool(port: number, overrides: Partial<H2PoolOptions> = {}, sch
 }
 
 /** Dispatches one request and resolves with what the handler saw. */
-export function send(pool: H2Pool, init: Partial<UpstreamRequest> & { body?: Readable | string | null } = {}, recorder = new Recorder()): Promise<Outcome> {
-  const body = typeof init.body === 'string' ? Readable.from([Buffer.from(init.body)]) : (init.body ?? null);
+export function send(pool: H2Pool, init: Omit<Partial<UpstreamRequest>, 'body'> & { body?: Readable | Buffer | string | null } = {}, recorder = new Recorder()): Promise<Outcome> {
+  const b = init.body;
+  const body = typeof b === 'string' ? Readable.from([Buffer.from(b)]) : Buffer.isBuffer(b) ? Readable.from([b]) : (b ?? null);
   pool.dispatch({ method: init.method ?? 'GET', path: init.path ?? '/', headers: init.headers ?? ['host', 'h2.test'], body }, recorder);
   return recorder.done;
 }

@@ -168,8 +168,12 @@ export class H2Exchange implements DeadlineOwner {
     stream.on('end', onEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
-    if (body !== null) this.#startBody(stream, body);
-    else this.#arm(T_HEADERS);
+    if (body === null) this.#arm(T_HEADERS);
+    else if (typeof body === 'string' || body instanceof Uint8Array) {
+      // A whole body in memory (undici's dispatch accepts one; tests, health probes).
+      stream.end(body);
+      this.#arm(T_HEADERS);
+    } else this.#startBody(stream, body);
   }
 
   response(status: number, raw: string[]): void {
@@ -350,7 +354,7 @@ export class H2Exchange implements DeadlineOwner {
   /** Refused before any processing: placed again while the body is untouched. */
   #refused(cause: Error): void {
     const body = this.#request.body;
-    const replayable = body === null || (!body.readableDidRead && !body.destroyed);
+    const replayable = body === null || typeof body === 'string' || body instanceof Uint8Array || (!body.readableDidRead && !body.destroyed);
     if (!replayable || this.#placements >= MAX_PLACEMENTS) {
       this.fail(new errors.SocketError(`upstream refused the stream: ${cause.message}`));
       return;
