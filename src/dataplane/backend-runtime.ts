@@ -25,8 +25,10 @@ export interface BackendRuntime {
   readonly retryReset: boolean;
   readonly retryTimeout: boolean;
   readonly retryNonIdempotent: boolean;
-  /** Upstream statuses (502/503/504) that are retried like failures, if idempotent. */
+  /** Upstream statuses (500/502/503/504/403/404/429) that are retried like failures, if idempotent. */
   readonly retryStatuses: ReadonlySet<number>;
+  /** No new try after this long since the first (0 = no bound). */
+  readonly retryTimeoutMs: number;
   /** nginx proxy_send_timeout (policy.timeouts.sendMs); 0 = none. */
   readonly sendTimeoutMs: number;
   /** Active health checks, when policy.healthCheck is set (running while the runtime is in force). */
@@ -64,7 +66,8 @@ export function bindBackend(backend: Backend, previous: BackendRuntime | undefin
     retryReset: on.includes('reset'),
     retryTimeout: on.includes('timeout'),
     retryNonIdempotent: policy.retries.nonIdempotent,
-    retryStatuses: new Set(on.filter((c) => c === '502' || c === '503' || c === '504').map(Number)),
+    retryStatuses: new Set(on.filter((c) => /^[0-9]{3}$/.test(c)).map(Number)),
+    retryTimeoutMs: policy.retries.timeoutMs ?? 0,
     sendTimeoutMs: Math.max(0, policy.timeouts.sendMs),
     checker: unavailable || policy.healthCheck === undefined ? undefined : checkerFor(backend, balancer, previous?.checker, ctx),
   };

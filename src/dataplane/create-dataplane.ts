@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
-import { compileTable, type CompiledTable } from '../routing/compile-table.ts';
+import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
@@ -11,6 +11,7 @@ import type { Http1Handler } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse } from './http1/proxy-response.ts';
+import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
@@ -74,6 +75,9 @@ export interface Dataplane {
 }
 
 const DEFAULT_GRACE_MS = 1_000;
+
+/** Each route's filters, compiled once per swap (a route without policies gets none). */
+const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -93,7 +97,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly accessLog: AccessLog | undefined;
   readonly tunnels = new Set<Duplex>();
   readonly keepaliveRequests: number;
-  compiled: CompiledTable<BackendRuntime>;
+  compiled: CompiledTable<BackendRuntime, RoutePipeline>;
   draining = false;
   #generation = 0;
   #drained: Promise<void> | undefined;
@@ -153,7 +157,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind));
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
     this.compiled = compiled;

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { DataplaneStats, PierStatus } from './dataplane-stats.ts';
-import type { ProxyResponse } from './http1/proxy-response.ts';
+import type { DownstreamResponse } from './front/downstream.ts';
 
 /** `502 Bad Gateway\n`: short, plain, no version, no internal detail. Built once per status. */
 const BODIES = new Map<number, Buffer>();
@@ -17,7 +17,7 @@ function body(status: number): Buffer {
  * Answers `res` with a status Pier produced itself. `close` (draining) adds `Connection:
  * close`. Does nothing when the head already went out (the caller destroys the response then).
  */
-export function sendError(res: ProxyResponse, status: PierStatus, stats: DataplaneStats, close: boolean): void {
+export function sendError(res: DownstreamResponse, status: PierStatus, stats: DataplaneStats, close: boolean): void {
   stats.errors[status]++;
   if (res.headersSent || res.destroyed) return;
   const b = body(status);

@@ -3,8 +3,9 @@ import type { PickContext } from './balance/balancer.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
-import type { ProxyRequest } from './http1/proxy-request.ts';
-import type { ProxyResponse, ResponseExchange } from './http1/proxy-response.ts';
+import { downstreamResponseHeaders } from './forward-headers.ts';
+import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
+import type { Admission } from './pipeline/admission.ts';
 import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
@@ -65,8 +66,8 @@ function onSendTimeout(exchange: ProxyExchange): void {
  * expiry is a 'timeout' failure like any other (504, or a cut response once the head is out).
  */
 export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExchange {
-  readonly req: ProxyRequest;
-  readonly res: ProxyResponse;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
   readonly runtime: BackendRuntime;
   readonly clientAddress: string;
   /** Index of the server of the current (last) try; -1 before the first. */
@@ -77,6 +78,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   readonly #ctx: ExchangeContext;
   readonly #options: UpstreamRequest;
   #tries = 0;
+  /** When the first try started (only with a retry time bound). */
+  #startedAt = 0;
   #tried: Set<number> | undefined;
   #abort: ((reason?: Error) => void) | null = null;
   #done = false;
@@ -85,19 +88,23 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #sendTimer: NodeJS.Timeout | undefined;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
+  /** The route's filters registered response hooks (header edits): the head goes through them. */
+  readonly #hooks: Admission | undefined;
 
   constructor(
     ctx: ExchangeContext,
-    req: ProxyRequest,
-    res: ProxyResponse,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
     runtime: BackendRuntime,
     clientAddress: string,
     path: string,
     headers: string[],
     hasBody: boolean,
     last: boolean,
+    hooks?: Admission,
   ) {
     this.#last = last;
+    this.#hooks = hooks;
     this.#ctx = ctx;
     this.req = req;
     this.res = res;
@@ -112,6 +119,11 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     return this.req.headers;
   }
 
+  /** PickContext: the path and query sent upstream. */
+  get target(): string {
+    return this.#options.path;
+  }
+
   /** Starts the first try. */
   start(): void {
     // The connection tells this exchange when the client leaves or drains (direct calls).
@@ -121,6 +133,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       body[kExchange] = this;
       body.on('pause', onBodyPause);
     }
+    if (this.runtime.retryTimeoutMs > 0) this.#startedAt = performance.now();
     this.#try();
   }
 
@@ -191,7 +204,14 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.resumeUpstream = resume;
     // Written as received: the upstream client's strict llhttp already refused CR, LF and
     // other control characters in the status line and headers.
-    this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, this.#last || this.#ctx.draining);
+    const close = this.#last || this.#ctx.draining;
+    const hooks = this.#hooks;
+    if (hooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
+    else {
+      const headers = downstreamResponseHeaders(rawHeaders, close);
+      hooks.applyResponseHooks(statusCode, headers);
+      this.res.writeHead(statusCode, statusText || undefined, headers);
+    }
     this.responded = true;
     return true;
   }
@@ -201,14 +221,14 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     return this.res.write(chunk);
   }
 
-  onComplete(): void {
+  onComplete(trailers?: string[] | null): void {
     this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     balancer.succeeded(this.server);
     if (this.#done) return;
     this.#settle();
-    this.res.end();
+    this.res.end(undefined, trailers);
   }
 
   onError(err: Error): void {
@@ -238,6 +258,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #canRetry(kind: FailureKind): boolean {
     const rt = this.runtime;
     if (this.#tries > rt.retries || this.res.destroyed) return false;
+    if (rt.retryTimeoutMs > 0 && performance.now() - this.#startedAt >= rt.retryTimeoutMs) return false;
     const body = this.#options.body as RequestBody | null;
     if (body !== null && (body.readableDidRead || body.destroyed)) return false;
     if (nothingSent(kind)) return rt.retryConnect || (kind === 'connect-timeout' && rt.retryTimeout);

@@ -4,8 +4,9 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
-import type { ProxyRequest } from './http1/proxy-request.ts';
-import type { ProxyResponse } from './http1/proxy-response.ts';
+import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
+import { Admission } from './pipeline/admission.ts';
+import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { ProxyExchange } from './proxy-exchange.ts';
 
 /** The dataplane state a request reads when it starts. */
@@ -13,7 +14,7 @@ export interface RequestState {
   /** Requests per client connection before it is closed (nginx keepalive_requests); 0 = no limit. */
   readonly keepaliveRequests: number;
   /** The table in force; a request keeps the one it read here even if a swap follows. */
-  readonly compiled: CompiledTable<BackendRuntime>;
+  readonly compiled: CompiledTable<BackendRuntime, RoutePipeline>;
   readonly stats: DataplaneStats;
   readonly draining: boolean;
   /** With `--access-log`: one line per finished response. */
@@ -21,12 +22,13 @@ export interface RequestState {
 }
 
 /**
- * Per request: route (404), check the backend can serve (503), then proxy. Everything a
- * request needs is read from `state` once, at the start. The connection already scanned the
- * headers (`req.facts`) and keeps the per-connection record (`req.conn`: client address,
- * X-Forwarded-Proto/Port, request count), read once per connection.
+ * Per request: route (404), run the route's filters if it has any (admit), check the backend
+ * can serve (503), then proxy. Everything a request needs is read from `state` once, at the
+ * start. The front already scanned the headers (`req.facts`) and keeps the per-connection
+ * record (`req.conn`: client address, X-Forwarded-Proto/Port, request count), read once per
+ * connection. A route without policies pays one branch for the pipeline.
  */
-export function handleRequest(state: RequestState, req: ProxyRequest, res: ProxyResponse): void {
+export function handleRequest(state: RequestState, req: DownstreamRequest, res: DownstreamResponse): void {
   const stats = state.stats;
   stats.requests++;
   if (state.accessLog !== undefined) {
@@ -46,10 +48,26 @@ export function handleRequest(state: RequestState, req: ProxyRequest, res: Proxy
   const last = state.keepaliveRequests > 0 && ++conn.requests >= state.keepaliveRequests;
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
+  if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   new ProxyExchange(state, req, res, runtime, conn.clientAddress, target, headers, facts.hasBody, last).start();
+}
+
+/** The request of a route with filters: they run first and may answer, rewrite or re-route it. */
+function admitAndProxy(
+  state: RequestState, req: DownstreamRequest, res: DownstreamResponse, pipeline: RoutePipeline,
+  backend: BackendRuntime, host: string | undefined, target: string, last: boolean,
+): void {
+  const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
+  if (!runPipeline(pipeline, admission)) return;
+  const runtime = admission.backend;
+  if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
+  const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
+  admission.applyRequestEdits(headers);
+  const hooks = admission.responseHooks === undefined ? undefined : admission;
+  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
 }
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
@@ -71,7 +89,7 @@ export class AccessLog {
     this.#logger = logger;
   }
 
-  responseFinished(res: ProxyResponse): void {
+  responseFinished(res: DownstreamResponse): void {
     const req = res.req;
     const ex = res.exchange instanceof ProxyExchange ? res.exchange : undefined;
     const server = ex !== undefined && ex.server >= 0 ? ex.runtime.backend.servers[ex.server] : undefined;

@@ -4,7 +4,10 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
 import { rawErrorResponse } from './error-response.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
-import type { ProxyRequest } from './http1/proxy-request.ts';
+import type { DownstreamRequest } from './front/downstream.ts';
+import { SocketAnswer } from './http1/socket-answer.ts';
+import { Admission } from './pipeline/admission.ts';
+import { runPipeline } from './pipeline/compile-pipeline.ts';
 import type { RequestState } from './request-handler.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler } from './upstream/upstream-handler.ts';
@@ -16,24 +19,33 @@ export interface UpgradeState extends RequestState {
 }
 
 /**
- * An HTTP/1.1 Upgrade request (WebSocket, ...): routed like any request, sent upstream with the
- * client's Upgrade token; on `101` the two sockets are piped together raw. Any other answer is
- * relayed and the connection closed. One try, no retry: an upgrade is rarely idempotent in
- * spirit, and the client will reconnect.
+ * An HTTP/1.1 Upgrade request (WebSocket, ...): routed like any request and admitted through
+ * the same route filters (a filter's answer is written on the socket, which then closes), sent
+ * upstream with the client's Upgrade token; on `101` the two sockets are piped together raw.
+ * Any other answer is relayed and the connection closed. One try, no retry: an upgrade is
+ * rarely idempotent in spirit, and the client will reconnect.
  */
-export function handleUpgrade(state: UpgradeState, req: ProxyRequest, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer): void {
   const stats = state.stats;
   stats.requests++;
   socket.on('error', destroySelf);
   const facts = req.facts;
-  const target = req.url;
+  let target = req.url;
   const match = state.compiled.match(facts.host, target);
   if (match === undefined) return rawError(socket, 404, state);
-  const runtime = match.backend;
+  let runtime = match.backend;
   const conn = req.conn;
-  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers });
+  let admission: Admission | undefined;
+  if (match.pipeline !== undefined) {
+    admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, runtime, true, true);
+    if (!runPipeline(match.pipeline, admission)) return;
+    runtime = admission.backend;
+    target = admission.target;
+  }
+  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
+  admission?.applyRequestEdits(headers);
   runtime.balancer.started(index);
   const handler = new UpgradeHandler(state, socket, head, runtime, index);
   runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME }, handler);

@@ -1,6 +1,6 @@
 import { HostRules, type RouteMatch } from './host-rules.ts';
 import { normalizeHost, wildcardSuffix } from './normalize-host.ts';
-import { DEFAULT_POLICY, type Backend, type RouteTable } from './route-table.ts';
+import { DEFAULT_POLICY, type Backend, type Route, type RouteTable, type VirtualHost } from './route-table.ts';
 
 export type { RouteMatch } from './host-rules.ts';
 
@@ -8,7 +8,7 @@ export type { RouteMatch } from './host-rules.ts';
  * A RouteTable compiled for matching. Immutable: a swap compiles a new one and replaces the
  * reference, so a request keeps the CompiledTable it started with.
  */
-export interface CompiledTable<B = Backend> {
+export interface CompiledTable<B = Backend, P = unknown> {
   readonly table: RouteTable;
   /** Every backend of the table, bound, by id. */
   readonly backends: ReadonlyMap<string, B>;
@@ -16,8 +16,11 @@ export interface CompiledTable<B = Backend> {
    * The route for a request: `host` is the raw Host header value (or undefined), `target` the
    * request target as received (`/path?query`). Undefined means 404.
    */
-  match(host: string | undefined, target: string): RouteMatch<B> | undefined;
+  match(host: string | undefined, target: string): RouteMatch<B, P> | undefined;
 }
+
+/** Compiles a route's policies into what a match carries (undefined: no policies, no pipeline). */
+export type RouteBinder<B, P> = (route: Route, vhost: VirtualHost, backend: B, resolve: (id: string) => B) => P | undefined;
 
 /**
  * Compiles `table`. `bind` turns each backend into what matches should carry (the dataplane
@@ -35,7 +38,7 @@ export interface CompiledTable<B = Backend> {
  * among Prefixes the longest element-wise match wins. Paths are compared as received (no
  * percent-decoding, no `//` merging); the query string is not part of the path.
  */
-export function compileTable<B = Backend>(table: RouteTable, bind?: (backend: Backend) => B): CompiledTable<B> {
+export function compileTable<B = Backend, P = unknown>(table: RouteTable, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>): CompiledTable<B, P> {
   const binder = bind ?? ((b: Backend) => b as unknown as B);
   const backends = new Map<string, B>();
   for (const backend of table.backends) if (!backends.has(backend.id)) backends.set(backend.id, binder(backend));
@@ -50,18 +53,22 @@ export function compileTable<B = Backend>(table: RouteTable, bind?: (backend: Ba
     return bound;
   };
 
-  const exact = new Map<string, HostRules<B>>();
-  const wildcard = new Map<string, HostRules<B>>();
-  let anyHost: HostRules<B> | undefined;
+  const exact = new Map<string, HostRules<B, P>>();
+  const wildcard = new Map<string, HostRules<B, P>>();
+  let anyHost: HostRules<B, P> | undefined;
   for (const vhost of table.virtualHosts) {
-    const rules = new HostRules(vhost.routes.map((route) => ({ route, backend: resolve(route.backend) })));
+    const rules = new HostRules<B, P>(vhost.routes.map((route) => {
+      const backend = resolve(route.backend);
+      const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, resolve);
+      return { route, backend, pipeline };
+    }));
     const host = vhost.host.toLowerCase();
     if (host === '') anyHost ??= rules;
     else if (host.startsWith('*.')) setOnce(wildcard, host.slice(2), rules);
     else setOnce(exact, normalizeHost(host), rules);
   }
-  const fallback: RouteMatch<B> | undefined =
-    table.defaultBackend === undefined ? undefined : { route: undefined, backend: resolve(table.defaultBackend) };
+  const fallback: RouteMatch<B, P> | undefined =
+    table.defaultBackend === undefined ? undefined : { route: undefined, backend: resolve(table.defaultBackend), pipeline: undefined };
   return new Compiled(table, backends, exact, wildcard, anyHost, fallback);
 }
 
@@ -69,21 +76,21 @@ function setOnce<V>(map: Map<string, V>, key: string, value: V): void {
   if (!map.has(key)) map.set(key, value);
 }
 
-class Compiled<B> implements CompiledTable<B> {
+class Compiled<B, P> implements CompiledTable<B, P> {
   readonly table: RouteTable;
   readonly backends: ReadonlyMap<string, B>;
-  readonly #exact: Map<string, HostRules<B>>;
-  readonly #wildcard: Map<string, HostRules<B>>;
-  readonly #anyHost: HostRules<B> | undefined;
-  readonly #fallback: RouteMatch<B> | undefined;
+  readonly #exact: Map<string, HostRules<B, P>>;
+  readonly #wildcard: Map<string, HostRules<B, P>>;
+  readonly #anyHost: HostRules<B, P> | undefined;
+  readonly #fallback: RouteMatch<B, P> | undefined;
 
   constructor(
     table: RouteTable,
     backends: ReadonlyMap<string, B>,
-    exact: Map<string, HostRules<B>>,
-    wildcard: Map<string, HostRules<B>>,
-    anyHost: HostRules<B> | undefined,
-    fallback: RouteMatch<B> | undefined,
+    exact: Map<string, HostRules<B, P>>,
+    wildcard: Map<string, HostRules<B, P>>,
+    anyHost: HostRules<B, P> | undefined,
+    fallback: RouteMatch<B, P> | undefined,
   ) {
     this.table = table;
     this.backends = backends;
@@ -93,7 +100,7 @@ class Compiled<B> implements CompiledTable<B> {
     this.#fallback = fallback;
   }
 
-  match(host: string | undefined, target: string): RouteMatch<B> | undefined {
+  match(host: string | undefined, target: string): RouteMatch<B, P> | undefined {
     const q = target.indexOf('?');
     const pathEnd = q < 0 ? target.length : q;
     const name = normalizeHost(host);

@@ -1,10 +1,13 @@
+import { RE2JS } from 're2js';
 import type { Route } from './route-table.ts';
 
-/** What a successful match yields: the route (absent for the table's default backend) and the
- * backend it points at, bound to whatever the caller attached (see compileTable). */
-export interface RouteMatch<B> {
+/** What a successful match yields: the route (absent for the table's default backend), the
+ * backend it points at and the route's compiled pipeline (absent for a route without
+ * policies), bound to whatever the caller attached (see compileTable). */
+export interface RouteMatch<B, P = unknown> {
   readonly route: Route | undefined;
   readonly backend: B;
+  readonly pipeline: P | undefined;
 }
 
 const SLASH = 47;
@@ -16,20 +19,36 @@ const SLASH = 47;
  * becomes `''`) and sorted longest first, so the first candidate that matches element-wise is the
  * longest matching Prefix (Ingress v1: "the longest matching path wins"). A linear scan beats a
  * trie for the handful of prefixes a host usually has, and allocates nothing.
+ *
+ * Regex rules (a host where ingress-nginx would enforce `~*` locations: translate makes every
+ * path of such a host Regex) are tried in order of descending path length, as ingress-nginx
+ * orders its locations, and the first whose case-insensitive pattern matches at the start of
+ * the path wins (nginx's first-match rule for regex locations). Patterns run on RE2 (re2js):
+ * matching is linear in the path, so no tenant's pattern can stall a worker.
  */
-export class HostRules<B> {
-  readonly #exact = new Map<string, RouteMatch<B>>();
+export class HostRules<B, P = unknown> {
+  readonly #exact = new Map<string, RouteMatch<B, P>>();
   readonly #prefixes: string[] = [];
-  readonly #prefixMatches: RouteMatch<B>[] = [];
+  readonly #prefixMatches: RouteMatch<B, P>[] = [];
+  readonly #regexes: RE2JS[] = [];
+  readonly #regexMatches: RouteMatch<B, P>[] = [];
 
   /** Rules for the same path and type after the first one are ignored (translate sorted them). */
-  constructor(entries: readonly RouteMatch<B>[]) {
-    const prefixes: { key: string; match: RouteMatch<B> }[] = [];
+  constructor(entries: readonly RouteMatch<B, P>[]) {
+    const prefixes: { key: string; match: RouteMatch<B, P> }[] = [];
+    const regexes: RouteMatch<B, P>[] = [];
     const seenPrefix = new Set<string>();
+    const seenRegex = new Set<string>();
     for (const entry of entries) {
       const route = entry.route!;
       if (route.pathType === 'Exact') {
         if (!this.#exact.has(route.path)) this.#exact.set(route.path, entry);
+        continue;
+      }
+      if (route.pathType === 'Regex') {
+        if (seenRegex.has(route.path)) continue;
+        seenRegex.add(route.path);
+        regexes.push(entry);
         continue;
       }
       const key = prefixKey(route.path);
@@ -43,13 +62,22 @@ export class HostRules<B> {
       this.#prefixes.push(p.key);
       this.#prefixMatches.push(p.match);
     }
+    regexes.sort((a, b) => b.route!.path.length - a.route!.path.length);
+    for (const r of regexes) {
+      const compiled = compileRoutePattern(r.route!.path);
+      if (compiled === undefined) continue; // translate refuses these; never match on them
+      this.#regexes.push(compiled);
+      this.#regexMatches.push(r);
+    }
   }
 
   /**
    * The rule for `url`, whose path ends at `pathEnd` (the query string starts there, if any).
-   * Exact beats Prefix; then the longest element-wise Prefix.
+   * Exact beats Prefix; then the longest element-wise Prefix; Regex rules (a host has either
+   * Regex rules or the other two) in their order.
    */
-  match(url: string, pathEnd: number): RouteMatch<B> | undefined {
+  match(url: string, pathEnd: number): RouteMatch<B, P> | undefined {
+    if (this.#regexes.length > 0) return this.#matchRegex(pathEnd === url.length ? url : url.slice(0, pathEnd));
     if (this.#exact.size > 0) {
       const exact = this.#exact.get(pathEnd === url.length ? url : url.slice(0, pathEnd));
       if (exact !== undefined) return exact;
@@ -61,6 +89,24 @@ export class HostRules<B> {
       if (!url.startsWith(p)) continue;
       if (p.length === pathEnd || url.charCodeAt(p.length) === SLASH) return this.#prefixMatches[i];
     }
+    return undefined;
+  }
+
+  #matchRegex(path: string): RouteMatch<B, P> | undefined {
+    const regexes = this.#regexes;
+    for (let i = 0; i < regexes.length; i++) if (regexes[i]!.test(path)) return this.#regexMatches[i];
+    return undefined;
+  }
+}
+
+/**
+ * A Regex route's path as ingress-nginx writes it (`~* "^<path>"`): case-insensitive, anchored
+ * at the start only. Undefined when RE2 cannot compile it (lookarounds, backreferences).
+ */
+export function compileRoutePattern(path: string): RE2JS | undefined {
+  try {
+    return RE2JS.compile(`^(?:${path})`, RE2JS.CASE_INSENSITIVE);
+  } catch {
     return undefined;
   }
 }

@@ -8,7 +8,14 @@
  * path first, then path; backends by id.
  */
 
-export type PathType = 'Exact' | 'Prefix';
+import type { Policy } from './policies.ts';
+
+/**
+ * Exact and Prefix as Ingress v1 defines them. Regex: ingress-nginx's `use-regex` /
+ * `rewrite-target` hosts, where every path of the host is a case-insensitive regular
+ * expression anchored at the start (`location ~* "^<path>"`), tried longest path first.
+ */
+export type PathType = 'Exact' | 'Prefix' | 'Regex';
 
 export interface Route {
   /** Exact: the literal path. Prefix: normalized, no trailing slash except the root `/`. */
@@ -18,6 +25,8 @@ export interface Route {
   readonly backend: string;
   /** `namespace/name` of the Ingress this route came from (for logs and debugging). */
   readonly origin: string;
+  /** What the route's annotations ask (policies.ts), in filter order; absent when none. */
+  readonly policies?: readonly Policy[];
 }
 
 export interface VirtualHost {
@@ -33,10 +42,11 @@ export interface VirtualHost {
 }
 
 export type Algorithm = 'RoundRobin' | 'LeastConnections' | 'IPHash' | 'ConsistentHash' | 'Random';
-export type RetryCondition = 'connect-failure' | 'reset' | '502' | '503' | '504' | 'timeout';
+export type RetryCondition = 'connect-failure' | 'reset' | 'timeout' | '500' | '502' | '503' | '504' | '403' | '404' | '429';
 
 export interface HashKey {
-  readonly source: 'Header' | 'Cookie' | 'ClientAddress';
+  /** RequestURI: the path and query sent upstream (nginx `$request_uri`). */
+  readonly source: 'Header' | 'Cookie' | 'ClientAddress' | 'RequestURI';
   /** Header or cookie name (lower-case for headers). */
   readonly name?: string;
 }
@@ -84,6 +94,8 @@ export interface BackendPolicy {
     readonly attempts: number;
     readonly on: readonly RetryCondition[];
     readonly nonIdempotent: boolean;
+    /** No new try once this long passed since the first (nginx proxy_next_upstream_timeout); absent = none. */
+    readonly timeoutMs?: number;
   };
   readonly healthCheck?: {
     readonly path: string;

@@ -3,9 +3,14 @@ import type { Ingress } from '../source/objects.ts';
 import type { Backend, Route, RouteTable } from '../routing/route-table.ts';
 import { backendIdOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
-import type { MergedRoutes } from './merge-routes.ts';
-import type { Problem } from './problem.ts';
+import type { IngressSettings, BackendOverrides } from './annotations/ingress-settings.ts';
+import { overriddenBackend, overridesKey } from './backend-overrides.ts';
+import type { MergedRoute, MergedRoutes } from './merge-routes.ts';
+import type { Policy } from '../routing/policies.ts';
+import { problemAbout, type Problem } from './problem.ts';
+import { inFilterOrder, ownPolicies } from './route-policies.ts';
 import { resolveServiceBackend } from './service-backend.ts';
+import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 import { resolveUpstreamBackend } from './upstream-backend.ts';
 
@@ -15,38 +20,103 @@ import { resolveUpstreamBackend } from './upstream-backend.ts';
  * Ingress that uses a broken backend while the table holds each backend once. Only backends
  * that a route or the default backend uses appear.
  */
-export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table: RouteTable; problems: Problem[] } {
+export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
   const backends = new Map<string, Backend>();
   const resolved = new Set<string>();
   const problems: Problem[] = [];
-  const use = (ref: BackendRef, ingress: Ingress): string => {
-    const id = backendIdOf(ref);
+  const use = (ref: BackendRef, ingress: Ingress, overrides: BackendOverrides = {}): string => {
+    const key = overridesKey(overrides);
+    const upstream = ref.kind === 'Upstream';
+    const id = upstream || key === '' ? backendIdOf(ref) : `${backendIdOf(ref)}#${key}`;
     const referrer = refOf(ingress);
-    const key = `${id}\n${referrer.namespace}/${referrer.name}`;
-    if (resolved.has(key)) return id;
-    resolved.add(key);
+    const seen = `${id}\n${referrer.namespace}/${referrer.name}`;
+    if (resolved.has(seen)) return id;
+    resolved.add(seen);
+    if (upstream && key !== '') {
+      problems.push(problemAbout(ingress, 'AnnotationIgnoredForUpstream', `backend annotations (${key}) do not apply to Upstream ${ref.namespace}/${ref.name}: its spec decides`, 'Normal'));
+    }
     const result = ref.kind === 'Service'
-      ? resolveServiceBackend(index, ref.namespace, ref, referrer)
+      ? resolveServiceBackend(index, ref.namespace, ref, referrer, overrides.serviceUpstream === true)
       : resolveUpstreamBackend(index, ref.namespace, ref.name, referrer);
-    if (!backends.has(id)) backends.set(id, result.backend);
+    if (!backends.has(id)) backends.set(id, upstream ? result.backend : overriddenBackend(result.backend, overrides));
     problems.push(...result.problems);
     return id;
   };
 
   const hosts = new Map<string, Route[]>();
-  for (const r of merged.routes) {
-    const route: Route = { path: r.path, pathType: r.pathType, backend: use(r.backend, r.ingress), origin: originOf(r.ingress) };
-    const routes = hosts.get(r.host);
+  const settings = new Map<Route, IngressSettings>();
+  const built = new Map<MergedRoute, Route>();
+  const add = (host: string, route: Route, s: IngressSettings) => {
+    const routes = hosts.get(host);
     if (routes) routes.push(route);
-    else hosts.set(r.host, [route]);
+    else hosts.set(host, [route]);
+    settings.set(route, s);
+  };
+  for (const r of merged.routes) {
+    const policies = [...ownPolicies(r), ...backendPolicies(r, index, use)];
+    const route: Route = {
+      path: r.path, pathType: r.pathType, backend: use(r.backend, r.ingress, r.settings.backend), origin: originOf(r.ingress),
+      ...(policies.length === 0 ? {} : { policies: inFilterOrder(policies) }),
+    };
+    add(r.host, route, r.settings);
+    built.set(r, route);
   }
+  addWwwRedirects(merged.routes, built, hosts, add);
   const defaultBackend = merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
   const table: RouteTable = {
     virtualHosts: [...hosts].map(([host, routes]) => ({ host, routes })),
     ...(defaultBackend === undefined ? {} : { defaultBackend }),
     backends: [...backends.values()],
   };
-  return { table, problems };
+  return { table, problems, settings };
+}
+
+/**
+ * Policies naming other backends: the canary's (with the canary Ingress's own load-balance and
+ * upstream-hash-by, the only backend annotations ingress-nginx takes from a canary), and the
+ * `default-backend` Service (its first port, as ingress-nginx).
+ */
+function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: BackendRef, ingress: Ingress, o?: BackendOverrides) => string): Policy[] {
+  const policies: Policy[] = [];
+  const canary = r.canary;
+  if (canary !== undefined) {
+    const { algorithm, hashKey } = canary.settings.backend;
+    const backend = use(canary.backend, canary.ingress, { ...(algorithm === undefined ? {} : { algorithm }), ...(hashKey === undefined ? {} : { hashKey }) });
+    policies.push({ kind: 'canary', backend, ...canary.settings.canary! });
+  }
+  const name = r.settings.defaultBackendService;
+  if (name !== undefined) {
+    const namespace = r.ingress.metadata.namespace ?? '';
+    const service = index.service(namespace, name);
+    const first = service === undefined ? undefined : findPort(service, { number: service.spec?.ports?.[0]?.port });
+    const backend = use({ kind: 'Service', namespace, name, port: { number: first?.port ?? 0 } }, r.ingress);
+    policies.push({ kind: 'fallback-backend', backend });
+  }
+  return policies;
+}
+
+/**
+ * `from-to-www-redirect`: for a route's host `foo.com` (or `www.foo.com`), the other name gets
+ * a virtual host whose every request is redirected (308, ingress-nginx's http-redirect-code) to
+ * the same request URI on this host, scheme kept, without a trailing slash (ngx_srv_redirect.lua;
+ * the listener's port is left out: Pier's ports sit behind a Service's 80/443). A name some
+ * Ingress serves itself is left alone, as in ingress-nginx.
+ */
+function addWwwRedirects(routes: readonly MergedRoute[], built: ReadonlyMap<MergedRoute, Route>, hosts: Map<string, Route[]>, add: (host: string, route: Route, s: IngressSettings) => void): void {
+  // One redirect per name; the route it copies is picked by path then origin, so input order
+  // does not change the table (the backend it names is never used: every request redirects).
+  const picked = new Map<string, MergedRoute>();
+  for (const r of routes) {
+    if (!r.settings.fromToWww || r.host === '' || r.host.startsWith('*.')) continue;
+    const from = r.host.startsWith('www.') ? r.host.slice(4) : `www.${r.host}`;
+    if (hosts.has(from)) continue;
+    const seen = picked.get(from);
+    if (seen === undefined || `${r.path}\n${originOf(r.ingress)}` < `${seen.path}\n${originOf(seen.ingress)}`) picked.set(from, r);
+  }
+  for (const [from, r] of picked) {
+    const route: Route = { path: '/', pathType: 'Prefix', backend: built.get(r)!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
+    add(from, route, { ...r.settings, policies: [], forceSslRedirect: false });
+  }
 }
 
 function originOf(ingress: Ingress): string {

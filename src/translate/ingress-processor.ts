@@ -1,6 +1,7 @@
 import type { HTTPIngressPath, Ingress } from '../source/objects.ts';
 import type { PathType } from '../routing/route-table.ts';
-import { unknownAnnotationProblems } from './annotations.ts';
+import type { IngressSettings } from './annotations/ingress-settings.ts';
+import { parseAnnotations } from './annotations/parse-annotations.ts';
 import { backendRefOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
 import { problemAbout } from './problem.ts';
@@ -13,8 +14,12 @@ export interface CandidateRoute {
   readonly host: string;
   readonly path: string;
   readonly pathType: PathType;
+  /** The path as written (empty ImplementationSpecific: `/`): what a Regex route matches. */
+  readonly rawPath: string;
   readonly backend: BackendRef;
   readonly ingress: Ingress;
+  /** The Ingress's annotations, parsed. */
+  readonly settings: IngressSettings;
   /** Position among this Ingress's paths: breaks ties between duplicates inside one Ingress. */
   readonly seq: number;
 }
@@ -25,6 +30,8 @@ export interface ProcessedIngress {
   readonly routes: readonly CandidateRoute[];
   readonly defaultBackend?: BackendRef;
   readonly problems: readonly Problem[];
+  /** Skipped whole (invalid spec, or an annotation that rejects it): claims no certificate. */
+  readonly rejected: boolean;
 }
 
 /**
@@ -39,15 +46,20 @@ export interface ProcessedIngress {
  *   which the Prefix semantics ignores anyway; Exact paths are kept verbatim.
  * - A rule without `http` contributes no route; a host left without routes gets no VirtualHost
  *   (so it takes no requests away from wildcard or any-host rules).
+ * - Annotations are parsed first (annotations/parse-annotations.ts): an invalid, refused or
+ *   unenforced one skips the whole Ingress with a problem naming it.
  * - `spec.tls` is read later, by the tls step (tls-hosts.ts).
  */
 export function processIngress(ingress: Ingress): ProcessedIngress {
-  const problems = unknownAnnotationProblems(ingress);
+  const parsed = parseAnnotations(ingress);
+  const problems = parsed.problems;
   const errors = validateIngress(ingress);
   if (errors.length > 0) {
     problems.push(problemAbout(ingress, 'InvalidIngress', `Ingress skipped: ${errors.join('; ')}`));
-    return { ingress, routes: [], problems };
+    return { ingress, routes: [], problems, rejected: true };
   }
+  if (parsed.rejected) return { ingress, routes: [], problems, rejected: true };
+  const settings = parsed.settings;
   const namespace = ingress.metadata.namespace ?? '';
   const routes: CandidateRoute[] = [];
   for (const rule of ingress.spec?.rules ?? []) {
@@ -58,15 +70,15 @@ export function processIngress(ingress: Ingress): ProcessedIngress {
         problems.push(unsupported(ingress, `path ${p.path ?? ''} on ${host ? `host ${host}` : 'any host'}`, ref));
         continue;
       }
-      routes.push({ host, ...normalizePath(p), backend: ref, ingress, seq: routes.length });
+      routes.push({ host, ...normalizePath(p), rawPath: p.path || '/', backend: ref, ingress, settings, seq: routes.length });
     }
   }
   const spec = ingress.spec?.defaultBackend;
-  if (!spec) return { ingress, routes, problems };
+  if (!spec) return { ingress, routes, problems, rejected: false };
   const defaultBackend = backendRefOf(spec, namespace);
-  if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems };
+  if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems, rejected: false };
   problems.push(unsupported(ingress, 'defaultBackend', defaultBackend));
-  return { ingress, routes, problems };
+  return { ingress, routes, problems, rejected: false };
 }
 
 /** The path and path type a route gets (see processIngress for the rules). */

@@ -1,3 +1,4 @@
+import { compileRoutePattern } from '../routing/host-rules.ts';
 import { displayName } from '../source/objects.ts';
 import type { Ingress } from '../source/objects.ts';
 import type { BackendRef } from './backend-ref.ts';
@@ -5,9 +6,14 @@ import type { CandidateRoute, ProcessedIngress } from './ingress-processor.ts';
 import { problemAbout } from './problem.ts';
 import type { Problem } from './problem.ts';
 
+/** A route that survived merging, with the canary Ingress's route for it, if any. */
+export interface MergedRoute extends CandidateRoute {
+  readonly canary?: CandidateRoute;
+}
+
 /** The routes and default backend that survive merging, and the conflicts that were resolved. */
 export interface MergedRoutes {
-  readonly routes: readonly CandidateRoute[];
+  readonly routes: readonly MergedRoute[];
   readonly defaultBackend?: { readonly ref: BackendRef; readonly ingress: Ingress };
   readonly problems: readonly Problem[];
 }
@@ -19,24 +25,46 @@ export interface MergedRoutes {
  * compareIngressPrecedence); each loser gets a `RouteConflict` / `DefaultBackendConflict`
  * problem and that route of it is not served. A path repeated inside one Ingress keeps its first
  * occurrence.
+ *
+ * Regex hosts: when any (non-canary) Ingress of a host has `use-regex` or `rewrite-target`,
+ * every path of that host becomes a Regex route (its path as written), as ingress-nginx
+ * enforces `~*` locations on the whole server.
+ *
+ * Canaries: a route of a `canary: "true"` Ingress never competes with the others; it attaches to
+ * the winning route with the same host, path and type (the first canary by precedence; others
+ * get `CanaryConflict`). A canary route with no main route gets `CanaryWithoutMain`.
  */
 export function mergeRoutes(processed: readonly ProcessedIngress[]): MergedRoutes {
+  const all = processed.flatMap((p) => p.routes);
+  const regexHosts = new Set(all.filter(enforcesRegex).map((r) => r.host));
   const groups = new Map<string, CandidateRoute[]>();
-  for (const p of processed) {
-    for (const route of p.routes) {
-      const key = `${route.host}\n${route.pathType}\n${route.path}`;
-      const group = groups.get(key);
-      if (group) group.push(route);
-      else groups.set(key, [route]);
-    }
-  }
-  const routes: CandidateRoute[] = [];
+  const canaries = new Map<string, CandidateRoute[]>();
   const problems: Problem[] = [];
-  for (const group of groups.values()) {
+  for (const candidate of all) {
+    const route = regexHosts.has(candidate.host) ? asRegex(candidate) : candidate;
+    if (route.pathType === 'Regex' && compileRoutePattern(route.path) === undefined) {
+      problems.push(problemAbout(route.ingress, 'InvalidRegexPath',
+        `path ${route.path} on ${route.host ? `host ${route.host}` : 'any host'} ignored: it is not a regular expression RE2 can run (lookarounds and backreferences are not supported)`));
+      continue;
+    }
+    const key = `${route.host}\n${route.pathType}\n${route.path}`;
+    const into = route.settings.canary === undefined ? groups : canaries;
+    const group = into.get(key);
+    if (group) group.push(route);
+    else into.set(key, [route]);
+  }
+  const routes: MergedRoute[] = [];
+  for (const [key, group] of groups) {
     group.sort((a, b) => compareIngressPrecedence(a.ingress, b.ingress) || a.seq - b.seq);
     const winner = group[0]!;
-    routes.push(winner);
     for (const loser of group.slice(1)) problems.push(routeConflict(loser, winner));
+    const canary = canaries.get(key)?.sort((a, b) => compareIngressPrecedence(a.ingress, b.ingress) || a.seq - b.seq);
+    for (const extra of canary?.slice(1) ?? []) problems.push(canaryProblem(extra, 'CanaryConflict', `Ingress ${nameOf(canary![0]!.ingress)} is the canary for it already (one canary per host and path)`));
+    routes.push(canary === undefined ? winner : { ...winner, canary: canary[0]! });
+  }
+  for (const [key, group] of canaries) {
+    if (groups.has(key)) continue;
+    for (const orphan of group) problems.push(canaryProblem(orphan, 'CanaryWithoutMain', 'no non-canary Ingress serves this host and path'));
   }
   const defaults = processed.filter((p) => p.defaultBackend !== undefined);
   defaults.sort((a, b) => compareIngressPrecedence(a.ingress, b.ingress));
@@ -72,6 +100,26 @@ function compareText(a: string, b: string): number {
 
 function nameOf(ingress: Ingress): string {
   return displayName({ namespace: ingress.metadata.namespace, name: ingress.metadata.name });
+}
+
+/** ingress-nginx's enforceRegexModifier: use-regex, or a rewrite-target other than the path. */
+function enforcesRegex(route: CandidateRoute): boolean {
+  const s = route.settings;
+  if (s.canary !== undefined) return false;
+  return s.regex || (s.rewriteTarget !== undefined && s.rewriteTarget !== route.rawPath);
+}
+
+/**
+ * A route of a host where ingress-nginx enforces regex locations (`use-regex` or
+ * `rewrite-target` on any of the host's Ingresses): its path as written, as a Regex.
+ */
+function asRegex(route: CandidateRoute): CandidateRoute {
+  return { ...route, path: route.rawPath, pathType: 'Regex' };
+}
+
+function canaryProblem(route: CandidateRoute, reason: string, why: string): Problem {
+  const what = `${route.pathType} path ${route.path} on ${route.host ? `host ${route.host}` : 'any host'}`;
+  return problemAbout(route.ingress, reason, `canary for ${what} ignored: ${why}`);
 }
 
 function routeConflict(loser: CandidateRoute, winner: CandidateRoute): Problem {

@@ -16,9 +16,10 @@ export function resolveServiceBackend(
   namespace: string,
   service: { readonly name: string; readonly port: ServiceBackendPort },
   referrer: { kind: string; namespace: string; name: string },
+  clusterIp = false,
 ): ResolvedBackend {
   const id = backendIdOf({ kind: 'Service', namespace, name: service.name, port: service.port });
-  const result = resolveServiceServers(index, namespace, service.name, service.port);
+  const result = resolveServiceServers(index, namespace, service.name, service.port, clusterIp);
   if ('servers' in result) return { backend: { id, servers: result.servers, policy: DEFAULT_POLICY }, problems: [] };
   return {
     backend: { id, servers: [], policy: DEFAULT_POLICY, unavailable: result.unavailable },

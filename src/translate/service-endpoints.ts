@@ -14,6 +14,8 @@ export type ServiceServers =
  *
  * - ExternalName Service: one server at `spec.externalName`, on the port number (a port name is
  *   looked up in `spec.ports`).
+ * - `clusterIp` (the `service-upstream` annotation): one server at the Service's cluster IP and
+ *   port, when it has one (headless Services fall back to their endpoints).
  * - Otherwise the port is found in `spec.ports`, then in each EndpointSlice labelled
  *   `kubernetes.io/service-name: <service>` the slice port with the same *name* (an unnamed
  *   Service port matches an unnamed slice port) gives the port number. Endpoints count when
@@ -32,6 +34,7 @@ export function resolveServiceServers(
   namespace: string,
   serviceName: string,
   port: { name?: string; number?: number },
+  clusterIp = false,
 ): ServiceServers {
   const display = `${namespace}/${serviceName}`;
   const service = index.service(namespace, serviceName);
@@ -41,6 +44,10 @@ export function resolveServiceServers(
   if (service.spec?.type === 'ExternalName') return externalNameServers(service, display, port, servicePort);
   if (!servicePort) {
     return { unavailable: 'ServicePortNotFound', message: `Service ${display} has no port ${portText}` };
+  }
+  const ip = service.spec?.clusterIP;
+  if (clusterIp && typeof ip === 'string' && ip !== '' && ip !== 'None' && isPortNumber(servicePort.port)) {
+    return { servers: [{ host: ip, port: servicePort.port, ...DEFAULT_SERVER_LIMITS }] };
   }
   const servers = sliceServers(index.endpointSlices(namespace, serviceName), servicePort);
   if (servers.length === 0) {
@@ -61,7 +68,7 @@ function isPortNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
 
-function findPort(service: Service, port: { name?: string; number?: number }): ServicePort | undefined {
+export function findPort(service: Service, port: { name?: string; number?: number }): ServicePort | undefined {
   const ports = list(service.spec?.ports);
   return port.name ? ports.find((p) => p.name === port.name) : ports.find((p) => p.port === port.number);
 }

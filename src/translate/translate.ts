@@ -8,6 +8,7 @@ import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
+import { addHttpsRedirects } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
 export interface TranslateResult {
@@ -28,7 +29,8 @@ export interface TranslateResult {
  *    backend conflicts by precedence (oldest, then namespace/name).
  * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
  *    backends the surviving routes use — a losing route's broken backend is not reported.
- * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes.
+ * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
+ *    then the https redirects that depend on them (https-redirects.ts).
  * 6. sort (sort.ts): the documented order of hosts, routes, backends and problems.
  *
  * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
@@ -41,8 +43,9 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const merged = mergeRoutes(processed);
   const built = buildTable(index, merged);
   // An Ingress skipped as invalid claims no certificate either.
-  const valid = processed.filter((p) => !p.problems.some((q) => q.reason === 'InvalidIngress')).map((p) => p.ingress);
+  const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const tls = applyTls(index, valid, built.table);
+  const table = addHttpsRedirects(tls.table, built.settings);
   const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems];
-  return { table: sortRouteTable(tls.table), problems: sortProblems(problems) };
+  return { table: sortRouteTable(table), problems: sortProblems(problems) };
 }

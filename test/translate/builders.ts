@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS } from '../../src/routing/route-table.ts';
 import type { Backend, Route, RouteTable, UpstreamServer, VirtualHost } from '../../src/routing/route-table.ts';
+import type { Policy } from '../../src/routing/policies.ts';
 import type { Problem } from '../../src/translate/problem.ts';
 import type { TranslateOptions } from '../../src/translate/snapshot.ts';
 
@@ -36,6 +37,14 @@ export function exact(path: string, backend: string, origin = 'default/web'): Ro
 export function prefix(path: string, backend: string, origin = 'default/web'): Route {
   return { path, pathType: 'Prefix', backend, origin };
 }
+
+/** A route with `policies` (in filter order, as translate writes them). */
+export function withPolicies(route: Route, ...policies: Policy[]): Route {
+  return { ...route, policies };
+}
+
+/** What every route of a host with a certificate gets by default (ingress-nginx ssl-redirect). */
+export const HTTPS_REDIRECT: Policy = { kind: 'https-redirect', code: 308, preserveTrailingSlash: false };
 
 export function server(host: string, port: number): UpstreamServer {
   return { host, port, ...DEFAULT_SERVER_LIMITS };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Certificate, VirtualHost } from '../../src/routing/route-table.ts';
 import type { TranslateResult } from '../../src/translate/translate.ts';
 import { readTlsSecret } from '../../src/translate/tls-secret.ts';
-import { A, A_SERVER, backend, prefix, problem, table } from './builders.ts';
+import { A, A_SERVER, backend, HTTPS_REDIRECT, prefix, problem, table, withPolicies } from './builders.ts';
 import { translateCase } from './fixture-case.ts';
 import type { FixtureCase } from './fixture-case.ts';
 import { loadSnapshot } from './load-fixture.ts';
@@ -19,8 +19,9 @@ function pemOf(fixture: string, secret: string): Certificate {
   return { certPem: text('tls.crt'), keyPem: text('tls.key') };
 }
 
+/** A host with a certificate: its routes redirect plain HTTP to HTTPS (ssl-redirect's default). */
 function tlsHost(host: string, tls: string | undefined, ...routes: VirtualHost['routes']): VirtualHost {
-  return tls === undefined ? { host, routes } : { host, routes, tls };
+  return tls === undefined ? { host, routes } : { host, routes: routes.map((r) => withPolicies(r, HTTPS_REDIRECT)), tls };
 }
 
 const cases: FixtureCase[] = [

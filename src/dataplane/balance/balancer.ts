@@ -4,6 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 export interface PickContext {
   readonly clientAddress: string;
   readonly headers: IncomingHttpHeaders;
+  /** The path and query sent upstream (hashing on `$request_uri`). */
+  readonly target?: string;
 }
 
 /**

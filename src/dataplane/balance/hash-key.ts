@@ -9,6 +9,8 @@ export function hashKeyOf(key: HashKey, ctx: PickContext): string {
   switch (key.source) {
     case 'ClientAddress':
       return ctx.clientAddress;
+    case 'RequestURI':
+      return ctx.target ?? '';
     case 'Header': {
       const value = ctx.headers[key.name ?? ''];
       return (Array.isArray(value) ? value[0] : value) ?? '';

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHeaderFacts } from '../forward-headers.ts';
+import type { DownstreamRequest } from '../front/downstream.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { RequestBody } from './request-body.ts';
 
@@ -8,7 +9,7 @@ import type { RequestBody } from './request-body.ts';
  * (flat latin1 `[name, value, ...]`), the facts routing needs (scanned once, here), and the body
  * stream when the request has one. Built by ClientConnection, read by the request handler.
  */
-export class ProxyRequest {
+export class ProxyRequest implements DownstreamRequest {
   /** The connection it arrived on (its record: client address, X-Forwarded-*, request count). */
   readonly conn: ClientConnection;
   readonly method: string;

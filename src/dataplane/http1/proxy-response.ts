@@ -1,22 +1,12 @@
 import { STATUS_CODES } from 'node:http';
+import type { DownstreamResponse, FinishHook, ResponseExchange } from '../front/downstream.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import { equalsLower as same } from '../ascii-case.ts';
 import { writeLatin1 } from '../direct-write.ts';
 import { downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_DROP, responseHeaderFate } from '../forward-headers.ts';
 
-/** What the connection tells the exchange producing a response (direct calls, no events). */
-export interface ResponseExchange {
-  /** The client went away before the response was complete. */
-  clientGone(): void;
-  /** The socket drained after a write returned false. */
-  clientDrained(): void;
-}
-
-/** Observes finished responses (the access log). */
-export interface FinishHook {
-  responseFinished(res: ProxyResponse): void;
-}
+export type { ResponseExchange, FinishHook } from '../front/downstream.ts';
 
 /** Body chunks up to this size join the pending head text in one latin1 string write. */
 const INLINE_MAX = 8 * 1024;
@@ -36,7 +26,7 @@ const INLINE_MAX = 8 * 1024;
  * asked) closes the connection once written. A request body still arriving when the response
  * ends is read and dropped by the connection, which then carries on.
  */
-export class ProxyResponse {
+export class ProxyResponse implements DownstreamResponse {
   readonly req: ProxyRequest;
   readonly conn: ClientConnection;
   /** Told when the client leaves or drains (set by whoever produces the response). */
@@ -170,11 +160,14 @@ export class ProxyResponse {
     return this.#sent(ok);
   }
 
-  /** Completes the response (with a last chunk, if given); the connection moves on. */
-  end(chunk?: Buffer): void {
+  /**
+   * Completes the response (with a last chunk, if given); the connection moves on. Trailers go
+   * out in the chunked terminator (RFC 9112 §7.1.2); a response with a length cannot carry them.
+   */
+  end(chunk?: Buffer, trailers?: readonly string[] | null): void {
     if (this.finished || this.destroyed) return;
     if (chunk !== undefined) this.write(chunk);
-    if (this.#chunked) this.#pending = `${this.#pending ?? ''}0\r\n\r\n`;
+    if (this.#chunked) this.#pending = `${this.#pending ?? ''}0\r\n${trailers == null || trailers.length === 0 ? '' : trailerLines(trailers)}\r\n`;
     this.flush();
     this.finished = true;
     this.conn.responseFinished(this);
@@ -202,6 +195,13 @@ export class ProxyResponse {
     if (!ok) this.waitingDrain = true;
     return ok;
   }
+}
+
+/** `name: value\r\n` per trailer (values from a strict upstream parser: no CR/LF). */
+function trailerLines(trailers: readonly string[]): string {
+  let s = '';
+  for (let i = 0; i < trailers.length; i += 2) s += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+  return s;
 }
 
 function flush(res: ProxyResponse): void {

@@ -1,0 +1,75 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { ForwardedFor, RequestHeaderFacts } from '../forward-headers.ts';
+
+/**
+ * The protocol-neutral exchange every front (HTTP/1.1 today, HTTP/2 next) hands the pipeline.
+ * Nothing below the front knows which protocol the client spoke: route filters, the proxy and
+ * the error answers read and write only these two interfaces. The HTTP/1.1 front implements
+ * them with its own classes (ProxyRequest, ProxyResponse), so the hot path calls the same
+ * methods it always did.
+ */
+
+/** What the client side says about the connection (read once per connection). */
+export interface DownstreamConnection extends ForwardedFor {
+  /** Requests started on this connection (for keepalive_requests). */
+  requests: number;
+}
+
+/** One request from a client. */
+export interface DownstreamRequest {
+  readonly method: string;
+  /** The request target as received: origin-form `/a?b` (absolute-form is resolved by the front). */
+  readonly url: string;
+  /** Headers as received, flat latin1 `[name, value, ...]` (HTTP/2: without pseudo-headers,
+   * `:authority` as `host`). */
+  readonly rawHeaders: string[];
+  /** Lower-case names → values, built on first use only. */
+  readonly headers: IncomingHttpHeaders;
+  /** Host, Connection names, body presence, 100-continue: scanned once by the front. */
+  readonly facts: RequestHeaderFacts;
+  /** The body stream when the request has one. */
+  readonly body: Readable | null;
+  /** Client address, X-Forwarded-Proto/Port, request count. */
+  readonly conn: DownstreamConnection;
+}
+
+/** What the connection tells whoever produces a response (direct calls, no events). */
+export interface ResponseExchange {
+  /** The client went away before the response was complete. */
+  clientGone(): void;
+  /** The client drained after a write returned false. */
+  clientDrained(): void;
+}
+
+/** Observes finished responses (the access log). */
+export interface FinishHook {
+  responseFinished(res: DownstreamResponse): void;
+}
+
+/** The response to one DownstreamRequest. */
+export interface DownstreamResponse {
+  readonly req: DownstreamRequest;
+  /** Told when the client leaves or drains (set by whoever produces the response). */
+  exchange: ResponseExchange | null;
+  /** Told once the response is complete (undefined costs nothing). */
+  onFinish: FinishHook | undefined;
+  /** When the request started (set only when something reads it: the access log). */
+  startedAt: number;
+  readonly statusCode: number;
+  readonly headersSent: boolean;
+  /** The client is gone, or the response was cut. */
+  readonly destroyed: boolean;
+  readonly finished: boolean;
+  /** Decides the head; `headers` flat `[name, value, ...]`, from Pier or a parsed upstream. */
+  writeHead(status: number, statusText: string | undefined, headers: readonly string[]): void;
+  /** writeHead for an upstream's raw response headers (hop-by-hop ones dropped here); `close`
+   * makes it the connection's last response. */
+  writeUpstreamHead(status: number, statusText: string | undefined, raw: readonly (string | Buffer)[], close: boolean): void;
+  /** A body chunk; false when the client is full (wait for exchange.clientDrained()). */
+  write(chunk: Buffer): boolean;
+  /** Completes the response, with an optional last chunk and trailers (flat list). */
+  end(chunk?: Buffer, trailers?: readonly string[] | null): void;
+  /** Cuts the response: the client sees it break. */
+  destroy(): void;
+}

@@ -1,0 +1,75 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { DownstreamRequest, DownstreamResponse, FinishHook, ResponseExchange } from '../front/downstream.ts';
+
+/**
+ * The response a route filter writes for an Upgrade request it answers itself (a redirect, a
+ * refusal): the socket is already out of the HTTP/1.1 connection's hands, so the answer is
+ * written on it raw, with `Connection: close`, and the socket is closed after it (as for any
+ * refused upgrade). Lets upgrades go through the same admit() as requests.
+ */
+export class SocketAnswer implements DownstreamResponse {
+  readonly req: DownstreamRequest;
+  exchange: ResponseExchange | null = null;
+  onFinish: FinishHook | undefined = undefined;
+  startedAt = 0;
+  statusCode = 0;
+  headersSent = false;
+  destroyed = false;
+  finished = false;
+  readonly #socket: Duplex;
+  #head = '';
+
+  constructor(socket: Duplex, req: DownstreamRequest) {
+    this.#socket = socket;
+    this.req = req;
+  }
+
+  writeHead(status: number, statusText: string | undefined, headers: readonly string[]): void {
+    if (this.headersSent) return;
+    this.statusCode = status;
+    this.headersSent = true;
+    let head = `HTTP/1.1 ${status} ${statusText ?? STATUS_CODES[status] ?? ''}\r\n`;
+    let connection = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i]!.toLowerCase() === 'connection') {
+        connection = true;
+        head += 'connection: close\r\n';
+        continue;
+      }
+      head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    if (!connection) head += 'connection: close\r\n';
+    this.#head = `${head}\r\n`;
+  }
+
+  writeUpstreamHead(status: number, statusText: string | undefined, raw: readonly (string | Buffer)[]): void {
+    const headers: string[] = [];
+    for (const h of raw) headers.push(typeof h === 'string' ? h : h.toString('latin1'));
+    this.writeHead(status, statusText, headers);
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.destroyed || this.finished) return true;
+    if (this.#head !== '') {
+      this.#socket.write(this.#head, 'latin1');
+      this.#head = '';
+    }
+    return this.#socket.write(chunk);
+  }
+
+  end(chunk?: Buffer): void {
+    if (this.destroyed || this.finished) return;
+    if (chunk !== undefined && this.req.method !== 'HEAD') this.write(chunk);
+    else if (this.#head !== '') this.#socket.write(this.#head, 'latin1');
+    this.#head = '';
+    this.finished = true;
+    this.#socket.end();
+    this.#socket.resume(); // read to the client's FIN, as a refused upgrade does
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.#socket.destroy();
+  }
+}

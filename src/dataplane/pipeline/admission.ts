@@ -1,0 +1,78 @@
+import type { BackendRuntime } from '../backend-runtime.ts';
+import type { DataplaneStats } from '../dataplane-stats.ts';
+import type { DownstreamRequest, DownstreamResponse } from '../front/downstream.ts';
+
+/** Edits the flat `[name, value, ...]` header list sent upstream, in place. */
+export type HeaderEdit = (headers: string[], admission: Admission) => void;
+
+/** Edits a response head before it is written: `headers` flat, filtered, mutable in place. */
+export type ResponseHook = (status: number, headers: string[], admission: Admission) => void;
+
+/**
+ * A route filter: reads the request, may answer it (returns false: nothing more runs, nothing
+ * goes upstream), rewrite what goes upstream (target, headers), choose the backend, or register
+ * a response hook. Built once per table swap from a policy (compile-pipeline.ts); never sees
+ * HTTP/1 or HTTP/2 types.
+ */
+export type RequestFilter = (admission: Admission) => boolean;
+
+/**
+ * One request going through a route's filters: created only for routes that have some, so a
+ * route without policies allocates nothing here. Filters read the request and change the
+ * fields below; the proxy (or the upgrade tunnel) then sends what they left.
+ */
+export class Admission {
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
+  readonly stats: DataplaneStats;
+  /** The host the request was routed by (Host, or the absolute-form authority). */
+  readonly host: string | undefined;
+  /** The request arrived over TLS. */
+  readonly tls: boolean;
+  /** An Upgrade (WebSocket) request rather than a plain one. */
+  readonly upgrade: boolean;
+  /** Answers from filters close the connection (keepalive_requests reached, draining). */
+  readonly close: boolean;
+  /** Path and query to send upstream (rewrites change it). */
+  target: string;
+  /** The backend the request goes to (canary and fallback filters change it). */
+  backend: BackendRuntime;
+  /** Edits of the upstream request headers, applied in order once they are built. */
+  requestEdits: HeaderEdit[] | undefined = undefined;
+  /** Edits of the response head, applied in order before it is written. */
+  responseHooks: ResponseHook[] | undefined = undefined;
+
+  constructor(req: DownstreamRequest, res: DownstreamResponse, stats: DataplaneStats, host: string | undefined, target: string, backend: BackendRuntime, close: boolean, upgrade: boolean) {
+    this.req = req;
+    this.res = res;
+    this.stats = stats;
+    this.host = host;
+    this.target = target;
+    this.backend = backend;
+    this.close = close;
+    this.upgrade = upgrade;
+    this.tls = req.conn.proto === 'https';
+  }
+
+  /** Adds an edit of the upstream request headers. */
+  editRequest(edit: HeaderEdit): void {
+    (this.requestEdits ??= []).push(edit);
+  }
+
+  /** Adds an edit of the response head. */
+  onResponse(hook: ResponseHook): void {
+    (this.responseHooks ??= []).push(hook);
+  }
+
+  /** Applies the request edits to the headers about to go upstream. */
+  applyRequestEdits(headers: string[]): void {
+    const edits = this.requestEdits;
+    if (edits !== undefined) for (const edit of edits) edit(headers, this);
+  }
+
+  /** Applies the response hooks to a head about to be written. */
+  applyResponseHooks(status: number, headers: string[]): void {
+    const hooks = this.responseHooks;
+    if (hooks !== undefined) for (const hook of hooks) hook(status, headers, this);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Policy } from '../../routing/policies.ts';
+import type { Route } from '../../routing/route-table.ts';
+import type { BackendRuntime } from '../backend-runtime.ts';
+import type { Admission, RequestFilter } from './admission.ts';
+import { bodySizeFilter } from './filters/body-size.ts';
+import { canaryFilter } from './filters/canary.ts';
+import { fallbackBackendFilter } from './filters/fallback-backend.ts';
+import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
+import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
+import { rewriteFilter } from './filters/rewrite.ts';
+
+/** A route's filters, compiled once per table swap; run in order by runPipeline. */
+export type RoutePipeline = readonly RequestFilter[];
+
+/** What compiling a filter may need besides its policy: other backends of the table. */
+export interface FilterContext {
+  readonly resolve: (id: string) => BackendRuntime;
+}
+
+type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext) => RequestFilter;
+
+/**
+ * Policy kind → filter compiler: the one table a new filter registers in. A kind missing here
+ * (a policy a newer control plane sent) is skipped with no effect rather than failing a swap.
+ */
+const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
+  'host-redirect': hostRedirectFilter,
+  'app-root': appRootFilter,
+  redirect: redirectFilter,
+  'https-redirect': httpsRedirectFilter,
+  'body-size': bodySizeFilter,
+  canary: (p, ctx) => canaryFilter(p, ctx.resolve),
+  'fallback-backend': (p, ctx) => fallbackBackendFilter(p, ctx.resolve),
+  rewrite: rewriteFilter,
+  'request-headers': requestHeadersFilter,
+  'response-headers': responseHeadersFilter,
+};
+
+/** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
+export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline | undefined {
+  const filters: RequestFilter[] = [];
+  for (const policy of route.policies ?? []) {
+    const compile = COMPILERS[policy.kind] as Compiler<typeof policy.kind> | undefined;
+    if (compile !== undefined) filters.push(compile(policy as never, ctx));
+  }
+  return filters.length === 0 ? undefined : filters;
+}
+
+/** Runs the filters in order; false when one of them answered the request. */
+export function runPipeline(pipeline: RoutePipeline, admission: Admission): boolean {
+  for (let i = 0; i < pipeline.length; i++) if (!pipeline[i]!(admission)) return false;
+  return true;
+}

@@ -1,0 +1,74 @@
+/** ingress-nginx's annotation prefix; its names are honoured with its meaning. */
+export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+/** Pier's prefix: ingress-nginx's names too (this one wins when both are set), plus Pier's own. */
+export const PIER_PREFIX = 'pier.dev/';
+
+/**
+ * Reads one Ingress's annotations by name (without prefix): `pier.dev/<name>` first, then
+ * `nginx.ingress.kubernetes.io/<name>`. Typed getters turn text into values or record an error
+ * naming the annotation key as written; parsers collect the errors, and any error rejects the
+ * Ingress (ingress-nginx rejects an Ingress with an invalid annotation value too).
+ */
+export class AnnotationReader {
+  readonly #annotations: Readonly<Record<string, string>>;
+  readonly errors: string[] = [];
+
+  constructor(annotations: Readonly<Record<string, string>> | undefined) {
+    this.#annotations = annotations ?? {};
+  }
+
+  /** The key that holds `name` (the pier.dev one when both do), or undefined. */
+  keyOf(name: string): string | undefined {
+    const pier = PIER_PREFIX + name;
+    if (this.#annotations[pier] !== undefined) return pier;
+    const nginx = NGINX_PREFIX + name;
+    return this.#annotations[nginx] !== undefined ? nginx : undefined;
+  }
+
+  /** Whether `name` is set under either prefix. */
+  has(name: string): boolean {
+    return this.keyOf(name) !== undefined;
+  }
+
+  /** The raw text of `name`, trimmed; undefined when absent. */
+  string(name: string): string | undefined {
+    const key = this.keyOf(name);
+    if (key === undefined) return undefined;
+    const value = this.#annotations[key];
+    return typeof value === 'string' ? value.trim() : String(value);
+  }
+
+  /** Records an error about `name`'s value. */
+  fail(name: string, problem: string): undefined {
+    const key = this.keyOf(name) ?? NGINX_PREFIX + name;
+    this.errors.push(`annotation ${key}: "${this.string(name) ?? ''}" ${problem}`);
+    return undefined;
+  }
+
+  /** Go's strconv.ParseBool, as ingress-nginx reads booleans. */
+  bool(name: string): boolean | undefined {
+    const v = this.string(name);
+    if (v === undefined) return undefined;
+    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+    return this.fail(name, 'is not a boolean (use "true" or "false")');
+  }
+
+  /** A whole number within [min, max]. */
+  int(name: string, min: number, max: number): number | undefined {
+    const v = this.string(name);
+    if (v === undefined) return undefined;
+    if (!/^-?[0-9]+$/.test(v)) return this.fail(name, 'is not a whole number');
+    const n = Number(v);
+    if (n < min || n > max) return this.fail(name, `must be between ${min} and ${max}`);
+    return n;
+  }
+
+  /** One of `choices` (compared as written, or case-insensitively with `ci`). */
+  choice<T extends string>(name: string, choices: readonly T[], ci = false): T | undefined {
+    const v = this.string(name);
+    if (v === undefined) return undefined;
+    const found = choices.find((c) => (ci ? c.toLowerCase() === v.toLowerCase() : c === v));
+    return found ?? this.fail(name, `is not one of ${choices.join(', ')}`);
+  }
+}

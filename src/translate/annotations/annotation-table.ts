@@ -1,0 +1,96 @@
+import type { AnnotationReader } from './annotation-reader.ts';
+import { parseBackend } from './backend.ts';
+import { parseCanary } from './canary.ts';
+import { parseDefaultBackend } from './default-backend.ts';
+import { parseHeaders } from './headers.ts';
+import type { IngressSettings } from './ingress-settings.ts';
+import { parsePaths } from './paths.ts';
+import { parseProxy } from './proxy.ts';
+import { parseRedirects } from './redirects.ts';
+
+/**
+ * What Pier does with an annotation name (under `nginx.ingress.kubernetes.io/` or `pier.dev/`):
+ * - supported: parsed, validated and applied with ingress-nginx's meaning;
+ * - no-op: validated and accepted, with no effect (documented why: Pier always streams, ...);
+ * - refused: never applied, by design (configuration snippets: Pier evaluates no configuration
+ *   text, CVE-2025-1974); the Ingress is not served, as ingress-nginx does with snippets off;
+ * - guarded: a security control Pier does not enforce yet; the Ingress is not served rather than
+ *   served without it;
+ * - unsupported: not applied; the Ingress is served and a Normal problem says so.
+ */
+export type AnnotationStatus = 'supported' | 'no-op' | 'refused' | 'guarded' | 'unsupported';
+
+export interface AnnotationFamily {
+  /** What a user reads in the README and in `pier migrate-check`. */
+  readonly title: string;
+  readonly names: readonly string[];
+  readonly status: AnnotationStatus;
+  /** Why (for no-op, refused, guarded, unsupported) or how (supported), one sentence. */
+  readonly note: string;
+  /** The parser (supported and no-op families). */
+  readonly parse?: (r: AnnotationReader, s: IngressSettings) => void;
+  /** Pier's own names: only under `pier.dev/`. */
+  readonly pierOnly?: boolean;
+}
+
+const SNIPPET_NOTE = 'Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation';
+
+/**
+ * Every annotation ingress-nginx documents, by family: the one table that says what Pier does
+ * with each name. Parsers run in this order; the README's annotation table and
+ * `pier migrate-check` are generated from it.
+ */
+export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
+  { title: 'Paths and rewrites', names: ['use-regex', 'rewrite-target', 'app-root', 'x-forwarded-prefix'], status: 'supported', parse: parsePaths,
+    note: 'regex paths (case-insensitive, RE2: linear time, no lookarounds), longest first; rewrite with $1..$9' },
+  { title: 'Redirects', names: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'], status: 'supported', parse: parseRedirects,
+    note: 'ssl-redirect on by default for hosts with a certificate (308)' },
+  { title: 'Backend', names: ['backend-protocol', 'upstream-vhost', 'load-balance', 'upstream-hash-by', 'upstream-hash-by-subset', 'upstream-hash-by-subset-size', 'service-upstream'], status: 'supported', parse: parseBackend,
+    note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP; GRPC, GRPCS, H2C and FCGI are refused until their upstream protocols ship; upstream-hash-by takes one variable' },
+  { title: 'Body size, timeouts, retries', names: ['proxy-body-size', 'proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout', 'proxy-next-upstream', 'proxy-next-upstream-tries', 'proxy-next-upstream-timeout'], status: 'supported', parse: parseProxy,
+    note: 'timeouts in seconds; proxy-body-size 0 = unlimited' },
+  { title: 'Buffering', names: ['proxy-buffering', 'proxy-request-buffering', 'client-body-buffer-size', 'proxy-buffer-size', 'proxy-buffers-number', 'proxy-busy-buffers-size', 'proxy-max-temp-file-size', 'proxy-http-version'], status: 'no-op',
+    note: 'validated; Pier always streams bodies both ways with bounded memory and speaks HTTP/1.1 upstream' },
+  { title: 'Headers', names: ['request-headers-set', 'request-headers-add', 'request-headers-remove', 'response-headers-set', 'response-headers-add', 'response-headers-remove'], status: 'supported', parse: parseHeaders, pierOnly: true,
+    note: 'Pier\'s own, under pier.dev/ only: one "Name: value" per line' },
+  { title: 'Canary', names: ['canary', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie', 'canary-weight', 'canary-weight-total'], status: 'supported', parse: parseCanary,
+    note: 'precedence header, cookie, weight; one canary per host and path' },
+  { title: 'Default backend', names: ['default-backend'], status: 'supported', parse: parseDefaultBackend,
+    note: 'answers when the route\'s Service has no endpoint' },
+  { title: 'Error pages', names: ['custom-http-errors', 'disable-proxy-intercept-errors'], status: 'unsupported',
+    note: 'error codes are not intercepted yet: responses pass through unchanged' },
+  { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'unsupported',
+    note: 'not read yet: use pier.dev/response-headers-set' },
+  { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'unsupported',
+    note: 'cookie affinity is not applied yet; use upstream-hash-by: "$cookie_<name>" or "$remote_addr" for stickiness' },
+  { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
+  { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'guarded',
+    note: 'not enforced yet: the Ingress is not served rather than served without its allow or deny list' },
+  { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'guarded',
+    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
+  { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'guarded',
+    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
+  { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'guarded',
+    note: 'not enforced yet: the Ingress is not served rather than served without client certificate checks' },
+  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'combines access controls Pier does not enforce yet' },
+  { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist', 'limit-rate', 'limit-rate-after'], status: 'unsupported',
+    note: 'not applied yet: requests are not limited' },
+  { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'unsupported',
+    note: 'not applied yet: preflights reach the backend, no CORS headers are added' },
+  { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'unsupported', note: 'FastCGI backends are not served yet' },
+  { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
+    note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
+  { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
+  { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
+    note: 'upstream Location and Set-Cookie headers pass through unchanged' },
+  { title: 'Other', names: ['server-alias', 'mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-access-log', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+    note: 'not applied' },
+];
+
+const BY_NAME = new Map<string, AnnotationFamily>();
+for (const family of ANNOTATION_FAMILIES) for (const name of family.names) BY_NAME.set(name, family);
+
+/** The family of an annotation name (without prefix), or undefined for a name nobody defines. */
+export function familyOf(name: string): AnnotationFamily | undefined {
+  return BY_NAME.get(name);
+}

@@ -1,0 +1,58 @@
+import type { AnnotationReader } from './annotation-reader.ts';
+import type { IngressSettings } from './ingress-settings.ts';
+
+/** RFC 9110 token: a header name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A field value: visible characters, spaces and tabs (no CR, LF or other controls). */
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Headers a user must not edit: framing and hop-by-hop ones Pier owns. */
+const OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+
+/**
+ * Header family (Pier's own, under `pier.dev/` only):
+ * - `pier.dev/request-headers-set`, `-add`: one `Name: value` per line; set replaces every
+ *   header of that name, add appends one. `pier.dev/request-headers-remove`: names separated by
+ *   commas or spaces. Applied to the request sent upstream, after Pier's X-Forwarded-* headers
+ *   (so a route can also drop or override those).
+ * - `pier.dev/response-headers-set|add|remove`: the same for responses to the client.
+ * Framing and hop-by-hop headers (Content-Length, Transfer-Encoding, Connection, ...) are Pier's
+ * and refused. (`custom-headers`, ingress-nginx's ConfigMap form, is listed in the annotation
+ * table.)
+ */
+export function parseHeaders(r: AnnotationReader, s: IngressSettings): void {
+  for (const side of ['request', 'response'] as const) {
+    const set = pairs(r, `${side}-headers-set`);
+    const add = pairs(r, `${side}-headers-add`);
+    const remove = names(r, `${side}-headers-remove`);
+    if (set.length + add.length + remove.length > 0) s.policies.push({ kind: `${side}-headers`, set, add, remove });
+  }
+}
+
+function pairs(r: AnnotationReader, name: string): string[] {
+  if (r.keyOf(name)?.startsWith('pier.dev/') !== true) return [];
+  const out: string[] = [];
+  for (const line of (r.string(name) ?? '').split('\n')) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    const header = colon < 0 ? '' : line.slice(0, colon).trim().toLowerCase();
+    const value = colon < 0 ? '' : line.slice(colon + 1).trim();
+    if (!TOKEN.test(header)) return r.fail(name, `has a line that is not "Name: value": ${JSON.stringify(line.trim())}`) ?? [];
+    if (!VALUE.test(value)) return r.fail(name, `has a control character in the value of ${header}`) ?? [];
+    if (OWNED.has(header)) return r.fail(name, `may not change ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
+    out.push(header, value);
+  }
+  return out;
+}
+
+function names(r: AnnotationReader, name: string): string[] {
+  if (r.keyOf(name)?.startsWith('pier.dev/') !== true) return [];
+  const out: string[] = [];
+  for (const n of (r.string(name) ?? '').split(/[\s,]+/)) {
+    if (n === '') continue;
+    const header = n.toLowerCase();
+    if (!TOKEN.test(header)) return r.fail(name, `has "${n}", which is not a header name`) ?? [];
+    if (OWNED.has(header)) return r.fail(name, `may not remove ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
+    out.push(header);
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+import type { Policy } from '../../routing/policies.ts';
+import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
+
+/**
+ * Changes annotations make to how an Ingress's Service backends are reached. Applied on top of
+ * the Service default policy; a backend with changes gets its own id (backend-overrides.ts), so
+ * two Ingresses naming one Service with different annotations do not share settings.
+ */
+export interface BackendOverrides {
+  protocol?: BackendPolicy['protocol'];
+  algorithm?: Algorithm;
+  hashKey?: HashKey;
+  connectMs?: number;
+  sendMs?: number;
+  readMs?: number;
+  retryOn?: readonly RetryCondition[];
+  /** Extra tries after the first (`proxy-next-upstream-tries` minus one). */
+  retryAttempts?: number;
+  retryNonIdempotent?: boolean;
+  /** `proxy-next-upstream-timeout`: no new try once this long has passed. */
+  retryTimeoutMs?: number;
+  /** `service-upstream`: the Service's cluster IP, not its endpoints. */
+  serviceUpstream?: boolean;
+}
+
+/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's. */
+export interface CanarySettings {
+  readonly header?: string;
+  readonly headerValue?: string;
+  readonly headerPattern?: string;
+  readonly cookie?: string;
+  readonly weight: number;
+  readonly weightTotal: number;
+}
+
+/** Everything an Ingress's annotations say, typed and validated. */
+export interface IngressSettings {
+  /** `use-regex`: every path of this Ingress's hosts is a regex (a rewrite-target other than
+   * the path does the same: merge-routes decides). */
+  regex: boolean;
+  /** `rewrite-target` (a route whose path equals it is not rewritten, as ingress-nginx). */
+  rewriteTarget?: string;
+  /** `x-forwarded-prefix` (sent with a rewrite). */
+  forwardedPrefix?: string;
+  /** Route policies (the https redirect and canary are added later, when merged). */
+  policies: Policy[];
+  sslRedirect: boolean;
+  forceSslRedirect: boolean;
+  preserveTrailingSlash: boolean;
+  fromToWww: boolean;
+  backend: BackendOverrides;
+  canary?: CanarySettings;
+  /** `default-backend`: a Service name in the Ingress's namespace. */
+  defaultBackendService?: string;
+}
+
+export function emptySettings(): IngressSettings {
+  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, fromToWww: false, backend: {} };
+}

@@ -1,0 +1,49 @@
+import type { Ingress } from '../../source/objects.ts';
+import { problemAbout, type Problem } from '../problem.ts';
+import { AnnotationReader, NGINX_PREFIX, PIER_PREFIX } from './annotation-reader.ts';
+import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
+import { emptySettings, type IngressSettings } from './ingress-settings.ts';
+
+/** One Ingress's annotations, parsed: the settings, and what was wrong. */
+export interface ParsedAnnotations {
+  readonly settings: IngressSettings;
+  readonly problems: Problem[];
+  /** An annotation was invalid, refused or guarded: the Ingress is not served. */
+  readonly rejected: boolean;
+}
+
+/**
+ * Parses every `nginx.ingress.kubernetes.io/` and `pier.dev/` annotation of `ingress` through
+ * the annotation table. Other prefixes are not Pier's business and are ignored.
+ * - An invalid value (`InvalidAnnotation`), a refused snippet (`RefusedAnnotation`) or a
+ *   security control Pier does not enforce yet (`UnenforcedAnnotation`) rejects the Ingress:
+ *   each is a Warning naming the annotation.
+ * - An unsupported annotation (`UnsupportedAnnotation`) or a name nobody defines
+ *   (`UnknownAnnotation`) is a Normal problem; the Ingress is served.
+ */
+export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
+  const annotations = ingress.metadata.annotations ?? {};
+  const problems: Problem[] = [];
+  let rejected = false;
+  for (const key of Object.keys(annotations)) {
+    const prefix = key.startsWith(PIER_PREFIX) ? PIER_PREFIX : key.startsWith(NGINX_PREFIX) ? NGINX_PREFIX : undefined;
+    if (prefix === undefined) continue;
+    const family = familyOf(key.slice(prefix.length));
+    if (family === undefined || (family.pierOnly === true && prefix !== PIER_PREFIX)) {
+      problems.push(problemAbout(ingress, 'UnknownAnnotation', `annotation ${key} is not known to Pier and is ignored`, 'Normal'));
+    } else if (family.status === 'unsupported') {
+      problems.push(problemAbout(ingress, 'UnsupportedAnnotation', `annotation ${key} is not supported and is ignored: ${family.note}`, 'Normal'));
+    } else if (family.status === 'refused') {
+      rejected = true;
+      problems.push(problemAbout(ingress, 'RefusedAnnotation', `Ingress skipped: annotation ${key} is refused: ${family.note}`));
+    } else if (family.status === 'guarded') {
+      rejected = true;
+      problems.push(problemAbout(ingress, 'UnenforcedAnnotation', `Ingress skipped: annotation ${key} is ${family.note.replace(/^not enforced yet: /, 'not enforced by Pier yet: ')}`));
+    }
+  }
+  const reader = new AnnotationReader(annotations);
+  const settings = emptySettings();
+  for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
+  for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));
+  return { settings, problems, rejected: rejected || reader.errors.length > 0 };
+}

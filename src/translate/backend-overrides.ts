@@ -1,0 +1,49 @@
+import type { Backend, BackendPolicy } from '../routing/route-table.ts';
+import type { BackendOverrides } from './annotations/ingress-settings.ts';
+
+/**
+ * A stable text for a set of overrides ('' for none): the suffix of the backend id, so two
+ * Ingresses naming one Service with the same annotations share a backend, and different ones
+ * do not. Keys in a fixed order, so equal overrides give equal ids.
+ */
+export function overridesKey(o: BackendOverrides): string {
+  const parts: string[] = [];
+  if (o.protocol !== undefined) parts.push(`protocol=${o.protocol}`);
+  if (o.algorithm !== undefined) parts.push(`lb=${o.algorithm}`);
+  if (o.hashKey !== undefined) parts.push(`hash=${o.hashKey.source}${o.hashKey.name === undefined ? '' : `:${o.hashKey.name}`}`);
+  if (o.connectMs !== undefined) parts.push(`connect=${o.connectMs}`);
+  if (o.sendMs !== undefined) parts.push(`send=${o.sendMs}`);
+  if (o.readMs !== undefined) parts.push(`read=${o.readMs}`);
+  if (o.retryOn !== undefined) parts.push(`retry-on=${[...o.retryOn].sort().join('+')}`);
+  if (o.retryAttempts !== undefined) parts.push(`tries=${o.retryAttempts + 1}`);
+  if (o.retryNonIdempotent !== undefined) parts.push(`non-idempotent=${o.retryNonIdempotent}`);
+  if (o.retryTimeoutMs !== undefined) parts.push(`retry-timeout=${o.retryTimeoutMs}`);
+  if (o.serviceUpstream === true) parts.push('service-upstream');
+  return parts.join(',');
+}
+
+/** `policy` with the overrides applied. */
+export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): BackendPolicy {
+  const t = policy.timeouts;
+  const r = policy.retries;
+  return {
+    ...policy,
+    ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
+    ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
+    ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
+    timeouts: { connectMs: o.connectMs ?? t.connectMs, sendMs: o.sendMs ?? t.sendMs, readMs: o.readMs ?? t.readMs },
+    retries: {
+      attempts: o.retryAttempts ?? r.attempts,
+      on: o.retryOn ?? r.on,
+      nonIdempotent: o.retryNonIdempotent ?? r.nonIdempotent,
+      ...(o.retryTimeoutMs === undefined ? (r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }) : { timeoutMs: o.retryTimeoutMs }),
+    },
+  };
+}
+
+/** The backend with overrides applied under its own id (`<id>#<overrides>`). */
+export function overriddenBackend(backend: Backend, o: BackendOverrides): Backend {
+  const key = overridesKey(o);
+  if (key === '') return backend;
+  return { ...backend, id: `${backend.id}#${key}`, policy: applyOverrides(backend.policy, o) };
+}

@@ -1,0 +1,30 @@
+import type { Route, RouteTable } from '../routing/route-table.ts';
+import type { IngressSettings } from './annotations/ingress-settings.ts';
+import { inFilterOrder } from './route-policies.ts';
+
+/** ingress-nginx's `http-redirect-code` default. */
+const HTTPS_REDIRECT_CODE = 308;
+
+/**
+ * The tls step's follow-up: adds the https redirect to routes where ingress-nginx would
+ * redirect plain HTTP (lua_ingress.lua redirect_to_https): `force-ssl-redirect`, or
+ * `ssl-redirect` (default true) on a host that has a certificate. `settings` maps each route of
+ * the table to its Ingress's settings.
+ */
+export function addHttpsRedirects(table: RouteTable, settings: ReadonlyMap<Route, IngressSettings>): RouteTable {
+  let changed = false;
+  const virtualHosts = table.virtualHosts.map((vhost) => {
+    let hostChanged = false;
+    const routes = vhost.routes.map((route) => {
+      const s = settings.get(route);
+      if (s === undefined || !(s.forceSslRedirect || (s.sslRedirect && vhost.tls !== undefined))) return route;
+      hostChanged = true;
+      const policy = { kind: 'https-redirect', code: HTTPS_REDIRECT_CODE, preserveTrailingSlash: s.preserveTrailingSlash } as const;
+      return { ...route, policies: inFilterOrder([...(route.policies ?? []), policy]) };
+    });
+    if (!hostChanged) return vhost;
+    changed = true;
+    return { ...vhost, routes };
+  });
+  return changed ? { ...table, virtualHosts } : table;
+}

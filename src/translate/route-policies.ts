@@ -1,0 +1,23 @@
+import { POLICY_ORDER, type Policy } from '../routing/policies.ts';
+import type { MergedRoute } from './merge-routes.ts';
+
+/**
+ * The policies of one merged route that depend only on its own Ingress (and its canary):
+ * the Ingress-wide ones from its annotations, plus the rewrite, whose pattern is the route's
+ * path. Backend references (canary, fallback) are added by buildTable, the https redirect
+ * after TLS (addHttpsRedirects).
+ */
+export function ownPolicies(route: MergedRoute): Policy[] {
+  const s = route.settings;
+  const policies = [...s.policies];
+  // ingress-nginx rewrites only where the target differs from the location path (needsRewrite).
+  if (s.rewriteTarget !== undefined && s.rewriteTarget !== route.rawPath && route.pathType === 'Regex') {
+    policies.push({ kind: 'rewrite', pattern: route.path, target: s.rewriteTarget, ...(s.forwardedPrefix === undefined ? {} : { forwardedPrefix: s.forwardedPrefix }) });
+  }
+  return policies;
+}
+
+/** `policies` in filter order (POLICY_ORDER; stable within a kind). */
+export function inFilterOrder(policies: readonly Policy[]): Policy[] {
+  return [...policies].sort((a, b) => POLICY_ORDER.indexOf(a.kind) - POLICY_ORDER.indexOf(b.kind));
+}
