@@ -7,6 +7,9 @@ import { SniCertificates } from './sni-certificates.ts';
 export interface TlsListenerOptions {
   /** Served when the client's server name matches no certificate, or it sends none. */
   readonly defaultCertificate: Certificate;
+  /** Offer HTTP/2: ALPN picks `h2` when the client offers it and this says yes for its server
+   * name (the per-host opt-out); else `http/1.1`. Absent: `http/1.1` only. */
+  readonly http2?: (servername: string) => boolean;
 }
 
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
@@ -27,8 +30,11 @@ export interface TlsListener {
  * https`). The certificate is chosen per handshake by SniCertificates; clients without SNI get
  * the default one.
  *
- * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
- * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
+ * ALPN: with `http2`, `h2` for clients that offer it (their connections go to the HTTP/2
+ * front) unless the host opted out, then `http/1.1`; without it `http/1.1` only, so an
+ * h2-preferring client settles on HTTP/1.1 instead of failing. With `http2`, a client that
+ * sends ALPN offering neither is refused (no_application_protocol); one sending no ALPN at all
+ * speaks HTTP/1.1.
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const certificates = new SniCertificates(options.defaultCertificate);
@@ -36,7 +42,7 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     cert: options.defaultCertificate.certPem,
     key: options.defaultCertificate.keyPem,
     SNICallback: certificates.sniCallback,
-    ALPNProtocols: ['http/1.1'],
+    ...(options.http2 === undefined ? { ALPNProtocols: ['http/1.1'] } : { ALPNCallback: alpnChooser(options.http2) }),
     // As the HTTP listener: a client's FIN is the connection's to interpret (create-dataplane.ts).
     allowHalfOpen: true,
   });
@@ -44,6 +50,14 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   // only concerns that client: swallow it rather than let it surface as an error.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   return { server, certificates, closeHandshaking: trackHandshakes(server) };
+}
+
+/** ALPN by server name: `h2` when offered and allowed, else `http/1.1` when offered. */
+function alpnChooser(http2: (servername: string) => boolean): (arg: { servername: string; protocols: string[] }) => string | undefined {
+  return ({ servername, protocols }) => {
+    if (protocols.includes('h2') && http2(servername ?? '')) return 'h2';
+    return protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+  };
 }
 
 /*

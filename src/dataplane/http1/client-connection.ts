@@ -16,6 +16,8 @@ const PAUSED_ERROR = 4;
 const MAX_HEADER_PAIRS = 2000;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** The HTTP/2 connection preface (RFC 9113 §3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /**
  * One client socket served by llhttp: the parser, the request being received, the response
@@ -105,7 +107,10 @@ export class ClientConnection implements ForwardedFor {
 
   /** The parser finished a chunk (`chunk` null: a native read, still its current buffer). */
   executed(r: number | ParseError, chunk: Buffer | null): void {
-    if (typeof r !== 'number') this.#parseError(r);
+    if (typeof r !== 'number') {
+      if (r.code === 'HPE_PAUSED_H2_UPGRADE' && this.#preface(r, chunk)) return;
+      this.#parseError(r);
+    }
     else if (this.#upgrade !== null) return this.#handOff(chunk ?? currentBuffer(this.#parser), r);
     else if (!this.#event && r > 0) this.#headStarted();
     this.#event = false;
@@ -366,6 +371,29 @@ export class ClientConnection implements ForwardedFor {
     this.socket.destroySoon();
   }
 
+  /**
+   * llhttp stops at the HTTP/2 connection preface (`PRI * HTTP/2.0` ... `SM`): a client with
+   * prior knowledge (h2c). On a fresh connection the socket goes to the HTTP/2 front with the
+   * preface and the bytes after it; this costs HTTP/1.1 connections nothing (no sniffing read).
+   * Returns false when the front takes no HTTP/2 or requests came first (then it is a 400).
+   */
+  #preface(err: ParseError, chunk: Buffer | null): boolean {
+    const handler = this.host.handler;
+    if (handler.preface === undefined || this.requests > 0 || this.current !== null || this.#reading !== null || this.#queue.length > 0) return false;
+    const read = chunk ?? currentBuffer(this.#parser);
+    const rest = read.subarray(Math.min(read.length, err.bytesParsed));
+    const socket = this.socket;
+    this.#release();
+    socket.pause();
+    unlisten(socket);
+    this.#gone = true;
+    this.host.forget(this);
+    // Outside this native read: the HTTP/2 session takes over the socket's handle, which must
+    // not happen while llhttp's read callback is still running on it.
+    setImmediate(prefaceHandOff, handler, socket, Buffer.concat([H2_PREFACE, rest]), this.port);
+    return true;
+  }
+
   /** The head of an Upgrade (or CONNECT) request ended at `consumed`: hand the socket over. */
   #handOff(chunk: Buffer, consumed: number): void {
     const req = this.#upgrade!;
@@ -383,6 +411,11 @@ export class ClientConnection implements ForwardedFor {
     this.host.forget(this);
     this.host.handler.upgrade(req, socket, consumed < chunk.length ? chunk.subarray(consumed) : EMPTY);
   }
+}
+
+function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head: Buffer, port: string): void {
+  if (socket.destroyed) return;
+  handler.preface!(socket, head, port);
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack listener) → `10.0.0.1`. */
