@@ -89,9 +89,10 @@ describe('HTTP/1.1 client → pier serve → Upstream protocol H2C', () => {
     expect((await get('h2c-down')).status).toBe(502);
   });
 
-  it('response trailers are not relayed to an HTTP/1.1 client yet (ProxyExchange drops them: see the report)', async () => {
+  it('response trailers from the HTTP/2 upstream reach the HTTP/1.1 client in the chunked body', async () => {
     const r = await get('h2c', { method: 'POST', body: 'abc' });
     expect(r.text).toBe('echo:abc');
-    expect(r.trailers['x-checksum']).toBeUndefined();
+    expect(r.headers['transfer-encoding']).toBe('chunked');
+    expect(r.trailers['x-checksum']).toBe('3');
   });
 });
