@@ -30,10 +30,10 @@ const STREAM_WINDOW = 64 * 1024;
 /** Header fields per request (node's default, 128, is below what the HTTP/1.1 front takes). */
 const MAX_HEADER_PAIRS = 256;
 /**
- * Rapid reset (CVE-2023-44487): node:http2 counts streams the client resets and answers a
- * burst beyond `streamResetBurst`, refilled at `streamResetRate` per second, with GOAWAY
- * ENHANCE_YOUR_CALM. A client opening and cancelling streams cannot make Pier start upstream
- * work faster than that rate.
+ * Rapid reset (CVE-2023-44487): nghttp2 counts streams the client resets and ends a connection
+ * whose resets exceed a burst of `streamResetBurst`, refilled at `streamResetRate` per second
+ * (GOAWAY INTERNAL_ERROR). A client opening and cancelling streams cannot make Pier start
+ * upstream work faster than that rate.
  */
 const STREAM_RESET_BURST = 1000;
 const STREAM_RESET_RATE = 100;
