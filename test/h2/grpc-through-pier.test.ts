@@ -81,7 +81,7 @@ describe('gRPC through Pier (grpc-js client and server)', () => {
       });
       call.on('error', reject);
       call.on('end', resolve);
-      call.write({ text: texts[0] });
+      call.write({ text: texts[0]! });
     });
     expect(echoed).toEqual(['echo:x', 'echo:y', 'echo:z']);
   });
