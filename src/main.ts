@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       bindAddress: config.bindAddress,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       keepaliveRequests: config.keepaliveRequests,
+      http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
       clientHeaderTimeoutMs: config.clientHeaderTimeoutMs,
       clientBodyTimeoutMs: config.clientBodyTimeoutMs,
       accessLog: config.accessLog,
