@@ -49,13 +49,13 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** One h2load run (pinned to core 1); returns the per-request latencies (µs) and counts. */
-function h2load(port: number, streams: number, seconds: number): { requests: number; failed: number; latenciesUs: number[]; rps: number } {
+function h2load(port: number, streams: number, seconds: number, h1 = false): { requests: number; failed: number; latenciesUs: number[]; rps: number } {
   const dir = mkdtempSync(join(tmpdir(), 'pier-h2load-'));
   const log = join(dir, 'log');
   try {
     const out = execFileSync('taskset', [
       '-c', '1', 'h2load', '-c', String(CONNECTIONS), '-m', String(streams), '-t', '1', '-D', String(seconds),
-      '-H', ':authority: bench.local', '--log-file', log, `http://127.0.0.1:${port}${BODY_PATHS['100B']}`,
+      '-H', ':authority: bench.local', '--log-file', log, ...(h1 ? ['--h1'] : []), `http://127.0.0.1:${port}${BODY_PATHS['100B']}`,
     ], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const done = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(out);
     const rps = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out);
@@ -67,10 +67,10 @@ function h2load(port: number, streams: number, seconds: number): { requests: num
   }
 }
 
-async function measure(target: string, proc: PinnedProcess, port: number, streams: number): Promise<Result> {
-  h2load(port, streams, 1); // warm-up (JIT, connections), not measured
+async function measure(target: string, proc: PinnedProcess, port: number, streams: number, h1 = false): Promise<Result> {
+  h2load(port, streams, 1, h1); // warm-up (JIT, connections), not measured
   const before = treeCpuSeconds(proc.pid);
-  const run = h2load(port, streams, DURATION);
+  const run = h2load(port, streams, DURATION, h1);
   const cpu = treeCpuSeconds(proc.pid) - before;
   return {
     target, streams, requests: run.requests, failed: run.failed, rps: run.rps,
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   const started: PinnedProcess[] = [backend];
   const results: Result[] = [];
   try {
-    const nginx = await startNginxH2Proxy('0', nginxPort, backendPort, await freePort());
+    const nginxH1Port = await freePort();
+    const nginx = await startNginxH2Proxy('0', nginxPort, backendPort, nginxH1Port);
     started.push(nginx);
     // No cap on requests per connection, as nginx's here: h2load does not reconnect after GOAWAY.
     const pier = await startPier({ cpus: '0', port: pierPort, workers: 1, args: ['--keepalive-requests', '1000000'] }, backendPort);
@@ -97,17 +98,21 @@ async function main(): Promise<void> {
       results.push(await measure('nginx', nginx, nginxPort, streams));
       results.push(await measure('pier', pier, pierPort, streams));
     }
+    // The same-run reference: HTTP/1.1 keepalive clients (h2load --h1), one request at a time.
+    results.push(await measure('nginx HTTP/1.1', nginx, nginxH1Port, 1, true));
+    results.push(await measure('pier HTTP/1.1', pier, pierPort, 1, true));
   } finally {
     for (const p of started.reverse()) await p.stop();
   }
   const date = new Date().toISOString();
   const command = `node bench/h2load.ts --duration ${DURATION} --connections ${CONNECTIONS}`;
   const row = (r: Result) => `| ${r.target} | ${r.streams} | ${r.requests} | ${r.failed} | ${r.rps.toFixed(0)} | ${r.cpuUsPerRequest.toFixed(1)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} |`;
-  const ratios = [1, 100].map((m) => {
-    const n = results.find((r) => r.target === 'nginx' && r.streams === m)!;
-    const p = results.find((r) => r.target === 'pier' && r.streams === m)!;
-    return `| ${m} | ${(p.cpuUsPerRequest / n.cpuUsPerRequest).toFixed(2)} | ${(p.p99Ms / n.p99Ms).toFixed(2)} | ${(p.rps / n.rps).toFixed(2)} |`;
-  });
+  const ratio = (label: string, nginxTarget: string, pierTarget: string, m: number) => {
+    const n = results.find((r) => r.target === nginxTarget && r.streams === m)!;
+    const p = results.find((r) => r.target === pierTarget && r.streams === m)!;
+    return `| ${label} | ${(p.cpuUsPerRequest / n.cpuUsPerRequest).toFixed(2)} | ${(p.p99Ms / n.p99Ms).toFixed(2)} | ${(p.rps / n.rps).toFixed(2)} |`;
+  };
+  const ratios = [ratio('HTTP/2, 1 stream per connection', 'nginx', 'pier', 1), ratio('HTTP/2, 100 streams per connection', 'nginx', 'pier', 100), ratio('HTTP/1.1 (reference)', 'nginx HTTP/1.1', 'pier HTTP/1.1', 1)];
   const text = `# HTTP/2: Pier vs nginx (h2load, same run)
 
 ${date} — \`${command}\` (${process.platform}, Node ${process.version}, ${nginxVersion()}, h2load ${h2loadVersion()}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores).
@@ -125,7 +130,7 @@ ${results.map(row).join('\n')}
 
 Pier ÷ nginx:
 
-| streams per connection | CPU per request | p99 | req/s |
+| run | CPU per request | p99 | req/s |
 |---|---|---|---|
 ${ratios.join('\n')}
 `;

@@ -49,4 +49,17 @@ describe('HTTP/2 front, cleartext with prior knowledge (h2c)', () => {
     expect(r.body).toBe('payload');
     expect(r.trailers).toMatchObject({ 'grpc-status': '0', 'grpc-message': 'ok' });
   });
+
+  it('trailers of a non-gRPC response reach an HTTP/2 client when the response announces them (Trailer field)', async () => {
+    const backend = await startH2Backend((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'text/plain', trailer: 'x-sum' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'x-sum': '42' }));
+      stream.write('part one, ');
+      setTimeout(() => stream.end('part two'), 20); // the end comes in a later tick than the head
+    });
+    const { origin } = await startDataplane(tableFor('t.test', [backendOf('t', [{ host: '127.0.0.1', port: backend.port }], policy({ protocol: 'H2C' }))]));
+    const r = await h2Request(await h2Connect(origin), { ':path': '/', ':authority': 't.test' });
+    expect(r.body).toBe('part one, part two');
+    expect(r.trailers).toMatchObject({ 'x-sum': '42' });
+  });
 });
