@@ -10,7 +10,7 @@ import type { ClientErrorStatus } from './error-response.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { H2Front, type H2FrontOptions, type H2Handler } from './front/h2/h2-front.ts';
 import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
-import type { Http1Handler } from './http1/http1-handler.ts';
+import type { Http1Handler, RequestLimits } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
@@ -29,11 +29,16 @@ export interface DataplaneOptions {
   /** Logs lifecycle events; with `accessLog`, one line per request too. */
   readonly logger?: Logger;
   readonly accessLog?: boolean;
+  /** Where access lines go instead of `logger`: the access log is its own stream, written
+   * whatever the log level (`--access-log` under `--log-level warn` still logs requests). */
+  readonly accessLogger?: Logger;
   /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
   readonly headersTimeoutMs?: number;
   /** Answer 408 and close when a request body stops arriving for this long (nginx
    * client_body_timeout). Default 60 s. */
   readonly bodyTimeoutMs?: number;
+  /** Request head and body limits (431, 413) the HTTP/1.1 server enforces. */
+  readonly requestLimits?: Partial<RequestLimits>;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
@@ -115,7 +120,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
-    this.accessLog = options.accessLog && options.logger !== undefined ? new AccessLog(options.logger) : undefined;
+    const accessLogger = options.accessLogger ?? options.logger;
+    this.accessLog = options.accessLog && accessLogger !== undefined ? new AccessLog(accessLogger) : undefined;
     const logger = this.#logger;
     this.#bind = {
       pools: this.pools,
@@ -126,12 +132,12 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs });
+    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
-    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, ...options.http2 });
+    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
     this.#h2 = h2;
     if (options.tls) {
       const tls = createTlsListener({

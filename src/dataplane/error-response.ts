@@ -37,13 +37,14 @@ export function sendError(res: DownstreamResponse, status: PierStatus, stats: Da
 }
 
 /** Statuses the connection layer answers on its own, before any request handling. */
-export type ClientErrorStatus = 400 | 405 | 408 | 413 | 431;
+export type ClientErrorStatus = 400 | 405 | 408 | 413 | 431 | 501 | 505;
 
 const RAW = new Map<number, string>();
 
 /**
  * A complete response for a status Pier answers on the raw socket and then closes on
- * (malformed request, header overflow, request head timeout, CONNECT, refused upgrade).
+ * (malformed request, header overflow, request head timeout, CONNECT, refused upgrade, a
+ * transfer coding or HTTP version Pier does not implement).
  */
 export function rawErrorResponse(status: PierStatus): string {
   let raw = RAW.get(status);

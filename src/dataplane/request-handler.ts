@@ -49,6 +49,8 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
+  // --max-body-size against a declared length: 413 before any body is read, and close.
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
@@ -62,12 +64,14 @@ function admitAndProxy(
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
   if (!runPipeline(pipeline, admission)) return;
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
   const runtime = admission.backend;
-  if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
+  // With error pages the proxy answers the 503 (through the error backend).
+  if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined ? undefined : admission;
-  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
+  const follow = admission.responseHooks === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
@@ -102,6 +106,9 @@ export class AccessLog {
       client: req.conn.clientAddress,
       backend: ex?.runtime.backend.id,
       upstream: server === undefined ? undefined : `${server.host}:${server.port}`,
+      // Why Pier answered 404/502/503/504 itself: no-route, no-endpoint, or the last try's
+      // failure (connect, connect-timeout, reset, timeout, status, send-timeout).
+      reason: res.statusCode === 404 && ex === undefined ? 'no-route' : res.statusCode === 503 && ex === undefined ? 'no-endpoint' : ex?.failure,
       ms: Math.round((performance.now() - res.startedAt) * 1000) / 1000,
     });
   }

@@ -52,7 +52,7 @@ export interface HashKey {
 }
 
 export interface UpstreamServer {
-  /** IP address or DNS name. */
+  /** IP address or DNS name; or `unix:/path/to.sock` (FastCGI only, port 0). */
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -71,8 +71,10 @@ export interface BackendPolicy {
   readonly hashKey?: HashKey;
   /** HTTP/HTTPS: HTTP/1.1 (HTTPS speaks HTTP/2 instead when `tls.alpn` is `h2`). H2C: HTTP/2
    * in the clear, prior knowledge. GRPC / GRPCS: gRPC over h2c / over TLS (ALPN h2); the
-   * upstream side is the same HTTP/2 client as H2C / HTTPS+h2. */
-  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'GRPC' | 'GRPCS';
+   * upstream side is the same HTTP/2 client as H2C / HTTPS+h2. FastCGI: see `fastcgi`. */
+  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'GRPC' | 'GRPCS' | 'FastCGI';
+  /** FastCGI's CGI settings (protocol FastCGI only; absent: FASTCGI_DEFAULTS). */
+  readonly fastcgi?: FastcgiPolicy;
   /** TLS to the servers (HTTPS, GRPCS). `alpn: 'h2'` makes an HTTPS backend HTTP/2. */
   readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean; readonly alpn?: 'h2' };
   /** nginx meanings: connect = establishing the connection; send = between two writes of the
@@ -106,6 +108,22 @@ export interface BackendPolicy {
   };
 }
 
+/**
+ * How a FastCGI backend maps a request to CGI/1.1 parameters (nginx `root`, `fastcgi_index`,
+ * `fastcgi_split_path_info`, `fastcgi_param`). Plain text only: nothing is evaluated.
+ */
+export interface FastcgiPolicy {
+  readonly documentRoot: string;
+  readonly index: string;
+  /** SCRIPT_FILENAME for every request (a front controller such as /app/public/index.php). */
+  readonly scriptFilename?: string;
+  /** The extension ending SCRIPT_NAME when PATH_INFO follows: `.php` splits `/index.php/foo`
+   * as nginx's `^(.+?\.php)(/.*)$`; '' turns splitting off. */
+  readonly splitPathInfo: string;
+  /** Extra parameters in order; each replaces a built-in parameter of the same name. */
+  readonly params: readonly { readonly name: string; readonly value: string }[];
+}
+
 export interface Backend {
   /** Stable id: `service:<ns>/<name>:<port>` or `upstream:<ns>/<name>`. */
   readonly id: string;
@@ -130,6 +148,9 @@ export interface RouteTable {
   readonly backends: readonly Backend[];
   /** Keyed by `namespace/secretName`. */
   readonly certificates?: Readonly<Record<string, Certificate>>;
+  /** Key in `certificates` served when the SNI name matches no host, or there is none
+   * (--default-ssl-certificate); absent → the worker's self-signed certificate. */
+  readonly defaultCertificate?: string;
 }
 
 export const EMPTY_TABLE: RouteTable = { virtualHosts: [], backends: [] };

@@ -50,7 +50,7 @@ const valid: Valid[] = [
   { name: 'upstream-hash-by $remote_addr', annotations: { [`${N}upstream-hash-by`]: '$remote_addr' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'ClientAddress' } } } },
   { name: 'service-upstream', annotations: { [`${N}service-upstream`]: 'true' }, want: { backend: { serviceUpstream: true } } },
   { name: 'proxy-body-size 8m', annotations: { [`${N}proxy-body-size`]: '8m' }, want: { policies: [{ kind: 'body-size', maxBytes: 8 * 1024 * 1024 }] } },
-  { name: 'proxy-body-size 0 is unlimited: no policy', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [] } },
+  { name: 'proxy-body-size 0 is unlimited (it lifts --max-body-size for the route)', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [{ kind: 'body-size', maxBytes: 0 }] } },
   { name: 'timeouts in seconds', annotations: { [`${N}proxy-connect-timeout`]: '3', [`${N}proxy-send-timeout`]: '120', [`${N}proxy-read-timeout`]: '3600' }, want: { backend: { connectMs: 3_000, sendMs: 120_000, readMs: 3_600_000 } } },
   { name: 'proxy-next-upstream with tries and timeout', annotations: { [`${N}proxy-next-upstream`]: 'error timeout http_502', [`${N}proxy-next-upstream-tries`]: '3', [`${N}proxy-next-upstream-timeout`]: '10' }, want: { backend: { retryOn: ['connect-failure', 'reset', 'timeout', '502'], retryNonIdempotent: false, retryAttempts: 2, retryTimeoutMs: 10_000 } } },
   { name: 'proxy-next-upstream off: no retry whatever tries says', annotations: { [`${N}proxy-next-upstream`]: 'off', [`${N}proxy-next-upstream-tries`]: '5' }, want: { backend: { retryOn: [], retryAttempts: 0 } } },
@@ -61,6 +61,11 @@ const valid: Valid[] = [
   { name: 'canary: a value set makes the pattern ignored', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'h', [`${N}canary-by-header-value`]: 'v', [`${N}canary-by-header-pattern`]: '^a' }, want: { canary: { header: 'h', headerValue: 'v', weight: 0, weightTotal: 100 } } },
   { name: 'canary by cookie, weight total', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-cookie`]: 'beta', [`${N}canary-weight`]: '5', [`${N}canary-weight-total`]: '1000' }, want: { canary: { cookie: 'beta', weight: 5, weightTotal: 1000 } } },
   { name: 'canary annotations without canary: "true" do nothing', annotations: { [`${N}canary-weight`]: '50' }, want: { policies: [], backend: {} } },
+  { name: 'affinity cookie with defaults', annotations: { [`${N}affinity`]: 'cookie' }, want: { affinity: { name: 'INGRESSCOOKIE', conditionalSameSiteNone: false, changeOnFailure: false } } },
+  { name: 'affinity cookie attributes', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '172800', [`${N}session-cookie-samesite`]: 'none', [`${N}session-cookie-conditional-samesite-none`]: 'true', [`${N}session-cookie-secure`]: 'true', [`${N}session-cookie-change-on-failure`]: 'true' },
+    want: { affinity: { name: 'route', path: '/app', maxAge: 172800, sameSite: 'None', conditionalSameSiteNone: true, secure: true, changeOnFailure: true } } },
+  { name: 'custom-http-errors with default-backend', annotations: { [`${N}custom-http-errors`]: '404, 503,404', [`${N}default-backend`]: 'errors' }, want: { customHttpErrors: [404, 503], defaultBackendService: 'errors' } },
+  { name: 'disable-proxy-intercept-errors turns custom-http-errors off', annotations: { [`${N}custom-http-errors`]: '404', [`${N}disable-proxy-intercept-errors`]: 'true' }, want: { policies: [] } },
   { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
 ];
 
@@ -99,7 +104,10 @@ const invalid: Invalid[] = [
   { name: 'a framing header', annotations: { [`${P}response-headers-set`]: 'Content-Length: 5' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}response-headers-set: "Content-Length: 5" may not change content-length (Pier owns framing and hop-by-hop headers)` },
   { name: 'canary pattern RE2 cannot run', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'x', [`${N}canary-by-header-pattern`]: '(?=a)' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-by-header-pattern: "(?=a)" is not a regular expression RE2 can run (lookarounds and backreferences are not supported)` },
   { name: 'canary weight negative', annotations: { [`${N}canary`]: 'true', [`${N}canary-weight`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-weight: "-1" must be between 0 and 1000000000` },
+  { name: 'custom-http-errors with a 2xx', annotations: { [`${N}custom-http-errors`]: '404,200' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-http-errors: "404,200" must be a comma-separated list of 4xx and 5xx status codes` },
   { name: 'default-backend that is not a Service name', annotations: { [`${N}default-backend`]: 'ns/errors' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}default-backend: "ns/errors" must be the name of a Service in the Ingress's namespace` },
+  { name: 'affinity other than cookie', annotations: { [`${N}affinity`]: 'ip' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity: "ip" is not "cookie" (the only affinity type)` },
+  { name: 'affinity-mode unknown', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'sticky' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity-mode: "sticky" is not one of balanced, persistent` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];

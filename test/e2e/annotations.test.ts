@@ -31,8 +31,10 @@ function backendServer(name: string): Server {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const body = JSON.stringify({ backend: name, url: req.url, headers: req.headers } satisfies Seen);
-      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
+      const body = JSON.stringify({ backend: name, url: req.url ?? '', headers: req.headers } satisfies Seen);
+      const status = /^\/status\/([0-9]{3})(\?|$)/.exec(req.url ?? '')?.[1];
+      if (req.url === '/slow') return; // never answers: the read timeout's business
+      res.writeHead(status === undefined ? 200 : Number(status), { 'content-type': 'application/json', 'x-backend': name, 'x-internal': 'secret', 'cache-control': 'no-cache' });
       res.end(body);
     });
   });
@@ -81,7 +83,9 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       INGRESS_CLASS_YAML,
       `---\n${serviceYaml('main', [{ host: '127.0.0.1', port: ports[0]! }])}`,
       `---\n${serviceYaml('canary', [{ host: '127.0.0.1', port: ports[1]! }])}`,
+      `---\n${serviceYaml('pair', [{ host: '127.0.0.1', port: ports[0]! }, { host: '127.0.0.1', port: ports[1]! }])}`,
       `---\n${tlsSecretYaml('default', 'tls-cert', cert)}`,
+      `---\n${serviceYaml('empty', [])}`,
       ingress('rewrite', 'rewrite.example', { [`${N}use-regex`]: 'true', [`${N}rewrite-target`]: '/$2', [`${N}x-forwarded-prefix`]: '/something' }, [{ path: '/something(/|$)(.*)', type: 'ImplementationSpecific', service: 'main' }]),
       ingress('approot', 'approot.example', { [`${N}app-root`]: '/app1' }, [{ path: '/', service: 'main' }]),
       ingress('moved', 'moved.example', { [`${N}permanent-redirect`]: 'https://new.example/landing', [`${N}permanent-redirect-code`]: '308' }, [{ path: '/', service: 'main' }]),
@@ -91,10 +95,15 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('app-canary', 'canary.example', { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'X-Canary', [`${N}canary-by-cookie`]: 'beta' }, [{ path: '/', service: 'canary' }]),
       ingress('limits', 'limits.example', { [`${N}proxy-body-size`]: '1k', [`${N}upstream-vhost`]: 'internal.svc', 'pier.dev/request-headers-set': 'X-Env: prod', 'pier.dev/request-headers-remove': 'X-Debug', 'pier.dev/response-headers-set': 'X-Frame-Options: DENY', 'pier.dev/response-headers-remove': 'X-Internal' }, [{ path: '/', service: 'main' }]),
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
+      ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
+      ingress('errors', 'errors.example', { [`${N}custom-http-errors`]: '404,503', [`${N}default-backend`]: 'canary' }, [{ path: '/', service: 'main' }, { path: '/down', service: 'empty' }]),
+      ingress('uploads', 'uploads.example', { [`${N}proxy-body-size`]: '4k' }, [{ path: '/', service: 'main' }]),
+      ingress('timeouts', 'timeouts.example', { [`${N}proxy-read-timeout`]: '1', [`${N}proxy-next-upstream`]: 'off' }, [{ path: '/', service: 'main' }]),
+      ingress('hashed', 'hashed.example', { [`${N}upstream-hash-by`]: '$request_uri' }, [{ path: '/', service: 'pair' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
-    pier = await startPier(['--manifests', dir, '--workers', '1']);
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--max-body-size', '1k']);
   });
 
   afterAll(async () => {
@@ -180,6 +189,12 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(small.status).toBe(200);
   });
 
+  it('proxy-body-size raises --max-body-size for its Ingress only (as ingress-nginx over its global)', async () => {
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(200);
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(5000, 'a'))).status).toBe(413);
+    expect((await get('approot.example', '/x', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(413);
+  });
+
   it('upstream-vhost and request header edits reach the backend; response header edits reach the client', async () => {
     const r = await get('limits.example', '/h', { 'x-debug': '1' });
     const s = seen(r);
@@ -203,7 +218,62 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect((await get('www.www-target.example', '/a/')).headers.location).toBe('http://www-target.example/a');
   });
 
-  function upgrade(host: string, path: string): Promise<string> {
+  it('cookie affinity: the first response sets the cookie, later requests with it stay on that server', async () => {
+    const first = await get('sticky.example', '/app/x');
+    const setCookie = String(first.headers['set-cookie']);
+    expect(setCookie).toMatch(/^route=[0-9a-f]{20}; Path=\/app; Max-Age=3600; HttpOnly; SameSite=Lax$/);
+    const cookie = setCookie.split(';')[0]!;
+    const pinned = seen(first).backend;
+    for (let i = 0; i < 6; i++) {
+      const again = await get('sticky.example', '/app/x', { cookie });
+      expect(seen(again).backend).toBe(pinned);
+      expect(again.headers['set-cookie']).toBeUndefined();
+    }
+    // Without the cookie the balancer spreads requests (round robin over both servers).
+    const spread = new Set<string>();
+    for (let i = 0; i < 4; i++) spread.add(seen(await get('sticky.example', '/app/x')).backend);
+    expect(spread).toEqual(new Set(['main', 'canary']));
+    // A cookie naming no server of the backend is replaced.
+    expect(String((await get('sticky.example', '/app/x', { cookie: 'route=stale' })).headers['set-cookie'])).toMatch(/^route=[0-9a-f]{20};/);
+  });
+
+  it('custom-http-errors: an upstream 404 is answered by the default-backend Service with ingress-nginx\'s headers; a Service without endpoints falls back to it', async () => {
+    const notFound = await get('errors.example', '/status/404?q=1', { accept: 'text/html', 'x-request-id': 'abc' });
+    expect(notFound.status).toBe(200); // the error backend's own status, as nginx error_page =
+    const sent = seen(notFound);
+    expect(sent.backend).toBe('canary');
+    expect(sent.url).toBe('/');
+    expect(sent.headers).toMatchObject({ 'x-code': '404', 'x-format': 'text/html', 'x-original-uri': '/status/404?q=1', 'x-namespace': 'default', 'x-ingress-name': 'errors', 'x-service-name': 'main', 'x-service-port': '80', 'x-request-id': 'abc', host: 'errors.example' });
+    expect((await get('errors.example', '/status/500')).status).toBe(500); // not listed: relayed
+    expect(seen(await get('errors.example', '/ok')).backend).toBe('main');
+    // A Service without endpoints: default-backend serves the request itself (not as an error page).
+    const down = seen(await get('errors.example', '/down'));
+    expect(down.backend).toBe('canary');
+    expect(down.url).toBe('/down');
+    expect(down.headers['x-code']).toBeUndefined();
+  });
+
+  it('proxy-read-timeout in seconds: a backend silent for longer gets 504 after about that long', async () => {
+    const started = performance.now();
+    expect((await get('timeouts.example', '/slow')).status).toBe(504);
+    const ms = performance.now() - started;
+    expect(ms).toBeGreaterThanOrEqual(950);
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it('upstream-hash-by $request_uri: one URI always reaches one server, URIs spread over both', async () => {
+    const byUri = new Map<string, Set<string>>();
+    for (let i = 0; i < 16; i++) {
+      const uri = `/item/${i % 8}`;
+      const set = byUri.get(uri) ?? new Set<string>();
+      set.add(seen(await get('hashed.example', uri)).backend);
+      byUri.set(uri, set);
+    }
+    for (const servers of byUri.values()) expect(servers.size).toBe(1);
+    expect(new Set([...byUri.values()].flatMap((s) => [...s])).size).toBe(2);
+  });
+
+  function upgrade(host: string, path: string, extra = ''): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = connect(pier.httpPort, '127.0.0.1');
       let text = '';
@@ -215,7 +285,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
         }
       });
       socket.on('error', reject);
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     });
   }
 
@@ -228,19 +298,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(redirected.toLowerCase()).toContain('location: https://new.example/landing');
     const https = await upgrade('tls.example', '/chat');
     expect(https).toMatch(/^HTTP\/1\.1 308/);
-    const canary = await new Promise<string>((resolve, reject) => {
-      const socket = connect(pier.httpPort, '127.0.0.1');
-      let text = '';
-      socket.on('data', (d) => {
-        text += d.toString('latin1');
-        if (text.includes('\r\n\r\n')) {
-          socket.destroy();
-          resolve(text);
-        }
-      });
-      socket.on('error', reject);
-      socket.write('GET /ws HTTP/1.1\r\nHost: canary.example\r\nX-Canary: always\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-    });
+    const canary = await upgrade('canary.example', '/ws', 'X-Canary: always\r\n');
     expect(canary).toContain('X-Backend: canary');
   });
 });

@@ -32,6 +32,9 @@ export interface DownstreamRequest {
   readonly body: Readable | null;
   /** Client address, X-Forwarded-Proto/Port, request count. */
   readonly conn: DownstreamConnection;
+  /** The most body bytes this request may carry (Infinity: none): `--max-body-size`, then a
+   * route's proxy-body-size. The front enforces it on the bytes as they arrive. */
+  bodyLimit: number;
 }
 
 /** What the connection tells whoever produces a response (direct calls, no events). */

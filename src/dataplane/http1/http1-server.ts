@@ -1,10 +1,11 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { ClientConnection } from './client-connection.ts';
-import type { ConnectionHost, Http1Handler } from './http1-handler.ts';
+import { trimSpareParsers } from './connection-events.ts';
+import type { ConnectionHost, Http1Handler, RequestLimits } from './http1-handler.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
-export interface Http1Options {
+export interface Http1Options extends Partial<RequestLimits> {
   /** Close a connection idle this long after a response. Default 75 s. */
   readonly keepaliveTimeoutMs?: number;
   /** Answer 408 and close when a request head takes longer than this to arrive. Default 60 s. */
@@ -16,6 +17,12 @@ export interface Http1Options {
 }
 
 const MAX_SWEEP_MS = 1_000;
+/** How often spare parsers above the usual number are trimmed. */
+const TRIM_PARSERS_MS = 60_000;
+/** node:http's (and llhttp's) 16 KiB head limit. */
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+/** Envoy's 100 (HAProxy: 101). */
+export const DEFAULT_MAX_HEADERS = 100;
 
 /**
  * Serves HTTP/1.1 on any number of listeners (a net.Server, a tls.Server's secure
@@ -28,6 +35,7 @@ export class Http1Server implements ConnectionHost {
   readonly handler: Http1Handler;
   draining = false;
   readonly keepAliveLines: string;
+  readonly limits: RequestLimits;
   readonly #connections = new Set<ClientConnection>();
   readonly #keepaliveMs: number;
   readonly #headersMs: number;
@@ -35,15 +43,24 @@ export class Http1Server implements ConnectionHost {
   readonly #sweep: NodeJS.Timeout;
   #date: string | undefined;
   #dateSecond = 0;
+  #trimmedAt = Date.now();
 
   constructor(handler: Http1Handler, options: Http1Options = {}) {
     this.handler = handler;
     this.#keepaliveMs = options.keepaliveTimeoutMs ?? 75_000;
     this.#headersMs = options.headersTimeoutMs ?? 60_000;
     this.#bodyMs = options.bodyTimeoutMs ?? 60_000;
-    this.keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n`;
-    // A quarter of the shortest timeout keeps each one within 25 % of its value.
-    const period = Math.max(10, Math.min(MAX_SWEEP_MS, this.#keepaliveMs / 4, this.#headersMs / 4, this.#bodyMs / 4));
+    this.limits = {
+      maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+      maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS,
+      maxBodySize: options.maxBodySize === undefined || options.maxBodySize <= 0 ? Infinity : options.maxBodySize,
+    };
+    // A timeout of 0 turns keepalive off, as nginx's `keepalive_timeout 0`: every response says
+    // `connection: close` (rather than `keep-alive: timeout=0` and a close the client does not expect).
+    this.keepAliveLines = this.#keepaliveMs > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n` : '';
+    // A quarter of the shortest timeout keeps each one within 25 % of its value (keepalive off
+    // leaves no idle connection to time: it does not shorten the sweep).
+    const period = Math.max(10, Math.min(MAX_SWEEP_MS, (this.#keepaliveMs || MAX_SWEEP_MS * 4) / 4, this.#headersMs / 4, this.#bodyMs / 4));
     this.#sweep = setInterval(sweep, period, this);
     this.#sweep.unref();
   }
@@ -91,6 +108,10 @@ export class Http1Server implements ConnectionHost {
     if (second !== this.#dateSecond) {
       this.#dateSecond = second;
       this.#date = undefined;
+      if (now - this.#trimmedAt >= TRIM_PARSERS_MS) {
+        this.#trimmedAt = now;
+        trimSpareParsers();
+      }
     }
     for (const conn of this.#connections) conn.checkTimeouts(now, this.#keepaliveMs, this.#headersMs, this.#bodyMs);
   }

@@ -1,4 +1,5 @@
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
+import { FASTCGI_PROTOCOL } from './fastcgi/fastcgi-protocol.ts';
 import { H1Pool } from './h1-pool.ts';
 import { H2Pool } from './h2/h2-pool.ts';
 import { h2PoolKey, h2PoolOptions } from './h2/h2-options.ts';
@@ -50,6 +51,7 @@ const PROTOCOLS: Readonly<Record<BackendPolicy['protocol'], UpstreamProtocol>> =
   H2C: H2C_PROTOCOL,
   GRPC: H2C_PROTOCOL,
   GRPCS: H2_PROTOCOL,
+  FastCGI: FASTCGI_PROTOCOL,
 };
 
 /** The protocol that reaches a backend with `policy` (HTTPS with `tls.alpn: h2` is HTTP/2). */

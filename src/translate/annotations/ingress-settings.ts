@@ -1,4 +1,4 @@
-import type { Policy } from '../../routing/policies.ts';
+import type { CanaryPolicy, CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -23,15 +23,9 @@ export interface BackendOverrides {
   serviceUpstream?: boolean;
 }
 
-/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's. */
-export interface CanarySettings {
-  readonly header?: string;
-  readonly headerValue?: string;
-  readonly headerPattern?: string;
-  readonly cookie?: string;
-  readonly weight: number;
-  readonly weightTotal: number;
-}
+/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
+ * (the policy merge-routes attaches, less its backend). */
+export type CanarySettings = Omit<CanaryPolicy, 'kind' | 'backend'>;
 
 /** Everything an Ingress's annotations say, typed and validated. */
 export interface IngressSettings {
@@ -50,8 +44,12 @@ export interface IngressSettings {
   fromToWww: boolean;
   backend: BackendOverrides;
   canary?: CanarySettings;
+  /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
+  affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
+  /** `custom-http-errors`: codes whose answers the default backend replaces. */
+  customHttpErrors?: readonly number[];
 }
 
 export function emptySettings(): IngressSettings {

@@ -23,6 +23,8 @@ export interface H2FrontOptions {
   readonly maxHeaderListSize?: number;
   /** A connection with no activity this long gets GOAWAY (nginx keepalive_timeout). Default 75 s. */
   readonly idleTimeoutMs?: number;
+  /** Request body bytes (`--max-body-size`; Infinity: none): 413 past it, as HTTP/1.1. */
+  readonly maxBodySize?: number;
 }
 
 /** Per-stream receive window: what one request body may hold while its upstream is slow. */
@@ -71,12 +73,14 @@ export class H2Front implements ResponseOwner {
   readonly #server: Http2Server;
   readonly #sessions = new Set<TaggedSession>();
   readonly #maxStreams: number;
+  readonly #maxBody: number;
   #accepting: H2Connection | null = null;
   #draining = false;
 
   constructor(handler: H2Handler, options: H2FrontOptions = {}) {
     this.#handler = handler;
     this.#maxStreams = options.maxConcurrentStreams ?? 128;
+    this.#maxBody = options.maxBodySize ?? Infinity;
     this.#server = createServer({
       settings: {
         maxConcurrentStreams: this.#maxStreams,
@@ -176,12 +180,25 @@ export class H2Front implements ResponseOwner {
     }
     session![kActive] = (session![kActive] ?? 0) + 1;
     stream.once('close', onStreamClosed);
-    const req = new H2Request(stream, conn, raw);
+    const req = new H2Request(stream, conn, raw, this.#maxBody);
     const res = new H2Response(this, req);
     if (req.method === 'CONNECT') {
       // Not a forward proxy, and no extended CONNECT (RFC 8441) tunnels yet.
       answer(res, 405);
       return;
+    }
+    if (req.refusal !== 0) {
+      answer(res, 400);
+      return;
+    }
+    const body = req.body;
+    if (body !== null) {
+      body.onOverLimit = () => {
+        // The upstream try stops; the client gets 413 if nothing was answered yet.
+        res.exchange?.clientGone();
+        if (!res.headersSent) answer(res, 413);
+        else res.destroy();
+      };
     }
     const host = hostOf(req.authority);
     if (host !== undefined && this.#handler.misdirected(host, conn.servername)) {
@@ -204,9 +221,11 @@ function hostOf(authority: string | undefined): string | undefined {
   return host.toLowerCase();
 }
 
-const BODIES: Record<number, string> = { 405: '405 Method Not Allowed\n', 421: '421 Misdirected Request\n' };
+const BODIES: Record<number, string> = {
+  400: '400 Bad Request\n', 405: '405 Method Not Allowed\n', 413: '413 Payload Too Large\n', 421: '421 Misdirected Request\n',
+};
 
-function answer(res: H2Response, status: 405 | 421): void {
+function answer(res: H2Response, status: 400 | 405 | 413 | 421): void {
   const body = Buffer.from(BODIES[status]!);
   res.writeHead(status, undefined, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'cache-control', 'no-store']);
   res.end(body);

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
-import { scanRequestHeaders, type RequestHeaderFacts } from '../../forward-headers.ts';
+import { emptyFacts, scanRequestHeaders, type RequestHeaderFacts } from '../../forward-headers.ts';
 import type { DownstreamConnection, DownstreamRequest } from '../downstream.ts';
 
 /** One client HTTP/2 connection as the pipeline sees it (DownstreamConnection). */
@@ -25,7 +25,11 @@ export class H2Request implements DownstreamRequest {
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
-  readonly facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
+  readonly facts: RequestHeaderFacts = emptyFacts();
+  /** Body bytes this request may carry (`--max-body-size`, a route's proxy-body-size). */
+  bodyLimit: number;
+  /** 0, or the status the header scan refuses the request with (400: a malformed authority). */
+  readonly refusal: number;
   readonly body: H2RequestBody | null;
   readonly conn: H2Connection;
   /** `:authority` (or Host), as received. */
@@ -33,9 +37,10 @@ export class H2Request implements DownstreamRequest {
   readonly stream: ServerHttp2Stream;
   #headers: IncomingHttpHeaders | undefined;
 
-  constructor(stream: ServerHttp2Stream, conn: H2Connection, raw: readonly string[]) {
+  constructor(stream: ServerHttp2Stream, conn: H2Connection, raw: readonly string[], bodyLimit: number) {
     this.stream = stream;
     this.conn = conn;
+    this.bodyLimit = bodyLimit;
     let method = 'GET';
     let path = '/';
     let authority: string | undefined;
@@ -61,12 +66,12 @@ export class H2Request implements DownstreamRequest {
     this.method = method;
     this.url = path;
     this.authority = authority;
-    scanRequestHeaders(this.rawHeaders, this.facts);
+    this.refusal = scanRequestHeaders(this.rawHeaders, this.facts);
     // HTTP/2 frames the body itself: there is one unless HEADERS carried END_STREAM.
     const hasBody = !stream.endAfterHeaders;
     this.facts.hasBody = hasBody;
     this.facts.expectContinue = false;
-    this.body = hasBody ? new H2RequestBody(stream) : null;
+    this.body = hasBody ? new H2RequestBody(stream, this) : null;
   }
 
   get headers(): IncomingHttpHeaders {
@@ -83,16 +88,26 @@ export class H2Request implements DownstreamRequest {
  */
 export class H2RequestBody extends Readable {
   readonly #stream: ServerHttp2Stream;
+  readonly #req: H2Request;
+  #bytes = 0;
+  /** Told when the body passes the request's bodyLimit (the front answers 413 or resets). */
+  onOverLimit: (() => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
+    if ((this.#bytes += chunk.length) > this.#req.bodyLimit) {
+      this.destroy(new Error('request body over the limit'));
+      this.onOverLimit?.();
+      return;
+    }
     if (!this.push(chunk)) this.#stream.pause();
   };
   readonly #onEnd = (): void => {
     this.push(null);
   };
 
-  constructor(stream: ServerHttp2Stream) {
+  constructor(stream: ServerHttp2Stream, req: H2Request) {
     super();
     this.#stream = stream;
+    this.#req = req;
     stream.on('data', this.#onData);
     stream.on('end', this.#onEnd);
     // The front destroys an unfinished body with the reason before the upstream client may
