@@ -26,6 +26,8 @@ export interface PierConfig {
   readonly shutdownDelayMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of the HTTP/2 front (nginx http2_max_concurrent_streams). */
+  readonly http2MaxConcurrentStreams: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
   /** Bytes of a request head (request line and headers); past it 431. */
@@ -82,6 +84,7 @@ export const OPTIONS = {
   'shutdown-delay': { kind: 'duration', default: '0s', help: 'On SIGTERM, keep serving this long first (while Kubernetes removes the pod from endpoints).' },
   'keepalive-timeout': { kind: 'duration', default: '75s', help: 'Close client connections idle this long (nginx keepalive_timeout).' },
   'keepalive-requests': { kind: 'count', default: '1000', help: 'Close a client connection after this many requests (nginx keepalive_requests).' },
+  'http2-max-concurrent-streams': { kind: 'count', default: '128', help: 'Streams an HTTP/2 client may have open at once on one connection (nginx http2_max_concurrent_streams).' },
   'client-header-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request head takes longer than this to arrive (nginx client_header_timeout).' },
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
   'max-header-size': { kind: 'size', default: '16k', help: 'Answer 431 and close when a request head (request line and headers) is larger (nginx large_client_header_buffers).' },
@@ -173,6 +176,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     shutdownDelayMs: num('shutdown-delay'),
     keepaliveTimeoutMs: num('keepalive-timeout'),
     keepaliveRequests: num('keepalive-requests'),
+    http2MaxConcurrentStreams: num('http2-max-concurrent-streams'),
     clientHeaderTimeoutMs: aboveZero(label('client-header-timeout'), str('client-header-timeout')!, num('client-header-timeout')),
     clientBodyTimeoutMs: aboveZero(label('client-body-timeout'), str('client-body-timeout')!, num('client-body-timeout')),
     maxHeaderSize: headerSize(label('max-header-size'), str('max-header-size')!, num('max-header-size')),

@@ -92,6 +92,7 @@ async function main(config: PierConfig): Promise<void> {
       bindAddress: config.bindAddress,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       keepaliveRequests: config.keepaliveRequests,
+      http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
       clientHeaderTimeoutMs: config.clientHeaderTimeoutMs,
       clientBodyTimeoutMs: config.clientBodyTimeoutMs,
       maxHeaderSize: config.maxHeaderSize,

@@ -1,16 +1,18 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Server as TlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
+import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
+import { H2Front, type H2FrontOptions, type H2Handler } from './front/h2/h2-front.ts';
+import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
 import type { Http1Handler, RequestLimits } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
-import type { ProxyResponse } from './http1/proxy-response.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
@@ -50,6 +52,9 @@ export interface DataplaneOptions {
   /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
    * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
   readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
+  /** HTTP/2 to clients (front/h2/): ALPN `h2` on the HTTPS server, prior knowledge (h2c) on the
+   * HTTP one. On by default with these limits; `false` serves HTTP/1.1 only. */
+  readonly http2?: H2FrontOptions | false;
 }
 
 export interface SwapResult {
@@ -101,10 +106,12 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
   return new HttpDataplane(options);
 }
 
-class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
+class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler {
   readonly server: Server;
   readonly httpsServer: Server | TlsServer | undefined;
   readonly #http1: Http1Server;
+  readonly #h2: H2Front | undefined;
+  readonly #h2Hosts = new H2HostPolicy();
   readonly #certificates: SniCertificates | undefined;
   readonly #tlsServer: TlsServer | undefined;
   readonly #self: SelfAddress | undefined;
@@ -149,21 +156,50 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
+    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
+    this.#h2 = h2;
     if (options.tls) {
       const tls = createTlsListener({
         defaultCertificate: options.tls.defaultCertificate,
         ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
+        ...(h2 === undefined ? {} : { http2: (servername: string) => this.#h2Hosts.allowed(servername) }),
       });
       this.httpsServer = tls.listener;
       this.#tlsServer = tls.server;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
-      this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
+      if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
+      else {
+        // ALPN decided the protocol during the handshake. (HTTP/2 connections behind a PROXY
+        // header keep the socket's address: the h2 front does not read the header's source.)
+        const server = tls.server;
+        const listening = tls.listener;
+        let port: string | undefined;
+        server.on('secureConnection', (socket: TLSSocket) => {
+          port ??= listenerPort(listening, socket);
+          if (socket.alpnProtocol === 'h2') h2.accept(socket, port);
+          else this.#http1.accept(socket, port, tls.sourceOf(socket));
+        });
+      }
     }
   }
 
-  request(req: ProxyRequest, res: ProxyResponse): void {
+  request(req: DownstreamRequest, res: DownstreamResponse): void {
     handleRequest(this, req, res);
+  }
+
+  preface(socket: Socket, head: Buffer, port: string): void {
+    if (this.#h2 === undefined) socket.destroy();
+    else this.#h2.accept(socket, port, head);
+  }
+
+  /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the
+   * one Pier serves for the host (the client coalesced it onto another host's connection). */
+  misdirected(host: string, servername: string | null): boolean {
+    if (!this.#h2Hosts.allowed(host)) return true;
+    const certificates = this.#certificates;
+    if (servername === null || certificates === undefined || host === servername) return false;
+    return certificates.contextFor(host) !== certificates.contextFor(servername);
   }
 
   upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void {
@@ -198,6 +234,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
       server.requestCert = certificates.requestCert;
       server.rejectUnauthorized = false;
     }
+    this.#h2Hosts.update(table);
     this.compiled = compiled;
     void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;
@@ -215,6 +252,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.#drained ??= new Promise<void>((resolve) => {
       this.draining = true;
       this.#http1.draining = true;
+      // HTTP/2: GOAWAY with the last stream id now; streams in flight finish.
+      this.#h2?.drain();
       const servers = this.#servers();
       let open = servers.length;
       let sweep: NodeJS.Timeout | undefined;
@@ -230,6 +269,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
       }
       const closeIdle = () => {
         this.#http1.closeIdle();
+        this.#h2?.closeIdle();
         this.#closeHandshaking?.();
       };
       const grace = setTimeout(() => {
@@ -244,9 +284,16 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.draining = true;
     this.#http1.draining = true;
     this.#http1.closeAll();
+    this.#h2?.closeAll();
     this.#closeHandshaking?.();
     for (const tunnel of this.tunnels) tunnel.destroy();
     await Promise.all(this.#servers().filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all([releaseRuntimes(this.compiled.backends.values(), []), this.pools.close({ destroy: true })]);
   }
+}
+
+/** The port a listener is bound to (X-Forwarded-Port), read once per listener. */
+function listenerPort(server: TlsServer | Server, socket: Socket): string {
+  const address = server.address();
+  return String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? ''));
 }

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { DataplaneStats, PierStatus } from './dataplane-stats.ts';
 import type { DownstreamResponse } from './front/downstream.ts';
+import { grpcErrorHeaders, isGrpcRequest } from './grpc-status.ts';
 
 /** `502 Bad Gateway\n`: short, plain, no version, no internal detail. Built once per status. */
 const BODIES = new Map<number, Buffer>();
@@ -20,6 +21,14 @@ function body(status: number): Buffer {
 export function sendError(res: DownstreamResponse, status: PierStatus, stats: DataplaneStats, close: boolean): void {
   stats.errors[status]++;
   if (res.headersSent || res.destroyed) return;
+  if (isGrpcRequest(res.req)) {
+    // A gRPC client gets a gRPC status (grpc-status.ts), never a text body.
+    const headers = grpcErrorHeaders(status);
+    if (close) headers.push('connection', 'close');
+    res.writeHead(200, undefined, headers);
+    res.end();
+    return;
+  }
   const b = body(status);
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(b.length), 'cache-control', 'no-store'];
   if (close) headers.push('connection', 'close');

@@ -11,6 +11,9 @@ export interface TlsListenerOptions {
   readonly defaultCertificate: Certificate;
   /** `--proxy-protocol`: a PROXY header precedes the TLS handshake; read it within this long. */
   readonly proxyProtocolTimeoutMs?: number;
+  /** Offer HTTP/2: ALPN picks `h2` when the client offers it and this says yes for its server
+   * name (the per-host opt-out); else `http/1.1`. Absent: `http/1.1` only. */
+  readonly http2?: (servername: string) => boolean;
 }
 
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
@@ -36,15 +39,18 @@ export interface TlsListener {
  * https`). The certificate is chosen per handshake by SniCertificates; clients without SNI get
  * the default one.
  *
- * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
- * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
+ * ALPN: with `http2`, `h2` for clients that offer it (their connections go to the HTTP/2
+ * front) unless the host opted out, then `http/1.1`; without it `http/1.1` only, so an
+ * h2-preferring client settles on HTTP/1.1 instead of failing. With `http2`, a client that
+ * sends ALPN offering neither is refused (no_application_protocol); one sending no ALPN at all
+ * speaks HTTP/1.1.
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const server: Server = createServer({
     cert: options.defaultCertificate.certPem,
     key: options.defaultCertificate.keyPem,
     SNICallback: (name, callback) => certificates.sniCallback(name, callback),
-    ALPNProtocols: ['http/1.1'],
+    ...(options.http2 === undefined ? { ALPNProtocols: ['http/1.1'] } : { ALPNCallback: alpnChooser(options.http2) }),
     // As the HTTP listener: a client's FIN is the connection's to interpret (create-dataplane.ts).
     allowHalfOpen: true,
   });
@@ -68,6 +74,14 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   }));
   const sourceOf = (socket: TLSSocket) => sources.get(`${socket.remoteAddress}|${socket.remotePort}`);
   return { server, listener, sourceOf, certificates, closeHandshaking };
+}
+
+/** ALPN by server name: `h2` when offered and allowed, else `http/1.1` when offered. */
+function alpnChooser(http2: (servername: string) => boolean): (arg: { servername: string; protocols: string[] }) => string | undefined {
+  return ({ servername, protocols }) => {
+    if (protocols.includes('h2') && http2(servername ?? '')) return 'h2';
+    return protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+  };
 }
 
 /*

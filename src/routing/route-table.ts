@@ -35,6 +35,10 @@ export interface VirtualHost {
   readonly routes: readonly Route[];
   /** Name of the TLS certificate (`RouteTable.certificates` key) for this host, if any. */
   readonly tls?: string;
+  /** `false` (`pier.dev/http2: "false"`): clients of this host are not offered HTTP/2 (ALPN
+   * `http/1.1` only for its server name) and its requests on an HTTP/2 connection are
+   * answered 421, so a client that coalesced them retries on HTTP/1.1. Absent: HTTP/2 on. */
+  readonly http2?: false;
 }
 
 export type Algorithm = 'RoundRobin' | 'LeastConnections' | 'IPHash' | 'ConsistentHash' | 'Random';
@@ -65,10 +69,14 @@ export interface UpstreamServer {
 export interface BackendPolicy {
   readonly algorithm: Algorithm;
   readonly hashKey?: HashKey;
-  readonly protocol: 'HTTP' | 'HTTPS' | 'FastCGI';
+  /** HTTP/HTTPS: HTTP/1.1 (HTTPS speaks HTTP/2 instead when `tls.alpn` is `h2`). H2C: HTTP/2
+   * in the clear, prior knowledge. GRPC / GRPCS: gRPC over h2c / over TLS (ALPN h2); the
+   * upstream side is the same HTTP/2 client as H2C / HTTPS+h2. FastCGI: see `fastcgi`. */
+  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'GRPC' | 'GRPCS' | 'FastCGI';
   /** FastCGI's CGI settings (protocol FastCGI only; absent: FASTCGI_DEFAULTS). */
   readonly fastcgi?: FastcgiPolicy;
-  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean };
+  /** TLS to the servers (HTTPS, GRPCS). `alpn: 'h2'` makes an HTTPS backend HTTP/2. */
+  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean; readonly alpn?: 'h2' };
   /** nginx meanings: connect = establishing the connection; send = between two writes of the
    * request; read = between two reads of the response (including the wait for its head). */
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };

@@ -33,6 +33,8 @@ export interface WorkerSettings {
   readonly bindAddress: string;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** --http2-max-concurrent-streams (default 128). */
+  readonly http2MaxConcurrentStreams?: number;
   /** A request head must arrive within this (nginx client_header_timeout), else 408. */
   readonly clientHeaderTimeoutMs: number;
   /** A request body may pause this long between reads (nginx client_body_timeout), else 408. */

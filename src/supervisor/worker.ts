@@ -33,6 +33,7 @@ const logger = createLogger(settings.logLevel, { component: 'worker', pid: proce
 const dataplane = createDataplane({
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
+  http2: { maxConcurrentStreams: settings.http2MaxConcurrentStreams },
   headersTimeoutMs: settings.clientHeaderTimeoutMs,
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   requestLimits: { maxHeaderSize: settings.maxHeaderSize, maxHeaders: settings.maxHeaders, maxBodySize: settings.maxBodySize },

@@ -71,8 +71,11 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
   }
   addWwwRedirects(merged.routes, built, hosts, add);
   const defaultBackend = merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
+  // pier.dev/http2: "false" on any Ingress of a host opts the whole host out (TLS picks the
+  // protocol before any route is known).
+  const noHttp2 = new Set(merged.routes.filter((r) => r.settings.http2 === false).map((r) => r.host));
   const table: RouteTable = {
-    virtualHosts: [...hosts].map(([host, routes]) => ({ host, routes })),
+    virtualHosts: [...hosts].map(([host, routes]) => (noHttp2.has(host) ? { host, routes, http2: false as const } : { host, routes })),
     ...(defaultBackend === undefined ? {} : { defaultBackend }),
     backends: [...backends.values()],
   };

@@ -26,10 +26,10 @@ export interface UpstreamSpec {
   readonly servers: readonly UpstreamServerSpec[];
   readonly algorithm: Algorithm;
   readonly hashKey?: HashKey;
-  readonly protocol: 'HTTP' | 'HTTPS' | 'FastCGI';
+  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI';
   /** With protocol FastCGI only, every default applied. */
   readonly fastcgi?: FastcgiPolicy;
-  readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean };
+  readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean; readonly alpn?: 'http/1.1' | 'h2' };
   readonly healthCheck?: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyThreshold: number; readonly unhealthyThreshold: number };
   readonly keepalive: { readonly connections: number; readonly requests: number; readonly timeMs: number; readonly idleTimeoutMs: number };
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
@@ -38,7 +38,7 @@ export interface UpstreamSpec {
 
 /**
  * Accepted, or rejected with the API server's text. `reason` is `InvalidUpstream` for what the
- * CRD schema rejects and `UnsupportedProtocol` for H2C, which the schema accepts
+ * CRD schema rejects and `UnsupportedProtocol` for a protocol the schema accepts
  * (reserved) but Pier cannot serve yet.
  */
 export type ParsedUpstream =
@@ -71,10 +71,8 @@ export function parseUpstream(upstream: Upstream): ParsedUpstream {
     return { ok: false, reason: 'InvalidUpstream', errors, message: formatInvalid(upstream.metadata.name, errors) };
   }
   const raw = spec as RawSpec;
-  if (raw.protocol === 'H2C') {
-    const unsupported: FieldError[] = [{ field: 'spec.protocol', type: 'Invalid value', value: raw.protocol, detail: `protocol ${raw.protocol} is not supported yet (supported: HTTP, HTTPS, FastCGI)` }];
-    return { ok: false, reason: 'UnsupportedProtocol', errors: unsupported, message: formatInvalid(upstream.metadata.name, unsupported) };
-  }
+  // Every protocol the CRD's enum lists is served now (HTTP, HTTPS, H2C, FastCGI); the
+  // UnsupportedProtocol reason stays for a protocol the schema may reserve later.
   return { ok: true, spec: typed(raw) };
 }
 
@@ -84,7 +82,7 @@ interface RawSpec {
   servers?: { address: string; port?: number; weight: number; backup: boolean; maxFails: number; failTimeout: string }[];
   loadBalancing: { algorithm: Algorithm; hashKey?: { source: HashKey['source']; name?: string } };
   protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI';
-  tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean };
+  tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean; alpn?: 'http/1.1' | 'h2' };
   fastcgi?: { documentRoot: string; index: string; scriptFilename?: string; splitPathInfo: string; params?: { name: string; value: string }[] };
   healthCheck?: { path: string; interval: string; timeout: string; healthyThreshold: number; unhealthyThreshold: number };
   keepalive: { connections: number; requests: number; time: string; idleTimeout: string };
@@ -103,7 +101,7 @@ function typed(raw: RawSpec): UpstreamSpec {
     algorithm: raw.loadBalancing.algorithm,
     // Header names are matched against Node's lower-cased header keys.
     ...(hashKey ? { hashKey: { source: hashKey.source, ...(hashKey.name ? { name: hashKey.source === 'Header' ? hashKey.name.toLowerCase() : hashKey.name } : {}) } } : {}),
-    protocol: raw.protocol as 'HTTP' | 'HTTPS' | 'FastCGI',
+    protocol: raw.protocol as 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI',
     ...(raw.protocol === 'FastCGI' ? { fastcgi: fastcgiOf(raw.fastcgi) } : {}),
     ...(raw.tls ? { tls: raw.tls } : {}),
     ...(hc ? { healthCheck: { path: hc.path, intervalMs: ms(hc.interval), timeoutMs: ms(hc.timeout), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } } : {}),

@@ -102,9 +102,12 @@ describe('HTTPS listener', () => {
     });
   }
 
-  it('offers http/1.1 only over ALPN (an h2-preferring client settles on http/1.1)', async () => {
-    const { port } = await startTls(tableWith(await startBackend('a')));
-    expect((await presented(port, 'foo.test', ['h2', 'http/1.1'])).alpn).toBe('http/1.1');
+  it('ALPN: h2 for a client offering it, http/1.1 for one offering only that; a host that opted out of HTTP/2 gets http/1.1', async () => {
+    const table = tableWith(await startBackend('a'));
+    const { port } = await startTls({ ...table, virtualHosts: table.virtualHosts.map((v) => (v.host === 'plain.test' ? { ...v, http2: false as const } : v)) });
+    expect((await presented(port, 'foo.test', ['h2', 'http/1.1'])).alpn).toBe('h2');
+    expect((await presented(port, 'foo.test', ['http/1.1'])).alpn).toBe('http/1.1');
+    expect((await presented(port, 'plain.test', ['h2', 'http/1.1'])).alpn).toBe('http/1.1');
   });
 
   it('proxies an HTTPS request to the backend with X-Forwarded-Proto: https', async () => {

@@ -28,6 +28,8 @@ const IGNORED_UPGRADE_HEAD = 1;
 const IGNORED_UPGRADE_DONE = 2;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** The HTTP/2 connection preface (RFC 9113 §3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /**
  * One client socket served by llhttp: the parser, the request being received, the response
@@ -158,6 +160,7 @@ export class ClientConnection implements ForwardedFor {
       // a parser that saw Upgrade or CONNECT.)
       if (!this.#closing) this.#fail(this.#refusal, new Error(`request refused with ${this.#refusal}`));
     } else if (typeof r !== 'number') {
+      if (r.code === 'HPE_PAUSED_H2_UPGRADE' && this.#preface(r, chunk)) return;
       if (!this.#closing) this.#parseError(r, chunk ?? currentBuffer(this.#parser));
     } else if (this.#upgrade !== null) {
       this.#handOff(chunk ?? currentBuffer(this.#parser), r);
@@ -503,6 +506,29 @@ export class ClientConnection implements ForwardedFor {
   }
 
   /**
+   * llhttp stops at the HTTP/2 connection preface (`PRI * HTTP/2.0` ... `SM`): a client with
+   * prior knowledge (h2c). On a fresh connection the socket goes to the HTTP/2 front with the
+   * preface and the bytes after it; this costs HTTP/1.1 connections nothing (no sniffing read).
+   * Returns false when the front takes no HTTP/2 or requests came first (then it is a 400).
+   */
+  #preface(err: ParseError, chunk: Buffer | null): boolean {
+    const handler = this.host.handler;
+    if (handler.preface === undefined || this.requests > 0 || this.current !== null || this.#reading !== null || this.#queue.length > 0) return false;
+    const read = chunk ?? currentBuffer(this.#parser);
+    const rest = read.subarray(Math.min(read.length, err.bytesParsed));
+    const socket = this.socket;
+    this.#release();
+    socket.pause();
+    unlisten(socket);
+    this.#gone = true;
+    this.host.forget(this);
+    // Outside this native read: the HTTP/2 session takes over the socket's handle, which must
+    // not happen while llhttp's read callback is still running on it.
+    setImmediate(prefaceHandOff, handler, socket, Buffer.concat([H2_PREFACE, rest]), this.port);
+    return true;
+  }
+
+  /**
    * Closes once the last response is written: FIN now (the client reads the response to its
    * end), then what the client still sends (the rest of a refused body, pipelined requests) is
    * read and dropped until it closes too, or LINGER_MS pass. Closing with unread bytes would
@@ -567,6 +593,11 @@ export class ClientConnection implements ForwardedFor {
     this.host.forget(this);
     this.host.handler.upgrade(req, socket, head);
   }
+}
+
+function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head: Buffer, port: string): void {
+  if (socket.destroyed) return;
+  handler.preface!(socket, head, port);
 }
 
 /** An HTTP-version llhttp refused that is well formed (`HTTP/2.1`, `HTTP/3.0`, `HTTP/1.2`): a

@@ -50,6 +50,8 @@ export interface IngressSettings {
   canary?: CanarySettings;
   /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
   affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
+  /** `pier.dev/http2: "false"`: the Ingress's hosts are not offered HTTP/2 (coalescing-shy clients). */
+  http2?: false;
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
   /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
