@@ -28,15 +28,24 @@ export interface PierBenchOptions {
   readonly readyTimeoutMs?: number;
   /** Another checkout's bin/pier.js (before/after comparisons in one run). */
   readonly bin?: string;
+  /** More `pier serve` flags. */
+  readonly args?: readonly string[];
 }
 
-/** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress. */
-export function benchManifestDir(backendPort: number): string {
+/** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress
+ * (with `annotations`, for targets that measure route filters). */
+export function benchManifestDir(backendPort: number, annotations: Readonly<Record<string, string>> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'pier-bench-manifests-'));
+  let ingress = ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }]);
+  const entries = Object.entries(annotations);
+  if (entries.length > 0) {
+    const block = entries.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+    ingress = ingress.replace('metadata: { name: bench, namespace: default }', `metadata:\n  name: bench\n  namespace: default\n  annotations:\n${block}`);
+  }
   writeFileSync(join(dir, 'bench.yaml'), [
     INGRESS_CLASS_YAML,
     serviceYaml('backend', [{ host: '127.0.0.1', port: backendPort }]),
-    ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }]),
+    ingress,
   ].join('---\n'));
   return dir;
 }
@@ -48,7 +57,7 @@ export async function startPier(options: PierBenchOptions, backendPort: number):
   const proc = startPinned(options.cpus, process.execPath, [
     options.bin ?? PIER_BIN, 'serve', '--manifests', manifests, '--bind-address', '127.0.0.1',
     '--http-port', String(options.port), '--https-port', String(httpsPort), '--health-port', String(healthPort),
-    '--workers', String(options.workers), '--log-level', 'warn',
+    '--workers', String(options.workers), '--log-level', 'warn', ...(options.args ?? []),
   ], options.env);
   try {
     const timeout = options.readyTimeoutMs ?? 30_000;

@@ -6,6 +6,7 @@ import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { Admission } from './pipeline/admission.ts';
+import { answer } from './pipeline/answer.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { ProxyExchange, type ExchangeContext } from './proxy-exchange.ts';
 
@@ -49,6 +50,8 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
+  // --max-body-size against a declared length: 413 before any body is read, and close.
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
@@ -62,26 +65,33 @@ function admitAndProxy(
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
   admission.proceed = last ? proceedLast : state.draining ? proceedDraining : proceed;
-  if (!runPipeline(pipeline, admission)) return;
-  proxyAdmitted(state, admission, last);
+  const verdict = runPipeline(pipeline, admission);
+  if (verdict === true) return proxyAdmitted(state, req, res, admission, last);
+  if (verdict === false) return;
+  // An async filter (external auth) is waiting: carry on when it decided, unless the client left.
+  verdict.then((go) => {
+    if (go && !res.destroyed) proxyAdmitted(state, req, res, admission, last);
+  }, () => answer(admission, 500, [], undefined, true));
 }
 
-/** Sends what the filters left upstream (also Admission.proceed: a filter that waited). */
-function proxyAdmitted(state: ExchangeContext, admission: Admission, last: boolean): void {
-  const { req, res } = admission;
+/** The admitted request goes to the backend the filters left, with their edits (also
+ * Admission.proceed: a filter that waited, or the cache's background revalidation). */
+function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
   const runtime = admission.backend;
-  if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
+  // With error pages the proxy answers the 503 (through the error backend).
+  if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined && admission.tap === undefined ? undefined : admission;
-  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
+  const follow = admission.responseHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 
 // Admission.proceed without a closure per request: the exchange context it needs is the
 // admission's own (stats) plus whether the connection ends after this response.
-const proceed = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a, false);
-const proceedLast = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a, true);
-const proceedDraining = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: true }, a, false);
+const proceed = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a.req, a.res, a, false);
+const proceedLast = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a.req, a.res, a, true);
+const proceedDraining = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: true }, a.req, a.res, a, false);
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
 export function splitAbsoluteTarget(target: string): { host: string; path: string } | undefined {
@@ -115,6 +125,9 @@ export class AccessLog {
       client: req.conn.clientAddress,
       backend: ex?.runtime.backend.id,
       upstream: server === undefined ? undefined : `${server.host}:${server.port}`,
+      // Why Pier answered 404/502/503/504 itself: no-route, no-endpoint, or the last try's
+      // failure (connect, connect-timeout, reset, timeout, status, send-timeout).
+      reason: res.statusCode === 404 && ex === undefined ? 'no-route' : res.statusCode === 503 && ex === undefined ? 'no-endpoint' : ex?.failure,
       ms: Math.round((performance.now() - res.startedAt) * 1000) / 1000,
     });
   }

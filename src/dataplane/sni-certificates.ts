@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Certificate, RouteTable } from '../routing/route-table.ts';
+import type { Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
 
 interface CachedContext {
   readonly certificate: Certificate;
   readonly context: SecureContext;
+  /** The client CA bundle the context verifies client certificates with (`auth-tls-secret`). */
+  readonly caPem?: string;
 }
 
 /** What one update() did: contexts built, reused from the previous table, and refused. */
@@ -12,6 +15,8 @@ export interface SniUpdate {
   readonly reused: number;
   /** Certificate keys OpenSSL refused (their hosts fall back to the default certificate). */
   readonly failed: readonly string[];
+  /** Some host asks for client certificates: the server must request them (tls-listener.ts). */
+  readonly requestCert: boolean;
 }
 
 /**
@@ -20,18 +25,37 @@ export interface SniUpdate {
  * router matches hosts), else the default certificate. A name matching a VirtualHost without
  * `tls` also gets the wildcard's certificate if one covers it.
  *
+ * The default certificate is the table's `defaultCertificate` (--default-ssl-certificate) when
+ * it names a usable certificate, else the fallback given at construction (the worker's
+ * self-signed one). Clients sending no SNI never reach the SNI callback: they get the server's
+ * own context, so a change of default is handed to `onDefaultChange` (tls-listener.ts calls
+ * server.setSecureContext with it).
+ *
  * SecureContexts are built in update(), once per table swap, never per handshake, and cached
  * by certificate key: a certificate whose PEMs did not change keeps its context (building one
  * parses the key, which costs far more than a handshake's lookup). Handshakes already running
  * keep the context they got; established connections are not affected by a swap at all.
  */
 export class SniCertificates {
-  readonly defaultContext: SecureContext;
+  readonly #fallback: Certificate;
+  readonly #fallbackContext: SecureContext;
+  readonly #onDefaultChange: ((certificate: Certificate) => void) | undefined;
+  #defaultContext: SecureContext;
+  /** The table certificate in use as the default; undefined while the fallback is. */
+  #defaultCertificate: Certificate | undefined;
   #cache = new Map<string, CachedContext>();
   #byHost = new Map<string, SecureContext>();
 
-  constructor(defaultCertificate: Certificate) {
-    this.defaultContext = contextOf(defaultCertificate);
+  constructor(fallback: Certificate, onDefaultChange?: (certificate: Certificate) => void) {
+    this.#fallback = fallback;
+    this.#fallbackContext = contextOf(fallback);
+    this.#defaultContext = this.#fallbackContext;
+    this.#onDefaultChange = onDefaultChange;
+  }
+
+  /** The context for unknown server names (and, through the server, for no SNI). */
+  get defaultContext(): SecureContext {
+    return this.#defaultContext;
   }
 
   /** Rebuilds the host → context map for `table`, reusing unchanged contexts. */
@@ -55,13 +79,46 @@ export class SniCertificates {
       }
     }
     const byHost = new Map<string, SecureContext>();
+    let requestCert = false;
     for (const vhost of table.virtualHosts) {
-      const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
-      if (cached && vhost.host !== '') byHost.set(vhost.host, cached.context);
+      if (vhost.host === '') continue;
+      const caPem = clientCaOf(vhost);
+      if (caPem === undefined) {
+        const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
+        if (cached) byHost.set(vhost.host, cached.context);
+        continue;
+      }
+      // A host that checks client certificates gets its own context: its certificate (or the
+      // default one) plus the CA bundle, cached by both.
+      requestCert = true;
+      const fallback = (table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate)?.certificate) ?? this.#fallback;
+      const certificate = (vhost.tls === undefined ? undefined : cache.get(vhost.tls)?.certificate) ?? fallback;
+      const key = `${vhost.tls ?? ''}#ca:${createHash('sha256').update(caPem).digest('hex')}`;
+      let cached = cache.get(key) ?? this.#cache.get(key);
+      if (cached === undefined || cached.certificate.certPem !== certificate.certPem || cached.certificate.keyPem !== certificate.keyPem) {
+        try {
+          cached = { certificate, caPem, context: createSecureContext({ cert: certificate.certPem, key: certificate.keyPem, ca: caPem }) };
+          built++;
+        } catch {
+          failed.push(vhost.tls ?? vhost.host);
+          continue; // the host keeps no context of its own: its filter then refuses every request (no verified certificate)
+        }
+      }
+      cache.set(key, cached);
+      byHost.set(vhost.host, cached.context);
     }
     this.#cache = cache;
     this.#byHost = byHost;
-    return { built, reused, failed };
+    this.#updateDefault(table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate));
+    return { built, reused, failed, requestCert };
+  }
+
+  /** Switches the default when the table's choice changed (an unchanged certificate keeps its cache entry, so identity says it). */
+  #updateDefault(chosen: CachedContext | undefined): void {
+    if (chosen?.certificate === this.#defaultCertificate) return;
+    this.#defaultCertificate = chosen?.certificate;
+    this.#defaultContext = chosen?.context ?? this.#fallbackContext;
+    this.#onDefaultChange?.(chosen?.certificate ?? this.#fallback);
   }
 
   /** The context for a handshake naming `servername` (any case, optional trailing dot). */
@@ -75,7 +132,7 @@ export class SniCertificates {
       const wildcard = this.#byHost.get(`*${name.slice(dot)}`);
       if (wildcard) return wildcard;
     }
-    return this.defaultContext;
+    return this.#defaultContext;
   }
 
   /** For `tls.createServer({ SNICallback })`. */
@@ -86,4 +143,12 @@ export class SniCertificates {
 
 function contextOf(certificate: Certificate): SecureContext {
   return createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+}
+
+/** The CA bundle of the host's client certificate policy (ingress-nginx: one per server). */
+function clientCaOf(vhost: VirtualHost): string | undefined {
+  for (const route of vhost.routes) {
+    for (const policy of route.policies ?? []) if (policy.kind === 'client-cert' && policy.verify !== 'off') return policy.caPem;
+  }
+  return undefined;
 }

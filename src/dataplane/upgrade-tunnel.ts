@@ -7,6 +7,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-hea
 import type { DownstreamRequest } from './front/downstream.ts';
 import { SocketAnswer } from './http1/socket-answer.ts';
 import { Admission } from './pipeline/admission.ts';
+import { answer } from './pipeline/answer.ts';
 import { runPipeline } from './pipeline/compile-pipeline.ts';
 import type { RequestState } from './request-handler.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
@@ -30,19 +31,26 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
   stats.requests++;
   socket.on('error', destroySelf);
   const facts = req.facts;
-  let target = req.url;
+  const target = req.url;
   const match = state.compiled.match(facts.host, target);
   if (match === undefined) return rawError(socket, 404, state);
-  let runtime = match.backend;
+  if (match.pipeline === undefined) return tunnel(state, req, socket, head, match.backend, target, undefined);
+  const admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, match.backend, true, true);
+  const verdict = runPipeline(match.pipeline, admission);
+  if (verdict === true) return tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+  if (verdict === false) return;
+  // An async filter (external auth) is waiting; the socket stays paused meanwhile.
+  verdict.then((go) => {
+    if (go && !socket.destroyed) tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+  }, () => answer(admission, 500, [], undefined, true));
+}
+
+/** Sends the admitted upgrade upstream; on 101 the sockets are piped together (UpgradeHandler). */
+function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
   const conn = req.conn;
-  let admission: Admission | undefined;
-  if (match.pipeline !== undefined) {
-    admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, runtime, true, true);
-    if (!runPipeline(match.pipeline, admission)) return;
-    runtime = admission.backend;
-    target = admission.target;
-  }
-  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
+  const facts = req.facts;
+  const pinned = admission?.pinnedServer ?? -1;
+  const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   admission?.applyRequestEdits(headers);

@@ -50,7 +50,8 @@ export interface AppRootPolicy {
   readonly path: string;
 }
 
-/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited). */
+/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited); replaces
+ * `--max-body-size` for the route. */
 export interface BodySizePolicy {
   readonly kind: 'body-size';
   readonly maxBytes: number;
@@ -93,9 +94,10 @@ export interface CanaryPolicy {
 
 /**
  * `custom-http-errors` (+ `default-backend`): answers with one of `codes`, from the upstream
- * or from Pier, are replaced by what `backend` answers for the same request (ingress-nginx
- * sends X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name,
- * X-Service-Port, X-Request-ID).
+ * or from Pier, are replaced by what `backend` answers (its status included) to `GET /` (HEAD
+ * for HEAD) with ingress-nginx's headers: X-Code, X-Format (the client's Accept),
+ * X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port, X-Request-ID (when
+ * the request has one), X-Forwarded-For and the client's Host.
  */
 export interface ErrorPagesPolicy {
   readonly kind: 'error-pages';
@@ -114,21 +116,115 @@ export interface FallbackBackendPolicy {
   readonly backend: string;
 }
 
-/** `affinity: cookie`: the server is chosen by a cookie Pier sets on the first response. */
+/**
+ * `affinity: cookie`: a request carrying the session cookie goes to the server it names while
+ * that server is in the backend and not held down; otherwise the balancer picks and the
+ * response sets the cookie (ingress-nginx's sticky balancer).
+ */
 export interface CookieAffinityPolicy {
   readonly kind: 'cookie-affinity';
   readonly name: string;
-  readonly path?: string;
+  readonly path: string;
   readonly domain?: string;
-  /** Seconds; absent = session cookie. */
+  /** `session-cookie-max-age`, seconds. */
   readonly maxAge?: number;
+  /** `session-cookie-expires`, seconds from now. */
   readonly expires?: number;
   readonly sameSite?: 'None' | 'Lax' | 'Strict';
-  readonly secure: boolean;
-  /** `persistent` keeps sessions on their server when servers are added; `balanced` may move some. */
-  readonly mode: 'balanced' | 'persistent';
-  /** `session-cookie-change-on-failure`. */
+  /** `session-cookie-conditional-samesite-none`: no `SameSite=None` for clients known to mishandle it. */
+  readonly conditionalSameSiteNone: boolean;
+  /** `session-cookie-secure`; absent = Secure on HTTPS requests. */
+  readonly secure?: boolean;
+  /** `session-cookie-change-on-failure`: a retry that moved the request to another server
+   * re-points the cookie there (else the cookie keeps naming the failed server). */
   readonly changeOnFailure: boolean;
+}
+
+/**
+ * `denylist-source-range` / `allowlist-source-range` (alias `whitelist-source-range`), as
+ * ingress-nginx's `deny <cidr>; ... allow <cidr>; ... deny all;`: a client address in `deny`
+ * gets 403; with a non-empty `allow`, so does any address outside it. CIDRs are normalized
+ * (`10.0.0.0/8`, `2001:db8::/32`; a bare address is a /32 or /128). Which address counts:
+ * dataplane/client-address.ts.
+ */
+export interface IpAccessPolicy {
+  readonly kind: 'ip-access';
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/**
+ * `auth-type: basic` + `auth-secret` (+ `auth-secret-type`, `auth-realm`): requests without a
+ * matching user and password get 401 with `WWW-Authenticate: Basic realm="<realm>"`. `users`
+ * is flat `[user, hash, ...]` as htpasswd writes them (bcrypt `$2y$`, apr1 `$apr1$`, MD5-crypt
+ * `$1$`, `{SHA}`, `{SSHA}`, `{PLAIN}`); the Authorization header is not sent upstream
+ * (ingress-nginx clears it).
+ */
+export interface BasicAuthPolicy {
+  readonly kind: 'basic-auth';
+  readonly realm: string;
+  readonly users: readonly string[];
+}
+
+/**
+ * `auth-url` and friends: ingress-nginx's external authentication (nginx `auth_request`). Each
+ * request is first sent, without its body, to `url`: a 2xx lets it through (the listed
+ * `responseHeaders` of the auth answer replace the request's), a 401 or 403 is the answer (a
+ * 401 becomes a 302 to `signin` when set), anything else (or no answer in time) is a 500.
+ */
+export interface ExternalAuthPolicy {
+  readonly kind: 'external-auth';
+  /** May hold nginx variables (`$host`, `$escaped_request_uri`, ...): filled in per request. */
+  readonly url: string;
+  /** `auth-method`; absent: the request's own method. */
+  readonly method?: string;
+  readonly signin?: string;
+  /** `auth-signin-redirect-param` (default `rd`). */
+  readonly signinRedirectParam: string;
+  /** Lower-case header names copied from the auth answer to the upstream request. */
+  readonly responseHeaders: readonly string[];
+  /** `auth-request-redirect`: the X-Auth-Request-Redirect sent (default: the request URI). */
+  readonly requestRedirect?: string;
+  /** `auth-cache-key` (nginx variables): answers are cached per key when set. */
+  readonly cacheKey?: string;
+  /** `auth-cache-duration`: how long answers with these statuses are cached. */
+  readonly cacheDurations: readonly { readonly codes: readonly number[]; readonly ms: number }[];
+  /** `auth-always-set-cookie`: the auth answer's Set-Cookie on every response, not only 2xx/3xx. */
+  readonly alwaysSetCookie: boolean;
+  /** Connecting to, and then hearing from, the auth service (the Ingress's proxy timeouts). */
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * `auth-tls-secret` and friends: client certificates, checked against `caPem` during the TLS
+ * handshake of the route's host (the dataplane requests a certificate for hosts whose routes
+ * carry this policy) and enforced per request: `verify` as nginx's ssl_verify_client (`on`: a
+ * valid certificate is required; `optional`: an invalid one is refused; `optional_no_ca`: any
+ * is accepted; `off`: none is asked for), chains at most `depth` CAs deep. A refused request
+ * gets 400 (nginx's 495/496), or a 302 to `errorPage`. The upstream request gets
+ * ssl-client-verify, ssl-client-subject-dn, ssl-client-issuer-dn, and with `passCertificate`
+ * ssl-client-cert (the URL-escaped PEM).
+ */
+export interface ClientCertPolicy {
+  readonly kind: 'client-cert';
+  readonly caPem: string;
+  readonly verify: 'on' | 'off' | 'optional' | 'optional_no_ca';
+  readonly depth: number;
+  readonly passCertificate: boolean;
+  readonly errorPage?: string;
+  /** `auth-tls-match-cn`: a regex (RE2, unanchored, as nginx's `$ssl_client_s_dn !~`) the
+   * subject DN must match, else 403. */
+  readonly matchCn?: string;
+}
+
+/**
+ * A route whose access control could not be built (its auth Secret is missing or unusable):
+ * every request gets `status` (503, as ingress-nginx's denied location), never the backend.
+ */
+export interface DenyPolicy {
+  readonly kind: 'deny';
+  readonly status: number;
 }
 
 /**
@@ -178,6 +274,11 @@ export interface CachePolicy {
 }
 
 export type Policy =
+  | DenyPolicy
+  | ClientCertPolicy
+  | IpAccessPolicy
+  | BasicAuthPolicy
+  | ExternalAuthPolicy
   | RewritePolicy
   | RedirectPolicy
   | HttpsRedirectPolicy
@@ -202,6 +303,13 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'app-root',
   'redirect',
   'https-redirect',
+  // nginx's access phase, after the rewrite phase's answers: deny/allow, then auth_basic, then
+  // auth_request (ingress-nginx's location order); a route whose auth could not be built denies.
+  'deny',
+  'client-cert',
+  'ip-access',
+  'basic-auth',
+  'external-auth',
   'body-size',
   'canary',
   'fallback-backend',
@@ -212,8 +320,10 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // nginx's headers filter sets expires first, then add_header: a header edit wins over it.
   'expires',
   'response-headers',
+  // Before the cache: a miss the cache sends on later (Admission.proceed) skips the filters
+  // after it, and custom-http-errors must still apply to it.
+  'error-pages',
   // Last of the response edits' registrations: their hooks then apply to cache hits as to
   // fetched responses, and the cache stores what the upstream sent, before any edit (as nginx).
   'cache',
-  'error-pages',
 ];

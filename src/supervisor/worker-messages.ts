@@ -13,7 +13,7 @@ import type { RouteTable } from '../routing/route-table.ts';
  *   worker  → listening(generation, port) once, after the first swap: a (re)started worker
  *                                          never accepts a connection without a table
  *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
- *   worker  → listen-error(code, message) then exits 1
+ *   worker  → listen-error(code, message, port) then exits 1
  */
 export type ToWorker =
   | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
@@ -23,7 +23,7 @@ export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
-  | { readonly type: 'listen-error'; readonly code: string; readonly message: string };
+  | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number };
 
 /** What every worker needs to serve; passed once, in the environment, as JSON. */
 export interface WorkerSettings {
@@ -33,12 +33,24 @@ export interface WorkerSettings {
   readonly bindAddress: string;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** --http2-max-concurrent-streams (default 128). */
+  readonly http2MaxConcurrentStreams?: number;
   /** A request head must arrive within this (nginx client_header_timeout), else 408. */
   readonly clientHeaderTimeoutMs: number;
   /** A request body may pause this long between reads (nginx client_body_timeout), else 408. */
   readonly clientBodyTimeoutMs: number;
+  /** Request head and body limits (431, 413; --max-header-size, --max-headers,
+   * --max-body-size, where 0 is no limit: JSON has no Infinity); absent: the dataplane's defaults. */
+  readonly maxHeaderSize?: number;
+  readonly maxHeaders?: number;
+  readonly maxBodySize?: number;
+  /** Listen backlog (--backlog); absent: 4096. */
+  readonly backlog?: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
+  readonly trustedProxies?: readonly string[];
+  readonly proxyProtocol?: boolean;
   /** The shared HTTP cache's directory and byte bound (supervisor/cache-index.ts). */
   readonly cacheDir?: string;
   readonly cacheSize?: number;

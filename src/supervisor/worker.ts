@@ -20,6 +20,8 @@ import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type W
 
 /** Drain parameters used when the primary vanished without saying how. */
 const ORPHAN_DRAIN = { graceMs: 1_000, timeoutMs: 10_000 } as const;
+/** Listen backlog when the settings name none (--backlog's default). */
+const DEFAULT_BACKLOG = 4096;
 /** Bound on closing upstream pools after the client side drained. */
 const CLOSE_BOUND_MS = 2_000;
 
@@ -34,10 +36,17 @@ const workerCache = settings.cacheDir === undefined ? undefined : new WorkerCach
 const dataplane = createDataplane({
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
+  http2: { maxConcurrentStreams: settings.http2MaxConcurrentStreams },
   headersTimeoutMs: settings.clientHeaderTimeoutMs,
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
+  requestLimits: { maxHeaderSize: settings.maxHeaderSize, maxHeaders: settings.maxHeaders, maxBodySize: settings.maxBodySize },
   accessLog: settings.accessLog,
+  trustedProxies: settings.trustedProxies,
+  proxyProtocol: settings.proxyProtocol,
+  self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
+  // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
+  accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
@@ -79,14 +88,17 @@ function listen(): void {
 function listenOn(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      logger.error({ err, port }, 'cannot listen');
-      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
+      // No stack: the primary explains the failure in one line (startup-failure.ts).
+      logger.error({ code: err.code, port, address: settings!.bindAddress }, 'cannot listen');
+      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message, port });
       // Let the message leave before exiting: process.exit would cut the IPC write short.
       setTimeout(() => process.exit(1), 100);
       reject(err);
     };
     server.once('error', onError);
-    server.listen({ port, host: settings!.bindAddress }, () => {
+    // An explicit backlog: node's default (511) overflowed on connection bursts (clients then
+    // get in only on SYN retries, a second later); the kernel caps it at net.core.somaxconn.
+    server.listen({ port, host: settings!.bindAddress, backlog: settings!.backlog ?? DEFAULT_BACKLOG }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PierConfig } from '../../src/config.ts';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import { CHART_DIR } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
 
@@ -15,7 +15,7 @@ function containerPort(r: Rendered, port: number | string): number {
   return found.containerPort;
 }
 
-describe('chart rendered with default values', () => {
+describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
   let r: Rendered;
   let config: PierConfig;
   beforeAll(() => {
@@ -118,6 +118,12 @@ describe('chart rendered with default values', () => {
   it('leaves the client timeouts to Pier\'s defaults (no flag, 60 s each, as nginx)', () => {
     expect([r.flags().has('client-header-timeout'), r.flags().has('client-body-timeout')]).toEqual([false, false]);
     expect([config.clientHeaderTimeoutMs, config.clientBodyTimeoutMs]).toEqual([60_000, 60_000]);
+  });
+
+  it('limits request bodies to ingress-nginx\'s 1m (drop-in parity); head limits and backlog are Pier\'s', () => {
+    expect(r.flags().get('max-body-size')).toBe('1m');
+    expect([r.flags().has('max-header-size'), r.flags().has('max-headers'), r.flags().has('backlog')]).toEqual([false, false, false]);
+    expect(config).toMatchObject({ maxBodySize: 1_048_576, maxHeaderSize: 16_384, maxHeaders: 100, backlog: 4096 });
   });
 
   it('gives Pier its pod name and namespace through the downward API', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import type { HelmOptions } from '../../scripts/helm.ts';
+import { HELM_AVAILABLE, type HelmOptions } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 
 const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
@@ -131,6 +131,24 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'maxBodySize / maxHeaderSize / maxHeaders / backlog render their flags',
+    options: { set: ['controller.maxBodySize=10m', 'controller.maxHeaderSize=32k', 'controller.maxHeaders=200', 'controller.backlog=8192'] },
+    check: (r) => {
+      expect(['max-body-size', 'max-header-size', 'max-headers', 'backlog'].map((f) => r.flags().get(f))).toEqual(['10m', '32k', '200', '8192']);
+      expect(r.config()).toMatchObject({ maxBodySize: 10_485_760, maxHeaderSize: 32_768, maxHeaders: 200, backlog: 8192 });
+    },
+  },
+  {
+    name: 'maxBodySize 0 (a number) or "0" lifts the body limit',
+    options: { set: ['controller.maxBodySize=0'] },
+    check: (r) => expect(r.config().maxBodySize).toBe(Infinity),
+  },
+  {
+    name: 'maxBodySize "0" as a string lifts it too',
+    options: { setString: ['controller.maxBodySize=0'] },
+    check: (r) => expect(r.config().maxBodySize).toBe(Infinity),
+  },
+  {
     name: 'a longer drain raises terminationGracePeriodSeconds with it',
     options: { set: ['controller.shutdownDelaySeconds=10', 'controller.shutdownTimeoutSeconds=60'] },
     check: (r) => {
@@ -181,7 +199,7 @@ const CASES: readonly Case[] = [
   },
 ];
 
-describe('chart rendered with non-default values', () => {
+describe.skipIf(!HELM_AVAILABLE)('chart rendered with non-default values', () => {
   it.each(CASES)('$name', ({ options, check }) => {
     check(Rendered.of(options));
   });

@@ -4,6 +4,9 @@ import { AnnotationReader, NGINX_PREFIX, PIER_PREFIX } from './annotation-reader
 import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
 import { emptySettings, type IngressSettings } from './ingress-settings.ts';
 
+/** The settings of an Ingress without annotations (most of them): shared, never changed. */
+const DEFAULT_SETTINGS: IngressSettings = Object.freeze({ ...emptySettings(), policies: Object.freeze([]) as unknown as IngressSettings['policies'], backend: Object.freeze({}) });
+
 /** One Ingress's annotations, parsed: the settings, and what was wrong. */
 export interface ParsedAnnotations {
   readonly settings: IngressSettings;
@@ -21,7 +24,7 @@ export interface ParsedAnnotations {
  * - An unsupported annotation (`UnsupportedAnnotation`) or a name nobody defines
  *   (`UnknownAnnotation`) is a Normal problem; the Ingress is served.
  */
-export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
+export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined): ParsedAnnotations {
   const annotations = ingress.metadata.annotations ?? {};
   const problems: Problem[] = [];
   let rejected = false;
@@ -41,7 +44,8 @@ export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
       problems.push(problemAbout(ingress, 'UnenforcedAnnotation', `Ingress skipped: annotation ${key} is ${family.note.replace(/^not enforced yet: /, 'not enforced by Pier yet: ')}`));
     }
   }
-  const reader = new AnnotationReader(annotations);
+  const reader = new AnnotationReader(annotations, ingress.metadata.namespace ?? '', configMap);
+  if (reader.empty) return { settings: DEFAULT_SETTINGS, problems, rejected };
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));
