@@ -61,12 +61,15 @@ function admitAndProxy(
   backend: BackendRuntime, host: string | undefined, target: string, last: boolean,
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
-  if (!runPipeline(pipeline, admission)) return;
+  if (!runPipeline(pipeline, admission)) return admission.done();
   const runtime = admission.backend;
-  if (runtime.unavailable) return sendError(res, 503, state.stats, last || state.draining);
+  if (runtime.unavailable) {
+    admission.done();
+    return sendError(res, 503, state.stats, last || state.draining);
+  }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined ? undefined : admission;
+  const hooks = admission.responseHooks === undefined && admission.doneHooks === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
 }
 

@@ -38,9 +38,13 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
   let admission: Admission | undefined;
   if (match.pipeline !== undefined) {
     admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, runtime, true, true);
-    if (!runPipeline(match.pipeline, admission)) return;
+    if (!runPipeline(match.pipeline, admission)) return admission.done();
     runtime = admission.backend;
     target = admission.target;
+    // The tunnel (or the refusal) lasts as long as the client socket: nginx counts an upgraded
+    // request in progress (limit_conn) until its connection closes.
+    const admitted = admission;
+    if (admitted.doneHooks !== undefined) socket.once('close', () => admitted.done());
   }
   const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);
