@@ -28,6 +28,10 @@ export interface PierConfig {
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
+  /** Status of requests refused by limit-rps / limit-rpm (nginx limit_req_status). */
+  readonly limitReqStatusCode: number;
+  /** Status of requests refused by limit-connections (nginx limit_conn_status). */
+  readonly limitConnStatusCode: number;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -65,6 +69,8 @@ export const OPTIONS = {
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'boolean', help: 'Log one JSON line per request (off by default: it costs CPU on the hot path).' },
+  'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
+  'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -143,12 +149,20 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
+    limitReqStatusCode: limitStatus('limit-req-status-code', str('limit-req-status-code')!),
+    limitConnStatusCode: limitStatus('limit-conn-status-code', str('limit-conn-status-code')!),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
     throw new ConfigError(`--http-port, --https-port and --health-port must differ (got ${ports.join(', ')})`);
   }
   return { command: 'serve', config };
+}
+
+/** nginx limit_req_status / limit_conn_status: 400..599. */
+function limitStatus(name: string, value: string): number {
+  if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw invalid(name, value, 'a status code from 400 to 599');
+  return Number(value);
 }
 
 /** A timeout with no "off": 0 would answer 408 to every connection at once. */

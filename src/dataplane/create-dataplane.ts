@@ -12,6 +12,8 @@ import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import type { ProxyResponse } from './http1/proxy-response.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
+import type { Limiter } from './limits/limiter.ts';
+import { LocalLimiter } from './limits/local-limiter.ts';
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
@@ -37,6 +39,9 @@ export interface DataplaneOptions {
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
    * serving this certificate to clients whose server name has none. */
   readonly tls?: { readonly defaultCertificate: Certificate };
+  /** Where rate-limit state lives: default, this process (exact nginx arithmetic); a worker
+   * of several gets a LeasedLimiter (budgets leased from the primary). */
+  readonly limiter?: Limiter;
 }
 
 export interface SwapResult {
@@ -76,8 +81,6 @@ export interface Dataplane {
 
 const DEFAULT_GRACE_MS = 1_000;
 
-/** Each route's filters, compiled once per swap (a route without policies gets none). */
-const bindRoute: RouteBinder<BackendRuntime, RoutePipeline> = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -103,6 +106,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   #drained: Promise<void> | undefined;
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
+  /** Each route's filters, compiled once per swap (a route without policies gets none). */
+  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
 
   constructor(options: DataplaneOptions) {
     this.pools = options.pools ?? new PoolRegistry();
@@ -116,6 +121,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
         logger.info({ backend, server: `${server.host}:${server.port}`, healthy }, healthy ? 'health check: server up' : 'health check: server down');
       },
     };
+    const limiter = options.limiter ?? new LocalLimiter();
+    this.#bindRoute = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, limiter });
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
@@ -157,7 +164,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), bindRoute);
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
     this.compiled = compiled;

@@ -14,6 +14,8 @@ export function ownPolicies(route: MergedRoute): Policy[] {
   if (s.rewriteTarget !== undefined && s.rewriteTarget !== route.rawPath && route.pathType === 'Regex') {
     policies.push({ kind: 'rewrite', pattern: route.path, target: s.rewriteTarget, ...(s.forwardedPrefix === undefined ? {} : { forwardedPrefix: s.forwardedPrefix }) });
   }
+  // ingress-nginx names each limit zone after the Ingress: its routes share a client's budgets.
+  if (s.rateLimit !== undefined) policies.push({ kind: 'rate-limit', zone: `${route.ingress.metadata.namespace ?? ''}/${route.ingress.metadata.name}`, ...s.rateLimit });
   return policies;
 }
 

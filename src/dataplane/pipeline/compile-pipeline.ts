@@ -8,6 +8,9 @@ import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
+import { rateLimitFilter } from './filters/rate-limit.ts';
+import type { Limiter } from '../limits/limiter.ts';
+import { LocalLimiter } from '../limits/local-limiter.ts';
 
 /** A route's filters, compiled once per table swap; run in order by runPipeline. */
 export type RoutePipeline = readonly RequestFilter[];
@@ -15,6 +18,8 @@ export type RoutePipeline = readonly RequestFilter[];
 /** What compiling a filter may need besides its policy: other backends of the table. */
 export interface FilterContext {
   readonly resolve: (id: string) => BackendRuntime;
+  /** Where rate-limit state lives (this worker, or leased from the primary). */
+  readonly limiter?: Limiter;
 }
 
 type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext) => RequestFilter;
@@ -34,7 +39,14 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
+  'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
 };
+
+let fallbackLimiter: Limiter | undefined;
+/** A dataplane created without a limiter keeps rate-limit state in its own process. */
+function defaultLimiter(): Limiter {
+  return (fallbackLimiter ??= new LocalLimiter());
+}
 
 /** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
 export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline | undefined {

@@ -6,6 +6,7 @@ import { parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
+import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 
 /**
@@ -73,8 +74,12 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'guarded',
     note: 'not enforced yet: the Ingress is not served rather than served without client certificate checks' },
   { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'combines access controls Pier does not enforce yet' },
-  { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist', 'limit-rate', 'limit-rate-after'], status: 'unsupported',
-    note: 'not applied yet: requests are not limited' },
+  { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist'], status: 'supported', parse: parseRateLimits,
+    note: 'per client address per Ingress, held pod-wide across workers (budgets leased from the primary); 503 by default (--limit-req-status-code, --limit-conn-status-code)' },
+  { title: 'Rate limit answers', names: ['limit-req-status-code', 'limit-conn-status-code'], status: 'supported', pierOnly: true,
+    note: 'Pier\'s own, under pier.dev/ only (ingress-nginx: ConfigMap-wide): the status of refused requests, 400-599 (read with the rate limits)' },
+  { title: 'Bandwidth limits', names: ['limit-rate', 'limit-rate-after'], status: 'unsupported',
+    note: 'not applied yet: responses are sent as fast as the client takes them' },
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'unsupported',
     note: 'not applied yet: preflights reach the backend, no CORS headers are added' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'unsupported', note: 'FastCGI backends are not served yet' },

@@ -1,4 +1,4 @@
-import type { Policy } from '../../routing/policies.ts';
+import type { Policy, RateLimitPolicy } from '../../routing/policies.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -33,6 +33,9 @@ export interface CanarySettings {
   readonly weightTotal: number;
 }
 
+/** Rate limit annotations; the zone (the Ingress) is added with the policy (route-policies.ts). */
+export type RateLimitSettings = Omit<RateLimitPolicy, 'kind' | 'zone'>;
+
 /** Everything an Ingress's annotations say, typed and validated. */
 export interface IngressSettings {
   /** `use-regex`: every path of this Ingress's hosts is a regex (a rewrite-target other than
@@ -54,6 +57,8 @@ export interface IngressSettings {
   defaultBackendService?: string;
   /** `custom-http-errors` codes (used with `default-backend`). */
   customHttpErrors?: readonly number[];
+  /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */
+  rateLimit?: RateLimitSettings;
 }
 
 export function emptySettings(): IngressSettings {
