@@ -9,6 +9,7 @@ import { requestHeadersFilter, responseHeadersFilter } from './filters/header-ed
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
 import { rateLimitFilter } from './filters/rate-limit.ts';
+import { corsFilter } from './filters/cors.ts';
 import type { Limiter } from '../limits/limiter.ts';
 import { LocalLimiter } from '../limits/local-limiter.ts';
 
@@ -40,6 +41,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
   'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
+  cors: corsFilter,
 };
 
 let fallbackLimiter: Limiter | undefined;
