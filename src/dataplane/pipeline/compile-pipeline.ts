@@ -10,6 +10,7 @@ import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter 
 import { rewriteFilter } from './filters/rewrite.ts';
 import { rateLimitFilter } from './filters/rate-limit.ts';
 import { corsFilter } from './filters/cors.ts';
+import { compressionFilter } from './filters/compression.ts';
 import type { Limiter } from '../limits/limiter.ts';
 import { LocalLimiter } from '../limits/local-limiter.ts';
 
@@ -42,6 +43,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'response-headers': responseHeadersFilter,
   'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
   cors: corsFilter,
+  compression: compressionFilter,
 };
 
 let fallbackLimiter: Limiter | undefined;

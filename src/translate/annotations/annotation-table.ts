@@ -1,6 +1,7 @@
 import type { AnnotationReader } from './annotation-reader.ts';
 import { parseBackend } from './backend.ts';
 import { parseCanary } from './canary.ts';
+import { parseCompression } from './compression.ts';
 import { parseCors } from './cors.ts';
 import { parseDefaultBackend } from './default-backend.ts';
 import { parseHeaders } from './headers.ts';
@@ -83,6 +84,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'not applied yet: responses are sent as fast as the client takes them' },
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'supported', parse: parseCors,
     note: 'preflights (OPTIONS from an allowed origin) answered 204 by Pier; Vary: Origin with an origin list' },
+  { title: 'Compression', names: ['compression', 'compression-min-length', 'compression-types'], status: 'supported', parse: parseCompression, pierOnly: true,
+    note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'unsupported', note: 'FastCGI backends are not served yet' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
     note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
