@@ -47,7 +47,7 @@ export async function startTrafficBackend(host: string): Promise<TrafficBackend>
       case '/huge.txt':
         return sendChunks(res, huge, { 'content-type': 'text/plain', 'content-length': String(huge.length) });
       case '/small.txt':
-        return res.writeHead(200, { 'content-type': 'text/plain' }).end('small body\n');
+        return res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' }).end('small body\n');
       case '/image.png':
         return res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(big.length) }).end(big);
       case '/encoded.txt':
