@@ -1,6 +1,7 @@
 import type { CompressionPolicy } from '../../../routing/policies.ts';
 import { equalsLower } from '../../ascii-case.ts';
 import { negotiateCoding } from '../../compression/accept-encoding.ts';
+import { BUFFERED_MAX, BufferedBody } from '../../compression/buffered-body.ts';
 import { CompressingBody } from '../../compression/compressing-body.ts';
 import type { Admission, RequestFilter, ResponseHook } from '../admission.ts';
 import { removeHeader } from './header-lists.ts';
@@ -16,7 +17,8 @@ import { addVary } from './vary.ts';
  * - the coding is the client's best by Accept-Encoding q-values among the route's (ties: the
  *   route's order); none acceptable: sent as it is;
  * - compressed: Content-Length dropped (chunked, or close-delimited for HTTP/1.0), Content-Encoding
- *   set, a strong ETag made weak and Accept-Ranges dropped (as nginx), the body streamed
+ *   set, a strong ETag made weak and Accept-Ranges dropped (as nginx); a body of known length
+ *   up to 128 KiB is compressed in one call at its end (BufferedBody), any other is streamed
  *   through node:zlib (CompressingBody).
  * Upgrades are never compressed. Pier's own answers are not either (their bodies are a line).
  */
@@ -57,7 +59,7 @@ export function compressionFilter(policy: CompressionPolicy): RequestFilter {
     removeHeader(headers, 'accept-ranges');
     weakenEtag(headers);
     headers.push('content-encoding', coding);
-    a.bodyTransform = new CompressingBody(coding, a.res);
+    a.bodyTransform = length >= 0 && length <= BUFFERED_MAX ? new BufferedBody(coding, a.res, length) : new CompressingBody(coding, a.res);
   };
   return (a: Admission) => {
     if (!a.upgrade) a.onResponse(hook);
