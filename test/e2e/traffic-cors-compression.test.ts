@@ -32,6 +32,19 @@ async function raw(pier: PierProcess, text: string, until: (s: string) => boolea
   return Buffer.concat(chunks);
 }
 
+/** A chunked body's payload (RFC 9112 §7.1), trailers ignored. */
+function dechunk(body: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    const size = parseInt(body.subarray(at, eol).toString('latin1'), 16);
+    if (size === 0) return Buffer.concat(parts);
+    parts.push(body.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+}
+
 const DECODE = { gzip: gunzipSync, br: brotliDecompressSync, zstd: zstdDecompressSync } as const;
 
 /** CORS and compression through `pier serve` (real sockets, real decoders). */
@@ -162,6 +175,24 @@ describe('CORS and compression (pier serve --workers 2)', () => {
       expect([head.headers['content-encoding'], head.headers['content-length']]).toEqual([undefined, String(backend.bodies.big.length)]);
       const none = await get(pier, 'zip.example', '/big.txt');
       expect([none.headers['content-encoding'], none.headers.vary, none.body.equals(backend.bodies.big)]).toEqual([undefined, 'Accept-Encoding', true]);
+    });
+
+    it('a client that stops reading holds the compressed stream back (backpressure), then gets every byte', async () => {
+      const socket = connect(pier.httpPort, '127.0.0.1');
+      sockets.push(socket);
+      await new Promise((r) => socket.once('connect', r));
+      socket.pause();
+      socket.write('GET /huge.txt HTTP/1.1\r\nHost: zip.example\r\nAccept-Encoding: zstd\r\nConnection: close\r\n\r\n');
+      // Not reading: the body (2 MiB, streamed) cannot all be in flight; then read it all.
+      await new Promise((r) => setTimeout(r, 300));
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      socket.resume();
+      await new Promise((r) => socket.once('end', r));
+      const answer = Buffer.concat(chunks);
+      const split = answer.indexOf('\r\n\r\n');
+      expect(answer.subarray(0, split).toString('latin1')).toContain('content-encoding: zstd');
+      expect(zstdDecompressSync(dechunk(answer.subarray(split + 4))).equals(backend.bodies.huge)).toBe(true);
     });
 
     it('an HTTP/1.0 client gets a close-delimited compressed body', async () => {
