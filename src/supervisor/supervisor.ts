@@ -239,6 +239,7 @@ export class Supervisor extends EventEmitter {
     switch (msg.type) {
       case 'hello':
         member.hello = true;
+        this.#limits.join(member.worker.id); // told other workers' connection counts from now on
         // Told to drain before it was up: no table (it would listen), the drain instead.
         if (member.state === 'draining') send(member.worker, this.#drainMessage(this.#graceMs()));
         else send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
