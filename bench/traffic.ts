@@ -91,10 +91,15 @@ interface Cost {
   readonly bytes?: number;
 }
 
+let errorsSeen = 0;
+
 async function cpuPerRequest(pid: number, port: number, host: string, path: string, headers: string[], cpus: string): Promise<{ cpuUs: number; rps: number }> {
   const before = treeCpuSeconds(pid);
   const wrk = await runWrk({ url: `http://127.0.0.1:${port}${path}`, durationSeconds: SECONDS, connections: 64, threads: 1, cpus, headers: [`Host: ${host}`, ...headers] });
-  if (wrk.errors > 0) throw new Error(`${host}${path}: ${wrk.errors} errors`);
+  // Errors (timeouts on a loaded machine, non-2xx) are reported, not fatal: the figure is per
+  // completed request either way.
+  if (wrk.errors > 0) console.error(`${host}${path}: ${wrk.errors} wrk errors of ${wrk.requests}`);
+  errorsSeen += wrk.errors;
   return { cpuUs: ((treeCpuSeconds(pid) - before) / wrk.requests) * 1e6, rps: wrk.requestsPerSecond };
 }
 
@@ -109,7 +114,11 @@ function bodyBytes(port: number, host: string, path: string): Promise<number> {
   });
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const fmt = (xs: readonly number[]) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 
 async function main(): Promise<void> {
@@ -127,6 +136,7 @@ async function main(): Promise<void> {
   } finally {
     await backend.stop();
   }
+  lines.push(`wrk errors over the whole run (socket timeouts at 2 s, non-2xx): ${errorsSeen}.`);
   const out = new URL('./results/traffic.md', import.meta.url);
   writeFileSync(out, `${lines.join('\n')}\n`);
   console.log(lines.join('\n'));
