@@ -18,7 +18,9 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no production dependency has an install script, and none may run at build.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# --omit=optional: the optional dependencies are the development machine's Node and helm
+# binaries (package.json); the image has its own Node.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 # --- runtime ------------------------------------------------------------------------------------

@@ -1,10 +1,32 @@
 #!/usr/bin/env node
 // Entry point. Pier runs TypeScript sources directly with Node 24's type stripping: no build
 // step, and the stack traces point at the files we wrote.
+//
+// Started by an older Node (`pier` on PATH after `npm link`, with the system's Node 20), it
+// runs itself again with the Node 24 that `npm ci` installed next to it (node_modules/.bin/node,
+// from the platform's node-* package), so every command in the README works as written.
+// This file must stay plain JavaScript that old Node versions can parse.
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const MIN_MAJOR = 24;
 const [major] = process.versions.node.split('.').map(Number);
-if (major < 24) {
-  console.error(`pier: Node.js 24 or newer is required (this is ${process.version}). ` +
-    'Run it through npm (npm start / npx pier), which puts the bundled Node 24 first on PATH.');
-  process.exit(2);
+
+if (major >= MIN_MAJOR) {
+  await import('../src/main.ts');
+} else {
+  const bundled = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+  if (!existsSync(bundled) || realpathSync(bundled) === realpathSync(process.execPath)) {
+    console.error(`pier: Node.js ${MIN_MAJOR} or newer is required (this is ${process.version}) ` +
+      '(run `npm ci` in Pier\'s directory, which installs Node 24 for this platform, or install Node 24)');
+    process.exit(2);
+  }
+  const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // The child is the real Pier: it gets the signals meant for it (drain on SIGTERM, SIGHUP).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => {
+    if (signal !== null) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
 }
-await import('../src/main.ts');

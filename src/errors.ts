@@ -38,10 +38,34 @@ export class KubeApiError extends PierError {
 /** Codes of SupervisorError. */
 export type SupervisorErrorCode = 'PIER_ERR_SUPERVISOR_OPTIONS' | 'PIER_ERR_SUPERVISOR_STATE' | 'PIER_ERR_WORKER_START' | 'PIER_ERR_WORKER_LISTEN';
 
+/** What a worker's failed listen said: the system error code (EADDRINUSE, …) and the port. */
+export interface ListenFailure {
+  readonly listenCode: string;
+  readonly port: number;
+}
+
 /** The dataplane workers could not be started (e.g. the port is taken), or the supervisor was misused. */
 export class SupervisorError extends PierError {
-  constructor(code: SupervisorErrorCode, message: string) {
+  /** Set for PIER_ERR_WORKER_LISTEN. */
+  readonly listen: ListenFailure | undefined;
+  constructor(code: SupervisorErrorCode, message: string, listen?: ListenFailure) {
     super(code, message);
     this.name = 'SupervisorError';
+    this.listen = listen;
+  }
+}
+
+/**
+ * Pier cannot start: a manifest path that does not exist, a port in use, no cluster to talk to.
+ * The CLI prints `pier: <what> (<how to fix>)` and exits with 2, as for a bad flag.
+ */
+export class StartupError extends PierError {
+  readonly what: string;
+  readonly fix: string;
+  constructor(what: string, fix: string, options?: ErrorOptions) {
+    super('PIER_ERR_STARTUP', `${what} (${fix})`, options);
+    this.name = 'StartupError';
+    this.what = what;
+    this.fix = fix;
   }
 }

@@ -2,17 +2,26 @@
  * `pier serve`: parses options and wires the stages together (ARCHITECTURE.md). Runs in the
  * primary process; workers start from src/supervisor/worker.ts.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { ConfigError } from './errors.ts';
+import { ConfigError, type StartupError } from './errors.ts';
 import { helpText, parseCommandLine, type PierConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
+import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
+import { explainStartupFailure } from './startup-failure.ts';
+import { IgnoredIngressLog } from './status/ignored-ingress-log.ts';
 import { ManifestStatusLog } from './status/manifest-status-log.ts';
 import type { Source } from './source/source.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+
+/** Pier's version, from package.json (the one file that says it). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 function parseOrExit(): PierConfig {
   try {
@@ -21,20 +30,28 @@ function parseOrExit(): PierConfig {
       process.stdout.write(helpText() + '\n');
       process.exit(0);
     }
+    if (cli.command === 'version') {
+      process.stdout.write(`pier ${version()}\n`);
+      process.exit(0);
+    }
     return cli.config;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`pier: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) exitWith(err);
     throw err;
   }
+}
+
+/** The CLI contract for anything the user can fix: one line, exit code 2. */
+function exitWith(err: ConfigError | StartupError): never {
+  process.stderr.write(`pier: ${err.message}\n`);
+  process.exit(2);
 }
 
 /** Manifest directory, or the cluster (in-cluster config, else KUBECONFIG). */
 async function createSource(config: PierConfig, logger: Logger): Promise<Source> {
   if (config.manifests !== undefined) {
-    return new ManifestSource(config.manifests, { watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
+    const { dir, file } = resolveManifestPath(config.manifests);
+    return new ManifestSource(dir, { file, watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
   }
   const { createKubeSource } = await import('./source/kube/kube-source.ts');
   return createKubeSource(config, logger.child({ component: 'kube' }));
@@ -50,8 +67,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const config = parseOrExit();
+async function main(config: PierConfig): Promise<void> {
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });
   const supervisor = new Supervisor({
@@ -80,14 +96,23 @@ async function main(): Promise<void> {
     : undefined;
   // Manifest mode has no API server to write Upstream status to: it logs status changes instead.
   const statusLog = config.manifests !== undefined ? new ManifestStatusLog(root.child({ component: 'status' })) : undefined;
+  const translateOptions = {
+    ingressClass: config.ingressClass,
+    controllerName: config.controllerName,
+    watchIngressWithoutClass: config.watchIngressWithoutClass,
+    defaultBackendService: config.defaultBackendService,
+    defaultSslCertificate: config.defaultSslCertificate,
+  };
+  const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const controller = new Controller({
     source,
-    translateOptions: { ingressClass: config.ingressClass, controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass },
+    translateOptions,
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
     onBuilt: (snapshot, result) => {
       status?.onBuilt(snapshot, result);
       statusLog?.onBuilt(snapshot);
+      ignored.onBuilt(snapshot);
     },
   });
   // Ready once every initial worker listens (start() resolved) and every serving worker acked a
@@ -129,4 +154,20 @@ async function main(): Promise<void> {
   });
 }
 
-await main();
+if (process.argv[2] === 'migrate-check') {
+  const { runMigrateCheck } = await import('./migrate/migrate-check-cli.ts');
+  process.exitCode = await runMigrateCheck(process.argv.slice(3));
+} else {
+  await serve();
+}
+
+async function serve(): Promise<void> {
+  const config = parseOrExit();
+  try {
+    await main(config);
+  } catch (err) {
+    const explained = explainStartupFailure(err, config);
+    if (explained === undefined) throw err;
+    exitWith(explained);
+  }
+}

@@ -30,13 +30,20 @@ export interface PierBenchOptions {
   readonly bin?: string;
 }
 
-/** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress. */
-export function benchManifestDir(backendPort: number): string {
+/** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress
+ * (with `annotations`, for targets that measure route filters). */
+export function benchManifestDir(backendPort: number, annotations: Readonly<Record<string, string>> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'pier-bench-manifests-'));
+  let ingress = ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }]);
+  const entries = Object.entries(annotations);
+  if (entries.length > 0) {
+    const block = entries.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+    ingress = ingress.replace('metadata: { name: bench, namespace: default }', `metadata:\n  name: bench\n  namespace: default\n  annotations:\n${block}`);
+  }
   writeFileSync(join(dir, 'bench.yaml'), [
     INGRESS_CLASS_YAML,
     serviceYaml('backend', [{ host: '127.0.0.1', port: backendPort }]),
-    ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }]),
+    ingress,
   ].join('---\n'));
   return dir;
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/free-port.ts';
 import { startHaproxy } from './haproxy.ts';
 import { BODY_PATHS, startNginxProxy } from './nginx.ts';
-import { startPier } from './pier.ts';
+import { benchManifestDir, startPier } from './pier.ts';
 import { startPinned, waitForHttp, type PinnedProcess } from './pinned-process.ts';
 
 /** A target that is up: where to send load and whose processes to measure. */
@@ -76,6 +76,12 @@ function pierCheckout(id: string, variable: string, cpus: string, place: Placeme
   };
 }
 
+/** The route of `pier-filters`: one request and one response header edit (two filters). */
+const FILTER_ANNOTATIONS: Readonly<Record<string, string>> = {
+  'pier.dev/request-headers-set': 'X-Bench: 1',
+  'pier.dev/response-headers-set': 'X-Served-By: pier',
+};
+
 /** Every known target, in report order. */
 export function allTargets(place: Placement): TargetSpec[] {
   const cpus = place.proxyCpus;
@@ -93,6 +99,13 @@ export function allTargets(place: Placement): TargetSpec[] {
     },
     nodePeer('undici', 'node:http + undici Pool', 'undici-proxy.ts', cpus, [], place.peerEnv),
     nodePeer('fastify', '@fastify/http-proxy', 'fastify-proxy.ts', cpus, [], place.peerEnv),
+    {
+      id: 'pier-filters', label: 'Pier, 1 worker, route with 2 header filters', cpus,
+      start: async (backend) => {
+        const port = await freePort();
+        return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, manifestDir: benchManifestDir(backend.port, FILTER_ANNOTATIONS) }, backend.port));
+      },
+    },
     pierCheckout('pier-base', 'BENCH_PIER_BASE', cpus, place),
     pierCheckout('pier-after', 'BENCH_PIER_AFTER', cpus, place),
     nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean'], place.peerEnv),

@@ -29,6 +29,9 @@ export interface DataplaneOptions {
   /** Logs lifecycle events; with `accessLog`, one line per request too. */
   readonly logger?: Logger;
   readonly accessLog?: boolean;
+  /** Where access lines go instead of `logger`: the access log is its own stream, written
+   * whatever the log level (`--access-log` under `--log-level warn` still logs requests). */
+  readonly accessLogger?: Logger;
   /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
   readonly headersTimeoutMs?: number;
   /** Answer 408 and close when a request body stops arriving for this long (nginx
@@ -113,7 +116,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
-    this.accessLog = options.accessLog && options.logger !== undefined ? new AccessLog(options.logger) : undefined;
+    const accessLogger = options.accessLogger ?? options.logger;
+    this.accessLog = options.accessLog && accessLogger !== undefined ? new AccessLog(accessLogger) : undefined;
     const logger = this.#logger;
     this.#bind = {
       pools: this.pools,

@@ -10,6 +10,7 @@ import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
 import { PierError } from '../errors.ts';
+import { InterceptedStatus } from './upstream/intercepted-status.ts';
 import {
   classifyFailure, failureStatus, isIdempotent, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
 } from './upstream/upstream-failure.ts';
@@ -68,7 +69,8 @@ function onSendTimeout(exchange: ProxyExchange): void {
 export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExchange {
   readonly req: DownstreamRequest;
   readonly res: DownstreamResponse;
-  readonly runtime: BackendRuntime;
+  /** The backend of the current try (the error backend once an answer was intercepted). */
+  runtime: BackendRuntime;
   readonly clientAddress: string;
   /** Index of the server of the current (last) try; -1 before the first. */
   server = -1;
@@ -76,7 +78,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   responded = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
-  readonly #options: UpstreamRequest;
+  #options: UpstreamRequest;
+  /** An answer was handed to the error backend (custom-http-errors): never again. */
+  #intercepted = false;
   #tries = 0;
   /** When the first try started (only with a retry time bound). */
   #startedAt = 0;
@@ -88,9 +92,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #sendTimer: NodeJS.Timeout | undefined;
   /** This response closes the client connection (keepaliveRequests reached). */
   readonly #last: boolean;
-  /** The route's filters registered response hooks (header edits) or done hooks: the head goes
-   * through them, and the admission is told when the exchange is over. */
-  readonly #hooks: Admission | undefined;
+  /** The route's admission when its filters need the proxy: response hooks (header edits,
+   * affinity cookies) the head goes through, a server pinned by session affinity. */
+  readonly #admission: Admission | undefined;
   /** A response hook installed a body transform (compression): the body goes through it. */
   #body: BodyTransform | undefined;
 
@@ -104,10 +108,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     headers: string[],
     hasBody: boolean,
     last: boolean,
-    hooks?: Admission,
+    admission?: Admission,
   ) {
     this.#last = last;
-    this.#hooks = hooks;
+    this.#admission = admission;
     this.#ctx = ctx;
     this.req = req;
     this.res = res;
@@ -150,6 +154,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   /** The send timer fired: still blocked means the upstream took nothing for sendTimeoutMs. */
   sendTimedOut(): void {
     if (this.#done || !(this.#options.body as RequestBody).isPaused()) return;
+    this.#lastFailure = 'timeout';
     this.runtime.balancer.failed(this.server, Date.now());
     const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
     if (this.responded) {
@@ -173,8 +178,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   #try(): void {
     const { balancer, pools } = this.runtime;
-    let index = balancer.pick(this, this.#tried);
+    const admission = this.#admission;
+    let index = admission !== undefined && this.#tries === 0 && admission.pinnedServer >= 0 ? admission.pinnedServer : balancer.pick(this, this.#tried);
     if (index < 0 && this.#tried !== undefined) index = balancer.pick(this);
+    if (admission !== undefined) admission.chosenServer = index;
     if (index < 0) {
       this.#fail(this.#tries === 0 ? 503 : failureStatus(this.#lastFailure));
       return;
@@ -204,6 +211,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
+      this.#abort?.(new InterceptedStatus(statusCode));
+      return false;
+    }
     if (this.runtime.retryStatuses.has(statusCode) && this.#canRetry('status')) {
       // Drop this answer (and its connection) and try again; the last try's answer is relayed.
       this.#abort?.(new RetryableStatus(statusCode));
@@ -213,8 +224,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     // Written as received: the upstream client's strict llhttp already refused CR, LF and
     // other control characters in the status line and headers.
     const close = this.#last || this.#ctx.draining;
-    const hooks = this.#hooks;
-    if (hooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
+    const hooks = this.#admission;
+    if (hooks?.responseHooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
     else {
       const headers = downstreamResponseHeaders(rawHeaders, close);
       hooks.upstreamHead = true;
@@ -255,6 +266,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
     if (this.#done) return;
+    if (err instanceof InterceptedStatus) {
+      // The upstream answered with a custom-http-errors code: that answer is not a failure.
+      balancer.succeeded(this.server);
+      this.#intercept(err.status);
+      return;
+    }
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
     if (this.responded) {
@@ -301,7 +318,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #settle(): void {
     this.#done = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
-    this.#hooks?.done();
+    this.#admission?.done();
   }
 
   /** The response is cut: a body transform is freed (its buffered output is dropped). */
@@ -310,7 +327,37 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.res.destroy();
   }
 
+  /**
+   * custom-http-errors: the answer `status` goes to the error backend instead: `GET /` (HEAD for
+   * HEAD) with ingress-nginx's headers, no body, one try per server as usual; its answer is
+   * relayed as it is. An error backend that cannot answer leaves Pier's own `status`.
+   */
+  #intercept(status: number): void {
+    const pages = this.#admission!.errorPages!;
+    this.#intercepted = true;
+    if (pages.backend.unavailable) {
+      this.#fail(status >= 502 && status <= 504 ? (status as 502 | 503 | 504) : 502);
+      return;
+    }
+    this.runtime = pages.backend;
+    this.#tries = 0;
+    this.#tried = undefined;
+    this.#admission!.pinnedServer = -1;
+    this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };
+    this.#try();
+  }
+
+  /** Why the exchange ended in Pier's own 502/503/504 (the access log's `reason`), else undefined. */
+  get failure(): string | undefined {
+    if (!this.#done || this.responded) return undefined;
+    return this.#tries === 0 ? 'no-endpoint' : this.#lastFailure;
+  }
+
   #fail(status: 502 | 503 | 504): void {
+    if (!this.#intercepted && this.#admission?.errorPages?.codes.has(status) === true) {
+      this.#intercept(status);
+      return;
+    }
     this.#settle();
     sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
   }

@@ -63,14 +63,15 @@ function admitAndProxy(
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
   if (!runPipeline(pipeline, admission)) return admission.done();
   const runtime = admission.backend;
-  if (runtime.unavailable) {
+  // With error pages the proxy answers the 503 (through the error backend).
+  if (runtime.unavailable && admission.errorPages === undefined) {
     admission.done();
     return sendError(res, 503, state.stats, last || state.draining);
   }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const hooks = admission.responseHooks === undefined && admission.doneHooks === undefined ? undefined : admission;
-  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, hooks).start();
+  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
@@ -105,6 +106,9 @@ export class AccessLog {
       client: req.conn.clientAddress,
       backend: ex?.runtime.backend.id,
       upstream: server === undefined ? undefined : `${server.host}:${server.port}`,
+      // Why Pier answered 404/502/503/504 itself: no-route, no-endpoint, or the last try's
+      // failure (connect, connect-timeout, reset, timeout, status, send-timeout).
+      reason: res.statusCode === 404 && ex === undefined ? 'no-route' : res.statusCode === 503 && ex === undefined ? 'no-endpoint' : ex?.failure,
       ms: Math.round((performance.now() - res.startedAt) * 1000) / 1000,
     });
   }

@@ -20,18 +20,37 @@ export interface SniUpdate {
  * router matches hosts), else the default certificate. A name matching a VirtualHost without
  * `tls` also gets the wildcard's certificate if one covers it.
  *
+ * The default certificate is the table's `defaultCertificate` (--default-ssl-certificate) when
+ * it names a usable certificate, else the fallback given at construction (the worker's
+ * self-signed one). Clients sending no SNI never reach the SNI callback: they get the server's
+ * own context, so a change of default is handed to `onDefaultChange` (tls-listener.ts calls
+ * server.setSecureContext with it).
+ *
  * SecureContexts are built in update(), once per table swap, never per handshake, and cached
  * by certificate key: a certificate whose PEMs did not change keeps its context (building one
  * parses the key, which costs far more than a handshake's lookup). Handshakes already running
  * keep the context they got; established connections are not affected by a swap at all.
  */
 export class SniCertificates {
-  readonly defaultContext: SecureContext;
+  readonly #fallback: Certificate;
+  readonly #fallbackContext: SecureContext;
+  readonly #onDefaultChange: ((certificate: Certificate) => void) | undefined;
+  #defaultContext: SecureContext;
+  /** The table certificate in use as the default; undefined while the fallback is. */
+  #defaultCertificate: Certificate | undefined;
   #cache = new Map<string, CachedContext>();
   #byHost = new Map<string, SecureContext>();
 
-  constructor(defaultCertificate: Certificate) {
-    this.defaultContext = contextOf(defaultCertificate);
+  constructor(fallback: Certificate, onDefaultChange?: (certificate: Certificate) => void) {
+    this.#fallback = fallback;
+    this.#fallbackContext = contextOf(fallback);
+    this.#defaultContext = this.#fallbackContext;
+    this.#onDefaultChange = onDefaultChange;
+  }
+
+  /** The context for unknown server names (and, through the server, for no SNI). */
+  get defaultContext(): SecureContext {
+    return this.#defaultContext;
   }
 
   /** Rebuilds the host → context map for `table`, reusing unchanged contexts. */
@@ -61,7 +80,16 @@ export class SniCertificates {
     }
     this.#cache = cache;
     this.#byHost = byHost;
+    this.#updateDefault(table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate));
     return { built, reused, failed };
+  }
+
+  /** Switches the default when the table's choice changed (an unchanged certificate keeps its cache entry, so identity says it). */
+  #updateDefault(chosen: CachedContext | undefined): void {
+    if (chosen?.certificate === this.#defaultCertificate) return;
+    this.#defaultCertificate = chosen?.certificate;
+    this.#defaultContext = chosen?.context ?? this.#fallbackContext;
+    this.#onDefaultChange?.(chosen?.certificate ?? this.#fallback);
   }
 
   /** The context for a handshake naming `servername` (any case, optional trailing dot). */
@@ -75,7 +103,7 @@ export class SniCertificates {
       const wildcard = this.#byHost.get(`*${name.slice(dot)}`);
       if (wildcard) return wildcard;
     }
-    return this.defaultContext;
+    return this.#defaultContext;
   }
 
   /** For `tls.createServer({ SNICallback })`. */

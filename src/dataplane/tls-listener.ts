@@ -5,7 +5,8 @@ import { SniCertificates } from './sni-certificates.ts';
 
 /** What the HTTPS listener needs beyond what the HTTP one has. */
 export interface TlsListenerOptions {
-  /** Served when the client's server name matches no certificate, or it sends none. */
+  /** Served when the client's server name matches no certificate, or it sends none, unless
+   * the table names a default certificate (--default-ssl-certificate). */
   readonly defaultCertificate: Certificate;
 }
 
@@ -31,15 +32,16 @@ export interface TlsListener {
  * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
-  const certificates = new SniCertificates(options.defaultCertificate);
-  const server = createServer({
+  const server: Server = createServer({
     cert: options.defaultCertificate.certPem,
     key: options.defaultCertificate.keyPem,
-    SNICallback: certificates.sniCallback,
+    SNICallback: (name, callback) => certificates.sniCallback(name, callback),
     ALPNProtocols: ['http/1.1'],
     // As the HTTP listener: a client's FIN is the connection's to interpret (create-dataplane.ts).
     allowHalfOpen: true,
   });
+  // A client without SNI gets the server's own context: it follows the table's default.
+  const certificates = new SniCertificates(options.defaultCertificate, (c) => server.setSecureContext({ cert: c.certPem, key: c.keyPem }));
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
   // only concerns that client: swallow it rather than let it surface as an error.
   server.on('tlsClientError', (_err, socket) => socket.destroy());

@@ -46,7 +46,8 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
     const admitted = admission;
     if (admitted.doneHooks !== undefined) socket.once('close', () => admitted.done());
   }
-  const index = runtime.unavailable ? -1 : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
+  const pinned = admission?.pinnedServer ?? -1;
+  const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   admission?.applyRequestEdits(headers);

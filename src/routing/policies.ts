@@ -93,9 +93,10 @@ export interface CanaryPolicy {
 
 /**
  * `custom-http-errors` (+ `default-backend`): answers with one of `codes`, from the upstream
- * or from Pier, are replaced by what `backend` answers for the same request (ingress-nginx
- * sends X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name,
- * X-Service-Port, X-Request-ID).
+ * or from Pier, are replaced by what `backend` answers (its status included) to `GET /` (HEAD
+ * for HEAD) with ingress-nginx's headers: X-Code, X-Format (the client's Accept),
+ * X-Original-URI, X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port, X-Request-ID (when
+ * the request has one), X-Forwarded-For and the client's Host.
  */
 export interface ErrorPagesPolicy {
   readonly kind: 'error-pages';
@@ -114,20 +115,27 @@ export interface FallbackBackendPolicy {
   readonly backend: string;
 }
 
-/** `affinity: cookie`: the server is chosen by a cookie Pier sets on the first response. */
+/**
+ * `affinity: cookie`: a request carrying the session cookie goes to the server it names while
+ * that server is in the backend and not held down; otherwise the balancer picks and the
+ * response sets the cookie (ingress-nginx's sticky balancer).
+ */
 export interface CookieAffinityPolicy {
   readonly kind: 'cookie-affinity';
   readonly name: string;
-  readonly path?: string;
+  readonly path: string;
   readonly domain?: string;
-  /** Seconds; absent = session cookie. */
+  /** `session-cookie-max-age`, seconds. */
   readonly maxAge?: number;
+  /** `session-cookie-expires`, seconds from now. */
   readonly expires?: number;
   readonly sameSite?: 'None' | 'Lax' | 'Strict';
-  readonly secure: boolean;
-  /** `persistent` keeps sessions on their server when servers are added; `balanced` may move some. */
-  readonly mode: 'balanced' | 'persistent';
-  /** `session-cookie-change-on-failure`. */
+  /** `session-cookie-conditional-samesite-none`: no `SameSite=None` for clients known to mishandle it. */
+  readonly conditionalSameSiteNone: boolean;
+  /** `session-cookie-secure`; absent = Secure on HTTPS requests. */
+  readonly secure?: boolean;
+  /** `session-cookie-change-on-failure`: a retry that moved the request to another server
+   * re-points the cookie there (else the cookie keeps naming the failed server). */
   readonly changeOnFailure: boolean;
 }
 

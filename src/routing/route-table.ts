@@ -122,6 +122,9 @@ export interface RouteTable {
   readonly backends: readonly Backend[];
   /** Keyed by `namespace/secretName`. */
   readonly certificates?: Readonly<Record<string, Certificate>>;
+  /** Key in `certificates` served when the SNI name matches no host, or there is none
+   * (--default-ssl-certificate); absent → the worker's self-signed certificate. */
+  readonly defaultCertificate?: string;
 }
 
 export const EMPTY_TABLE: RouteTable = { virtualHosts: [], backends: [] };

@@ -256,7 +256,7 @@ export class Supervisor extends EventEmitter {
         this.emit('listening', statsOf(member));
         break;
       case 'listen-error':
-        member.listening.reject(new SupervisorError('PIER_ERR_WORKER_LISTEN', `worker cannot listen: ${msg.code} ${msg.message}`));
+        member.listening.reject(new SupervisorError('PIER_ERR_WORKER_LISTEN', `worker cannot listen: ${msg.code} ${msg.message}`, { listenCode: msg.code, port: msg.port }));
         break;
       case 'limits':
         this.#limits.receive(member.worker.id, msg);

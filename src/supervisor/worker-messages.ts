@@ -14,7 +14,7 @@ import type { RouteTable } from '../routing/route-table.ts';
  *   worker  → listening(generation, port) once, after the first swap: a (re)started worker
  *                                          never accepts a connection without a table
  *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
- *   worker  → listen-error(code, message) then exits 1
+ *   worker  → listen-error(code, message, port) then exits 1
  *   worker  → limits / primary → limit-grants: rate-limit leasing (limit-messages.ts), with
  *                                          more than one worker
  */
@@ -27,7 +27,7 @@ export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
-  | { readonly type: 'listen-error'; readonly code: string; readonly message: string }
+  | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number }
   | LimitReport;
 
 /** What every worker needs to serve; passed once, in the environment, as JSON. */

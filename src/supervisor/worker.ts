@@ -41,6 +41,8 @@ const dataplane = createDataplane({
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   accessLog: settings.accessLog,
   logger,
+  // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
+  accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
@@ -84,8 +86,9 @@ function listen(): void {
 function listenOn(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      logger.error({ err, port }, 'cannot listen');
-      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message });
+      // No stack: the primary explains the failure in one line (startup-failure.ts).
+      logger.error({ code: err.code, port, address: settings!.bindAddress }, 'cannot listen');
+      send({ type: 'listen-error', code: err.code ?? 'UNKNOWN', message: err.message, port });
       // Let the message leave before exiting: process.exit would cut the IPC write short.
       setTimeout(() => process.exit(1), 100);
       reject(err);

@@ -20,12 +20,12 @@ import { resolveUpstreamBackend } from './upstream-backend.ts';
  * Ingress that uses a broken backend while the table holds each backend once. Only backends
  * that a route or the default backend uses appear.
  */
-export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
+export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts: ReadonlySet<string>): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
   const backends = new Map<string, Backend>();
   const resolved = new Set<string>();
   const problems: Problem[] = [];
-  const use = (ref: BackendRef, ingress: Ingress, overrides: BackendOverrides = {}): string => {
-    const key = overridesKey(overrides);
+  const use = (ref: BackendRef, ingress: Ingress, overrides: BackendOverrides = NO_OVERRIDES): string => {
+    const key = overrides === NO_OVERRIDES ? '' : overridesKey(overrides);
     const upstream = ref.kind === 'Upstream';
     const id = upstream || key === '' ? backendIdOf(ref) : `${backendIdOf(ref)}#${key}`;
     const referrer = refOf(ingress);
@@ -45,21 +45,27 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
 
   const hosts = new Map<string, Route[]>();
   const settings = new Map<Route, IngressSettings>();
+  const built = new Map<MergedRoute, Route>();
   const add = (host: string, route: Route, s: IngressSettings) => {
     const routes = hosts.get(host);
     if (routes) routes.push(route);
     else hosts.set(host, [route]);
-    settings.set(route, s);
+    // Only routes an https redirect may apply to are remembered (addHttpsRedirects).
+    if (s.forceSslRedirect || (s.sslRedirect && tlsHosts.has(host))) settings.set(route, s);
   };
+  const tableDefault = () => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
   for (const r of merged.routes) {
-    const policies = [...ownPolicies(r), ...backendPolicies(r, index, use)];
-    const route: Route = {
-      path: r.path, pathType: r.pathType, backend: use(r.backend, r.ingress, r.settings.backend), origin: originOf(r.ingress),
-      ...(policies.length === 0 ? {} : { policies: inFilterOrder(policies) }),
-    };
-    add(r.host, route, r.settings);
+    const s = r.settings;
+    const plain = r.canary === undefined && s.policies.length === 0 && s.rewriteTarget === undefined && s.affinity === undefined
+      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.rateLimit === undefined;
+    const backend = use(r.backend, r.ingress, hasOverrides(s.backend) ? s.backend : NO_OVERRIDES);
+    const route: Route = plain
+      ? { path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }
+      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [...ownPolicies(r), ...backendPolicies(r, index, use, tableDefault, problems)]);
+    add(r.host, route, s);
+    built.set(r, route);
   }
-  addWwwRedirects(merged.routes, hosts, add);
+  addWwwRedirects(merged.routes, built, hosts, add);
   const defaultBackend = merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
   const table: RouteTable = {
     virtualHosts: [...hosts].map(([host, routes]) => ({ host, routes })),
@@ -69,12 +75,23 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes): { table:
   return { table, problems, settings };
 }
 
+const NO_OVERRIDES: BackendOverrides = Object.freeze({});
+
+function hasOverrides(o: BackendOverrides): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+function withPolicies(route: Route, policies: Policy[]): Route {
+  return policies.length === 0 ? route : { ...route, policies: inFilterOrder(policies) };
+}
+
 /**
  * Policies naming other backends: the canary's (with the canary Ingress's own load-balance and
  * upstream-hash-by, the only backend annotations ingress-nginx takes from a canary), and the
  * `default-backend` Service (its first port, as ingress-nginx).
  */
-function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: BackendRef, ingress: Ingress, o?: BackendOverrides) => string): Policy[] {
+function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: BackendRef, ingress: Ingress, o?: BackendOverrides) => string, tableDefault: (() => string | undefined), problems: Problem[]): Policy[] {
   const policies: Policy[] = [];
   const canary = r.canary;
   if (canary !== undefined) {
@@ -90,6 +107,21 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
     const backend = use({ kind: 'Service', namespace, name, port: { number: first?.port ?? 0 } }, r.ingress);
     policies.push({ kind: 'fallback-backend', backend });
   }
+  const codes = r.settings.customHttpErrors;
+  if (codes !== undefined) {
+    const fallback = policies.find((p) => p.kind === 'fallback-backend');
+    const backend = fallback?.backend ?? tableDefault();
+    if (backend === undefined) {
+      problems.push(problemAbout(r.ingress, 'CustomHTTPErrorsWithoutBackend', 'custom-http-errors ignored: there is no default-backend annotation and no default backend to send the errors to', 'Normal'));
+    } else {
+      const ref = r.backend;
+      policies.push({
+        kind: 'error-pages', codes, backend,
+        namespace: r.ingress.metadata.namespace ?? '', ingress: r.ingress.metadata.name,
+        service: ref.kind === 'Service' ? ref.name : '', servicePort: ref.kind === 'Service' ? String(ref.port.name || ref.port.number) : '',
+      });
+    }
+  }
   return policies;
 }
 
@@ -100,14 +132,19 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
  * the listener's port is left out: Pier's ports sit behind a Service's 80/443). A name some
  * Ingress serves itself is left alone, as in ingress-nginx.
  */
-function addWwwRedirects(routes: readonly MergedRoute[], hosts: Map<string, Route[]>, add: (host: string, route: Route, s: IngressSettings) => void): void {
-  const done = new Set<string>();
+function addWwwRedirects(routes: readonly MergedRoute[], built: ReadonlyMap<MergedRoute, Route>, hosts: Map<string, Route[]>, add: (host: string, route: Route, s: IngressSettings) => void): void {
+  // One redirect per name; the route it copies is picked by path then origin, so input order
+  // does not change the table (the backend it names is never used: every request redirects).
+  const picked = new Map<string, MergedRoute>();
   for (const r of routes) {
     if (!r.settings.fromToWww || r.host === '' || r.host.startsWith('*.')) continue;
     const from = r.host.startsWith('www.') ? r.host.slice(4) : `www.${r.host}`;
-    if (hosts.has(from) || done.has(from)) continue;
-    done.add(from);
-    const route: Route = { path: '/', pathType: 'Prefix', backend: hosts.get(r.host)![0]!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
+    if (hosts.has(from)) continue;
+    const seen = picked.get(from);
+    if (seen === undefined || `${r.path}\n${originOf(r.ingress)}` < `${seen.path}\n${originOf(seen.ingress)}`) picked.set(from, r);
+  }
+  for (const [from, r] of picked) {
+    const route: Route = { path: '/', pathType: 'Prefix', backend: built.get(r)!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
     add(from, route, { ...r.settings, policies: [], forceSslRedirect: false });
   }
 }

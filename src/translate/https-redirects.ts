@@ -1,5 +1,6 @@
 import type { Route, RouteTable } from '../routing/route-table.ts';
 import type { IngressSettings } from './annotations/ingress-settings.ts';
+import type { ProcessedIngress } from './ingress-processor.ts';
 import { inFilterOrder } from './route-policies.ts';
 
 /** ingress-nginx's `http-redirect-code` default. */
@@ -27,4 +28,22 @@ export function addHttpsRedirects(table: RouteTable, settings: ReadonlyMap<Route
     return { ...vhost, routes };
   });
   return changed ? { ...table, virtualHosts } : table;
+}
+
+/**
+ * Hosts some served Ingress lists in `spec.tls` (lower-cased): a superset of the hosts that end
+ * up with a certificate, so buildTable remembers settings only for routes a redirect may reach.
+ */
+export function tlsClaimedHosts(processed: readonly ProcessedIngress[]): Set<string> {
+  const hosts = new Set<string>();
+  for (const p of processed) {
+    if (p.rejected) continue;
+    const tls = p.ingress.spec?.tls;
+    if (!Array.isArray(tls)) continue;
+    for (const entry of tls) {
+      if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.hosts)) continue;
+      for (const h of entry.hosts) if (typeof h === 'string') hosts.add(h.toLowerCase());
+    }
+  }
+  return hosts;
 }

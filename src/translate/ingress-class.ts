@@ -20,21 +20,41 @@ export const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
  *    `options.watchIngressWithoutClass`.
  *
  * Ingresses of other classes are not ours and are skipped without a problem: they belong to
- * another controller.
+ * another controller (the controller logs them once, at info: notOursReason).
  */
-export function isOurIngress(ingress: Ingress, index: SnapshotIndex, options: TranslateOptions): boolean {
+export function isOurIngress(ingress: Ingress, index: ClassIndex, options: TranslateOptions): boolean {
+  return notOursReason(ingress, index, options) === undefined;
+}
+
+/** What isOurIngress needs of the snapshot: the IngressClasses. */
+export type ClassIndex = Pick<SnapshotIndex, 'snapshot' | 'ingressClass'>;
+
+/**
+ * Why `ingress` is not ours, in a user's words (`class "nginx" is not served by pier`), or
+ * undefined when it is. The rules are isOurIngress's, above.
+ */
+export function notOursReason(ingress: Ingress, index: ClassIndex, options: TranslateOptions): string | undefined {
+  const served = options.ingressClass;
   const className = ingress.spec?.ingressClassName;
   if (className) {
     const ingressClass = index.ingressClass(className);
-    if (ingressClass) return ingressClass.spec?.controller === options.controllerName;
-    return className === options.ingressClass;
+    if (ingressClass) {
+      const controller = ingressClass.spec?.controller;
+      if (controller === options.controllerName) return undefined;
+      // The confusing case: our class name, claimed by another controller's IngressClass.
+      return className === served
+        ? `class "${className}" is not served by ${served}: its IngressClass names controller ${controller ?? '(none)'}, not ${options.controllerName}`
+        : `class "${className}" is not served by ${served}`;
+    }
+    return className === served ? undefined : `class "${className}" is not served by ${served}`;
   }
   const legacy = ingress.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
-  if (legacy !== undefined) return legacy === options.ingressClass;
-  return options.watchIngressWithoutClass || hasOurDefaultClass(index, options.controllerName);
+  if (legacy !== undefined) return legacy === served ? undefined : `class "${legacy}" (${LEGACY_CLASS_ANNOTATION}) is not served by ${served}`;
+  if (options.watchIngressWithoutClass || hasOurDefaultClass(index, options.controllerName)) return undefined;
+  return `no class, and IngressClass "${served}" is not the default (set spec.ingressClassName: ${served}, or --watch-ingress-without-class)`;
 }
 
-function hasOurDefaultClass(index: SnapshotIndex, controllerName: string): boolean {
+function hasOurDefaultClass(index: ClassIndex, controllerName: string): boolean {
   return index.snapshot.ingressClasses.some(
     (c) => c.spec?.controller === controllerName && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true',
   );

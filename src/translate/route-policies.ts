@@ -14,9 +14,16 @@ export function ownPolicies(route: MergedRoute): Policy[] {
   if (s.rewriteTarget !== undefined && s.rewriteTarget !== route.rawPath && route.pathType === 'Regex') {
     policies.push({ kind: 'rewrite', pattern: route.path, target: s.rewriteTarget, ...(s.forwardedPrefix === undefined ? {} : { forwardedPrefix: s.forwardedPrefix }) });
   }
+  if (s.affinity !== undefined) policies.push({ kind: 'cookie-affinity', ...s.affinity, path: s.affinity.path ?? cookiePath(route) });
   // ingress-nginx names each limit zone after the Ingress: its routes share a client's budgets.
   if (s.rateLimit !== undefined) policies.push({ kind: 'rate-limit', zone: `${route.ingress.metadata.namespace ?? ''}/${route.ingress.metadata.name}`, ...s.rateLimit });
   return policies;
+}
+
+/** The affinity cookie's default Path: the route's path (ingress-nginx's location path); `/`
+ * for a regex route, whose path is no URL path. */
+function cookiePath(route: MergedRoute): string {
+  return route.pathType === 'Regex' ? '/' : route.path;
 }
 
 /** `policies` in filter order (POLICY_ORDER; stable within a kind). */

@@ -14,11 +14,15 @@ export const EMPTY_SNAPSHOT: Snapshot = {
   ingressClasses: [], ingresses: [], services: [], endpointSlices: [], secrets: [], upstreams: [],
 };
 
-/** Which Ingresses are ours (ARCHITECTURE.md class rules). */
+/** Which Ingresses are ours (ARCHITECTURE.md class rules), and the controller-wide fallbacks. */
 export interface TranslateOptions {
   readonly ingressClass: string;
   readonly controllerName: string;
   readonly watchIngressWithoutClass: boolean;
+  /** --default-backend-service: answers what no rule matches, unless an Ingress sets spec.defaultBackend. */
+  readonly defaultBackendService?: { readonly namespace: string; readonly name: string };
+  /** --default-ssl-certificate: the certificate for unknown and absent SNI names. */
+  readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string };
 }
 
 /** Lookups over a snapshot, built once per translate() call. */

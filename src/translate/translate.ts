@@ -1,5 +1,7 @@
 import type { RouteTable } from '../routing/route-table.ts';
 import { buildTable } from './build-table.ts';
+import { applyDefaultBackendService } from './default-backend-service.ts';
+import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
 import { isOurIngress } from './ingress-class.ts';
 import { processIngress } from './ingress-processor.ts';
 import { mergeRoutes } from './merge-routes.ts';
@@ -8,7 +10,7 @@ import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
-import { addHttpsRedirects } from './https-redirects.ts';
+import { addHttpsRedirects, tlsClaimedHosts } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
 export interface TranslateResult {
@@ -31,7 +33,9 @@ export interface TranslateResult {
  *    backends the surviving routes use — a losing route's broken backend is not reported.
  * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
  *    then the https redirects that depend on them (https-redirects.ts).
- * 6. sort (sort.ts): the documented order of hosts, routes, backends and problems.
+ * 6. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
+ *    flags' default backend when no Ingress set one, and the default certificate.
+ * 7. sort (sort.ts): the documented order of hosts, routes, backends and problems.
  *
  * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
  * keeps them in effect until they are gone.
@@ -41,11 +45,13 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const ours = snapshot.ingresses.filter((ingress) => isOurIngress(ingress, index, options));
   const processed = ours.map(processIngress);
   const merged = mergeRoutes(processed);
-  const built = buildTable(index, merged);
+  const built = buildTable(index, merged, tlsClaimedHosts(processed));
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const tls = applyTls(index, valid, built.table);
-  const table = addHttpsRedirects(tls.table, built.settings);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems];
-  return { table: sortRouteTable(table), problems: sortProblems(problems) };
+  const redirected = addHttpsRedirects(tls.table, built.settings);
+  const fallback = applyDefaultBackendService(index, redirected, options);
+  const certificate = applyDefaultSslCertificate(index, fallback.table, options);
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...fallback.problems, ...certificate.problems];
+  return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };
 }

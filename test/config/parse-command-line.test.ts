@@ -34,7 +34,7 @@ describe('client timeout flags', () => {
   it.each(CLIENT_TIMEOUTS.flatMap(({ flag }) => [
     { flag, value: 'soon', expected: 'a duration such as 500ms, 30s or 5m' },
     { flag, value: '30x', expected: 'a duration such as 500ms, 30s or 5m' },
-    { flag, value: '-1s', expected: 'a duration such as 500ms, 30s or 5m' },
+    { flag, value: '-1s', expected: 'a duration of 0 or more, such as 500ms, 30s or 5m' },
     { flag, value: '25h', expected: 'at most 24h' },
     // No "off" for the two 408 timeouts (0 would refuse every connection at once).
     ...(flag === 'keepalive-timeout' ? [] : [{ flag, value: '0s', expected: 'more than 0' }]),

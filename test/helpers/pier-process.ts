@@ -21,7 +21,10 @@ export interface PierProcess {
  * resolves once /readyz answers 200 (or rejects with its output after `readyTimeoutMs`).
  */
 export async function startPier(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<PierProcess> {
-  const [httpPort, healthPort, httpsPort] = [await freePort(), await freePort(), await freePort()];
+  // Three distinct ports: the kernel may hand out a just-closed port again.
+  const ports = new Set<number>();
+  while (ports.size < 3) ports.add(await freePort());
+  const [httpPort, healthPort, httpsPort] = [...ports] as [number, number, number];
   const child = spawn(process.execPath, [PIER_BIN, 'serve', '--bind-address', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(httpsPort), '--health-port', String(healthPort), '--log-level', 'info', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },

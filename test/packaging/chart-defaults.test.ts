@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PierConfig } from '../../src/config.ts';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import { CHART_DIR } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
 
@@ -15,7 +15,7 @@ function containerPort(r: Rendered, port: number | string): number {
   return found.containerPort;
 }
 
-describe('chart rendered with default values', () => {
+describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
   let r: Rendered;
   let config: PierConfig;
   beforeAll(() => {

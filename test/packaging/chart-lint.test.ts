@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HelmOptions } from '../../scripts/helm.ts';
-import { helmLint, helmTemplate } from '../../scripts/helm.ts';
+import { HELM_AVAILABLE, helmLint, helmTemplate } from '../../scripts/helm.ts';
 
 /** helm's error text from a failed run (execFileSync puts it on the error's stderr). */
 function helmError(run: () => unknown): string {
@@ -21,13 +21,13 @@ const LINT_CASES: readonly { name: string; options: HelmOptions }[] = [
   { name: 'HPA, PDB off, no Service, existing ServiceAccount', options: { set: ['autoscaling.enabled=true', 'podDisruptionBudget.enabled=false', 'service.enabled=false', 'serviceAccount.create=false', 'serviceAccount.name=pier-sa'] } },
 ];
 
-describe('helm lint --strict', () => {
+describe.skipIf(!HELM_AVAILABLE)('helm lint --strict', () => {
   it.each(LINT_CASES)('passes with $name', ({ options }) => {
     expect(helmLint(options)).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 });
 
-describe('values the chart refuses', () => {
+describe.skipIf(!HELM_AVAILABLE)('values the chart refuses', () => {
   it.each([
     { name: 'an HPA on a DaemonSet', set: ['controller.kind=DaemonSet', 'autoscaling.enabled=true'], error: /autoscaling.enabled needs controller.kind: Deployment/ },
     { name: 'a grace period shorter than the drain', set: ['controller.terminationGracePeriodSeconds=30'], error: /must exceed shutdownDelaySeconds \+ shutdownTimeoutSeconds \(35\)/ },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelmOptions } from '../../scripts/helm.ts';
-import { CHART_DIR, helmTemplate } from '../../scripts/helm.ts';
+import { CHART_DIR, HELM_AVAILABLE, helmTemplate } from '../../scripts/helm.ts';
 import { parseManifests } from './rendered.ts';
 
 /*
@@ -31,7 +31,7 @@ function notes(options: HelmOptions = {}): string {
   return objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'notes')!.data.notes as string;
 }
 
-describe('NOTES.txt', () => {
+describe.skipIf(!HELM_AVAILABLE)('NOTES.txt', () => {
   it('tells how to reach Pier through the LoadBalancer and how to check health, readiness and metrics', () => {
     const text = notes();
     expect(text).toContain('kubectl -n pier get service pier');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
-import type { HelmOptions } from '../../scripts/helm.ts';
+import { HELM_AVAILABLE, type HelmOptions } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 
 const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
@@ -171,7 +171,7 @@ const CASES: readonly Case[] = [
   },
 ];
 
-describe('chart rendered with non-default values', () => {
+describe.skipIf(!HELM_AVAILABLE)('chart rendered with non-default values', () => {
   it.each(CASES)('$name', ({ options, check }) => {
     check(Rendered.of(options));
   });

@@ -27,6 +27,8 @@ describe('Dockerfile (text, not a build)', () => {
     expect(deps, 'runtime copies node_modules from a named stage').toBeDefined();
     const npm = deps!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join(' && ');
     expect(npm).toMatch(/\bnpm ci\b[^&]*--omit=dev/);
+    // The optional dependencies are development Node and helm binaries (~150 MB), not for the image.
+    expect(npm).toMatch(/\bnpm ci\b[^&]*--omit=optional/);
     if (/--ignore-scripts/.test(npm)) {
       // Safe only while no production package needs its install script (native builds).
       const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }> };

@@ -25,13 +25,21 @@ describe('crds/upstreams.pier.dev.yaml', () => {
     expect(version).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
   });
 
-  it('prints Algorithm, Ready, Total and Age columns', () => {
+  it('prints Accepted, Reason, Algorithm, Ready, Total and Age columns', () => {
     expect(version.additionalPrinterColumns.map((c: { name: string; jsonPath: string }) => [c.name, c.jsonPath])).toEqual([
+      ['Accepted', '.status.conditions[?(@.type=="Accepted")].status'],
+      ['Reason', '.status.conditions[?(@.type=="Accepted")].reason'],
       ['Algorithm', '.spec.loadBalancing.algorithm'],
       ['Ready', '.status.readyEndpoints'],
       ['Total', '.status.totalEndpoints'],
       ['Age', '.metadata.creationTimestamp'],
     ]);
+  });
+
+  it('describes every field (kubectl explain upstream.spec... answers for each)', () => {
+    for (const [path, node] of nodes(version.schema.openAPIV3Schema)) {
+      if (!path.endsWith('[*]')) expect(node.description, `${path} has a description`).toBeTruthy();
+    }
   });
 
   it('is structural: every node has a type, required fields exist, arrays are bounded', () => {

@@ -12,7 +12,7 @@ node:util parseArgs, a repeated flag takes the user's value.
 - --workers={{ . }}
 {{- end }}
 - --ingress-class={{ .Values.ingressClass.name }}
-- --controller-name={{ .Values.ingressClass.controllerValue }}
+- --controller-name={{ include "pier.controllerValue" . }}
 {{- with $c.watchNamespace }}
 - --watch-namespace={{ . }}
 {{- end }}
@@ -38,6 +38,12 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- end }}
 {{- with $c.clientBodyTimeout }}
 - --client-body-timeout={{ . }}
+{{- end }}
+{{- with $c.defaultBackendService }}
+- --default-backend-service={{ . }}
+{{- end }}
+{{- with $c.defaultSslCertificate }}
+- --default-ssl-certificate={{ . }}
 {{- end }}
 - --log-level={{ $c.logLevel }}
 {{- if $c.accessLog }}
@@ -76,6 +82,19 @@ spec:
   {{- end }}
   {{- with $c.priorityClassName }}
   priorityClassName: {{ . }}
+  {{- end }}
+  {{- if $c.hostNetwork }}
+  hostNetwork: true
+  {{- end }}
+  {{- if $c.dnsPolicy }}
+  dnsPolicy: {{ $c.dnsPolicy }}
+  {{- else if $c.hostNetwork }}
+  # With the node's network, ClusterFirst would use the node's resolver: keep cluster DNS.
+  dnsPolicy: ClusterFirstWithHostNet
+  {{- end }}
+  {{- with $c.extraInitContainers }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
   {{- end }}
   # Pier drains within --shutdown-delay + --shutdown-timeout; this leaves it that long plus a
   # margin before SIGKILL. No preStop hook: the delay is Pier's own (--shutdown-delay).
@@ -130,17 +149,26 @@ spec:
           port: health
         {{- toYaml $c.readinessProbe | nindent 8 }}
       resources:
-        {{- toYaml $c.resources | nindent 8 }}
+        {{- include "pier.resources" . | nindent 8 }}
       securityContext:
         {{- toYaml $c.securityContext | nindent 8 }}
       volumeMounts:
         - name: tmp
           mountPath: /tmp
+        {{- with $c.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with $c.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   volumes:
     # The root filesystem is read-only; /tmp is the only writable place.
     - name: tmp
       emptyDir:
         sizeLimit: {{ $c.tmpSizeLimit }}
+    {{- with $c.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with $c.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}

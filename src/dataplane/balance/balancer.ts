@@ -19,6 +19,9 @@ export interface Balancer {
    * `tried`). Backup servers are chosen only while every primary is down.
    */
   pick(ctx: PickContext, tried?: ReadonlySet<number>): number;
+  /** Whether server `index` exists and passive health does not hold it down now (pinning a
+   * request to a server by session cookie). */
+  available(index: number): boolean;
   /** A request to server `index` started / ended (least-connections bookkeeping). */
   started(index: number): void;
   finished(index: number): void;

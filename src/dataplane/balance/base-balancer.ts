@@ -63,6 +63,11 @@ export abstract class BaseBalancer implements Balancer {
     return index;
   }
 
+  available(index: number): boolean {
+    if (index < 0 || index >= this.servers.length) return false;
+    return this.health.markedCount === 0 || !this.health.isDown(index, this.now());
+  }
+
   started(index: number): void {
     if (index >= 0 && index < this.active.length) this.active[index]! += 1;
   }

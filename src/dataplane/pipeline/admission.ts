@@ -1,6 +1,7 @@
 import type { BackendRuntime } from '../backend-runtime.ts';
 import type { DataplaneStats } from '../dataplane-stats.ts';
 import type { DownstreamRequest, DownstreamResponse } from '../front/downstream.ts';
+import type { ErrorPages } from './filters/error-pages.ts';
 
 /** Edits the flat `[name, value, ...]` header list sent upstream, in place. */
 export type HeaderEdit = (headers: string[], admission: Admission) => void;
@@ -55,6 +56,12 @@ export class Admission {
   target: string;
   /** The backend the request goes to (canary and fallback filters change it). */
   backend: BackendRuntime;
+  /** A server of `backend` the request must try first (session affinity); -1 = the balancer's pick. */
+  pinnedServer = -1;
+  /** The server the last try went to (set by the proxy, read by response hooks); -1 before. */
+  chosenServer = -1;
+  /** `custom-http-errors`: answers the proxy hands to an error backend. */
+  errorPages: ErrorPages | undefined = undefined;
   /** Edits of the upstream request headers, applied in order once they are built. */
   requestEdits: HeaderEdit[] | undefined = undefined;
   /** Edits of the response head, applied in order before it is written. */

@@ -4,6 +4,8 @@ import type { BackendRuntime } from '../backend-runtime.ts';
 import type { Admission, RequestFilter } from './admission.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
+import { cookieAffinityFilter } from './filters/cookie-affinity.ts';
+import { errorPagesFilter } from './filters/error-pages.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
@@ -38,6 +40,8 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'body-size': bodySizeFilter,
   canary: (p, ctx) => canaryFilter(p, ctx.resolve),
   'fallback-backend': (p, ctx) => fallbackBackendFilter(p, ctx.resolve),
+  'cookie-affinity': cookieAffinityFilter,
+  'error-pages': (p, ctx) => errorPagesFilter(p, ctx.resolve),
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiError } from '../../errors.ts';
+import { StartupError } from '../../errors.ts';
 
 /**
  * The cluster connection (ARCHITECTURE.md): the in-cluster service account when running in a
@@ -15,18 +15,25 @@ import { KubeApiError } from '../../errors.ts';
 export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): KubeConfig {
   const kc = new KubeConfig();
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) {
-    kc.loadFromCluster();
+    try {
+      kc.loadFromCluster();
+    } catch (err) {
+      throw new StartupError(`cannot load the pod's service account: ${(err as Error).message}`, 'check the pod\'s serviceAccountName and automountServiceAccountToken', { cause: err });
+    }
     return kc;
   }
   const file = (env.KUBECONFIG ?? '').split(delimiter).find((f) => f !== '' && existsSync(f)) ?? join(home, '.kube', 'config');
   if (!existsSync(file)) {
-    throw new KubeApiError('no Kubernetes configuration: not running in a pod and no kubeconfig (KUBECONFIG, ~/.kube/config); use --manifests DIR to run without a cluster');
+    throw new StartupError(
+      'no Kubernetes configuration: not running in a pod, and no kubeconfig in KUBECONFIG or ~/.kube/config',
+      'point KUBECONFIG at a kubeconfig file, or run without a cluster with --manifests DIR',
+    );
   }
   try {
     kc.loadFromFile(file);
   } catch (err) {
-    throw new KubeApiError(`cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
+    throw new StartupError(`cannot load kubeconfig ${file}: ${(err as Error).message}`, 'check it with kubectl config view', { cause: err });
   }
-  if (!kc.getCurrentCluster()) throw new KubeApiError(`kubeconfig ${file} has no current context with a cluster`);
+  if (!kc.getCurrentCluster()) throw new StartupError(`kubeconfig ${file} has no current context with a cluster`, 'choose one with kubectl config use-context NAME');
   return kc;
 }

@@ -15,13 +15,17 @@ export interface ManifestSourceOptions {
   readonly logger?: Logger;
   /** Quiet time after the last change to a file before it is re-read (default 50 ms). */
   readonly debounceMs?: number;
+  /** Read only this file of the directory (`--manifests file.yaml`), whatever its extension. */
+  readonly file?: string;
 }
 
 /** Error codes that mean "this name is not a readable file now": treated as deleted. */
 const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
 /**
- * A {@link Source} over a directory of manifests (`pier serve --manifests DIR`).
+ * A {@link Source} over a directory of manifests (`pier serve --manifests DIR`), or over one
+ * file of a directory (`--manifests FILE`, the `file` option: the directory is still what is
+ * watched, so a file replaced by a rename is followed).
  *
  * Reads every manifest file directly in DIR (see isManifestFileName); subdirectories are not
  * read. The directory, not each file, is watched with `fs.watch`, because an atomic rename
@@ -38,6 +42,7 @@ export class ManifestSource implements Source {
   readonly #watchNamespace: string | undefined;
   readonly #logger: Logger | undefined;
   readonly #debounceMs: number;
+  readonly #file: string | undefined;
   readonly #index = new DeclarationIndex();
   /** file → content of its last read, to skip rescans of unchanged files. */
   readonly #contents = new Map<string, string>();
@@ -53,6 +58,7 @@ export class ManifestSource implements Source {
     this.#watchNamespace = options.watchNamespace;
     this.#logger = options.logger;
     this.#debounceMs = options.debounceMs ?? 50;
+    this.#file = options.file;
   }
 
   /** Watches DIR, reads it fully, emits `synced`; rejects with ManifestError if DIR is unusable. */
@@ -87,7 +93,12 @@ export class ManifestSource implements Source {
   #onWatch(type: string, name: string | null): void {
     if (this.#stopped) return;
     if (type === 'rename' || !name) this.#debounce('', () => void this.#rescan().catch((err) => this.#failed(err)));
-    else if (isManifestFileName(name)) this.#debounce(name, () => this.#enqueue([name]));
+    else if (this.#accepts(name)) this.#debounce(name, () => this.#enqueue([name]));
+  }
+
+  /** Whether a directory entry is read: the one file asked for, else every manifest file. */
+  #accepts(name: string): boolean {
+    return this.#file === undefined ? isManifestFileName(name) : name === this.#file;
   }
 
   /** Coalesces bursts: the action runs once `debounceMs` after the last event for `key`. */
@@ -101,7 +112,7 @@ export class ManifestSource implements Source {
 
   /** Re-reads every manifest file listed now plus every file read before (it may be gone). */
   async #rescan(): Promise<void> {
-    const listed = (await readdir(this.#dir)).filter(isManifestFileName);
+    const listed = (await readdir(this.#dir)).filter((name) => this.#accepts(name));
     const names = new Set([...listed, ...this.#contents.keys()]);
     await this.#enqueue([...names].sort());
   }

@@ -11,18 +11,29 @@ export const PIER_PREFIX = 'pier.dev/';
  */
 export class AnnotationReader {
   readonly #annotations: Readonly<Record<string, string>>;
+  /** Name (prefix removed) → the key holding it: built once, so a lookup is one Map read. */
+  readonly #keys = new Map<string, string>();
   readonly errors: string[] = [];
 
   constructor(annotations: Readonly<Record<string, string>> | undefined) {
     this.#annotations = annotations ?? {};
+    for (const key in this.#annotations) {
+      if (key.startsWith(PIER_PREFIX)) this.#keys.set(key.slice(PIER_PREFIX.length), key);
+      else if (key.startsWith(NGINX_PREFIX)) {
+        const name = key.slice(NGINX_PREFIX.length);
+        if (!this.#keys.has(name)) this.#keys.set(name, key);
+      }
+    }
+  }
+
+  /** Whether any annotation of either prefix is set (most Ingresses have none). */
+  get empty(): boolean {
+    return this.#keys.size === 0;
   }
 
   /** The key that holds `name` (the pier.dev one when both do), or undefined. */
   keyOf(name: string): string | undefined {
-    const pier = PIER_PREFIX + name;
-    if (this.#annotations[pier] !== undefined) return pier;
-    const nginx = NGINX_PREFIX + name;
-    return this.#annotations[nginx] !== undefined ? nginx : undefined;
+    return this.#keys.get(name);
   }
 
   /** Whether `name` is set under either prefix. */

@@ -1,4 +1,5 @@
 import type { AnnotationReader } from './annotation-reader.ts';
+import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
 import { parseCanary } from './canary.ts';
 import { parseCompression } from './compression.ts';
@@ -58,14 +59,12 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'Pier\'s own, under pier.dev/ only: one "Name: value" per line' },
   { title: 'Canary', names: ['canary', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie', 'canary-weight', 'canary-weight-total'], status: 'supported', parse: parseCanary,
     note: 'precedence header, cookie, weight; one canary per host and path' },
-  { title: 'Default backend', names: ['default-backend'], status: 'supported', parse: parseDefaultBackend,
-    note: 'answers when the route\'s Service has no endpoint' },
-  { title: 'Error pages', names: ['custom-http-errors', 'disable-proxy-intercept-errors'], status: 'unsupported',
-    note: 'error codes are not intercepted yet: responses pass through unchanged' },
+  { title: 'Default backend and error pages', names: ['default-backend', 'custom-http-errors', 'disable-proxy-intercept-errors'], status: 'supported', parse: parseDefaultBackend,
+    note: 'default-backend answers when the route\'s Service has no endpoint; custom-http-errors sends those answers to it (or to the table\'s default backend) with X-Code, X-Format, X-Original-URI, ...' },
   { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'unsupported',
     note: 'not read yet: use pier.dev/response-headers-set' },
-  { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'unsupported',
-    note: 'cookie affinity is not applied yet; use upstream-hash-by: "$cookie_<name>" or "$remote_addr" for stickiness' },
+  { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'supported', parse: parseAffinity,
+    note: 'cookie affinity (default cookie INGRESSCOOKIE); a session stays on its server while that server exists, in both affinity modes' },
   { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
   { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'guarded',
     note: 'not enforced yet: the Ingress is not served rather than served without its allow or deny list' },

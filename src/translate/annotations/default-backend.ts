@@ -4,9 +4,10 @@ import type { IngressSettings } from './ingress-settings.ts';
 
 /**
  * `default-backend`: a Service (name, in the Ingress's namespace; its first port) that answers
- * when a route's backend has no endpoint (instead of 503). `custom-http-errors` (`404,503`:
- * 4xx/5xx codes) is validated here; the error pages it asks for are listed in the annotation
- * table's status.
+ * when a route's backend has no endpoint (instead of 503). `custom-http-errors` (`404,503`):
+ * answers with those codes, the upstream's or Pier's own, are replaced by what the default
+ * backend (this annotation's Service, else the table's default backend) answers; ingress-nginx's
+ * `disable-proxy-intercept-errors: "true"` turns the interception off.
  */
 export function parseDefaultBackend(r: AnnotationReader, s: IngressSettings): void {
   const name = r.string('default-backend');
@@ -18,6 +19,6 @@ export function parseDefaultBackend(r: AnnotationReader, s: IngressSettings): vo
   if (errors !== undefined && errors !== '') {
     const codes = errors.split(',').map((c) => c.trim()).filter((c) => c !== '');
     if (!codes.every((c) => /^[45][0-9]{2}$/.test(c))) r.fail('custom-http-errors', 'must be a comma-separated list of 4xx and 5xx status codes');
-    else s.customHttpErrors = codes.map(Number);
+    else if (r.bool('disable-proxy-intercept-errors') !== true) s.customHttpErrors = [...new Set(codes.map(Number))];
   }
 }

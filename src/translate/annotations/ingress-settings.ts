@@ -1,4 +1,4 @@
-import type { Policy, RateLimitPolicy } from '../../routing/policies.ts';
+import type { CookieAffinityPolicy, Policy, RateLimitPolicy } from '../../routing/policies.ts';
 import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -53,9 +53,11 @@ export interface IngressSettings {
   fromToWww: boolean;
   backend: BackendOverrides;
   canary?: CanarySettings;
+  /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
+  affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
-  /** `custom-http-errors` codes (used with `default-backend`). */
+  /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */
   rateLimit?: RateLimitSettings;

@@ -3,11 +3,12 @@
  * parses them (ngx_parse_size, ngx_parse_time).
  */
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-/** nginx size (`1000`, `8k`, `8K`, `1m`, `1g`) in bytes; undefined when it is not one. */
+/** nginx size (`1000`, `8k`, `8K`, `1m`, `1g`; ingress-nginx also takes `100b`) in bytes;
+ * undefined when it is not one. */
 export function parseNginxSize(text: string): number | undefined {
-  const m = /^([0-9]+)([kKmMgG]?)$/.exec(text);
+  const m = /^([0-9]+)([bBkKmMgG]?)$/.exec(text);
   if (m === null) return undefined;
   return Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
 }

@@ -4,6 +4,9 @@ import { AnnotationReader, NGINX_PREFIX, PIER_PREFIX } from './annotation-reader
 import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
 import { emptySettings, type IngressSettings } from './ingress-settings.ts';
 
+/** The settings of an Ingress without annotations (most of them): shared, never changed. */
+const DEFAULT_SETTINGS: IngressSettings = Object.freeze({ ...emptySettings(), policies: Object.freeze([]) as unknown as IngressSettings['policies'], backend: Object.freeze({}) });
+
 /** One Ingress's annotations, parsed: the settings, and what was wrong. */
 export interface ParsedAnnotations {
   readonly settings: IngressSettings;
@@ -42,6 +45,7 @@ export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
     }
   }
   const reader = new AnnotationReader(annotations);
+  if (reader.empty) return { settings: DEFAULT_SETTINGS, problems, rejected };
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));

@@ -32,14 +32,17 @@ const NEXT_UPSTREAM: Readonly<Record<string, readonly RetryCondition[]>> = {
 export function parseProxy(r: AnnotationReader, s: IngressSettings): void {
   const bodySize = r.string('proxy-body-size');
   if (bodySize !== undefined) {
-    const bytes = parseNginxSize(bodySize.replace(/[bB]$/, ''));
+    const bytes = parseNginxSize(bodySize);
     if (bytes === undefined) r.fail('proxy-body-size', 'is not an nginx size (like 1m, 8k, 1000)');
     else if (bytes > 0) s.policies.push({ kind: 'body-size', maxBytes: bytes });
   }
   const b = s.backend;
-  b.connectMs = seconds(r, 'proxy-connect-timeout') ?? b.connectMs;
-  b.sendMs = seconds(r, 'proxy-send-timeout') ?? b.sendMs;
-  b.readMs = seconds(r, 'proxy-read-timeout') ?? b.readMs;
+  const connect = seconds(r, 'proxy-connect-timeout');
+  if (connect !== undefined) b.connectMs = connect;
+  const send = seconds(r, 'proxy-send-timeout');
+  if (send !== undefined) b.sendMs = send;
+  const read = seconds(r, 'proxy-read-timeout');
+  if (read !== undefined) b.readMs = read;
   const next = r.string('proxy-next-upstream');
   if (next !== undefined) {
     const tokens = next.split(/\s+/).filter((t) => t !== '');
@@ -59,7 +62,7 @@ export function parseProxy(r: AnnotationReader, s: IngressSettings): void {
   if (retryTimeout !== undefined && retryTimeout > 0) b.retryTimeoutMs = retryTimeout;
   for (const name of ['client-body-buffer-size', 'proxy-buffer-size', 'proxy-busy-buffers-size', 'proxy-max-temp-file-size']) {
     const v = r.string(name);
-    if (v !== undefined && parseNginxSize(v.replace(/[bB]$/, '')) === undefined) r.fail(name, 'is not an nginx size (like 1m, 8k, 1000)');
+    if (v !== undefined && parseNginxSize(v) === undefined) r.fail(name, 'is not an nginx size (like 1m, 8k, 1000)');
   }
   r.int('proxy-buffers-number', 1, 1_000);
   r.choice('proxy-buffering', ['on', 'off'], true);

@@ -19,7 +19,9 @@ import { setHeader } from './header-lists.ts';
  */
 export function rewriteFilter(policy: RewritePolicy): RequestFilter {
   const pattern = RE2JS.compile(policy.pattern, RE2JS.CASE_INSENSITIVE);
-  const pieces = parseTarget(policy.target);
+  // A `$n` beyond the pattern's groups is empty (nginx), never a lookup that throws.
+  const groups = pattern.groupCount();
+  const pieces = parseTarget(policy.target).map((p) => (typeof p === 'number' && p > groups ? '' : p));
   const prefix = policy.forwardedPrefix;
   return (a) => {
     const t = a.target;

@@ -1,0 +1,74 @@
+import { isIP } from 'node:net';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Value parsers for Pier's options. Each takes the option's `label` — `--http-port`, or
+ * `PIER_HTTP_PORT (--http-port)` when the value came from the environment — so that an error
+ * names what the user actually wrote.
+ */
+
+export function invalid(label: string, value: string, expected: string): ConfigError {
+  return new ConfigError(`invalid value for ${label}: ${JSON.stringify(value)} (expected ${expected})`);
+}
+
+export function parsePort(label: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw invalid(label, value, 'a port number 0-65535');
+  return Number(value);
+}
+
+export function parseCount(label: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number of at least 1');
+  return Number(value);
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `30s`, `5m`, `1h`, or a bare number of seconds (as nginx). */
+export function parseDuration(label: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw invalid(label, value, value.trim().startsWith('-') ? 'a duration of 0 or more, such as 500ms, 30s or 5m' : 'a duration such as 500ms, 30s or 5m');
+  const ms = Number(m[1]) * UNIT_MS[m[2] ?? 's']!;
+  if (ms > 24 * 3_600_000) throw invalid(label, value, 'at most 24h');
+  return Math.round(ms);
+}
+
+/** A timeout with no "off": 0 would answer 408 to every connection at once. */
+export function aboveZero(label: string, value: string, ms: number): number {
+  if (ms <= 0) throw invalid(label, value, 'more than 0');
+  return ms;
+}
+
+export function parseBoolean(label: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw invalid(label, value, 'true or false');
+}
+
+export function nonEmpty(label: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw invalid(label, value, 'a non-empty value');
+  return value;
+}
+
+/** An IP address to bind to; a host name would be resolved at listen time, and fail there. */
+export function parseBindAddress(label: string, value: string): string {
+  if (isIP(value) === 0) throw invalid(label, value, 'an IPv4 or IPv6 address of this machine, such as 0.0.0.0, 127.0.0.1 or ::');
+  return value;
+}
+
+/** A Kubernetes object reference as ingress-nginx's flags take it. */
+export interface NamespacedName {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export function parseNamespacedName(label: string, value: string): NamespacedName {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value);
+  if (!m) throw invalid(label, value, 'NAMESPACE/NAME');
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+export function parseList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

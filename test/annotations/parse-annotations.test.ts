@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { Ingress } from '../../src/source/objects.ts';
+import { parseAnnotations } from '../../src/translate/annotations/parse-annotations.ts';
+import type { IngressSettings } from '../../src/translate/annotations/ingress-settings.ts';
+
+/*
+ * Every annotation family as a table: annotations in, the settings they produce (only the
+ * fields that change) or the exact problem text out. Prefix rules: ingress-nginx's names work
+ * under both prefixes, pier.dev/ wins, Pier's own names exist only under pier.dev/.
+ */
+
+const N = 'nginx.ingress.kubernetes.io/';
+const P = 'pier.dev/';
+
+function ingress(annotations: Record<string, string>): Ingress {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'default', annotations }, spec: {} };
+}
+
+function parse(annotations: Record<string, string>) {
+  return parseAnnotations(ingress(annotations));
+}
+
+interface Valid {
+  readonly name: string;
+  readonly annotations: Record<string, string>;
+  readonly want: Partial<IngressSettings>;
+}
+
+const valid: Valid[] = [
+  { name: 'nothing set: ssl-redirect on, no policies', annotations: {}, want: { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, backend: {} } },
+  { name: 'use-regex', annotations: { [`${N}use-regex`]: 'true' }, want: { regex: true } },
+  { name: 'booleans as Go parses them', annotations: { [`${N}use-regex`]: 'T', [`${N}ssl-redirect`]: '0' }, want: { regex: true, sslRedirect: false } },
+  { name: 'rewrite-target with captures', annotations: { [`${N}rewrite-target`]: '/$2' }, want: { rewriteTarget: '/$2' } },
+  { name: 'x-forwarded-prefix', annotations: { [`${N}x-forwarded-prefix`]: '/api' }, want: { forwardedPrefix: '/api' } },
+  { name: 'app-root', annotations: { [`${N}app-root`]: '/app1' }, want: { policies: [{ kind: 'app-root', path: '/app1' }] } },
+  { name: 'pier.dev/ wins over nginx', annotations: { [`${N}app-root`]: '/a', [`${P}app-root`]: '/b' }, want: { policies: [{ kind: 'app-root', path: '/b' }] } },
+  { name: 'permanent-redirect: 301 by default', annotations: { [`${N}permanent-redirect`]: 'https://example.com/x' }, want: { policies: [{ kind: 'redirect', url: 'https://example.com/x', code: 301 }] } },
+  { name: 'permanent-redirect-code 308', annotations: { [`${N}permanent-redirect`]: 'https://e.com', [`${N}permanent-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://e.com', code: 308 }] } },
+  { name: 'permanent-redirect-code out of range: 301, as ingress-nginx', annotations: { [`${N}permanent-redirect`]: 'https://e.com', [`${N}permanent-redirect-code`]: '200' }, want: { policies: [{ kind: 'redirect', url: 'https://e.com', code: 301 }] } },
+  { name: 'temporal-redirect wins over permanent', annotations: { [`${N}permanent-redirect`]: 'https://p.com', [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '307' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 307 }] } },
+  { name: 'temporal-redirect-code 308 is out of its range: 302', annotations: { [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 302 }] } },
+  { name: 'force-ssl-redirect, preserve-trailing-slash, from-to-www', annotations: { [`${N}force-ssl-redirect`]: 'true', [`${N}preserve-trailing-slash`]: 'true', [`${N}from-to-www-redirect`]: 'true' }, want: { forceSslRedirect: true, preserveTrailingSlash: true, fromToWww: true } },
+  { name: 'backend-protocol HTTPS (any case)', annotations: { [`${N}backend-protocol`]: 'https' }, want: { backend: { protocol: 'HTTPS' } } },
+  { name: 'backend-protocol AUTO_HTTP is HTTP', annotations: { [`${N}backend-protocol`]: 'AUTO_HTTP' }, want: { backend: { protocol: 'HTTP' } } },
+  { name: 'upstream-vhost sets Host upstream', annotations: { [`${N}upstream-vhost`]: 'internal.example:8080' }, want: { policies: [{ kind: 'request-headers', set: ['host', 'internal.example:8080'], add: [], remove: [] }] } },
+  { name: 'load-balance ewma → power of two choices', annotations: { [`${N}load-balance`]: 'ewma' }, want: { backend: { algorithm: 'Random' } } },
+  { name: 'upstream-hash-by wins over load-balance', annotations: { [`${N}load-balance`]: 'round_robin', [`${N}upstream-hash-by`]: '$request_uri' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'RequestURI' } } } },
+  { name: 'upstream-hash-by $http_x_user', annotations: { [`${N}upstream-hash-by`]: '$http_x_user' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'Header', name: 'x-user' } } } },
+  { name: 'upstream-hash-by ${cookie_Session}', annotations: { [`${N}upstream-hash-by`]: '${cookie_Session}' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'Cookie', name: 'Session' } } } },
+  { name: 'upstream-hash-by $remote_addr', annotations: { [`${N}upstream-hash-by`]: '$remote_addr' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'ClientAddress' } } } },
+  { name: 'service-upstream', annotations: { [`${N}service-upstream`]: 'true' }, want: { backend: { serviceUpstream: true } } },
+  { name: 'proxy-body-size 8m', annotations: { [`${N}proxy-body-size`]: '8m' }, want: { policies: [{ kind: 'body-size', maxBytes: 8 * 1024 * 1024 }] } },
+  { name: 'proxy-body-size 0 is unlimited: no policy', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [] } },
+  { name: 'timeouts in seconds', annotations: { [`${N}proxy-connect-timeout`]: '3', [`${N}proxy-send-timeout`]: '120', [`${N}proxy-read-timeout`]: '3600' }, want: { backend: { connectMs: 3_000, sendMs: 120_000, readMs: 3_600_000 } } },
+  { name: 'proxy-next-upstream with tries and timeout', annotations: { [`${N}proxy-next-upstream`]: 'error timeout http_502', [`${N}proxy-next-upstream-tries`]: '3', [`${N}proxy-next-upstream-timeout`]: '10' }, want: { backend: { retryOn: ['connect-failure', 'reset', 'timeout', '502'], retryNonIdempotent: false, retryAttempts: 2, retryTimeoutMs: 10_000 } } },
+  { name: 'proxy-next-upstream off: no retry whatever tries says', annotations: { [`${N}proxy-next-upstream`]: 'off', [`${N}proxy-next-upstream-tries`]: '5' }, want: { backend: { retryOn: [], retryAttempts: 0 } } },
+  { name: 'buffering knobs validated, no effect', annotations: { [`${N}proxy-buffering`]: 'off', [`${N}client-body-buffer-size`]: '1M', [`${N}proxy-buffer-size`]: '8k' }, want: { policies: [], backend: {} } },
+  { name: 'request headers (pier.dev only)', annotations: { [`${P}request-headers-set`]: 'X-Env: prod\nX-Team:  a ', [`${P}request-headers-remove`]: 'X-Debug, cookie' }, want: { policies: [{ kind: 'request-headers', set: ['x-env', 'prod', 'x-team', 'a'], add: [], remove: ['x-debug', 'cookie'] }] } },
+  { name: 'response headers add', annotations: { [`${P}response-headers-add`]: 'Link: </a.css>; rel=preload' }, want: { policies: [{ kind: 'response-headers', set: [], add: ['link', '</a.css>; rel=preload'], remove: [] }] } },
+  { name: 'canary by header value and weight', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'X-Canary', [`${N}canary-by-header-value`]: 'yes', [`${N}canary-weight`]: '20' }, want: { canary: { header: 'x-canary', headerValue: 'yes', weight: 20, weightTotal: 100 } } },
+  { name: 'canary: a value set makes the pattern ignored', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'h', [`${N}canary-by-header-value`]: 'v', [`${N}canary-by-header-pattern`]: '^a' }, want: { canary: { header: 'h', headerValue: 'v', weight: 0, weightTotal: 100 } } },
+  { name: 'canary by cookie, weight total', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-cookie`]: 'beta', [`${N}canary-weight`]: '5', [`${N}canary-weight-total`]: '1000' }, want: { canary: { cookie: 'beta', weight: 5, weightTotal: 1000 } } },
+  { name: 'canary annotations without canary: "true" do nothing', annotations: { [`${N}canary-weight`]: '50' }, want: { policies: [], backend: {} } },
+  { name: 'affinity cookie with defaults', annotations: { [`${N}affinity`]: 'cookie' }, want: { affinity: { name: 'INGRESSCOOKIE', conditionalSameSiteNone: false, changeOnFailure: false } } },
+  { name: 'affinity cookie attributes', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '172800', [`${N}session-cookie-samesite`]: 'none', [`${N}session-cookie-conditional-samesite-none`]: 'true', [`${N}session-cookie-secure`]: 'true', [`${N}session-cookie-change-on-failure`]: 'true' },
+    want: { affinity: { name: 'route', path: '/app', maxAge: 172800, sameSite: 'None', conditionalSameSiteNone: true, secure: true, changeOnFailure: true } } },
+  { name: 'custom-http-errors with default-backend', annotations: { [`${N}custom-http-errors`]: '404, 503,404', [`${N}default-backend`]: 'errors' }, want: { customHttpErrors: [404, 503], defaultBackendService: 'errors' } },
+  { name: 'disable-proxy-intercept-errors turns custom-http-errors off', annotations: { [`${N}custom-http-errors`]: '404', [`${N}disable-proxy-intercept-errors`]: 'true' }, want: { policies: [] } },
+  { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
+];
+
+describe('annotations: valid values', () => {
+  it.each(valid)('$name', ({ annotations, want }) => {
+    const parsed = parse(annotations);
+    expect(parsed.problems.filter((p) => p.severity === 'Warning')).toEqual([]);
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.settings).toMatchObject(want);
+  });
+});
+
+interface Invalid {
+  readonly name: string;
+  readonly annotations: Record<string, string>;
+  readonly reason: string;
+  readonly message: string;
+}
+
+const invalid: Invalid[] = [
+  { name: 'a boolean that is not one', annotations: { [`${N}use-regex`]: 'yes' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}use-regex: "yes" is not a boolean (use "true" or "false")` },
+  { name: 'rewrite-target with a space', annotations: { [`${N}rewrite-target`]: '/a b' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}rewrite-target: "/a b" may contain only a path with $1..$9 captures (letters, digits, - . _ ~ / : $)` },
+  { name: 'app-root as a URL', annotations: { [`${P}app-root`]: 'https://x.com/app' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}app-root: "https://x.com/app" must be a path starting with / (not a URL)` },
+  { name: 'a redirect URL with a quote', annotations: { [`${N}permanent-redirect`]: 'https://x.com/"' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}permanent-redirect: "https://x.com/"" is not a URL (letters, digits and - . _ ~ / : , ? & = only)` },
+  { name: 'a redirect code that is not a number', annotations: { [`${N}permanent-redirect`]: 'https://x.com', [`${N}permanent-redirect-code`]: 'moved' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}permanent-redirect-code: "moved" is not a whole number` },
+  { name: 'backend-protocol unknown', annotations: { [`${N}backend-protocol`]: 'SPDY' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}backend-protocol: "SPDY" is not one of AUTO_HTTP, HTTP, HTTPS, GRPC, GRPCS, FCGI, H2C` },
+  { name: 'backend-protocol GRPC not served yet', annotations: { [`${N}backend-protocol`]: 'GRPC' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}backend-protocol: "GRPC" is not served by this Pier yet (it serves HTTP, AUTO_HTTP, HTTPS); the Ingress is not served rather than spoken to as HTTP` },
+  { name: 'load-balance chash', annotations: { [`${N}load-balance`]: 'chash' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}load-balance: "chash" is set through upstream-hash-by or affinity in Pier, not load-balance` },
+  { name: 'upstream-hash-by with two variables', annotations: { [`${N}upstream-hash-by`]: '$request_uri$host' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}upstream-hash-by: "$request_uri$host" must be one nginx variable: $remote_addr, $binary_remote_addr, $request_uri, $http_<name> or $cookie_<name>` },
+  { name: 'upstream-vhost with a path', annotations: { [`${N}upstream-vhost`]: 'a.com/x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}upstream-vhost: "a.com/x" is not a host name` },
+  { name: 'proxy-body-size with a unit nginx does not know', annotations: { [`${N}proxy-body-size`]: '8mb' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-body-size: "8mb" is not an nginx size (like 1m, 8k, 1000)` },
+  { name: 'a timeout that is not seconds', annotations: { [`${N}proxy-read-timeout`]: '1.5' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-read-timeout: "1.5" is not a number of seconds (like "60")` },
+  { name: 'proxy-next-upstream unknown condition', annotations: { [`${N}proxy-next-upstream`]: 'error http_418' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-next-upstream: "error http_418" has an unknown condition "http_418" (use error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent or off)` },
+  { name: 'proxy-buffering neither on nor off', annotations: { [`${N}proxy-buffering`]: 'maybe' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-buffering: "maybe" is not one of on, off` },
+  { name: 'a header line without a colon', annotations: { [`${P}request-headers-set`]: 'X-Env prod' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}request-headers-set: "X-Env prod" has a line that is not "Name: value": "X-Env prod"` },
+  { name: 'a framing header', annotations: { [`${P}response-headers-set`]: 'Content-Length: 5' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}response-headers-set: "Content-Length: 5" may not change content-length (Pier owns framing and hop-by-hop headers)` },
+  { name: 'canary pattern RE2 cannot run', annotations: { [`${N}canary`]: 'true', [`${N}canary-by-header`]: 'x', [`${N}canary-by-header-pattern`]: '(?=a)' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-by-header-pattern: "(?=a)" is not a regular expression RE2 can run (lookarounds and backreferences are not supported)` },
+  { name: 'canary weight negative', annotations: { [`${N}canary`]: 'true', [`${N}canary-weight`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}canary-weight: "-1" must be between 0 and 1000000000` },
+  { name: 'custom-http-errors with a 2xx', annotations: { [`${N}custom-http-errors`]: '404,200' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-http-errors: "404,200" must be a comma-separated list of 4xx and 5xx status codes` },
+  { name: 'default-backend that is not a Service name', annotations: { [`${N}default-backend`]: 'ns/errors' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}default-backend: "ns/errors" must be the name of a Service in the Ingress's namespace` },
+  { name: 'affinity other than cookie', annotations: { [`${N}affinity`]: 'ip' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity: "ip" is not "cookie" (the only affinity type)` },
+  { name: 'affinity-mode unknown', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'sticky' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity-mode: "sticky" is not one of balanced, persistent` },
+  { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
+  { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
+];
+
+describe('annotations: invalid values reject the Ingress with a problem naming the annotation', () => {
+  it.each(invalid)('$name', ({ annotations, reason, message }) => {
+    const parsed = parse(annotations);
+    expect(parsed.rejected).toBe(true);
+    expect(parsed.problems).toEqual([{ kind: 'Ingress', namespace: 'default', name: 'web', reason, message, severity: 'Warning' }]);
+  });
+});
+
+describe('annotations: what is not Pier\'s', () => {
+  it('a name nobody defines: Normal, served', () => {
+    const parsed = parse({ [`${N}no-such`]: 'x', [`${P}typo`]: '1' });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.problems.map((p) => [p.reason, p.severity, p.message])).toEqual([
+      ['UnknownAnnotation', 'Normal', `annotation ${N}no-such is not known to Pier and is ignored`],
+      ['UnknownAnnotation', 'Normal', `annotation ${P}typo is not known to Pier and is ignored`],
+    ]);
+  });
+
+  it("Pier's own names exist only under pier.dev/", () => {
+    const parsed = parse({ [`${N}request-headers-set`]: 'X: y' });
+    expect(parsed.settings.policies).toEqual([]);
+    expect(parsed.problems.map((p) => p.reason)).toEqual(['UnknownAnnotation']);
+  });
+
+  it('an unsupported one: Normal, named with why, served', () => {
+    const parsed = parse({ [`${N}enable-cors`]: 'true' });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}enable-cors is not supported and is ignored`) })]);
+  });
+
+  it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {
+    const parsed = parse({ [`${N}whitelist-source-range`]: '10.0.0.0/8' });
+    expect(parsed.rejected).toBe(true);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}whitelist-source-range is not enforced by Pier yet`) })]);
+  });
+
+  it('other prefixes are not looked at', () => {
+    expect(parse({ 'kubernetes.io/ingress.class': 'nginx', 'cert-manager.io/cluster-issuer': 'le' }).problems).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPTIONS } from '../../src/config.ts';
+import { CHART_DIR, HELM_AVAILABLE, helmTemplate, type HelmOptions } from '../../scripts/helm.ts';
+import { parseManifests, Rendered } from './rendered.ts';
+
+const DEFAULT_CLASS = 'ingressclass.kubernetes.io/is-default-class';
+
+function helmError(options: HelmOptions): string {
+  try {
+    helmTemplate(options);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error('helm succeeded but was expected to fail');
+}
+
+describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', () => {
+  it('extraArgs accepts exactly Pier\'s flags (the schema\'s list is src/config.ts\'s)', () => {
+    const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
+    expect(schema.properties.controller.properties.extraArgs.propertyNames.enum).toEqual(Object.keys(OPTIONS));
+  });
+
+  it('an ingress-nginx flag Pier does not have fails helm install with a schema error naming it', () => {
+    expect(helmError({ set: ['controller.extraArgs.enable-ssl-passthrough=true'] })).toMatch(/controller\.extraArgs: Property name of "enable-ssl-passthrough" does not match/);
+  });
+
+  it('a misspelt top-level key fails, as the chart README promises', () => {
+    expect(helmError({ set: ['replicaCount=3'] })).toMatch(/\(root\): Additional property replicaCount is not allowed/);
+  });
+
+  it('defaultBackendService / defaultSslCertificate (or the same in extraArgs) reach Pier as its flags', () => {
+    const r = Rendered.of({ set: ['controller.defaultBackendService=ingress/fallback', 'controller.defaultSslCertificate=ingress/wildcard-tls'] });
+    expect(r.config()).toMatchObject({ defaultBackendService: { namespace: 'ingress', name: 'fallback' }, defaultSslCertificate: { namespace: 'ingress', name: 'wildcard-tls' } });
+    const viaExtraArgs = Rendered.of({ set: ['controller.extraArgs.default-ssl-certificate=ingress/other-tls'] });
+    expect(viaExtraArgs.config().defaultSslCertificate).toEqual({ namespace: 'ingress', name: 'other-tls' });
+    expect(helmError({ set: ['controller.defaultBackendService=fallback'] })).toMatch(/controller\.defaultBackendService: Does not match pattern/);
+  });
+
+  it('the controller value follows the class name, so two installs never serve each other\'s Ingresses', () => {
+    const edge = Rendered.of({ release: 'edge', set: ['ingressClass.name=edge'] });
+    expect(edge.one('IngressClass', 'edge').spec.controller).toBe('pier.dev/ingress-controller-edge');
+    expect(edge.config()).toMatchObject({ ingressClass: 'edge', controllerName: 'pier.dev/ingress-controller-edge' });
+    expect(Rendered.of().config().controllerName).toBe('pier.dev/ingress-controller');
+    expect(Rendered.of({ set: ['ingressClass.name=edge', 'ingressClass.controllerValue=example.com/edge'] }).config().controllerName).toBe('example.com/edge');
+  });
+
+  it('hostNetwork keeps cluster DNS (ClusterFirstWithHostNet) unless dnsPolicy says otherwise', () => {
+    const spec = Rendered.of({ set: ['controller.kind=DaemonSet', 'controller.hostNetwork=true'] }).workload().spec.template.spec;
+    expect([spec.hostNetwork, spec.dnsPolicy]).toEqual([true, 'ClusterFirstWithHostNet']);
+    expect(Rendered.of({ set: ['controller.hostNetwork=true', 'controller.dnsPolicy=Default'] }).workload().spec.template.spec.dnsPolicy).toBe('Default');
+    expect(Rendered.of().workload().spec.template.spec.hostNetwork).toBeUndefined();
+  });
+
+  it('extraVolumes, extraVolumeMounts, extraContainers and extraInitContainers land in the pod', () => {
+    const r = Rendered.of({ set: [
+      'controller.extraVolumes[0].name=geo', 'controller.extraVolumes[0].configMap.name=geoip',
+      'controller.extraVolumeMounts[0].name=geo', 'controller.extraVolumeMounts[0].mountPath=/geo',
+      'controller.extraContainers[0].name=sidecar', 'controller.extraContainers[0].image=busybox',
+      'controller.extraInitContainers[0].name=init', 'controller.extraInitContainers[0].image=busybox',
+    ] });
+    const spec = r.workload().spec.template.spec;
+    expect(spec.volumes.map((v: { name: string }) => v.name)).toEqual(['tmp', 'geo']);
+    expect(r.container().volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toEqual(['/tmp', '/geo']);
+    expect(spec.containers.map((c: { name: string }) => c.name)).toEqual(['pier', 'sidecar']);
+    expect(spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['init']);
+  });
+
+  it('service.externalIPs, ipFamilyPolicy and ipFamilies; service.internal adds an internal LoadBalancer', () => {
+    const r = Rendered.of({ set: [
+      'service.externalIPs={203.0.113.9}', 'service.ipFamilyPolicy=PreferDualStack', 'service.ipFamilies={IPv4,IPv6}',
+      'service.internal.enabled=true', 'service.internal.annotations.networking\\.gke\\.io/load-balancer-type=Internal',
+    ] });
+    const svc = r.one('Service', 'pier');
+    expect(svc.spec).toMatchObject({ externalIPs: ['203.0.113.9'], ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    const internal = r.one('Service', 'pier-internal');
+    expect(internal.spec.type).toBe('LoadBalancer');
+    expect(internal.metadata.annotations).toEqual({ 'networking.gke.io/load-balancer-type': 'Internal' });
+    expect(internal.spec.selector).toEqual(svc.spec.selector);
+    expect(internal.spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['http', 'https']);
+    expect(Rendered.of().all('Service').map((s) => s.metadata.name)).toEqual(['pier']);
+  });
+
+  it('metrics.prometheusRule renders the given rules', () => {
+    const r = Rendered.of({ set: ['metrics.prometheusRule.enabled=true', 'metrics.prometheusRule.labels.release=prom', 'metrics.prometheusRule.rules[0].alert=PierNotReady', 'metrics.prometheusRule.rules[0].expr=min(pier_ready) < 1'] });
+    const rule = r.one('PrometheusRule', 'pier');
+    expect(rule.metadata.labels?.release).toBe('prom');
+    expect(rule.spec.groups[0].rules).toEqual([{ alert: 'PierNotReady', expr: 'min(pier_ready) < 1' }]);
+  });
+});
+
+/*
+ * `lookup` returns nothing under `helm template`. The test renders a copy of the chart whose
+ * lookup is replaced by a list holding ingress-nginx's default IngressClass, and whose NOTES.txt
+ * is printed into a ConfigMap (as chart-notes.test.ts does).
+ */
+describe.skipIf(!HELM_AVAILABLE)('ingressClass.default next to another default IngressClass', () => {
+  let chartCopy: string;
+  const NGINX_DEFAULT = '(dict "items" (list (dict "metadata" (dict "name" "nginx" "annotations" (dict "ingressclass.kubernetes.io/is-default-class" "true"))) (dict "metadata" (dict "name" "pier"))))';
+
+  beforeAll(() => {
+    chartCopy = mkdtempSync(join(tmpdir(), 'pier-chart-lookup-'));
+    cpSync(CHART_DIR, chartCopy, { recursive: true });
+    const helpers = join(chartCopy, 'templates', '_helpers.tpl');
+    const text = readFileSync(helpers, 'utf8');
+    const lookup = '(lookup "networking.k8s.io/v1" "IngressClass" "" "")';
+    expect(text).toContain(lookup);
+    writeFileSync(helpers, text.replace(lookup, NGINX_DEFAULT));
+    const notes = readFileSync(join(chartCopy, 'templates', 'NOTES.txt'), 'utf8');
+    rmSync(join(chartCopy, 'templates', 'NOTES.txt'));
+    writeFileSync(join(chartCopy, 'templates', '_notes.tpl'), `{{- define "test.notes" -}}\n${notes}{{- end }}\n`);
+    writeFileSync(join(chartCopy, 'templates', 'notes-configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | quote }}\n');
+  });
+  afterAll(() => rmSync(chartCopy, { recursive: true, force: true }));
+
+  it('does not mark Pier default, and NOTES.txt says why and how to move the default', () => {
+    const objects = parseManifests(helmTemplate({ chartDir: chartCopy }));
+    const ic = objects.find((o) => o.kind === 'IngressClass')!;
+    expect(ic.metadata.annotations?.[DEFAULT_CLASS]).toBeUndefined();
+    const notes = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'notes')!.data.notes as string;
+    expect(notes).toContain('is not the default: set spec.ingressClassName: pier');
+    expect(notes).toContain('It was NOT made the default although ingressClass.default is true: IngressClass nginx already is');
+    expect(notes).toContain('kubectl annotate ingressclass nginx ingressclass.kubernetes.io/is-default-class-');
+  });
+
+  it('without another default (as under helm template), Pier is the default', () => {
+    expect(Rendered.of().one('IngressClass', 'pier').metadata.annotations?.[DEFAULT_CLASS]).toBe('true');
+  });
+});
+
+describe.skipIf(!HELM_AVAILABLE)('memory request', () => {
+  const memory = (set: string[] = []) => Rendered.of({ set }).container().resources.requests.memory;
+
+  it('follows the number of processes: 85Mi each (measured idle: 73-75 MiB), primary + workers', () => {
+    expect(memory()).toBe('255Mi');
+    expect(memory(['controller.workers=4'])).toBe('425Mi');
+    expect(memory(['controller.resources.requests.memory=512Mi'])).toBe('512Mi');
+  });
+
+  it('a memory limit below what the workers need idle fails the install', () => {
+    expect(helmError({ set: ['controller.workers=12'] })).toMatch(/controller\.resources\.limits\.memory \(1Gi\) is below the 1105Mi that 12 workers need idle/);
+    expect(memory(['controller.workers=12', 'controller.resources.limits.memory=2Gi'])).toBe('1105Mi');
+  });
+});
