@@ -37,6 +37,8 @@ export class LimitBroker {
   readonly #clock: () => number;
   #zones = new Map<string, RateZone>();
   readonly #buckets = new Map<string, LeakyBucket>();
+  /** When each bucket was created: asks on a bucket younger than a tick wait for the tick. */
+  readonly #born = new Map<string, number>();
   readonly #parked = new Map<string, Ask>();
   /** `zone\nkey` → worker → requests in progress. */
   readonly #conns = new Map<string, Map<number, number>>();
@@ -115,8 +117,11 @@ export class LimitBroker {
    * for PARK_MS is answered with 0. */
   #serve(ask: Ask, now: number, fresh: boolean): boolean {
     const bucket = this.#bucket(ask.zone, ask.key);
+    // A client new to the pod: other workers may have admitted it on credit too, and their
+    // reports are on their way; serve the ask at the next tick, once they are charged.
+    const young = fresh && now - (this.#born.get(`${ask.zone.id}\n${ask.key}`) ?? 0) < MAX_TICK_MS;
     let granted = 0;
-    while (granted < ask.want && bucket.take(ask.zone.rate, ask.zone.burst, now)) granted++;
+    while (!young && granted < ask.want && bucket.take(ask.zone.rate, ask.zone.burst, now)) granted++;
     const id = `${ask.worker}\n${ask.zone.id}\n${ask.key}`;
     if (granted > 0 || now - ask.since >= PARK_MS) {
       this.#parked.delete(id);
@@ -127,7 +132,7 @@ export class LimitBroker {
       this.#parked.set(id, ask);
       this.#armTick();
       // The client is over its limit: workers that do not know it yet must not admit it on credit.
-      for (const worker of this.#workers) if (worker !== ask.worker) this.#queue(worker).empty.push(ask.zone.id, ask.key);
+      if (!young) for (const worker of this.#workers) if (worker !== ask.worker) this.#queue(worker).empty.push(ask.zone.id, ask.key);
     }
     return false;
   }
@@ -150,6 +155,7 @@ export class LimitBroker {
     let bucket = this.#buckets.get(id);
     if (bucket === undefined) {
       this.#buckets.set(id, (bucket = new LeakyBucket()));
+      this.#born.set(id, this.#clock());
       this.#sweep ??= setInterval(() => this.#forgetIdle(), SWEEP_MS).unref();
     }
     return bucket;
@@ -159,7 +165,10 @@ export class LimitBroker {
     const now = this.#clock();
     for (const [id, bucket] of this.#buckets) {
       const zone = this.#zones.get(id.slice(0, id.indexOf('\n')));
-      if (zone === undefined || bucket.idle(zone.rate, now)) this.#buckets.delete(id);
+      if (zone === undefined || bucket.idle(zone.rate, now)) {
+        this.#buckets.delete(id);
+        this.#born.delete(id);
+      }
     }
   }
 

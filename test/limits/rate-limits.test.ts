@@ -101,10 +101,7 @@ describe('LeasedLimiter + LimitBroker (pod-wide budgets)', () => {
     expect(admitted).toBe(4); // burst 3 + 1, as nginx, though no budget was leased yet
     await new Promise((r) => setTimeout(r, 20));
     for (let i = 0; i < 20; i++) if (p.workers[i % 2]!.take(zone!, 'c')) admitted++;
-    // One worker's ask may reach the primary before the other's credit is charged: at most one
-    // quantum more per other worker.
-    expect(admitted).toBeGreaterThanOrEqual(4);
-    expect(admitted).toBeLessThanOrEqual(5);
+    expect(admitted).toBe(4);
   });
 
   it('a worker that has not seen an over-limit client gives it no credit', async () => {
@@ -112,9 +109,9 @@ describe('LeasedLimiter + LimitBroker (pod-wide budgets)', () => {
     const p = pod(2, zone!);
     closeAll = p.close;
     expect([p.workers[0]!.take(zone!, 'c'), p.workers[0]!.take(zone!, 'c')]).toEqual([true, false]);
-    await new Promise((r) => setTimeout(r, 20)); // the grant of the second token arrives
+    await new Promise((r) => setTimeout(r, 60)); // the grant of the second token arrives (after a tick: the client is new)
     expect([p.workers[0]!.take(zone!, 'c'), p.workers[0]!.take(zone!, 'c')]).toEqual([true, false]);
-    await new Promise((r) => setTimeout(r, 20)); // the primary parks the ask and tells worker 1
+    await new Promise((r) => setTimeout(r, 60)); // the primary parks the ask and tells worker 1
     expect(p.workers[1]!.take(zone!, 'c')).toBe(false);
   });
 

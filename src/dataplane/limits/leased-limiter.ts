@@ -39,9 +39,9 @@ class ConnCount {
  *   primary parks the ask and answers as its bucket refills, so an over-limit client gets
  *   exactly the refill, spread over the workers that ask). A client this worker has no lease for
  *   is admitted on credit, up to its share of a full bucket ((burst + 1) / workers), charged
- *   at once: simultaneous first requests on every worker add up to one full bucket (plus at
- *   most one quantum per other worker, when an ask reaches the primary before another
- *   worker's credit does).
+ *   at once: simultaneous first requests on every worker add up to one full bucket (the primary
+ *   serves asks for a client new to it only after a tick, once every worker's credit report is
+ *   in; a report later than that may add one quantum per worker).
  *   Budget unused for a second goes back. Once a client's bucket is empty the primary tells
  *   every worker, so one that has not seen the client yet gives it no credit.
  * - connections: each worker reports its own count per client, and is told the others'; a
