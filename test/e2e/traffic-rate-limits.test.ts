@@ -95,10 +95,14 @@ describe('rate limits (pier serve --workers 2)', () => {
   }, 20_000);
 
   it('pier.dev/limit-req-status-code 429, and upgrades count like requests', async () => {
-    // rps 1, burst 1: two pass at once, the third is refused — for WebSocket upgrades too.
-    expect(await upgrade(pier, 'r429.example', '127.0.0.74', sockets)).toBe(101);
-    expect(await upgrade(pier, 'r429.example', '127.0.0.74', sockets)).toBe(101);
-    expect(await upgrade(pier, 'r429.example', '127.0.0.74', sockets)).toBe(429);
+    // rps 1, burst 1: nginx admits two at once and refuses the rest — WebSocket upgrades too.
+    // Across 2 workers a client new to the pod may get one more on credit (README: the edges).
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push(await upgrade(pier, 'r429.example', '127.0.0.74', sockets));
+    expect(codes.every((c) => c === 101 || c === 429)).toBe(true);
+    expect(codes.filter((c) => c === 101).length).toBeGreaterThanOrEqual(2);
+    expect(codes.filter((c) => c === 101).length).toBeLessThanOrEqual(3);
+    expect(codes.slice(3)).toEqual([429, 429]);
     const statuses = await paced(pier, 'r429.example', '127.0.0.74', 50, 3, 1);
     expect(statuses.get(429)).toBe(3);
   }, 20_000);

@@ -2,6 +2,8 @@ import type { LimitGrants, LimitReport } from './limit-messages.ts';
 import { leaseQuantum } from './limit-messages.ts';
 import type { LimitStatus, Limiter, RateZone } from './limiter.ts';
 
+/** The most a worker admits on credit for a client it has no lease for (the largest quantum). */
+const MAX_CREDIT = 64;
 /** How often unused budget is returned and idle clients forgotten. */
 const SWEEP_MS = 1_000;
 /** Budget unused this long goes back to the primary. */
@@ -16,12 +18,17 @@ class RateLease {
   debt = 0;
   returned = 0;
   lastUse = 0;
+  /** Requests admitted since the last ask was sent (sizes the next ask). */
+  used = 0;
+  /** The last grant (the next ask goes out when half of it is left). */
+  lastGrant: number;
   readonly zone: RateZone;
   readonly key: string;
 
   constructor(zone: RateZone, key: string) {
     this.zone = zone;
     this.key = key;
+    this.lastGrant = leaseQuantum(zone.rate);
   }
 }
 
@@ -34,11 +41,12 @@ class ConnCount {
  * A worker's side of pod-wide rate limits (ARCHITECTURE.md: pod-wide state lives in the
  * primary). The primary's LimitBroker holds each client's nginx bucket; this worker spends
  * budget it leased from there and never waits for IPC:
- * - rates: a request spends one leased token; below half a quantum (about 20 ms of the rate)
- *   the next quantum is asked for ahead of need. No token and an ask outstanding: refused (the
+ * - rates: a request spends one leased token; with half of the last grant left the next is
+ *   asked for ahead of need: a quantum (about 20 ms of the rate) or twice what the worker spent
+ *   since its last ask, whichever is more. No token and an ask outstanding: refused (the
  *   primary parks the ask and answers as its bucket refills, so an over-limit client gets
  *   exactly the refill, spread over the workers that ask). A client this worker has no lease for
- *   is admitted on credit, up to its share of a full bucket ((burst + 1) / workers), charged
+ *   is admitted on credit, up to its share of a full bucket ((burst + 1) / workers, 64 at most), charged
  *   at once: simultaneous first requests on every worker add up to one full bucket (the primary
  *   serves asks for a client new to it only after a tick, once every worker's credit report is
  *   in; a report later than that may add one quantum per worker).
@@ -82,8 +90,9 @@ export class LeasedLimiter implements Limiter {
         this.#ask(lease);
         return false;
       }
-      // Credit: this worker's share of a full bucket (see the class comment).
-      lease.tokens = Math.max(1, Math.floor((zone.burst / 1000 + 1) / this.#workers));
+      // Credit: this worker's share of a full bucket (see the class comment), at most one
+      // largest lease (a huge burst would otherwise be charged to the primary in one go).
+      lease.tokens = Math.max(1, Math.min(MAX_CREDIT, Math.floor((zone.burst / 1000 + 1) / this.#workers)));
       lease.debt = lease.tokens;
       this.#asks.add(lease); // the credit is charged at once, not with the next ask
       this.#queueFlush();
@@ -91,7 +100,8 @@ export class LeasedLimiter implements Limiter {
     lease.lastUse = this.#clock();
     if (lease.tokens >= 1) {
       lease.tokens--;
-      if (!lease.asked && lease.tokens <= leaseQuantum(zone.rate) >> 1) this.#ask(lease);
+      lease.used++;
+      if (!lease.asked && lease.tokens <= lease.lastGrant >> 1) this.#ask(lease);
       return true;
     }
     if (!lease.asked) this.#ask(lease);
@@ -130,7 +140,9 @@ export class LeasedLimiter implements Limiter {
       const lease = this.#rates.get(id);
       if (lease === undefined) continue; // forgotten meanwhile: the budget lapses
       lease.asked = false;
-      lease.tokens += rates[i + 2] as number;
+      const granted = rates[i + 2] as number;
+      lease.tokens += granted;
+      lease.lastGrant = Math.max(granted, leaseQuantum(lease.zone.rate));
     }
     const empty = msg.empty;
     for (let i = 0; i < empty.length; i += 2) this.#noCredit.set(`${empty[i]!}\n${empty[i + 1]!}`, this.#clock());
@@ -175,6 +187,17 @@ export class LeasedLimiter implements Limiter {
     this.#sweep = undefined;
   }
 
+  /**
+   * How much to ask for: a quantum (about 20 ms of the zone's rate), or twice what this worker
+   * spent since its last ask when that is more (a busy worker must not run dry while its ask is
+   * on the way), within its share of a full bucket.
+   */
+  #want(lease: RateLease): number {
+    const quantum = leaseQuantum(lease.zone.rate);
+    const share = Math.max(quantum, Math.floor((lease.zone.burst / 1000 + 1) / this.#workers));
+    return Math.min(share, Math.max(quantum, 2 * lease.used));
+  }
+
   #ask(lease: RateLease): void {
     lease.asked = true;
     this.#asks.add(lease);
@@ -197,7 +220,8 @@ export class LeasedLimiter implements Limiter {
     this.#flushQueued = false;
     const rates: (string | number)[] = [];
     for (const lease of this.#asks) {
-      const want = lease.asked ? leaseQuantum(lease.zone.rate) : 0;
+      const want = lease.asked ? this.#want(lease) : 0;
+      lease.used = 0;
       rates.push(lease.zone.id, lease.key, want, lease.debt, lease.returned);
       lease.debt = 0;
       lease.returned = 0;
