@@ -125,7 +125,9 @@ export class LimitBroker {
     const id = `${ask.worker}\n${ask.zone.id}\n${ask.key}`;
     if (granted > 0 || now - ask.since >= PARK_MS) {
       this.#parked.delete(id);
-      this.#queue(ask.worker).rates.push(ask.zone.id, ask.key, granted);
+      // room: the bucket could grant as much again (the worker may then overdraw while it asks).
+      const room = granted === ask.want && bucket.excess + ask.want * 1000 <= ask.zone.burst ? 1 : 0;
+      this.#queue(ask.worker).rates.push(ask.zone.id, ask.key, granted, room);
       return true;
     }
     if (fresh) {

@@ -22,6 +22,12 @@ class RateLease {
   used = 0;
   /** The last grant (the next ask goes out when half of it is left). */
   lastGrant: number;
+  /** An ask is queued for the next flush (not sent yet). */
+  queued = false;
+  /** What the ask in flight asked for. */
+  wanted = 0;
+  /** The last ask was granted in full and the bucket had as much again to spare. */
+  full = false;
   readonly zone: RateZone;
   readonly key: string;
 
@@ -104,6 +110,16 @@ export class LeasedLimiter implements Limiter {
       if (!lease.asked && lease.tokens <= lease.lastGrant >> 1) this.#ask(lease);
       return true;
     }
+    // Run dry with an ask in flight while the bucket had room to spare at the last grant: the
+    // client is not near its limit, so admit on credit (charged with the ask) rather than refuse
+    // for want of an IPC answer; at most one grant's worth.
+    if (lease.asked && lease.full && lease.debt < lease.lastGrant) {
+      lease.debt++;
+      lease.used++;
+      this.#asks.add(lease);
+      this.#queueFlush();
+      return true;
+    }
     if (!lease.asked) this.#ask(lease);
     return false;
   }
@@ -135,12 +151,13 @@ export class LeasedLimiter implements Limiter {
   /** The primary's answers. */
   receive(msg: LimitGrants): void {
     const rates = msg.rates;
-    for (let i = 0; i < rates.length; i += 3) {
+    for (let i = 0; i < rates.length; i += 4) {
       const id = `${rates[i] as string}\n${rates[i + 1] as string}`;
       const lease = this.#rates.get(id);
       if (lease === undefined) continue; // forgotten meanwhile: the budget lapses
       lease.asked = false;
       const granted = rates[i + 2] as number;
+      lease.full = granted >= lease.wanted && rates[i + 3] === 1;
       lease.tokens += granted;
       lease.lastGrant = Math.max(granted, leaseQuantum(lease.zone.rate));
     }
@@ -200,6 +217,7 @@ export class LeasedLimiter implements Limiter {
 
   #ask(lease: RateLease): void {
     lease.asked = true;
+    lease.queued = true;
     this.#asks.add(lease);
     this.#queueFlush();
   }
@@ -220,7 +238,9 @@ export class LeasedLimiter implements Limiter {
     this.#flushQueued = false;
     const rates: (string | number)[] = [];
     for (const lease of this.#asks) {
-      const want = lease.asked ? this.#want(lease) : 0;
+      const want = lease.queued ? this.#want(lease) : 0;
+      lease.queued = false;
+      if (want > 0) lease.wanted = want;
       lease.used = 0;
       rates.push(lease.zone.id, lease.key, want, lease.debt, lease.returned);
       lease.debt = 0;

@@ -7,7 +7,8 @@
  *            requests were admitted on credit (charge them); `returned` unused budget
  *     conns: [zoneId, key, count, ...]                 this worker's requests in progress (absolute)
  *   primary → limit-grants(rates, conns)
- *     rates: [zoneId, key, granted, ...]               answers an ask (0: none came within the wait)
+ *     rates: [zoneId, key, granted, room, ...]         answers an ask (0: none came within the wait);
+ *                                                      room 1: the bucket had as much again to spare
  *     conns: [zoneId, key, others, ...]                requests in progress in the other workers
  *     empty: [zoneId, key, ...]                        this client's bucket is empty: no credit for it
  */
