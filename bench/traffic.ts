@@ -198,7 +198,7 @@ async function limitCostSection(backendPort: number, dir: string): Promise<strin
   }
   return [
     '## What a rate-limited route costs', '',
-    `wrk (1 thread, 64 keepalive connections, one client address) for ${SECONDS} s per run, ${ROUNDS} runs per row alternating; 100 B responses. \`limit-rps: "1000000"\` is never reached, so every request takes the whole path: the filter, a leased token, and (with ${N} workers) the IPC to the primary every quantum (64 requests). CPU of all Pier's processes, primary included. Medians (min–max).`, '',
+    `wrk (1 thread, 64 keepalive connections, one client address) for ${SECONDS} s per run, ${ROUNDS} runs per row alternating; 100 B responses. \`limit-rps: "1000000"\` is never reached, so every request takes the whole path: the filter, a leased token, and (with ${N} workers) the IPC to the primary once per lease (a lease is at least 64 requests here, more for a busy worker). CPU of all Pier's processes, primary included. Medians (min–max).`, '',
     '| route | CPU µs/req | req/s |', '|---|---:|---:|',
     ...costs.map((c) => `| ${c.label} | ${fmt(c.cpuUs)} | ${median(c.rps).toFixed(0)} |`), '',
   ];
@@ -238,7 +238,7 @@ async function gzipSection(backendPort: number, dir: string): Promise<string[]> 
   }
   return [
     '## gzip: CPU per request against nginx', '',
-    `Both proxies on core 0 (Pier 1 worker), each with a plain host and a gzip host in front of the same nginx backend (static text/plain files); \`Accept-Encoding: gzip\` on every request. nginx: ingress-nginx's settings (\`gzip_comp_level 1\`, \`gzip_min_length 256\`, \`gzip_proxied any\`, \`gzip_vary on\`); Pier: \`pier.dev/compression: gzip\` (level 1, node:zlib on the libuv thread pool, whose CPU counts: it is the worker's). wrk 64 connections, ${SECONDS} s per run, ${ROUNDS} runs per row, rotating. Medians (min–max).`, '',
+    `Both proxies on core 0 (Pier 1 worker), each with a plain host and a gzip host in front of the same nginx backend (static text/plain files); \`Accept-Encoding: gzip\` on every request. nginx: ingress-nginx's settings (\`gzip_comp_level 1\`, \`gzip_min_length 256\`, \`gzip_proxied any\`, \`gzip_vary on\`); Pier: \`pier.dev/compression: gzip\` (level 1; both bodies have a known length ≤ 128 KiB, so Pier compresses each in one node:zlib call when it is complete; longer or unknown-length bodies stream through a zlib stream on the libuv thread pool, which this table does not measure). wrk 64 connections, ${SECONDS} s per run, ${ROUNDS} runs per row, rotating. Medians (min–max).`, '',
     '| body | target | bytes sent | CPU µs/req | req/s |', '|---|---|---:|---:|---:|',
     ...rows, '',
   ];
