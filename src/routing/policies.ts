@@ -227,12 +227,64 @@ export interface DenyPolicy {
   readonly status: number;
 }
 
+/**
+ * `limit-rps`, `limit-rpm`, `limit-connections` (+ `limit-burst-multiplier`, `limit-allowlist`):
+ * per client address, in one zone per Ingress (every route of the Ingress shares the client's
+ * budgets, as ingress-nginx's zones named after the Ingress). Rates are nginx limit_req with
+ * `burst = rate × multiplier nodelay`; connections are nginx limit_conn (requests in progress).
+ */
+export interface RateLimitPolicy {
+  readonly kind: 'rate-limit';
+  /** The zone: the Ingress's `namespace/name`. */
+  readonly zone: string;
+  /** Requests per second (0 = none). */
+  readonly rps: number;
+  /** Requests per minute (0 = none). */
+  readonly rpm: number;
+  /** Requests in progress per client (0 = none). */
+  readonly connections: number;
+  readonly burstMultiplier: number;
+  /** Addresses and CIDRs never limited (`limit-allowlist`), as `a.b.c.d/n` or `x::y/n`. */
+  readonly allow: readonly string[];
+  /** `pier.dev/limit-req-status-code`; absent = the `--limit-req-status-code` flag (503). */
+  readonly status?: number;
+  /** `pier.dev/limit-conn-status-code`; absent = the `--limit-conn-status-code` flag (503). */
+  readonly connStatus?: number;
+}
+
+/**
+ * `enable-cors` and `cors-*`: ingress-nginx's CORS block. Origins: `*`, or a list of
+ * `scheme://host[:port]` (host may start with `*.`, one label) and `null`.
+ */
+export interface CorsPolicy {
+  readonly kind: 'cors';
+  readonly origins: readonly string[];
+  readonly methods: string;
+  readonly headers: string;
+  readonly exposeHeaders: string;
+  readonly credentials: boolean;
+  readonly maxAge: number;
+}
+
+/** `pier.dev/compression`: response compression with the codings listed, server preference in order. */
+export interface CompressionPolicy {
+  readonly kind: 'compression';
+  readonly codings: readonly ('gzip' | 'br' | 'zstd')[];
+  /** Responses with a known length below this are sent as they are. */
+  readonly minLength: number;
+  /** Media types (lower case, no parameters) that are compressed; `*` = any. */
+  readonly types: readonly string[];
+}
+
 export type Policy =
   | DenyPolicy
   | ClientCertPolicy
   | IpAccessPolicy
   | BasicAuthPolicy
   | ExternalAuthPolicy
+  | RateLimitPolicy
+  | CorsPolicy
+  | CompressionPolicy
   | RewritePolicy
   | RedirectPolicy
   | HttpsRedirectPolicy
@@ -252,10 +304,16 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // rewrite phase; the https redirect is ingress-nginx's rewrite_by_lua, which runs after them.
   'host-redirect',
   'app-root',
+  // ingress-nginx's CORS block is `if`s of the location's rewrite phase, written before the
+  // redirect's `return` and run before the https redirect (lua) and limit_req / limit_conn
+  // (preaccess phase): a preflight is answered before any of them.
+  'cors',
   'redirect',
   'https-redirect',
-  // nginx's access phase, after the rewrite phase's answers: deny/allow, then auth_basic, then
-  // auth_request (ingress-nginx's location order); a route whose auth could not be built denies.
+  // nginx's preaccess phase (limit_req, limit_conn), then its access phase: deny/allow, then
+  // auth_basic, then auth_request (ingress-nginx's location order); a route whose auth could
+  // not be built denies.
+  'rate-limit',
   'deny',
   'client-cert',
   'ip-access',
@@ -269,4 +327,5 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'request-headers',
   'response-headers',
   'error-pages',
+  'compression',
 ];
