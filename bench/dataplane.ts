@@ -15,6 +15,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { renderBarChartSvg, type Panel } from './lib/bar-chart-svg.ts';
 import { DATAPLANE_HELP, parseDataplaneOptions, type DataplaneOptions, type Variant } from './lib/dataplane-options.ts';
 import { renderDataplaneReport, VARIANT_TITLES } from './lib/dataplane-report.ts';
+import { runBurst } from './lib/connect-burst.ts';
 import { ensureTools } from './lib/ensure-tools.ts';
 import { BODY_PATHS, startBackend } from './lib/nginx.ts';
 import type { PinnedProcess } from './lib/pinned-process.ts';
@@ -40,12 +41,21 @@ function optionsOrExit(): DataplaneOptions {
 }
 
 function wrkFor(options: DataplaneOptions, port: number, variant: Variant, seconds: number) {
-  const path = variant === 'close' ? BODY_PATHS['100B'] : BODY_PATHS[variant];
-  const headers = ['Host: bench.local', ...(variant === 'close' ? ['Connection: close'] : [])];
+  // burst: warmed up with new connections (its measure is runBurst).
+  const close = variant === 'close' || variant === 'burst';
+  const path = close ? BODY_PATHS['100B'] : BODY_PATHS[variant as keyof typeof BODY_PATHS];
+  const headers = ['Host: bench.local', ...(close ? ['Connection: close'] : [])];
   return runWrk({ url: `http://127.0.0.1:${port}${path}`, durationSeconds: seconds, connections: options.connections, threads: 1, cpus: LOAD_CPUS, headers });
 }
 
 async function measure(options: DataplaneOptions, id: string, target: RunningTarget, variant: Variant, round: number): Promise<Measurement> {
+  if (variant === 'burst') {
+    const b = await runBurst({ port: target.port, pid: target.pid, count: options.burstConnections, cpus: LOAD_CPUS });
+    return {
+      target: id, variant, round, requestsPerSecond: b.answered / (b.allMs / 1000), p50Us: b.p50Ms * 1000, p99Us: b.p99Ms * 1000,
+      cpuUsPerRequest: b.cpuUsPerConnection, errors: b.errors, allMs: b.allMs, listenOverflows: b.listenOverflows,
+    };
+  }
   const cpuBefore = treeCpuSeconds(target.pid);
   const wrk = await wrkFor(options, target.port, variant, options.durationSeconds);
   const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
@@ -83,7 +93,9 @@ async function runRounds(options: DataplaneOptions, running: Map<string, Running
           if (round === 1 && options.warmupSeconds > 0) await wrkFor(options, target.port, variant, options.warmupSeconds);
           const m = await measure(options, id, target, variant, round);
           results.push(m);
-          console.error(`${variant} round ${round} ${id}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${(m.p99Us / 1000).toFixed(2)} ms, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${m.errors} errors`);
+          console.error(m.allMs !== undefined
+            ? `${variant} round ${round} ${id}: all ${options.burstConnections} answered in ${m.allMs.toFixed(0)} ms, ListenOverflows +${m.listenOverflows}, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/connection, ${m.errors} errors`
+            : `${variant} round ${round} ${id}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${(m.p99Us / 1000).toFixed(2)} ms, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${m.errors} errors`);
         } catch (err) {
           failures.set(id, `failed during ${variant} round ${round} (${firstLine(err)})`);
           running.delete(id);

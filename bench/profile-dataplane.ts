@@ -6,7 +6,7 @@
  * Much faster than `npm run bench`, for before/after checks of one change; the CPU figures are
  * only comparable within one run (the machine is shared).
  *
- * Run: `node bench/profile-dataplane.ts [--targets pier-1,undici,lean] [--seconds 10] [--top 15]`
+ * Run: `node bench/profile-dataplane.ts [--targets pier-1,undici,lean] [--seconds 10] [--top 15] [--close]`
  * (targets: any of bench/dataplane.ts's; profiles are kept under /tmp/pier-profile-*).
  */
 import { copyFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -20,7 +20,9 @@ import { treeCpuSeconds } from './lib/proc-tree.ts';
 import { allTargets } from './lib/targets.ts';
 import { runWrk } from './lib/wrk.ts';
 
-const { values } = parseArgs({ options: { targets: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' } } });
+const { values } = parseArgs({ options: { targets: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, close: { type: 'boolean' } } });
+/** --close: a new connection per request (`Connection: close`), to profile per-connection set-up. */
+const headers = ['Host: bench.local', ...(values.close === true ? ['Connection: close'] : [])];
 const ids = (values.targets ?? 'pier-1,undici').split(',');
 const seconds = Number(values.seconds ?? 10);
 const top = Number(values.top ?? 15);
@@ -44,7 +46,7 @@ try {
     const spec = allTargets({ proxyCpus: '0', allCpus: '0,1', pierWorkers: 2, pierEnv: env, peerEnv: env }).find((t) => t.id === id);
     if (spec === undefined) throw new Error(`unknown target ${id}`);
     const target = await spec.start({ port: backendPort, pid: backend.pid });
-    const wrk = (s: number) => runWrk({ url: `http://127.0.0.1:${target.port}${BODY_PATHS['100B']}`, durationSeconds: s, connections: 64, threads: 1, cpus: '1', headers: ['Host: bench.local'] });
+    const wrk = (s: number) => runWrk({ url: `http://127.0.0.1:${target.port}${BODY_PATHS['100B']}`, durationSeconds: s, connections: 64, threads: 1, cpus: '1', headers });
     await wrk(1);
     const cpu0 = treeCpuSeconds(target.pid);
     const result = await wrk(seconds);

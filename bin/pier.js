@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry point. Pier runs TypeScript sources directly with Node 24's type stripping: no build
-// step, and the stack traces point at the files we wrote.
+// Entry point. Pier runs TypeScript sources directly with Node's type stripping: no build step,
+// and the stack traces point at the files we wrote. Only Node majors the test suite runs on are
+// accepted (bin/node-version.js).
 //
 // Started by an older Node (`pier` on PATH after `npm link`, with the system's Node 20), it
 // runs itself again with the Node 24 that `npm ci` installed next to it (node_modules/.bin/node,
@@ -9,19 +10,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { nodeVersionProblem, TESTED_NODE_MAJORS } from './node-version.js';
 
-const MIN_MAJOR = 24;
 const [major] = process.versions.node.split('.').map(Number);
+const bundled = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
 
-if (major >= MIN_MAJOR) {
-  await import('../src/main.ts');
-} else {
-  const bundled = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
-  if (!existsSync(bundled) || realpathSync(bundled) === realpathSync(process.execPath)) {
-    console.error(`pier: Node.js ${MIN_MAJOR} or newer is required (this is ${process.version}) ` +
-      '(run `npm ci` in Pier\'s directory, which installs Node 24 for this platform, or install Node 24)');
-    process.exit(2);
-  }
+if (major < Math.min(...TESTED_NODE_MAJORS) && existsSync(bundled) && realpathSync(bundled) !== realpathSync(process.execPath)) {
   const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   // The child is the real Pier: it gets the signals meant for it (drain on SIGTERM, SIGHUP).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
@@ -29,4 +23,11 @@ if (major >= MIN_MAJOR) {
     if (signal !== null) process.kill(process.pid, signal);
     else process.exit(code ?? 1);
   });
+} else {
+  const problem = nodeVersionProblem(process.version, process.env);
+  if (problem !== undefined) {
+    console.error(problem);
+    process.exit(2);
+  }
+  await import('../src/main.ts');
 }

@@ -17,7 +17,7 @@ export function parsePort(label: string, value: string): number {
 }
 
 export function parseCount(label: string, value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number of at least 1');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number from 1 to 1,000,000');
   return Number(value);
 }
 
@@ -71,4 +71,16 @@ export function parseNamespacedName(label: string, value: string): NamespacedNam
 export function parseList(value: string | undefined): string[] {
   if (value === undefined) return [];
   return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+const UNIT_BYTES: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `1048576`, `16k`, `1m`, `2g` (binary multiples, as nginx sizes; `KiB`, `MB` also read so). */
+export function parseSize(label: string, value: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m?.[2]?.toLowerCase();
+  if (!m || unit === undefined || UNIT_BYTES[unit] === undefined) throw invalid(label, value, 'a size such as 1048576, 16k or 1m');
+  const bytes = Number(m[1]) * UNIT_BYTES[unit]!;
+  if (!Number.isSafeInteger(bytes)) throw invalid(label, value, 'a size such as 1048576, 16k or 1m');
+  return bytes;
 }

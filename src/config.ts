@@ -2,9 +2,10 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.ts';
 import {
-  aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort,
+  aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort, parseSize,
   invalid, type NamespacedName,
 } from './config-values.ts';
+import { normalizeCidr } from './translate/annotations/ip-access.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -25,8 +26,18 @@ export interface PierConfig {
   readonly shutdownDelayMs: number;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of the HTTP/2 front (nginx http2_max_concurrent_streams). */
+  readonly http2MaxConcurrentStreams: number;
   readonly clientHeaderTimeoutMs: number;
   readonly clientBodyTimeoutMs: number;
+  /** Bytes of a request head (request line and headers); past it 431. */
+  readonly maxHeaderSize: number;
+  /** Header lines in a request head; past it 431. */
+  readonly maxHeaders: number;
+  /** Bytes of a request body; past it 413. Infinity: no limit. */
+  readonly maxBodySize: number;
+  /** Listen backlog (the kernel caps it at net.core.somaxconn). */
+  readonly backlog: number;
   readonly electionId: string;
   readonly publishService?: NamespacedName;
   /** ingress-nginx's --default-ssl-certificate: served for unknown SNI names and no SNI. */
@@ -36,6 +47,11 @@ export interface PierConfig {
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
+  // Client address (access control): see clientAccessConfig.
+  /** `--trusted-proxies`: normalized CIDRs whose X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
+  /** `--proxy-protocol`: every connection starts with a PROXY protocol (v1 or v2) header. */
+  readonly proxyProtocol: boolean;
   /** Status of requests refused by limit-rps / limit-rpm (nginx limit_req_status). */
   readonly limitReqStatusCode: number;
   /** Status of requests refused by limit-connections (nginx limit_conn_status). */
@@ -45,7 +61,7 @@ export interface PierConfig {
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'list';
+type Kind = 'string' | 'boolean' | 'port' | 'count' | 'duration' | 'size' | 'list';
 
 interface OptionSpec {
   readonly kind: Kind;
@@ -72,8 +88,13 @@ export const OPTIONS = {
   'shutdown-delay': { kind: 'duration', default: '0s', help: 'On SIGTERM, keep serving this long first (while Kubernetes removes the pod from endpoints).' },
   'keepalive-timeout': { kind: 'duration', default: '75s', help: 'Close client connections idle this long (nginx keepalive_timeout).' },
   'keepalive-requests': { kind: 'count', default: '1000', help: 'Close a client connection after this many requests (nginx keepalive_requests).' },
+  'http2-max-concurrent-streams': { kind: 'count', default: '128', help: 'Streams an HTTP/2 client may have open at once on one connection (nginx http2_max_concurrent_streams).' },
   'client-header-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request head takes longer than this to arrive (nginx client_header_timeout).' },
   'client-body-timeout': { kind: 'duration', default: '60s', help: 'Answer 408 and close when a request body stops arriving for this long (nginx client_body_timeout).' },
+  'max-header-size': { kind: 'size', default: '16k', help: 'Answer 431 and close when a request head (request line and headers) is larger (nginx large_client_header_buffers).' },
+  'max-headers': { kind: 'count', default: '100', help: 'Answer 431 and close when a request head has more header lines (Envoy max_headers_count; HAProxy tune.http.maxhdr).' },
+  'max-body-size': { kind: 'size', default: '0', help: 'Answer 413 when a request body is larger; 0 = no limit (nginx client_max_body_size).' },
+  backlog: { kind: 'count', default: '4096', help: 'Listen backlog of the HTTP and HTTPS listeners: connections the kernel queues before Pier accepts them (capped by net.core.somaxconn).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
@@ -81,6 +102,9 @@ export const OPTIONS = {
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
+  // Client address (access control): see clientAccessConfig.
+  'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-For says who the client is: the right-most address not in this list counts for allow/deny lists (nginx real_ip_recursive).' },
+  'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address.' },
   'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
 } as const satisfies Record<string, OptionSpec>;
@@ -103,11 +127,12 @@ export function helpText(): string {
   lines.push(`  ${'-h, --help'.padEnd(34)} Show this help.`);
   lines.push(`  ${'--version'.padEnd(34)} Print Pier's version.`);
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
+  lines.push('Sizes are bytes, or take a unit: 16k, 1m, 1g (binary multiples, as nginx).');
   return lines.join('\n');
 }
 
 function valuePlaceholder(kind: Kind): string {
-  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', list: 'A,B' }[kind];
+  return { string: 'VALUE', boolean: '', port: 'PORT', count: 'N', duration: 'DURATION', size: 'SIZE', list: 'A,B' }[kind];
 }
 
 export type CliCommand =
@@ -157,8 +182,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     shutdownDelayMs: num('shutdown-delay'),
     keepaliveTimeoutMs: num('keepalive-timeout'),
     keepaliveRequests: num('keepalive-requests'),
+    http2MaxConcurrentStreams: num('http2-max-concurrent-streams'),
     clientHeaderTimeoutMs: aboveZero(label('client-header-timeout'), str('client-header-timeout')!, num('client-header-timeout')),
     clientBodyTimeoutMs: aboveZero(label('client-body-timeout'), str('client-body-timeout')!, num('client-body-timeout')),
+    maxHeaderSize: headerSize(label('max-header-size'), str('max-header-size')!, num('max-header-size')),
+    maxHeaders: num('max-headers'),
+    maxBodySize: num('max-body-size') === 0 ? Infinity : num('max-body-size'),
+    backlog: num('backlog'),
     electionId: text('election-id')!,
     publishService: ref('publish-service'),
     defaultSslCertificate: ref('default-ssl-certificate'),
@@ -166,6 +196,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
+    ...clientAccessConfig(label('trusted-proxies'), str('trusted-proxies'), raw('proxy-protocol') === true),
     limitReqStatusCode: limitStatus(label('limit-req-status-code'), str('limit-req-status-code')!),
     limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
   };
@@ -174,6 +205,20 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new ConfigError(`--http-port, --https-port and --health-port must differ (got ${ports.join(', ')})`);
   }
   return { command: 'serve', config };
+}
+
+/**
+ * `--trusted-proxies` and `--proxy-protocol`: which address access control uses
+ * (dataplane/client-address.ts). Each entry must be an address or CIDR (IPv4 or IPv6).
+ */
+function clientAccessConfig(label: string, trusted: string | undefined, proxyProtocol: boolean): { trustedProxies: string[]; proxyProtocol: boolean } {
+  const trustedProxies: string[] = [];
+  for (const entry of parseList(trusted)) {
+    const cidr = normalizeCidr(entry);
+    if (cidr === undefined) throw invalid(label, entry, 'IP addresses or CIDR ranges such as 10.0.0.0/8,2001:db8::/32');
+    trustedProxies.push(cidr);
+  }
+  return { trustedProxies, proxyProtocol };
 }
 
 /** nginx limit_req_status / limit_conn_status: 400..599. */
@@ -230,5 +275,12 @@ function parseNumber(name: OptionName, label: string, value: string): number {
   if (kind === 'port') return parsePort(label, value);
   if (kind === 'count') return parseCount(label, value);
   if (kind === 'duration') return parseDuration(label, value);
+  if (kind === 'size') return parseSize(label, value);
   throw new Error(`option --${name} is not numeric`);
+}
+
+/** A head limit node's parser takes (llhttp counts it in a uint32), and that fits a request line. */
+function headerSize(label: string, value: string, bytes: number): number {
+  if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid(label, value, 'a size from 1k to 16m');
+  return bytes;
 }

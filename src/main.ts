@@ -57,6 +57,16 @@ async function createSource(config: PierConfig, logger: Logger): Promise<Source>
   return createKubeSource(config, logger.child({ component: 'kube' }));
 }
 
+/** net.core.somaxconn (Linux), which silently caps every listen backlog; undefined elsewhere. */
+function kernelSomaxconn(): number | undefined {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -70,6 +80,10 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 async function main(config: PierConfig): Promise<void> {
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });
+  const somaxconn = kernelSomaxconn();
+  if (somaxconn !== undefined && config.backlog > somaxconn) {
+    logger.warn({ backlog: config.backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it (sysctl) for bursts of new connections');
+  }
   const supervisor = new Supervisor({
     workers: config.workers,
     worker: {
@@ -78,10 +92,17 @@ async function main(config: PierConfig): Promise<void> {
       bindAddress: config.bindAddress,
       keepaliveTimeoutMs: config.keepaliveTimeoutMs,
       keepaliveRequests: config.keepaliveRequests,
+      http2MaxConcurrentStreams: config.http2MaxConcurrentStreams,
       clientHeaderTimeoutMs: config.clientHeaderTimeoutMs,
       clientBodyTimeoutMs: config.clientBodyTimeoutMs,
+      maxHeaderSize: config.maxHeaderSize,
+      maxHeaders: config.maxHeaders,
+      maxBodySize: config.maxBodySize === Infinity ? 0 : config.maxBodySize,
+      backlog: config.backlog,
       accessLog: config.accessLog,
       logLevel: config.logLevel,
+      trustedProxies: config.trustedProxies,
+      proxyProtocol: config.proxyProtocol,
       workers: config.workers,
       limitReqStatusCode: config.limitReqStatusCode,
       limitConnStatusCode: config.limitConnStatusCode,

@@ -5,8 +5,9 @@
  *
  * Why each rule (each verb is one the code calls; keep them in step):
  * - list/watch of every watched kind: informers (source/kube/watched-resources.ts).
- * - Secrets: TLS certificates named by Ingress spec.tls (list/watch with the field selector
- *   type=kubernetes.io/tls; watching only referenced Secrets would need one watch per name).
+ * - Secrets: TLS certificates named by Ingress spec.tls and Opaque auth Secrets (auth-secret);
+ *   list/watch with a field selector excluding token, Helm and registry types (watching only
+ *   referenced Secrets would need one watch per name).
  * - services get: status/ reads the --publish-service Service's load balancer address.
  * - ingresses get + ingresses/status update: status/ writes status.loadBalancer (leader only),
  *   re-reading an Ingress when its write hit a 409 Conflict.
@@ -27,6 +28,7 @@ export interface PolicyRule {
 export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },

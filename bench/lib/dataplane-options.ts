@@ -5,8 +5,9 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
-/** The load variants: response size, and whether clients keep connections open. */
-export const VARIANTS = ['100B', '1KiB', '100KiB', 'close'] as const;
+/** The load variants: response size, whether clients keep connections open, and a burst of
+ * connections opened at once (connect-burst.ts). */
+export const VARIANTS = ['100B', '1KiB', '100KiB', 'close', 'burst'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export const TARGET_IDS = ['direct', 'nginx', 'haproxy', 'pier-1', 'pier-n', 'undici', 'fastify'] as const;
@@ -21,6 +22,8 @@ export interface DataplaneOptions {
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
+  /** Connections opened at once in the `burst` variant. */
+  readonly burstConnections: number;
   readonly targets: readonly string[];
   readonly variants: readonly Variant[];
   readonly pierWorkers: number;
@@ -40,6 +43,7 @@ export const DATAPLANE_HELP = `node bench/dataplane.ts [options]      (env: BENC
   --duration S         seconds of load per target per round (10)
   --warmup S           seconds of unmeasured load per target before round 1 of each variant (2)
   --connections N      wrk connections (64)
+  --burst N            connections opened at once in the burst variant (2000)
   --targets LIST       comma list of ${TARGET_IDS.join(',')} (all);
                        also ${EXTRA_TARGET_IDS.join(',')} (only when named)
   --variants LIST      comma list of ${VARIANTS.join(',')} (all)
@@ -68,7 +72,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' },
+      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, burst: { type: 'string' },
       targets: { type: 'string' }, variants: { type: 'string' }, 'pier-workers': { type: 'string' }, out: { type: 'string' },
       'no-install': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, note: { type: 'string' }, 'parse-only': { type: 'boolean' },
     },
@@ -80,6 +84,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
     durationSeconds: positiveInt('duration', pick('duration', '10')),
     warmupSeconds: positiveInt('warmup', pick('warmup', '2'), 0),
     connections: positiveInt('connections', pick('connections', '64')),
+    burstConnections: positiveInt('burst', pick('burst', '2000')),
     targets: list('targets', pick('targets', TARGET_IDS.join(',')), [...TARGET_IDS, ...EXTRA_TARGET_IDS]),
     variants: list('variants', pick('variants', VARIANTS.join(',')), VARIANTS),
     pierWorkers: positiveInt('pier-workers', pick('pier-workers', String(availableParallelism()))),

@@ -23,6 +23,7 @@ export const VARIANT_TITLES: Readonly<Record<Variant, string>> = {
   '1KiB': '1 KiB responses, keepalive clients',
   '100KiB': '100 KiB responses, keepalive clients',
   close: '100-byte responses, a new connection per request (`Connection: close`)',
+  burst: 'a burst of connections opened at once, one `Connection: close` request each',
 };
 
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
@@ -30,9 +31,25 @@ const ratio = (a: number, b: number | undefined) => (b === undefined || !Number.
 const range = (s: Spread, digits: number, scale = 1) =>
   `${fixed(s.median * scale, digits)} (${fixed(s.min * scale, digits)}–${fixed(s.max * scale, digits)})`;
 
+/** The burst variant: time to accept and answer the whole burst, dropped SYNs, CPU per connection. */
+function burstTable(report: DataplaneReport, rows: readonly TargetSummary[]): string[] {
+  const nginx = rows.find((r) => r.target === 'nginx');
+  const lines = [
+    `### ${VARIANT_TITLES.burst}`, '',
+    '| target | cores | all answered, ms median (min–max) | ×nginx | p50 ms | p99 ms | ListenOverflows per burst median (min–max) | CPU µs/connection median (min–max) | CPU ×nginx | errors |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of rows) {
+    const { label, cpus } = report.labels.get(r.target) ?? { label: r.target, cpus: '?' };
+    lines.push(`| ${label} | ${cpus} | ${range(r.allMs, 0)} | ${ratio(r.allMs.median, nginx?.allMs.median)} | ${fixed(r.p50Us.median / 1000, 1)} | ${fixed(r.p99Us.median / 1000, 1)} | ${range(r.listenOverflows, 0)} | ${range(r.cpuUsPerRequest, 1)} | ${ratio(r.cpuUsPerRequest.median, nginx?.cpuUsPerRequest.median)} | ${r.errors} |`);
+  }
+  return [...lines, ''];
+}
+
 function variantTable(report: DataplaneReport, variant: Variant): string[] {
   const rows = report.summaries.filter((s) => s.variant === variant);
   if (rows.length === 0) return [];
+  if (variant === 'burst') return burstTable(report, rows);
   const byTarget = new Map(rows.map((r) => [r.target, r]));
   const direct = byTarget.get('direct');
   const nginx = byTarget.get('nginx');

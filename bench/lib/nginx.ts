@@ -40,14 +40,14 @@ ${httpBlock}
 `;
 }
 
-/** One nginx from its own temp prefix with `httpBlock` (`$ROOT` = its html dir), pinned to `cpus`; resolves once `probePath` answers 200. */
-export async function startNginx(name: string, cpus: string, port: number, httpBlock: string, probePath: string): Promise<PinnedProcess> {
+/** One nginx from its own temp prefix with `httpBlock` (`$ROOT` = its html dir), pinned to `cpus`; resolves once `probePath` answers 200 (on `probePort`). */
+export async function startNginx(name: string, cpus: string, port: number, httpBlock: string, probePath: string, probePort = port): Promise<PinnedProcess> {
   const dir = prefixDir(name);
   writeFileSync(join(dir, 'html/files/1k'), 'k'.repeat(1024 - 1) + '\n');
   writeFileSync(join(dir, 'html/files/100k'), 'c'.repeat(100 * 1024 - 1) + '\n');
   writeFileSync(join(dir, 'nginx.conf'), mainConfig(dir, httpBlock.replaceAll('$ROOT', `${dir}/html`)));
   const proc = startPinned(cpus, 'nginx', ['-p', dir, '-e', `${dir}/logs/error.log`, '-c', join(dir, 'nginx.conf')]);
-  await waitForHttp(proc, `http://127.0.0.1:${port}${probePath}`);
+  await waitForHttp(proc, `http://127.0.0.1:${probePort}${probePath}`);
   return proc;
 }
 
@@ -84,4 +84,57 @@ export function startNginxProxy(cpus: string, port: number, backendPort: number)
       proxy_set_header Connection "";
     }
   }`, BODY_PATHS['100B']);
+}
+
+/**
+ * nginx as a proxy with access control, as ingress-nginx writes it for a location with
+ * `whitelist-source-range` and `auth-type: basic`: `allow <cidr>; deny all;`, `auth_basic` with
+ * the htpasswd file, and the Authorization header cleared upstream (bench/access.ts).
+ */
+export function startNginxAccessProxy(cpus: string, port: number, backendPort: number, htpasswdFile: string, allow: string): Promise<PinnedProcess> {
+  return startNginx('access-proxy', cpus, port, `
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 128;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location = /probe { return 200; }
+    location / {
+      allow ${allow};
+      deny all;
+      auth_basic "bench";
+      auth_basic_user_file ${htpasswdFile};
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "";
+    }
+  }`, '/probe');
+}
+
+/**
+ * nginx as an HTTP/2 proxy under test: `listen ... http2` in the clear (prior knowledge, as
+ * h2load speaks it), 1 worker, http2_max_concurrent_streams 128 (Pier's default too), 1,000,000
+ * requests per connection as Pier's maximum (h2load does not reconnect after a GOAWAY), HTTP/1.1
+ * with keepalive to the backend, otherwise the defaults. `probePort` serves the same over
+ * HTTP/1.1, only to tell when nginx is up (a cleartext http2 listener takes no HTTP/1.1).
+ */
+export function startNginxH2Proxy(cpus: string, port: number, backendPort: number, probePort: number): Promise<PinnedProcess> {
+  return startNginx('h2proxy', cpus, port, `
+  upstream backend {
+    server 127.0.0.1:${backendPort};
+    keepalive 128;
+  }
+  http2_max_concurrent_streams 128;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port} http2 backlog=4096;
+    listen 127.0.0.1:${probePort};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }`, BODY_PATHS['100B'], probePort);
 }

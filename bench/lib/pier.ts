@@ -28,6 +28,8 @@ export interface PierBenchOptions {
   readonly readyTimeoutMs?: number;
   /** Another checkout's bin/pier.js (before/after comparisons in one run). */
   readonly bin?: string;
+  /** More `pier serve` flags. */
+  readonly args?: readonly string[];
 }
 
 /** A directory holding the IngressClass, the backend's Service + EndpointSlice and the Ingress
@@ -55,7 +57,7 @@ export async function startPier(options: PierBenchOptions, backendPort: number):
   const proc = startPinned(options.cpus, process.execPath, [
     options.bin ?? PIER_BIN, 'serve', '--manifests', manifests, '--bind-address', '127.0.0.1',
     '--http-port', String(options.port), '--https-port', String(httpsPort), '--health-port', String(healthPort),
-    '--workers', String(options.workers), '--log-level', 'warn',
+    '--workers', String(options.workers), '--log-level', 'warn', ...(options.args ?? []),
   ], options.env);
   try {
     const timeout = options.readyTimeoutMs ?? 30_000;

@@ -15,6 +15,10 @@ export interface Measurement {
   /** CPU time of the target's processes (user + system) divided by the requests served. */
   readonly cpuUsPerRequest: number;
   readonly errors: number;
+  /** `burst` only: when the last connection was answered, ms. */
+  readonly allMs?: number;
+  /** `burst` only: SYNs dropped for a full accept queue (TcpExt ListenOverflows). */
+  readonly listenOverflows?: number;
 }
 
 /** Median and range of one quantity. */
@@ -34,6 +38,9 @@ export interface TargetSummary {
   readonly p99Us: Spread;
   readonly cpuUsPerRequest: Spread;
   readonly errors: number;
+  /** `burst` only (NaN otherwise). */
+  readonly allMs: Spread;
+  readonly listenOverflows: Spread;
 }
 
 /** Median (mean of the middle two for an even count), min and max. */
@@ -61,5 +68,7 @@ export function summarize(measurements: readonly Measurement[]): TargetSummary[]
     p99Us: spread(ms.map((m) => m.p99Us)),
     cpuUsPerRequest: spread(ms.map((m) => m.cpuUsPerRequest)),
     errors: ms.reduce((s, m) => s + m.errors, 0),
+    allMs: spread(ms.flatMap((m) => (m.allMs === undefined ? [] : [m.allMs]))),
+    listenOverflows: spread(ms.flatMap((m) => (m.listenOverflows === undefined ? [] : [m.listenOverflows]))),
   }));
 }

@@ -1,22 +1,25 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Server as TlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
-import type { Http1Handler } from './http1/http1-handler.ts';
+import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
+import { H2Front, type H2FrontOptions, type H2Handler } from './front/h2/h2-front.ts';
+import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
+import type { Http1Handler, RequestLimits } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
-import type { ProxyResponse } from './http1/proxy-response.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
+import { SelfAddress } from './self-address.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
 
@@ -37,11 +40,23 @@ export interface DataplaneOptions {
   /** Answer 408 and close when a request body stops arriving for this long (nginx
    * client_body_timeout). Default 60 s. */
   readonly bodyTimeoutMs?: number;
+  /** Request head and body limits (431, 413) the HTTP/1.1 server enforces. */
+  readonly requestLimits?: Partial<RequestLimits>;
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
    * serving this certificate to clients whose server name has none. */
   readonly tls?: { readonly defaultCertificate: Certificate };
+  /** `--trusted-proxies`: peers whose X-Forwarded-For names the client (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
+  /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
+  readonly proxyProtocol?: boolean;
+  /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
+   * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
+  readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
+  /** HTTP/2 to clients (front/h2/): ALPN `h2` on the HTTPS server, prior knowledge (h2c) on the
+   * HTTP one. On by default with these limits; `false` serves HTTP/1.1 only. */
+  readonly http2?: H2FrontOptions | false;
   /** Where rate-limit state lives: default, this process (exact nginx arithmetic); a worker
    * of several gets a LeasedLimiter (budgets leased from the primary). */
   readonly limiter?: Limiter;
@@ -57,8 +72,9 @@ export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
    * served by Pier's own HTTP/1.1 layer (http1/). */
   readonly server: Server;
-  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain. */
-  readonly httpsServer: TlsServer | undefined;
+  /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain.
+   * With `proxyProtocol` a TCP server that reads PROXY headers in front of the TLS server. */
+  readonly httpsServer: Server | TlsServer | undefined;
   /** Generation of the table in force (0 until the first swap: everything answers 404). */
   readonly generation: number;
   readonly stats: DataplaneStats;
@@ -84,6 +100,9 @@ export interface Dataplane {
 
 const DEFAULT_GRACE_MS = 1_000;
 
+/** Each route's filters, compiled once per swap (a route without policies gets none). */
+const routeBinder = (self: SelfAddress | undefined, limiter: Limiter): RouteBinder<BackendRuntime, RoutePipeline> =>
+  (route, _vhost, _backend, resolve) => compilePipeline(route, self === undefined ? { resolve, limiter } : { resolve, limiter, self });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -92,11 +111,16 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
   return new HttpDataplane(options);
 }
 
-class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
+class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler {
   readonly server: Server;
-  readonly httpsServer: TlsServer | undefined;
+  readonly httpsServer: Server | TlsServer | undefined;
   readonly #http1: Http1Server;
+  readonly #h2: H2Front | undefined;
+  readonly #h2Hosts = new H2HostPolicy();
   readonly #certificates: SniCertificates | undefined;
+  readonly #tlsServer: TlsServer | undefined;
+  readonly #self: SelfAddress | undefined;
+  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
@@ -110,9 +134,11 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
   /** Each route's filters, compiled once per swap (a route without policies gets none). */
-  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
 
   constructor(options: DataplaneOptions) {
+    const self = options.self;
+    this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
+    this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter());
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
@@ -125,27 +151,61 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
         logger.info({ backend, server: `${server.host}:${server.port}`, healthy }, healthy ? 'health check: server up' : 'health check: server down');
       },
     };
-    const limiter = options.limiter ?? new LocalLimiter();
-    this.#bindRoute = (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, limiter });
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, { keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs });
+    this.#http1 = new Http1Server(this, {
+      keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
+      trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
+    });
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
+    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
+    this.#h2 = h2;
     if (options.tls) {
-      const tls = createTlsListener({ defaultCertificate: options.tls.defaultCertificate });
-      this.httpsServer = tls.server;
+      const tls = createTlsListener({
+        defaultCertificate: options.tls.defaultCertificate,
+        ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
+        ...(h2 === undefined ? {} : { http2: (servername: string) => this.#h2Hosts.allowed(servername) }),
+      });
+      this.httpsServer = tls.listener;
+      this.#tlsServer = tls.server;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = tls.closeHandshaking;
-      this.#http1.listenOnTls(tls.server);
+      if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
+      else {
+        // ALPN decided the protocol during the handshake. (HTTP/2 connections behind a PROXY
+        // header keep the socket's address: the h2 front does not read the header's source.)
+        const server = tls.server;
+        const listening = tls.listener;
+        let port: string | undefined;
+        server.on('secureConnection', (socket: TLSSocket) => {
+          port ??= listenerPort(listening, socket);
+          if (socket.alpnProtocol === 'h2') h2.accept(socket, port);
+          else this.#http1.accept(socket, port, tls.sourceOf(socket));
+        });
+      }
     }
   }
 
-  request(req: ProxyRequest, res: ProxyResponse): void {
+  request(req: DownstreamRequest, res: DownstreamResponse): void {
     handleRequest(this, req, res);
+  }
+
+  preface(socket: Socket, head: Buffer, port: string): void {
+    if (this.#h2 === undefined) socket.destroy();
+    else this.#h2.accept(socket, port, head);
+  }
+
+  /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the
+   * one Pier serves for the host (the client coalesced it onto another host's connection). */
+  misdirected(host: string, servername: string | null): boolean {
+    if (!this.#h2Hosts.allowed(host)) return true;
+    const certificates = this.#certificates;
+    if (servername === null || certificates === undefined || host === servername) return false;
+    return certificates.contextFor(host) !== certificates.contextFor(servername);
   }
 
   upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void {
@@ -168,9 +228,19 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
+    this.#self?.serve(table);
     const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
+    if (certificates !== undefined && this.#tlsServer !== undefined) {
+      // Client certificates are asked for only while some host checks them (auth-tls-secret);
+      // each such host's context carries its CA, and its route filters judge the outcome, so
+      // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
+      const server = this.#tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+      server.requestCert = certificates.requestCert;
+      server.rejectUnauthorized = false;
+    }
+    this.#h2Hosts.update(table);
     this.compiled = compiled;
     void releaseRuntimes(previous.backends.values(), compiled.backends.values());
     this.#generation = generation;
@@ -188,6 +258,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.#drained ??= new Promise<void>((resolve) => {
       this.draining = true;
       this.#http1.draining = true;
+      // HTTP/2: GOAWAY with the last stream id now; streams in flight finish.
+      this.#h2?.drain();
       const servers = this.#servers();
       let open = servers.length;
       let sweep: NodeJS.Timeout | undefined;
@@ -203,6 +275,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
       }
       const closeIdle = () => {
         this.#http1.closeIdle();
+        this.#h2?.closeIdle();
         this.#closeHandshaking?.();
       };
       const grace = setTimeout(() => {
@@ -217,9 +290,16 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler {
     this.draining = true;
     this.#http1.draining = true;
     this.#http1.closeAll();
+    this.#h2?.closeAll();
     this.#closeHandshaking?.();
     for (const tunnel of this.tunnels) tunnel.destroy();
     await Promise.all(this.#servers().filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     await Promise.all([releaseRuntimes(this.compiled.backends.values(), []), this.pools.close({ destroy: true })]);
   }
+}
+
+/** The port a listener is bound to (X-Forwarded-Port), read once per listener. */
+function listenerPort(server: TlsServer | Server, socket: Socket): string {
+  const address = server.address();
+  return String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? ''));
 }

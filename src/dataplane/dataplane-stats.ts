@@ -1,5 +1,5 @@
 /** Statuses Pier answers itself (never the upstream's). */
-export const PIER_STATUSES = [400, 404, 405, 408, 413, 431, 502, 503, 504] as const;
+export const PIER_STATUSES = [400, 404, 405, 408, 413, 431, 501, 502, 503, 504, 505] as const;
 export type PierStatus = (typeof PIER_STATUSES)[number];
 
 /**

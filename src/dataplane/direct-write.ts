@@ -92,6 +92,16 @@ export function writeLatin1(socket: Socket, text: string): boolean {
   return false;
 }
 
+/**
+ * Every byte written to plain TCP `socket` is the kernel's (nothing buffered in the stream,
+ * nothing queued in libuv): closing the handle now loses none of it — the kernel sends what it
+ * holds, then FIN — and skips the shutdown request and its 'finish' round that end() costs.
+ */
+export function allWritten(socket: Socket): boolean {
+  const s = socket as DirectSocket;
+  return s.writableLength === 0 && (s[kQueued] ?? 0) === 0 && s.encrypted !== true && s._handle != null;
+}
+
 function newRequest(b: StreamWrap): WriteRequest {
   const req = new b.WriteWrap();
   req.oncomplete = onWritten;

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { DataplaneStats, PierStatus } from './dataplane-stats.ts';
 import type { DownstreamResponse } from './front/downstream.ts';
+import { grpcErrorHeaders, isGrpcRequest } from './grpc-status.ts';
 
 /** `502 Bad Gateway\n`: short, plain, no version, no internal detail. Built once per status. */
 const BODIES = new Map<number, Buffer>();
@@ -20,6 +21,14 @@ function body(status: number): Buffer {
 export function sendError(res: DownstreamResponse, status: PierStatus, stats: DataplaneStats, close: boolean): void {
   stats.errors[status]++;
   if (res.headersSent || res.destroyed) return;
+  if (isGrpcRequest(res.req)) {
+    // A gRPC client gets a gRPC status (grpc-status.ts), never a text body.
+    const headers = grpcErrorHeaders(status);
+    if (close) headers.push('connection', 'close');
+    res.writeHead(200, undefined, headers);
+    res.end();
+    return;
+  }
   const b = body(status);
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(b.length), 'cache-control', 'no-store'];
   if (close) headers.push('connection', 'close');
@@ -28,13 +37,14 @@ export function sendError(res: DownstreamResponse, status: PierStatus, stats: Da
 }
 
 /** Statuses the connection layer answers on its own, before any request handling. */
-export type ClientErrorStatus = 400 | 405 | 408 | 413 | 431;
+export type ClientErrorStatus = 400 | 405 | 408 | 413 | 431 | 501 | 505;
 
 const RAW = new Map<number, string>();
 
 /**
  * A complete response for a status Pier answers on the raw socket and then closes on
- * (malformed request, header overflow, request head timeout, CONNECT, refused upgrade).
+ * (malformed request, header overflow, request head timeout, CONNECT, refused upgrade, a
+ * transfer coding or HTTP version Pier does not implement).
  */
 export function rawErrorResponse(status: PierStatus): string {
   let raw = RAW.get(status);

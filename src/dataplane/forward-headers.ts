@@ -5,6 +5,7 @@
  */
 
 import { equalsLower as eq } from './ascii-case.ts';
+import { isAuthority } from './authority.ts';
 
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
 const FORWARD = 0;
@@ -17,6 +18,8 @@ const CONTENT_LENGTH = 6;
 const TRANSFER_ENCODING = 7;
 /** Hop-by-hop too; its value matters to the server side (100-continue). */
 const EXPECT = 8;
+/** Hop-by-hop too; its value matters to the server side (an h2c offer is not a tunnel). */
+const UPGRADE = 9;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Proxy-* and Keep-Alive). `expect` is
  * answered by Pier's server itself (100-continue, see RequestBody), never forwarded; `http2-settings`
@@ -26,7 +29,9 @@ function classify(name: string): number {
     case 2: return eq(name, 'te') ? HOP : FORWARD;
     case 4: return eq(name, 'host') ? HOST : FORWARD;
     case 6: return eq(name, 'expect') ? EXPECT : FORWARD;
-    case 7: return eq(name, 'trailer') || eq(name, 'upgrade') ? HOP : FORWARD;
+    case 7:
+      if (eq(name, 'upgrade')) return UPGRADE;
+      return eq(name, 'trailer') ? HOP : FORWARD;
     case 9: return eq(name, 'x-real-ip') ? REPLACED : FORWARD;
     case 10:
       if (eq(name, 'connection')) return CONNECTION;
@@ -50,7 +55,8 @@ function classify(name: string): number {
 
 /** The facts about a request's headers the proxy needs before it can route it. */
 export interface RequestHeaderFacts {
-  /** First Host header value. */
+  /** The authority the request names: its Host header, or the authority of an absolute-form
+   * target, which replaces it (RFC 9112 §3.2.2; set by the connection). Forwarded as Host. */
   host: string | undefined;
   /** Lower-case names listed in Connection (other than close/keep-alive/upgrade), if any. */
   connectionNames: Set<string> | undefined;
@@ -58,23 +64,104 @@ export interface RequestHeaderFacts {
   hasBody: boolean;
   /** `Expect: 100-continue`: the client waits to be invited before sending the body. */
   expectContinue: boolean;
+  /** The declared Content-Length; -1 when there is none (no body, or a chunked one). */
+  contentLength: number;
+  /** The body is chunked (a Transfer-Encoding the parser accepted: `chunked` last). */
+  chunked: boolean;
+  /** The Upgrade header's value, if any (the protocols an upgrade request offers). */
+  upgrade: string | undefined;
 }
 
-/** Fills `facts` from `raw` (one pass, no allocation unless Connection names extra headers). */
-export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts): void {
+/** Facts of a request not scanned yet. */
+export function emptyFacts(): RequestHeaderFacts {
+  return { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false, contentLength: -1, chunked: false, upgrade: undefined };
+}
+
+/**
+ * Fills `facts` from `raw` (one pass, no allocation unless Connection names extra headers) and
+ * says whether the request may go on: 0, or the status to refuse it with. 400: a second Host
+ * header, or a Host that is not `uri-host[:port]` (RFC 9112 §3.2: either would let two parties
+ * disagree on which site the request is for); a Transfer-Encoding whose final coding is not
+ * chunked, or chunked twice (§6.3: the body's end cannot be known). 501: a transfer coding
+ * before chunked (`gzip, chunked`): Pier decodes only chunked, and removing a coding it does
+ * not implement would hand the backend a body other than the one sent (§6.1). The parser
+ * refuses the other framing conflicts (Content-Length with Transfer-Encoding, differing lengths).
+ */
+export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts): number {
   facts.host = undefined;
   facts.connectionNames = undefined;
   facts.hasBody = false;
   facts.expectContinue = false;
+  facts.contentLength = -1;
+  facts.chunked = false;
+  facts.upgrade = undefined;
+  let status = 0;
+  let codings: TransferCodings | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const kind = classify(name);
-    if (kind === HOST) facts.host ??= raw[i + 1];
-    else if (kind === TRANSFER_ENCODING) facts.hasBody = true;
-    else if (kind === CONTENT_LENGTH) facts.hasBody ||= raw[i + 1] !== '0';
-    else if (kind === CONNECTION) facts.connectionNames = connectionTokens(raw[i + 1]!, facts.connectionNames);
-    else if (kind === EXPECT) facts.expectContinue ||= raw[i + 1]!.length === 12 && eq(raw[i + 1]!, '100-continue');
+    if (kind === FORWARD) continue;
+    const value = raw[i + 1]!;
+    if (kind === HOST) {
+      if (facts.host !== undefined || !isAuthority(value)) status = 400;
+      facts.host ??= value;
+    } else if (kind === TRANSFER_ENCODING) {
+      facts.hasBody = true;
+      facts.chunked = true;
+      (codings ??= new TransferCodings()).add(value);
+    } else if (kind === CONTENT_LENGTH) {
+      facts.hasBody ||= value !== '0';
+      facts.contentLength = Number(value);
+    } else if (kind === CONNECTION) {
+      facts.connectionNames = connectionTokens(value, facts.connectionNames);
+    } else if (kind === EXPECT) {
+      facts.expectContinue ||= value.length === 12 && eq(value, '100-continue');
+    } else if (kind === UPGRADE) {
+      facts.upgrade ??= value;
+    }
   }
+  if (codings !== undefined && status === 0) status = codings.status;
+  return status;
+}
+
+/** The codings of a request's Transfer-Encoding lines, in order (RFC 9112 §6.1, §6.3). */
+class TransferCodings {
+  chunked = 0;
+  other = false;
+  lastChunked = false;
+
+  add(value: string): void {
+    if (value.length === 7 && eq(value, 'chunked')) return this.#token(true);
+    for (const token of value.split(',')) {
+      const t = token.trim();
+      if (t !== '') this.#token(t.length === 7 && eq(t, 'chunked'));
+    }
+  }
+
+  /** 0 (chunked alone); 400: chunked not last or twice (the body's end is unknowable, §6.3);
+   * 501: another coding before chunked (Pier implements none). */
+  get status(): number {
+    if (!this.lastChunked || this.chunked > 1) return 400;
+    return this.other ? 501 : 0;
+  }
+
+  #token(chunked: boolean): void {
+    if (chunked) this.chunked++;
+    else this.other = true;
+    this.lastChunked = chunked;
+  }
+}
+
+/** An Upgrade value offering `h2c` (HTTP/2 over cleartext by upgrade, RFC 7540 §3.2; removed
+ * by RFC 9113 §3.1). Relayed, it would open a tunnel to the backend's own HTTP/2 server that no
+ * route or policy of Pier's sees (h2c smuggling): such a request is served as a plain request. */
+export function offersH2c(upgrade: string | undefined): boolean {
+  if (upgrade === undefined) return false;
+  for (const token of upgrade.split(',')) {
+    const t = token.trim();
+    if (t.length === 3 && eq(t, 'h2c')) return true;
+  }
+  return false;
 }
 
 function connectionTokens(value: string, into: Set<string> | undefined): Set<string> | undefined {
@@ -98,13 +185,15 @@ export interface ForwardedFor {
 /**
  * The headers to send upstream: the client's, minus hop-by-hop ones (and those its Connection
  * header names), with X-Forwarded-For appended to and X-Forwarded-Proto/Host/Port and
- * X-Real-IP set by Pier (incoming values for those four are dropped, not trusted). The Host
- * header is passed through unchanged.
+ * X-Real-IP set by Pier (incoming values for those four are dropped, not trusted). Host is
+ * `facts.host`: the client's Host, or the authority of an absolute-form target, which replaces it
+ * (RFC 9112 §3.2.2); one Host line, where the client's was, or first when it sent none.
  */
 export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor): string[] {
   const out: string[] = [];
   let xff: string | undefined;
   const named = facts.connectionNames;
+  const host = facts.host;
   let sawHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -113,14 +202,14 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
       if (named !== undefined && named.has(name.toLowerCase())) continue;
       out.push(name, raw[i + 1]!);
     } else if (kind === HOST) {
-      if (sawHost) continue; // undici refuses duplicates; the first one routed the request
+      if (sawHost || host === undefined) continue; // the connection refuses a second Host
       sawHost = true;
-      out.push(name, raw[i + 1]!);
+      out.push(name, host);
     } else if (kind === XFF) {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
     }
   }
-  const host = facts.host;
+  if (!sawHost && host !== undefined) out.unshift('host', host);
   out.push(
     'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
     'x-forwarded-proto', fwd.proto,
@@ -143,7 +232,7 @@ export const RESPONSE_CONNECTION = 2;
 export function responseHeaderFate(name: string): number {
   const kind = classify(name);
   if (kind === CONNECTION) return RESPONSE_CONNECTION;
-  return kind === HOP || kind === TRANSFER_ENCODING || kind === EXPECT ? RESPONSE_DROP : RESPONSE_COPY;
+  return kind === HOP || kind === TRANSFER_ENCODING || kind === EXPECT || kind === UPGRADE ? RESPONSE_DROP : RESPONSE_COPY;
 }
 
 /** A Connection value that names no other header (`keep-alive`, `close`: nearly all of them). */

@@ -6,6 +6,7 @@ import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { Admission } from './pipeline/admission.ts';
+import { answer } from './pipeline/answer.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { ProxyExchange } from './proxy-exchange.ts';
 
@@ -49,6 +50,8 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (match === undefined) return sendError(res, 404, stats, last || state.draining);
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
+  // --max-body-size against a declared length: 413 before any body is read, and close.
+  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
   const runtime = match.backend;
   if (runtime.unavailable) return sendError(res, 503, stats, last || state.draining);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
@@ -61,7 +64,25 @@ function admitAndProxy(
   backend: BackendRuntime, host: string | undefined, target: string, last: boolean,
 ): void {
   const admission = new Admission(req, res, state.stats, host, target, backend, last || state.draining, false);
-  if (!runPipeline(pipeline, admission)) return admission.done();
+  const verdict = runPipeline(pipeline, admission);
+  if (verdict === true) return proxyAdmitted(state, req, res, admission, last);
+  if (verdict === false) return admission.done();
+  // An async filter (external auth) is waiting: carry on when it decided, unless the client left.
+  verdict.then((go) => {
+    if (go && !res.destroyed) proxyAdmitted(state, req, res, admission, last);
+    else admission.done();
+  }, () => {
+    admission.done();
+    answer(admission, 500, [], undefined, true);
+  });
+}
+
+/** The admitted request goes to the backend the filters left, with their edits. */
+function proxyAdmitted(state: RequestState, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
+  if (req.facts.contentLength > req.bodyLimit) {
+    admission.done();
+    return sendError(res, 413, state.stats, true);
+  }
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).
   if (runtime.unavailable && admission.errorPages === undefined) {

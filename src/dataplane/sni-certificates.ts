@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Certificate, RouteTable } from '../routing/route-table.ts';
+import type { Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
 
 interface CachedContext {
   readonly certificate: Certificate;
   readonly context: SecureContext;
+  /** The client CA bundle the context verifies client certificates with (`auth-tls-secret`). */
+  readonly caPem?: string;
 }
 
 /** What one update() did: contexts built, reused from the previous table, and refused. */
@@ -12,6 +15,8 @@ export interface SniUpdate {
   readonly reused: number;
   /** Certificate keys OpenSSL refused (their hosts fall back to the default certificate). */
   readonly failed: readonly string[];
+  /** Some host asks for client certificates: the server must request them (tls-listener.ts). */
+  readonly requestCert: boolean;
 }
 
 /**
@@ -74,14 +79,38 @@ export class SniCertificates {
       }
     }
     const byHost = new Map<string, SecureContext>();
+    let requestCert = false;
     for (const vhost of table.virtualHosts) {
-      const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
-      if (cached && vhost.host !== '') byHost.set(vhost.host, cached.context);
+      if (vhost.host === '') continue;
+      const caPem = clientCaOf(vhost);
+      if (caPem === undefined) {
+        const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
+        if (cached) byHost.set(vhost.host, cached.context);
+        continue;
+      }
+      // A host that checks client certificates gets its own context: its certificate (or the
+      // default one) plus the CA bundle, cached by both.
+      requestCert = true;
+      const fallback = (table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate)?.certificate) ?? this.#fallback;
+      const certificate = (vhost.tls === undefined ? undefined : cache.get(vhost.tls)?.certificate) ?? fallback;
+      const key = `${vhost.tls ?? ''}#ca:${createHash('sha256').update(caPem).digest('hex')}`;
+      let cached = cache.get(key) ?? this.#cache.get(key);
+      if (cached === undefined || cached.certificate.certPem !== certificate.certPem || cached.certificate.keyPem !== certificate.keyPem) {
+        try {
+          cached = { certificate, caPem, context: createSecureContext({ cert: certificate.certPem, key: certificate.keyPem, ca: caPem }) };
+          built++;
+        } catch {
+          failed.push(vhost.tls ?? vhost.host);
+          continue; // the host keeps no context of its own: its filter then refuses every request (no verified certificate)
+        }
+      }
+      cache.set(key, cached);
+      byHost.set(vhost.host, cached.context);
     }
     this.#cache = cache;
     this.#byHost = byHost;
     this.#updateDefault(table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate));
-    return { built, reused, failed };
+    return { built, reused, failed, requestCert };
   }
 
   /** Switches the default when the table's choice changed (an unchanged certificate keeps its cache entry, so identity says it). */
@@ -114,4 +143,12 @@ export class SniCertificates {
 
 function contextOf(certificate: Certificate): SecureContext {
   return createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
+}
+
+/** The CA bundle of the host's client certificate policy (ingress-nginx: one per server). */
+function clientCaOf(vhost: VirtualHost): string | undefined {
+  for (const route of vhost.routes) {
+    for (const policy of route.policies ?? []) if (policy.kind === 'client-cert' && policy.verify !== 'off') return policy.caPem;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
-import type { Socket } from 'node:net';
-import { createServer, type Server } from 'node:tls';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { readProxyHeader } from './http1/proxy-protocol.ts';
 import type { Certificate } from '../routing/route-table.ts';
 import { SniCertificates } from './sni-certificates.ts';
 
@@ -8,11 +9,21 @@ export interface TlsListenerOptions {
   /** Served when the client's server name matches no certificate, or it sends none, unless
    * the table names a default certificate (--default-ssl-certificate). */
   readonly defaultCertificate: Certificate;
+  /** `--proxy-protocol`: a PROXY header precedes the TLS handshake; read it within this long. */
+  readonly proxyProtocolTimeoutMs?: number;
+  /** Offer HTTP/2: ALPN picks `h2` when the client offers it and this says yes for its server
+   * name (the per-host opt-out); else `http/1.1`. Absent: `http/1.1` only. */
+  readonly http2?: (servername: string) => boolean;
 }
 
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
 export interface TlsListener {
   readonly server: Server;
+  /** What listens: `server` itself, or with `--proxy-protocol` a TCP server that reads each
+   * connection's PROXY header and then hands the socket to `server`. */
+  readonly listener: NetServer;
+  /** The client address a PROXY header gave for this connection, if any. */
+  sourceOf(socket: TLSSocket): string | undefined;
   readonly certificates: SniCertificates;
   /**
    * Destroys the connections that have not finished their TLS handshake. The HTTP layer only
@@ -28,15 +39,18 @@ export interface TlsListener {
  * https`). The certificate is chosen per handshake by SniCertificates; clients without SNI get
  * the default one.
  *
- * ALPN offers `http/1.1` only: HTTP/2 needs its own server and is a later issue. Offering
- * nothing else makes an h2-preferring client settle on HTTP/1.1 instead of failing.
+ * ALPN: with `http2`, `h2` for clients that offer it (their connections go to the HTTP/2
+ * front) unless the host opted out, then `http/1.1`; without it `http/1.1` only, so an
+ * h2-preferring client settles on HTTP/1.1 instead of failing. With `http2`, a client that
+ * sends ALPN offering neither is refused (no_application_protocol); one sending no ALPN at all
+ * speaks HTTP/1.1.
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const server: Server = createServer({
     cert: options.defaultCertificate.certPem,
     key: options.defaultCertificate.keyPem,
     SNICallback: (name, callback) => certificates.sniCallback(name, callback),
-    ALPNProtocols: ['http/1.1'],
+    ...(options.http2 === undefined ? { ALPNProtocols: ['http/1.1'] } : { ALPNCallback: alpnChooser(options.http2) }),
     // As the HTTP listener: a client's FIN is the connection's to interpret (create-dataplane.ts).
     allowHalfOpen: true,
   });
@@ -45,7 +59,29 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   // A failed handshake (unknown CA on the client side, plain HTTP on the TLS port, a scanner)
   // only concerns that client: swallow it rather than let it surface as an error.
   server.on('tlsClientError', (_err, socket) => socket.destroy());
-  return { server, certificates, closeHandshaking: trackHandshakes(server) };
+  const closeHandshaking = trackHandshakes(server);
+  const timeoutMs = options.proxyProtocolTimeoutMs;
+  if (timeoutMs === undefined) return { server, listener: server, sourceOf: () => undefined, certificates, closeHandshaking };
+  // The raw socket and its TLSSocket share the peer address and port (see trackHandshakes).
+  const sources = new Map<string, string>();
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => readProxyHeader(raw, timeoutMs, (socket, source) => {
+    if (source !== undefined) {
+      const key = `${socket.remoteAddress}|${socket.remotePort}`;
+      sources.set(key, source);
+      socket.once('close', () => sources.delete(key));
+    }
+    server.emit('connection', socket);
+  }));
+  const sourceOf = (socket: TLSSocket) => sources.get(`${socket.remoteAddress}|${socket.remotePort}`);
+  return { server, listener, sourceOf, certificates, closeHandshaking };
+}
+
+/** ALPN by server name: `h2` when offered and allowed, else `http/1.1` when offered. */
+function alpnChooser(http2: (servername: string) => boolean): (arg: { servername: string; protocols: string[] }) => string | undefined {
+  return ({ servername, protocols }) => {
+    if (protocols.includes('h2') && http2(servername ?? '')) return 'h2';
+    return protocols.includes('http/1.1') ? 'http/1.1' : undefined;
+  };
 }
 
 /*

@@ -7,6 +7,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-hea
 import type { DownstreamRequest } from './front/downstream.ts';
 import { SocketAnswer } from './http1/socket-answer.ts';
 import { Admission } from './pipeline/admission.ts';
+import { answer } from './pipeline/answer.ts';
 import { runPipeline } from './pipeline/compile-pipeline.ts';
 import type { RequestState } from './request-handler.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
@@ -30,22 +31,31 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
   stats.requests++;
   socket.on('error', destroySelf);
   const facts = req.facts;
-  let target = req.url;
+  const target = req.url;
   const match = state.compiled.match(facts.host, target);
   if (match === undefined) return rawError(socket, 404, state);
-  let runtime = match.backend;
+  if (match.pipeline === undefined) return tunnel(state, req, socket, head, match.backend, target, undefined);
+  const admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, match.backend, true, true);
+  const verdict = runPipeline(match.pipeline, admission);
+  if (verdict === true) return tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+  if (verdict === false) return admission.done();
+  // An async filter (external auth) is waiting; the socket stays paused meanwhile.
+  verdict.then((go) => {
+    if (go && !socket.destroyed) tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+    else admission.done();
+  }, () => {
+    admission.done();
+    answer(admission, 500, [], undefined, true);
+  });
+}
+
+/** Sends the admitted upgrade upstream; on 101 the sockets are piped together (UpgradeHandler). */
+function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
   const conn = req.conn;
-  let admission: Admission | undefined;
-  if (match.pipeline !== undefined) {
-    admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, runtime, true, true);
-    if (!runPipeline(match.pipeline, admission)) return admission.done();
-    runtime = admission.backend;
-    target = admission.target;
-    // The tunnel (or the refusal) lasts as long as the client socket: nginx counts an upgraded
-    // request in progress (limit_conn) until its connection closes.
-    const admitted = admission;
-    if (admitted.doneHooks !== undefined) socket.once('close', () => admitted.done());
-  }
+  const facts = req.facts;
+  // The tunnel (or the refusal) lasts as long as the client socket: nginx counts an upgraded
+  // request in progress (limit_conn) until its connection closes.
+  if (admission?.doneHooks !== undefined) socket.once('close', () => admission.done());
   const pinned = admission?.pinnedServer ?? -1;
   const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);

@@ -50,7 +50,8 @@ export interface AppRootPolicy {
   readonly path: string;
 }
 
-/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited). */
+/** `proxy-body-size`: a request body over `maxBytes` gets 413 (0 = unlimited); replaces
+ * `--max-body-size` for the route. */
 export interface BodySizePolicy {
   readonly kind: 'body-size';
   readonly maxBytes: number;
@@ -140,6 +141,93 @@ export interface CookieAffinityPolicy {
 }
 
 /**
+ * `denylist-source-range` / `allowlist-source-range` (alias `whitelist-source-range`), as
+ * ingress-nginx's `deny <cidr>; ... allow <cidr>; ... deny all;`: a client address in `deny`
+ * gets 403; with a non-empty `allow`, so does any address outside it. CIDRs are normalized
+ * (`10.0.0.0/8`, `2001:db8::/32`; a bare address is a /32 or /128). Which address counts:
+ * dataplane/client-address.ts.
+ */
+export interface IpAccessPolicy {
+  readonly kind: 'ip-access';
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/**
+ * `auth-type: basic` + `auth-secret` (+ `auth-secret-type`, `auth-realm`): requests without a
+ * matching user and password get 401 with `WWW-Authenticate: Basic realm="<realm>"`. `users`
+ * is flat `[user, hash, ...]` as htpasswd writes them (bcrypt `$2y$`, apr1 `$apr1$`, MD5-crypt
+ * `$1$`, `{SHA}`, `{SSHA}`, `{PLAIN}`); the Authorization header is not sent upstream
+ * (ingress-nginx clears it).
+ */
+export interface BasicAuthPolicy {
+  readonly kind: 'basic-auth';
+  readonly realm: string;
+  readonly users: readonly string[];
+}
+
+/**
+ * `auth-url` and friends: ingress-nginx's external authentication (nginx `auth_request`). Each
+ * request is first sent, without its body, to `url`: a 2xx lets it through (the listed
+ * `responseHeaders` of the auth answer replace the request's), a 401 or 403 is the answer (a
+ * 401 becomes a 302 to `signin` when set), anything else (or no answer in time) is a 500.
+ */
+export interface ExternalAuthPolicy {
+  readonly kind: 'external-auth';
+  /** May hold nginx variables (`$host`, `$escaped_request_uri`, ...): filled in per request. */
+  readonly url: string;
+  /** `auth-method`; absent: the request's own method. */
+  readonly method?: string;
+  readonly signin?: string;
+  /** `auth-signin-redirect-param` (default `rd`). */
+  readonly signinRedirectParam: string;
+  /** Lower-case header names copied from the auth answer to the upstream request. */
+  readonly responseHeaders: readonly string[];
+  /** `auth-request-redirect`: the X-Auth-Request-Redirect sent (default: the request URI). */
+  readonly requestRedirect?: string;
+  /** `auth-cache-key` (nginx variables): answers are cached per key when set. */
+  readonly cacheKey?: string;
+  /** `auth-cache-duration`: how long answers with these statuses are cached. */
+  readonly cacheDurations: readonly { readonly codes: readonly number[]; readonly ms: number }[];
+  /** `auth-always-set-cookie`: the auth answer's Set-Cookie on every response, not only 2xx/3xx. */
+  readonly alwaysSetCookie: boolean;
+  /** Connecting to, and then hearing from, the auth service (the Ingress's proxy timeouts). */
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * `auth-tls-secret` and friends: client certificates, checked against `caPem` during the TLS
+ * handshake of the route's host (the dataplane requests a certificate for hosts whose routes
+ * carry this policy) and enforced per request: `verify` as nginx's ssl_verify_client (`on`: a
+ * valid certificate is required; `optional`: an invalid one is refused; `optional_no_ca`: any
+ * is accepted; `off`: none is asked for), chains at most `depth` CAs deep. A refused request
+ * gets 400 (nginx's 495/496), or a 302 to `errorPage`. The upstream request gets
+ * ssl-client-verify, ssl-client-subject-dn, ssl-client-issuer-dn, and with `passCertificate`
+ * ssl-client-cert (the URL-escaped PEM).
+ */
+export interface ClientCertPolicy {
+  readonly kind: 'client-cert';
+  readonly caPem: string;
+  readonly verify: 'on' | 'off' | 'optional' | 'optional_no_ca';
+  readonly depth: number;
+  readonly passCertificate: boolean;
+  readonly errorPage?: string;
+  /** `auth-tls-match-cn`: a regex (RE2, unanchored, as nginx's `$ssl_client_s_dn !~`) the
+   * subject DN must match, else 403. */
+  readonly matchCn?: string;
+}
+
+/**
+ * A route whose access control could not be built (its auth Secret is missing or unusable):
+ * every request gets `status` (503, as ingress-nginx's denied location), never the backend.
+ */
+export interface DenyPolicy {
+  readonly kind: 'deny';
+  readonly status: number;
+}
+
+/**
  * `limit-rps`, `limit-rpm`, `limit-connections` (+ `limit-burst-multiplier`, `limit-allowlist`):
  * per client address, in one zone per Ingress (every route of the Ingress shares the client's
  * budgets, as ingress-nginx's zones named after the Ingress). Rates are nginx limit_req with
@@ -189,6 +277,11 @@ export interface CompressionPolicy {
 }
 
 export type Policy =
+  | DenyPolicy
+  | ClientCertPolicy
+  | IpAccessPolicy
+  | BasicAuthPolicy
+  | ExternalAuthPolicy
   | RateLimitPolicy
   | CorsPolicy
   | CompressionPolicy
@@ -217,7 +310,15 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'cors',
   'redirect',
   'https-redirect',
+  // nginx's preaccess phase (limit_req, limit_conn), then its access phase: deny/allow, then
+  // auth_basic, then auth_request (ingress-nginx's location order); a route whose auth could
+  // not be built denies.
   'rate-limit',
+  'deny',
+  'client-cert',
+  'ip-access',
+  'basic-auth',
+  'external-auth',
   'body-size',
   'canary',
   'fallback-backend',

@@ -35,6 +35,10 @@ export interface VirtualHost {
   readonly routes: readonly Route[];
   /** Name of the TLS certificate (`RouteTable.certificates` key) for this host, if any. */
   readonly tls?: string;
+  /** `false` (`pier.dev/http2: "false"`): clients of this host are not offered HTTP/2 (ALPN
+   * `http/1.1` only for its server name) and its requests on an HTTP/2 connection are
+   * answered 421, so a client that coalesced them retries on HTTP/1.1. Absent: HTTP/2 on. */
+  readonly http2?: false;
 }
 
 export type Algorithm = 'RoundRobin' | 'LeastConnections' | 'IPHash' | 'ConsistentHash' | 'Random';
@@ -48,7 +52,7 @@ export interface HashKey {
 }
 
 export interface UpstreamServer {
-  /** IP address or DNS name. */
+  /** IP address or DNS name; or `unix:/path/to.sock` (FastCGI only, port 0). */
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -65,8 +69,14 @@ export interface UpstreamServer {
 export interface BackendPolicy {
   readonly algorithm: Algorithm;
   readonly hashKey?: HashKey;
-  readonly protocol: 'HTTP' | 'HTTPS';
-  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean };
+  /** HTTP/HTTPS: HTTP/1.1 (HTTPS speaks HTTP/2 instead when `tls.alpn` is `h2`). H2C: HTTP/2
+   * in the clear, prior knowledge. GRPC / GRPCS: gRPC over h2c / over TLS (ALPN h2); the
+   * upstream side is the same HTTP/2 client as H2C / HTTPS+h2. FastCGI: see `fastcgi`. */
+  readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'GRPC' | 'GRPCS' | 'FastCGI';
+  /** FastCGI's CGI settings (protocol FastCGI only; absent: FASTCGI_DEFAULTS). */
+  readonly fastcgi?: FastcgiPolicy;
+  /** TLS to the servers (HTTPS, GRPCS). `alpn: 'h2'` makes an HTTPS backend HTTP/2. */
+  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean; readonly alpn?: 'h2' };
   /** nginx meanings: connect = establishing the connection; send = between two writes of the
    * request; read = between two reads of the response (including the wait for its head). */
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
@@ -96,6 +106,22 @@ export interface BackendPolicy {
     readonly healthyThreshold: number;
     readonly unhealthyThreshold: number;
   };
+}
+
+/**
+ * How a FastCGI backend maps a request to CGI/1.1 parameters (nginx `root`, `fastcgi_index`,
+ * `fastcgi_split_path_info`, `fastcgi_param`). Plain text only: nothing is evaluated.
+ */
+export interface FastcgiPolicy {
+  readonly documentRoot: string;
+  readonly index: string;
+  /** SCRIPT_FILENAME for every request (a front controller such as /app/public/index.php). */
+  readonly scriptFilename?: string;
+  /** The extension ending SCRIPT_NAME when PATH_INFO follows: `.php` splits `/index.php/foo`
+   * as nginx's `^(.+?\.php)(/.*)$`; '' turns splitting off. */
+  readonly splitPathInfo: string;
+  /** Extra parameters in order; each replaces a built-in parameter of the same name. */
+  readonly params: readonly { readonly name: string; readonly value: string }[];
 }
 
 export interface Backend {

@@ -124,6 +124,12 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
+/** v1 ConfigMap: read where an annotation names one (custom-headers, fastcgi-params-configmap). */
+export interface ConfigMap extends KubeObject {
+  readonly kind: 'ConfigMap';
+  readonly data?: Readonly<Record<string, string>>;
+}
+
 /** pier.dev/v1alpha1 Upstream; the spec is validated by translate/ (see crds/). */
 export interface Upstream extends KubeObject {
   readonly kind: 'Upstream';
@@ -131,7 +137,7 @@ export interface Upstream extends KubeObject {
 }
 
 /** The kinds Pier watches, in the order translate/ documents. */
-export const WATCHED_KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'Upstream'] as const;
+export const WATCHED_KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Upstream'] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number];
 
 /** Identifies an object across kinds. Cluster-scoped objects (IngressClass) have namespace ''. */

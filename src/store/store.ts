@@ -1,12 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type {
-  EndpointSlice, Ingress, IngressClass, KubeObject, ObjectRef, Secret, Service, Upstream, WatchedKind,
+  ConfigMap, EndpointSlice, Ingress, IngressClass, KubeObject, ObjectRef, Secret, Service, Upstream, WatchedKind,
 } from '../source/objects.ts';
 import type { Snapshot } from '../translate/snapshot.ts';
 import { relevantView } from './relevant-view.ts';
 
-/** The only Secret type Pier keeps: certificates for TLS. Others are never needed in memory. */
-const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+import { isKeptSecretType } from '../source/kube/watched-resources.ts';
 
 /**
  * The latest object of each watched kind, keyed by namespace/name (Contour's KubernetesCache).
@@ -14,13 +13,13 @@ const TLS_SECRET_TYPE = 'kubernetes.io/tls';
  * `upsert` and `remove` return whether anything relevant to translation changed (see
  * relevantView): only then should a rebuild be scheduled. The latest object is stored even when
  * the change was irrelevant, so the snapshot always carries current resourceVersions and status.
- * Secrets of types other than `kubernetes.io/tls` are not kept (a Secret that stops being TLS is
- * removed). Objects of kinds Pier does not watch are ignored.
+ * Only Secrets of type `kubernetes.io/tls` or `Opaque` are kept (certificates, auth users, CA
+ * bundles); a Secret that changes to another type is removed. Objects of kinds Pier does not watch are ignored.
  */
 export class Store {
   readonly #objects: Record<WatchedKind, Map<string, KubeObject>> = {
     IngressClass: new Map(), Ingress: new Map(), Service: new Map(),
-    EndpointSlice: new Map(), Secret: new Map(), Upstream: new Map(),
+    EndpointSlice: new Map(), Secret: new Map(), ConfigMap: new Map(), Upstream: new Map(),
   };
 
   /** Stores `obj` (replacing any previous version); true if a relevant part changed. */
@@ -28,7 +27,7 @@ export class Store {
     const map = this.#mapOf(obj.kind);
     if (!map) return false;
     const key = keyOf(obj.metadata.namespace, obj.metadata.name);
-    if (obj.kind === 'Secret' && (obj as Secret).type !== TLS_SECRET_TYPE) return map.delete(key);
+    if (obj.kind === 'Secret' && !isKeptSecretType((obj as Secret).type)) return map.delete(key);
     const previous = map.get(key);
     map.set(key, obj);
     return !previous || !isDeepStrictEqual(relevantView(previous), relevantView(obj));
@@ -48,6 +47,7 @@ export class Store {
       services: all<Service>('Service'),
       endpointSlices: all<EndpointSlice>('EndpointSlice'),
       secrets: all<Secret>('Secret'),
+      configMaps: all<ConfigMap>('ConfigMap'),
       upstreams: all<Upstream>('Upstream'),
     };
   }

@@ -38,12 +38,24 @@ export interface WorkerSettings {
   readonly bindAddress: string;
   readonly keepaliveTimeoutMs: number;
   readonly keepaliveRequests: number;
+  /** --http2-max-concurrent-streams (default 128). */
+  readonly http2MaxConcurrentStreams?: number;
   /** A request head must arrive within this (nginx client_header_timeout), else 408. */
   readonly clientHeaderTimeoutMs: number;
   /** A request body may pause this long between reads (nginx client_body_timeout), else 408. */
   readonly clientBodyTimeoutMs: number;
+  /** Request head and body limits (431, 413; --max-header-size, --max-headers,
+   * --max-body-size, where 0 is no limit: JSON has no Infinity); absent: the dataplane's defaults. */
+  readonly maxHeaderSize?: number;
+  readonly maxHeaders?: number;
+  readonly maxBodySize?: number;
+  /** Listen backlog (--backlog); absent: 4096. */
+  readonly backlog?: number;
   readonly accessLog: boolean;
   readonly logLevel: LogLevel;
+  /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
+  readonly trustedProxies?: readonly string[];
+  readonly proxyProtocol?: boolean;
   /** Workers of the pod: with more than one, rate limits are leased from the primary. */
   readonly workers?: number;
   /** `--limit-req-status-code`, `--limit-conn-status-code` (503 when absent). */

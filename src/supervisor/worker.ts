@@ -20,6 +20,8 @@ import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type W
 
 /** Drain parameters used when the primary vanished without saying how. */
 const ORPHAN_DRAIN = { graceMs: 1_000, timeoutMs: 10_000 } as const;
+/** Listen backlog when the settings name none (--backlog's default). */
+const DEFAULT_BACKLOG = 4096;
 /** Bound on closing upstream pools after the client side drained. */
 const CLOSE_BOUND_MS = 2_000;
 
@@ -37,9 +39,14 @@ const dataplane = createDataplane({
   limiter: leased ?? new LocalLimiter(limitStatus),
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
+  http2: { maxConcurrentStreams: settings.http2MaxConcurrentStreams },
   headersTimeoutMs: settings.clientHeaderTimeoutMs,
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
+  requestLimits: { maxHeaderSize: settings.maxHeaderSize, maxHeaders: settings.maxHeaders, maxBodySize: settings.maxBodySize },
   accessLog: settings.accessLog,
+  trustedProxies: settings.trustedProxies,
+  proxyProtocol: settings.proxyProtocol,
+  self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
   // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
   accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,
@@ -94,7 +101,9 @@ function listenOn(server: Server, port: number): Promise<number> {
       reject(err);
     };
     server.once('error', onError);
-    server.listen({ port, host: settings!.bindAddress }, () => {
+    // An explicit backlog: node's default (511) overflowed on connection bursts (clients then
+    // get in only on SYN retries, a second later); the kernel caps it at net.core.somaxconn.
+    server.listen({ port, host: settings!.bindAddress, backlog: settings!.backlog ?? DEFAULT_BACKLOG }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);

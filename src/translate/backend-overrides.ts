@@ -19,6 +19,7 @@ export function overridesKey(o: BackendOverrides): string {
   if (o.retryNonIdempotent !== undefined) parts.push(`non-idempotent=${o.retryNonIdempotent}`);
   if (o.retryTimeoutMs !== undefined) parts.push(`retry-timeout=${o.retryTimeoutMs}`);
   if (o.serviceUpstream === true) parts.push('service-upstream');
+  if (o.fastcgi !== undefined) parts.push(`fastcgi=${JSON.stringify(o.fastcgi)}`);
   return parts.join(',');
 }
 
@@ -31,6 +32,7 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): Back
     ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
     ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
+    ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
     timeouts: { connectMs: o.connectMs ?? t.connectMs, sendMs: o.sendMs ?? t.sendMs, readMs: o.readMs ?? t.readMs },
     retries: {
       attempts: o.retryAttempts ?? r.attempts,

@@ -9,6 +9,7 @@ import type { MergedRoute, MergedRoutes } from './merge-routes.ts';
 import type { Policy } from '../routing/policies.ts';
 import { problemAbout, type Problem } from './problem.ts';
 import { inFilterOrder, ownPolicies } from './route-policies.ts';
+import { secretPolicies } from './auth-secrets.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
@@ -54,21 +55,27 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     if (s.forceSslRedirect || (s.sslRedirect && tlsHosts.has(host))) settings.set(route, s);
   };
   const tableDefault = () => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
+  const reportedSecrets = new Set<string>();
   for (const r of merged.routes) {
     const s = r.settings;
     const plain = r.canary === undefined && s.policies.length === 0 && s.rewriteTarget === undefined && s.affinity === undefined
-      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.rateLimit === undefined;
+      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.basicAuth === undefined && s.clientCert === undefined && s.rateLimit === undefined;
     const backend = use(r.backend, r.ingress, hasOverrides(s.backend) ? s.backend : NO_OVERRIDES);
     const route: Route = plain
       ? { path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }
-      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [...ownPolicies(r), ...backendPolicies(r, index, use, tableDefault, problems)]);
+      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [
+        ...ownPolicies(r), ...secretPolicies(r.ingress, s, index, problems, reportedSecrets), ...backendPolicies(r, index, use, tableDefault, problems),
+      ]);
     add(r.host, route, s);
     built.set(r, route);
   }
   addWwwRedirects(merged.routes, built, hosts, add);
   const defaultBackend = merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
+  // pier.dev/http2: "false" on any Ingress of a host opts the whole host out (TLS picks the
+  // protocol before any route is known).
+  const noHttp2 = new Set(merged.routes.filter((r) => r.settings.http2 === false).map((r) => r.host));
   const table: RouteTable = {
-    virtualHosts: [...hosts].map(([host, routes]) => ({ host, routes })),
+    virtualHosts: [...hosts].map(([host, routes]) => (noHttp2.has(host) ? { host, routes, http2: false as const } : { host, routes })),
     ...(defaultBackend === undefined ? {} : { defaultBackend }),
     backends: [...backends.values()],
   };

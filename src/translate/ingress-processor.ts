@@ -6,6 +6,7 @@ import { backendRefOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
 import { problemAbout } from './problem.ts';
 import type { Problem } from './problem.ts';
+import type { SnapshotIndex } from './snapshot.ts';
 import { validateIngress } from './validate-ingress.ts';
 
 /** One path of one Ingress, normalized, before conflicts between Ingresses are resolved. */
@@ -50,8 +51,8 @@ export interface ProcessedIngress {
  *   unenforced one skips the whole Ingress with a problem naming it.
  * - `spec.tls` is read later, by the tls step (tls-hosts.ts).
  */
-export function processIngress(ingress: Ingress): ProcessedIngress {
-  const parsed = parseAnnotations(ingress);
+export function processIngress(ingress: Ingress, index?: SnapshotIndex): ProcessedIngress {
+  const parsed = parseAnnotations(ingress, index === undefined ? undefined : (ns, name) => configMapData(index, ns, name));
   const problems = parsed.problems;
   const errors = validateIngress(ingress);
   if (errors.length > 0) {
@@ -79,6 +80,13 @@ export function processIngress(ingress: Ingress): ProcessedIngress {
   if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems, rejected: false };
   problems.push(unsupported(ingress, 'defaultBackend', defaultBackend));
   return { ingress, routes, problems, rejected: false };
+}
+
+/** A ConfigMap's data as strings (a manifest may hold other YAML scalars), or undefined. */
+function configMapData(index: SnapshotIndex, namespace: string, name: string): Readonly<Record<string, string>> | undefined {
+  const data = index.configMap(namespace, name)?.data;
+  if (data === undefined) return index.configMap(namespace, name) === undefined ? undefined : {};
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
 }
 
 /** The path and path type a route gets (see processIngress for the rules). */

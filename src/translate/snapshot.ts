@@ -1,4 +1,4 @@
-import type { EndpointSlice, Ingress, IngressClass, Secret, Service, Upstream } from '../source/objects.ts';
+import type { ConfigMap, EndpointSlice, Ingress, IngressClass, Secret, Service, Upstream } from '../source/objects.ts';
 
 /** Everything translate() reads: the store's latest object of each kind, unordered. */
 export interface Snapshot {
@@ -7,6 +7,8 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Read by annotations that name one (custom-headers, fastcgi-params-configmap). */
+  readonly configMaps?: readonly ConfigMap[];
   readonly upstreams: readonly Upstream[];
 }
 
@@ -33,6 +35,7 @@ export interface SnapshotIndex {
   /** EndpointSlices labelled `kubernetes.io/service-name: <service>` in `namespace`. */
   endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
   secret(namespace: string, name: string): Secret | undefined;
+  configMap(namespace: string, name: string): ConfigMap | undefined;
   upstream(namespace: string, name: string): Upstream | undefined;
 }
 
@@ -43,6 +46,7 @@ export function indexSnapshot(snapshot: Snapshot): SnapshotIndex {
   const classes = new Map(snapshot.ingressClasses.map((c) => [c.metadata.name, c]));
   const services = byKey(snapshot.services);
   const secrets = byKey(snapshot.secrets);
+  const configMaps = byKey(snapshot.configMaps ?? []);
   const upstreams = byKey(snapshot.upstreams);
   const slices = new Map<string, EndpointSlice[]>();
   for (const slice of snapshot.endpointSlices) {
@@ -59,6 +63,7 @@ export function indexSnapshot(snapshot: Snapshot): SnapshotIndex {
     service: (ns, name) => services.get(key(ns, name)),
     endpointSlices: (ns, svc) => slices.get(key(ns, svc)) ?? [],
     secret: (ns, name) => secrets.get(key(ns, name)),
+    configMap: (ns, name) => configMaps.get(key(ns, name)),
     upstream: (ns, name) => upstreams.get(key(ns, name)),
   };
 }

@@ -30,7 +30,7 @@ const checked = new WeakMap<Secret, TlsSecretResult>();
  */
 export function readTlsSecret(secret: Secret | undefined): TlsSecretResult {
   if (secret === undefined) {
-    return { ok: false, reason: 'TLSSecretNotFound', why: `does not exist (Pier reads only Secrets of type ${TLS_SECRET_TYPE})` };
+    return { ok: false, reason: 'TLSSecretNotFound', why: `does not exist (Pier reads only Secrets of type ${TLS_SECRET_TYPE} and Opaque)` };
   }
   let result = checked.get(secret);
   if (result === undefined) {

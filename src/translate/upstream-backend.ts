@@ -98,8 +98,9 @@ export function policyOf(spec: UpstreamSpec, caPemText?: string): BackendPolicy 
     algorithm: spec.algorithm,
     ...(spec.hashKey ? { hashKey: spec.hashKey } : {}),
     protocol: spec.protocol,
+    ...(spec.fastcgi ? { fastcgi: spec.fastcgi } : {}),
     ...(spec.protocol === 'HTTPS'
-      ? { tls: { ...(spec.tls?.serverName ? { serverName: spec.tls.serverName } : {}), ...(caPemText ? { caPem: caPemText } : {}), verify: !(spec.tls?.insecureSkipVerify ?? false) } }
+      ? { tls: { ...(spec.tls?.serverName ? { serverName: spec.tls.serverName } : {}), ...(caPemText ? { caPem: caPemText } : {}), verify: !(spec.tls?.insecureSkipVerify ?? false), ...(spec.tls?.alpn === 'h2' ? { alpn: 'h2' as const } : {}) } }
       : {}),
     timeouts: spec.timeouts,
     keepalive: spec.keepalive,

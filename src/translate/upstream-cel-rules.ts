@@ -12,6 +12,7 @@ export interface TsCelRule extends LocatedCelRule {
 const has = (self: Self, field: string): boolean => self[field] !== undefined;
 const list = (value: unknown): Self[] => (Array.isArray(value) ? (value as Self[]) : []);
 const obj = (value: unknown): Self => (value && typeof value === 'object' ? (value as Self) : {});
+const isUnix = (server: Self): boolean => typeof server.address === 'string' && server.address.startsWith('unix:');
 
 /**
  * The Upstream CRD's `x-kubernetes-validations`, one TypeScript predicate per CEL rule. A test
@@ -43,6 +44,61 @@ export const UPSTREAM_CEL_RULES: readonly TsCelRule[] = [
     fieldPath: '.tls',
     reason: 'FieldValueForbidden',
     check: (self) => !has(self, 'tls') || self.protocol === 'HTTPS',
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.fastcgi) || self.protocol == 'FastCGI'",
+    message: 'fastcgi is only allowed when protocol is FastCGI',
+    fieldPath: '.fastcgi',
+    reason: 'FieldValueForbidden',
+    check: (self) => !has(self, 'fastcgi') || self.protocol === 'FastCGI',
+  },
+  {
+    at: 'spec',
+    rule: "self.protocol != 'FastCGI' || !has(self.healthCheck)",
+    message: 'healthCheck is not supported with protocol FastCGI',
+    fieldPath: '.healthCheck',
+    reason: 'FieldValueForbidden',
+    check: (self) => self.protocol !== 'FastCGI' || !has(self, 'healthCheck'),
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.servers) || self.protocol == 'FastCGI' || self.servers.all(s, !s.address.startsWith('unix:'))",
+    message: 'unix socket addresses are only allowed with protocol FastCGI',
+    fieldPath: '.servers',
+    reason: 'FieldValueForbidden',
+    check: (self) => self.protocol === 'FastCGI' || list(self.servers).every((s) => !isUnix(s)),
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.servers) || self.servers.all(s, s.address.startsWith('unix:') || has(s.port))",
+    message: 'every server needs a port unless its address is a unix socket',
+    fieldPath: '.servers',
+    reason: 'FieldValueRequired',
+    check: (self) => list(self.servers).every((s) => isUnix(s) || has(s, 'port')),
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.servers) || self.servers.all(s, !s.address.startsWith('unix:') || !has(s.port))",
+    message: 'a server with a unix socket address takes no port',
+    fieldPath: '.servers',
+    reason: 'FieldValueForbidden',
+    check: (self) => list(self.servers).every((s) => !isUnix(s) || !has(s, 'port')),
+  },
+  {
+    at: 'spec.fastcgi.params',
+    rule: 'self.all(p, self.exists_one(q, q.name == p.name))',
+    message: 'parameter names must be unique',
+    check: (self) => {
+      const names = list(self).map((p) => p.name);
+      return new Set(names).size === names.length;
+    },
+  },
+  {
+    at: 'spec.fastcgi.params',
+    rule: "self.all(p, p.name != 'HTTP_PROXY')",
+    message: 'HTTP_PROXY is never passed (httpoxy)',
+    check: (self) => list(self).every((p) => p.name !== 'HTTP_PROXY'),
   },
   {
     at: 'spec.service.port',

@@ -16,8 +16,15 @@ function ingress(annotations: Record<string, string>): Ingress {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'default', annotations }, spec: {} };
 }
 
+const CONFIGMAPS: Record<string, Record<string, string>> = {
+  'default/headers': { 'X-Frame-Options': 'DENY', 'Strict-Transport-Security': 'max-age=31536000' },
+  'default/framing': { 'Content-Length': '3' },
+  'other/headers': { 'X-A': 'b' },
+  'default/fcgi': { SCRIPT_FILENAME: '/srv/app/index.php', APP_ENV: 'prod' },
+};
+
 function parse(annotations: Record<string, string>) {
-  return parseAnnotations(ingress(annotations));
+  return parseAnnotations(ingress(annotations), (ns, name) => CONFIGMAPS[`${ns}/${name}`]);
 }
 
 interface Valid {
@@ -41,6 +48,8 @@ const valid: Valid[] = [
   { name: 'temporal-redirect-code 308 is out of its range: 302', annotations: { [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 302 }] } },
   { name: 'force-ssl-redirect, preserve-trailing-slash, from-to-www', annotations: { [`${N}force-ssl-redirect`]: 'true', [`${N}preserve-trailing-slash`]: 'true', [`${N}from-to-www-redirect`]: 'true' }, want: { forceSslRedirect: true, preserveTrailingSlash: true, fromToWww: true } },
   { name: 'backend-protocol HTTPS (any case)', annotations: { [`${N}backend-protocol`]: 'https' }, want: { backend: { protocol: 'HTTPS' } } },
+  { name: 'backend-protocol GRPC, GRPCS, H2C', annotations: { [`${N}backend-protocol`]: 'grpcs' }, want: { backend: { protocol: 'GRPCS' } } },
+  { name: 'pier.dev/http2 "false"', annotations: { [`${P}http2`]: 'false' }, want: { http2: false } },
   { name: 'backend-protocol AUTO_HTTP is HTTP', annotations: { [`${N}backend-protocol`]: 'AUTO_HTTP' }, want: { backend: { protocol: 'HTTP' } } },
   { name: 'upstream-vhost sets Host upstream', annotations: { [`${N}upstream-vhost`]: 'internal.example:8080' }, want: { policies: [{ kind: 'request-headers', set: ['host', 'internal.example:8080'], add: [], remove: [] }] } },
   { name: 'load-balance ewma → power of two choices', annotations: { [`${N}load-balance`]: 'ewma' }, want: { backend: { algorithm: 'Random' } } },
@@ -50,7 +59,7 @@ const valid: Valid[] = [
   { name: 'upstream-hash-by $remote_addr', annotations: { [`${N}upstream-hash-by`]: '$remote_addr' }, want: { backend: { algorithm: 'ConsistentHash', hashKey: { source: 'ClientAddress' } } } },
   { name: 'service-upstream', annotations: { [`${N}service-upstream`]: 'true' }, want: { backend: { serviceUpstream: true } } },
   { name: 'proxy-body-size 8m', annotations: { [`${N}proxy-body-size`]: '8m' }, want: { policies: [{ kind: 'body-size', maxBytes: 8 * 1024 * 1024 }] } },
-  { name: 'proxy-body-size 0 is unlimited: no policy', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [] } },
+  { name: 'proxy-body-size 0 is unlimited (it lifts --max-body-size for the route)', annotations: { [`${N}proxy-body-size`]: '0' }, want: { policies: [{ kind: 'body-size', maxBytes: 0 }] } },
   { name: 'timeouts in seconds', annotations: { [`${N}proxy-connect-timeout`]: '3', [`${N}proxy-send-timeout`]: '120', [`${N}proxy-read-timeout`]: '3600' }, want: { backend: { connectMs: 3_000, sendMs: 120_000, readMs: 3_600_000 } } },
   { name: 'proxy-next-upstream with tries and timeout', annotations: { [`${N}proxy-next-upstream`]: 'error timeout http_502', [`${N}proxy-next-upstream-tries`]: '3', [`${N}proxy-next-upstream-timeout`]: '10' }, want: { backend: { retryOn: ['connect-failure', 'reset', 'timeout', '502'], retryNonIdempotent: false, retryAttempts: 2, retryTimeoutMs: 10_000 } } },
   { name: 'proxy-next-upstream off: no retry whatever tries says', annotations: { [`${N}proxy-next-upstream`]: 'off', [`${N}proxy-next-upstream-tries`]: '5' }, want: { backend: { retryOn: [], retryAttempts: 0 } } },
@@ -66,6 +75,10 @@ const valid: Valid[] = [
     want: { affinity: { name: 'route', path: '/app', maxAge: 172800, sameSite: 'None', conditionalSameSiteNone: true, secure: true, changeOnFailure: true } } },
   { name: 'custom-http-errors with default-backend', annotations: { [`${N}custom-http-errors`]: '404, 503,404', [`${N}default-backend`]: 'errors' }, want: { customHttpErrors: [404, 503], defaultBackendService: 'errors' } },
   { name: 'disable-proxy-intercept-errors turns custom-http-errors off', annotations: { [`${N}custom-http-errors`]: '404', [`${N}disable-proxy-intercept-errors`]: 'true' }, want: { policies: [] } },
+  { name: 'custom-headers: the ConfigMap\'s keys are response headers set', annotations: { [`${N}custom-headers`]: 'default/headers' },
+    want: { policies: [{ kind: 'response-headers', set: ['strict-transport-security', 'max-age=31536000', 'x-frame-options', 'DENY'], add: [], remove: [] }] } },
+  { name: 'backend-protocol FCGI with fastcgi-index and params', annotations: { [`${N}backend-protocol`]: 'FCGI', [`${N}fastcgi-index`]: 'index.php', [`${N}fastcgi-params-configmap`]: 'fcgi' },
+    want: { backend: { protocol: 'FastCGI', fastcgi: expect.objectContaining({ index: 'index.php', params: [{ name: 'APP_ENV', value: 'prod' }, { name: 'SCRIPT_FILENAME', value: '/srv/app/index.php' }] }) } } },
   { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
 ];
 
@@ -92,7 +105,6 @@ const invalid: Invalid[] = [
   { name: 'a redirect URL with a quote', annotations: { [`${N}permanent-redirect`]: 'https://x.com/"' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}permanent-redirect: "https://x.com/"" is not a URL (letters, digits and - . _ ~ / : , ? & = only)` },
   { name: 'a redirect code that is not a number', annotations: { [`${N}permanent-redirect`]: 'https://x.com', [`${N}permanent-redirect-code`]: 'moved' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}permanent-redirect-code: "moved" is not a whole number` },
   { name: 'backend-protocol unknown', annotations: { [`${N}backend-protocol`]: 'SPDY' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}backend-protocol: "SPDY" is not one of AUTO_HTTP, HTTP, HTTPS, GRPC, GRPCS, FCGI, H2C` },
-  { name: 'backend-protocol GRPC not served yet', annotations: { [`${N}backend-protocol`]: 'GRPC' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}backend-protocol: "GRPC" is not served by this Pier yet (it serves HTTP, AUTO_HTTP, HTTPS); the Ingress is not served rather than spoken to as HTTP` },
   { name: 'load-balance chash', annotations: { [`${N}load-balance`]: 'chash' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}load-balance: "chash" is set through upstream-hash-by or affinity in Pier, not load-balance` },
   { name: 'upstream-hash-by with two variables', annotations: { [`${N}upstream-hash-by`]: '$request_uri$host' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}upstream-hash-by: "$request_uri$host" must be one nginx variable: $remote_addr, $binary_remote_addr, $request_uri, $http_<name> or $cookie_<name>` },
   { name: 'upstream-vhost with a path', annotations: { [`${N}upstream-vhost`]: 'a.com/x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}upstream-vhost: "a.com/x" is not a host name` },
@@ -108,6 +120,10 @@ const invalid: Invalid[] = [
   { name: 'default-backend that is not a Service name', annotations: { [`${N}default-backend`]: 'ns/errors' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}default-backend: "ns/errors" must be the name of a Service in the Ingress's namespace` },
   { name: 'affinity other than cookie', annotations: { [`${N}affinity`]: 'ip' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity: "ip" is not "cookie" (the only affinity type)` },
   { name: 'affinity-mode unknown', annotations: { [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'sticky' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}affinity-mode: "sticky" is not one of balanced, persistent` },
+  { name: 'custom-headers in another namespace', annotations: { [`${N}custom-headers`]: 'other/headers' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "other/headers" names a ConfigMap in another namespace than the Ingress (default); only the Ingress's own namespace is allowed` },
+  { name: 'custom-headers naming a missing ConfigMap', annotations: { [`${N}custom-headers`]: 'default/nope' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "default/nope" names ConfigMap default/nope, which does not exist` },
+  { name: 'custom-headers setting a framing header', annotations: { [`${N}custom-headers`]: 'framing' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "framing" ConfigMap default/framing may not set content-length (Pier owns framing and hop-by-hop headers)` },
+  { name: 'fastcgi-params-configmap naming a missing ConfigMap', annotations: { [`${N}backend-protocol`]: 'FCGI', [`${N}fastcgi-params-configmap`]: 'nope' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}fastcgi-params-configmap: ConfigMap default/nope not found` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -143,9 +159,9 @@ describe('annotations: what is not Pier\'s', () => {
   });
 
   it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {
-    const parsed = parse({ [`${N}whitelist-source-range`]: '10.0.0.0/8' });
+    const parsed = parse({ [`${N}satisfy`]: 'any' });
     expect(parsed.rejected).toBe(true);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}whitelist-source-range is not enforced by Pier yet`) })]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}satisfy is not enforced by Pier yet`) })]);
   });
 
   it('other prefixes are not looked at', () => {

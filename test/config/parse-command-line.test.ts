@@ -50,3 +50,65 @@ describe('client timeout flags', () => {
     expect(help).toMatch(/--client-body-timeout DURATION .*408.*client_body_timeout.*\[default: 60s\]/);
   });
 });
+
+describe('request limit and listen flags', () => {
+  it('defaults: 16 KiB head, 100 header lines, no body limit, backlog 4096', () => {
+    expect(serve([])).toMatchObject({ maxHeaderSize: 16_384, maxHeaders: 100, maxBodySize: Infinity, backlog: 4096 });
+  });
+
+  it.each([
+    { args: ['--max-header-size', '32k'], env: {}, want: { maxHeaderSize: 32_768 } },
+    { args: ['--max-header-size=8192'], env: {}, want: { maxHeaderSize: 8_192 } },
+    { args: [], env: { PIER_MAX_HEADER_SIZE: '64KiB' }, want: { maxHeaderSize: 65_536 } },
+    { args: ['--max-headers', '50'], env: { PIER_MAX_HEADERS: '70' }, want: { maxHeaders: 50 } },
+    { args: [], env: { PIER_MAX_HEADERS: '70' }, want: { maxHeaders: 70 } },
+    { args: ['--max-body-size', '1m'], env: {}, want: { maxBodySize: 1_048_576 } },
+    { args: [], env: { PIER_MAX_BODY_SIZE: '10M' }, want: { maxBodySize: 10_485_760 } },
+    { args: ['--max-body-size', '0'], env: { PIER_MAX_BODY_SIZE: '1m' }, want: { maxBodySize: Infinity } },
+    { args: ['--backlog', '1024'], env: {}, want: { backlog: 1024 } },
+    { args: [], env: { PIER_BACKLOG: '8192' }, want: { backlog: 8192 } },
+  ])('$args $env → $want', ({ args, env, want }) => {
+    expect(serve(args, env)).toMatchObject(want);
+  });
+
+  it.each([
+    { flag: 'max-header-size', value: 'big', expected: 'a size such as 1048576, 16k or 1m' },
+    { flag: 'max-header-size', value: '512', expected: 'a size from 1k to 16m' },
+    { flag: 'max-header-size', value: '1g', expected: 'a size from 1k to 16m' },
+    { flag: 'max-body-size', value: '1x', expected: 'a size such as 1048576, 16k or 1m' },
+    { flag: 'max-body-size', value: '-1', expected: 'a size such as 1048576, 16k or 1m' },
+    { flag: 'max-headers', value: '0', expected: 'a whole number from 1 to 1,000,000' },
+    { flag: 'backlog', value: '0', expected: 'a whole number from 1 to 1,000,000' },
+  ])('--$flag $value is refused with a clear error', ({ flag, value, expected }) => {
+    const parse = () => serve([`--${flag}=${value}`]);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(`invalid value for --${flag}: "${value}" (expected ${expected})`);
+  });
+
+  it('--help shows each with its status and default', () => {
+    const help = helpText();
+    expect(help).toMatch(/--max-header-size SIZE .*431.*\[default: 16k\]/);
+    expect(help).toMatch(/--max-headers N .*431.*\[default: 100\]/);
+    expect(help).toMatch(/--max-body-size SIZE .*413.*0 = no limit.*\[default: 0\]/);
+    expect(help).toMatch(/--backlog N .*somaxconn.*\[default: 4096\]/);
+  });
+});
+
+describe('count flags', () => {
+  it('--keepalive-requests takes 1 … 1,000,000', () => {
+    expect(serve(['--keepalive-requests', '1']).keepaliveRequests).toBe(1);
+    expect(serve(['--keepalive-requests=1000000']).keepaliveRequests).toBe(1_000_000);
+  });
+
+  // A newcomer's 10000000 was refused with "at least 1": the message must name both bounds.
+  it.each([
+    { flag: 'keepalive-requests', value: '10000000' },
+    { flag: 'keepalive-requests', value: '0' },
+    { flag: 'keepalive-requests', value: 'many' },
+    { flag: 'workers', value: '1000001' },
+  ])('--$flag $value is refused naming the real bounds', ({ flag, value }) => {
+    const parse = () => serve([`--${flag}=${value}`]);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(`invalid value for --${flag}: "${value}" (expected a whole number from 1 to 1,000,000)`);
+  });
+});

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
+  downstreamResponseHeaders, emptyFacts, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
 } from '../../src/dataplane/forward-headers.ts';
 
 const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
 
-function upstream(raw: string[]): Record<string, string> {
-  const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
+function upstreamNames(raw: string[], authority?: string): string[] {
+  const facts: RequestHeaderFacts = emptyFacts();
   scanRequestHeaders(raw, facts);
+  if (authority !== undefined) facts.host = authority;
+  return upstreamRequestHeaders(raw, facts, fwd).filter((_, i) => i % 2 === 0);
+}
+
+function upstream(raw: string[], authority?: string): Record<string, string> {
+  const facts: RequestHeaderFacts = emptyFacts();
+  scanRequestHeaders(raw, facts);
+  if (authority !== undefined) facts.host = authority;
   const out = upstreamRequestHeaders(raw, facts, fwd);
   const map: Record<string, string> = {};
   for (let i = 0; i < out.length; i += 2) {
@@ -18,7 +26,7 @@ function upstream(raw: string[]): Record<string, string> {
 }
 
 describe('upstreamRequestHeaders', () => {
-  const cases: { name: string; raw: string[]; want: Record<string, string | undefined> }[] = [
+  const cases: { name: string; raw: string[]; authority?: string; want: Record<string, string | undefined>; order?: string[] }[] = [
     {
       name: 'sets the forwarding headers from the connection',
       raw: ['Host', 'foo.com:8080', 'Accept', '*/*'],
@@ -40,9 +48,23 @@ describe('upstreamRequestHeaders', () => {
       want: { connection: undefined, 'x-secret': undefined, 'x-other': undefined, 'keep-alive': undefined, te: undefined, trailer: undefined, 'transfer-encoding': undefined, upgrade: undefined, 'proxy-connection': undefined, 'proxy-authorization': undefined, 'proxy-authenticate': undefined, expect: undefined, 'http2-settings': undefined, 'x-kept': 'k' },
     },
     {
-      name: 'keeps one Host (undici refuses two) and repeated end-to-end headers',
+      name: 'keeps one Host (a second one is refused by the connection: scan says 400) and repeated end-to-end headers',
       raw: ['Host', 'a', 'Host', 'b', 'Cookie', 'x=1', 'Cookie', 'y=2'],
       want: { host: 'a', cookie: 'x=1 | y=2' },
+    },
+    {
+      name: 'forwards the effective authority as Host (absolute-form replaced the client\'s), where the client\'s Host was',
+      raw: ['Accept', '*/*', 'Host', 'client.example'],
+      authority: 'target.example:8080',
+      want: { host: 'target.example:8080', 'x-forwarded-host': 'target.example:8080' },
+      order: ['Accept', 'Host'],
+    },
+    {
+      name: 'adds Host first when the client sent none (absolute-form without Host)',
+      raw: ['Accept', '*/*'],
+      authority: 'target.example',
+      want: { host: 'target.example', 'x-forwarded-host': 'target.example' },
+      order: ['host', 'Accept'],
     },
     {
       name: 'without Host sets no X-Forwarded-Host',
@@ -50,9 +72,41 @@ describe('upstreamRequestHeaders', () => {
       want: { host: undefined, 'x-forwarded-host': undefined },
     },
   ];
-  it.each(cases)('$name', ({ raw, want }) => {
-    const got = upstream(raw);
+  it.each(cases)('$name', ({ raw, authority, want, order }) => {
+    const got = upstream(raw, authority);
     for (const [k, v] of Object.entries(want)) expect(got[k], k).toBe(v);
+    if (order !== undefined) expect(upstreamNames(raw, authority).slice(0, order.length)).toEqual(order);
+  });
+
+  it.each([
+    { raw: ['Host', 'foo.com'], status: 0 },
+    { raw: ['Host', 'foo.com:8080'], status: 0 },
+    { raw: ['Host', '[::1]:8080'], status: 0 },
+    { raw: ['Host', ''], status: 0 },
+    { raw: ['Host', 'a', 'host', 'a'], status: 400 },
+    { raw: ['Host', 'a', 'Host', 'b'], status: 400 },
+    { raw: ['Host', 'foo.com/admin'], status: 400 },
+    { raw: ['Host', 'user@foo.com'], status: 400 },
+    { raw: ['Host', 'foo.com:80x'], status: 400 },
+    { raw: ['Host', 'foo .com'], status: 400 },
+    { raw: ['Host', 'foo.com\\x'], status: 400 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'chunked'], status: 0 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'Chunked'], status: 0 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'gzip, chunked'], status: 501 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], status: 501 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'identity, chunked'], status: 501 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'gzip'], status: 400 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'gzip'], status: 400 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'chunked, chunked'], status: 400 },
+    { raw: ['Host', 'a', 'Transfer-Encoding', 'chunked,'], status: 0 },
+  ])('scan $raw → $status', ({ raw, status }) => {
+    expect(scanRequestHeaders(raw, emptyFacts())).toBe(status);
+  });
+
+  it.each([
+    ['h2c', true], ['H2C', true], ['websocket, h2c', true], ['websocket', false], ['h2', false], ['h2c-x', false],
+  ] as const)('offersH2c(%j) → %s', (value, want) => {
+    expect(offersH2c(value)).toBe(want);
   });
 
   it.each([
@@ -61,7 +115,7 @@ describe('upstreamRequestHeaders', () => {
     [['Transfer-Encoding', 'chunked'], true],
     [['Accept', 'x'], false],
   ] as const)('scan %j → hasBody %s', (raw, want) => {
-    const facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
+    const facts: RequestHeaderFacts = emptyFacts();
     scanRequestHeaders([...raw], facts);
     expect(facts.hasBody).toBe(want);
   });

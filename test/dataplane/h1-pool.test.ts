@@ -274,9 +274,10 @@ describe('H1Pool connections', () => {
       const tick = setInterval(() => {
         socket.write('x');
         if (++sent === 12) clearInterval(tick);
-      }, 90); // 1.1 s in all: seven 150 ms timeouts, each gap well under one
+      }, 100); // 1.2 s in all: three 400 ms timeouts, each gap a quarter of one (a loaded
+      // machine stretched 90 ms gaps past a 150 ms timeout)
     });
-    const p = h1Pool(peer.port, { headersTimeout: 150, bodyTimeout: 150 });
+    const p = h1Pool(peer.port, { headersTimeout: 400, bodyTimeout: 400 });
     const out = await send(p);
     expect(out.error).toBeNull();
     expect(out.body.toString()).toBe('x'.repeat(12));

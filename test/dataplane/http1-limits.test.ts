@@ -12,7 +12,8 @@ const H = 'Host: foo.com\r\n';
 describe('HTTP/1.1 server: malformed input', () => {
   it.each([
     { name: 'garbage request line', req: 'HELLO\r\n\r\n', status: 400 },
-    { name: 'bad HTTP version', req: `GET / HTTP/9.9\r\n${H}\r\n`, status: 400 },
+    { name: 'HTTP version 9.9 (well formed, not 1.x)', req: `GET / HTTP/9.9\r\n${H}\r\n`, status: 505 },
+    { name: 'malformed HTTP version', req: `GET / HTTP/1.x\r\n${H}\r\n`, status: 400 },
     { name: 'header line without a colon', req: `GET / HTTP/1.1\r\n${H}Oops\r\n\r\n`, status: 400 },
     { name: 'space before the colon', req: `GET / HTTP/1.1\r\n${H}X-A : b\r\n\r\n`, status: 400 },
     { name: 'Content-Length and Transfer-Encoding (smuggling)', req: `POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, status: 400 },

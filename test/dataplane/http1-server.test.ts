@@ -71,6 +71,21 @@ describe('HTTP/1.1 server: keep-alive and framing by client version', () => {
     expect((await client.get('foo.com', '/slow?delay=400')).body).toBe('GET /slow ');
     expect(await client.waitClosed(2_000)).toBe(true); // and then the idle timeout applies
   });
+
+  // `--keepalive-timeout 0s` announced `keep-alive: timeout=0` and then closed; nginx treats 0 as
+  // keepalive off and says `Connection: close`.
+  it.each([
+    { name: 'proxied', path: '/a' },
+    { name: 'Pier\'s own 404', path: '/a', host: 'nobody.example' },
+  ])('keepalive timeout 0 turns keepalive off: connection: close, then closed ($name)', async ({ path, host }) => {
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('echo', [await echoBackend()])]), { keepaliveTimeoutMs: 0 });
+    const t = await rawTranscript(port, `GET ${path} HTTP/1.1\r\nHost: ${host ?? 'foo.com'}\r\n\r\n`);
+    const head = t.text.slice(0, t.text.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).toMatch(host ? /^http\/1\.1 404 / : /^http\/1\.1 200 /);
+    expect(head).toContain('\r\nconnection: close');
+    expect(head).not.toContain('keep-alive');
+    expect(t.closed).toBe(true);
+  });
 });
 
 describe('HTTP/1.1 server: responses without a body', () => {

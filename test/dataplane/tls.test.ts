@@ -102,9 +102,12 @@ describe('HTTPS listener', () => {
     });
   }
 
-  it('offers http/1.1 only over ALPN (an h2-preferring client settles on http/1.1)', async () => {
-    const { port } = await startTls(tableWith(await startBackend('a')));
-    expect((await presented(port, 'foo.test', ['h2', 'http/1.1'])).alpn).toBe('http/1.1');
+  it('ALPN: h2 for a client offering it, http/1.1 for one offering only that; a host that opted out of HTTP/2 gets http/1.1', async () => {
+    const table = tableWith(await startBackend('a'));
+    const { port } = await startTls({ ...table, virtualHosts: table.virtualHosts.map((v) => (v.host === 'plain.test' ? { ...v, http2: false as const } : v)) });
+    expect((await presented(port, 'foo.test', ['h2', 'http/1.1'])).alpn).toBe('h2');
+    expect((await presented(port, 'foo.test', ['http/1.1'])).alpn).toBe('http/1.1');
+    expect((await presented(port, 'plain.test', ['h2', 'http/1.1'])).alpn).toBe('http/1.1');
   });
 
   it('proxies an HTTPS request to the backend with X-Forwarded-Proto: https', async () => {
@@ -196,11 +199,11 @@ describe('SniCertificates', () => {
       backends: [],
       certificates: { 'default/foo': fooCert, 'default/wild': wild },
     });
-    expect(sni.update(t(foo))).toEqual({ built: 2, reused: 0, failed: [] });
+    expect(sni.update(t(foo))).toEqual({ built: 2, reused: 0, failed: [], requestCert: false });
     const ctx = sni.contextFor('foo.test');
-    expect(sni.update(t({ ...foo }))).toEqual({ built: 0, reused: 2, failed: [] });
+    expect(sni.update(t({ ...foo }))).toEqual({ built: 0, reused: 2, failed: [], requestCert: false });
     expect(sni.contextFor('foo.test')).toBe(ctx);
-    expect(sni.update(t(foo2))).toEqual({ built: 1, reused: 1, failed: [] });
+    expect(sni.update(t(foo2))).toEqual({ built: 1, reused: 1, failed: [], requestCert: false });
     expect(sni.contextFor('foo.test')).not.toBe(ctx);
   });
 

@@ -80,8 +80,9 @@ describe('read timeout (timeouts.readMs, nginx proxy_read_timeout)', () => {
       res.writeHead(200, { 'content-length': String(size) });
       res.end(Buffer.alloc(size, 98));
     });
-    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('big', [big], withRead(300))]));
-    // A client not reading: the proxy must stop the upstream, not time it out.
+    // 1 s, not 300 ms: on a loaded machine the head itself took longer than 300 ms (a fair 504).
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('big', [big], withRead(1_000))]));
+    // A client not reading for twice the read timeout: the proxy must stop the upstream, not time it out.
     const { status, bytes } = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
       const req = httpGet({ port, host: '127.0.0.1', path: '/', headers: { host: 'foo.com' }, agent: false }, (res) => {
         res.pause();
@@ -91,7 +92,7 @@ describe('read timeout (timeouts.readMs, nginx proxy_read_timeout)', () => {
           res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
           res.on('error', reject);
           res.resume();
-        }, 900);
+        }, 2_000);
       });
       req.on('error', reject);
       onCleanup(() => {

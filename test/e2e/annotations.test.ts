@@ -97,12 +97,13 @@ describe('ingress-nginx routing annotations through pier serve', () => {
       ingress('snippet', 'snippet.example', { [`${N}configuration-snippet`]: 'return 200;' }, [{ path: '/', service: 'main' }]),
       ingress('sticky', 'sticky.example', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-name`]: 'route', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Lax' }, [{ path: '/app', service: 'pair' }]),
       ingress('errors', 'errors.example', { [`${N}custom-http-errors`]: '404,503', [`${N}default-backend`]: 'canary' }, [{ path: '/', service: 'main' }, { path: '/down', service: 'empty' }]),
+      ingress('uploads', 'uploads.example', { [`${N}proxy-body-size`]: '4k' }, [{ path: '/', service: 'main' }]),
       ingress('timeouts', 'timeouts.example', { [`${N}proxy-read-timeout`]: '1', [`${N}proxy-next-upstream`]: 'off' }, [{ path: '/', service: 'main' }]),
       ingress('hashed', 'hashed.example', { [`${N}upstream-hash-by`]: '$request_uri' }, [{ path: '/', service: 'pair' }]),
       ingress('www', 'www-target.example', { [`${N}from-to-www-redirect`]: 'true' }, [{ path: '/', service: 'main' }]),
     ];
     await writeFile(join(dir, 'all.yaml'), manifests.join(''));
-    pier = await startPier(['--manifests', dir, '--workers', '1']);
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--max-body-size', '1k']);
   });
 
   afterAll(async () => {
@@ -188,6 +189,12 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(small.status).toBe(200);
   });
 
+  it('proxy-body-size raises --max-body-size for its Ingress only (as ingress-nginx over its global)', async () => {
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(200);
+    expect((await get('uploads.example', '/', {}, 'POST', Buffer.alloc(5000, 'a'))).status).toBe(413);
+    expect((await get('approot.example', '/x', {}, 'POST', Buffer.alloc(3000, 'a'))).status).toBe(413);
+  });
+
   it('upstream-vhost and request header edits reach the backend; response header edits reach the client', async () => {
     const r = await get('limits.example', '/h', { 'x-debug': '1' });
     const s = seen(r);
@@ -266,7 +273,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(new Set([...byUri.values()].flatMap((s) => [...s])).size).toBe(2);
   });
 
-  function upgrade(host: string, path: string): Promise<string> {
+  function upgrade(host: string, path: string, extra = ''): Promise<string> {
     return new Promise((resolve, reject) => {
       const socket = connect(pier.httpPort, '127.0.0.1');
       let text = '';
@@ -278,7 +285,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
         }
       });
       socket.on('error', reject);
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${extra}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     });
   }
 
@@ -291,19 +298,7 @@ describe('ingress-nginx routing annotations through pier serve', () => {
     expect(redirected.toLowerCase()).toContain('location: https://new.example/landing');
     const https = await upgrade('tls.example', '/chat');
     expect(https).toMatch(/^HTTP\/1\.1 308/);
-    const canary = await new Promise<string>((resolve, reject) => {
-      const socket = connect(pier.httpPort, '127.0.0.1');
-      let text = '';
-      socket.on('data', (d) => {
-        text += d.toString('latin1');
-        if (text.includes('\r\n\r\n')) {
-          socket.destroy();
-          resolve(text);
-        }
-      });
-      socket.on('error', reject);
-      socket.write('GET /ws HTTP/1.1\r\nHost: canary.example\r\nX-Canary: always\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
-    });
+    const canary = await upgrade('canary.example', '/ws', 'X-Canary: always\r\n');
     expect(canary).toContain('X-Backend: canary');
   });
 });

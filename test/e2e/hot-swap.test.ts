@@ -31,8 +31,12 @@ describe('routing changes under keepalive load (manifest directory, 2 workers)',
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pier-flip-'));
-    a = await startEchoBackend('a', '127.0.0.4');
-    b = await startEchoBackend('b', '127.0.0.5');
+    // Backends keep idle connections 2 minutes (and say so: `Keep-Alive: timeout=120`), longer
+    // than the test. With node:http's 5 s, Pier's pool rightly closed connections idle for 4 s —
+    // the deepest of its LIFO stack, used only at peak concurrency, which on a loaded machine can
+    // come less often than that — and opened new ones later: a failure of the test, not of the swap.
+    a = await startEchoBackend('a', '127.0.0.4', { keepAliveTimeoutMs: 120_000 });
+    b = await startEchoBackend('b', '127.0.0.5', { keepAliveTimeoutMs: 120_000 });
     await writeFile(join(dir, 'base.yaml'), [INGRESS_CLASS_YAML, serviceYaml('a', [a]), serviceYaml('b', [b])].join('---\n'));
     await writeRoute('a');
     // keepalive-requests raised: the default (1000, as nginx) would legitimately close busy connections.

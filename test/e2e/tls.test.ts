@@ -96,19 +96,20 @@ describe('TLS termination (manifest directory, 2 workers)', () => {
     expect((await presented(pier.httpsPort, 'broken.test')).subject.CN).toBe(DEFAULT_CERTIFICATE_SUBJECT);
   });
 
-  it('routes HTTPS requests to the backend with X-Forwarded-Proto: https; plain HTTP still works', async () => {
+  it('routes HTTPS requests to the backend with X-Forwarded-Proto: https; plain HTTP is redirected to HTTPS (ssl-redirect, on for hosts with a certificate)', async () => {
     const { res } = await get(pier.httpsPort, 'secure.test', agent);
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-backend']).toBe('a');
     expect(a.received.at(-1)!.headers['x-forwarded-proto']).toBe('https');
-    const plain = await new Promise<number>((resolve, reject) => {
-      httpGet({ host: '127.0.0.1', port: pier.httpPort, path: '/', headers: { host: 'secure.test' } }, (res) => {
+    const seen = a.received.length;
+    const plain = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port: pier.httpPort, path: '/x?y=1', headers: { host: 'secure.test' } }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode!));
+        res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location }));
       }).once('error', reject);
     });
-    expect(plain).toBe(200);
-    expect(a.received.at(-1)!.headers['x-forwarded-proto']).toBe('http');
+    expect(plain).toEqual({ status: 308, location: 'https://secure.test/x?y=1' });
+    expect(a.received.length).toBe(seen); // answered by Pier, never proxied
     // A host whose Secret is missing is still served, over the default certificate.
     expect((await get(pier.httpsPort, 'broken.test', agent)).res.statusCode).toBe(200);
   });

@@ -62,8 +62,6 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
       siteYaml('slow', { servers: [{ address: silent.host, port: silent.port, maxFails: 0 }], timeouts: { read: '300ms' }, retries: { attempts: 0 } }),
       siteYaml('slow-retried', { servers: [{ address: silentRetried.host, port: silentRetried.port, maxFails: 0 }], timeouts: { read: '300ms' } }),
       siteYaml('cut', { servers: [{ address: cutting.host, port: cutting.port, maxFails: 0 }, { address: good.host, port: good.port }] }),
-      siteYaml('h2c', { servers: [{ address: good.host, port: good.port }], protocol: 'H2C' }),
-      siteYaml('fcgi', { servers: [{ address: good.host, port: good.port }], protocol: 'FastCGI' }),
       upstreamIngressYaml('ghost', 'nosuchupstream'),
     ].join('---\n'));
     await writeFile(join(dir, 'bad.yaml'), siteYaml('bad', { servers: [{ address: good.host, port: good.port }], loadBalancing: { algorithm: 'ConsistentHash' } }));
@@ -160,14 +158,6 @@ describe('Upstream failure handling (pier serve --manifests, 1 worker)', () => {
     await waitFor(async () => (await send('bad')).status === 200, 10_000, 'the fixed Upstream served');
     await waitFor(() => lines().some((l) => l.component === 'status' && l.name === 'bad' && l.accepted === true), 5_000, 'status line for the fixed Upstream');
     expect(lines().filter((l) => l.component === 'status' && l.name === 'bad').at(-1)).toMatchObject({ accepted: true, ready: true, readyEndpoints: 1, totalEndpoints: 1 });
-  });
-
-  it.each(['H2C', 'FastCGI'])('protocol %s is rejected as not supported yet: 503 and a problem line', async (protocol) => {
-    const site = protocol === 'H2C' ? 'h2c' : 'fcgi';
-    expect((await send(site)).status).toBe(503);
-    const problem = lines().find((l) => l.kind === 'Upstream' && l.name === site && l.reason === 'UnsupportedProtocol');
-    expect(problem?.msg).toBe(`Upstream.pier.dev "${site}" is invalid: spec.protocol: Invalid value: "${protocol}": protocol ${protocol} is not supported yet (supported: HTTP, HTTPS)`);
-    expect(good.seen.some((s) => s.headers.host === `${site}.example`)).toBe(false);
   });
 
   it('a missing Upstream: 503 and a problem line on the Ingress', async () => {

@@ -102,6 +102,15 @@ describe('Upstream keepalive limits (pier serve --manifests, 1 worker)', () => {
 });
 
 const IDLE_CLOSE_MS = 300;
+
+/** Pier start-ups of the concurrent scenarios below, one at a time: three at once (four
+ * workers) on a loaded 2-core machine overran the supervisor's 15 s worker start timeout. */
+let startups: Promise<unknown> = Promise.resolve();
+function startPierInTurn(args: readonly string[]): Promise<PierProcess> {
+  const mine = startups.then(() => startPier(args, { readyTimeoutMs: 30_000 }));
+  startups = mine.catch(() => undefined);
+  return mine;
+}
 const CLIENTS = 4;
 const PER_CLIENT = 75;
 const JITTER_MS = 30;
@@ -120,8 +129,11 @@ const JITTER_MS = 30;
  *   several connections, some idle past the backend's limit while others are in use.
  * - resets-on-reuse: the backend resets a connection idle 300 ms or more when the next request
  *   arrives on it, so the crossing happens every time (about half of the requests).
+ *
+ * The three run concurrently (each with its own Pier and backends): each is 75 paced requests
+ * per client, ~23 s of mostly waiting, and one after another they were 70 s of the suite.
  */
-describe.each([
+describe.concurrent.each([
   { workers: 1, shared: false, mode: 'closes-idle' },
   { workers: 2, shared: true, mode: 'closes-idle' },
   { workers: 1, shared: false, mode: 'resets-on-reuse' },
@@ -136,8 +148,8 @@ describe.each([
     for (let i = 0; i < (shared ? 1 : CLIENTS); i++) backends.push(await start(IDLE_CLOSE_MS));
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
     await writeFile(join(dir, 'sites.yaml'), backends.map((b, i) => siteYaml(`tomcat-${i}`, { servers: [{ address: b.host, port: b.port }] })).join('---\n'));
-    pier = await startPier(['--manifests', dir, '--workers', String(workers)], { readyTimeoutMs: 30_000 });
-  }, 60_000);
+    pier = await startPierInTurn(['--manifests', dir, '--workers', String(workers)]);
+  }, 120_000);
 
   afterAll(async () => {
     await pier?.stop();

@@ -22,7 +22,7 @@ export interface EchoBackend {
  * A real node:http backend that answers every request with `<name>` in the `x-backend` header
  * and a JSON echo of what it received, and records requests and accepted connections.
  */
-export function startEchoBackend(name: string, host = '127.0.0.1'): Promise<EchoBackend> {
+export function startEchoBackend(name: string, host = '127.0.0.1', options: { keepAliveTimeoutMs?: number } = {}): Promise<EchoBackend> {
   const sockets = new Set<Socket>();
   const received: Received[] = [];
   const backend = {
@@ -43,6 +43,8 @@ export function startEchoBackend(name: string, host = '127.0.0.1'): Promise<Echo
       res.end(body);
     });
   });
+  // node:http's default (5 s) is also what its `Keep-Alive: timeout=5` tells Pier's pool.
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('connection', (socket: Socket) => {
     backend.connections++;
     sockets.add(socket);

@@ -17,7 +17,7 @@ export interface PierProcess {
 }
 
 /**
- * Starts `pier serve` (the real binary, Node 24) on free loopback ports with `args`, and
+ * Starts `pier serve` (the real binary, on the Node running the tests) on free loopback ports with `args`, and
  * resolves once /readyz answers 200 (or rejects with its output after `readyTimeoutMs`).
  */
 export async function startPier(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<PierProcess> {
@@ -45,7 +45,8 @@ export async function startPier(args: readonly string[], options: { readyTimeout
     },
   };
   if (options.waitReady === false) return pier;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  // A bound against hanging, not a performance claim: a loaded 2-core machine took over 15 s.
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 45_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`pier exited with ${child.exitCode} before ready:\n${out}`);
     const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.status === 200, () => false);
@@ -53,7 +54,7 @@ export async function startPier(args: readonly string[], options: { readyTimeout
     await new Promise((r) => setTimeout(r, 50));
   }
   await pier.stop('SIGKILL');
-  throw new Error(`pier not ready within ${options.readyTimeoutMs ?? 15_000} ms:\n${out}`);
+  throw new Error(`pier not ready within ${options.readyTimeoutMs ?? 45_000} ms:\n${out}`);
 }
 
 /** Polls `check` every 25 ms until it returns true or `timeoutMs` passes. */

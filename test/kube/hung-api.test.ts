@@ -6,7 +6,7 @@ import { FakeApiServer, type RecordedRequest } from './fake-api-server.ts';
 import { EventLog, eventually, objectsOfEachKind, summary, testConfig } from './kube-test-helpers.ts';
 import { SilentFront } from './silent-front.ts';
 
-const KINDS = 6;
+const KINDS = 7;
 const SERVICES = '/api/v1/services';
 const isWatch = (r: RecordedRequest) => r.query.get('watch') === 'true';
 const isServiceList = (line: string) => line.startsWith(`GET ${SERVICES}?`) && !line.includes('watch=true');

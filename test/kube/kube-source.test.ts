@@ -5,7 +5,7 @@ import type { Source } from '../../src/source/source.ts';
 import { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server.ts';
 import { EventLog, eventually, objectsOfEachKind, silentLogger, sleep, summary, testConfig } from './kube-test-helpers.ts';
 
-const KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'Upstream'];
+const KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Upstream'];
 const isWatch = (r: RecordedRequest) => r.query.get('watch') === 'true';
 
 let api: FakeApiServer | undefined;
@@ -32,7 +32,7 @@ async function startSource(options: { watchNamespace?: string; server?: FakeApiS
 /** Every object the fake server holds of the watched kinds (TLS Secrets only), as `kind ns/name@rv`. */
 function serverState(api: FakeApiServer, namespace?: string): string[] {
   return KINDS.flatMap((k) => api.list(k))
-    .filter((o) => o.kind !== 'Secret' || o.type === 'kubernetes.io/tls')
+    .filter((o) => o.kind !== 'Secret' || o.type === 'kubernetes.io/tls' || o.type === 'Opaque')
     .filter((o) => namespace === undefined || o.metadata.namespace === undefined || o.metadata.namespace === namespace)
     .map(summary).sort();
 }
@@ -42,12 +42,13 @@ describe('kube source: initial sync', () => {
     const { api, log } = await startSource({
       preload: (a) => {
         for (const o of objectsOfEachKind()) a.apply(o);
-        a.apply({ kind: 'Secret', metadata: { name: 'token', namespace: 'default' }, type: 'Opaque', data: { a: 'Yg==' } });
+        a.apply({ kind: 'Secret', metadata: { name: 'token', namespace: 'default' }, type: 'kubernetes.io/service-account-token', data: { a: 'Yg==' } });
+        a.apply({ kind: 'Secret', metadata: { name: 'users', namespace: 'default' }, type: 'Opaque', data: { auth: 'Yg==' } });
       },
     });
     await eventually(() => log.synced, 5000, 'synced');
     const syncedAt = log.events.findIndex((e) => e.type === 'synced');
-    expect(log.events.slice(0, syncedAt).map((e) => e.type === 'upsert' && e.object.kind).sort()).toEqual([...KINDS].sort());
+    expect([...new Set(log.events.slice(0, syncedAt).map((e) => e.type === 'upsert' && e.object.kind))].sort()).toEqual([...KINDS].sort());
     expect(log.events.filter((e) => e.type === 'synced')).toHaveLength(1);
     expect(log.stateSummary()).toEqual(serverState(api));
     const ing = log.state.get('Ingress default/web')!.object;
@@ -55,9 +56,10 @@ describe('kube source: initial sync', () => {
     expect(typeof ing.metadata.creationTimestamp).toBe('string');
     expect(ing.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(log.upsertsOf('Secret', 'default', 'token')).toBe(0);
-    // Secrets are filtered by the API server, not downloaded and dropped.
+    expect(log.upsertsOf('Secret', 'default', 'users')).toBe(1); // Opaque: basic auth users
+    // Token, Helm and registry Secrets are filtered by the API server, not downloaded and dropped.
     const secretLists = api.requests.filter((r) => r.path === '/api/v1/secrets');
-    expect(secretLists.every((r) => r.query.get('fieldSelector') === 'type=kubernetes.io/tls')).toBe(true);
+    expect(secretLists.every((r) => r.query.get('fieldSelector')!.split(',').includes('type!=kubernetes.io/service-account-token'))).toBe(true);
   });
 
   it('does not say synced before every kind listed', async () => {

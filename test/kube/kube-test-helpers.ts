@@ -75,6 +75,7 @@ export function objectsOfEachKind(namespace = 'default', suffix = ''): Obj[] {
       addressType: 'IPv4', endpoints: [{ addresses: ['127.0.0.2'], conditions: { ready: true } }], ports: [{ name: 'http', port: 8080 }],
     },
     { kind: 'Secret', metadata: { name: `tls${suffix}`, namespace }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'Y3J0', 'tls.key': 'a2V5' } },
+    { kind: 'ConfigMap', metadata: { name: `headers${suffix}`, namespace }, data: { 'X-Frame-Options': 'DENY' } },
     { kind: 'Upstream', metadata: { name: `up${suffix}`, namespace }, spec: { servers: [{ address: '127.0.0.3', port: 80 }] } },
   ];
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
@@ -6,15 +5,12 @@ import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts
 import { FakeApiServer, type Obj, type RecordedRequest } from './fake-api-server.ts';
 import { ingress } from './kube-test-helpers.ts';
 
-/** main.ts must call startKubeStatus (src/status/kube-status.ts) for these to mean anything. */
-const WIRED = readFileSync(new URL('../../src/main.ts', import.meta.url), 'utf8').includes('startKubeStatus');
-
 /**
  * Status end to end: two real `pier serve` processes against one fake API server. Only the
  * leader writes Ingress status and Events; when it shuts down (releasing the Lease) the other
  * takes over. Each process gets its own kubeconfig token, so every request is attributable.
  */
-describe.skipIf(!WIRED)('status with two Pier processes', () => {
+describe('status with two Pier processes', () => {
   let api: FakeApiServer;
   let web: EchoBackend;
   let a: PierProcess;

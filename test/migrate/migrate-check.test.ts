@@ -23,11 +23,12 @@ describe('pier migrate-check', () => {
     expect(r.code).toBe(1); // one Ingress will not be served
     expect(r.out).toContain('prod/admin: will NOT be served');
     expect(r.out).toMatch(/BLOCKS {2}nginx\.ingress\.kubernetes\.io\/configuration-snippet — annotation .* is refused: Pier never evaluates configuration text/);
-    expect(r.out).toMatch(/BLOCKS {2}nginx\.ingress\.kubernetes\.io\/whitelist-source-range — .*not enforced by Pier yet/);
+    expect(r.out).toMatch(/BLOCKS {2}nginx\.ingress\.kubernetes\.io\/satisfy — .*not enforced by Pier yet/);
+    expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/whitelist-source-range');
     expect(r.out).toContain('prod/shop: will be served');
     expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/rewrite-target');
     expect(r.out).toContain('no-op   nginx.ingress.kubernetes.io/proxy-buffering');
-    expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/enable-cors — CORS');
+    expect(r.out).toMatch(/ignored nginx\.ingress\.kubernetes\.io\/limit-rate — .*not supported/);
     expect(r.out).not.toContain('kubectl.kubernetes.io');
     expect(r.out).toContain('2 Ingresses checked: 1 will be served, 1 will not.');
   });

@@ -120,6 +120,12 @@ describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
     expect([config.clientHeaderTimeoutMs, config.clientBodyTimeoutMs]).toEqual([60_000, 60_000]);
   });
 
+  it('limits request bodies to ingress-nginx\'s 1m (drop-in parity); head limits and backlog are Pier\'s', () => {
+    expect(r.flags().get('max-body-size')).toBe('1m');
+    expect([r.flags().has('max-header-size'), r.flags().has('max-headers'), r.flags().has('backlog')]).toEqual([false, false, false]);
+    expect(config).toMatchObject({ maxBodySize: 1_048_576, maxHeaderSize: 16_384, maxHeaders: 100, backlog: 4096 });
+  });
+
   it('gives Pier its pod name and namespace through the downward API', () => {
     expect(r.container().env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

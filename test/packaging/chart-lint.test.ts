@@ -35,6 +35,7 @@ describe.skipIf(!HELM_AVAILABLE)('values the chart refuses', () => {
     { name: 'an unknown workload kind', set: ['controller.kind=StatefulSet'], error: /controller\.kind: controller\.kind must be one of/ },
     { name: 'a duration where seconds are expected', setString: ['controller.shutdownDelaySeconds=5s'], error: /controller\.shutdownDelaySeconds: Invalid type\. Expected: integer/ },
     { name: 'a client timeout that is not a duration', set: ['controller.clientBodyTimeout=soon'], error: /controller\.clientBodyTimeout: Does not match pattern/ },
+    { name: 'a body size that is not a size', set: ['controller.maxBodySize=lots'], error: /controller\.maxBodySize/ },
     { name: 'a misspelt key', set: ['controller.replicas=3'], error: /Additional property replicas is not allowed/ },
     { name: 'an unknown Service type', set: ['service.type=External'], error: /service\.type: service\.type must be one of/ },
   ])('$name', ({ set, setString, error }) => {

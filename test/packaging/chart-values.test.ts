@@ -121,6 +121,24 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'maxBodySize / maxHeaderSize / maxHeaders / backlog render their flags',
+    options: { set: ['controller.maxBodySize=10m', 'controller.maxHeaderSize=32k', 'controller.maxHeaders=200', 'controller.backlog=8192'] },
+    check: (r) => {
+      expect(['max-body-size', 'max-header-size', 'max-headers', 'backlog'].map((f) => r.flags().get(f))).toEqual(['10m', '32k', '200', '8192']);
+      expect(r.config()).toMatchObject({ maxBodySize: 10_485_760, maxHeaderSize: 32_768, maxHeaders: 200, backlog: 8192 });
+    },
+  },
+  {
+    name: 'maxBodySize 0 (a number) or "0" lifts the body limit',
+    options: { set: ['controller.maxBodySize=0'] },
+    check: (r) => expect(r.config().maxBodySize).toBe(Infinity),
+  },
+  {
+    name: 'maxBodySize "0" as a string lifts it too',
+    options: { setString: ['controller.maxBodySize=0'] },
+    check: (r) => expect(r.config().maxBodySize).toBe(Infinity),
+  },
+  {
     name: 'a longer drain raises terminationGracePeriodSeconds with it',
     options: { set: ['controller.shutdownDelaySeconds=10', 'controller.shutdownTimeoutSeconds=60'] },
     check: (r) => {

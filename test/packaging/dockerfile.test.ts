@@ -8,16 +8,24 @@ import { builtinModules } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../scripts/helm.ts';
+import { TESTED_NODE_MAJORS } from '../../bin/node-version.js';
 import { execForm, last, parseDockerfile } from './dockerfile.ts';
+import { pinnedNodeVersion } from './node-versions.ts';
 
 const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1)!;
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 
 describe('Dockerfile (text, not a build)', () => {
-  it('builds in several stages, every one from the official Node 24 image', () => {
+  it('builds in several stages, every one from the official Node image pinned to the exact version CI tests first', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage.image).toMatch(/^(docker\.io\/(library\/)?)?node:24(\.\d+)*-(bookworm-slim|alpine[\d.]*)$/);
+    const pinned = pinnedNodeVersion();
+    for (const stage of stages) {
+      const m = /^(?:docker\.io\/(?:library\/)?)?node:(\d+\.\d+\.\d+)-(?:bookworm-slim|alpine[\d.]*)$/.exec(stage.image);
+      expect(m, `${stage.image}: node:<major.minor.patch>-bookworm-slim`).not.toBeNull();
+      expect(m![1], 'the image runs the Node release of the pinned devDependency').toBe(pinned);
+      expect(TESTED_NODE_MAJORS).toContain(Number(m![1]!.split('.')[0]));
+    }
   });
 
   it('installs production dependencies only, from the lockfile, in the stage that node_modules is copied from', () => {

@@ -56,7 +56,8 @@ function request(target: string, headers: Record<string, string> = {}, tls = fal
   const raw = Object.entries(headers).flat();
   return {
     method: 'GET', url: target, rawHeaders: raw, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
-    facts: { host: headers.host, connectionNames: undefined, hasBody: false, expectContinue: false }, body: null,
+    facts: { host: headers.host, connectionNames: undefined, hasBody: headers['content-length'] !== undefined, expectContinue: false, contentLength: headers['content-length'] === undefined ? -1 : Number(headers['content-length']), chunked: false, upgrade: undefined },
+    body: null, bodyLimit: Infinity,
     conn: { clientAddress: '127.0.0.1', proto: tls ? 'https' : 'http', port: tls ? '443' : '80', requests: 0 },
   };
 }
@@ -75,7 +76,9 @@ function run(policies: Policy[], target: string, headers: Record<string, string>
   const res = new Recorder(req);
   const pipeline = compilePipeline({ path: '/', pathType: 'Prefix', backend: 'main', origin: 'default/web', policies }, { resolve: (id) => backends[id]! })!;
   const a = new Admission(req, res, createStats(), headers.host, target, MAIN, false, false);
-  const passed = runPipeline(pipeline, a);
+  const verdict = runPipeline(pipeline, a);
+  if (typeof verdict !== 'boolean') throw new Error('these tables hold synchronous filters only');
+  const passed = verdict;
   const upstreamHeaders = ['host', headers.host ?? '', 'x-forwarded-for', '127.0.0.1'];
   a.applyRequestEdits(upstreamHeaders);
   const at = res.headers.indexOf('location');
@@ -192,5 +195,34 @@ describe('filters: canary precedence (balancer.lua route_to_alternative_balancer
     expect(picks(10, 100)).toEqual([true, true, false, false, false]);
     expect(picks(10, 50)).toEqual([true, true, false, false, false]);
     expect(picks(500, 1000)).toEqual([true, true, true, false, false]);
+  });
+});
+
+describe('filters: access control (synchronous ones; external auth is tested end to end)', () => {
+  const ALLOW: Policy = { kind: 'ip-access', allow: ['10.0.0.0/8', '127.0.0.1/32'], deny: ['127.0.0.1/32'] };
+  const BASIC: Policy = { kind: 'basic-auth', realm: 'Staff only', users: ['alice', '{SHA}UWuXg/ylF+7L0dBk2i0WUxCxl1k='] };
+  const auth = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
+  it('deny wins over allow (nginx: deny rules come first)', () => {
+    expect(run([ALLOW], '/', { host: 'a.test' })).toMatchObject({ passed: false, status: 403 });
+  });
+  it('allow list: outside it is 403, inside passes', () => {
+    expect(run([{ kind: 'ip-access', allow: ['10.0.0.0/8'], deny: [] }], '/', { host: 'a.test' })).toMatchObject({ passed: false, status: 403 });
+    expect(run([{ kind: 'ip-access', allow: ['127.0.0.0/8'], deny: [] }], '/', { host: 'a.test' })).toMatchObject({ passed: true });
+  });
+  it('basic auth: 401 with the realm, or passes without the Authorization header upstream', () => {
+    const none = run([BASIC], '/', { host: 'a.test' });
+    expect(none).toMatchObject({ passed: false, status: 401 });
+    const ok = run([BASIC], '/', { host: 'a.test', authorization: auth('alice', 'p') });
+    expect(ok.passed).toBe(true);
+    expect(run([BASIC], '/', { host: 'a.test', authorization: auth('alice', 'q') })).toMatchObject({ passed: false, status: 401 });
+    expect(run([BASIC], '/', { host: 'a.test', authorization: 'Bearer p' })).toMatchObject({ passed: false, status: 401 });
+  });
+  it('a route whose auth Secret is missing denies every request', () => {
+    expect(run([{ kind: 'deny', status: 503 }], '/', { host: 'a.test' })).toMatchObject({ passed: false, status: 503 });
+  });
+  it('client certificates: a plain-HTTP request to a verify-client "on" route is refused; "optional" lets it through', () => {
+    const policy = (verify: 'on' | 'optional'): Policy => ({ kind: 'client-cert', caPem: '', verify, depth: 1, passCertificate: false });
+    expect(run([policy('on')], '/', { host: 'a.test' })).toMatchObject({ passed: false, status: 400 });
+    expect(run([policy('optional')], '/', { host: 'a.test' })).toMatchObject({ passed: true });
   });
 });

@@ -63,17 +63,25 @@ describe('Store Secrets', () => {
     expect(store.snapshot().secrets).toEqual([tls]);
   });
 
+  it('keeps Opaque Secrets (basic auth users, CA bundles), typed or not', () => {
+    const store = new Store();
+    const users = { ...tls, metadata: { name: 'users', namespace: 'shop' }, type: 'Opaque', data: { auth: 'eA==' } } as Secret;
+    expect(store.upsert(users)).toBe(true);
+    expect(store.upsert({ ...users, metadata: { name: 'untyped', namespace: 'shop' }, type: undefined } as Secret)).toBe(true);
+    expect(store.snapshot().secrets.map((s) => s.metadata.name).sort()).toEqual(['untyped', 'users']);
+  });
+
   it('ignores Secrets of other types', () => {
     const store = new Store();
-    expect(store.upsert({ ...tls, type: 'Opaque' } as Secret)).toBe(false);
-    expect(store.upsert({ ...tls, type: undefined } as Secret)).toBe(false);
+    expect(store.upsert({ ...tls, type: 'kubernetes.io/service-account-token' } as Secret)).toBe(false);
+    expect(store.upsert({ ...tls, type: 'helm.sh/release.v1' } as Secret)).toBe(false);
     expect(store.snapshot().secrets).toEqual([]);
   });
 
-  it('drops a Secret that stops being TLS', () => {
+  it('drops a Secret that changes to a type Pier does not keep', () => {
     const store = new Store();
     store.upsert(tls);
-    expect(store.upsert({ ...tls, type: 'Opaque' } as Secret)).toBe(true);
+    expect(store.upsert({ ...tls, type: 'kubernetes.io/basic-auth' } as Secret)).toBe(true);
     expect(store.snapshot().secrets).toEqual([]);
   });
 });

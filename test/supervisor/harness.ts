@@ -35,7 +35,7 @@ export class Primary {
   }
 
   /** Sends a command and waits (bounded) for its answer; rejects on an error answer. */
-  async call(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<Reply> {
+  async call(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 40_000): Promise<Reply> { // a hang guard: starts are slow under load
     if (!this.child.connected) throw new Error(`${cmd}: the primary has exited`);
     const id = this.#next++;
     const reply = new Promise<Reply>((resolve, reject) => {

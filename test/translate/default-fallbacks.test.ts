@@ -83,6 +83,6 @@ describe('--default-ssl-certificate', () => {
   it('a missing Secret is reported about the Secret and leaves the self-signed fallback', () => {
     const { table, problems } = translate(EMPTY_SNAPSHOT, withFlags({ defaultSslCertificate: SECRET }));
     expect(table.defaultCertificate).toBeUndefined();
-    expect(problems).toEqual([problem('ingress/default-tls', 'TLSSecretNotFound', "--default-ssl-certificate: TLS Secret ingress/default-tls does not exist (Pier reads only Secrets of type kubernetes.io/tls): clients with an unknown or no SNI name get Pier's self-signed certificate", 'Warning', 'Secret')]);
+    expect(problems).toEqual([problem('ingress/default-tls', 'TLSSecretNotFound', "--default-ssl-certificate: TLS Secret ingress/default-tls does not exist (Pier reads only Secrets of type kubernetes.io/tls and Opaque): clients with an unknown or no SNI name get Pier's self-signed certificate", 'Warning', 'Secret')]);
   });
 });

@@ -11,6 +11,7 @@ const FIELD_OF_KIND: Record<string, keyof Snapshot> = {
   Service: 'services',
   EndpointSlice: 'endpointSlices',
   Secret: 'secrets',
+  ConfigMap: 'configMaps',
   Upstream: 'upstreams',
 };
 
@@ -18,7 +19,7 @@ const FIELD_OF_KIND: Record<string, keyof Snapshot> = {
 export function loadSnapshot(name: string): Snapshot {
   const text = readFileSync(new URL(`${name}.yaml`, FIXTURES), 'utf8');
   const buckets: Record<keyof Snapshot, KubeObject[]> = {
-    ingressClasses: [], ingresses: [], services: [], endpointSlices: [], secrets: [], upstreams: [],
+    ingressClasses: [], ingresses: [], services: [], endpointSlices: [], secrets: [], configMaps: [], upstreams: [],
   };
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new Error(`${name}.yaml: ${doc.errors[0]!.message}`);

@@ -62,7 +62,6 @@ describe('computeUpstreamStatus', () => {
 
   it.each([
     { name: 'invalid spec', spec: { servers: [] }, accepted: 'InvalidUpstream', ready: 'InvalidUpstream' },
-    { name: 'unsupported protocol', spec: { servers: [{ address: 'a', port: 1 }], protocol: 'H2C' }, accepted: 'UnsupportedProtocol', ready: 'UnsupportedProtocol' },
     { name: 'service without endpoints', spec: { service: { name: 'none', port: { number: 80 } } }, accepted: 'Accepted', ready: 'ServiceNotFound' },
   ])('$name: Accepted=$accepted, Ready=$ready', ({ spec, accepted, ready }) => {
     const index = snap({ upstreams: [upstream(spec)] });

@@ -45,6 +45,18 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- with $c.defaultSslCertificate }}
 - --default-ssl-certificate={{ . }}
 {{- end }}
+{{- with $c.maxBodySize }}
+- --max-body-size={{ . }}
+{{- end }}
+{{- with $c.maxHeaderSize }}
+- --max-header-size={{ . }}
+{{- end }}
+{{- with $c.maxHeaders }}
+- --max-headers={{ . }}
+{{- end }}
+{{- with $c.backlog }}
+- --backlog={{ . }}
+{{- end }}
 - --log-level={{ $c.logLevel }}
 {{- if $c.accessLog }}
 - --access-log

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { CidrSet } from '../cidr-set.ts';
 import type { ForwardedFor, RequestHeaderFacts } from '../forward-headers.ts';
 
 /**
@@ -14,6 +15,23 @@ import type { ForwardedFor, RequestHeaderFacts } from '../forward-headers.ts';
 export interface DownstreamConnection extends ForwardedFor {
   /** Requests started on this connection (for keepalive_requests). */
   requests: number;
+  /** `--trusted-proxies`, set only when `clientAddress` is one of them: X-Forwarded-For then
+   * says who the client is (client-address.ts). */
+  readonly trustedProxies?: CidrSet | undefined;
+  /** The client certificate check of a TLS connection (`auth-tls-*`), when its host asks for one. */
+  readonly clientCert?: ClientCertFacts | undefined;
+}
+
+/** What the TLS handshake established about the client's certificate (nginx's $ssl_client_*). */
+export interface ClientCertFacts {
+  /** nginx `$ssl_client_verify`: `SUCCESS`, `NONE`, or `FAILED:<reason>`. */
+  readonly verify: string;
+  /** The certificate, PEM, URL-escaped (`$ssl_client_escaped_cert`); empty without one. */
+  readonly escapedPem: string;
+  readonly subjectDn: string;
+  readonly issuerDn: string;
+  /** CA certificates above the client's in the chain the handshake verified. */
+  readonly depth: number;
 }
 
 /** One request from a client. */
@@ -32,6 +50,9 @@ export interface DownstreamRequest {
   readonly body: Readable | null;
   /** Client address, X-Forwarded-Proto/Port, request count. */
   readonly conn: DownstreamConnection;
+  /** The most body bytes this request may carry (Infinity: none): `--max-body-size`, then a
+   * route's proxy-body-size. The front enforces it on the bytes as they arrive. */
+  bodyLimit: number;
 }
 
 /** What the connection tells whoever produces a response (direct calls, no events). */

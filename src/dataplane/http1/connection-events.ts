@@ -18,9 +18,14 @@ type TaggedParser = HttpParser & { conn: ClientConnection };
 /**
  * Parsers of closed connections, kept for the next ones (as node:http's FreeList): creating and
  * deleting a native parser is a per-connection cost, initialize() resets one completely.
+ * Measured (bench/results/connect-burst.md): `new HTTPParser()` costs 20-70 µs and about 6 KiB,
+ * re-initializing one 0.4 µs; in a burst of 2,000 connections parser creation was Pier's largest
+ * own cost. So up to the default listen backlog's worth is kept (a burst's parsers serve the
+ * next burst), and the surplus above node:http's 1000 is halved each minute (trimSpareParsers).
  */
 const spareParsers: TaggedParser[] = [];
-const MAX_SPARE_PARSERS = 1000;
+const MAX_SPARE_PARSERS = 4096;
+const KEPT_SPARE_PARSERS = 1000;
 
 /** No message-begin callback: ClientConnection#headStarted infers it after each read. */
 const CALLBACKS: ParserCallbacks = {
@@ -32,10 +37,10 @@ const CALLBACKS: ParserCallbacks = {
   execute: onExecute,
 };
 
-/** A strict (no lenient flag) REQUEST parser with the default 16 KiB head limit, feeding `conn`. */
-export function requestParser(conn: ClientConnection): HttpParser {
+/** A strict (no lenient flag) REQUEST parser with a `maxHeaderSize`-byte head limit, feeding `conn`. */
+export function requestParser(conn: ClientConnection, maxHeaderSize: number): HttpParser {
   const parser = spareParsers.pop() ?? (parserWith(CALLBACKS) as TaggedParser);
-  parser.initialize(REQUEST, PARSER_RESOURCE, 0, kLenientNone);
+  parser.initialize(REQUEST, PARSER_RESOURCE, maxHeaderSize, kLenientNone);
   parser.conn = conn;
   return parser;
 }
@@ -50,6 +55,13 @@ export function retireParser(parser: HttpParser): void {
   (p as { conn: ClientConnection | null }).conn = null;
   if (spareParsers.length < MAX_SPARE_PARSERS) spareParsers.push(p);
   else p.close();
+}
+
+/** Closes half the spare parsers above KEPT_SPARE_PARSERS (the server's sweep, once a minute):
+ * the memory a burst left behind is given back, gradually. Not from inside a parser's read. */
+export function trimSpareParsers(): void {
+  const keep = Math.max(KEPT_SPARE_PARSERS, Math.ceil(spareParsers.length / 2));
+  while (spareParsers.length > keep) spareParsers.pop()!.close();
 }
 
 /** Routes `socket`'s events to `conn` ('data' only when the parser does not consume it). */

@@ -13,23 +13,35 @@ export class ProxyRequest implements DownstreamRequest {
   /** The connection it arrived on (its record: client address, X-Forwarded-*, request count). */
   readonly conn: ClientConnection;
   readonly method: string;
-  /** The request target as sent (origin-form `/a?b`, or absolute-form). */
+  /** The request target in origin-form (`/a?b`; `*` for `OPTIONS *`): an absolute-form target
+   * was resolved by the connection, its authority is `facts.host` (request-target.ts). */
   readonly url: string;
   readonly rawHeaders: string[];
   readonly versionMajor: number;
   readonly versionMinor: number;
   /** llhttp's keep-alive verdict (HTTP version and the client's Connection header). */
   readonly keepAlive: boolean;
-  /** Host, Connection names, body presence: filled when the head completes. */
-  readonly facts: RequestHeaderFacts = { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false };
+  /** Host (the effective authority), Connection names, body framing: filled when the head completes. */
+  readonly facts: RequestHeaderFacts;
   /** Only when the request has a body (Content-Length above 0 or Transfer-Encoding). */
   body: RequestBody | null = null;
   /** The whole message (head and body) was received. */
   complete = false;
+  /**
+   * The most body bytes this request may carry (Infinity: no limit). Starts at the server's
+   * `maxBodySize` (`--max-body-size`); a route's proxy-body-size replaces it (raising or
+   * lowering) before the body is read. The request handler refuses a declared
+   * `facts.contentLength` above it with 413 before reading; the connection counts the bytes of
+   * a chunked body against it and answers 413 and closes past it (cutting the connection if
+   * the response already started).
+   */
+  bodyLimit: number;
   #headers: IncomingHttpHeaders | undefined;
 
-  constructor(conn: ClientConnection, method: string, url: string, rawHeaders: string[], major: number, minor: number, keepAlive: boolean) {
+  constructor(conn: ClientConnection, method: string, url: string, rawHeaders: string[], major: number, minor: number, keepAlive: boolean, facts: RequestHeaderFacts, bodyLimit: number) {
     this.conn = conn;
+    this.facts = facts;
+    this.bodyLimit = bodyLimit;
     this.method = method;
     this.url = url;
     this.rawHeaders = rawHeaders;

@@ -85,7 +85,7 @@ export class ProxyResponse implements DownstreamResponse {
     let connection = false;
     // A client still waiting for `100 Continue` may send its body or the next request: which
     // one is unknowable, so the connection closes (as node:http; reading on could desync it).
-    let close = last || !req.keepAlive || this.conn.host.draining || (!req.complete && req.body !== null && req.body.awaitingContinue);
+    let close = last || !req.keepAlive || this.conn.host.draining || this.conn.host.keepAliveLines === '' || (!req.complete && req.body !== null && req.body.awaitingContinue);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;

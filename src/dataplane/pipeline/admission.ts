@@ -32,8 +32,12 @@ export interface BodyTransform {
  * goes upstream), rewrite what goes upstream (target, headers), choose the backend, or register
  * a response hook. Built once per table swap from a policy (compile-pipeline.ts); never sees
  * HTTP/1 or HTTP/2 types.
+ *
+ * A filter that must wait (external auth's subrequest) returns a Promise of its verdict; the
+ * filters after it run when it resolves (runPipeline). Synchronous filters return a plain
+ * boolean, and a pipeline of only those never allocates a Promise.
  */
-export type RequestFilter = (admission: Admission) => boolean;
+export type RequestFilter = (admission: Admission) => boolean | Promise<boolean>;
 
 /**
  * One request going through a route's filters: created only for routes that have some, so a

@@ -1,12 +1,18 @@
 import type { Policy } from '../../routing/policies.ts';
 import type { Route } from '../../routing/route-table.ts';
 import type { BackendRuntime } from '../backend-runtime.ts';
+import type { SelfAddress } from '../self-address.ts';
 import type { Admission, RequestFilter } from './admission.ts';
+import { basicAuthFilter } from './filters/basic-auth.ts';
 import { bodySizeFilter } from './filters/body-size.ts';
 import { canaryFilter } from './filters/canary.ts';
+import { clientCertFilter } from './filters/client-cert.ts';
 import { cookieAffinityFilter } from './filters/cookie-affinity.ts';
+import { denyFilter } from './filters/deny.ts';
 import { errorPagesFilter } from './filters/error-pages.ts';
+import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
+import { ipAccessFilter } from './filters/ip-access.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
@@ -22,6 +28,8 @@ export type RoutePipeline = readonly RequestFilter[];
 /** What compiling a filter may need besides its policy: other backends of the table. */
 export interface FilterContext {
   readonly resolve: (id: string) => BackendRuntime;
+  /** Pier's own listeners and hosts (external auth to a host Pier serves; self-address.ts). */
+  readonly self?: SelfAddress;
   /** Where rate-limit state lives (this worker, or leased from the primary). */
   readonly limiter?: Limiter;
 }
@@ -37,6 +45,11 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'app-root': appRootFilter,
   redirect: redirectFilter,
   'https-redirect': httpsRedirectFilter,
+  deny: denyFilter,
+  'client-cert': clientCertFilter,
+  'ip-access': ipAccessFilter,
+  'basic-auth': basicAuthFilter,
+  'external-auth': (p, ctx) => externalAuthFilter(p, ctx.self),
   'body-size': bodySizeFilter,
   canary: (p, ctx) => canaryFilter(p, ctx.resolve),
   'fallback-backend': (p, ctx) => fallbackBackendFilter(p, ctx.resolve),
@@ -66,8 +79,27 @@ export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline
   return filters.length === 0 ? undefined : filters;
 }
 
-/** Runs the filters in order; false when one of them answered the request. */
-export function runPipeline(pipeline: RoutePipeline, admission: Admission): boolean {
-  for (let i = 0; i < pipeline.length; i++) if (!pipeline[i]!(admission)) return false;
+/**
+ * Runs the filters in order; false when one of them answered the request. While every filter
+ * answers synchronously this is the plain loop (callers test `=== true`, so a route without an
+ * async filter pays nothing more); from the first filter that returns a Promise on, the rest run
+ * in runRest once it resolves, and the caller gets that Promise.
+ */
+export function runPipeline(pipeline: RoutePipeline, admission: Admission): boolean | Promise<boolean> {
+  for (let i = 0; i < pipeline.length; i++) {
+    const verdict = pipeline[i]!(admission);
+    if (verdict === true) continue;
+    if (verdict === false) return false;
+    return runRest(pipeline, admission, i + 1, verdict);
+  }
+  return true;
+}
+
+async function runRest(pipeline: RoutePipeline, admission: Admission, from: number, pending: Promise<boolean>): Promise<boolean> {
+  if (!(await pending)) return false;
+  for (let i = from; i < pipeline.length; i++) {
+    const verdict = pipeline[i]!(admission);
+    if (!(verdict === true || (verdict !== false && await verdict))) return false;
+  }
   return true;
 }

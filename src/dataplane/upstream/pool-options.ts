@@ -4,10 +4,12 @@ import { buildConnector } from 'undici';
 import type { H1PoolOptions } from './h1-pool.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 
-/** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to. */
+/** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to (https for
+ * the protocols over TLS: HTTPS, GRPCS). */
 export function serverOrigin(server: UpstreamServer, policy: BackendPolicy): string {
   const host = server.host.includes(':') && !server.host.startsWith('[') ? `[${server.host}]` : server.host;
-  return `${policy.protocol === 'HTTPS' ? 'https' : 'http'}://${host}:${server.port}`;
+  const tls = policy.protocol === 'HTTPS' || policy.protocol === 'GRPCS';
+  return `${tls ? 'https' : 'http'}://${host}:${server.port}`;
 }
 
 /**

@@ -157,7 +157,7 @@ function settleLate(writer: RequestBodyWriter, body: Readable): void {
 
 /** node's IncomingMessage destroys its client socket when destroyed unfinished; undici clears
  * `socket` first (nodejs/node#38505) and so do we: the client connection outlives the try. */
-function destroyBody(body: Readable): void {
+export function destroyBody(body: Readable): void {
   if (body.destroyed) return;
   if (Object.getPrototypeOf(body).constructor === IncomingMessage) (body as unknown as { socket: null }).socket = null;
   body.destroy();

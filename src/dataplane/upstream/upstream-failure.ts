@@ -21,6 +21,8 @@ export type FailureKind =
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
   'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
+  // A unix socket endpoint (FastCGI) that does not exist (yet) or may not be opened.
+  'ENOENT', 'EACCES',
 ]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 

@@ -18,6 +18,9 @@ export interface ClientFacts {
   readonly serverPort: number;
   /** The request arrived over TLS. */
   readonly tls: boolean;
+  /** The client's protocol as CGI's SERVER_PROTOCOL spells it: `HTTP/1.1`, `HTTP/1.0`,
+   * `HTTP/2.0` (absent: `HTTP/1.1`). */
+  readonly protocol?: string;
 }
 
 /** One try of one request. */

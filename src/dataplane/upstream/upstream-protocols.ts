@@ -1,5 +1,8 @@
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
+import { FASTCGI_PROTOCOL } from './fastcgi/fastcgi-protocol.ts';
 import { H1Pool } from './h1-pool.ts';
+import { H2Pool } from './h2/h2-pool.ts';
+import { h2PoolKey, h2PoolOptions } from './h2/h2-options.ts';
 import { poolKey, poolOptions, serverOrigin } from './pool-options.ts';
 import type { UpstreamPool } from './upstream-handler.ts';
 
@@ -27,6 +30,17 @@ export const H1_PROTOCOL: UpstreamProtocol = {
   createPool: (server, policy) => new H1Pool(serverOrigin(server, policy), poolOptions(policy, server)) as unknown as UpstreamPool,
 };
 
+/** HTTP/2 in the clear with prior knowledge (h2c), gRPC included: H2Pool, node:http2. */
+export const H2C_PROTOCOL: UpstreamProtocol = {
+  name: 'h2c',
+  upgrades: false,
+  poolKey: h2PoolKey,
+  createPool: (server, policy) => new H2Pool(serverOrigin(server, policy), h2PoolOptions(policy, server)),
+};
+
+/** HTTP/2 over TLS, negotiated by ALPN `h2` (GRPCS, and HTTPS with `tls.alpn: h2`): H2Pool. */
+export const H2_PROTOCOL: UpstreamProtocol = { ...H2C_PROTOCOL, name: 'h2' };
+
 /**
  * Which protocol serves each `BackendPolicy.protocol`. One entry per protocol; adding a
  * protocol is one line here plus its folder under upstream/.
@@ -34,9 +48,14 @@ export const H1_PROTOCOL: UpstreamProtocol = {
 const PROTOCOLS: Readonly<Record<BackendPolicy['protocol'], UpstreamProtocol>> = {
   HTTP: H1_PROTOCOL,
   HTTPS: H1_PROTOCOL,
+  H2C: H2C_PROTOCOL,
+  GRPC: H2C_PROTOCOL,
+  GRPCS: H2_PROTOCOL,
+  FastCGI: FASTCGI_PROTOCOL,
 };
 
-/** The protocol that reaches a backend with `policy`. */
+/** The protocol that reaches a backend with `policy` (HTTPS with `tls.alpn: h2` is HTTP/2). */
 export function protocolFor(policy: BackendPolicy): UpstreamProtocol {
+  if (policy.protocol === 'HTTPS' && policy.tls?.alpn === 'h2') return H2_PROTOCOL;
   return PROTOCOLS[policy.protocol];
 }

@@ -6,7 +6,7 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import { httpStatusOf } from './kube-request.ts';
 import { listInPages } from './list-in-pages.ts';
 import { PacedWatch } from './paced-watch.ts';
-import { apiVersionOf, collectionPath, TLS_SECRET_TYPE, type WatchedResource } from './watched-resources.ts';
+import { apiVersionOf, collectionPath, isKeptSecretType, type WatchedResource } from './watched-resources.ts';
 
 export interface KindInformerOptions {
   readonly kubeConfig: KubeConfig;
@@ -41,8 +41,8 @@ export interface KindInformerOptions {
  * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
  *   counted as listed (so the first build is not blocked), and looked for again every
  *   `absentRetryMs`.
- * - Objects get their kind and apiVersion (list items carry neither) and Secrets other than
- *   kubernetes.io/tls are never passed on, even if a server ignored the field selector.
+ * - Objects get their kind and apiVersion (list items carry neither) and Secrets of types Pier
+ *   does not keep (isKeptSecretType) are never passed on, even if a server ignored the selector.
  */
 export class KindInformer {
   readonly #options: KindInformerOptions;
@@ -98,14 +98,14 @@ export class KindInformer {
   #upsert(obj: KubernetesObject): void {
     if (this.#stopped) return;
     const { kind } = this.#options.resource;
-    if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
+    if (kind === 'Secret' && !isKeptSecretType((obj as { type?: string }).type)) return;
     this.#options.emit({ type: 'upsert', object: { ...obj, kind, apiVersion: this.#apiVersion } as KubeObject });
   }
 
   #remove(obj: KubernetesObject): void {
     if (this.#stopped) return;
     const { kind } = this.#options.resource;
-    if (kind === 'Secret' && (obj as { type?: string }).type !== TLS_SECRET_TYPE) return;
+    if (kind === 'Secret' && !isKeptSecretType((obj as { type?: string }).type)) return;
     this.#options.emit({ type: 'remove', ref: { kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' } });
   }
 

@@ -9,6 +9,7 @@ export const MANIFEST_KINDS: Readonly<Record<string, string>> = {
   Service: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   Secret: 'v1',
+  ConfigMap: 'v1',
   Upstream: 'pier.dev/v1alpha1',
 };
 

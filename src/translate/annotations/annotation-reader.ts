@@ -15,7 +15,19 @@ export class AnnotationReader {
   readonly #keys = new Map<string, string>();
   readonly errors: string[] = [];
 
-  constructor(annotations: Readonly<Record<string, string>> | undefined) {
+  /** The Ingress's namespace (annotations that name objects are read there). */
+  readonly namespace: string;
+  /** A ConfigMap's data in the snapshot being translated (custom-headers,
+   * fastcgi-params-configmap), undefined when absent. */
+  readonly configMap: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
+
+  constructor(
+    annotations: Readonly<Record<string, string>> | undefined,
+    namespace = '',
+    configMap: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined = () => undefined,
+  ) {
+    this.namespace = namespace;
+    this.configMap = configMap;
     this.#annotations = annotations ?? {};
     for (const key in this.#annotations) {
       if (key.startsWith(PIER_PREFIX)) this.#keys.set(key.slice(PIER_PREFIX.length), key);
@@ -47,6 +59,12 @@ export class AnnotationReader {
     if (key === undefined) return undefined;
     const value = this.#annotations[key];
     return typeof value === 'string' ? value.trim() : String(value);
+  }
+
+  /** Records an error that already names its annotation. */
+  failWith(message: string): undefined {
+    this.errors.push(message);
+    return undefined;
   }
 
   /** Records an error about `name`'s value. */

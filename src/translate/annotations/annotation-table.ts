@@ -1,11 +1,16 @@
 import type { AnnotationReader } from './annotation-reader.ts';
 import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
+import { parseBasicAuth } from './basic-auth.ts';
+import { parseClientCert } from './client-cert.ts';
+import { parseExternalAuth } from './external-auth.ts';
+import { parseIpAccess } from './ip-access.ts';
 import { parseCanary } from './canary.ts';
 import { parseCompression } from './compression.ts';
 import { parseCors } from './cors.ts';
 import { parseDefaultBackend } from './default-backend.ts';
-import { parseHeaders } from './headers.ts';
+import { parseFastcgi } from './fastcgi.ts';
+import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
@@ -50,7 +55,9 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Redirects', names: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'], status: 'supported', parse: parseRedirects,
     note: 'ssl-redirect on by default for hosts with a certificate (308)' },
   { title: 'Backend', names: ['backend-protocol', 'upstream-vhost', 'load-balance', 'upstream-hash-by', 'upstream-hash-by-subset', 'upstream-hash-by-subset-size', 'service-upstream'], status: 'supported', parse: parseBackend,
-    note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP; GRPC, GRPCS, H2C and FCGI are refused until their upstream protocols ship; upstream-hash-by takes one variable' },
+    note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS, H2C, FCGI; upstream-hash-by takes one variable' },
+  { title: 'HTTP/2 opt-out', names: ['http2'], status: 'supported', pierOnly: true,
+    note: 'pier.dev/http2: "false": the Ingress\'s hosts are offered HTTP/1.1 only (read with the backend family)' },
   { title: 'Body size, timeouts, retries', names: ['proxy-body-size', 'proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout', 'proxy-next-upstream', 'proxy-next-upstream-tries', 'proxy-next-upstream-timeout'], status: 'supported', parse: parseProxy,
     note: 'timeouts in seconds; proxy-body-size 0 = unlimited' },
   { title: 'Buffering', names: ['proxy-buffering', 'proxy-request-buffering', 'client-body-buffer-size', 'proxy-buffer-size', 'proxy-buffers-number', 'proxy-busy-buffers-size', 'proxy-max-temp-file-size', 'proxy-http-version'], status: 'no-op',
@@ -61,20 +68,20 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'precedence header, cookie, weight; one canary per host and path' },
   { title: 'Default backend and error pages', names: ['default-backend', 'custom-http-errors', 'disable-proxy-intercept-errors'], status: 'supported', parse: parseDefaultBackend,
     note: 'default-backend answers when the route\'s Service has no endpoint; custom-http-errors sends those answers to it (or to the table\'s default backend) with X-Code, X-Format, X-Original-URI, ...' },
-  { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'unsupported',
-    note: 'not read yet: use pier.dev/response-headers-set' },
+  { title: 'Custom headers (ConfigMap)', names: ['custom-headers'], status: 'supported', parse: parseCustomHeaders,
+    note: 'the ConfigMap\'s keys set response headers; the ConfigMap must be in the Ingress\'s namespace' },
   { title: 'Session affinity', names: ['affinity', 'affinity-mode', 'affinity-canary-behavior', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-samesite', 'session-cookie-secure', 'session-cookie-conditional-samesite-none', 'session-cookie-change-on-failure'], status: 'supported', parse: parseAffinity,
     note: 'cookie affinity (default cookie INGRESSCOOKIE); a session stays on its server while that server exists, in both affinity modes' },
   { title: 'Snippets', names: ['configuration-snippet', 'server-snippet', 'auth-snippet', 'stream-snippet', 'modsecurity-snippet'], status: 'refused', note: SNIPPET_NOTE },
-  { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without its allow or deny list' },
-  { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
-  { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without authentication' },
-  { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'guarded',
-    note: 'not enforced yet: the Ingress is not served rather than served without client certificate checks' },
-  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'combines access controls Pier does not enforce yet' },
+  { title: 'IP access', names: ['whitelist-source-range', 'allowlist-source-range', 'denylist-source-range'], status: 'supported', parse: parseIpAccess,
+    note: 'CIDR lists (IPv4 and IPv6) → 403; the client address is the socket\'s, or from --trusted-proxies / --proxy-protocol' },
+  { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'supported', parse: parseBasicAuth,
+    note: 'auth-type basic (digest is refused); htpasswd bcrypt, apr1, SHA1 hashes from an Opaque Secret in the Ingress\'s namespace → 401' },
+  { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'supported', parse: parseExternalAuth,
+    note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers is refused (no ConfigMaps yet)' },
+  { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
+    note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
+  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'not enforced yet: satisfy any (either the allow list or the authentication lets a request in) is not implemented; without it every access control applies (satisfy all)' },
   { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist'], status: 'supported', parse: parseRateLimits,
     note: 'per client address per Ingress, held pod-wide across workers (budgets leased from the primary); 503 by default (--limit-req-status-code, --limit-conn-status-code)' },
   { title: 'Rate limit answers', names: ['limit-req-status-code', 'limit-conn-status-code'], status: 'supported', pierOnly: true,
@@ -85,7 +92,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'preflights (OPTIONS from an allowed origin) answered 204 by Pier; Vary: Origin with an origin list' },
   { title: 'Compression', names: ['compression', 'compression-min-length', 'compression-types'], status: 'supported', parse: parseCompression, pierOnly: true,
     note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
-  { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'unsupported', note: 'FastCGI backends are not served yet' },
+  { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
+    note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
     note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },

@@ -1,4 +1,4 @@
-import type { HashKey } from '../../routing/route-table.ts';
+import type { BackendPolicy, HashKey } from '../../routing/route-table.ts';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 
@@ -7,14 +7,16 @@ const SERVER_NAME = /^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]{1,5})?$/;
 
 /** ingress-nginx backend protocols; which Pier serves now (the others are refused by name). */
 const PROTOCOLS = ['AUTO_HTTP', 'HTTP', 'HTTPS', 'GRPC', 'GRPCS', 'FCGI', 'H2C'] as const;
-const SERVED: Readonly<Record<string, 'HTTP' | 'HTTPS'>> = { HTTP: 'HTTP', AUTO_HTTP: 'HTTP', HTTPS: 'HTTPS' };
+const SERVED: Readonly<Record<string, BackendPolicy['protocol']>> = {
+  HTTP: 'HTTP', AUTO_HTTP: 'HTTP', HTTPS: 'HTTPS', FCGI: 'FastCGI', GRPC: 'GRPC', GRPCS: 'GRPCS', H2C: 'H2C',
+};
 
 /**
  * Backend family: `backend-protocol`, `upstream-vhost`, `load-balance`, `upstream-hash-by`,
  * `service-upstream`.
- * - backend-protocol (case-insensitive): HTTP and HTTPS; AUTO_HTTP is HTTP (Pier does not
- *   switch on the client's scheme). GRPC, GRPCS, H2C and FCGI are refused with a problem until
- *   their upstream protocols ship: an Ingress that needs them must not be served as HTTP.
+ * - backend-protocol (case-insensitive): HTTP, HTTPS, GRPC and H2C (HTTP/2 in the clear),
+ *   GRPCS (HTTP/2 over TLS), FCGI (FastCGI: see fastcgi.ts for its settings); AUTO_HTTP is
+ *   HTTP (Pier does not switch on the client's scheme).
  * - load-balance: round_robin → RoundRobin; ewma (peak-EWMA latency, power of two choices) →
  *   Random, Pier's power-of-two-choices by requests in flight, the closest it has; the chash
  *   and sticky variants are set by upstream-hash-by and affinity instead, so naming them here
@@ -26,12 +28,7 @@ const SERVED: Readonly<Record<string, 'HTTP' | 'HTTPS'>> = { HTTP: 'HTTP', AUTO_
  */
 export function parseBackend(r: AnnotationReader, s: IngressSettings): void {
   const protocol = r.choice('backend-protocol', PROTOCOLS, true);
-  if (protocol !== undefined) {
-    const upper = protocol.toUpperCase();
-    const served = SERVED[upper];
-    if (served === undefined) r.fail('backend-protocol', `is not served by this Pier yet (it serves ${Object.keys(SERVED).join(', ')}); the Ingress is not served rather than spoken to as HTTP`);
-    else s.backend.protocol = served;
-  }
+  if (protocol !== undefined) s.backend.protocol = SERVED[protocol.toUpperCase()];
   const vhost = r.string('upstream-vhost');
   if (vhost !== undefined) {
     if (!SERVER_NAME.test(vhost)) r.fail('upstream-vhost', 'is not a host name');
@@ -56,6 +53,7 @@ export function parseBackend(r: AnnotationReader, s: IngressSettings): void {
   if (r.has('upstream-hash-by-subset') && r.bool('upstream-hash-by-subset') === true) r.fail('upstream-hash-by-subset', 'is not supported (Pier hashes to one server)');
   const serviceUpstream = r.bool('service-upstream');
   if (serviceUpstream) s.backend.serviceUpstream = true;
+  if (r.keyOf('http2')?.startsWith('pier.dev/') === true && r.bool('http2') === false) s.http2 = false;
 }
 
 function hashKeyOf(text: string): HashKey | undefined {

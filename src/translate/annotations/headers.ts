@@ -56,3 +56,36 @@ function names(r: AnnotationReader, name: string): string[] {
   }
   return out;
 }
+
+/** A ConfigMap reference: `name` or `namespace/name`. */
+const CONFIGMAP_REF = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
+
+/**
+ * `custom-headers: <namespace>/<configmap>` (ingress-nginx's more_set_headers): every key of
+ * the ConfigMap is a response header set (replacing the upstream's) on the Ingress's responses.
+ * The ConfigMap must be in the Ingress's namespace: ingress-nginx gates other namespaces with its
+ * global allowed-response-headers list, which Pier does not have, so the ConfigMap's owner is
+ * the Ingress's owner. A missing ConfigMap, a bad header name or value, or a framing header
+ * rejects the Ingress (ingress-nginx denies the location).
+ */
+export function parseCustomHeaders(r: AnnotationReader, s: IngressSettings): void {
+  const ref = r.string('custom-headers');
+  if (ref === undefined || ref === '') return;
+  const m = CONFIGMAP_REF.exec(ref);
+  if (m === null) return void r.fail('custom-headers', 'is not a ConfigMap name or namespace/name');
+  const namespace = m[1] ?? r.namespace;
+  const name = m[3]!;
+  if (namespace !== r.namespace) return void r.fail('custom-headers', `names a ConfigMap in another namespace than the Ingress (${r.namespace}); only the Ingress's own namespace is allowed`);
+  const data = r.configMap(namespace, name);
+  if (data === undefined) return void r.fail('custom-headers', `names ConfigMap ${namespace}/${name}, which does not exist`);
+  const set: string[] = [];
+  for (const key of Object.keys(data).sort()) {
+    const header = key.toLowerCase();
+    const value = data[key]!;
+    if (!TOKEN.test(header)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} key ${JSON.stringify(key)} is not a header name`);
+    if (!VALUE.test(value)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} key ${key} has a control character in its value`);
+    if (OWNED.has(header)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} may not set ${header} (Pier owns framing and hop-by-hop headers)`);
+    set.push(header, value);
+  }
+  if (set.length > 0) s.policies.push({ kind: 'response-headers', set, add: [], remove: [] });
+}

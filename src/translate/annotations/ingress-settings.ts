@@ -1,5 +1,7 @@
-import type { CookieAffinityPolicy, Policy, RateLimitPolicy } from '../../routing/policies.ts';
-import type { Algorithm, BackendPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
+import type { CanaryPolicy, CookieAffinityPolicy, Policy, RateLimitPolicy } from '../../routing/policies.ts';
+import type { BasicAuthSettings } from './basic-auth.ts';
+import type { ClientCertSettings } from './client-cert.ts';
+import type { Algorithm, BackendPolicy, FastcgiPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
  * Changes annotations make to how an Ingress's Service backends are reached. Applied on top of
@@ -21,17 +23,13 @@ export interface BackendOverrides {
   retryTimeoutMs?: number;
   /** `service-upstream`: the Service's cluster IP, not its endpoints. */
   serviceUpstream?: boolean;
+  /** `backend-protocol: FCGI` with `fastcgi-index` / `fastcgi-params-configmap`. */
+  fastcgi?: FastcgiPolicy;
 }
 
-/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's. */
-export interface CanarySettings {
-  readonly header?: string;
-  readonly headerValue?: string;
-  readonly headerPattern?: string;
-  readonly cookie?: string;
-  readonly weight: number;
-  readonly weightTotal: number;
-}
+/** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
+ * (the policy merge-routes attaches, less its backend). */
+export type CanarySettings = Omit<CanaryPolicy, 'kind' | 'backend'>;
 
 /** Rate limit annotations; the zone (the Ingress) is added with the policy (route-policies.ts). */
 export type RateLimitSettings = Omit<RateLimitPolicy, 'kind' | 'zone'>;
@@ -55,8 +53,14 @@ export interface IngressSettings {
   canary?: CanarySettings;
   /** `affinity: cookie` (the path defaults to the route's path: route-policies.ts). */
   affinity?: Omit<CookieAffinityPolicy, 'kind' | 'path'> & { readonly path?: string };
+  /** `pier.dev/http2: "false"`: the Ingress's hosts are not offered HTTP/2 (coalescing-shy clients). */
+  http2?: false;
   /** `default-backend`: a Service name in the Ingress's namespace. */
   defaultBackendService?: string;
+  /** `auth-type: basic`: the Secret to read (auth-secrets.ts turns it into a policy). */
+  basicAuth?: BasicAuthSettings;
+  /** `auth-tls-secret`: the CA Secret to read (auth-secrets.ts turns it into a policy). */
+  clientCert?: ClientCertSettings;
   /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */

@@ -24,7 +24,7 @@ export interface ParsedAnnotations {
  * - An unsupported annotation (`UnsupportedAnnotation`) or a name nobody defines
  *   (`UnknownAnnotation`) is a Normal problem; the Ingress is served.
  */
-export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
+export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined): ParsedAnnotations {
   const annotations = ingress.metadata.annotations ?? {};
   const problems: Problem[] = [];
   let rejected = false;
@@ -44,7 +44,7 @@ export function parseAnnotations(ingress: Ingress): ParsedAnnotations {
       problems.push(problemAbout(ingress, 'UnenforcedAnnotation', `Ingress skipped: annotation ${key} is ${family.note.replace(/^not enforced yet: /, 'not enforced by Pier yet: ')}`));
     }
   }
-  const reader = new AnnotationReader(annotations);
+  const reader = new AnnotationReader(annotations, ingress.metadata.namespace ?? '', configMap);
   if (reader.empty) return { settings: DEFAULT_SETTINGS, problems, rejected };
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);

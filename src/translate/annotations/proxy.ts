@@ -18,7 +18,8 @@ const NEXT_UPSTREAM: Readonly<Record<string, readonly RetryCondition[]>> = {
 
 /**
  * Proxy family: body size, timeouts and retries, as ingress-nginx's proxy parser.
- * - `proxy-body-size`: nginx size (`8m`); 0 = unlimited. Over it: 413 before the body is read.
+ * - `proxy-body-size`: nginx size (`8m`); 0 = unlimited. It replaces `--max-body-size` for the
+ *   route (raising or lowering it). Over it: 413 before the body is read.
  * - `proxy-connect-timeout`, `-send-timeout`, `-read-timeout`: whole seconds, as ingress-nginx
  *   (`"120"`); nginx units (`120s`) are accepted too.
  * - `proxy-next-upstream`: space-separated `error timeout invalid_header http_500 http_502
@@ -34,7 +35,7 @@ export function parseProxy(r: AnnotationReader, s: IngressSettings): void {
   if (bodySize !== undefined) {
     const bytes = parseNginxSize(bodySize);
     if (bytes === undefined) r.fail('proxy-body-size', 'is not an nginx size (like 1m, 8k, 1000)');
-    else if (bytes > 0) s.policies.push({ kind: 'body-size', maxBytes: bytes });
+    else s.policies.push({ kind: 'body-size', maxBytes: bytes });
   }
   const b = s.backend;
   const connect = seconds(r, 'proxy-connect-timeout');

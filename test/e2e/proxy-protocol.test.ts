@@ -1,0 +1,100 @@
+import { createServer, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
+import { upgrade } from './access-helpers.ts';
+import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+
+/*
+ * `pier serve --proxy-protocol`: the PROXY header (v1 and v2) a load balancer sends before
+ * anything else gives the client address that allow lists check, on HTTP, HTTPS (before the
+ * TLS handshake) and upgrades; a connection without one is closed.
+ */
+
+const ALLOWED = '203.0.113.9';
+
+function v2Header(source: string): Buffer {
+  const body = [...source.split('.').map(Number), 10, 0, 0, 1, 0x1f, 0x90, 0x01, 0xbb];
+  return Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0, body.length, ...body]);
+}
+
+/** Writes `prefix` then a GET for allow.test on a raw socket (TLS after the prefix with `tls`); the status line. */
+async function statusLine(port: number, prefix: Buffer | string, tls = false): Promise<string> {
+  const raw = connect(port, '127.0.0.1');
+  raw.on('error', () => {});
+  await new Promise((r) => raw.once('connect', r));
+  raw.write(prefix);
+  let socket: Socket = raw;
+  if (tls) {
+    socket = tlsConnect({ socket: raw, servername: 'allow.test', rejectUnauthorized: false });
+    await new Promise((r) => socket.once('secureConnect', r));
+  }
+  let received = '';
+  let closed = false;
+  socket.on('data', (d) => (received += d.toString('latin1')));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => {});
+  socket.write('GET / HTTP/1.1\r\nHost: allow.test\r\nConnection: close\r\n\r\n');
+  await waitFor(() => received.includes('\r\n') || closed, 5_000, 'answer or close');
+  socket.destroy();
+  return received.includes('\r\n') ? received.slice(0, received.indexOf('\r\n')) : 'closed';
+}
+
+describe('--proxy-protocol through pier serve', () => {
+  let dir: string;
+  let app: Server;
+  let pier: PierProcess;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    app = createServer((_req, res) => res.end('app\n'));
+    app.on('upgrade', (_req, socket: Socket) => {
+      sockets.add(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    dir = await mkdtemp(join(tmpdir(), 'pier-proxy-protocol-'));
+    await writeFile(join(dir, 'all.yaml'), [INGRESS_CLASS_YAML, serviceYaml('app', [{ host: '127.0.0.1', port: (app.address() as { port: number }).port }]), `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: allow
+  namespace: default
+  annotations: { nginx.ingress.kubernetes.io/allowlist-source-range: "${ALLOWED}/32" }
+spec:
+  ingressClassName: pier
+  rules: [{ host: allow.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }] } }]
+`].join('---\n'));
+    // /readyz is on the health port, which does not speak PROXY protocol.
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--proxy-protocol']);
+  });
+
+  afterAll(async () => {
+    await pier?.stop();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => app?.close(r));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('HTTP: the PROXY source address is the client address (v1 and v2)', async () => {
+    const port = pier.httpPort;
+    expect(await statusLine(port, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 80\r\n`)).toMatch(/^HTTP\/1\.1 200/);
+    expect(await statusLine(port, 'PROXY TCP4 198.51.100.1 10.0.0.1 5555 80\r\n')).toMatch(/^HTTP\/1\.1 403/);
+    expect(await statusLine(port, v2Header(ALLOWED))).toMatch(/^HTTP\/1\.1 200/);
+    expect(await statusLine(port, v2Header('198.51.100.1'))).toMatch(/^HTTP\/1\.1 403/);
+    expect(await statusLine(port, '')).toBe('closed'); // no header: never served
+  });
+
+  it('HTTPS: the header comes before the TLS handshake', async () => {
+    expect(await statusLine(pier.httpsPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 443\r\n`, true)).toMatch(/^HTTP\/1\.1 200/);
+    expect(await statusLine(pier.httpsPort, v2Header('198.51.100.1'), true)).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it('upgrades are checked with the PROXY address too', async () => {
+    expect(await upgrade(pier.httpPort, 'allow.test', {}, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 80\r\n`)).toMatch(/^HTTP\/1\.1 101/);
+    expect(await upgrade(pier.httpPort, 'allow.test', {}, 'PROXY TCP4 198.51.100.1 10.0.0.1 5555 80\r\n')).toMatch(/^HTTP\/1\.1 403/);
+  });
+});

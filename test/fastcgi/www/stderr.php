@@ -1,0 +1,3 @@
+<?php
+error_log('pier-fastcgi-stderr-test');
+echo "logged\n";

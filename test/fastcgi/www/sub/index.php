@@ -1,0 +1,2 @@
+<?php
+echo "index " . $_SERVER['SCRIPT_NAME'] . "\n";
