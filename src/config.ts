@@ -52,6 +52,10 @@ export interface PierConfig {
   readonly trustedProxies: readonly string[];
   /** `--proxy-protocol`: every connection starts with a PROXY protocol (v1 or v2) header. */
   readonly proxyProtocol: boolean;
+  /** Status of requests refused by limit-rps / limit-rpm (nginx limit_req_status). */
+  readonly limitReqStatusCode: number;
+  /** Status of requests refused by limit-connections (nginx limit_conn_status). */
+  readonly limitConnStatusCode: number;
   /** The shared HTTP cache's byte bound (`pier.dev/cache`). */
   readonly cacheSize: number;
   /** Where its files live; default: a fresh directory under the OS temp dir. */
@@ -105,6 +109,8 @@ export const OPTIONS = {
   // Client address (access control): see clientAccessConfig.
   'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-For says who the client is: the right-most address not in this list counts for allow/deny lists (nginx real_ip_recursive).' },
   'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address.' },
+  'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
+  'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir).' },
 } as const satisfies Record<string, OptionSpec>;
@@ -198,6 +204,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     logLevel: logLevel as LogLevel,
     accessLog: raw('access-log') === true,
     ...clientAccessConfig(label('trusted-proxies'), str('trusted-proxies'), raw('proxy-protocol') === true),
+    limitReqStatusCode: limitStatus(label('limit-req-status-code'), str('limit-req-status-code')!),
+    limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
     cacheSize: num('cache-size'),
     cacheDir: text('cache-dir'),
   };
@@ -220,6 +228,12 @@ function clientAccessConfig(label: string, trusted: string | undefined, proxyPro
     trustedProxies.push(cidr);
   }
   return { trustedProxies, proxyProtocol };
+}
+
+/** nginx limit_req_status / limit_conn_status: 400..599. */
+function limitStatus(label: string, value: string): number {
+  if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw invalid(label, value, 'a status code from 400 to 599');
+  return Number(value);
 }
 
 /** node:util parseArgs over Pier's options, its errors rewritten as one line naming the flag. */

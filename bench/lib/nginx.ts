@@ -40,7 +40,8 @@ ${httpBlock}
 `;
 }
 
-async function startNginx(name: string, cpus: string, port: number, httpBlock: string, probePath: string, probePort = port): Promise<PinnedProcess> {
+/** One nginx from its own temp prefix with `httpBlock` (`$ROOT` = its html dir), pinned to `cpus`; resolves once `probePath` answers 200 (on `probePort`). */
+export async function startNginx(name: string, cpus: string, port: number, httpBlock: string, probePath: string, probePort = port): Promise<PinnedProcess> {
   const dir = prefixDir(name);
   writeFileSync(join(dir, 'html/files/1k'), 'k'.repeat(1024 - 1) + '\n');
   writeFileSync(join(dir, 'html/files/100k'), 'c'.repeat(100 * 1024 - 1) + '\n');

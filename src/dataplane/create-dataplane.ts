@@ -14,6 +14,8 @@ import type { Http1Handler, RequestLimits } from './http1/http1-handler.ts';
 import { Http1Server } from './http1/http1-server.ts';
 import type { ProxyRequest } from './http1/proxy-request.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
+import type { Limiter } from './limits/limiter.ts';
+import { LocalLimiter } from './limits/local-limiter.ts';
 import { AccessLog, handleRequest } from './request-handler.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
@@ -56,6 +58,9 @@ export interface DataplaneOptions {
   /** HTTP/2 to clients (front/h2/): ALPN `h2` on the HTTPS server, prior knowledge (h2c) on the
    * HTTP one. On by default with these limits; `false` serves HTTP/1.1 only. */
   readonly http2?: H2FrontOptions | false;
+  /** Where rate-limit state lives: default, this process (exact nginx arithmetic); a worker
+   * of several gets a LeasedLimiter (budgets leased from the primary). */
+  readonly limiter?: Limiter;
   /** The pod's shared HTTP cache (routes with `pier.dev/cache: "on"`); none: those routes are
    * proxied uncached. */
   readonly cache?: WorkerCache;
@@ -100,8 +105,8 @@ export interface Dataplane {
 const DEFAULT_GRACE_MS = 1_000;
 
 /** Each route's filters, compiled once per swap (a route without policies gets none). */
-const routeBinder = (self: SelfAddress | undefined, cache: WorkerCache | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
-  (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, ...(self === undefined ? {} : { self }), ...(cache === undefined ? {} : { cache }) });
+const routeBinder = (self: SelfAddress | undefined, limiter: Limiter, cache: WorkerCache | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
+  (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, limiter, ...(self === undefined ? {} : { self }), ...(cache === undefined ? {} : { cache }) });
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -132,11 +137,12 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   #drained: Promise<void> | undefined;
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
+  /** Each route's filters, compiled once per swap (a route without policies gets none). */
 
   constructor(options: DataplaneOptions) {
     const self = options.self;
     this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
-    this.#bindRoute = routeBinder(this.#self, options.cache);
+    this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
     this.pools = options.pools ?? new PoolRegistry();
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;

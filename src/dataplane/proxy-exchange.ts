@@ -5,7 +5,7 @@ import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
-import type { Admission, ResponseTap } from './pipeline/admission.ts';
+import type { Admission, BodyTransform, ResponseTap } from './pipeline/admission.ts';
 import type { RequestBody } from './http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
@@ -99,6 +99,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
    * Dropped once an answer goes to the error backend (custom-http-errors). */
   #tap: ResponseTap | undefined;
   #tapOwns = false;
+  /** A response hook installed a body transform (compression): the body goes through it. */
+  #body: BodyTransform | undefined;
 
   constructor(
     ctx: ExchangeContext,
@@ -165,7 +167,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       this.#settle();
       this.#tap?.abort();
       this.#abort?.(err);
-      this.res.destroy();
+      this.#cut();
       return;
     }
     // Answer first: aborting destroys the unfinished body, and with it the client socket.
@@ -176,7 +178,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   /** Response backpressure is over: take the upstream's data again. */
   clientDrained(): void {
-    this.resumeUpstream?.();
+    if (this.#body !== undefined) this.#body.clientDrained();
+    else this.resumeUpstream?.();
   }
 
   #try(): void {
@@ -197,10 +200,14 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   /** The client went away before the response was complete: stop the upstream side. */
   clientGone(): void {
-    if (this.#done) return;
+    if (this.#done) {
+      this.#body?.destroy(); // a transform still flushing would wait for a drain that never comes
+      return;
+    }
     this.#settle();
     this.#tap?.abort();
     this.#ctx.stats.clientAborts++;
+    this.#body?.destroy();
     this.#abort?.(new Error('client closed the connection'));
   }
 
@@ -247,8 +254,15 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     if (hooks?.responseHooks === undefined) this.res.writeUpstreamHead(statusCode, statusText || undefined, rawHeaders, close);
     else {
       const headers = downstreamResponseHeaders(rawHeaders, close);
+      hooks.upstreamHead = true;
       hooks.applyResponseHooks(statusCode, headers);
+      hooks.upstreamHead = false;
       this.res.writeHead(statusCode, statusText || undefined, headers);
+      const body = hooks.bodyTransform;
+      if (body !== undefined) {
+        this.#body = body;
+        body.resume = () => this.resumeUpstream?.();
+      }
     }
     this.responded = true;
     return true;
@@ -260,8 +274,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       tap.data(chunk);
       if (this.#tapOwns) return true;
     }
-    // false holds the upstream back until the connection calls clientDrained().
-    return this.res.write(chunk);
+    // false holds the upstream back until the connection calls clientDrained() (or the body
+    // transform calls resume()).
+    const body = this.#body;
+    return body === undefined ? this.res.write(chunk) : body.write(chunk);
   }
 
   onComplete(trailers?: string[] | null): void {
@@ -276,7 +292,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       tap.end();
       if (this.#tapOwns) return;
     }
-    this.res.end(undefined, trailers);
+    const body = this.#body;
+    if (body === undefined) this.res.end(undefined, trailers);
+    else body.end(trailers);
   }
 
   onError(err: Error): void {
@@ -298,7 +316,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       this.#tap?.abort();
       if (this.#tapOwns) return;
       this.#ctx.stats.upstreamAborts++;
-      this.res.destroy();
+      this.#cut();
       return;
     }
     if (kind !== 'reset') balancer.failed(this.server, Date.now());
@@ -334,10 +352,17 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.resumeUpstream = null;
   }
 
-  /** The exchange is over: no further try, no timer. */
+  /** The exchange is over: no further try, no timer; the admission's done hooks run. */
   #settle(): void {
     this.#done = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#admission?.done();
+  }
+
+  /** The response is cut: a body transform is freed (its buffered output is dropped). */
+  #cut(): void {
+    this.#body?.destroy();
+    this.res.destroy();
   }
 
   /**

@@ -67,23 +67,33 @@ function admitAndProxy(
   admission.proceed = last ? proceedLast : state.draining ? proceedDraining : proceed;
   const verdict = runPipeline(pipeline, admission);
   if (verdict === true) return proxyAdmitted(state, req, res, admission, last);
-  if (verdict === false) return;
+  if (verdict === false) return admission.done();
   // An async filter (external auth) is waiting: carry on when it decided, unless the client left.
   verdict.then((go) => {
     if (go && !res.destroyed) proxyAdmitted(state, req, res, admission, last);
-  }, () => answer(admission, 500, [], undefined, true));
+    else admission.done();
+  }, () => {
+    admission.done();
+    answer(admission, 500, [], undefined, true);
+  });
 }
 
 /** The admitted request goes to the backend the filters left, with their edits (also
  * Admission.proceed: a filter that waited, or the cache's background revalidation). */
 function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
-  if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, state.stats, true);
+  if (req.facts.contentLength > req.bodyLimit) {
+    admission.done();
+    return sendError(res, 413, state.stats, true);
+  }
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).
-  if (runtime.unavailable && admission.errorPages === undefined) return sendError(res, 503, state.stats, last || state.draining);
+  if (runtime.unavailable && admission.errorPages === undefined) {
+    admission.done();
+    return sendError(res, 503, state.stats, last || state.draining);
+  }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const follow = admission.responseHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 

@@ -38,17 +38,24 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
   const admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, match.backend, true, true);
   const verdict = runPipeline(match.pipeline, admission);
   if (verdict === true) return tunnel(state, req, socket, head, admission.backend, admission.target, admission);
-  if (verdict === false) return;
+  if (verdict === false) return admission.done();
   // An async filter (external auth) is waiting; the socket stays paused meanwhile.
   verdict.then((go) => {
     if (go && !socket.destroyed) tunnel(state, req, socket, head, admission.backend, admission.target, admission);
-  }, () => answer(admission, 500, [], undefined, true));
+    else admission.done();
+  }, () => {
+    admission.done();
+    answer(admission, 500, [], undefined, true);
+  });
 }
 
 /** Sends the admitted upgrade upstream; on 101 the sockets are piped together (UpgradeHandler). */
 function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
   const conn = req.conn;
   const facts = req.facts;
+  // The tunnel (or the refusal) lasts as long as the client socket: nginx counts an upgraded
+  // request in progress (limit_conn) until its connection closes.
+  if (admission?.doneHooks !== undefined) socket.once('close', () => admission.done());
   const pinned = admission?.pinnedServer ?? -1;
   const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
   if (index < 0) return rawError(socket, 503, state);

@@ -228,6 +228,55 @@ export interface DenyPolicy {
 }
 
 /**
+ * `limit-rps`, `limit-rpm`, `limit-connections` (+ `limit-burst-multiplier`, `limit-allowlist`):
+ * per client address, in one zone per Ingress (every route of the Ingress shares the client's
+ * budgets, as ingress-nginx's zones named after the Ingress). Rates are nginx limit_req with
+ * `burst = rate × multiplier nodelay`; connections are nginx limit_conn (requests in progress).
+ */
+export interface RateLimitPolicy {
+  readonly kind: 'rate-limit';
+  /** The zone: the Ingress's `namespace/name`. */
+  readonly zone: string;
+  /** Requests per second (0 = none). */
+  readonly rps: number;
+  /** Requests per minute (0 = none). */
+  readonly rpm: number;
+  /** Requests in progress per client (0 = none). */
+  readonly connections: number;
+  readonly burstMultiplier: number;
+  /** Addresses and CIDRs never limited (`limit-allowlist`), as `a.b.c.d/n` or `x::y/n`. */
+  readonly allow: readonly string[];
+  /** `pier.dev/limit-req-status-code`; absent = the `--limit-req-status-code` flag (503). */
+  readonly status?: number;
+  /** `pier.dev/limit-conn-status-code`; absent = the `--limit-conn-status-code` flag (503). */
+  readonly connStatus?: number;
+}
+
+/**
+ * `enable-cors` and `cors-*`: ingress-nginx's CORS block. Origins: `*`, or a list of
+ * `scheme://host[:port]` (host may start with `*.`, one label) and `null`.
+ */
+export interface CorsPolicy {
+  readonly kind: 'cors';
+  readonly origins: readonly string[];
+  readonly methods: string;
+  readonly headers: string;
+  readonly exposeHeaders: string;
+  readonly credentials: boolean;
+  readonly maxAge: number;
+}
+
+/** `pier.dev/compression`: response compression with the codings listed, server preference in order. */
+export interface CompressionPolicy {
+  readonly kind: 'compression';
+  readonly codings: readonly ('gzip' | 'br' | 'zstd')[];
+  /** Responses with a known length below this are sent as they are. */
+  readonly minLength: number;
+  /** Media types (lower case, no parameters) that are compressed; `*` = any. */
+  readonly types: readonly string[];
+}
+
+/**
  * `pier.dev/expires` (nginx `expires`) and `pier.dev/cache-control-extra`: on 200, 201, 204,
  * 206, 301, 302, 303, 304, 307 and 308 responses (nginx's list), `Expires` and a Cache-Control
  * that replaces the upstream's (as nginx, observed on 1.22), then `extra` appended to it.
@@ -279,6 +328,9 @@ export type Policy =
   | IpAccessPolicy
   | BasicAuthPolicy
   | ExternalAuthPolicy
+  | RateLimitPolicy
+  | CorsPolicy
+  | CompressionPolicy
   | RewritePolicy
   | RedirectPolicy
   | HttpsRedirectPolicy
@@ -301,10 +353,16 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // rewrite phase; the https redirect is ingress-nginx's rewrite_by_lua, which runs after them.
   'host-redirect',
   'app-root',
+  // ingress-nginx's CORS block is `if`s of the location's rewrite phase, written before the
+  // redirect's `return` and run before the https redirect (lua) and limit_req / limit_conn
+  // (preaccess phase): a preflight is answered before any of them.
+  'cors',
   'redirect',
   'https-redirect',
-  // nginx's access phase, after the rewrite phase's answers: deny/allow, then auth_basic, then
-  // auth_request (ingress-nginx's location order); a route whose auth could not be built denies.
+  // nginx's preaccess phase (limit_req, limit_conn), then its access phase: deny/allow, then
+  // auth_basic, then auth_request (ingress-nginx's location order); a route whose auth could
+  // not be built denies.
+  'rate-limit',
   'deny',
   'client-cert',
   'ip-access',
@@ -323,6 +381,7 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // Before the cache: a miss the cache sends on later (Admission.proceed) skips the filters
   // after it, and custom-http-errors must still apply to it.
   'error-pages',
+  'compression',
   // Last of the response edits' registrations: their hooks then apply to cache hits as to
   // fetched responses, and the cache stores what the upstream sent, before any edit (as nginx).
   'cache',

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { SupervisorError } from '../errors.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
+import { LimitBroker } from './limit-broker.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 import { deferred, sendToWorker as send, statsOf, type Member, type Slot, type WorkerStats } from './worker-member.ts';
 import { isFromWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
@@ -72,12 +73,19 @@ export class Supervisor extends EventEmitter {
   #stopping = false;
   #recycling: Promise<void> | undefined;
   #port: number | undefined;
+  /** Pod-wide rate-limit state, leased to workers (limit-broker.ts). */
+  readonly #limits: LimitBroker;
+  readonly #byId = new Map<number, Member>();
 
   constructor(options: SupervisorOptions) {
     super();
     if (!Number.isInteger(options.workers) || options.workers < 1) throw new SupervisorError('PIER_ERR_SUPERVISOR_OPTIONS', `workers must be a whole number ≥ 1 (got ${options.workers})`);
     this.#options = options;
     this.#logger = options.logger;
+    this.#limits = new LimitBroker((id, msg) => {
+      const member = this.#byId.get(id);
+      if (member !== undefined) send(member.worker, msg);
+    });
   }
 
   /** Forks every worker; resolves once all listen, rejects (after stopping them) if one cannot. */
@@ -109,6 +117,7 @@ export class Supervisor extends EventEmitter {
   publish(table: RouteTable): number {
     this.#generation++;
     this.#table = table;
+    this.#limits.update(table);
     const msg: ToWorker = { type: 'table', generation: this.#generation, table };
     for (const m of this.#members) if (m.hello && m.state !== 'draining') send(m.worker, msg);
     return this.#generation;
@@ -159,6 +168,7 @@ export class Supervisor extends EventEmitter {
     this.#stopping = true;
     for (const slot of this.#slots) clearTimeout(slot.restartTimer);
     await this.#stopAll(this.#graceMs());
+    this.#limits.close();
     this.#logger.info('all workers stopped');
   }
 
@@ -196,6 +206,7 @@ export class Supervisor extends EventEmitter {
       exited: new Promise((resolve) => worker.once('exit', () => resolve())),
     };
     this.#members.add(member);
+    this.#byId.set(worker.id, member);
     // The start bound covers booting (fork → hello) and listening (first ack → listening), not
     // compiling the first table in between: that grows with the table (seconds for 10,000
     // Ingresses on a busy machine) and a worker busy compiling is making progress. A compile
@@ -228,6 +239,7 @@ export class Supervisor extends EventEmitter {
     switch (msg.type) {
       case 'hello':
         member.hello = true;
+        this.#limits.join(member.worker.id); // told other workers' connection counts from now on
         // Told to drain before it was up: no table (it would listen), the drain instead.
         if (member.state === 'draining') send(member.worker, this.#drainMessage(this.#graceMs()));
         else send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
@@ -246,11 +258,16 @@ export class Supervisor extends EventEmitter {
       case 'listen-error':
         member.listening.reject(new SupervisorError('PIER_ERR_WORKER_LISTEN', `worker cannot listen: ${msg.code} ${msg.message}`, { listenCode: msg.code, port: msg.port }));
         break;
+      case 'limits':
+        this.#limits.receive(member.worker.id, msg);
+        break;
     }
   }
 
   #onExit(member: Member, code: number | null, signal: string | null): void {
     this.#members.delete(member);
+    this.#byId.delete(member.worker.id);
+    this.#limits.leave(member.worker.id);
     const expected = member.state === 'draining' || this.#stopping;
     const pid = member.worker.process.pid;
     member.listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${pid} exited before listening (code ${code}, signal ${signal})`));

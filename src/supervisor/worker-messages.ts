@@ -1,4 +1,5 @@
 import type { LogLevel } from '../config.ts';
+import type { LimitGrants, LimitReport } from '../dataplane/limits/limit-messages.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 
 /**
@@ -14,16 +15,20 @@ import type { RouteTable } from '../routing/route-table.ts';
  *                                          never accepts a connection without a table
  *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
  *   worker  → listen-error(code, message, port) then exits 1
+ *   worker  → limits / primary → limit-grants: rate-limit leasing (limit-messages.ts), with
+ *                                          more than one worker
  */
 export type ToWorker =
   | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
-  | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number };
+  | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number }
+  | LimitGrants;
 
 export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
-  | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number };
+  | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number }
+  | LimitReport;
 
 /** What every worker needs to serve; passed once, in the environment, as JSON. */
 export interface WorkerSettings {
@@ -51,6 +56,11 @@ export interface WorkerSettings {
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
   readonly trustedProxies?: readonly string[];
   readonly proxyProtocol?: boolean;
+  /** Workers of the pod: with more than one, rate limits are leased from the primary. */
+  readonly workers?: number;
+  /** `--limit-req-status-code`, `--limit-conn-status-code` (503 when absent). */
+  readonly limitReqStatusCode?: number;
+  readonly limitConnStatusCode?: number;
   /** The shared HTTP cache's directory and byte bound (supervisor/cache-index.ts). */
   readonly cacheDir?: string;
   readonly cacheSize?: number;
@@ -62,11 +72,11 @@ export const WORKER_SETTINGS_ENV = 'PIER_WORKER_SETTINGS';
 /** Narrows an IPC message to FromWorker (anything else, e.g. cluster internals, is ignored). */
 export function isFromWorker(msg: unknown): msg is FromWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error';
+  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits';
 }
 
 /** Narrows an IPC message to ToWorker. */
 export function isToWorker(msg: unknown): msg is ToWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'table' || type === 'drain';
+  return type === 'table' || type === 'drain' || type === 'limit-grants';
 }

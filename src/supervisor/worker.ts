@@ -14,6 +14,8 @@ import { WorkerCache } from '../dataplane/cache/cache-store.ts';
 import { IpcCoordinator } from '../dataplane/cache/ipc-coordinator.ts';
 import { createDataplane } from '../dataplane/create-dataplane.ts';
 import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
+import { LeasedLimiter } from '../dataplane/limits/leased-limiter.ts';
+import { LocalLimiter } from '../dataplane/limits/local-limiter.ts';
 import { createLogger } from '../observe/logger.ts';
 import { registerCacheMetrics, registerWorkerMetrics } from '../observe/metrics.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
@@ -32,8 +34,12 @@ if (settings === null || typeof process.send !== 'function') {
 }
 
 const logger = createLogger(settings.logLevel, { component: 'worker', pid: process.pid });
+// One worker keeps rate-limit state itself; several lease it from the primary (pod-wide).
+const limitStatus = { reqStatus: settings.limitReqStatusCode, connStatus: settings.limitConnStatusCode };
+const leased = (settings.workers ?? 1) > 1 ? new LeasedLimiter((msg) => send(msg), settings.workers!, limitStatus) : undefined;
 const workerCache = settings.cacheDir === undefined ? undefined : new WorkerCache(settings.cacheDir, settings.cacheSize ?? 256 * 1024 * 1024, new IpcCoordinator());
 const dataplane = createDataplane({
+  limiter: leased ?? new LocalLimiter(limitStatus),
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
   keepaliveRequests: settings.keepaliveRequests,
   http2: { maxConcurrentStreams: settings.http2MaxConcurrentStreams },
@@ -68,6 +74,10 @@ send({ type: 'hello' });
 function onMessage(msg: ToWorker): void {
   if (msg.type === 'drain') {
     void drain(msg.graceMs, msg.timeoutMs);
+    return;
+  }
+  if (msg.type === 'limit-grants') {
+    leased?.receive(msg);
     return;
   }
   if (draining) return;

@@ -59,7 +59,7 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
   for (const r of merged.routes) {
     const s = r.settings;
     const plain = r.canary === undefined && s.policies.length === 0 && s.rewriteTarget === undefined && s.affinity === undefined
-      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.basicAuth === undefined && s.clientCert === undefined;
+      && s.defaultBackendService === undefined && s.customHttpErrors === undefined && s.basicAuth === undefined && s.clientCert === undefined && s.rateLimit === undefined;
     const backend = use(r.backend, r.ingress, hasOverrides(s.backend) ? s.backend : NO_OVERRIDES);
     const route: Route = plain
       ? { path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }

@@ -15,6 +15,8 @@ export function ownPolicies(route: MergedRoute): Policy[] {
     policies.push({ kind: 'rewrite', pattern: route.path, target: s.rewriteTarget, ...(s.forwardedPrefix === undefined ? {} : { forwardedPrefix: s.forwardedPrefix }) });
   }
   if (s.affinity !== undefined) policies.push({ kind: 'cookie-affinity', ...s.affinity, path: s.affinity.path ?? cookiePath(route) });
+  // ingress-nginx names each limit zone after the Ingress: its routes share a client's budgets.
+  if (s.rateLimit !== undefined) policies.push({ kind: 'rate-limit', zone: `${route.ingress.metadata.namespace ?? ''}/${route.ingress.metadata.name}`, ...s.rateLimit });
   return policies;
 }
 

@@ -153,9 +153,9 @@ describe('annotations: what is not Pier\'s', () => {
   });
 
   it('an unsupported one: Normal, named with why, served', () => {
-    const parsed = parse({ [`${N}enable-cors`]: 'true' });
+    const parsed = parse({ [`${N}limit-rate`]: '100' });
     expect(parsed.rejected).toBe(false);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}enable-cors is not supported and is ignored`) })]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}limit-rate is not supported and is ignored`) })]);
   });
 
   it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {

@@ -98,7 +98,11 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
       return true;
     }
     a.editRequest(dropRange);
-    void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted), () => afterLock(a, ctx, key, false));
+    // The request goes on later (afterLock): its done hooks (limit-connections) must run when
+    // it is over, not when this filter's false makes the request handler run them.
+    const held = a.doneHooks;
+    a.doneHooks = undefined;
+    void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted, held), () => afterLock(a, ctx, key, false, held));
     return false;
   };
 }
@@ -131,15 +135,20 @@ function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, n
 }
 
 /** After the collapsing lock: fetch (granted), or look again (another request fetched). */
-function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean): void {
+function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean, held: Admission['doneHooks']): void {
+  a.doneHooks = held;
   const unlock = granted ? () => ctx.cache.coordinator.send({ type: 'cache-unlock', key }) : undefined;
-  if (a.res.destroyed) return unlock?.();
+  if (a.res.destroyed) {
+    a.done();
+    return unlock?.();
+  }
   if (!granted) {
     const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
     if (found !== undefined) {
       const now = Date.now();
       if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
         hit(a, ctx, found, 'HIT', now);
+        a.done();
         return;
       }
       a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});

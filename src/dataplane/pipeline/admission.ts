@@ -27,6 +27,24 @@ export interface ResponseTap {
 }
 
 /**
+ * Replaces `res.write` / `res.end` for an upstream response body (compression). Installed by a
+ * response hook while the upstream's head is applied (`Admission.upstreamHead`); the exchange
+ * then hands it every chunk. Backpressure: `write` returns false when the client (through the
+ * transform's own buffer) is full; the transform calls `resume` once it takes more, and is told
+ * `clientDrained` when the client drained.
+ */
+export interface BodyTransform {
+  write(chunk: Buffer): boolean;
+  /** The upstream body is complete: flush, then end the response (with `trailers`). */
+  end(trailers?: readonly string[] | null): void;
+  /** The exchange is cut (client gone, upstream failed): stop, free everything. */
+  destroy(): void;
+  clientDrained(): void;
+  /** Set by the exchange: takes the upstream's data again. */
+  resume: (() => void) | undefined;
+}
+
+/**
  * A route filter: reads the request, may answer it (returns false: nothing more runs, nothing
  * goes upstream), rewrite what goes upstream (target, headers), choose the backend, or register
  * a response hook. Built once per table swap from a policy (compile-pipeline.ts); never sees
@@ -78,6 +96,13 @@ export class Admission {
    * one that stopped: the cache is the last filter with a request-side effect (POLICY_ORDER).
    */
   proceed: ((admission: Admission) => void) | undefined = undefined;
+  /** True while the hooks see an upstream's head (its body flows through the exchange, so a
+   * hook may install `bodyTransform`); false for Pier's own answers. */
+  upstreamHead = false;
+  /** Installed by a response hook (compression): the exchange writes the body through it. */
+  bodyTransform: BodyTransform | undefined = undefined;
+  /** Run once when the exchange is over (response complete or cut, tunnel closed). */
+  doneHooks: (() => void)[] | undefined = undefined;
 
   constructor(req: DownstreamRequest, res: DownstreamResponse, stats: DataplaneStats, host: string | undefined, target: string, backend: BackendRuntime, close: boolean, upgrade: boolean) {
     this.req = req;
@@ -99,6 +124,19 @@ export class Admission {
   /** Adds an edit of the response head. */
   onResponse(hook: ResponseHook): void {
     (this.responseHooks ??= []).push(hook);
+  }
+
+  /** Adds a callback for the end of the exchange (releasing a connection slot). */
+  onDone(hook: () => void): void {
+    (this.doneHooks ??= []).push(hook);
+  }
+
+  /** The exchange is over: runs the done hooks, once. */
+  done(): void {
+    const hooks = this.doneHooks;
+    if (hooks === undefined) return;
+    this.doneHooks = undefined;
+    for (const hook of hooks) hook();
   }
 
   /** Applies the request edits to the headers about to go upstream. */

@@ -19,6 +19,11 @@ import { ipAccessFilter } from './filters/ip-access.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
+import { rateLimitFilter } from './filters/rate-limit.ts';
+import { corsFilter } from './filters/cors.ts';
+import { compressionFilter } from './filters/compression.ts';
+import type { Limiter } from '../limits/limiter.ts';
+import { LocalLimiter } from '../limits/local-limiter.ts';
 
 /** A route's filters, compiled once per table swap; run in order by runPipeline. */
 export type RoutePipeline = readonly RequestFilter[];
@@ -30,6 +35,8 @@ export interface FilterContext {
   readonly cache?: WorkerCache;
   /** Pier's own listeners and hosts (external auth to a host Pier serves; self-address.ts). */
   readonly self?: SelfAddress;
+  /** Where rate-limit state lives (this worker, or leased from the primary). */
+  readonly limiter?: Limiter;
 }
 
 type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext, route: Route) => RequestFilter;
@@ -56,10 +63,19 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
+  'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
+  cors: corsFilter,
+  compression: compressionFilter,
   expires: expiresFilter,
   'access-log-off': accessLogOffFilter,
   cache: (p, ctx, route) => cacheFilter(p, ctx.cache, route.origin),
 };
+
+let fallbackLimiter: Limiter | undefined;
+/** A dataplane created without a limiter keeps rate-limit state in its own process. */
+function defaultLimiter(): Limiter {
+  return (fallbackLimiter ??= new LocalLimiter());
+}
 
 /** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
 export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline | undefined {

@@ -7,6 +7,8 @@ import { parseClientCert } from './client-cert.ts';
 import { parseExternalAuth } from './external-auth.ts';
 import { parseIpAccess } from './ip-access.ts';
 import { parseCanary } from './canary.ts';
+import { parseCompression } from './compression.ts';
+import { parseCors } from './cors.ts';
 import { parseDefaultBackend } from './default-backend.ts';
 import { parseAccessLog, parseExpires } from './expires.ts';
 import { parseFastcgi } from './fastcgi.ts';
@@ -14,6 +16,7 @@ import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
+import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 
 /**
@@ -87,10 +90,16 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
     note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
   { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'not enforced yet: satisfy any (either the allow list or the authentication lets a request in) is not implemented; without it every access control applies (satisfy all)' },
-  { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist', 'limit-rate', 'limit-rate-after'], status: 'unsupported',
-    note: 'not applied yet: requests are not limited' },
-  { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'unsupported',
-    note: 'not applied yet: preflights reach the backend, no CORS headers are added' },
+  { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist'], status: 'supported', parse: parseRateLimits,
+    note: 'per client address per Ingress, held pod-wide across workers (budgets leased from the primary); 503 by default (--limit-req-status-code, --limit-conn-status-code)' },
+  { title: 'Rate limit answers', names: ['limit-req-status-code', 'limit-conn-status-code'], status: 'supported', pierOnly: true,
+    note: 'Pier\'s own, under pier.dev/ only (ingress-nginx: ConfigMap-wide): the status of refused requests, 400-599 (read with the rate limits)' },
+  { title: 'Bandwidth limits', names: ['limit-rate', 'limit-rate-after'], status: 'unsupported',
+    note: 'not applied yet: responses are sent as fast as the client takes them' },
+  { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'supported', parse: parseCors,
+    note: 'preflights (OPTIONS from an allowed origin) answered 204 by Pier; Vary: Origin with an origin list' },
+  { title: 'Compression', names: ['compression', 'compression-min-length', 'compression-types'], status: 'supported', parse: parseCompression, pierOnly: true,
+    note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
     note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',

@@ -1,4 +1,4 @@
-import type { CanaryPolicy, CookieAffinityPolicy, Policy } from '../../routing/policies.ts';
+import type { CanaryPolicy, CookieAffinityPolicy, Policy, RateLimitPolicy } from '../../routing/policies.ts';
 import type { BasicAuthSettings } from './basic-auth.ts';
 import type { ClientCertSettings } from './client-cert.ts';
 import type { Algorithm, BackendPolicy, FastcgiPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
@@ -31,6 +31,9 @@ export interface BackendOverrides {
  * (the policy merge-routes attaches, less its backend). */
 export type CanarySettings = Omit<CanaryPolicy, 'kind' | 'backend'>;
 
+/** Rate limit annotations; the zone (the Ingress) is added with the policy (route-policies.ts). */
+export type RateLimitSettings = Omit<RateLimitPolicy, 'kind' | 'zone'>;
+
 /** Everything an Ingress's annotations say, typed and validated. */
 export interface IngressSettings {
   /** `use-regex`: every path of this Ingress's hosts is a regex (a rewrite-target other than
@@ -60,6 +63,8 @@ export interface IngressSettings {
   clientCert?: ClientCertSettings;
   /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
+  /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */
+  rateLimit?: RateLimitSettings;
 }
 
 export function emptySettings(): IngressSettings {

@@ -10,7 +10,7 @@ import { inFilterOrder } from '../../src/translate/route-policies.ts';
 import { backendOf, closeAll, onCleanup, startBackend, startDataplane, tableFor } from '../dataplane/helpers.ts';
 
 /*
- * `pier.dev/cache` with `custom-http-errors` on one route (merge of the cache and main's error
+ * `pier.dev/cache` with main's filters on one route. With `custom-http-errors` (merge of the cache and main's error
  * pages). Regression: with the cache before error-pages in POLICY_ORDER, a miss (which the cache
  * sends on through Admission.proceed, skipping the filters after it) reached the client as the
  * origin's 404 instead of the error backend's page.
@@ -76,5 +76,43 @@ describe('shared cache and error pages on one route', () => {
     await new Promise((r) => setTimeout(r, 100)); // the entry's rename and index message
     expect(await get(port, '/ok')).toMatchObject({ status: 200, body: 'origin /ok', cache: 'HIT' });
     expect(counts.get('/ok')).toBe(1);
+  });
+});
+
+/*
+ * With `limit-connections`: a miss that waits for the collapsing lock answers false to the
+ * request handler, which runs the admission's done hooks on false; the cache holds them until
+ * the request it sends on later is over, so the request still counts as in progress.
+ */
+describe('shared cache and limit-connections on one route', () => {
+  afterEach(closeAll);
+
+  it('a miss that waited for the lock counts as in progress until its response is complete', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pier-cache-limit-'));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    let release!: () => void;
+    const origin = await startBackend('origin', (req, res) => {
+      if (req.url === '/slow') {
+        release = () => res.end('slow');
+        res.writeHead(200, { 'cache-control': 'no-store' });
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'no-store' });
+      res.end(`origin ${req.url}`);
+    });
+    // Each lock is granted a little later, as the primary's answer.
+    const later: CacheCoordinator = { send: () => {}, lock: () => new Promise((r) => setTimeout(() => r(true), 20)) };
+    const policies: Policy[] = inFilterOrder([
+      { kind: 'cache', key: '$scheme://$host$request_uri', valid: [], statusHeader: true },
+      { kind: 'rate-limit', zone: 'default/web', rps: 0, rpm: 0, connections: 1, burstMultiplier: 1, allow: [], status: 429, connStatus: 429 },
+    ]);
+    const table = tableFor(HOST, [backendOf('origin', [origin])], [{ path: '/', pathType: 'Prefix', backend: 'origin', origin: 'default/web', policies }]);
+    const { port } = await startDataplane(table, { cache: new WorkerCache(dir, 1024 * 1024, later) });
+    const slow = get(port, '/slow');
+    while (origin.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect((await get(port, '/other')).status).toBe(429);
+    release();
+    expect(await slow).toMatchObject({ status: 200, body: 'slow' });
+    expect(await get(port, '/other')).toMatchObject({ status: 200, body: 'origin /other' });
   });
 });
