@@ -263,8 +263,9 @@ describe('ingress-nginx routing annotations through pier serve', () => {
 
   it('upstream-hash-by $request_uri: one URI always reaches one server, URIs spread over both', async () => {
     const byUri = new Map<string, Set<string>>();
-    for (let i = 0; i < 16; i++) {
-      const uri = `/item/${i % 8}`;
+    // 32 URIs twice: all landing on one of two servers would be a 2^-31 chance for a fair hash.
+    for (let i = 0; i < 64; i++) {
+      const uri = `/item/${i % 32}`;
       const set = byUri.get(uri) ?? new Set<string>();
       set.add(seen(await get('hashed.example', uri)).backend);
       byUri.set(uri, set);
