@@ -6,7 +6,7 @@ import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
 import type { Admission, BodyTransform, ResponseTap } from './pipeline/admission.ts';
-import type { RequestBody } from './http1/request-body.ts';
+import type { RequestBody } from './front/http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handler.ts';
 import { PierError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import { readProxyHeader } from './http1/proxy-protocol.ts';
+import { readProxyHeader } from './front/http1/proxy-protocol.ts';
 import type { Certificate } from '../routing/route-table.ts';
 import { SniCertificates } from './sni-certificates.ts';
 

@@ -5,7 +5,7 @@ import type { PierStatus } from './dataplane-stats.ts';
 import { rawErrorResponse } from './error-response.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest } from './front/downstream.ts';
-import { SocketAnswer } from './http1/socket-answer.ts';
+import { SocketAnswer } from './front/http1/socket-answer.ts';
 import { Admission } from './pipeline/admission.ts';
 import { answer } from './pipeline/answer.ts';
 import { runPipeline } from './pipeline/compile-pipeline.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CidrSet, parseIpv4 } from '../../src/dataplane/cidr-set.ts';
 import { rightmostUntrusted } from '../../src/dataplane/client-address.ts';
-import { parseProxyHeader } from '../../src/dataplane/http1/proxy-protocol.ts';
+import { parseProxyHeader } from '../../src/dataplane/front/http1/proxy-protocol.ts';
 import { md5Crypt, verifyPassword } from '../../src/dataplane/pipeline/filters/password-hash.ts';
 import { escapeUri } from '../../src/dataplane/pipeline/filters/nginx-variables.ts';
 import { signinUrl } from '../../src/dataplane/pipeline/filters/external-auth.ts';

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Http1Handler } from '../../src/dataplane/http1/http1-handler.ts';
-import { Http1Server } from '../../src/dataplane/http1/http1-server.ts';
+import type { Http1Handler } from '../../src/dataplane/front/http1/http1-handler.ts';
+import { Http1Server } from '../../src/dataplane/front/http1/http1-server.ts';
 import { closeAll, onCleanup } from './helpers.ts';
 import { rawTranscript } from './http1-raw.ts';
 

@@ -2,7 +2,7 @@ import { constants, createServer, type Http2Server, type ServerHttp2Session, typ
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { DownstreamRequest, DownstreamResponse } from '../downstream.ts';
-import { plainAddress } from '../../http1/client-connection.ts';
+import { plainAddress } from '../http1/client-connection.ts';
 import { H2Request, type H2Connection } from './h2-request.ts';
 import { H2Response, type ResponseOwner } from './h2-response.ts';
 

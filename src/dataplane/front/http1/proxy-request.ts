@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestHeaderFacts } from '../forward-headers.ts';
-import type { DownstreamRequest } from '../front/downstream.ts';
+import type { RequestHeaderFacts } from '../../forward-headers.ts';
+import type { DownstreamRequest } from '../downstream.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { RequestBody } from './request-body.ts';
 

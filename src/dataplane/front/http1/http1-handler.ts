@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ClientErrorStatus } from '../error-response.ts';
+import type { ClientErrorStatus } from '../../error-response.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import type { ProxyResponse } from './proxy-response.ts';

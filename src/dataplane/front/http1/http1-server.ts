@@ -1,6 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { CidrSet } from '../cidr-set.ts';
+import { CidrSet } from '../../cidr-set.ts';
 import { ClientConnection, plainAddress } from './client-connection.ts';
 import { trimSpareParsers } from './connection-events.ts';
 import type { ConnectionHost, Http1Handler, RequestLimits } from './http1-handler.ts';

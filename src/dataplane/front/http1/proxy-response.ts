@@ -1,12 +1,12 @@
 import { STATUS_CODES } from 'node:http';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../front/downstream.ts';
+import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
-import { equalsLower as same } from '../ascii-case.ts';
-import { writeLatin1 } from '../direct-write.ts';
-import { downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_DROP, responseHeaderFate } from '../forward-headers.ts';
+import { equalsLower as same } from '../../ascii-case.ts';
+import { writeLatin1 } from '../../direct-write.ts';
+import { downstreamResponseHeaders, namesNoHeader, RESPONSE_CONNECTION, RESPONSE_DROP, responseHeaderFate } from '../../forward-headers.ts';
 
-export type { ResponseExchange, FinishHook } from '../front/downstream.ts';
+export type { ResponseExchange, FinishHook } from '../downstream.ts';
 
 /** Body chunks up to this size join the pending head text in one latin1 string write. */
 const INLINE_MAX = 8 * 1024;

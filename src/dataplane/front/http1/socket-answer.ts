@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DownstreamRequest, DownstreamResponse, FinishHook, ResponseExchange } from '../front/downstream.ts';
+import type { DownstreamRequest, DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
 
 /**
  * The response a route filter writes for an Upgrade request it answers itself (a redirect, a

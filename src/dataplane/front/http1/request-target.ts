@@ -1,5 +1,5 @@
-import { isAuthority } from '../authority.ts';
-import type { RequestHeaderFacts } from '../forward-headers.ts';
+import { isAuthority } from '../../authority.ts';
+import type { RequestHeaderFacts } from '../../forward-headers.ts';
 
 /**
  * The request target as everything after the connection sees it (RFC 9112 §3.2): the

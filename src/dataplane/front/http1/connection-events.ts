@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import {
   kLenientNone, PARSER_RESOURCE, parserWith, REQUEST, type HttpParser, type ParserCallbacks, type ParseError,
-} from '../http-parser.ts';
+} from '../../http-parser.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 
