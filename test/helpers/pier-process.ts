@@ -21,6 +21,18 @@ export interface PierProcess {
  * resolves once /readyz answers 200 (or rejects with its output after `readyTimeoutMs`).
  */
 export async function startPier(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean } = {}): Promise<PierProcess> {
+  // A free port can be taken by another test's process between freePort() and Pier's listen:
+  // Pier then exits 2 naming it, and a second set of ports is tried (twice at most).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPierOnce(args, options);
+    } catch (err) {
+      if (attempt >= 3 || !/is already in use/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+async function startPierOnce(args: readonly string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv; waitReady?: boolean }): Promise<PierProcess> {
   // Three distinct ports: the kernel may hand out a just-closed port again.
   const ports = new Set<number>();
   while (ports.size < 3) ports.add(await freePort());
