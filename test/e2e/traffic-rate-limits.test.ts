@@ -97,15 +97,16 @@ describe('rate limits (pier serve --workers 2)', () => {
   it('pier.dev/limit-req-status-code 429, and upgrades count like requests', async () => {
     // rps 1, burst 1: nginx admits two at once and refuses the rest — WebSocket upgrades too.
     // Across 2 workers a client new to the pod may get one more on credit (README: the edges).
-    // A loaded machine may take over a second for the five: each whole second refills one token.
+    // The bucket refills continuously (nginx counts in milliseconds): the five may span part of
+    // a token's refill, so at most one more per second begun is admitted.
     const codes: number[] = [];
     const started = performance.now();
     for (let i = 0; i < 5; i++) codes.push(await upgrade(pier, 'r429.example', '127.0.0.74', sockets));
-    const refills = Math.floor((performance.now() - started) / 1000);
+    const refills = Math.ceil((performance.now() - started) / 1000);
     expect(codes.every((c) => c === 101 || c === 429)).toBe(true);
     expect(codes.filter((c) => c === 101).length).toBeGreaterThanOrEqual(2);
     expect(codes.filter((c) => c === 101).length).toBeLessThanOrEqual(3 + refills);
-    if (refills === 0) expect(codes.slice(3)).toEqual([429, 429]);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(5 - 3 - refills);
     const statuses = await paced(pier, 'r429.example', '127.0.0.74', 50, 3, 1);
     expect(statuses.get(429)).toBe(3);
   }, 20_000);
