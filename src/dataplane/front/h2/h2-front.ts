@@ -44,14 +44,7 @@ const MAX_INVALID_FRAMES = 100;
 const MAX_REJECTED_STREAMS = 100;
 
 const kConn = Symbol('pier.h2.conn');
-const kActive = Symbol('pier.h2.active');
-type TaggedSession = ServerHttp2Session & { [kConn]?: H2Connection; [kActive]?: number };
-type TaggedStream = ServerHttp2Stream & { session: TaggedSession | undefined };
-
-function onStreamClosed(this: TaggedStream): void {
-  const session = this.session;
-  if (session !== undefined) session[kActive] = (session[kActive] ?? 1) - 1;
-}
+type TaggedSession = ServerHttp2Session & { [kConn]?: H2Connection };
 
 /**
  * The HTTP/2 front (RFC 9113) on node:http2: TLS connections that chose `h2` by ALPN, and
@@ -118,7 +111,7 @@ export class H2Front implements ResponseOwner {
     }
     const tls = (socket as TLSSocket).encrypted === true;
     const servername = tls ? ((socket as TLSSocket).servername || null) : null;
-    this.#accepting = { clientAddress: plainAddress(socket.remoteAddress), proto: tls ? 'https' : 'http', port, requests: 0, servername };
+    this.#accepting = { clientAddress: plainAddress(socket.remoteAddress), proto: tls ? 'https' : 'http', port, requests: 0, servername, active: 0 };
     // node:http2 reads what is buffered in the socket first (never resume it here: flowing
     // with no reader would drop those bytes).
     if (head !== undefined && head.length > 0) socket.unshift(head);
@@ -137,7 +130,7 @@ export class H2Front implements ResponseOwner {
 
   /** Closes connections with no stream in flight (after a drain's grace period). */
   closeIdle(): void {
-    for (const session of this.#sessions) if ((session[kActive] ?? 0) === 0) session.destroy();
+    for (const session of this.#sessions) if ((session[kConn]?.active ?? 0) === 0) session.destroy();
   }
 
   /** Destroys every connection. */
@@ -150,6 +143,10 @@ export class H2Front implements ResponseOwner {
     if (session !== undefined && !session.closed) session.close();
   }
 
+  streamClosed(res: H2Response): void {
+    res.req.conn.active--;
+  }
+
   #session(session: TaggedSession): void {
     const conn = this.#accepting;
     if (conn === null) {
@@ -157,7 +154,6 @@ export class H2Front implements ResponseOwner {
       return;
     }
     session[kConn] = conn;
-    session[kActive] = 0;
     this.#sessions.add(session);
     session.on('close', () => this.#sessions.delete(session));
     // A protocol error is the client's; the session closes, nothing to report.
@@ -178,8 +174,7 @@ export class H2Front implements ResponseOwner {
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    session![kActive] = (session![kActive] ?? 0) + 1;
-    stream.once('close', onStreamClosed);
+    conn.active++;
     const req = new H2Request(stream, conn, raw, this.#maxBody);
     const res = new H2Response(this, req);
     if (req.method === 'CONNECT') {

@@ -10,6 +10,8 @@ export interface H2Connection extends DownstreamConnection {
   readonly proto: string;
   readonly port: string;
   requests: number;
+  /** Streams open (a drain closes the connections that have none). */
+  active: number;
   /** The TLS server name the client asked for (null in the clear, or without SNI). */
   readonly servername: string | null;
 }
@@ -44,7 +46,10 @@ export class H2Request implements DownstreamRequest {
     let method = 'GET';
     let path = '/';
     let authority: string | undefined;
+    // `host` leads the list (the fields follow the pseudo-headers, so :authority is known by
+    // the time the first field comes); a Host field stands in for a missing :authority.
     const flat: string[] = [];
+    let fields = false;
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
@@ -53,16 +58,26 @@ export class H2Request implements DownstreamRequest {
         if (name === ':method') method = value;
         else if (name === ':path') path = value;
         else if (name === ':authority') authority = value;
-      } else if (name === 'host') {
-        authority ??= value;
+        continue;
+      }
+      if (!fields) {
+        fields = true;
+        if (authority !== undefined) flat.push('host', authority);
+      }
+      if (name === 'host') {
+        if (authority === undefined) {
+          authority = value;
+          flat.push('host', value);
+        }
       } else if (name === 'cookie') {
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
       } else {
         flat.push(name, value);
       }
     }
+    if (!fields && authority !== undefined) flat.push('host', authority);
     if (cookie !== undefined) flat.push('cookie', cookie);
-    this.rawHeaders = authority === undefined ? flat : ['host', authority, ...flat];
+    this.rawHeaders = flat;
     this.method = method;
     this.url = path;
     this.authority = authority;
