@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../test/helpers/free-port.ts';
 import { ensureTools } from './lib/ensure-tools.ts';
 import { BODY_PATHS, startBackend, startNginxH2Proxy } from './lib/nginx.ts';
-import { startPier } from './lib/pier.ts';
+import { startPier, upstreamManifestDir } from './lib/pier.ts';
 import { startPinned, type PinnedProcess } from './lib/pinned-process.ts';
 import { treeCpuSeconds } from './lib/proc-tree.ts';
 import { spread } from './lib/summary.ts';
@@ -131,11 +131,14 @@ async function main(): Promise<void> {
     started.push(nginx);
     // No cap on requests per connection, as nginx's here: h2load does not reconnect after GOAWAY.
     const pierArgs = ['--keepalive-requests', '1000000'];
-    const pier = await startPier({ cpus: '0', port: pierPort, workers: 1, args: pierArgs }, backendPort);
+    // The backend as an Upstream with nginx's `keepalive 128` (the default is 64): at 100 streams
+    // per connection, 400 requests are in flight and the idle cap decides how many upstream
+    // connections open and close.
+    const pier = await startPier({ cpus: '0', port: pierPort, workers: 1, args: pierArgs, manifestDir: upstreamManifestDir(backendPort) }, backendPort);
     started.push(pier);
     const targets: Target[] = [{ label: 'nginx', proc: nginx, port: nginxPort }, { label: 'pier', proc: pier, port: pierPort }];
     if (BASE !== undefined) {
-      const base = await startPier({ cpus: '0', port: basePort, workers: 1, args: pierArgs, bin: join(BASE, 'bin/pier.js') }, backendPort);
+      const base = await startPier({ cpus: '0', port: basePort, workers: 1, args: pierArgs, bin: join(BASE, 'bin/pier.js'), manifestDir: upstreamManifestDir(backendPort) }, backendPort);
       started.push(base);
       targets.push({ label: 'pier before (BENCH_PIER_BASE)', proc: base, port: basePort });
     }
@@ -184,12 +187,13 @@ ${date} — \`${command}\` (${process.platform}, Node ${process.version}, ${ngin
 
 Cleartext HTTP/2 with prior knowledge to each target (pinned alone to core 0: nginx 1 worker
 with \`listen http2\`, Pier \`--workers 1\`), HTTP/1.1 with keepalive from each proxy to the same
-nginx backend (100-byte answer); the node:http2 floor answers the 100 bytes itself. h2load
-(\`-c ${CONNECTIONS} -t 1\`, ${DURATION} s after a 1 s warm-up) and the backend share core 1. CPU µs
-per request = user + system CPU of all the target's processes (/proc) ÷ requests done: median
-over ${ROUNDS} rounds (targets alternate within a round), range in brackets. p99 from h2load's
-per-request log. The machine is shared with other work: compare ratios within this run, not
-absolute figures.
+nginx backend (100-byte answer; both keep at most 128 idle upstream connections: nginx
+\`keepalive 128\`, Pier an Upstream with \`keepalive.connections: 128\`); the node:http2 floor
+answers the 100 bytes itself. h2load (\`-c ${CONNECTIONS} -t 1\`, ${DURATION} s after a 1 s warm-up)
+and the backend share core 1. CPU µs per request = user + system CPU of all the target's
+processes (/proc) ÷ requests done: median over ${ROUNDS} rounds (targets alternate within a
+round), range in brackets. p99 from h2load's per-request log. The machine is shared with other
+work: compare ratios within this run, not absolute figures.
 
 | target | streams per connection | requests | failed | req/s | CPU µs/req | p99 ms |
 |---|---|---|---|---|---|---|

@@ -1,6 +1,6 @@
 /**
  * Quick profile of Pier's HTTP/2 front: the nginx backend on core 1, Pier (`--workers 1`,
- * `--cpu-prof`) alone on core 0, h2load (h2c, 4 connections, `--streams` per connection) on
+ * `--cpu-prof`, the backend as an Upstream with nginx's `keepalive 128`) alone on core 0, h2load (h2c, 4 connections, `--streams` per connection) on
  * core 1 for a few seconds; then Pier's CPU µs/request and the busiest process's self time per
  * layer and per function. For before/after checks of one change (figures comparable within one
  * run only: the machine is shared).
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../test/helpers/free-port.ts';
 import { readProfiles, selfTimeByLayer, topSelfTime } from './lib/cpu-profile-top.ts';
 import { BODY_PATHS, startBackend } from './lib/nginx.ts';
-import { startPier } from './lib/pier.ts';
+import { startPier, upstreamManifestDir } from './lib/pier.ts';
 import { treeCpuSeconds } from './lib/proc-tree.ts';
 
 const { values } = parseArgs({ options: { streams: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, h1: { type: 'boolean' } } });
@@ -59,7 +59,7 @@ const backend = await startBackend('1', backendPort);
 try {
   const dir = mkdtempSync(join(tmpdir(), 'pier-profile-h2-'));
   const port = await freePort();
-  const pier = await startPier({ cpus: '0', port, workers: 1, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }, args: ['--keepalive-requests', '1000000'] }, backendPort);
+  const pier = await startPier({ cpus: '0', port, workers: 1, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }, manifestDir: upstreamManifestDir(backendPort), args: ['--keepalive-requests', '1000000'] }, backendPort);
   let requests = 0;
   let cpuUs = 0;
   let fromUs = 0;
