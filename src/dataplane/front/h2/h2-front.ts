@@ -1,5 +1,6 @@
 import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { CidrSet } from '../../cidr-set.ts';
 import type { TLSSocket } from 'node:tls';
 import type { DownstreamRequest, DownstreamResponse } from '../downstream.ts';
 import { plainAddress } from '../http1/client-connection.ts';
@@ -25,6 +26,8 @@ export interface H2FrontOptions {
   readonly idleTimeoutMs?: number;
   /** Request body bytes (`--max-body-size`; Infinity: none): 413 past it, as HTTP/1.1. */
   readonly maxBodySize?: number;
+  /** `--trusted-proxies`: connections from these read X-Forwarded-For (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Per-stream receive window: what one request body may hold while its upstream is slow. */
@@ -67,6 +70,7 @@ export class H2Front implements ResponseOwner {
   readonly #sessions = new Set<TaggedSession>();
   readonly #maxStreams: number;
   readonly #maxBody: number;
+  readonly #trusted: CidrSet | undefined;
   #accepting: H2Connection | null = null;
   #draining = false;
 
@@ -74,6 +78,7 @@ export class H2Front implements ResponseOwner {
     this.#handler = handler;
     this.#maxStreams = options.maxConcurrentStreams ?? 128;
     this.#maxBody = options.maxBodySize ?? Infinity;
+    this.#trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new CidrSet(options.trustedProxies);
     this.#server = createServer({
       settings: {
         maxConcurrentStreams: this.#maxStreams,
@@ -102,16 +107,19 @@ export class H2Front implements ResponseOwner {
   /**
    * Serves `socket` as HTTP/2: a TLS socket that negotiated `h2`, or a cleartext one whose
    * first bytes (`head`, read by the HTTP/1.1 front: the preface and what followed it) are put
-   * back for nghttp2 to read.
+   * back for nghttp2 to read. `source`: the client address a PROXY header gave
+   * (`--proxy-protocol`), else the socket's peer is the client.
    */
-  accept(socket: Socket, port: string, head?: Buffer): void {
+  accept(socket: Socket, port: string, head?: Buffer, source?: string): void {
     if (this.#draining) {
       socket.destroy();
       return;
     }
     const tls = (socket as TLSSocket).encrypted === true;
     const servername = tls ? ((socket as TLSSocket).servername || null) : null;
-    this.#accepting = { clientAddress: plainAddress(socket.remoteAddress), proto: tls ? 'https' : 'http', port, requests: 0, servername, active: 0 };
+    const clientAddress = source ?? plainAddress(socket.remoteAddress);
+    const trustedProxies = this.#trusted !== undefined && this.#trusted.has(clientAddress) ? this.#trusted : undefined;
+    this.#accepting = { clientAddress, proto: tls ? 'https' : 'http', port, requests: 0, servername, active: 0, trustedProxies };
     // node:http2 reads what is buffered in the socket first (never resume it here: flowing
     // with no reader would drop those bytes).
     if (head !== undefined && head.length > 0) socket.unshift(head);

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
 import { emptyFacts, scanRequestHeaders, type RequestHeaderFacts } from '../../forward-headers.ts';
+import type { CidrSet } from '../../cidr-set.ts';
 import type { TrailingBody } from '../../upstream/upstream-handler.ts';
 import type { DownstreamConnection, DownstreamRequest } from '../downstream.ts';
 
@@ -15,6 +16,7 @@ export interface H2Connection extends DownstreamConnection {
   active: number;
   /** The TLS server name the client asked for (null in the clear, or without SNI). */
   readonly servername: string | null;
+  readonly trustedProxies: CidrSet | undefined;
 }
 
 /**
