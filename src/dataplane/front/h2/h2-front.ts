@@ -1,10 +1,10 @@
 import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { CidrSet } from '../../cidr-set.ts';
-import type { TLSSocket } from 'node:tls';
 import type { DownstreamRequest, DownstreamResponse } from '../downstream.ts';
 import { plainAddress } from '../http1/client-connection.ts';
-import { H2Request, type H2Connection } from './h2-request.ts';
+import { H2Connection } from './h2-connection.ts';
+import { H2Request } from './h2-request.ts';
 import { H2Response, type ResponseOwner } from './h2-response.ts';
 
 /** Where HTTP/2 requests go (the dataplane), and what it decides per host. */
@@ -115,11 +115,9 @@ export class H2Front implements ResponseOwner {
       socket.destroy();
       return;
     }
-    const tls = (socket as TLSSocket).encrypted === true;
-    const servername = tls ? ((socket as TLSSocket).servername || null) : null;
     const clientAddress = source ?? plainAddress(socket.remoteAddress);
     const trustedProxies = this.#trusted !== undefined && this.#trusted.has(clientAddress) ? this.#trusted : undefined;
-    this.#accepting = { clientAddress, proto: tls ? 'https' : 'http', port, requests: 0, servername, active: 0, trustedProxies };
+    this.#accepting = new H2Connection(socket, clientAddress, port, trustedProxies);
     // node:http2 reads what is buffered in the socket first (never resume it here: flowing
     // with no reader would drop those bytes).
     if (head !== undefined && head.length > 0) socket.unshift(head);

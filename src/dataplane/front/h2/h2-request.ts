@@ -2,22 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
 import { emptyFacts, scanRequestHeaders, type RequestHeaderFacts } from '../../forward-headers.ts';
-import type { CidrSet } from '../../cidr-set.ts';
 import type { TrailingBody } from '../../upstream/upstream-handler.ts';
-import type { DownstreamConnection, DownstreamRequest } from '../downstream.ts';
-
-/** One client HTTP/2 connection as the pipeline sees it (DownstreamConnection). */
-export interface H2Connection extends DownstreamConnection {
-  readonly clientAddress: string;
-  readonly proto: string;
-  readonly port: string;
-  requests: number;
-  /** Streams open (a drain closes the connections that have none). */
-  active: number;
-  /** The TLS server name the client asked for (null in the clear, or without SNI). */
-  readonly servername: string | null;
-  readonly trustedProxies: CidrSet | undefined;
-}
+import type { DownstreamRequest } from '../downstream.ts';
+import type { H2Connection } from './h2-connection.ts';
 
 /**
  * One HTTP/2 request as a DownstreamRequest: `:path` as the target, the fields as a flat list
