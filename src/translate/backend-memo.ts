@@ -32,6 +32,9 @@ export class BackendMemo {
   readonly #dependents = new Dependents();
   /** Backend ids added, removed or changed since the last takeChanged(). */
   #changed = new Set<string>();
+  /** Resolutions in use that have problems (few in a healthy cluster). */
+  readonly #withProblems = new Map<string, readonly Problem[]>();
+  #problemsChanged = false;
 
   /** The key of `id` as `ingress` refers to it. */
   static keyOf(id: string, ingress: Ingress): string {
@@ -60,6 +63,7 @@ export class BackendMemo {
       if (r === undefined || --r.users > 0) continue;
       this.#resolutions.delete(key);
       this.#dependents.forget(key);
+      if (this.#withProblems.delete(key)) this.#problemsChanged = true;
       const entry = this.#backends.get(r.id)!;
       if (--entry.resolutions === 0) {
         this.#backends.delete(r.id);
@@ -80,8 +84,16 @@ export class BackendMemo {
     return this.#backends.get(id)?.backend;
   }
 
-  problemsOf(key: string): readonly Problem[] {
-    return this.#resolutions.get(key)?.problems ?? [];
+  /** The problems of every resolution in use. */
+  problems(): Iterable<readonly Problem[]> {
+    return this.#withProblems.values();
+  }
+
+  /** Whether problems() changed since the last call. */
+  takeProblemsChanged(): boolean {
+    const changed = this.#problemsChanged;
+    this.#problemsChanged = false;
+    return changed;
   }
 
   /** Ids whose Backend was added, replaced or removed since the last call. */
@@ -95,7 +107,10 @@ export class BackendMemo {
     const deps = new Set<string>();
     const result = resolveBackendOf(trackingIndex(index, deps), r.id, r.ref, r.ingress, r.overrides);
     this.#dependents.track(key, deps);
+    if (r.problems.length > 0 || result.problems.length > 0) this.#problemsChanged = true;
     r.problems = result.problems;
+    if (result.problems.length > 0) this.#withProblems.set(key, result.problems);
+    else this.#withProblems.delete(key);
     const entry = this.#backends.get(r.id);
     if (entry === undefined) {
       this.#backends.set(r.id, { backend: result.backend, resolutions: 1 });

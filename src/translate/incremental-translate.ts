@@ -14,9 +14,10 @@ import { mergeRoutes } from './merge-routes.ts';
 import type { Problem } from './problem.ts';
 import type { SnapshotIndex, TranslateOptions } from './snapshot.ts';
 import { sortProblems } from './sort.ts';
-import { compareHostNames, compareText, SortedKeys } from './sorted-keys.ts';
+import { compareHostNames, compareText } from './sorted-keys.ts';
 import { Dependents, trackingIndex } from './tracking-index.ts';
 import type { TranslateResult } from './translate.ts';
+import { ChangedKeys } from './changed-keys.ts';
 
 /** One Ingress as last translated. */
 interface IngressEntry {
@@ -45,13 +46,13 @@ const FAMILY = 'f\0';
  *   change the families that read it.
  * - Backends are resolved per (backend, referring Ingress) in BackendMemo: an EndpointSlice
  *   change re-resolves the backends of its Service and nothing else.
- * - The spec.defaultBackend winner, the controller-wide fallbacks and the final problem list
- *   are recomputed on every update (small).
+ * - The spec.defaultBackend winner and the controller-wide fallbacks are recomputed on every
+ *   update (small); problems are re-sorted only when some changed.
  * - An IngressClass change starts over (it may change which Ingresses are ours).
  *
  * Unchanged virtual hosts, backends and certificates keep their objects from one table to the
- * next, so the table's identity tells the dataplane what to recompile. Everything is in the
- * documented order without sorting the whole table.
+ * next, so the table's identity tells the dataplane what to recompile. Lists stay in the
+ * documented order without sorting the whole table: an edit costs about what it touches.
  */
 export class IncrementalTranslator {
   readonly #options: TranslateOptions;
@@ -59,17 +60,20 @@ export class IncrementalTranslator {
   #families = new Map<string, FamilyEntry>();
   #dependents = new Dependents();
   #memo = new BackendMemo();
-  #hosts = new SortedKeys(compareHostNames);
   #vhosts = new Map<string, VirtualHost>();
-  #backendIds = new SortedKeys(compareText);
+  #hosts = new ChangedKeys<VirtualHost>(compareHostNames);
+  #backends = new ChangedKeys<Backend>(compareText);
+  #certificates = new Map<string, { certificate: Certificate; users: number }>();
+  #certificatesChanged = true;
+  #certificateRecord: Readonly<Record<string, Certificate>> = {};
   #defaultIngresses = new Set<string>();
   #defaultUse: string | undefined;
   #defaultId: string | undefined;
-  #started = false;
-  #virtualHostList: readonly VirtualHost[] = [];
-  #backendList: readonly Backend[] = [];
-  #certificates: Readonly<Record<string, Certificate>> = {};
-  #lastTable: RouteTable | undefined;
+  /** Problems by source (`i\0ingress`, `f\0family`), only sources that have some. */
+  #problemSources = new Map<string, readonly Problem[]>();
+  #problemsChanged = true;
+  #localProblems: Problem[] = [];
+  #last: TranslateResult | undefined;
 
   constructor(options: TranslateOptions) {
     this.#options = options;
@@ -80,7 +84,13 @@ export class IncrementalTranslator {
    * since the last call (Store.takeChanges). The first call translates everything.
    */
   update(index: SnapshotIndex, changes: ReadonlySet<string>): TranslateResult {
-    if (!this.#started || changes.has(dependencyKey('IngressClass'))) this.#reset(index);
+    if (this.#last === undefined || changes.has(dependencyKey('IngressClass'))) this.#reset(index);
+    else if (changes.size === 0) return this.#last;
+    else this.#apply(index, changes);
+    return this.#assemble(index);
+  }
+
+  #apply(index: SnapshotIndex, changes: ReadonlySet<string>): void {
     const dirtyFamilies = new Set<string>();
     const changedIngresses = new Set<string>();
     for (const change of changes) {
@@ -91,38 +101,31 @@ export class IncrementalTranslator {
       if (reader.startsWith(INGRESS)) changedIngresses.add(reader.slice(INGRESS.length));
       else dirtyFamilies.add(reader.slice(FAMILY.length));
     }
-    let defaultsChanged = false;
-    for (const key of changedIngresses) {
-      const had = this.#defaultIngresses.has(key);
-      this.#reprocess(index, key, dirtyFamilies);
-      defaultsChanged ||= had || this.#defaultIngresses.has(key);
-    }
+    for (const key of changedIngresses) this.#reprocess(index, key, dirtyFamilies);
     this.#memo.refresh(index, changes);
-    const globalProblems = this.#updateDefault(index, defaultsChanged || changes.size > 0, dirtyFamilies);
-    let hostsChanged = false;
-    for (const family of dirtyFamilies) hostsChanged = this.#retranslate(index, family) || hostsChanged;
-    return this.#assemble(index, hostsChanged, globalProblems);
+    this.#updateDefault(index, dirtyFamilies);
+    for (const family of dirtyFamilies) this.#retranslate(index, family);
   }
 
   #reset(index: SnapshotIndex): void {
-    this.#started = true;
     this.#ingresses = new Map();
     this.#families = new Map();
     this.#dependents = new Dependents();
     this.#memo = new BackendMemo();
-    this.#hosts.clear();
     this.#vhosts = new Map();
-    this.#backendIds.clear();
+    this.#hosts = new ChangedKeys(compareHostNames);
+    this.#backends = new ChangedKeys(compareText);
+    this.#certificates = new Map();
+    this.#certificatesChanged = true;
     this.#defaultIngresses = new Set();
     this.#defaultUse = undefined;
     this.#defaultId = undefined;
-    this.#virtualHostList = [];
-    this.#backendList = [];
-    this.#certificates = {};
-    this.#lastTable = undefined;
+    this.#problemSources = new Map();
+    this.#problemsChanged = true;
+    this.#last = undefined;
     const dirty = new Set<string>();
     for (const ingress of index.snapshot.ingresses) this.#reprocess(index, keyOf(ingress), dirty);
-    this.#updateDefault(index, true, dirty);
+    this.#updateDefault(index, dirty);
     for (const family of dirty) this.#retranslate(index, family);
   }
 
@@ -139,11 +142,13 @@ export class IncrementalTranslator {
     if (ingress === undefined) {
       this.#ingresses.delete(key);
       this.#dependents.forget(INGRESS + key);
+      this.#setProblems(INGRESS + key, []);
       return;
     }
     const deps = new Set<string>();
     const processed = isOurIngress(ingress, index, this.#options) ? processIngress(ingress, trackingIndex(index, deps)) : undefined;
     this.#dependents.track(INGRESS + key, deps);
+    this.#setProblems(INGRESS + key, processed?.problems ?? []);
     const families = processed === undefined ? new Set<string>() : familiesOf(processed);
     this.#ingresses.set(key, { processed, families });
     if (processed?.defaultBackend !== undefined) this.#defaultIngresses.add(key);
@@ -156,11 +161,12 @@ export class IncrementalTranslator {
   }
 
   /** The spec.defaultBackend winner (mergeRoutes' rule over every Ingress that sets one). */
-  #updateDefault(index: SnapshotIndex, recompute: boolean, dirty: Set<string>): Problem[] {
+  #updateDefault(index: SnapshotIndex, dirty: Set<string>): void {
     const defaults = [...this.#defaultIngresses].map((key) => this.#ingresses.get(key)!.processed!);
     const merged = mergeRoutes(defaults.map((p) => ({ ...p, routes: [] })));
-    if (!recompute) return [...merged.problems];
+    this.#setProblems('default', merged.problems);
     const previousUse = this.#defaultUse;
+    const previousId = this.#defaultId;
     const winner = merged.defaultBackend;
     if (winner === undefined) {
       this.#defaultUse = undefined;
@@ -171,26 +177,23 @@ export class IncrementalTranslator {
       this.#defaultId = id;
     }
     if (previousUse !== undefined) this.#memo.release([previousUse]);
-    const previousId = previousUse?.slice(0, previousUse.indexOf('\n'));
-    if (previousId !== this.#defaultId) {
-      for (const [family, entry] of this.#families) if (entry.output?.usedTableDefault === true) dirty.add(family);
-    }
-    return [...merged.problems];
+    if (previousId === this.#defaultId) return;
+    for (const [family, entry] of this.#families) if (entry.output?.usedTableDefault === true) dirty.add(family);
   }
 
-  /** Re-translates one family; true if its virtual hosts changed. */
-  #retranslate(index: SnapshotIndex, family: string): boolean {
+  /** Re-translates one family: its hosts, certificates and problems replace the old ones. */
+  #retranslate(index: SnapshotIndex, family: string): void {
     const entry = this.#families.get(family);
-    if (entry === undefined) return false;
+    if (entry === undefined) return;
     const previous = entry.output;
     const previousUses = entry.uses;
     let output: FamilyOutput | undefined;
-    const uses: string[] = [];
     if (entry.members.size === 0) {
       this.#families.delete(family);
       this.#dependents.forget(FAMILY + family);
     } else {
       const deps = new Set<string>();
+      const uses: string[] = [];
       const members = [...entry.members].map((key) => this.#ingresses.get(key)!.processed!);
       const resolve: BackendResolver = (_index, id, ref, ingress, overrides) => {
         const used = this.#memo.use(index, id, ref, ingress, overrides);
@@ -203,71 +206,94 @@ export class IncrementalTranslator {
       entry.uses = uses;
     }
     this.#memo.release(previousUses);
-    return this.#replaceHosts(previous?.virtualHosts ?? [], output?.virtualHosts ?? []);
+    this.#setProblems(FAMILY + family, output?.problems ?? []);
+    this.#replaceHosts(previous?.virtualHosts ?? [], output?.virtualHosts ?? []);
+    this.#replaceCertificates(previous?.certificates ?? {}, output?.certificates ?? {});
   }
 
   /** Puts a family's new virtual hosts in place of its old ones; equal ones keep their object. */
-  #replaceHosts(before: readonly VirtualHost[], after: readonly VirtualHost[]): boolean {
-    let changed = false;
+  #replaceHosts(before: readonly VirtualHost[], after: readonly VirtualHost[]): void {
     const kept = new Set(after.map((v) => v.host));
     for (const v of before) {
       if (kept.has(v.host)) continue;
       this.#vhosts.delete(v.host);
-      this.#hosts.delete(v.host);
-      changed = true;
+      this.#hosts.remove(v.host);
     }
     for (const v of after) {
       const old = this.#vhosts.get(v.host);
       if (old !== undefined && isDeepStrictEqual(old, v)) continue;
       this.#vhosts.set(v.host, v);
-      if (old === undefined) this.#hosts.add(v.host);
-      changed = true;
+      this.#hosts.set(v.host, v, old === undefined);
     }
-    return changed;
   }
 
-  #assemble(index: SnapshotIndex, hostsChanged: boolean, globalProblems: Problem[]): TranslateResult {
-    if (hostsChanged || this.#lastTable === undefined) {
-      this.#virtualHostList = this.#hosts.keys.map((host) => this.#vhosts.get(host)!);
-      this.#certificates = this.#collectCertificates();
-    }
-    const changedBackends = this.#memo.takeChanged();
-    if (changedBackends.size > 0 || this.#lastTable === undefined) {
-      for (const id of changedBackends) {
-        if (this.#memo.backend(id) === undefined) this.#backendIds.delete(id);
-        else this.#backendIds.add(id);
+  /** Counts each certificate's families (two families may name one Secret). */
+  #replaceCertificates(before: Readonly<Record<string, Certificate>>, after: Readonly<Record<string, Certificate>>): void {
+    for (const [key, certificate] of Object.entries(after)) {
+      const entry = this.#certificates.get(key);
+      if (entry === undefined) {
+        this.#certificates.set(key, { certificate, users: 1 });
+        this.#certificatesChanged = true;
+        continue;
       }
-      this.#backendList = this.#backendIds.keys.map((id) => this.#memo.backend(id)!);
+      entry.users++;
+      if (entry.certificate === certificate) continue;
+      entry.certificate = certificate;
+      this.#certificatesChanged = true;
     }
-    const hasCertificates = Object.keys(this.#certificates).length > 0;
+    for (const key of Object.keys(before)) {
+      const entry = this.#certificates.get(key)!;
+      if (--entry.users > 0) continue;
+      this.#certificates.delete(key);
+      this.#certificatesChanged = true;
+    }
+  }
+
+  #setProblems(source: string, problems: readonly Problem[]): void {
+    const had = this.#problemSources.get(source);
+    if (problems.length === 0) {
+      if (had !== undefined) this.#problemSources.delete(source);
+      this.#problemsChanged ||= had !== undefined;
+      return;
+    }
+    this.#problemSources.set(source, problems);
+    this.#problemsChanged = true;
+  }
+
+  #assemble(index: SnapshotIndex): TranslateResult {
+    for (const id of this.#memo.takeChanged()) {
+      const backend = this.#memo.backend(id);
+      if (backend === undefined) this.#backends.remove(id);
+      else this.#backends.set(id, backend, this.#backends.indexOf(id) < 0);
+    }
+    if (this.#certificatesChanged) {
+      this.#certificatesChanged = false;
+      const keys = [...this.#certificates.keys()].sort(compareText);
+      this.#certificateRecord = Object.fromEntries(keys.map((k) => [k, this.#certificates.get(k)!.certificate]));
+    }
+    const hasCertificates = this.#certificates.size > 0;
     const assembled: RouteTable = {
-      virtualHosts: this.#virtualHostList,
+      virtualHosts: this.#hosts.list((host) => this.#vhosts.get(host)!),
       ...(this.#defaultId === undefined ? {} : { defaultBackend: this.#defaultId }),
-      backends: this.#backendList,
-      ...(hasCertificates ? { certificates: this.#certificates } : {}),
+      backends: this.#backends.list((id) => this.#memo.backend(id)!),
+      ...(hasCertificates ? { certificates: this.#certificateRecord } : {}),
     };
     const fallback = applyDefaultBackendService(index, assembled, this.#options);
     const certificate = applyDefaultSslCertificate(index, fallback.table, this.#options);
     const table = this.#keepIdentity(certificate.table, assembled);
-    const problems: Problem[] = [...globalProblems, ...fallback.problems, ...certificate.problems];
-    for (const entry of this.#ingresses.values()) if (entry.processed !== undefined) problems.push(...entry.processed.problems);
-    for (const entry of this.#families.values()) {
-      problems.push(...entry.output!.problems);
-      for (const use of entry.uses) problems.push(...this.#memo.problemsOf(use));
+    if (this.#problemsChanged || this.#memo.takeProblemsChanged()) {
+      this.#problemsChanged = false;
+      const all: Problem[] = [];
+      for (const list of this.#problemSources.values()) all.push(...list);
+      for (const list of this.#memo.problems()) all.push(...list);
+      this.#localProblems = sortProblems(all);
     }
-    if (this.#defaultUse !== undefined) problems.push(...this.#memo.problemsOf(this.#defaultUse));
-    this.#lastTable = table;
-    return { table, problems: sortProblems(problems) };
-  }
-
-  /** The certificates every family uses, keys in order (as tls-hosts.ts writes them). */
-  #collectCertificates(): Readonly<Record<string, Certificate>> {
-    const all = new Map<string, Certificate>();
-    for (const entry of this.#families.values()) for (const [key, cert] of Object.entries(entry.output!.certificates)) all.set(key, cert);
-    const previous = this.#certificates;
-    const keys = [...all.keys()].sort(compareText);
-    if (keys.length === Object.keys(previous).length && keys.every((k) => previous[k] === all.get(k))) return previous;
-    return Object.fromEntries(keys.map((k) => [k, all.get(k)!]));
+    const flags = [...fallback.problems, ...certificate.problems];
+    const problems = flags.length === 0 ? this.#localProblems : sortProblems([...this.#localProblems, ...flags]);
+    const last = this.#last;
+    const same = last !== undefined && last.table === table && sameList(last.problems, problems);
+    this.#last = same ? last : { table, problems };
+    return this.#last;
   }
 
   /**
@@ -275,7 +301,7 @@ export class IncrementalTranslator {
    * table's, the last table's are kept (and its backends stay in id order).
    */
   #keepIdentity(table: RouteTable, assembled: RouteTable): RouteTable {
-    const last = this.#lastTable;
+    const last = this.#last?.table;
     let backends = table.backends;
     if (backends !== assembled.backends) {
       const lastById = new Map((last?.backends ?? []).map((b) => [b.id, b]));
@@ -285,6 +311,7 @@ export class IncrementalTranslator {
           return old !== undefined && isDeepStrictEqual(old, b) ? old : b;
         })
         .sort((a, b) => compareText(a.id, b.id));
+      if (last !== undefined && sameList(last.backends, backends)) backends = last.backends;
     }
     let certificates = table.certificates;
     if (certificates !== assembled.certificates && last?.certificates !== undefined && certificates !== undefined && sameEntries(last.certificates, certificates)) certificates = last.certificates;
@@ -298,6 +325,10 @@ function keyOf(ingress: Ingress): string {
   return `${ingress.metadata.namespace ?? ''}/${ingress.metadata.name}`;
 }
 
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+}
+
 /** Same keys in the same order with the same value objects. */
 function sameEntries<V>(a: Readonly<Record<string, V>>, b: Readonly<Record<string, V>>): boolean {
   const ka = Object.keys(a);
@@ -305,7 +336,7 @@ function sameEntries<V>(a: Readonly<Record<string, V>>, b: Readonly<Record<strin
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
 
-/** Same top-level field objects (so deep equality is cheap and certain). */
+/** Same top-level field objects (so the tables are equal, and the last one is kept). */
 function shallowSame(a: RouteTable, b: RouteTable): boolean {
   return a.virtualHosts === b.virtualHosts && a.backends === b.backends && a.certificates === b.certificates
     && a.defaultBackend === b.defaultBackend && a.defaultCertificate === b.defaultCertificate;

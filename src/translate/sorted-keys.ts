@@ -30,6 +30,12 @@ export class SortedKeys {
     return true;
   }
 
+  /** The position of `key`, or -1. */
+  indexOf(key: string): number {
+    const at = this.#search(key);
+    return at < this.#keys.length && this.#keys[at] === key ? at : -1;
+  }
+
   clear(): void {
     this.#keys.length = 0;
   }
