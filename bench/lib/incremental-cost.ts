@@ -50,8 +50,8 @@ export function measureIncremental(cluster: SyntheticCluster, edits: number): In
     ingressMs.push(performance.now() - started);
     changedByIngressEdit = changed(table, next);
     table = next;
-    const slice = cluster.endpointSlices[(e * 104729) % cluster.endpointSlices.length]!;
-    const churned: EndpointSlice = { ...slice, endpoints: slice.endpoints!.slice(e % 2) };
+    const slice = cluster.endpointSlices[(Math.floor(e / 2) * 104729) % cluster.endpointSlices.length]!; // one endpoint gone, then back
+    const churned: EndpointSlice = { ...slice, endpoints: e % 2 === 0 ? slice.endpoints!.slice(1) : slice.endpoints! };
     started = performance.now();
     store.upsert(churned);
     const after = translator.update(store.index(), store.takeChanges()).table;
