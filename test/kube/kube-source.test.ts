@@ -151,9 +151,17 @@ describe('kube source: changes of each kind', () => {
     const ns = obj.metadata.namespace;
     const added = api.apply(obj);
     await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, added.metadata.resourceVersion as string) === 1, 5000, 'add');
-    const updated = api.apply({ ...obj, metadata: { ...obj.metadata, labels: { changed: 'yes' } } });
+    // What Pier reads arrives; what it never reads is dropped before anything keeps the object.
+    const annotations = { 'pier.dev/changed': 'yes', 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(obj) };
+    const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } }];
+    const updated = api.apply({ ...obj, metadata: { ...obj.metadata, annotations, managedFields, labels: { 'kubernetes.io/service-name': 'x', team: 'a' } } });
     await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, updated.metadata.resourceVersion as string) === 1, 5000, 'update');
-    expect(log.state.get(`${kind} ${ns ? ns + '/' : ''}${obj.metadata.name}`)!.object.metadata.labels).toEqual({ changed: 'yes' });
+    const stored = log.state.get(`${kind} ${ns ? ns + '/' : ''}${obj.metadata.name}`)!.object;
+    expect(stored.metadata).toEqual({
+      name: obj.metadata.name, ...(ns ? { namespace: ns } : {}), uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion,
+      generation: updated.metadata.generation, creationTimestamp: updated.metadata.creationTimestamp,
+      annotations: { 'pier.dev/changed': 'yes' }, labels: { 'kubernetes.io/service-name': 'x' },
+    });
     api.remove(kind, ns, obj.metadata.name);
     await eventually(() => log.removesOf(kind, ns, obj.metadata.name) === 1, 5000, 'remove');
     expect(log.upsertsOf(kind, ns, obj.metadata.name)).toBe(2);
