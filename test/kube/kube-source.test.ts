@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeSource } from '../../src/source/kube/kube-source.ts';
 import type { Source } from '../../src/source/source.ts';
+import { withClusterNoise } from '../helpers/cluster-noise.ts';
 import { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server.ts';
 import { EventLog, eventually, objectsOfEachKind, silentLogger, sleep, summary, testConfig } from './kube-test-helpers.ts';
 
@@ -114,6 +115,23 @@ describe('kube source: initial sync', () => {
     expect(log.stateSummary()).toEqual(serverState(api, 'team-a'));
     expect(log.upsertsOf('Service', 'team-b', 'late')).toBe(0);
     expect(log.upsertsOf('IngressClass', undefined, 'pier-b')).toBe(1);
+  });
+});
+
+describe('kube source: what is kept of listed objects', () => {
+  it('keeps only the fields Pier reads of every listed object, from every page', async () => {
+    const clean = objectsOfEachKind();
+    const { log } = await startSource({ preload: (a) => { clean.forEach((o, i) => a.apply(withClusterNoise(o, i))); } });
+    await eventually(() => log.synced, 5000, 'synced');
+    for (const obj of clean) {
+      const stored = log.state.get(`${obj.kind} ${obj.metadata.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata.name}`)!.object;
+      const text = JSON.stringify(stored);
+      for (const dropped of ['managedFields', 'last-applied-configuration', 'meta.helm.sh', 'app.kubernetes.io', 'targetRef', 'nodePort', 'clusterIPs', 'sessionAffinity', 'binaryData', 'immutable', 'ownerReferences']) {
+        expect(text, `${obj.kind} keeps ${dropped}`).not.toContain(dropped);
+      }
+      const { metadata: _m, ...content } = obj;
+      expect(stored).toMatchObject(obj.kind === 'Service' ? { spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } } : content);
+    }
   });
 });
 
