@@ -28,7 +28,7 @@ export interface MemoryFigures {
 }
 
 export type FromProbe =
-  | { readonly type: 'synced'; readonly syncMs: number; readonly objects: Readonly<Record<string, number>>; readonly baseline: MemoryFigures; readonly memory: MemoryFigures }
+  | { readonly type: 'synced'; readonly syncMs: number; readonly syncCpuMs: number; readonly objects: Readonly<Record<string, number>>; readonly baseline: MemoryFigures; readonly memory: MemoryFigures }
   | { readonly type: 'measured'; readonly updates: number; readonly memory: MemoryFigures }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -79,14 +79,17 @@ async function child(srcRoot: string, kubeConfigPath: string): Promise<void> {
   });
   const source = createKubeSource({ watchNamespace: undefined } as never, pino({ level: 'warn' }), { kubeConfig });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await source.start((event) => {
     if (syncedYet && event.type === 'upsert' && event.object.kind === 'EndpointSlice') sliceUpserts++;
     feed(event);
   });
   await syncedPromise;
   const syncMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const syncCpuMs = (cpu.user + cpu.system) / 1000;
   const objects = Object.fromEntries(Object.entries(store.snapshot()).map(([k, v]) => [k, v.length]));
-  send({ type: 'synced', syncMs, objects, baseline, memory: await settledMemory() });
+  send({ type: 'synced', syncMs, syncCpuMs, objects, baseline, memory: await settledMemory() });
 
   const msg = await new Promise<ToProbe>((resolve) => process.once('message', resolve));
   const deadline = Date.now() + msg.timeoutMs;

@@ -1,6 +1,7 @@
 /** The informer benchmark's results (bench/kube-informers.ts) as markdown. */
 import type { KindRequests } from './fake-api-process.ts';
 import type { FromProbe } from './informer-probe.ts';
+import type { ServeRun } from './serve-kube-run.ts';
 
 /** One probe run: one size, one variant (before / after). */
 export interface InformerRun {
@@ -18,12 +19,12 @@ const total = (objects: Readonly<Record<string, number>>) => Object.values(objec
 
 function memoryTable(runs: readonly InformerRun[]): string[] {
   return [
-    '| Ingresses | objects stored | variant | initial sync s | heap after sync MiB | bytes per object | RSS after sync MiB | peak RSS MiB | heap after churn MiB | RSS after churn MiB | updates delivered |',
+    '| Ingresses | objects stored | variant | initial sync s (CPU s) | heap after sync MiB | bytes per object | RSS before start / after sync MiB | peak RSS MiB | heap after churn MiB | RSS after churn MiB | updates delivered |',
     '|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...runs.map((r) => {
       const objects = total(r.synced.objects);
       const grown = r.synced.memory.heapUsedBytes - r.synced.baseline.heapUsedBytes;
-      return `| ${r.ingresses.toLocaleString('en')} | ${objects.toLocaleString('en')} | ${r.variant} | ${(r.synced.syncMs / 1000).toFixed(1)} | ${mib(r.synced.memory.heapUsedBytes)} | ${Math.round(grown / objects).toLocaleString('en')} | ${mib(r.synced.memory.rssBytes)} | ${mib(r.synced.memory.peakRssBytes)} | ${mib(r.measured.memory.heapUsedBytes)} | ${mib(r.measured.memory.rssBytes)} | ${r.measured.updates} / ${r.churnUpdates} |`;
+      return `| ${r.ingresses.toLocaleString('en')} | ${objects.toLocaleString('en')} | ${r.variant} | ${(r.synced.syncMs / 1000).toFixed(1)} (${(r.synced.syncCpuMs / 1000).toFixed(1)}) | ${mib(r.synced.memory.heapUsedBytes)} | ${Math.round(grown / objects).toLocaleString('en')} | ${mib(r.synced.baseline.rssBytes)} / ${mib(r.synced.memory.rssBytes)} | ${mib(r.synced.memory.peakRssBytes)} | ${mib(r.measured.memory.heapUsedBytes)} | ${mib(r.measured.memory.rssBytes)} | ${r.measured.updates} / ${r.churnUpdates} |`;
     }),
   ];
 }
@@ -35,7 +36,7 @@ function ratioLines(runs: readonly InformerRun[]): string[] {
     const before = runs.find((r) => r.variant === 'before' && r.ingresses === after.ingresses);
     if (!before) continue;
     const heap = (r: InformerRun) => r.synced.memory.heapUsedBytes - r.synced.baseline.heapUsedBytes;
-    lines.push(`- ${after.ingresses.toLocaleString('en')} Ingresses: heap held for objects ×${(heap(after) / heap(before)).toFixed(2)} of before, RSS after sync ×${(after.synced.memory.rssBytes / before.synced.memory.rssBytes).toFixed(2)}, peak RSS ×${(after.synced.memory.peakRssBytes / before.synced.memory.peakRssBytes).toFixed(2)}, sync time ×${(after.synced.syncMs / before.synced.syncMs).toFixed(2)}.`);
+    lines.push(`- ${after.ingresses.toLocaleString('en')} Ingresses: heap held for objects ×${(heap(after) / heap(before)).toFixed(2)} of before, RSS after sync ×${(after.synced.memory.rssBytes / before.synced.memory.rssBytes).toFixed(2)}, peak RSS ×${(after.synced.memory.peakRssBytes / before.synced.memory.peakRssBytes).toFixed(2)}, sync time ×${(after.synced.syncMs / before.synced.syncMs).toFixed(2)}, sync CPU time ×${(after.synced.syncCpuMs / before.synced.syncCpuMs).toFixed(2)}.`);
   }
   return lines.length > 0 ? ['', 'After ÷ before, same run:', '', ...lines] : [];
 }
@@ -55,7 +56,22 @@ function requestsTable(runs: readonly InformerRun[]): string[] {
   ];
 }
 
-export function renderKubeInformersReport(setup: readonly string[], runs: readonly InformerRun[], failures: readonly string[]): string {
+function serveTable(runs: readonly ServeRun[]): string[] {
+  if (runs.length === 0) return [];
+  const rss = (memory: ServeRun['ready']) => {
+    const [primary, ...workers] = memory;
+    return primary ? `${mib(primary.rssBytes)} / ${workers.map((w) => mib(w.rssBytes)).join(', ') || '–'}` : '–';
+  };
+  return [
+    '', '## The real `pier serve` against the same server', '',
+    'Time from process start to `/readyz` 200 (sync, first translation, table acked by every worker); RSS in MiB, primary / workers, with no forced GC.', '',
+    '| Ingresses | variant | start → ready s | RSS when ready | RSS after churn | churn updates |',
+    '|--:|:--|--:|--:|--:|--:|',
+    ...runs.map((r) => `| ${r.ingresses.toLocaleString('en')} | ${r.variant} | ${(r.readyMs / 1000).toFixed(1)} | ${rss(r.ready)} | ${rss(r.afterChurn)} | ${r.churnUpdates} |`),
+  ];
+}
+
+export function renderKubeInformersReport(setup: readonly string[], runs: readonly InformerRun[], serveRuns: readonly ServeRun[], failures: readonly string[]): string {
   return [
     '# Kubernetes informers at scale', '',
     ...setup.map((l) => `- ${l}`), '',
@@ -63,6 +79,7 @@ export function renderKubeInformersReport(setup: readonly string[], runs: readon
     ...memoryTable(runs),
     ...ratioLines(runs),
     ...requestsTable(runs),
+    ...serveTable(serveRuns),
     ...(failures.length > 0 ? ['', '## Failures', '', ...failures.map((f) => `- ${f}`)] : []),
     '',
   ].join('\n');
