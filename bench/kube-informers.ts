@@ -102,11 +102,11 @@ async function runProbe(fake: FakeApiProcess, variant: string, srcRoot: string, 
   return { ingresses: size, variant, synced, requests, requestProblems, churnUpdates: churned.updates, measured };
 }
 
-function setupLines(options: Options, load: number, base: string | undefined): string[] {
+function setupLines(options: Options, started: Date, load: number, base: string | undefined): string[] {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?';
   const head = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   return [
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu}, ${availableParallelism()} cores, Node ${process.versions.node}; load average ${load.toFixed(2)} at the start.`,
+    `Started ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu}, ${availableParallelism()} cores, Node ${process.versions.node}; load average ${load.toFixed(2)} at the start.`,
     'Objects per Ingress: the Ingress (2 kept annotations, 4 paths), 2 Services, 2 EndpointSlices of 3 endpoints; plus 1 IngressClass. Each as a real cluster returns it: managedFields, kubectl last-applied-configuration, Helm and Argo CD annotations and labels, Service cluster IPs/selector/nodePorts, endpoint targetRef/zone/hints/nodeName (test/helpers/cluster-noise.ts).',
     'The test API server (test/kube/fake-api-server.ts) runs in its own process on 127.0.0.1; the process measured runs only the kube source and the store (no translation, no workers): the code of `pier serve`\'s primary up to the store.',
     'Sync: from the source\'s start to its `synced` event (every kind listed); CPU s = user + system time of the measured process meanwhile, which other load on the machine does not inflate as it does the elapsed time.',
@@ -118,6 +118,7 @@ function setupLines(options: Options, load: number, base: string | undefined): s
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const load = loadavg()[0]!;
+  const started = new Date();
   const base = options.baseRef ? exportRef(options.baseRef) : undefined;
   const variants: [string, string][] = [...(base ? [['before', base.root] as [string, string]] : []), ['after', ROOT]];
   const runs: InformerRun[] = [];
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   } finally {
     base?.cleanup();
   }
-  const report = renderKubeInformersReport(setupLines(options, load, base ? `${options.baseRef} (${base.commit})` : undefined), runs, serveRuns, failures);
+  const report = renderKubeInformersReport(setupLines(options, started, load, base ? `${options.baseRef} (${base.commit})` : undefined), runs, serveRuns, failures);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'kube-informers.md'), report);
   console.log(report);

@@ -23,6 +23,8 @@ export interface KindRequests {
   /** `limit` values asked; continue tokens followed. */
   readonly limits: readonly string[];
   readonly continues: number;
+  /** Bytes of JSON the list responses carried. */
+  readonly bytes: number;
   /** resourceVersion of the last page of the last complete list. */
   readonly listedAt?: string;
   /** resourceVersion each watch request started from. */
@@ -88,6 +90,7 @@ function summarize(requests: readonly RecordedRequest[]): KindRequests[] {
       listRequests: lists.length,
       limits: [...new Set(lists.map((r) => r.query.get('limit') ?? 'none'))],
       continues: lists.filter((r) => r.query.has('continue')).length,
+      bytes: lists.reduce((sum, r) => sum + (r.listed?.bytes ?? 0), 0),
       listedAt: complete.at(-1)?.listed?.resourceVersion,
       watchedFrom: rs.filter((r) => r.query.get('watch') === 'true').map((r) => r.query.get('resourceVersion') ?? ''),
     };

@@ -46,9 +46,9 @@ function requestsTable(runs: readonly InformerRun[]): string[] {
   if (!largest) return [];
   return [
     '', `### How the informers listed and watched (${largest.ingresses.toLocaleString('en')} Ingresses, after)`, '',
-    '| collection | list requests | limit | continue tokens followed | list resourceVersion | first watch from |',
-    '|:--|--:|--:|--:|--:|--:|',
-    ...largest.requests.filter((k) => k.listRequests > 0).map((k) => `| ${k.path} | ${k.listRequests} | ${k.limits.join(', ')} | ${k.continues} | ${k.listedAt ?? '–'} | ${k.watchedFrom[0] ?? '–'} |`),
+    '| collection | list requests | limit | continue tokens followed | JSON MiB | list resourceVersion | first watch from |',
+    '|:--|--:|--:|--:|--:|--:|--:|',
+    ...largest.requests.filter((k) => k.listRequests > 0).map((k) => `| ${k.path} | ${k.listRequests} | ${k.limits.join(', ')} | ${k.continues} | ${(k.bytes / 2 ** 20).toFixed(1)} | ${k.listedAt ?? '–'} | ${k.watchedFrom[0] ?? '–'} |`),
     '',
     runs.every((r) => r.requestProblems.length === 0)
       ? 'Every run of every size: all lists paged with limit 500, every watch started from its list\'s resourceVersion.'

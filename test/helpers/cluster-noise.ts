@@ -36,6 +36,8 @@ function managedFields(obj: Json): Json[] {
     return {};
   };
   const { metadata: _m, kind: _k, apiVersion: _a, status, ...rest } = obj;
+  // Controller-made objects (EndpointSlices) have one manager: the controller.
+  if (obj.kind === 'EndpointSlice') return [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: obj.apiVersion ?? 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: fieldsOf(rest) }];
   const entries: Json[] = [
     { manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: obj.apiVersion ?? 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: fieldsOf(rest) },
     { manager: 'helm', operation: 'Update', apiVersion: obj.apiVersion ?? 'v1', time: '2026-01-02T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {}, 'f:annotations': {} } } },

@@ -50,7 +50,7 @@ export interface RecordedRequest {
   /** The HTTP status answered (set once the response was sent). */
   status?: number;
   /** What a list answered: its resourceVersion, item count and continue token. */
-  listed?: { readonly resourceVersion: string; readonly items: number; readonly continue?: string };
+  listed?: { readonly resourceVersion: string; readonly items: number; readonly continue?: string; bytes?: number };
 }
 
 interface HistoryEntry {
@@ -371,8 +371,10 @@ export class FakeApiServer {
     req.listed = { resourceVersion, items: items.length, continue: token };
     const metadata = { resourceVersion, ...(token ? { continue: token, remainingItemCount } : {}) };
     const head = JSON.stringify({ kind: `${p.type.kind}List`, apiVersion: apiVersionOf(p.type), metadata }).slice(0, -1);
+    const body = `${head},"items":[${(items as Obj[]).map((o) => this.#itemJson(o)).join(',')}]}`;
+    req.listed.bytes = Buffer.byteLength(body);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`${head},"items":[${(items as Obj[]).map((o) => this.#itemJson(o)).join(',')}]}`);
+    res.end(body);
   }
 
   /**
