@@ -82,7 +82,9 @@ export interface RunningDataplane {
 
 /** A dataplane listening on 127.0.0.1 port 0, serving `table` as generation 1. */
 export async function startDataplane(table: RouteTable, options: DataplaneOptions = {}): Promise<RunningDataplane> {
-  const dp = createDataplane(options);
+  // PIER_FORCE_PUBLIC_HTTP=1 runs these in-process tests on the public-API layer too, as it
+  // makes `pier serve` use it (a check by hand: some tests assert the lean layer's own bytes).
+  const dp = createDataplane({ ...(process.env.PIER_FORCE_PUBLIC_HTTP === '1' ? { publicHttp: true } : {}), ...options });
   dp.swap(table, 1);
   await new Promise<void>((resolve) => dp.server.listen(0, '127.0.0.1', resolve));
   const port = (dp.server.address() as AddressInfo).port;
