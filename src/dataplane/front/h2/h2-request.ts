@@ -35,6 +35,8 @@ export class H2Request implements DownstreamRequest {
   /** `:authority` (or Host), as received. */
   readonly authority: string | undefined;
   readonly stream: ServerHttp2Stream;
+  /** The client sent `expect: 100-continue` (an upstream's 100 may then be relayed, once). */
+  readonly expectsContinue: boolean;
   #headers: IncomingHttpHeaders | undefined;
 
   constructor(stream: ServerHttp2Stream, conn: H2Connection, raw: readonly string[], bodyLimit: number) {
@@ -70,6 +72,8 @@ export class H2Request implements DownstreamRequest {
     // HTTP/2 frames the body itself: there is one unless HEADERS carried END_STREAM.
     const hasBody = !stream.endAfterHeaders;
     this.facts.hasBody = hasBody;
+    // The HTTP/1.1 front's own 100-continue handling does not apply: HTTP/2 frames the body.
+    this.expectsContinue = this.facts.expectContinue;
     this.facts.expectContinue = false;
     this.body = hasBody ? new H2RequestBody(stream, this) : null;
   }

@@ -71,6 +71,8 @@ export class H2Response implements DownstreamResponse {
   /** Body held with the head until the end of the tick. */
   #held: Buffer | null = null;
   #flushScheduled = false;
+  /** A 100 (Continue) was relayed. */
+  #continued = false;
 
   constructor(owner: ResponseOwner, req: H2Request) {
     this.#owner = owner;
@@ -93,6 +95,25 @@ export class H2Response implements DownstreamResponse {
     const headers = raw.length > 0 && typeof raw[0] !== 'string' ? raw.map((v) => v.toString('latin1')) : (raw as readonly string[]);
     this.#decide(status, headers, true);
     if (close) this.#closeAfter = true;
+  }
+
+  /** An upstream's 1xx as an informational HEADERS frame (RFC 9113 §8.1), sent at once: the
+   * response's own head is only decided later. */
+  writeInterim(status: number, raw: readonly (string | Buffer)[]): void {
+    if (this.headersSent || this.destroyed || this.finished || status === 101) return;
+    if (status === 100) {
+      if (!this.req.expectsContinue || this.#continued) return;
+      this.#continued = true;
+    }
+    const headers = raw.length > 0 && typeof raw[0] !== 'string' ? raw.map((v) => v.toString('latin1')) : (raw as readonly string[]);
+    const fields = fieldsObject(headers, true);
+    delete fields.connection;
+    fields[':status'] = status;
+    try {
+      this.#stream.additionalHeaders(fields);
+    } catch {
+      // A field node refuses, or the stream is closing: the interim response is only advice.
+    }
   }
 
   write(chunk: Buffer): boolean {

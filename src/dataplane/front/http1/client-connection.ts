@@ -603,7 +603,7 @@ function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head
 /** An HTTP-version llhttp refused that is well formed (`HTTP/2.1`, `HTTP/3.0`, `HTTP/1.2`): a
  * version Pier does not speak (505), not a malformed request line (400). llhttp stops at the
  * CR after the version. */
-function wellFormedVersion(buffer: Buffer, at: number): boolean {
+export function wellFormedVersion(buffer: Buffer, at: number): boolean {
   if (at < 8 || buffer[at] !== 0x0d) return false;
   const v = buffer.toString('latin1', at - 8, at);
   return v.startsWith('HTTP/') && isDigit(v.charCodeAt(5)) && v.charCodeAt(6) === 0x2e && isDigit(v.charCodeAt(7)) && buffer[at - 9] === 0x20;
