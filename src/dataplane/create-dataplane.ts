@@ -176,7 +176,9 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
-    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
+    const h2 = options.http2 === false ? undefined : new H2Front(this, {
+      idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, ...options.http2,
+    });
     this.#h2 = h2;
     if (options.tls) {
       const tls = createTlsListener({
@@ -190,14 +192,14 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       this.#closeHandshaking = tls.closeHandshaking;
       if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
       else {
-        // ALPN decided the protocol during the handshake. (HTTP/2 connections behind a PROXY
-        // header keep the socket's address: the h2 front does not read the header's source.)
+        // ALPN decided the protocol during the handshake; a PROXY header's source is the
+        // client address for either protocol.
         const server = tls.server;
         const listening = tls.listener;
         let port: string | undefined;
         server.on('secureConnection', (socket: TLSSocket) => {
           port ??= listenerPort(listening, socket);
-          if (socket.alpnProtocol === 'h2') h2.accept(socket, port);
+          if (socket.alpnProtocol === 'h2') h2.accept(socket, port, undefined, tls.sourceOf(socket));
           else this.#http1.accept(socket, port, tls.sourceOf(socket));
         });
       }
@@ -208,9 +210,9 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     handleRequest(this, req, res);
   }
 
-  preface(socket: Socket, head: Buffer, port: string): void {
+  preface(socket: Socket, head: Buffer, port: string, source?: string): void {
     if (this.#h2 === undefined) socket.destroy();
-    else this.#h2.accept(socket, port, head);
+    else this.#h2.accept(socket, port, head, source);
   }
 
   /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the

@@ -38,9 +38,10 @@ export interface Http1Handler {
   /** An `Upgrade:` request: the socket is the handler's now, `head` the bytes after the head. */
   upgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void;
   /** A cleartext connection opened with the HTTP/2 preface (prior knowledge, h2c): the socket
-   * is the handler's now; `head` is the preface and every byte read after it. Without this
-   * method such a connection is answered 400 as any malformed request. */
-  preface?(socket: Socket, head: Buffer, port: string): void;
+   * is the handler's now; `head` is the preface and every byte read after it; `source` the
+   * client address a PROXY header gave. Without this method such a connection is answered 400
+   * as any malformed request. */
+  preface?(socket: Socket, head: Buffer, port: string, source?: string): void;
   /** The connection answered `status` itself (malformed request, timeout, CONNECT) and closes. */
   rejected(status: ClientErrorStatus): void;
 }
