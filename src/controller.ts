@@ -17,6 +17,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** After each build (status writer, events): the snapshot it was built from and the result. */
   readonly onBuilt?: (snapshot: Snapshot, result: TranslateResult, generation: number) => void;
+  /** Translation threw (a bug in Pier): the previous table keeps serving. */
+  readonly onFailed?: (err: unknown) => void;
   readonly holdoffMs?: number;
   readonly maxDelayMs?: number;
 }
@@ -75,6 +77,7 @@ export class Controller {
       // translate() reports bad objects as problems; a throw is a bug in Pier. Keep serving the
       // last table rather than crash the primary, and say so loudly.
       this.#options.logger.error({ err }, 'translation failed; still serving the previous routing table');
+      this.#options.onFailed?.(err);
       return;
     }
     this.#lastBuildMs = performance.now() - started;

@@ -4,7 +4,7 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
-import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
+import { finishResponse, type DownstreamRequest, type DownstreamResponse, type ResponseExchange } from './front/downstream.ts';
 import type { Admission, BodyTransform, ResponseTap } from './pipeline/admission.ts';
 import type { RequestBody } from './front/http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
@@ -76,6 +76,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   server = -1;
   /** Set when the upstream's response head reached the client. */
   responded = false;
+  /** Status of the upstream's last response head (0: none; the access log's upstream_status). */
+  upstreamStatus = 0;
+  /** Seconds from the last try's dispatch to its response's end (-1: no complete response). */
+  upstreamSeconds = -1;
+  /** When the current try was dispatched (performance.now()). */
+  #tryStart = 0;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
   #options: UpstreamRequest;
@@ -160,6 +166,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   sendTimedOut(): void {
     if (this.#done || !(this.#options.body as RequestBody).isPaused()) return;
     this.#lastFailure = 'timeout';
+    this.#ctx.stats.failures.timeout++;
     this.runtime.balancer.failed(this.server, Date.now());
     const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
     if (this.responded) {
@@ -195,11 +202,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.server = index;
     this.#tries++;
     balancer.started(index);
+    this.#tryStart = performance.now();
     pools[index]!.dispatch(this.#options, this);
   }
 
   /** The client went away before the response was complete: stop the upstream side. */
   clientGone(): void {
+    finishResponse(this.res);
     if (this.#done) {
       this.#body?.destroy(); // a transform still flushing would wait for a drain that never comes
       return;
@@ -218,6 +227,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    this.upstreamStatus = statusCode;
     if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
       // The cache first (a stale entry may answer a 5xx: stale-if-error, as nginx's
       // proxy_cache_use_stale comes before error_page); an intercepted answer is never stored,
@@ -281,6 +291,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onComplete(trailers?: string[] | null): void {
+    this.upstreamSeconds = (performance.now() - this.#tryStart) / 1000;
     this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
@@ -310,6 +321,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     }
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
+    this.#ctx.stats.failures[kind]++;
     if (this.responded) {
       // The head is out: all that is left is to cut the response so the client sees it broke.
       this.#settle();
@@ -361,6 +373,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   /** The response is cut: a body transform is freed (its buffered output is dropped). */
   #cut(): void {
+    finishResponse(this.res);
     this.#body?.destroy();
     this.res.destroy();
   }
