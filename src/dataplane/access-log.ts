@@ -14,7 +14,8 @@ export interface AccessLogDestination {
  * request_proto, status, bytes_sent, request_length, request_time, http_referrer,
  * http_user_agent) and of its upstream and Ingress variables (upstream_addr, upstream_status,
  * upstream_response_time, namespace, ingress_name, service_name). Times are seconds with
- * millisecond resolution, as nginx writes them; an absent value is null. `reason` says why
+ * millisecond resolution, as nginx writes them; an absent value is null. `pid` is the worker's
+ * (nginx's `$pid`). `reason` says why
  * Pier answered an error itself: no-route, no-endpoint, or the last try's failure (connect,
  * connect-timeout, reset, timeout, bad-response, status).
  */
@@ -34,6 +35,7 @@ export class AccessLog {
     const labels = res.meter?.labels;
     this.#out.write(`${JSON.stringify({
       time: new Date().toISOString(),
+      pid: process.pid,
       request_id: requestIdOf(req.facts),
       remote_addr: req.conn.clientAddress,
       method: req.method,
