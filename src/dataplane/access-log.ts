@@ -27,8 +27,9 @@ export class AccessLog {
     this.#out = out;
   }
 
-  /** Writes the line of `res` (already counted: `status`, `seconds`, `requestBytes` as recorded). */
-  write(res: DownstreamResponse, status: number, seconds: number, requestBytes: number, ex: ProxyExchange | undefined): void {
+  /** Writes the line of `res` (already counted: `status`, `seconds`, `requestBytes`,
+   * `upstreamSeconds` as recorded; -1: no upstream response). */
+  write(res: DownstreamResponse, status: number, seconds: number, requestBytes: number, ex: ProxyExchange | undefined, upstreamSeconds: number): void {
     const req = res.req;
     const target = req.url;
     const q = target.indexOf('?');
@@ -50,7 +51,7 @@ export class AccessLog {
       request_time: milliRound(seconds),
       upstream_addr: server === undefined ? null : `${server.host}:${server.port}`,
       upstream_status: ex === undefined || ex.upstreamStatus === 0 ? null : ex.upstreamStatus,
-      upstream_response_time: ex === undefined || ex.upstreamSeconds < 0 ? null : milliRound(ex.upstreamSeconds),
+      upstream_response_time: upstreamSeconds < 0 ? null : milliRound(upstreamSeconds),
       proxy_upstream_name: ex?.runtime.backend.id ?? null,
       namespace: labels?.namespace ?? '',
       ingress_name: labels?.ingress ?? '',

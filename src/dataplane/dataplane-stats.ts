@@ -6,11 +6,10 @@ export type PierStatus = (typeof PIER_STATUSES)[number];
 
 /**
  * Metrics-ready counters of one dataplane: plain numbers bumped on the hot path, read and
- * exported elsewhere (observe/), so prom-client never runs per request.
+ * exported elsewhere (observe/), so prom-client never runs per request. Requests themselves
+ * are counted by route (metrics/request-meters.ts).
  */
 export interface DataplaneStats {
-  /** Requests received (malformed ones that never became a request excluded). */
-  requests: number;
   /** Responses Pier produced itself, by status. */
   errors: Record<PierStatus, number>;
   /** Upstream tries repeated after a failure. */
@@ -34,5 +33,5 @@ export function createStats(): DataplaneStats {
   for (const s of PIER_STATUSES) errors[s] = 0;
   const failures = {} as Record<FailureKind, number>;
   for (const k of FAILURE_KINDS) failures[k] = 0;
-  return { requests: 0, errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0 };
+  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0 };
 }

@@ -78,10 +78,11 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   responded = false;
   /** Status of the upstream's last response head (0: none; the access log's upstream_status). */
   upstreamStatus = 0;
-  /** Seconds from the last try's dispatch to its response's end (-1: no complete response). */
-  upstreamSeconds = -1;
-  /** When the current try was dispatched (performance.now()). */
+  /** When the current try was dispatched, and when its response ended (0: not yet, or in the
+   * same tick as the client's response: the recorder's clock then serves for both). */
   #tryStart = 0;
+  #completedAt = 0;
+  #complete = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
   #options: UpstreamRequest;
@@ -291,7 +292,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onComplete(trailers?: string[] | null): void {
-    this.upstreamSeconds = (performance.now() - this.#tryStart) / 1000;
+    this.#complete = true;
+    // A body transform (compression) or the cache ends the client's response later.
+    if (this.#body !== undefined || this.#tapOwns) this.#completedAt = performance.now();
     this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
@@ -396,6 +399,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.#admission!.pinnedServer = -1;
     this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };
     this.#try();
+  }
+
+  /** Seconds from the last try's dispatch to the end of its response, as of `now` (the time the
+   * client's response finished); -1 when no upstream response completed. */
+  upstreamSeconds(now: number): number {
+    if (!this.#complete) return -1;
+    return ((this.#completedAt === 0 ? now : this.#completedAt) - this.#tryStart) / 1000;
   }
 
   /** Why the exchange ended in Pier's own 502/503/504 (the access log's `reason`), else undefined. */

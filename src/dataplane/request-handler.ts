@@ -35,7 +35,6 @@ export interface RequestState {
  */
 export function handleRequest(state: RequestState, req: DownstreamRequest, res: DownstreamResponse): void {
   const stats = state.stats;
-  stats.requests++;
   res.startedAt = performance.now();
   res.onFinish = state.recorder;
   const facts = req.facts;

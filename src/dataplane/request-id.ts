@@ -1,18 +1,21 @@
 import { randomFillSync } from 'node:crypto';
 import type { RequestHeaderFacts } from './forward-headers.ts';
 
-/** Random bytes drawn 4 KiB at a time: one syscall per 256 ids. */
+/** Random bytes drawn 4 KiB at a time and turned to hex at once: 256 ids per refill, each
+ * then a slice of one string (a hex conversion per id cost more than the rest of an id). */
 const pool = Buffer.allocUnsafe(4096);
-let used = pool.length;
+let hex = '';
+let used = 0;
 
 /** 16 random bytes as 32 hex digits: nginx's `$request_id`. */
 export function newRequestId(): string {
-  if (used + 16 > pool.length) {
+  if (used === hex.length) {
     randomFillSync(pool);
+    hex = pool.toString('hex');
     used = 0;
   }
-  const id = pool.toString('hex', used, used + 16);
-  used += 16;
+  const id = hex.slice(used, used + 32);
+  used += 32;
   return id;
 }
 

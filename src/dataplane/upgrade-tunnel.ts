@@ -29,7 +29,6 @@ export interface UpgradeState extends RequestState {
  */
 export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer): void {
   const stats = state.stats;
-  stats.requests++;
   socket.on('error', destroySelf);
   const res = new SocketAnswer(socket, req);
   res.startedAt = performance.now();
