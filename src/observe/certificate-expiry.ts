@@ -21,8 +21,15 @@ export const DEFAULT_CERTIFICATE_HOST = '_';
 export class CertificateExpiries {
   #byPem = new Map<string, number>();
   #current: CertificateExpiry[] = [];
+  #table: RouteTable | undefined;
+  #readFrom: RouteTable | undefined;
 
+  /** A new table is in force: read at the next scrape (publishes can come many times per scrape). */
   update(table: RouteTable): void {
+    this.#table = table;
+  }
+
+  #read(table: RouteTable): void {
     const certificates = table.certificates ?? {};
     const seen = new Map<string, number>();
     const expiry = (secret: string): number => {
@@ -47,6 +54,11 @@ export class CertificateExpiries {
   }
 
   get current(): readonly CertificateExpiry[] {
+    const table = this.#table;
+    if (table !== undefined && table !== this.#readFrom) {
+      this.#read(table);
+      this.#readFrom = table;
+    }
     return this.#current;
   }
 }

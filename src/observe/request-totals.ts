@@ -53,14 +53,19 @@ const keyOf = (l: MeterLabels) => `${l.namespace}\0${l.ingress}\0${l.service}`;
  */
 export class RequestTotals {
   readonly #totals = new Map<string, Totals>();
-  /** Label sets of the table in force; undefined until the first publish (keep everything). */
-  #current: Set<string> | undefined;
+  /** The table in force (undefined until the first publish: everything is kept). */
+  #table: RouteTable | undefined;
+  /** Label sets of #keptFor, and each route's label key by `origin\0backend` (reused across tables). */
+  #kept: Set<string> | undefined;
+  #keptFor: RouteTable | undefined;
+  #labelKeys = new Map<string, string>();
 
   /** Adds one worker's report. */
   add(meters: readonly MeterReport[]): void {
+    const kept = this.#keep();
     for (const m of meters) {
       const key = keyOf(m.labels);
-      if (this.#current !== undefined && !this.#current.has(key)) continue; // a route gone since
+      if (kept !== undefined && !kept.has(key)) continue; // a route gone since
       let t = this.#totals.get(key);
       if (t === undefined) {
         t = { labels: m.labels, requests: new Map(), cells: new Float64Array(m.cells.length) };
@@ -74,17 +79,39 @@ export class RequestTotals {
     }
   }
 
-  /** A new table is published: only its label sets (and the unmatched one) are kept from now on. */
+  /** A new table is published: only its label sets (and the unmatched one) are kept from now
+   * on. Nothing is computed here (publishes can come many times per scrape): the next report
+   * or scrape prunes, once per table. */
   retain(table: RouteTable): void {
+    this.#table = table;
+  }
+
+  /** The label sets of the table in force, pruning the totals of others when it changed. */
+  #keep(): Set<string> | undefined {
+    const table = this.#table;
+    if (table === undefined || table === this.#keptFor) return this.#kept;
+    const previous = this.#labelKeys;
+    const labelKeys = new Map<string, string>();
+    const keyFor = (origin: string | undefined, backend: string) => {
+      const raw = origin === undefined ? backend : `${origin}\0${backend}`;
+      let key = labelKeys.get(raw) ?? previous.get(raw);
+      if (key === undefined) key = keyOf(meterLabels(origin, backend));
+      labelKeys.set(raw, key);
+      return key;
+    };
     const keep = new Set([keyOf({ namespace: '', ingress: '', service: '' })]);
-    for (const vhost of table.virtualHosts) for (const route of vhost.routes) keep.add(keyOf(meterLabels(route.origin, route.backend)));
-    if (table.defaultBackend !== undefined) keep.add(keyOf(meterLabels(undefined, table.defaultBackend)));
+    for (const vhost of table.virtualHosts) for (const route of vhost.routes) keep.add(keyFor(route.origin, route.backend));
+    if (table.defaultBackend !== undefined) keep.add(keyFor(undefined, table.defaultBackend));
     for (const key of this.#totals.keys()) if (!keep.has(key)) this.#totals.delete(key);
-    this.#current = keep;
+    this.#labelKeys = labelKeys;
+    this.#kept = keep;
+    this.#keptFor = table;
+    return keep;
   }
 
   /** The metrics in prom-client's JSON form (rendered by AggregatorRegistry.aggregate). */
   metrics(): MetricJson[] {
+    this.#keep();
     const requests: MetricSample[] = [];
     const histograms = HISTOGRAMS.map(() => [] as MetricSample[]);
     for (const t of this.#totals.values()) {

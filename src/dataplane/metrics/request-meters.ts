@@ -9,8 +9,8 @@ const REQUEST_SIZE = HISTOGRAM_OFFSET.requestSize;
 const RESPONSE_SIZE = HISTOGRAM_OFFSET.responseSize;
 
 /**
- * A worker's request counters, one RouteMeter per label set of the table in force plus the
- * fixed one of requests no rule matched. Recording is a few array increments on the meter the
+ * A worker's request counters, one RouteMeter per Ingress and backend of the table in force
+ * plus the fixed one of requests no rule matched. Recording is a few array increments on the meter the
  * request's match carries (bound at swap time: no lookup, no label string per request).
  * `report()` hands the counts since the last report to the primary, which keeps the totals
  * (observe/request-totals.ts): a worker that restarts loses only what it had not reported.
@@ -22,19 +22,23 @@ export class RequestMeters {
   #next: Map<string, RouteMeter> | undefined;
   #active: RouteMeter[] = [];
 
-  /** Starts binding a table's routes (meters of the previous table are reused by label set). */
+  /** Starts binding a table's routes (meters of the previous table are kept where they fit). */
   begin(): void {
     this.#next = new Map();
   }
 
-  /** The meter of a route (or of the default backend: `route` undefined) of the table being bound. */
+  /**
+   * The meter of a route (or of the default backend: `route` undefined) of the table being
+   * bound: one per Ingress and backend, kept across swaps (a concatenation and a lookup per
+   * route; labels are parsed only for a new pair). Two backends of one Service (two ports)
+   * get two meters with the same labels: the primary adds them up.
+   */
   meterFor(route: Route | undefined, backendId: string): RouteMeter {
-    const labels = meterLabels(route?.origin, backendId);
-    const key = `${labels.namespace}\0${labels.ingress}\0${labels.service}`;
+    const key = route === undefined ? backendId : `${route.origin}\0${backendId}`;
     const next = (this.#next ??= new Map());
     let meter = next.get(key);
     if (meter === undefined) {
-      meter = this.#meters.get(key) ?? new RouteMeter(labels);
+      meter = this.#meters.get(key) ?? new RouteMeter(meterLabels(route?.origin, backendId));
       next.set(key, meter);
     }
     return meter;
