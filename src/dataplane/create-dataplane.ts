@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
-import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
+import { EMPTY_TABLE, type Certificate, type Route, type RouteTable } from '../routing/route-table.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
@@ -17,7 +17,12 @@ import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
-import { AccessLog, handleRequest } from './request-handler.ts';
+import { handleRequest } from './request-handler.ts';
+import { AccessLog, type AccessLogDestination } from './access-log.ts';
+import { RequestMeters } from './metrics/request-meters.ts';
+import { RequestRecorder } from './metrics/request-recorder.ts';
+import type { RouteMeter } from './metrics/route-meter.ts';
+import { backendParts } from './metrics/route-meter.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
 import { SelfAddress } from './self-address.ts';
@@ -31,12 +36,11 @@ export interface DataplaneOptions {
   /** Close a client connection after this many requests, with `Connection: close` on the last
    * response (nginx keepalive_requests). Default 1000; 0 = unlimited. */
   readonly keepaliveRequests?: number;
-  /** Logs lifecycle events; with `accessLog`, one line per request too. */
+  /** Logs lifecycle events. */
   readonly logger?: Logger;
-  readonly accessLog?: boolean;
-  /** Where access lines go instead of `logger`: the access log is its own stream, written
-   * whatever the log level (`--access-log` under `--log-level warn` still logs requests). */
-  readonly accessLogger?: Logger;
+  /** Where access lines go (`--access-log`; access-log.ts), whatever the log level; absent:
+   * no access log. */
+  readonly accessLog?: AccessLogDestination;
   /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
   readonly headersTimeoutMs?: number;
   /** Answer 408 and close when a request body stops arriving for this long (nginx
@@ -71,6 +75,16 @@ export interface DataplaneOptions {
   readonly publicHttp?: boolean;
 }
 
+/** One upstream server's health as the balancer of its backend sees it now. */
+export interface UpstreamHealth {
+  readonly namespace: string;
+  /** The Service and port (`web:80`), or the Upstream's name. */
+  readonly upstream: string;
+  /** `host:port`. */
+  readonly server: string;
+  readonly up: boolean;
+}
+
 export interface SwapResult {
   readonly generation: number;
   readonly swapMs: number;
@@ -90,6 +104,10 @@ export interface Dataplane {
   readonly pools: PoolRegistry;
   /** HTTP/1.1 runs on the public-API layer (DataplaneOptions.publicHttp). */
   readonly publicHttp: boolean;
+  /** Per-route request counters (reported to the primary: metrics-report.ts). */
+  readonly meters: RequestMeters;
+  /** Each server of the table in force and whether passive/active health lets it take requests. */
+  upstreamHealth(): UpstreamHealth[];
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
@@ -136,10 +154,11 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
-  readonly accessLog: AccessLog | undefined;
+  readonly meters = new RequestMeters();
+  readonly recorder: RequestRecorder;
   readonly tunnels = new Set<Duplex>();
   readonly keepaliveRequests: number;
-  compiled: CompiledTable<BackendRuntime, RoutePipeline>;
+  compiled: CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
   draining = false;
   #generation = 0;
   #drained: Promise<void> | undefined;
@@ -155,8 +174,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
-    const accessLogger = options.accessLogger ?? options.logger;
-    this.accessLog = options.accessLog && accessLogger !== undefined ? new AccessLog(accessLogger) : undefined;
+    this.recorder = new RequestRecorder(this.meters, options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
     const logger = this.#logger;
     this.#bind = {
       pools: this.pools,
@@ -164,7 +182,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
         logger.info({ backend, server: `${server.host}:${server.port}`, healthy }, healthy ? 'health check: server up' : 'health check: server down');
       },
     };
-    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
+    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind), undefined, this.#meterOf);
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
     const http1Options = {
@@ -240,12 +258,26 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     return this.#generation;
   }
 
+  /** Each route's meter, by its labels (RequestMeters). */
+  readonly #meterOf = (route: Route | undefined, backend: BackendRuntime): RouteMeter => this.meters.meterFor(route, backend.backend.id);
+
+  upstreamHealth(): UpstreamHealth[] {
+    const out: UpstreamHealth[] = [];
+    for (const runtime of this.compiled.backends.values()) {
+      const { namespace, upstream } = backendParts(runtime.backend.id);
+      runtime.backend.servers.forEach((s, i) => out.push({ namespace, upstream, server: `${s.host}:${s.port}`, up: !runtime.unavailable && runtime.balancer.available(i) }));
+    }
+    return out;
+  }
+
   swap(table: RouteTable, generation: number): SwapResult {
     const started = performance.now();
     const previous = this.compiled;
     this.pools.begin();
     this.#self?.serve(table);
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
+    this.meters.begin();
+    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute, this.#meterOf);
+    this.meters.commit();
     const retiredPools = this.pools.commit();
     const certificates = this.#certificates?.update(table);
     if (certificates !== undefined && this.#tlsServer !== undefined) {

@@ -29,6 +29,7 @@ import type { Logger } from 'pino';
 import { SupervisorError } from '../errors.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
 import { LimitBroker } from './limit-broker.ts';
+import { MetricsFlush } from './metrics-flush.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 import { deferred, sendToWorker as send, statsOf, type Member, type Slot, type WorkerStats } from './worker-member.ts';
 import { isFromWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
@@ -60,7 +61,8 @@ const SWAP_BOUND_MS = 300_000;
 
 /**
  * Runs the dataplane workers. Events: `ack` (WorkerStats, after each swap), `listening`
- * (WorkerStats), `exit` ({ pid, slot, code, signal, expected }).
+ * (WorkerStats), `exit` ({ pid, slot, code, signal, expected, generation }), `metrics` (the
+ * MeterReport[] of one worker's report: metrics-report.ts).
  * Only one Supervisor per process: node:cluster is process-global.
  */
 export class Supervisor extends EventEmitter {
@@ -76,6 +78,7 @@ export class Supervisor extends EventEmitter {
   /** Pod-wide rate-limit state, leased to workers (limit-broker.ts). */
   readonly #limits: LimitBroker;
   readonly #byId = new Map<number, Member>();
+  readonly #metrics = new MetricsFlush();
 
   constructor(options: SupervisorOptions) {
     super();
@@ -146,6 +149,18 @@ export class Supervisor extends EventEmitter {
       serving++;
     }
     return serving > 0;
+  }
+
+  /**
+   * Asks every worker for the request counts it has not reported yet; resolves once all
+   * answered (each report is emitted as `metrics`), or after `timeoutMs`.
+   */
+  flushMetrics(timeoutMs: number): Promise<void> {
+    const ids = [...this.#members].filter((m) => m.hello).map((m) => m.worker.id);
+    return this.#metrics.request(ids, (id, msg) => {
+      const member = this.#byId.get(id);
+      if (member !== undefined) send(member.worker, msg);
+    }, timeoutMs);
   }
 
   /** Per-worker state for metrics, draining workers included. */
@@ -261,6 +276,10 @@ export class Supervisor extends EventEmitter {
       case 'limits':
         this.#limits.receive(member.worker.id, msg);
         break;
+      case 'metrics':
+        this.emit('metrics', msg.meters);
+        this.#metrics.answered(member.worker.id, msg.id);
+        break;
     }
   }
 
@@ -268,10 +287,11 @@ export class Supervisor extends EventEmitter {
     this.#members.delete(member);
     this.#byId.delete(member.worker.id);
     this.#limits.leave(member.worker.id);
+    this.#metrics.left(member.worker.id);
     const expected = member.state === 'draining' || this.#stopping;
     const pid = member.worker.process.pid;
     member.listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${pid} exited before listening (code ${code}, signal ${signal})`));
-    this.emit('exit', { pid, slot: member.slot.index, code, signal, expected });
+    this.emit('exit', { pid, slot: member.slot.index, code, signal, expected, generation: member.generation });
     if (expected) return;
     const slot = member.slot;
     if (slot.member !== member) return;

@@ -1,5 +1,6 @@
 import type { LogLevel } from '../config.ts';
 import type { LimitGrants, LimitReport } from '../dataplane/limits/limit-messages.ts';
+import type { MetricsReport, MetricsRequest } from '../dataplane/metrics/metrics-report.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 
 /**
@@ -17,18 +18,23 @@ import type { RouteTable } from '../routing/route-table.ts';
  *   worker  → listen-error(code, message, port) then exits 1
  *   worker  → limits / primary → limit-grants: rate-limit leasing (limit-messages.ts), with
  *                                          more than one worker
+ *   primary → metrics-request / worker → metrics: request counts since the last report
+ *                                          (metrics-report.ts); a draining worker sends its last
+ *                                          report unasked before it exits
  */
 export type ToWorker =
   | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
   | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number }
-  | LimitGrants;
+  | LimitGrants
+  | MetricsRequest;
 
 export type FromWorker =
   | { readonly type: 'hello' }
   | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
   | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number }
-  | LimitReport;
+  | LimitReport
+  | MetricsReport;
 
 /** What every worker needs to serve; passed once, in the environment, as JSON. */
 export interface WorkerSettings {
@@ -51,7 +57,8 @@ export interface WorkerSettings {
   readonly maxBodySize?: number;
   /** Listen backlog (--backlog); absent: 4096. */
   readonly backlog?: number;
-  readonly accessLog: boolean;
+  /** `--access-log`: `stdout` or a file path; absent: off. */
+  readonly accessLog?: string;
   readonly logLevel: LogLevel;
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
   readonly trustedProxies?: readonly string[];
@@ -74,11 +81,11 @@ export const WORKER_SETTINGS_ENV = 'PIER_WORKER_SETTINGS';
 /** Narrows an IPC message to FromWorker (anything else, e.g. cluster internals, is ignored). */
 export function isFromWorker(msg: unknown): msg is FromWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits';
+  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits' || type === 'metrics';
 }
 
 /** Narrows an IPC message to ToWorker. */
 export function isToWorker(msg: unknown): msg is ToWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'table' || type === 'drain' || type === 'limit-grants';
+  return type === 'table' || type === 'drain' || type === 'limit-grants' || type === 'metrics-request';
 }

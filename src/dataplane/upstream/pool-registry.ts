@@ -101,6 +101,20 @@ export class PoolRegistry {
     return retired;
   }
 
+  /** Upstream connections of every pool, retired ones included: carrying a request (active)
+   * or kept alive for the next one (idle). Read at scrape time. */
+  connectionCounts(): { active: number; idle: number } {
+    let open = 0;
+    let idle = 0;
+    const add = (pool: UpstreamPool) => {
+      open += pool.connections ?? 0;
+      idle += pool.free ?? 0;
+    };
+    for (const pool of this.#pools.values()) add(pool);
+    for (const { pool } of this.#retired.values()) add(pool);
+    return { active: open - idle, idle };
+  }
+
   /** Keys of the pools in use (tests, debugging). */
   keys(): string[] {
     return [...this.#pools.keys()];

@@ -1,5 +1,6 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
 import { responseFields } from './h2-response-fields.ts';
 import type { H2Request } from './h2-request.ts';
 
@@ -61,6 +62,9 @@ export class H2Response implements DownstreamResponse {
   exchange: ResponseExchange | null = null;
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
+  meter: RouteMeter | undefined = undefined;
+  /** Body bytes (the head is HPACK-compressed by nghttp2: not counted). */
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -128,6 +132,7 @@ export class H2Response implements DownstreamResponse {
 
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed || this.#noBody || chunk.length === 0) return true;
+    this.bytesSent += chunk.length;
     if (this.#head !== null) {
       const held = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
       if (held.length === this.#length && !this.#expectTrailers) {
@@ -147,6 +152,7 @@ export class H2Response implements DownstreamResponse {
     this.finished = true;
     const stream = this.#stream;
     let last = chunk !== undefined && chunk.length > 0 && !this.#noBody ? chunk : undefined;
+    if (last !== undefined) this.bytesSent += last.length;
     const withTrailers = trailers != null && trailers.length > 0 && !this.#noBody;
     if (this.#head !== null) {
       const held = this.#held;
@@ -166,7 +172,7 @@ export class H2Response implements DownstreamResponse {
       stream.end(last);
     }
     if (this.#closeAfter) this.#owner.closeSession(this);
-    if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
+    finishResponse(this);
   }
 
   destroy(): void {

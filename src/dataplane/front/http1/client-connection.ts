@@ -72,8 +72,6 @@ export class ClientConnection implements ForwardedFor {
   #tooManyHeaders = false;
   /** Why headersComplete stopped the parser (it returned -1): the status to answer. */
   #refusal: ClientErrorStatus | 0 = 0;
-  /** Body bytes of the request being received, against its bodyLimit. */
-  #bodyBytes = 0;
   /** See IGNORED_UPGRADE_HEAD. */
   #ignoredUpgrade = 0;
   #upgrade: ProxyRequest | null = null;
@@ -251,7 +249,6 @@ export class ClientConnection implements ForwardedFor {
     if (facts.hasBody) {
       req.body = new RequestBody(this, facts.expectContinue);
       this.#reading = req;
-      this.#bodyBytes = 0;
       this.bodyAt = Date.now();
     } else {
       req.complete = true;
@@ -269,7 +266,7 @@ export class ClientConnection implements ForwardedFor {
     if (this.#discarding !== null) return;
     const req = this.#reading;
     if (req === null) return;
-    if ((this.#bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
+    if ((req.bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
     const body = req.body;
     if (body !== null && !body.push(chunk)) this.#pause(PAUSED_BODY);
   }

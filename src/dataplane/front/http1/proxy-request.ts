@@ -27,6 +27,8 @@ export class ProxyRequest implements DownstreamRequest {
   body: RequestBody | null = null;
   /** The whole message (head and body) was received. */
   complete = false;
+  /** Body bytes received so far (counted by the connection against bodyLimit). */
+  bodyBytes = 0;
   /**
    * The most body bytes this request may carry (Infinity: no limit). Starts at the server's
    * `maxBodySize` (`--max-body-size`); a route's proxy-body-size replaces it (raising or
@@ -48,6 +50,10 @@ export class ProxyRequest implements DownstreamRequest {
     this.versionMajor = major;
     this.versionMinor = minor;
     this.keepAlive = keepAlive;
+  }
+
+  get httpVersion(): string {
+    return this.versionMinor === 0 ? '1.0' : '1.1';
   }
 
   /**

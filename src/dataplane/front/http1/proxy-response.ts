@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import { equalsLower as same } from '../../ascii-case.ts';
@@ -31,10 +32,14 @@ export class ProxyResponse implements DownstreamResponse {
   readonly conn: ClientConnection;
   /** Told when the client leaves or drains (set by whoever produces the response). */
   exchange: ResponseExchange | null = null;
-  /** Told once the response is complete (the access log; undefined costs nothing). */
+  /** Told once the response is complete (metrics, the access log). */
   onFinish: FinishHook | undefined = undefined;
-  /** For the access log: when the request started (only set with the access log on). */
+  /** When the request started (performance.now()). */
   startedAt = 0;
+  /** Where the request is counted (its route's meter). */
+  meter: RouteMeter | undefined = undefined;
+  /** The head's bytes and the body's (chunk framing not counted). */
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   /** The client is gone, or the response was cut (destroy()). */
@@ -124,6 +129,7 @@ export class ProxyResponse implements DownstreamResponse {
       head += this.conn.host.keepAliveLines;
     }
     this.#pending = `${head}\r\n`;
+    this.bytesSent = head.length + 2;
     this.headersSent = true;
   }
 
@@ -149,6 +155,7 @@ export class ProxyResponse implements DownstreamResponse {
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed) return true;
     if (this.#noBody || chunk.length === 0) return true;
+    this.bytesSent += chunk.length;
     if (chunk.length <= INLINE_MAX) {
       if (this.#chunked) {
         // Held to the end of the tick: more chunks (or the end) usually follow in the same read.
@@ -189,7 +196,7 @@ export class ProxyResponse implements DownstreamResponse {
     this.flush();
     this.finished = true;
     this.conn.responseFinished(this);
-    if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
+    finishResponse(this);
   }
 
   /** Cuts the response: the client sees the connection close mid-response. */

@@ -22,6 +22,10 @@ export class PublicRequest implements DownstreamRequest {
   /** The connection closes after the response (an HTTP/1.0 request with Transfer-Encoding:
    * faulty framing, RFC 9112 §6.1). */
   readonly closeAfter: boolean;
+  /** `1.1` or `1.0` (the access log's protocol). */
+  readonly httpVersion: string;
+  /** Request body bytes read so far. */
+  bodyBytes = 0;
   body: PublicRequestBody | null = null;
   bodyLimit: number;
   #headers: IncomingHttpHeaders | undefined;
@@ -35,6 +39,7 @@ export class PublicRequest implements DownstreamRequest {
     this.facts = facts;
     this.bodyLimit = bodyLimit;
     this.http10 = message.httpVersionMinor === 0;
+    this.httpVersion = message.httpVersion;
     this.closeAfter = this.http10 && facts.chunked;
   }
 
@@ -66,6 +71,7 @@ export class PublicRequestBody extends Readable {
   onSettled: ((body: PublicRequestBody) => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
     this.at = Date.now();
+    this.#req.bodyBytes += chunk.length;
     if ((this.#bytes += chunk.length) > this.#req.bodyLimit) {
       this.destroy(new Error('request body over the limit'));
       this.onOverLimit?.();

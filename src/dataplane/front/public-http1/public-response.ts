@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { equalsLower as same } from '../../ascii-case.ts';
 import { downstreamResponseHeaders } from '../../forward-headers.ts';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
 import type { PublicConnection } from './public-connection.ts';
 import type { PublicRequest } from './public-request.ts';
 
@@ -40,6 +41,9 @@ export class PublicResponse implements DownstreamResponse {
   exchange: ResponseExchange | null = null;
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
+  meter: RouteMeter | undefined = undefined;
+  /** Body bytes written (node:http writes the head itself; its size is not counted here). */
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -90,6 +94,7 @@ export class PublicResponse implements DownstreamResponse {
 
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed) return true;
+    this.bytesSent += chunk.length;
     return this.#res.write(chunk);
   }
 
@@ -98,6 +103,7 @@ export class PublicResponse implements DownstreamResponse {
     this.finished = true;
     this.#host.responseDone(this);
     const res = this.#res;
+    if (chunk !== undefined) this.bytesSent += chunk.length;
     try {
       if (trailers != null && trailers.length > 0) res.addTrailers(pairs(trailers));
       res.end(chunk);
@@ -108,7 +114,7 @@ export class PublicResponse implements DownstreamResponse {
     // node:http reads and drops the rest, then serves the next request.
     const body = this.req.body;
     if (body !== null && !body.readableEnded) body.destroy();
-    if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
+    finishResponse(this);
   }
 
   destroy(): void {
@@ -116,6 +122,7 @@ export class PublicResponse implements DownstreamResponse {
     this.destroyed = true;
     this.#host.responseDone(this);
     this.#res.destroy();
+    finishResponse(this);
   }
 
   /**
