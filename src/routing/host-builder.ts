@@ -1,0 +1,54 @@
+import type { RouteBinder } from './compile-table.ts';
+import { HostRules, type RouteMatch } from './host-rules.ts';
+import { DEFAULT_POLICY, type Backend, type VirtualHost } from './route-table.ts';
+
+/**
+ * Builds each host's HostRules for compile-table.ts, resolving backend ids through the bound
+ * backends and recording which ids each host's rules hold (its routes', and those its policies
+ * resolve: a canary, a fallback backend, error pages), so that a later change of a backend
+ * rebuilds exactly the hosts holding it.
+ */
+export class HostBuilder<B, P> {
+  readonly #backends: Map<string, B>;
+  readonly #bind: (backend: Backend) => B;
+  readonly #bindRoute: RouteBinder<B, P> | undefined;
+  #ids = new Set<string>();
+  /** Ids bound as missing by this builder. */
+  readonly placeholders: string[] = [];
+  readonly #resolve = (id: string): B => {
+    this.#ids.add(id);
+    let bound = this.#backends.get(id);
+    if (bound === undefined) {
+      // translate/ never emits a dangling id; if one slips through it must answer 503, not
+      // fall through to another rule.
+      bound = this.#bind({ id, servers: [], policy: DEFAULT_POLICY, unavailable: 'BackendMissing' });
+      this.#backends.set(id, bound);
+      this.placeholders.push(id);
+    }
+    return bound;
+  };
+
+  /** `backends`: the bound backends by id, to which missing ids are added as they are met. */
+  constructor(backends: Map<string, B>, bind: (backend: Backend) => B, bindRoute: RouteBinder<B, P> | undefined) {
+    this.#backends = backends;
+    this.#bind = bind;
+    this.#bindRoute = bindRoute;
+  }
+
+  host(vhost: VirtualHost): { rules: HostRules<B, P>; ids: string[] } {
+    this.#ids = new Set();
+    const bindRoute = this.#bindRoute;
+    const rules = new HostRules<B, P>(vhost.routes.map((route) => {
+      const backend = this.#resolve(route.backend);
+      const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, this.#resolve);
+      return { route, backend, pipeline };
+    }));
+    return { rules, ids: [...this.#ids] };
+  }
+
+  /** The match of the table's default backend. */
+  fallback(id: string | undefined): { match: RouteMatch<B, P> | undefined; ids: string[] } {
+    if (id === undefined) return { match: undefined, ids: [] };
+    return { match: { route: undefined, backend: this.#resolve(id), pipeline: undefined }, ids: [id] };
+  }
+}
