@@ -1,4 +1,4 @@
-import { CompileIndex, DEFAULT_ENTRY, attachIndex, detachIndex, indexOf } from './compile-index.ts';
+import { DEFAULT_ENTRY, attachIndex, detachIndex, indexOf, type CompileIndex } from './compile-index.ts';
 import type { CompiledTable, RouteBinder } from './compile-table.ts';
 import { claim, CompiledRoutes, slotOf, unclaim, type HostSlots, type Slot } from './compiled-routes.ts';
 import { HostBuilder } from './host-builder.ts';
