@@ -22,11 +22,13 @@ export interface DataplaneStats {
   /** Table swaps applied, and how long the last one took. */
   swaps: number;
   lastSwapMs: number;
+  /** Swaps that compiled only what a table delta changed (the others compiled a whole table). */
+  deltaSwaps: number;
 }
 
 /** All counters at zero. */
 export function createStats(): DataplaneStats {
   const errors = {} as Record<PierStatus, number>;
   for (const s of PIER_STATUSES) errors[s] = 0;
-  return { requests: 0, errors, retries: 0, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0 };
+  return { requests: 0, errors, retries: 0, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0 };
 }

@@ -86,34 +86,43 @@ export function isEmptyDelta(delta: TableDelta): boolean {
 
 function diffKeyed<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): KeyedChanges<T> {
   if (prev === next) return { upsert: [], remove: [] };
-  if (isSorted(prev, keyOf, compare) && isSorted(next, keyOf, compare)) return mergeDiff(prev, next, keyOf, compare);
+  const merged = mergeDiff(prev, next, keyOf, compare);
+  if (merged !== undefined) return merged;
   const keys = new Set(next.map(keyOf));
   return { upsert: [...next], remove: [...new Set(prev.map(keyOf))].filter((key) => !keys.has(key)), whole: true };
 }
 
-/** The two lists walked side by side, in key order; entries of one key form a run. */
-function mergeDiff<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): KeyedChanges<T> {
+/** The two lists walked side by side, in key order (entries of one key form a run); undefined
+ * as soon as either list turns out not to be in that order. */
+function mergeDiff<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): KeyedChanges<T> | undefined {
   const upsert: T[] = [];
   const remove: string[] = [];
   let i = 0;
   let j = 0;
+  let lastA: string | undefined;
+  let lastB: string | undefined;
   while (i < prev.length || j < next.length) {
     const a = i < prev.length ? keyOf(prev[i]!) : undefined;
     const b = j < next.length ? keyOf(next[j]!) : undefined;
+    if ((a !== undefined && lastA !== undefined && compare(lastA, a) >= 0) || (b !== undefined && lastB !== undefined && compare(lastB, b) >= 0)) return undefined;
     const order = a === undefined ? 1 : b === undefined ? -1 : compare(a, b);
-    if (order < 0) {
-      remove.push(a!);
+    if (order <= 0) {
+      const start = i;
       i = runEnd(prev, i, a!, keyOf);
+      lastA = a;
+      if (order < 0) {
+        remove.push(a!);
+        continue;
+      }
+      const end = runEnd(next, j, b!, keyOf);
+      if (!sameRun(prev, start, i, next, j, end)) for (let k = j; k < end; k++) upsert.push(next[k]!);
+      lastB = b;
+      j = end;
       continue;
     }
     const end = runEnd(next, j, b!, keyOf);
-    if (order > 0) {
-      for (let k = j; k < end; k++) upsert.push(next[k]!);
-    } else {
-      const prevEnd = runEnd(prev, i, a!, keyOf);
-      if (!sameRun(prev, i, prevEnd, next, j, end)) for (let k = j; k < end; k++) upsert.push(next[k]!);
-      i = prevEnd;
-    }
+    for (let k = j; k < end; k++) upsert.push(next[k]!);
+    lastB = b;
     j = end;
   }
   return { upsert, remove };
@@ -161,11 +170,6 @@ function applyCertificates(prev: RouteTable['certificates'], changes: NonNullabl
   const removed = new Set(changes.remove);
   const kept = Object.entries(prev ?? {}).filter(([key]) => !removed.has(key) && !Object.hasOwn(changes.upsert, key));
   return Object.fromEntries([...kept, ...Object.entries(changes.upsert)]);
-}
-
-function isSorted<T>(list: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): boolean {
-  for (let i = 1; i < list.length; i++) if (compare(keyOf(list[i - 1]!), keyOf(list[i]!)) > 0) return false;
-  return true;
 }
 
 /** The end of the run of entries with key `key` starting at `start`. */

@@ -88,6 +88,11 @@ describe('100 route flips under 32 keepalive clients', () => {
     expect((await primary.stats()).map((w) => [w.state, w.generation])).toEqual([['serving', lastGeneration], ['serving', lastGeneration]]);
   });
 
+  it('sent each flip as a delta, which every worker applied without compiling the whole table', async () => {
+    // The first table is whole; the warm-up flip and the 100 flips after it are one host each.
+    expect((await primary.stats()).map((w) => w.deltaSwaps)).toEqual([FLIPS + 1, FLIPS + 1]);
+  });
+
   it('opens no upstream connection after the warm-up', () => {
     expect(backends.map((b) => b.connections)).toEqual(warmConnections);
     expect(warmConnections.every((n) => n > 0 && n <= CLIENTS)).toBe(true);
