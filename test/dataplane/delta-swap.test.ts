@@ -96,16 +96,19 @@ describe('incremental swaps (table deltas)', () => {
 describe('incremental swaps and TLS', () => {
   let one: Certificate;
   let two: Certificate;
+  let renewed: Certificate;
   beforeAll(() => {
     one = makeCertificate('one.test');
     two = makeCertificate('two.test');
+    renewed = makeCertificate('two.test', ['two.test', 'renewed.two.test']);
   });
 
   /** The certificate's subject CN and the ALPN protocol a handshake naming `servername` gets. */
-  function handshake(port: number, servername: string): Promise<{ cn: string; alpn: string | false }> {
+  function handshake(port: number, servername: string): Promise<{ cn: string; alpn: string | false; san?: string }> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
-        const result = { cn: String(socket.getPeerCertificate().subject?.CN), alpn: socket.alpnProtocol ?? false };
+        const cert = socket.getPeerCertificate();
+        const result = { cn: String(cert.subject?.CN), alpn: socket.alpnProtocol ?? false, ...(cert.subjectaltname === undefined ? {} : { san: cert.subjectaltname }) };
         socket.destroy();
         resolve(result);
       });
@@ -113,7 +116,7 @@ describe('incremental swaps and TLS', () => {
     });
   }
 
-  it('a host added by a delta gets its certificate and its HTTP/2 opt-out; a removed one the default', async () => {
+  it('a host added by a delta gets its certificate and its HTTP/2 opt-out, a removed one the default, a renewed certificate is served', async () => {
     const a = await startBackend('a');
     const dp = createDataplane({ tls: { defaultCertificate: generateDefaultCertificate() } });
     onCleanup(() => dp.close());
@@ -127,12 +130,18 @@ describe('incremental swaps and TLS', () => {
 
     const second: RouteTable = { ...first, virtualHosts: [first.virtualHosts[0]!, { host: 'two.test', routes: [prefixRoute('/', 'svc')], tls: 'ns/two', http2: false }] };
     expect(publish(dp, first, second, 2).mode).toBe('delta');
-    expect(await handshake(port, 'two.test')).toEqual({ cn: 'two.test', alpn: 'http/1.1' });
-    expect(await handshake(port, 'one.test')).toEqual({ cn: 'one.test', alpn: 'h2' });
+    expect(await handshake(port, 'two.test')).toMatchObject({ cn: 'two.test', alpn: 'http/1.1', san: 'DNS:two.test' });
+    expect(await handshake(port, 'one.test')).toMatchObject({ cn: 'one.test', alpn: 'h2' });
 
     const third: RouteTable = { ...second, virtualHosts: [second.virtualHosts[1]!] };
     expect(publish(dp, second, third, 3).mode).toBe('delta');
     expect((await handshake(port, 'one.test')).cn).not.toBe('one.test');
     expect((await handshake(port, 'two.test')).cn).toBe('two.test');
+
+    // The Secret is renewed: a delta of one certificate, served to new handshakes.
+    const fourth: RouteTable = { ...third, certificates: { ...third.certificates, 'ns/two': renewed } };
+    expect(diffTables(third, fourth)).toMatchObject({ virtualHosts: { upsert: [] }, certificates: { remove: [] } });
+    expect(publish(dp, third, fourth, 4).mode).toBe('delta');
+    expect(await handshake(port, 'two.test')).toMatchObject({ cn: 'two.test', san: 'DNS:two.test, DNS:renewed.two.test' });
   });
 });
