@@ -7,7 +7,8 @@ import { createStoreFeeder } from './store/store-feeder.ts';
 import { Store } from './store/store.ts';
 import type { Problem } from './translate/problem.ts';
 import type { Snapshot, TranslateOptions } from './translate/snapshot.ts';
-import { translate, type TranslateResult } from './translate/translate.ts';
+import { IncrementalTranslator } from './translate/incremental-translate.ts';
+import type { TranslateResult } from './translate/translate.ts';
 
 export interface ControllerOptions {
   readonly source: Source;
@@ -29,12 +30,14 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #store = new Store();
   readonly #scheduler: RebuildScheduler;
+  #translator: IncrementalTranslator;
   #reported = new Set<string>();
   #syncedGeneration: number | undefined;
   #lastBuildMs = 0;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
+    this.#translator = new IncrementalTranslator(options.translateOptions);
     this.#scheduler = new RebuildScheduler({
       holdoffMs: options.holdoffMs ?? 100,
       maxDelayMs: options.maxDelayMs ?? 500,
@@ -67,16 +70,18 @@ export class Controller {
 
   #build(): void {
     const started = performance.now();
-    const snapshot = this.#store.snapshot();
     let result: TranslateResult;
     try {
-      result = translate(snapshot, this.#options.translateOptions);
+      // Re-translates only what the changes since the last build affect (incremental-translate.ts).
+      result = this.#translator.update(this.#store.index(), this.#store.takeChanges());
     } catch (err) {
       // translate() reports bad objects as problems; a throw is a bug in Pier. Keep serving the
-      // last table rather than crash the primary, and say so loudly.
+      // last table rather than crash the primary, and say so loudly. The next build starts over.
+      this.#translator = new IncrementalTranslator(this.#options.translateOptions);
       this.#options.logger.error({ err }, 'translation failed; still serving the previous routing table');
       return;
     }
+    const snapshot = this.#store.snapshot();
     this.#lastBuildMs = performance.now() - started;
     this.#logNewProblems(result.problems);
     const generation = this.#options.publish(result.table);
