@@ -52,6 +52,15 @@ export interface SupervisorOptions {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number; readonly stableMs?: number };
 }
 
+/** A delta of up to this many hosts and backends is sent as such, whatever the table's size. */
+const SMALL_DELTA = 64;
+
+/** A delta carrying more than half of the table costs more than the table: send the table. */
+function worthSending(delta: TableDelta, table: RouteTable): boolean {
+  const entries = deltaEntries(delta);
+  return entries <= SMALL_DELTA || entries <= (table.virtualHosts.length + table.backends.length) / 2;
+}
+
 /** Extra time after shutdownTimeoutMs before a worker that did not exit is SIGKILLed. */
 const KILL_MARGIN_MS = 2_000;
 const DEFAULT_GRACE_MS = 2_000;
@@ -118,7 +127,7 @@ export class Supervisor extends EventEmitter {
    * A worker that was sent the previous generation gets only what changed (a delta, see
    * routing/table-delta.ts: the controller keeps the objects of what an edit did not touch, so
    * an edit is one host, an endpoint change one backend); one that was not gets the table.
-   * A delta carrying most of the table is not worth it: then the table is sent.
+   * A delta carrying most of a large table is not worth it: then the table is sent.
    */
   publish(table: RouteTable): number {
     const previous = this.#table;
@@ -131,7 +140,7 @@ export class Supervisor extends EventEmitter {
     for (const m of this.#members) {
       if (!m.hello || m.state === 'draining') continue;
       if (m.sent === base) delta ??= diffTables(previous, table);
-      if (m.sent === base && deltaEntries(delta!) <= (table.virtualHosts.length + table.backends.length) / 2) {
+      if (m.sent === base && worthSending(delta!, table)) {
         send(m.worker, { type: 'delta', generation: this.#generation, base, delta: delta! });
       } else {
         send(m.worker, (full ??= this.#tableMessage()));

@@ -33,9 +33,14 @@ describe(`${FLIPS} route flips in a ${HOSTS.toLocaleString('en')}-host table und
     const load = Promise.all(clients.map((c) => c.loop(() => stop, Date.now() + 90_000)));
 
     // Warm-up as in hot-swap.test.ts: every client in flight at once on each backend.
+    // Each warm-up table is waited for: publishing a 10,000-host table takes the fixture a while.
+    const publishAndWait = async (active: TestBackend) => {
+      const generation = await publish(active);
+      await waitFor('the warm-up table in force', async () => (await primary.call('ready', { generation })).ready === true, 20_000);
+    };
     for (const x of backends) x.delayMs = 100;
     await new Promise((r) => setTimeout(r, 700));
-    await publish(b);
+    await publishAndWait(b);
     await new Promise((r) => setTimeout(r, 700));
     for (const x of backends) x.delayMs = 0;
     await new Promise((r) => setTimeout(r, 200));
