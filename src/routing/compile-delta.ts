@@ -13,8 +13,8 @@ const MIN_WHOLE = 64;
  * virtual hosts the delta names, and those whose rules hold a backend it changed or removed,
  * get new HostRules; the others keep `previous`'s objects (and so their compiled pipelines).
  * Changed backends are bound again (`bind` may hand over state from `previous.backends`); the
- * others keep their bound objects. The lookup maps are copies with the changed entries
- * replaced: `previous` stays valid and unchanged (requests that matched on it finish on it),
+ * others keep their bound objects. The host lookup maps are copies with the changed entries
+ * replaced, the bound backends a LayeredMap over `previous`'s: `previous` stays valid and unchanged (requests that matched on it finish on it),
  * but cannot be patched again: the next delta applies to the result.
  *
  * Undefined when a whole compile must do it (then nothing was bound or changed): `previous`
@@ -39,15 +39,18 @@ export function compileDelta<B = Backend, P = unknown>(previous: CompiledTable<B
 
   detachIndex(previous);
   const binder = bind ?? ((b: Backend) => b as unknown as B);
-  const backends = new Map(previous.backends);
-  for (const id of delta.backends.remove) backends.delete(id);
-  const bound = new Set<string>();
+  // The bound backends that change; the others stay in previous.backends, shared.
+  const changed = new Map<string, B>();
+  const removedIds = new Set(delta.backends.remove);
   for (const backend of delta.backends.upsert) {
-    if (bound.has(backend.id)) continue; // a table holding one id twice: the first one counts
-    bound.add(backend.id);
+    if (changed.has(backend.id)) continue; // a table holding one id twice: the first one counts
     index.placeholders.delete(backend.id);
-    backends.set(backend.id, binder(backend));
+    changed.set(backend.id, binder(backend));
   }
+  const backends = {
+    get: (id: string) => changed.get(id) ?? (removedIds.has(id) ? undefined : previous.backends.get(id)),
+    set: (id: string, bound: B) => void changed.set(id, bound),
+  };
   const slots: HostSlots<B, P> = { exact: new Map(previous.slots.exact), wildcard: new Map(previous.slots.wildcard), anyHost: previous.slots.anyHost };
   const builder = new HostBuilder(backends, binder, bindRoute);
   for (const vhost of vacate(slots, index, dirty, upserts, removed)) {
@@ -61,8 +64,11 @@ export function compileDelta<B = Backend, P = unknown>(previous: CompiledTable<B
     fallback = built.match;
     index.set(DEFAULT_ENTRY, undefined, built.ids);
   }
-  dropUnusedPlaceholders(index, builder.placeholders, backends);
-  const compiled = new CompiledRoutes(next, backends, slots, fallback);
+  for (const id of dropUnusedPlaceholders(index, builder.placeholders)) {
+    changed.delete(id);
+    removedIds.add(id);
+  }
+  const compiled = new CompiledRoutes(next, previous.backends.with(changed, removedIds), slots, fallback);
   attachIndex(compiled, index);
   return compiled;
 }
@@ -86,14 +92,12 @@ function vacate<B, P>(slots: HostSlots<B, P>, index: CompileIndex, dirty: Readon
   return rebuild;
 }
 
-/** Ids bound as missing that no host holds any more leave the bound backends. */
-function dropUnusedPlaceholders<B>(index: CompileIndex, added: readonly string[], backends: Map<string, B>): void {
+/** Ids bound as missing that no host holds any more: they leave the bound backends. */
+function dropUnusedPlaceholders(index: CompileIndex, added: readonly string[]): string[] {
   for (const id of added) index.placeholders.add(id);
-  for (const id of index.placeholders) {
-    if (index.used(id)) continue;
-    index.placeholders.delete(id);
-    backends.delete(id);
-  }
+  const unused = [...index.placeholders].filter((id) => !index.used(id));
+  for (const id of unused) index.placeholders.delete(id);
+  return unused;
 }
 
 /** True unless a host new to the index would take a slot that a host it keeps holds, or two

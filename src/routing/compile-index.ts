@@ -20,8 +20,9 @@ interface Entry {
  */
 export class CompileIndex {
   readonly #entries = new Map<string, Entry>();
-  /** id → the one host using it, or the set of several (most backends serve one host). */
-  readonly #users = new Map<string, string | Set<string>>();
+  /** id → the one host using it, or the set of several (most backends serve one host). Built
+   * on first use, by the first delta: a whole compile (a starting worker) does not pay for it. */
+  #users: Map<string, string | Set<string>> | undefined;
   /** Ids bound as missing (dangling references): dropped once nothing uses them. */
   readonly placeholders = new Set<string>();
 
@@ -34,34 +35,49 @@ export class CompileIndex {
   }
 
   set(host: string, vhost: VirtualHost | undefined, ids: readonly string[]): void {
-    this.forget(host);
+    if (this.#users !== undefined) this.forget(host);
     this.#entries.set(host, { vhost, ids });
-    for (const id of ids) {
-      const users = this.#users.get(id);
-      if (users === undefined) this.#users.set(id, host);
-      else if (typeof users === 'string') this.#users.set(id, new Set([users, host]));
-      else users.add(host);
-    }
+    if (this.#users !== undefined) addUsers(this.#users, host, ids);
   }
 
   forget(host: string): void {
     const entry = this.#entries.get(host);
     if (entry === undefined) return;
     this.#entries.delete(host);
+    const all = this.#users;
+    if (all === undefined) return;
     for (const id of entry.ids) {
-      const users = this.#users.get(id);
-      if (users === host || (typeof users !== 'string' && users !== undefined && users.delete(host) && users.size === 0)) this.#users.delete(id);
+      const users = all.get(id);
+      if (users === host || (typeof users !== 'string' && users !== undefined && users.delete(host) && users.size === 0)) all.delete(id);
     }
   }
 
   /** The hosts (and DEFAULT_ENTRY) whose rules hold backend `id`. */
   usersOf(id: string): Iterable<string> {
-    const users = this.#users.get(id);
+    const users = this.#allUsers().get(id);
     return users === undefined ? [] : typeof users === 'string' ? [users] : users;
   }
 
   used(id: string): boolean {
-    return this.#users.has(id);
+    return this.#allUsers().has(id);
+  }
+
+  #allUsers(): Map<string, string | Set<string>> {
+    if (this.#users === undefined) {
+      const users = new Map<string, string | Set<string>>();
+      for (const [host, entry] of this.#entries) addUsers(users, host, entry.ids);
+      this.#users = users;
+    }
+    return this.#users;
+  }
+}
+
+function addUsers(users: Map<string, string | Set<string>>, host: string, ids: readonly string[]): void {
+  for (const id of ids) {
+    const current = users.get(id);
+    if (current === undefined) users.set(id, host);
+    else if (typeof current === 'string') users.set(id, new Set([current, host]));
+    else current.add(host);
   }
 }
 

@@ -1,6 +1,7 @@
 import { attachIndex, CompileIndex, DEFAULT_ENTRY } from './compile-index.ts';
 import { claim, CompiledRoutes, slotOf, type HostSlots } from './compiled-routes.ts';
 import { HostBuilder } from './host-builder.ts';
+import { LayeredMap } from './layered-map.ts';
 import type { RouteMatch } from './host-rules.ts';
 import type { Backend, Route, RouteTable, VirtualHost } from './route-table.ts';
 
@@ -56,7 +57,7 @@ export function compileTable<B = Backend, P = unknown>(table: RouteTable, bind?:
   }
   const fallback = builder.fallback(table.defaultBackend);
   index?.set(DEFAULT_ENTRY, undefined, fallback.ids);
-  const compiled = new CompiledRoutes(table, backends, slots, fallback.match);
+  const compiled = new CompiledRoutes(table, new LayeredMap(backends), slots, fallback.match);
   if (index !== undefined) {
     for (const id of builder.placeholders) index.placeholders.add(id);
     attachIndex(compiled, index);

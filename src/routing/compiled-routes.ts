@@ -1,5 +1,6 @@
 import type { CompiledTable } from './compile-table.ts';
 import type { HostRules, RouteMatch } from './host-rules.ts';
+import type { LayeredMap } from './layered-map.ts';
 import { normalizeHost, wildcardSuffix } from './normalize-host.ts';
 import type { RouteTable } from './route-table.ts';
 
@@ -42,14 +43,14 @@ export function unclaim<B, P>(slots: HostSlots<B, P>, slot: Slot): void {
 /** The matcher of compile-table.ts. Its maps are never changed once it is built. */
 export class CompiledRoutes<B, P> implements CompiledTable<B, P> {
   readonly table: RouteTable;
-  readonly backends: ReadonlyMap<string, B>;
+  readonly backends: LayeredMap<string, B>;
   readonly slots: Readonly<HostSlots<B, P>>;
   readonly fallback: RouteMatch<B, P> | undefined;
   readonly #exact: Map<string, HostRules<B, P>>;
   readonly #wildcard: Map<string, HostRules<B, P>>;
   readonly #anyHost: HostRules<B, P> | undefined;
 
-  constructor(table: RouteTable, backends: ReadonlyMap<string, B>, slots: HostSlots<B, P>, fallback: RouteMatch<B, P> | undefined) {
+  constructor(table: RouteTable, backends: LayeredMap<string, B>, slots: HostSlots<B, P>, fallback: RouteMatch<B, P> | undefined) {
     this.table = table;
     this.backends = backends;
     this.slots = slots;

@@ -8,15 +8,22 @@ import { DEFAULT_POLICY, type Backend, type VirtualHost } from './route-table.ts
  * resolve: a canary, a fallback backend, error pages), so that a later change of a backend
  * rebuilds exactly the hosts holding it.
  */
+/** Where HostBuilder finds bound backends by id, and adds the ones it binds as missing. */
+export interface BoundBackends<B> {
+  get(id: string): B | undefined;
+  set(id: string, bound: B): void;
+}
+
 export class HostBuilder<B, P> {
-  readonly #backends: Map<string, B>;
+  readonly #backends: BoundBackends<B>;
   readonly #bind: (backend: Backend) => B;
   readonly #bindRoute: RouteBinder<B, P> | undefined;
-  #ids = new Set<string>();
+  /** Ids the host being built holds, each once (a handful: a list beats a set). */
+  #ids: string[] = [];
   /** Ids bound as missing by this builder. */
   readonly placeholders: string[] = [];
   readonly #resolve = (id: string): B => {
-    this.#ids.add(id);
+    if (!this.#ids.includes(id)) this.#ids.push(id);
     let bound = this.#backends.get(id);
     if (bound === undefined) {
       // translate/ never emits a dangling id; if one slips through it must answer 503, not
@@ -29,25 +36,26 @@ export class HostBuilder<B, P> {
   };
 
   /** `backends`: the bound backends by id, to which missing ids are added as they are met. */
-  constructor(backends: Map<string, B>, bind: (backend: Backend) => B, bindRoute: RouteBinder<B, P> | undefined) {
+  constructor(backends: BoundBackends<B>, bind: (backend: Backend) => B, bindRoute: RouteBinder<B, P> | undefined) {
     this.#backends = backends;
     this.#bind = bind;
     this.#bindRoute = bindRoute;
   }
 
   host(vhost: VirtualHost): { rules: HostRules<B, P>; ids: string[] } {
-    this.#ids = new Set();
+    this.#ids = [];
     const bindRoute = this.#bindRoute;
     const rules = new HostRules<B, P>(vhost.routes.map((route) => {
       const backend = this.#resolve(route.backend);
       const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, this.#resolve);
       return { route, backend, pipeline };
     }));
-    return { rules, ids: [...this.#ids] };
+    return { rules, ids: this.#ids };
   }
 
   /** The match of the table's default backend. */
   fallback(id: string | undefined): { match: RouteMatch<B, P> | undefined; ids: string[] } {
+    this.#ids = [];
     if (id === undefined) return { match: undefined, ids: [] };
     return { match: { route: undefined, backend: this.#resolve(id), pipeline: undefined }, ids: [id] };
   }
