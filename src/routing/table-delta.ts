@@ -132,27 +132,59 @@ function applyKeyed<T>(prev: readonly T[], changes: KeyedChanges<T>, keyOf: (t: 
   if (changes.whole === true) return changes.upsert;
   if (changes.upsert.length === 0 && changes.remove.length === 0) return prev;
   const upserts = groups(changes.upsert, keyOf);
-  const removed = new Set(changes.remove);
-  // Keys of the upserts in order; each run is placed where its key sorts (or where the old
-  // entries of its key were), once.
-  const pending = [...upserts.keys()].sort(compare);
-  const placed = new Set<string>();
+  const keys = [...new Set([...upserts.keys(), ...changes.remove])].sort(compare);
+  return keys.length <= SPLICE_MAX ? spliceKeyed(prev, upserts, keys, keyOf, compare) : mergeKeyed(prev, upserts, keys, keyOf, compare);
+}
+
+/** Up to this many changed keys are spliced into a copy of the list (a memory copy and a
+ * binary search each); more are merged in one walk. */
+const SPLICE_MAX = 32;
+
+/** Each key's run replaced in a copy of `prev` (sorted, as diffTables saw it), from the last key
+ * to the first so that earlier positions stay valid. */
+function spliceKeyed<T>(prev: readonly T[], upserts: ReadonlyMap<string, T[]>, keys: readonly string[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): T[] {
+  const out = prev.slice();
+  for (let k = keys.length - 1; k >= 0; k--) {
+    const key = keys[k]!;
+    const start = lowerBound(out, key, keyOf, compare);
+    let end = start;
+    while (end < out.length && keyOf(out[end]!) === key) end++;
+    out.splice(start, end - start, ...(upserts.get(key) ?? []));
+  }
+  return out;
+}
+
+/** The first position whose key is not before `key`. */
+function lowerBound<T>(list: readonly T[], key: string, keyOf: (t: T) => string, compare: (a: string, b: string) => number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(keyOf(list[mid]!), key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** `prev` walked once: each changed key's run replaced (or dropped) where its key sorts. */
+function mergeKeyed<T>(prev: readonly T[], upserts: ReadonlyMap<string, T[]>, keys: readonly string[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): T[] {
+  const changed = new Set(keys);
   const out: T[] = [];
   let p = 0;
   const place = (key: string) => {
-    placed.add(key);
-    for (const item of upserts.get(key)!) out.push(item);
+    for (const item of upserts.get(key) ?? []) out.push(item);
   };
   for (const item of prev) {
     const key = keyOf(item);
-    for (; p < pending.length && compare(pending[p]!, key) < 0; p++) if (!placed.has(pending[p]!)) place(pending[p]!);
-    if (upserts.has(key)) {
-      if (!placed.has(key)) place(key);
-      continue;
+    for (; p < keys.length && compare(keys[p]!, key) < 0; p++) place(keys[p]!);
+    if (!changed.has(key)) out.push(item);
+    else if (p < keys.length && keys[p] === key) {
+      // The first entry of a changed key's run: its replacement goes here, the rest of the run is dropped.
+      place(key);
+      p++;
     }
-    if (!removed.has(key)) out.push(item);
   }
-  for (; p < pending.length; p++) if (!placed.has(pending[p]!)) place(pending[p]!);
+  for (; p < keys.length; p++) place(keys[p]!);
   return out;
 }
 

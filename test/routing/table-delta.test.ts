@@ -99,6 +99,25 @@ describe('diffTables / applyDelta (property)', () => {
   });
 });
 
+describe('diffTables / applyDelta on larger tables (many changed keys at once)', () => {
+  const manyHosts = Array.from({ length: 120 }, (_, i) => `h${i}.test`);
+  const bigTable = fc.record({
+    hosts: fc.uniqueArray(fc.constantFrom(...manyHosts), { minLength: 20, maxLength: 90, size: 'max' }),
+    dup: fc.array(fc.constantFrom(...manyHosts), { maxLength: 5 }),
+  }).map(({ hosts, dup }): RouteTable => ({
+    virtualHosts: [...hosts, ...dup].map((host) => ({ host, routes: [] })).sort(compareHosts),
+    backends: [],
+  }));
+
+  it('applyDelta(prev, diffTables(prev, next)) equals next', () => {
+    fc.assert(fc.property(bigTable, bigTable, fc.boolean(), (prev, other, edited) => {
+      // Either an unrelated table, or prev with some hosts replaced by new objects.
+      const next = edited ? { ...prev, virtualHosts: prev.virtualHosts.map((v, i) => (i % 3 === 0 ? { ...v } : v)) } : other;
+      expect(overIpc(prev, diffTables(prev, next))).toStrictEqual(next);
+    }), { numRuns: 300 });
+  });
+});
+
 describe('diffTables: small changes are small deltas', () => {
   const backend = (id: string, port: number): Backend => ({ id, servers: [{ host: '10.0.0.1', port, weight: 1, backup: false, maxFails: 1, failTimeoutMs: 10_000 }], policy: DEFAULT_POLICY });
   const vhost = (host: string, id: string): VirtualHost => ({ host, routes: [{ path: '/', pathType: 'Prefix', backend: id, origin: 'ns/i' }] });
