@@ -79,6 +79,16 @@ export function deltaEntries(delta: TableDelta): number {
   return delta.virtualHosts.upsert.length + delta.virtualHosts.remove.length + delta.backends.upsert.length + delta.backends.remove.length + certificates;
 }
 
+/** A delta of up to this many entries is worth sending, whatever the table's size. */
+const SMALL_DELTA = 64;
+
+/** Whether to send `delta` rather than `table` itself: not when it carries more than half of a
+ * large table (it would cost more to ship, and the worker compiles such a change whole anyway). */
+export function worthSending(delta: TableDelta, table: RouteTable): boolean {
+  const entries = deltaEntries(delta);
+  return entries <= SMALL_DELTA || entries <= (table.virtualHosts.length + table.backends.length) / 2;
+}
+
 /** True when applying `delta` changes nothing. */
 export function isEmptyDelta(delta: TableDelta): boolean {
   return deltaEntries(delta) === 0 && delta.certificates !== null && delta.defaultBackend === undefined && delta.defaultCertificate === undefined;

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { SupervisorError } from '../errors.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
-import { deltaEntries, diffTables, type TableDelta } from '../routing/table-delta.ts';
+import { diffTables, worthSending, type TableDelta } from '../routing/table-delta.ts';
 import { LimitBroker } from './limit-broker.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 import { deferred, sendToWorker as send, statsOf, type Member, type Slot, type WorkerStats } from './worker-member.ts';
@@ -50,15 +50,6 @@ export interface SupervisorOptions {
   /** Worker entry (tests may substitute one). Default: ./worker.ts. */
   readonly exec?: string;
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number; readonly stableMs?: number };
-}
-
-/** A delta of up to this many hosts and backends is sent as such, whatever the table's size. */
-const SMALL_DELTA = 64;
-
-/** A delta carrying more than half of the table costs more than the table: send the table. */
-function worthSending(delta: TableDelta, table: RouteTable): boolean {
-  const entries = deltaEntries(delta);
-  return entries <= SMALL_DELTA || entries <= (table.virtualHosts.length + table.backends.length) / 2;
 }
 
 /** Extra time after shutdownTimeoutMs before a worker that did not exit is SIGKILLed. */
