@@ -9,6 +9,7 @@ import { helpText, parseCommandLine, type PierConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
+import { chooseHttpLayer } from './dataplane/node-internals.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
 import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
@@ -85,6 +86,9 @@ async function main(config: PierConfig): Promise<void> {
   if (somaxconn !== undefined && config.backlog > somaxconn) {
     logger.warn({ backlog: config.backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it (sysctl) for bursts of new connections');
   }
+  // Decided once, here: every worker runs the same Node.
+  const http = chooseHttpLayer(config.forcePublicHttp);
+  if (http.warning !== undefined) logger.warn({ missing: http.missing }, http.warning);
   const cache = openCache(config);
   const supervisor = new Supervisor({
     workers: config.workers,
@@ -110,6 +114,7 @@ async function main(config: PierConfig): Promise<void> {
       limitConnStatusCode: config.limitConnStatusCode,
       cacheDir: cache.dir,
       cacheSize: config.cacheSize,
+      publicHttp: http.publicHttp,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),
@@ -134,10 +139,11 @@ async function main(config: PierConfig): Promise<void> {
     translateOptions,
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
-    onBuilt: (snapshot, result) => {
-      status?.onBuilt(snapshot, result);
-      statusLog?.onBuilt(snapshot);
-      ignored.onBuilt(snapshot);
+    onBuilt: (built, result) => {
+      status?.onBuilt(built.snapshot(), result);
+      // Each hook reads every object: skipped when nothing it reports on changed.
+      if (statusLog && touches(built.changes, ['Upstream:', 'Service:', 'EndpointSlices:', 'Secret:'])) statusLog.onBuilt(built.snapshot());
+      if (touches(built.changes, ['Ingress:', 'IngressClass:'])) ignored.onBuilt(built.snapshot());
     },
   });
   // Ready once every initial worker listens (start() resolved) and every serving worker acked a
@@ -197,4 +203,10 @@ async function serve(): Promise<void> {
     if (explained === undefined) throw err;
     exitWith(explained);
   }
+}
+
+/** Whether a dependency key of one of these kinds (prefixes) changed. */
+function touches(changes: ReadonlySet<string>, prefixes: readonly string[]): boolean {
+  for (const change of changes) if (prefixes.some((p) => change.startsWith(p))) return true;
+  return false;
 }

@@ -60,6 +60,7 @@ const dataplane = createDataplane({
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
   cache: workerCache,
+  publicHttp: settings.publicHttp,
 });
 registerWorkerMetrics(() => dataplane.stats);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);

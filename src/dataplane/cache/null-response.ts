@@ -27,6 +27,8 @@ export class NullResponse implements DownstreamResponse {
     this.writeHead(status);
   }
 
+  writeInterim(): void {}
+
   write(): boolean {
     return true;
   }

@@ -54,6 +54,7 @@ export class PoolRegistry {
   readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
   readonly #factory: PoolFactory | undefined;
   readonly #lazy: boolean;
+  readonly #publicHttp: boolean;
   readonly #pools = new Map<string, UpstreamPool>();
   /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
   readonly #retireMs = new Map<string, number>();
@@ -68,10 +69,12 @@ export class PoolRegistry {
   };
 
   /** `lazy` (default): a pool is created on its first request (LazyPool); `false` creates it
-   * when a table first names it (tests observing the factory). */
-  constructor(options: { factory?: PoolFactory; lazy?: boolean } = {}) {
+   * when a table first names it (tests observing the factory). `publicHttp`: HTTP/1.1 upstreams
+   * on undici's Pool instead of the lean client (upstream-protocols.ts). */
+  constructor(options: { factory?: PoolFactory; lazy?: boolean; publicHttp?: boolean } = {}) {
     this.#factory = options.factory;
     this.#lazy = options.lazy ?? true;
+    this.#publicHttp = options.publicHttp ?? false;
   }
 
   /** Starts a binding pass (forgets the counts of a pass that never committed). */
@@ -82,7 +85,7 @@ export class PoolRegistry {
   /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
    * new one. Counts one more binding holding it. */
   acquire(server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
-    const key = protocolFor(policy).poolKey(server, policy);
+    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
     this.#pass.set(key, (this.#pass.get(key) ?? 0) + 1);
     this.#uses.set(key, (this.#uses.get(key) ?? 0) + 1);
     const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
@@ -109,7 +112,7 @@ export class PoolRegistry {
   /** One binding that acquired `server` under `policy` is gone (an incremental swap replaced or
    * removed its backend). Retires the pool when no binding holds it any more; true if it did. */
   release(server: UpstreamServer, policy: BackendPolicy): boolean {
-    const key = protocolFor(policy).poolKey(server, policy);
+    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
     const left = (this.#uses.get(key) ?? 0) - 1;
     if (left > 0) {
       this.#uses.set(key, left);
@@ -156,7 +159,7 @@ export class PoolRegistry {
   #create(key: string, server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
     const factory = this.#factory;
     const make = factory === undefined
-      ? () => protocolFor(policy).createPool(server, policy)
+      ? () => protocolFor(policy, this.#publicHttp).createPool(server, policy)
       : () => factory(serverOrigin(server, policy), poolOptions(policy, server));
     const pool = this.#lazy ? new LazyPool(make) : make();
     pool.on('connect', this.#onConnect);
