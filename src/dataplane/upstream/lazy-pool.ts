@@ -23,6 +23,14 @@ export class LazyPool extends EventEmitter implements UpstreamPool {
     return this.#pool !== undefined;
   }
 
+  get connections(): number {
+    return this.#pool?.connections ?? 0;
+  }
+
+  get free(): number {
+    return this.#pool?.free ?? 0;
+  }
+
   dispatch(options: UpstreamRequest, handler: UpstreamHandler): boolean {
     return (this.#pool ?? this.#make()).dispatch(options, handler);
   }

@@ -78,6 +78,10 @@ export interface UpstreamHandler {
  * registry counts them). `close()` lets requests in flight finish; `destroy()` fails them.
  */
 export interface UpstreamPool extends EventEmitter {
+  /** Connections open or opening, and how many of them carry no request now (metrics; a
+   * pool that cannot tell has neither). */
+  readonly connections?: number;
+  readonly free?: number;
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
   close(): Promise<void>;
   destroy(err?: Error | null): Promise<void>;

@@ -16,8 +16,11 @@ import type { H2Connection } from './h2-connection.ts';
 export class H2Request implements DownstreamRequest {
   readonly method: string;
   readonly url: string;
+  readonly httpVersion = '2.0';
   readonly rawHeaders: string[];
   readonly facts: RequestHeaderFacts = emptyFacts();
+  /** Body bytes received so far (counted by the body against bodyLimit). */
+  bodyBytes = 0;
   /** Body bytes this request may carry (`--max-body-size`, a route's proxy-body-size). */
   bodyLimit: number;
   /** 0, or the status the header scan refuses the request with (400: a malformed authority). */
@@ -27,6 +30,8 @@ export class H2Request implements DownstreamRequest {
   /** `:authority` (or Host), as received. */
   readonly authority: string | undefined;
   readonly stream: ServerHttp2Stream;
+  /** The client sent `expect: 100-continue` (an upstream's 100 may then be relayed, once). */
+  readonly expectsContinue: boolean;
   #headers: IncomingHttpHeaders | undefined;
 
   constructor(stream: ServerHttp2Stream, conn: H2Connection, raw: readonly string[], bodyLimit: number) {
@@ -75,6 +80,8 @@ export class H2Request implements DownstreamRequest {
     // HTTP/2 frames the body itself: there is one unless HEADERS carried END_STREAM.
     const hasBody = !stream.endAfterHeaders;
     this.facts.hasBody = hasBody;
+    // The HTTP/1.1 front's own 100-continue handling does not apply: HTTP/2 frames the body.
+    this.expectsContinue = this.facts.expectContinue;
     this.facts.expectContinue = false;
     this.body = hasBody ? new H2RequestBody(stream, this) : null;
   }
@@ -100,11 +107,10 @@ export class H2RequestBody extends Readable implements TrailingBody {
   trailers: string[] | null = null;
   readonly #stream: ServerHttp2Stream;
   readonly #req: H2Request;
-  #bytes = 0;
   /** Told when the body passes the request's bodyLimit (the front answers 413 or resets). */
   onOverLimit: (() => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
-    if ((this.#bytes += chunk.length) > this.#req.bodyLimit) {
+    if ((this.#req.bodyBytes += chunk.length) > this.#req.bodyLimit) {
       this.destroy(new Error('request body over the limit'));
       this.onOverLimit?.();
       return;

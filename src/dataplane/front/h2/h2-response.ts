@@ -1,5 +1,6 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
 import { responseFields } from './h2-response-fields.ts';
 import type { H2Request } from './h2-request.ts';
 
@@ -61,6 +62,9 @@ export class H2Response implements DownstreamResponse {
   exchange: ResponseExchange | null = null;
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
+  meter: RouteMeter | undefined = undefined;
+  /** Body bytes (the head is HPACK-compressed by nghttp2: not counted). */
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -78,6 +82,8 @@ export class H2Response implements DownstreamResponse {
   #length = -1;
   /** The whole body, held with the head until the end. */
   #held: Buffer | null = null;
+  /** A 100 (Continue) was relayed. */
+  #continued = false;
   #draining = false;
 
   constructor(owner: ResponseOwner, req: H2Request) {
@@ -101,8 +107,32 @@ export class H2Response implements DownstreamResponse {
     if (close) this.#closeAfter = true;
   }
 
+  /** An upstream's 1xx as an informational HEADERS frame (RFC 9113 §8.1), sent at once: the
+   * response's own head is only decided later. */
+  writeInterim(status: number, raw: readonly (string | Buffer)[]): void {
+    if (this.headersSent || this.destroyed || this.finished || status === 101) return;
+    if (status === 100) {
+      if (!this.req.expectsContinue || this.#continued) return;
+      this.#continued = true;
+    }
+    const headers = raw.length > 0 && typeof raw[0] !== 'string' ? raw.map((v) => v.toString('latin1')) : (raw as readonly string[]);
+    const flat = responseFields(headers, true, status).fields;
+    const fields: OutgoingHttpHeaders = {};
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i]!;
+      const had = fields[name];
+      fields[name] = had === undefined ? flat[i + 1]! : [...(Array.isArray(had) ? had : [String(had)]), flat[i + 1]!];
+    }
+    try {
+      this.#stream.additionalHeaders(fields);
+    } catch {
+      // A field node refuses, or the stream is closing: the interim response is only advice.
+    }
+  }
+
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed || this.#noBody || chunk.length === 0) return true;
+    this.bytesSent += chunk.length;
     if (this.#head !== null) {
       const held = this.#held === null ? chunk : Buffer.concat([this.#held, chunk]);
       if (held.length === this.#length && !this.#expectTrailers) {
@@ -122,6 +152,7 @@ export class H2Response implements DownstreamResponse {
     this.finished = true;
     const stream = this.#stream;
     let last = chunk !== undefined && chunk.length > 0 && !this.#noBody ? chunk : undefined;
+    if (last !== undefined) this.bytesSent += last.length;
     const withTrailers = trailers != null && trailers.length > 0 && !this.#noBody;
     if (this.#head !== null) {
       const held = this.#held;
@@ -141,7 +172,7 @@ export class H2Response implements DownstreamResponse {
       stream.end(last);
     }
     if (this.#closeAfter) this.#owner.closeSession(this);
-    if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
+    finishResponse(this);
   }
 
   destroy(): void {

@@ -72,8 +72,6 @@ export class ClientConnection implements ForwardedFor {
   #tooManyHeaders = false;
   /** Why headersComplete stopped the parser (it returned -1): the status to answer. */
   #refusal: ClientErrorStatus | 0 = 0;
-  /** Body bytes of the request being received, against its bodyLimit. */
-  #bodyBytes = 0;
   /** See IGNORED_UPGRADE_HEAD. */
   #ignoredUpgrade = 0;
   #upgrade: ProxyRequest | null = null;
@@ -251,7 +249,6 @@ export class ClientConnection implements ForwardedFor {
     if (facts.hasBody) {
       req.body = new RequestBody(this, facts.expectContinue);
       this.#reading = req;
-      this.#bodyBytes = 0;
       this.bodyAt = Date.now();
     } else {
       req.complete = true;
@@ -269,7 +266,7 @@ export class ClientConnection implements ForwardedFor {
     if (this.#discarding !== null) return;
     const req = this.#reading;
     if (req === null) return;
-    if ((this.#bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
+    if ((req.bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
     const body = req.body;
     if (body !== null && !body.push(chunk)) this.#pause(PAUSED_BODY);
   }
@@ -604,7 +601,7 @@ function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head
 /** An HTTP-version llhttp refused that is well formed (`HTTP/2.1`, `HTTP/3.0`, `HTTP/1.2`): a
  * version Pier does not speak (505), not a malformed request line (400). llhttp stops at the
  * CR after the version. */
-function wellFormedVersion(buffer: Buffer, at: number): boolean {
+export function wellFormedVersion(buffer: Buffer, at: number): boolean {
   if (at < 8 || buffer[at] !== 0x0d) return false;
   const v = buffer.toString('latin1', at - 8, at);
   return v.startsWith('HTTP/') && isDigit(v.charCodeAt(5)) && v.charCodeAt(6) === 0x2e && isDigit(v.charCodeAt(7)) && buffer[at - 9] === 0x20;

@@ -49,6 +49,13 @@ export class H2Pool extends EventEmitter implements UpstreamPool, SessionOwner, 
     return this.#sessions.length;
   }
 
+  /** Connections without a stream in flight (metrics). */
+  get free(): number {
+    let n = 0;
+    for (const s of this.#sessions) if (s.active === 0) n++;
+    return n;
+  }
+
   /** Streams in flight over every connection (tests, metrics). */
   get streams(): number {
     let n = 0;
