@@ -115,6 +115,29 @@ describe('H2Pool requests', () => {
     expect(backend.connections).toBe(2);
   });
 
+  it('a GOAWAY\'d connection whose server keeps its side open is closed after a grace period, and close() resolves (it used to wait for the server forever)', async () => {
+    let first = true;
+    const backend = await startH2Backend((stream) => {
+      if (first) {
+        first = false;
+        // node:http2's server sends GOAWAY and keeps the connection open after the client's FIN.
+        stream.session!.goaway(constants.NGHTTP2_NO_ERROR, stream.id);
+      }
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+    const pool = h2Pool(backend.port);
+    expect((await send(pool)).body.toString()).toBe('ok');
+    await until(() => pool.connections === 0, 10_000, 'the GOAWAY\'d connection closed');
+    expect((await send(pool)).body.toString()).toBe('ok'); // on a new connection
+    expect(backend.connections).toBe(2);
+    let closed = false;
+    const closing = pool.close().then(() => (closed = true));
+    await until(() => closed, 10_000, 'pool.close() resolved');
+    await closing;
+    expect(pool.connections).toBe(0);
+  });
+
   it('a stream reset by the server (not REFUSED_STREAM) is a reset failure', async () => {
     const backend = await startH2Backend((stream) => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
     const out = await send(h2Pool(backend.port));

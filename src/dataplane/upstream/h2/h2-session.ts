@@ -1,4 +1,6 @@
-import { connect, type ClientHttp2Session, type SecureClientSessionOptions, type Settings } from 'node:http2';
+import { connect, type ClientHttp2Session, type ClientSessionOptions, type Settings } from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { errors } from 'undici';
 import type { H2Exchange } from './h2-exchange.ts';
 import type { H2PoolOptions } from './h2-options.ts';
@@ -16,6 +18,10 @@ export const STREAM_WINDOW = 64 * 1024;
 /** node:http2's per-session memory cap (MB) before it refuses new streams. Its default (10)
  * is below what `maxConcurrentStreams` windows may hold at once. */
 const MAX_SESSION_MEMORY_MB = 32;
+/** After Pier closed a connection gracefully (GOAWAY sent, FIN sent), how long the server may
+ * take to close its side before the socket is destroyed: node:http2 waits for the peer's close
+ * forever, and a server that keeps the connection half-open (node's own does) would leak it. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
  * One HTTP/2 connection to an upstream (node:http2's ClientHttp2Session) and what the pool
@@ -49,19 +55,27 @@ export class H2Session {
   #idleArmed = false;
   #pingTimer: NodeJS.Timeout | undefined;
   #pingOutstanding = false;
+  /** The TCP or TLS socket under the session (Pier makes it, so it can always be destroyed). */
+  readonly #socket: Socket;
+  #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(owner: SessionOwner, origin: string) {
     this.#owner = owner;
     const o = owner.options;
     this.limit = o.maxConcurrentStreams;
     const settings: Settings = { enablePush: false, initialWindowSize: STREAM_WINDOW };
-    const options: SecureClientSessionOptions & { noDelay: boolean } = {
+    const url = new URL(origin);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = Number(url.port);
+    // The socket is made here rather than by node:http2 (which hides it behind a proxy), so a
+    // connection whose server never closes its side can still be destroyed (CLOSE_GRACE_MS).
+    this.#socket = o.tls === false ? netConnect({ host, port }) : tlsConnect({ host, port, ...o.tls, ALPNProtocols: ['h2'] });
+    this.#socket.setNoDelay(true);
+    const options: ClientSessionOptions = {
       settings,
       peerMaxConcurrentStreams: o.maxConcurrentStreams,
       maxSessionMemory: MAX_SESSION_MEMORY_MB,
-      // Passed on to net.connect / tls.connect (the session's socket may not be touched later).
-      noDelay: true,
-      ...(o.tls === false ? {} : { ...o.tls, ALPNProtocols: ['h2'] }),
+      createConnection: () => this.#socket,
     };
     this.session = connect(origin, options);
     const session = this.session;
@@ -109,7 +123,7 @@ export class H2Session {
     if (!this.#exchanges.delete(exchange)) return;
     this.active--;
     if (this.active > 0 || this.closed) return;
-    if (this.draining) this.session.close();
+    if (this.draining) this.#closeGracefully();
     else this.#armIdle();
   }
 
@@ -124,11 +138,27 @@ export class H2Session {
     for (const exchange of [...this.#exchanges]) exchange.fail(err);
     this.#error ??= err;
     this.session.destroy();
+    // A session closed gracefully before is already "destroyed" for node:http2, which then
+    // waits for the socket alone.
+    this.#socket.destroy();
+  }
+
+  /** The server kept its side open after a graceful close. */
+  closeGraceOver(): void {
+    if (!this.closed) this.#socket.destroy();
   }
 
   #drain(): void {
     this.draining = true;
-    if (this.active === 0 && !this.closed) this.session.close();
+    if (this.active === 0 && !this.closed) this.#closeGracefully();
+  }
+
+  #closeGracefully(): void {
+    this.session.close();
+    if (this.#graceTimer === undefined) {
+      this.#graceTimer = setTimeout(closeGraceOver, CLOSE_GRACE_MS, this);
+      this.#graceTimer.unref();
+    }
   }
 
   #connected(): void {
@@ -188,6 +218,7 @@ export class H2Session {
     this.draining = true;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#graceTimer);
     clearInterval(this.#pingTimer);
     // Streams report their own end first; any left (none expected) fail as the session did.
     const err = this.#error ?? new errors.SocketError('upstream HTTP/2 connection closed');
@@ -201,6 +232,9 @@ function connectTimedOut(session: H2Session): void {
 }
 function idleTimedOut(session: H2Session): void {
   session.idleTimedOut();
+}
+function closeGraceOver(session: H2Session): void {
+  session.closeGraceOver();
 }
 function pingDue(session: H2Session): void {
   session.pingDue();
