@@ -62,6 +62,8 @@ export interface PierConfig {
   readonly cacheSize: number;
   /** Where its files live; default: a fresh directory under the OS temp dir. */
   readonly cacheDir?: string;
+  /** `--force-public-http`: HTTP/1.1 on node:http and undici even where the lean layer can run. */
+  readonly forcePublicHttp: boolean;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -117,6 +119,7 @@ export const OPTIONS = {
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir).' },
+  'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -212,6 +215,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
     cacheSize: num('cache-size'),
     cacheDir: text('cache-dir'),
+    forcePublicHttp: raw('force-public-http') === true,
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {

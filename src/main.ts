@@ -10,6 +10,7 @@ import { Controller } from './controller.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
 import { CertificateExpiries } from './observe/certificate-expiry.ts';
+import { chooseHttpLayer } from './dataplane/node-internals.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
 import { ReloadStatus } from './observe/reload-status.ts';
 import { RequestTotals } from './observe/request-totals.ts';
@@ -99,6 +100,9 @@ async function main(config: PierConfig): Promise<void> {
   if (somaxconn !== undefined && config.backlog > somaxconn) {
     logger.warn({ backlog: config.backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it (sysctl) for bursts of new connections');
   }
+  // Decided once, here: every worker runs the same Node.
+  const http = chooseHttpLayer(config.forcePublicHttp);
+  if (http.warning !== undefined) logger.warn({ missing: http.missing }, http.warning);
   const cache = openCache(config);
   const supervisor = new Supervisor({
     workers: config.workers,
@@ -124,6 +128,7 @@ async function main(config: PierConfig): Promise<void> {
       limitConnStatusCode: config.limitConnStatusCode,
       cacheDir: cache.dir,
       cacheSize: config.cacheSize,
+      publicHttp: http.publicHttp,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),

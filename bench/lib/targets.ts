@@ -116,6 +116,15 @@ export function allTargets(place: Placement): TargetSpec[] {
         return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, args: ['--access-log', file] }, backend.port));
       },
     },
+    {
+      // The public-API HTTP/1.1 layer (node:http front, undici upstream): what a Node without
+      // the lean layer's internals gets (README, "When Node internals are missing").
+      id: 'pier-public', label: 'Pier, 1 worker, public-API HTTP/1.1 layer', cpus,
+      start: async (backend) => {
+        const port = await freePort();
+        return running(port, await startPier({ cpus, port, workers: 1, env: { ...place.pierEnv, PIER_FORCE_PUBLIC_HTTP: '1' } }, backend.port));
+      },
+    },
     pierCheckout('pier-base', 'BENCH_PIER_BASE', cpus, place),
     pierCheckout('pier-after', 'BENCH_PIER_AFTER', cpus, place),
     nodePeer('lean', 'lean server + lean client (prototype)', 'lean-proxy.ts', cpus, ['--server', 'lean', '--client', 'lean'], place.peerEnv),

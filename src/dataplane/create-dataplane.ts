@@ -10,9 +10,10 @@ import type { ClientErrorStatus } from './error-response.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { H2Front, type H2FrontOptions, type H2Handler } from './front/h2/h2-front.ts';
 import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
-import type { Http1Handler, RequestLimits } from './front/http1/http1-handler.ts';
+import type { Http1Front, Http1Handler, RequestLimits } from './front/http1/http1-handler.ts';
 import { Http1Server } from './front/http1/http1-server.ts';
-import type { ProxyRequest } from './front/http1/proxy-request.ts';
+import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
+import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
@@ -68,6 +69,10 @@ export interface DataplaneOptions {
   /** The pod's shared HTTP cache (routes with `pier.dev/cache: "on"`); none: those routes are
    * proxied uncached. */
   readonly cache?: WorkerCache;
+  /** HTTP/1.1 on public APIs only: clients served by node:http (front/public-http1/), HTTP/1.1
+   * upstreams reached with undici's Pool. Default: only when this Node lacks the internals of
+   * the lean layer (node-internals.ts; the process's start-up check decides and warns). */
+  readonly publicHttp?: boolean;
 }
 
 /** One upstream server's health as the balancer of its backend sees it now. */
@@ -88,7 +93,7 @@ export interface SwapResult {
 /** One worker's HTTP/1.1 proxy. */
 export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
-   * served by Pier's own HTTP/1.1 layer (http1/). */
+   * served by Pier's own HTTP/1.1 layer (front/http1/), or with `publicHttp` by node:http (front/public-http1/). */
   readonly server: Server;
   /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain.
    * With `proxyProtocol` a TCP server that reads PROXY headers in front of the TLS server. */
@@ -101,6 +106,8 @@ export interface Dataplane {
   readonly meters: RequestMeters;
   /** Each server of the table in force and whether passive/active health lets it take requests. */
   upstreamHealth(): UpstreamHealth[];
+  /** HTTP/1.1 runs on the public-API layer (DataplaneOptions.publicHttp). */
+  readonly publicHttp: boolean;
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
@@ -136,7 +143,8 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
 class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler {
   readonly server: Server;
   readonly httpsServer: Server | TlsServer | undefined;
-  readonly #http1: Http1Server;
+  readonly #http1: Http1Front;
+  readonly publicHttp: boolean;
   readonly #h2: H2Front | undefined;
   readonly #h2Hosts = new H2HostPolicy();
   readonly #certificates: SniCertificates | undefined;
@@ -162,7 +170,8 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     const self = options.self;
     this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
     this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
-    this.pools = options.pools ?? new PoolRegistry();
+    this.publicHttp = options.publicHttp ?? !probeNodeInternals().parser;
+    this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
     this.recorder = new RequestRecorder(this.meters, options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
@@ -176,15 +185,18 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind), undefined, this.#meterOf);
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, {
+    const http1Options = {
       keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
       trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
-    });
+    };
+    this.#http1 = this.publicHttp ? new PublicHttp1Front(this, http1Options) : new Http1Server(this, http1Options);
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
-    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
+    const h2 = options.http2 === false ? undefined : new H2Front(this, {
+      idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, ...options.http2,
+    });
     this.#h2 = h2;
     if (options.tls) {
       const tls = createTlsListener({
@@ -198,14 +210,14 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       this.#closeHandshaking = tls.closeHandshaking;
       if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
       else {
-        // ALPN decided the protocol during the handshake. (HTTP/2 connections behind a PROXY
-        // header keep the socket's address: the h2 front does not read the header's source.)
+        // ALPN decided the protocol during the handshake; a PROXY header's source is the
+        // client address for either protocol.
         const server = tls.server;
         const listening = tls.listener;
         let port: string | undefined;
         server.on('secureConnection', (socket: TLSSocket) => {
           port ??= listenerPort(listening, socket);
-          if (socket.alpnProtocol === 'h2') h2.accept(socket, port);
+          if (socket.alpnProtocol === 'h2') h2.accept(socket, port, undefined, tls.sourceOf(socket));
           else this.#http1.accept(socket, port, tls.sourceOf(socket));
         });
       }
@@ -216,9 +228,9 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     handleRequest(this, req, res);
   }
 
-  preface(socket: Socket, head: Buffer, port: string): void {
+  preface(socket: Socket, head: Buffer, port: string, source?: string): void {
     if (this.#h2 === undefined) socket.destroy();
-    else this.#h2.accept(socket, port, head);
+    else this.#h2.accept(socket, port, head, source);
   }
 
   /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the
@@ -230,7 +242,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     return certificates.contextFor(host) !== certificates.contextFor(servername);
   }
 
-  upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void {
+  upgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void {
     handleUpgrade(this, req, socket, head);
   }
 

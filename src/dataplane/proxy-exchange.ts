@@ -227,8 +227,12 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
-    this.upstreamStatus = statusCode;
+    if (statusCode < 200) {
+      // Interim (103 Early Hints, 100 Continue, ...): relayed where the client's protocol takes
+      // it; nothing is committed (a retry or an intercepted answer may still follow).
+      this.res.writeInterim(statusCode, rawHeaders);
+      return true;
+    }
     if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
       // The cache first (a stale entry may answer a 5xx: stale-if-error, as nginx's
       // proxy_cache_use_stale comes before error_page); an intercepted answer is never stored,

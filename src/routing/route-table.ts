@@ -105,6 +105,18 @@ export interface BackendPolicy {
     readonly timeoutMs: number;
     readonly healthyThreshold: number;
     readonly unhealthyThreshold: number;
+    /** Set (the empty string included): the check is the gRPC health protocol
+     * (grpc.health.v1.Health/Check for this service) instead of `GET path`. HTTP/2 only. */
+    readonly grpcService?: string;
+  };
+  /** HTTP/2 connections to the servers (H2C, GRPC, GRPCS, HTTPS with `tls.alpn: h2`);
+   * absent: no PINGs, 128 streams at once per connection. */
+  readonly http2?: {
+    /** A PING on each connection this often; one unanswered when the next is due closes the
+     * connection. 0: none. */
+    readonly pingIntervalMs: number;
+    /** Streams at once per connection (the server's own limit lowers it). */
+    readonly maxConcurrentStreams: number;
   };
 }
 

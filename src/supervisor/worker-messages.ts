@@ -71,6 +71,8 @@ export interface WorkerSettings {
   /** The shared HTTP cache's directory and byte bound (supervisor/cache-index.ts). */
   readonly cacheDir?: string;
   readonly cacheSize?: number;
+  /** HTTP/1.1 on the public-API layer (the primary's start-up check decided: node-internals.ts). */
+  readonly publicHttp?: boolean;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

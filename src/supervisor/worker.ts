@@ -57,6 +57,7 @@ const dataplane = createDataplane({
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
   cache: workerCache,
+  publicHttp: settings.publicHttp,
 });
 registerWorkerMetrics(dataplane);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);

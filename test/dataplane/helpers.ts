@@ -81,8 +81,18 @@ export interface RunningDataplane {
 }
 
 /** A dataplane listening on 127.0.0.1 port 0, serving `table` as generation 1. */
+/**
+ * PIER_FORCE_PUBLIC_HTTP=1 runs in-process dataplanes on the public-API HTTP/1.1 layer, as it
+ * makes `pier serve` use it: the `public-http` project of vitest.config.ts runs the HTTP/1.1
+ * front's own tests that way. (Not every test holds there: some assert the lean layer's own
+ * upstream client, e.g. its timer precision or nginx's idle-connection cap.)
+ */
+export function layerFromEnv(): { publicHttp?: boolean } {
+  return process.env.PIER_FORCE_PUBLIC_HTTP === '1' ? { publicHttp: true } : {};
+}
+
 export async function startDataplane(table: RouteTable, options: DataplaneOptions = {}): Promise<RunningDataplane> {
-  const dp = createDataplane(options);
+  const dp = createDataplane({ ...layerFromEnv(), ...options });
   dp.swap(table, 1);
   await new Promise<void>((resolve) => dp.server.listen(0, '127.0.0.1', resolve));
   const port = (dp.server.address() as AddressInfo).port;

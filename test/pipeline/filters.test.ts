@@ -37,6 +37,9 @@ class Recorder implements DownstreamResponse {
   writeUpstreamHead(): void {
     throw new Error('filters never write upstream heads');
   }
+  writeInterim(): void {
+    throw new Error('filters never write interim heads');
+  }
   write(chunk: Buffer): boolean {
     this.body += chunk.toString('latin1');
     return true;

@@ -30,6 +30,8 @@ export class NullResponse implements DownstreamResponse {
     this.writeHead(status);
   }
 
+  writeInterim(): void {}
+
   write(): boolean {
     return true;
   }

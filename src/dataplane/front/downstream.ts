@@ -109,6 +109,15 @@ export interface DownstreamResponse {
   /** writeHead for an upstream's raw response headers (hop-by-hop ones dropped here); `close`
    * makes it the connection's last response. */
   writeUpstreamHead(status: number, statusText: string | undefined, raw: readonly (string | Buffer)[], close: boolean): void;
+  /**
+   * Relays an upstream's interim (1xx) response before the final head (RFC 9110 §15.2: a proxy
+   * forwards them): `raw` as writeUpstreamHead's, hop-by-hop headers dropped here. Nothing is
+   * sent to an HTTP/1.0 client (§15.2: a server must not), nor once the final head is decided.
+   * 100 (Continue) goes only to a client that sent `Expect: 100-continue` and has not had one
+   * (Pier answers that expectation itself when the upstream starts reading the body: never
+   * twice); 101 is the upgrade path's.
+   */
+  writeInterim(status: number, raw: readonly (string | Buffer)[]): void;
   /** A body chunk; false when the client is full (wait for exchange.clientDrained()). */
   write(chunk: Buffer): boolean;
   /** Completes the response, with an optional last chunk and trailers (flat list). */

@@ -51,6 +51,7 @@ export class PoolRegistry {
   readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
   readonly #factory: PoolFactory | undefined;
   readonly #lazy: boolean;
+  readonly #publicHttp: boolean;
   readonly #pools = new Map<string, UpstreamPool>();
   /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
   readonly #retireMs = new Map<string, number>();
@@ -62,10 +63,12 @@ export class PoolRegistry {
   };
 
   /** `lazy` (default): a pool is created on its first request (LazyPool); `false` creates it
-   * when a table first names it (tests observing the factory). */
-  constructor(options: { factory?: PoolFactory; lazy?: boolean } = {}) {
+   * when a table first names it (tests observing the factory). `publicHttp`: HTTP/1.1 upstreams
+   * on undici's Pool instead of the lean client (upstream-protocols.ts). */
+  constructor(options: { factory?: PoolFactory; lazy?: boolean; publicHttp?: boolean } = {}) {
     this.#factory = options.factory;
     this.#lazy = options.lazy ?? true;
+    this.#publicHttp = options.publicHttp ?? false;
   }
 
   /** Starts a binding pass (forgets marks of a pass that never committed). */
@@ -76,7 +79,7 @@ export class PoolRegistry {
   /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
    * new one. Marks it as used by the table being bound. */
   acquire(server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
-    const key = protocolFor(policy).poolKey(server, policy);
+    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
     this.#marked.add(key);
     const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
     this.#count();
@@ -142,7 +145,7 @@ export class PoolRegistry {
   #create(key: string, server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
     const factory = this.#factory;
     const make = factory === undefined
-      ? () => protocolFor(policy).createPool(server, policy)
+      ? () => protocolFor(policy, this.#publicHttp).createPool(server, policy)
       : () => factory(serverOrigin(server, policy), poolOptions(policy, server));
     const pool = this.#lazy ? new LazyPool(make) : make();
     pool.on('connect', this.#onConnect);

@@ -65,7 +65,9 @@ export class ProxyRequest implements DownstreamRequest {
   }
 }
 
-function headerObject(raw: readonly string[]): IncomingHttpHeaders {
+/** Lower-case names → values, repeats joined as node:http joins them (cookie with `; `, a
+ * second Host dropped). Shared with the public-API front, so both give filters one view. */
+export function headerObject(raw: readonly string[]): IncomingHttpHeaders {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

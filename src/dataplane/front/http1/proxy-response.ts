@@ -133,6 +133,24 @@ export class ProxyResponse implements DownstreamResponse {
     this.headersSent = true;
   }
 
+  /**
+   * An upstream's 1xx, written at once (nothing of this response is pending before its head,
+   * and the response is the connection's current one: requests are answered in turn). Not to
+   * HTTP/1.0 clients; 100 only to a client still waiting for it (see DownstreamResponse).
+   */
+  writeInterim(status: number, raw: readonly (string | Buffer)[]): void {
+    const req = this.req;
+    if (this.headersSent || this.destroyed || this.finished || req.versionMinor === 0 || status === 101) return;
+    if (status === 100) {
+      if (!req.complete) req.body?.continueNow();
+      return;
+    }
+    const headers = downstreamResponseHeaders(raw, false);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.#sent(writeLatin1(this.conn.socket, `${head}\r\n`));
+  }
+
   /** Writes a body chunk; false when the socket is full (wait for exchange.clientDrained()). */
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed) return true;

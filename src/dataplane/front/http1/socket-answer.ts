@@ -53,6 +53,9 @@ export class SocketAnswer implements DownstreamResponse {
     this.writeHead(status, statusText, headers);
   }
 
+  /** A filter's answer to an upgrade has no interim response to relay. */
+  writeInterim(): void {}
+
   write(chunk: Buffer): boolean {
     if (this.destroyed || this.finished) return true;
     if (this.#head !== '') {
