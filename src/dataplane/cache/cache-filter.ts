@@ -80,24 +80,20 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
         // nginx's names: STALE for the request that starts the refresh, UPDATING while it runs.
         if (refreshing.has(key)) return hit(a, ctx, found, 'UPDATING', now);
         refreshing.add(key);
-        refreshInBackground(a, ctx, key, found, () => refreshing.delete(key));
+        refreshInBackground(a, ctx, key, () => refreshing.delete(key));
         return hit(a, ctx, found, 'STALE', now);
       }
-      if (onlyIfCached(a)) {
-        releaseEntry(found.entry);
-        return answer(a, 504, []);
-      }
-      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
-      a.editRequest(conditionalFor(found));
-      return true;
+      releaseEntry(found.entry);
     }
     if (onlyIfCached(a)) return answer(a, 504, []);
-    if (method === 'HEAD') {
+    if (found === undefined && method === 'HEAD') {
       ctx.mark(a, 'MISS');
       ctx.counters.misses++;
       return true;
     }
-    a.editRequest(dropRange);
+    // A miss, or a stored response to validate: one request per key fetches or revalidates
+    // while the others wait for it (collapsing, as nginx's proxy_cache_lock, but for
+    // revalidations too), then are served from what it stored.
     // The request goes on later (afterLock): its done hooks (limit-connections) must run when
     // it is over, not when this filter's false makes the request handler run them.
     const held = a.doneHooks;
@@ -134,44 +130,64 @@ function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, n
   return false;
 }
 
-/** After the collapsing lock: fetch (granted), or look again (another request fetched). */
+/**
+ * After the collapsing lock: look again (the holder may just have stored or refreshed the
+ * entry), then serve a fresh entry, or revalidate a stale one, or fetch. `granted`: this
+ * request holds the key's lock and releases it once what it fetched is in place; otherwise the
+ * holder finished (or its lock timed out) and this request goes upstream by itself.
+ */
 function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean, held: Admission['doneHooks']): void {
   a.doneHooks = held;
-  const unlock = granted ? () => ctx.cache.coordinator.send({ type: 'cache-unlock', key }) : undefined;
+  const unlock = granted ? once(() => ctx.cache.coordinator.send({ type: 'cache-unlock', key })) : undefined;
   if (a.res.destroyed) {
     a.done();
     return unlock?.();
   }
-  if (!granted) {
-    const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
-    if (found !== undefined) {
-      const now = Date.now();
-      if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
-        hit(a, ctx, found, 'HIT', now);
-        a.done();
-        return;
-      }
-      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
-      a.editRequest(conditionalFor(found));
-      a.proceed!(a);
-      return;
+  const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+  if (found !== undefined) {
+    const now = Date.now();
+    if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
+      hit(a, ctx, found, 'HIT', now);
+      a.done();
+      return unlock?.();
     }
+    a.tap = new RevalidateTap(a, ctx, key, found, true, unlock ?? (() => {}));
+    a.editRequest(conditionalFor(found));
+  } else {
+    a.tap = new StoreTap(a, ctx, key, 'MISS', unlock);
+    a.editRequest(dropRange);
   }
-  a.tap = new StoreTap(a, ctx, key, 'MISS', unlock);
   a.proceed!(a);
 }
 
-/** stale-while-revalidate: one conditional request whose answer nobody waits for. */
-function refreshInBackground(a: Admission, ctx: TapContext, key: string, found: Found, done: () => void): void {
-  const sink = new NullResponse(a.req);
-  const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
-  bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
-  // Its own handle on the entry: the client's is closed once its answer is sent.
-  const again = ctx.cache.lookup(key, (n) => requestHeader(a, n));
-  if (again === undefined) return done();
-  bg.tap = new RevalidateTap(bg, ctx, key, again, false, done);
-  bg.editRequest(conditionalFor(found));
-  a.proceed!(bg);
+function once(f: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    f();
+  };
+}
+
+/** stale-while-revalidate: one conditional request whose answer nobody waits for, made by the
+ * worker that gets the key's lock (another worker refreshing it already is enough). */
+function refreshInBackground(a: Admission, ctx: TapContext, key: string, done: () => void): void {
+  void ctx.cache.coordinator.lock(key).then((granted) => {
+    if (!granted) return done();
+    const unlock = once(() => {
+      done();
+      ctx.cache.coordinator.send({ type: 'cache-unlock', key });
+    });
+    // Its own handle on the entry: the client's is closed once its answer is sent.
+    const again = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+    if (again === undefined) return unlock();
+    const sink = new NullResponse(a.req);
+    const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
+    bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
+    bg.tap = new RevalidateTap(bg, ctx, key, again, false, unlock);
+    bg.editRequest(conditionalFor(again));
+    a.proceed!(bg);
+  }, done);
 }
 
 /** Removes the client's validators and Range, and sends the entry's (§4.3.1). */

@@ -7,7 +7,7 @@ import type { Admission, ResponseTap } from '../pipeline/admission.ts';
 import type { CacheCounters, EntryWriter, Found, WorkerCache } from './cache-store.ts';
 import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
-import { headerRecord, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
+import { headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -85,7 +85,7 @@ export class StoreTap implements ResponseTap {
     const record = headerRecord(headers);
     const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now());
     if (freshness === undefined) return this.#release();
-    const meta: EntryMeta = { key: this.#key, status, headers, freshness, ...validators(record) };
+    const meta: EntryMeta = { key: this.#key, status, headers: withoutPrivateFields(headers, record), freshness, ...validators(record) };
     this.#writer = this.#ctx.cache.store(meta, varyNames(record['vary']), (n) => requestHeader(this.#a, n), this.#ctx.counters);
     return true;
   }
@@ -115,6 +115,17 @@ export class StoreTap implements ResponseTap {
     this.#unlock?.();
     return true;
   }
+}
+
+/** RFC 9111 §5.2.2.7: `private="a, b"` lets a shared cache store the response without those
+ * fields. */
+function withoutPrivateFields(headers: string[], record: Record<string, string>): string[] {
+  const named = parseCacheControl(record['cache-control']).get('private');
+  if (typeof named !== 'string') return headers;
+  const drop = new Set(named.split(',').map((n) => n.trim().toLowerCase()));
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!drop.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+  return kept;
 }
 
 function validators(record: Record<string, string>): { etag?: string; lastModified?: string } {

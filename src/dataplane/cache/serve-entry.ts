@@ -3,6 +3,7 @@ import type { ResponseExchange } from '../front/downstream.ts';
 import type { Admission } from '../pipeline/admission.ts';
 import type { OpenEntry } from './entry-file.ts';
 import { currentAge } from './freshness.ts';
+import { parseHttpDate } from './http-date.ts';
 import { requestHeader } from './request-header.ts';
 
 /** Fields a 304 carries (RFC 9110 §15.4.5), lower-case. */
@@ -33,9 +34,10 @@ export function notModified(a: Admission, etag: string | undefined, lastModified
   if (inm !== undefined) return etag !== undefined && weakMatch(inm, etag);
   const ims = header(a, 'if-modified-since');
   if (ims === undefined || lastModified === undefined) return false;
-  const since = Date.parse(ims);
-  const modified = Date.parse(lastModified);
-  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+  // RFC 9110 §13.1.3: an If-Modified-Since that is not an HTTP-date is ignored.
+  const since = parseHttpDate(ims);
+  const modified = parseHttpDate(lastModified);
+  return since !== undefined && modified !== undefined && modified <= since;
 }
 
 /**
