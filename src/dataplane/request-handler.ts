@@ -89,6 +89,8 @@ function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: Down
   // With error pages the proxy answers the 503 (through the error backend).
   if (runtime.unavailable && admission.errorPages === undefined) {
     admission.done();
+    // A stale cache entry may answer instead (stale-if-error, cache-use-stale error).
+    if (admission.tap?.failed(503) === true) return;
     return sendError(res, 503, state.stats, last || state.draining);
   }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);

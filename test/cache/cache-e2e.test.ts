@@ -8,19 +8,21 @@ import { INGRESS_CLASS_YAML, serviceYaml } from '../e2e/manifests.ts';
 import { startOrigin, type Origin } from './origin.ts';
 
 const HOST = 'cache.example';
+/** A second Ingress on the same origin with cache-use-stale. */
+const STALE_HOST = 'stale.example';
 
-function cacheIngress(annotations: Record<string, string>): string {
+function cacheIngress(annotations: Record<string, string>, name = 'cached', host = HOST): string {
   return `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
-  name: cached
+  name: ${name}
   namespace: default
   annotations:
 ${Object.entries({ 'pier.dev/cache': 'on', ...annotations }).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n')}
 spec:
   ingressClassName: pier
   rules:
-    - host: ${HOST}
+    - host: ${host}
       http:
         paths:
           - { path: /, pathType: Prefix, backend: { service: { name: origin, port: { number: 80 } } } }
@@ -37,9 +39,9 @@ describe('pier serve: shared HTTP cache', () => {
   let origin: Origin;
   let pier: PierProcess;
   let agent = new Agent({ connections: 200 });
-  const get = async (path: string, headers: Record<string, string> = {}, method = 'GET', fresh = false) => {
+  const get = async (path: string, headers: Record<string, string> = {}, method = 'GET', fresh = false, host = HOST) => {
     const res = await request(`http://127.0.0.1:${pier.httpPort}${path}`, {
-      method: method as 'GET', headers: { host: HOST, ...(fresh ? { connection: 'close' } : {}), ...headers }, dispatcher: agent,
+      method: method as 'GET', headers: { host, ...(fresh ? { connection: 'close' } : {}), ...headers }, dispatcher: agent,
     });
     const body = method === 'HEAD' ? '' : await res.body.text();
     if (method === 'HEAD') await res.body.dump();
@@ -54,6 +56,7 @@ describe('pier serve: shared HTTP cache', () => {
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
     await writeFile(join(dir, 'services.yaml'), serviceYaml('origin', [{ host: '127.0.0.1', port: origin.port }]));
     await writeFile(join(dir, 'ingress.yaml'), cacheIngress({ 'pier.dev/cache-valid': '200 10m, 404 1m', 'pier.dev/cache-bypass-header': 'x-nocache' }));
+    await writeFile(join(dir, 'stale.yaml'), cacheIngress({ 'pier.dev/cache-use-stale': 'error timeout http_503 updating' }, 'stale', STALE_HOST));
     pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi'], { readyTimeoutMs: 30_000 });
   });
 
@@ -95,6 +98,61 @@ describe('pier serve: shared HTTP cache', () => {
     expect(count('/slow')).toBe(1);
     expect(all.every((r) => r.status === 200 && r.body === 'slow1')).toBe(true);
     expect(all.filter((r) => r.cache === 'MISS')).toHaveLength(1);
+  });
+
+  it('collapses 50 concurrent revalidations of a stale entry into one conditional request', async () => {
+    origin.route('/reval', (req, res, n) => {
+      if (req.headers['if-none-match'] === '"r1"') return void setTimeout(() => res.writeHead(304, { etag: '"r1"', 'cache-control': 'max-age=60' }).end(), 300);
+      res.writeHead(200, { etag: '"r1"', 'cache-control': 'max-age=0' }).end(`reval${n}`);
+    });
+    expect((await get('/reval')).cache).toBe('MISS');
+    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    const all = await Promise.all(Array.from({ length: 50 }, () => get('/reval')));
+    expect(all.every((r) => r.status === 200 && r.body === 'reval1')).toBe(true);
+    expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
+    expect(all.filter((r) => r.cache !== 'REVALIDATED').every((r) => r.cache === 'HIT')).toBe(true);
+    expect(count('/reval')).toBe(2);
+  });
+
+  it('cache-use-stale: a stale entry answers when the origin fails, resets or answers a listed status, unless the response forbids it', async () => {
+    let mode: 'ok' | 'reset' | '503' = 'ok';
+    const route = (path: string, cc: string) => origin.route(path, (req, res, n) => {
+      if (mode === 'reset') return void req.socket.destroy();
+      if (mode === '503') return void res.writeHead(503).end('busy');
+      res.writeHead(200, { 'cache-control': cc }).end(`${path}${n}`);
+    });
+    route('/gone', 'max-age=0');
+    route('/strict', 'max-age=0, must-revalidate');
+    for (const path of ['/gone', '/strict']) expect((await get(path, {}, 'GET', false, STALE_HOST)).cache).toBe('MISS');
+    await waitFor(async () => (await readdir(cacheDir)).length >= 2, 3_000, 'stored files');
+    mode = 'reset';
+    const reset = await get('/gone', {}, 'GET', false, STALE_HOST);
+    expect([reset.status, reset.cache, reset.body]).toEqual([200, 'STALE', '/gone1']);
+    expect((await get('/strict', {}, 'GET', false, STALE_HOST)).status).toBe(502);
+    mode = '503';
+    const busy = await get('/gone', {}, 'GET', false, STALE_HOST);
+    expect([busy.status, busy.cache, busy.body]).toEqual([200, 'STALE', '/gone1']);
+    expect((await get('/strict', {}, 'GET', false, STALE_HOST)).status).toBe(503);
+    // The same origin without cache-use-stale: the failure reaches the client.
+    route('/plain-503', 'max-age=0');
+    mode = 'ok';
+    await get('/plain-503');
+    mode = '503';
+    expect((await get('/plain-503')).status).toBe(503);
+  });
+
+  it('cache-use-stale updating: while one request revalidates, the others get the stale entry at once', async () => {
+    origin.route('/upd', (req, res, n) => {
+      if (req.headers['if-none-match'] === '"u1"') return void setTimeout(() => res.writeHead(304, { etag: '"u1"', 'cache-control': 'max-age=60' }).end(), 1_000);
+      res.writeHead(200, { etag: '"u1"', 'cache-control': 'max-age=0' }).end(`upd${n}`);
+    });
+    await get('/upd', {}, 'GET', false, STALE_HOST);
+    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    const all = await Promise.all(Array.from({ length: 20 }, () => get('/upd', {}, 'GET', false, STALE_HOST)));
+    expect(all.every((r) => r.status === 200 && r.body === 'upd1')).toBe(true);
+    expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
+    expect(all.filter((r) => r.cache === 'UPDATING').length).toBeGreaterThan(0);
+    expect(count('/upd')).toBe(2);
   });
 
   it('revalidates a stale entry with its ETag and merges the 304 (REVALIDATED)', async () => {

@@ -4,7 +4,7 @@ import { answer } from '../pipeline/answer.ts';
 import { setHeader } from '../pipeline/filters/header-lists.ts';
 import { compileKey } from './cache-key.ts';
 import type { Found, WorkerCache } from './cache-store.ts';
-import { usability } from './freshness.ts';
+import { canServeStale, usability } from './freshness.ts';
 import { NullResponse } from './null-response.ts';
 import { releaseEntry, serveEntry } from './serve-entry.ts';
 import { requestHeader, RevalidateTap, StoreTap, type CacheStatus, type TapContext } from './cache-taps.ts';
@@ -34,7 +34,7 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
   if (cache === undefined) return () => true;
   const keyOf = compileKey(policy.key);
   const ctx: TapContext = {
-    cache, valid: policy.valid, counters: cache.countersOf(origin),
+    cache, valid: policy.valid, useStale: policy.useStale, counters: cache.countersOf(origin),
     mark: policy.statusHeader ? (a, s) => a.onResponse(STATUS_HOOKS.get(s)!) : () => {},
   };
   const bypass = policy.bypassHeader;
@@ -83,6 +83,7 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
         refreshInBackground(a, ctx, key, () => refreshing.delete(key));
         return hit(a, ctx, found, 'STALE', now);
       }
+      if (ctx.useStale?.updating === true && canServeStale(found.entry.meta.freshness) && !onlyIfCached(a)) return staleWhileUpdating(a, ctx, key, found);
       releaseEntry(found.entry);
     }
     if (onlyIfCached(a)) return answer(a, 504, []);
@@ -167,6 +168,27 @@ function once(f: () => void): () => void {
     called = true;
     f();
   };
+}
+
+/**
+ * cache-use-stale `updating` (nginx's): the request that gets the key's lock revalidates the
+ * entry; while it holds it, the others are answered with the stale entry (UPDATING) instead of
+ * waiting.
+ */
+function staleWhileUpdating(a: Admission, ctx: TapContext, key: string, found: Found): false {
+  const held = a.doneHooks;
+  a.doneHooks = undefined;
+  const go = (granted: boolean) => {
+    if (granted || a.res.destroyed) {
+      releaseEntry(found.entry);
+      return afterLock(a, ctx, key, granted, held);
+    }
+    a.doneHooks = held;
+    hit(a, ctx, found, 'UPDATING', Date.now());
+    a.done();
+  };
+  void ctx.cache.coordinator.lock(key, false).then(go, () => go(false));
+  return false;
 }
 
 /** stale-while-revalidate: one conditional request whose answer nobody waits for, made by the

@@ -2,12 +2,12 @@ import { close, createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { CacheValidRule } from '../../routing/policies.ts';
+import type { CacheUseStale, CacheValidRule } from '../../routing/policies.ts';
 import type { Admission, ResponseTap } from '../pipeline/admission.ts';
 import type { CacheCounters, EntryWriter, Found, WorkerCache } from './cache-store.ts';
 import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
-import { headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
+import { canServeStale, headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -22,6 +22,8 @@ export type CacheStatus = 'HIT' | 'MISS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'R
 export interface TapContext {
   readonly cache: WorkerCache;
   readonly valid: readonly CacheValidRule[];
+  /** pier.dev/cache-use-stale, when set. */
+  readonly useStale: CacheUseStale | undefined;
   readonly counters: CacheCounters;
   /** Registers the X-Cache-Status hook (a no-op when the header is hidden). */
   readonly mark: (a: Admission, status: CacheStatus) => void;
@@ -167,7 +169,7 @@ export class RevalidateTap implements ResponseTap {
       else closeQuietly(entry.fd);
       return false;
     }
-    if (status >= 500 && status <= 504 && this.#serve && usableOnError(entry.meta.freshness, requestHeader(this.#a, 'cache-control'), Date.now())) {
+    if (this.#serve && this.#staleAllowed(status >= 500 && status <= 504, (u) => u.statuses.includes(status))) {
       this.#owns = true;
       this.#done();
       this.#answer(entry, 'STALE');
@@ -189,15 +191,26 @@ export class RevalidateTap implements ResponseTap {
     if (!this.#owns) this.#store.abort();
   }
 
-  failed(): boolean {
+  failed(status: number): boolean {
     const { entry } = this.#found;
-    if (this.#serve && usableOnError(entry.meta.freshness, requestHeader(this.#a, 'cache-control'), Date.now())) {
+    // Pier's own 504 is a timeout; its 502 / 503 an origin it could not reach or read.
+    if (this.#serve && this.#staleAllowed(true, (u) => (status === 504 ? u.timeout : u.error))) {
       this.#done();
       this.#answer(entry, 'STALE');
       return true;
     }
     closeQuietly(entry.fd);
     return this.#store.failed();
+  }
+
+  /** May the stale entry answer instead of this failure? RFC 5861's stale-if-error (from the
+   * response or the request) when `rfc5861` (5xx statuses and no answer at all), or the
+   * route's cache-use-stale condition, unless the response forbids serving it stale. */
+  #staleAllowed(rfc5861: boolean, condition: (u: CacheUseStale) => boolean): boolean {
+    const f = this.#found.entry.meta.freshness;
+    if (rfc5861 && usableOnError(f, requestHeader(this.#a, 'cache-control'), Date.now())) return true;
+    const u = this.#ctx.useStale;
+    return u !== undefined && canServeStale(f) && condition(u);
   }
 
   #answer(entry: Found['entry'], status: CacheStatus): void {

@@ -193,10 +193,16 @@ export function usability(f: Freshness, requestCacheControl: string | undefined,
   return 'validate';
 }
 
+/** RFC 9111 §4.2.4: may the stored response be served stale at all (when the origin cannot be
+ * reached, or as configured)? Not with must-revalidate, proxy-revalidate, s-maxage or no-cache. */
+export function canServeStale(f: Freshness): boolean {
+  return !f.noStale && !f.noCache;
+}
+
 /** RFC 5861 §4: may a stale response answer instead of an error (5xx or no answer)? */
 export function usableOnError(f: Freshness, requestCacheControl: string | undefined, now: number): boolean {
   const age = currentAge(f, now);
   const rcc = parseCacheControl(requestCacheControl);
   const sie = seconds(rcc, 'stale-if-error') ?? f.staleIfError;
-  return !f.noStale && !f.noCache && sie > 0 && age - f.lifetime < sie;
+  return canServeStale(f) && sie > 0 && age - f.lifetime < sie;
 }
