@@ -6,7 +6,9 @@
  * Runs the suite's own origin server (`npm run server`) and its command-line client (`npm run
  * cli --base=…`) against `pier serve --manifests` with 2 workers and one Ingress with
  * `pier.dev/cache: "on"` routing everything to that origin, as the suite's docker set-up puts
- * nginx (`proxy_cache` + `proxy_cache_revalidate on`) in front of it. Then counts, per section
+ * nginx (`proxy_cache` + `proxy_cache_revalidate on`) in front of it; then once more with
+ * `pier.dev/cache-use-stale: "error timeout"` added (nginx's proxy_cache_use_stale, off by
+ * default in both), which the suite's "serve stale when the origin is gone" tests need. Then counts, per section
  * of the suite, the passes of each kind of test with the suite's own result logic
  * (test-engine/lib/results.mjs, dependencies honoured as on cache-tests.fyi).
  *
@@ -46,14 +48,20 @@ type Verdict = readonly [string, string, string];
 
 const started: PinnedProcess[] = [];
 
-function manifests(originPort: number): string {
+/** The Ingress annotations of each Pier run (report columns). */
+const VARIANTS = [
+  ['Pier', { 'pier.dev/cache': 'on' }],
+  ['Pier, use-stale', { 'pier.dev/cache': 'on', 'pier.dev/cache-use-stale': 'error timeout' }],
+] as const;
+
+function manifests(originPort: number, annotations: Readonly<Record<string, string>>): string {
   const dir = mkdtempSync(join(tmpdir(), 'pier-conformance-'));
   writeFileSync(join(dir, 'all.yaml'), [INGRESS_CLASS_YAML, serviceYaml('origin', [{ host: '127.0.0.1', port: originPort }]), `apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
   name: conformance
   namespace: default
-  annotations: { pier.dev/cache: "on" }
+  annotations: ${JSON.stringify(annotations)}
 spec:
   ingressClassName: pier
   rules:
@@ -84,32 +92,37 @@ async function main(): Promise<void> {
   }, suite);
   started.push(origin);
   await waitForHttp(origin, `http://127.0.0.1:${originPort}/`, 20_000, 'localhost');
-  const pierPort = await freePort();
-  const pier = await startPier({
-    cpus: '0-1', port: pierPort, workers: 2, manifestDir: manifests(originPort), probe: { host: 'conformance.local', path: '/' },
-    args: ['--cache-dir', join(scratch, 'cache')],
-  }, originPort);
-  started.push(pier);
-  const base = `http://127.0.0.1:${pierPort}`;
-  if (values.id !== undefined) {
-    process.stdout.write(await runClient(base, values.id));
-    return;
-  }
   const startedAt = new Date();
-  const results = JSON.parse(await runClient(base, undefined)) as Results;
+  const runs: [string, Results][] = [];
+  for (const [name, annotations] of values.id === undefined ? VARIANTS : VARIANTS.slice(0, 1)) {
+    const pierPort = await freePort();
+    const pier = await startPier({
+      cpus: '0-1', port: pierPort, workers: 2, manifestDir: manifests(originPort, annotations), probe: { host: 'conformance.local', path: '/' },
+      args: ['--cache-dir', join(scratch, `cache-${runs.length}`)],
+    }, originPort);
+    started.push(pier);
+    const base = `http://127.0.0.1:${pierPort}`;
+    if (values.id !== undefined) {
+      process.stdout.write(await runClient(base, values.id));
+      return;
+    }
+    runs.push([name, JSON.parse(await runClient(base, undefined)) as Results]);
+    await pier.stop();
+  }
   rmSync(scratch, { recursive: true, force: true });
   const outDir = dirname(values.out!);
-  writeFileSync(join(outDir, 'cache-conformance-pier.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(values.out!, await report(results, startedAt));
+  writeFileSync(join(outDir, 'cache-conformance-pier.json'), `${JSON.stringify(runs[0]![1], null, 2)}\n`);
+  writeFileSync(values.out!, await report(runs, startedAt));
   process.stdout.write(`wrote ${values.out} and ${join(outDir, 'cache-conformance-pier.json')}\n`);
 }
 
 interface Tally { required: number; requiredPass: number; optimal: number; optimalPass: number }
 
-async function report(pier: Results, startedAt: Date): Promise<string> {
+async function report(runs: readonly [string, Results][], startedAt: Date): Promise<string> {
+  const pier = runs[0]![1];
   const sections = (await import(pathToFileURL(join(suite, 'tests/index.mjs')).href) as { default: SuiteSection[] }).default;
   const { determineTestResult } = await import(pathToFileURL(join(suite, 'test-engine/lib/results.mjs')).href) as { determineTestResult: (s: SuiteSection[], id: string, r: Results) => Verdict };
-  const impls: [string, Results][] = [['Pier', pier], ...PEERS.map(([name, file]) => [name, JSON.parse(readFileSync(join(suite, 'results', file), 'utf8')) as Results] as [string, Results])];
+  const impls: [string, Results][] = [...runs, ...PEERS.map(([name, file]) => [name, JSON.parse(readFileSync(join(suite, 'results', file), 'utf8')) as Results] as [string, Results])];
   const symbol = (r: Results, id: string) => determineTestResult(sections, id, r)[2];
   const tally = (r: Results, tests: readonly SuiteTest[]): Tally => {
     const t: Tally = { required: 0, requiredPass: 0, optimal: 0, optimalPass: 0 };
@@ -128,7 +141,8 @@ async function report(pier: Results, startedAt: Date): Promise<string> {
   lines.push(`Suite: github.com/http-tests/cache-tests at \`${commit}\`; peers' columns are the results published in that checkout's \`results/\` (the versions listed in its \`results/index.mjs\`).`, '');
   lines.push('Commands:', '', '```', 'git clone https://github.com/http-tests/cache-tests /work/cache-tests && (cd /work/cache-tests && npm i --omit=dev)',
     'node bench/cache-conformance.ts --suite /work/cache-tests', '```', '');
-  lines.push('Set-up: the suite\'s origin (`test-engine/server/server.mjs`) on 127.0.0.1; `pier serve --manifests DIR --workers 2 --cache-dir DIR` with one Ingress, `pier.dev/cache: "on"` and nothing else, routing `/` to the origin; the suite\'s client (`test-engine/cli.mjs`, `--base=http://127.0.0.1:PORT`) against Pier. The suite\'s docker set-up puts nginx in front of the same origin with `proxy_cache` and `proxy_cache_revalidate on`.', '');
+  lines.push('Set-up: the suite\'s origin (`test-engine/server/server.mjs`) on 127.0.0.1; `pier serve --manifests DIR --workers 2 --cache-dir DIR` with one Ingress routing `/` to the origin; the suite\'s client (`test-engine/cli.mjs`, `--base=http://127.0.0.1:PORT`) against Pier. The suite\'s docker set-up puts nginx in front of the same origin with `proxy_cache` and `proxy_cache_revalidate on`.', '');
+  lines.push('Pier runs (columns):', '', ...VARIANTS.map(([name, a]) => `- ${name}: ${Object.entries(a).map(([k, v]) => `\`${k}: "${v}"\``).join(', ')}`), '');
   lines.push('Kinds (the suite\'s): **required** tests check what RFC 9111 says a cache MUST (NOT) do; a failure is a conformance problem. **optimal** tests check that a stored response is used where it could be (a failure is a missed hit, not an error). Checks ("does the cache…?") are informational and not counted. A test whose prerequisite test fails counts as not passed, as on cache-tests.fyi.', '');
   lines.push(`| section | ${impls.map(([n]) => n).join(' | ')} |`, `|---|${impls.map(() => '---:|').join('')}`);
   const totals = impls.map((): Tally => ({ required: 0, requiredPass: 0, optimal: 0, optimalPass: 0 }));
@@ -144,8 +158,8 @@ async function report(pier: Results, startedAt: Date): Promise<string> {
   lines.push(`| **required, all sections** | ${totals.map((t) => `**${t.requiredPass}/${t.required}**`).join(' | ')} |`);
   lines.push(`| **optimal, all sections** | ${totals.map((t) => `**${t.optimalPass}/${t.optimal}**`).join(' | ')} |`, '');
   lines.push('Each cell: required passed/required · optimal passed/optimal.', '');
-  lines.push('Pier\'s tests not passed (required first), with the suite\'s reason and the peers\' outcome:', '');
-  lines.push(`| kind | test | Pier | reason | ${PEERS.map(([n]) => n).join(' | ')} |`, `|---|---|---|---|${PEERS.map(() => '---|').join('')}`);
+  lines.push('Pier\'s tests not passed (required first), with the suite\'s reason and the other columns\' outcome:', '');
+  lines.push(`| kind | test | Pier | reason | ${impls.slice(1).map(([n]) => n).join(' | ')} |`, `|---|---|---|---|${impls.slice(1).map(() => '---|').join('')}`);
   const rows: string[][] = [];
   for (const section of sections) {
     for (const test of section.tests) {

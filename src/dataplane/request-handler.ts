@@ -95,7 +95,7 @@ function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: Down
   }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined && admission.upstreamMethod === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 

@@ -188,6 +188,41 @@ describe('pier serve: shared HTTP cache', () => {
     expect(count('/doc')).toBe(1);
   });
 
+  it('a HEAD that misses is fetched as a GET and stored; the client gets the head only', async () => {
+    origin.route('/head-first', (req, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60', 'x-method': req.method! }).end(`hf${n}`));
+    const head = await get('/head-first', {}, 'HEAD');
+    expect([head.status, head.cache, head.body, head.headers['x-method']]).toEqual([200, 'MISS', '', 'GET']);
+    await waitFor(async () => (await get('/head-first')).cache === 'HIT', 3_000, 'a HIT');
+    expect((await get('/head-first')).body).toBe('hf1');
+    expect(count('/head-first')).toBe(1);
+  });
+
+  it('a Range request that misses stores the whole response and gets its range (206) as it streams', async () => {
+    const body = Buffer.alloc(300_000, 'abcdefghij');
+    origin.route('/ranged', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': body.length, etag: '"rg"' }).end(body));
+    origin.route('/ranged-chunked', (_q, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60' });
+      res.end('0123456789');
+    });
+    const miss = await get('/ranged', { range: 'bytes=100000-100009' });
+    expect([miss.status, miss.cache, miss.body, miss.headers['content-range'], miss.headers['content-length']]).toEqual([206, 'MISS', 'abcdefghij', 'bytes 100000-100009/300000', '10']);
+    expect(origin.requests.at(-1)!.headers['range']).toBeUndefined();
+    await waitFor(async () => (await get('/ranged')).cache === 'HIT', 3_000, 'a HIT');
+    const again = await get('/ranged', { range: 'bytes=-5' });
+    expect([again.status, again.cache, again.body]).toEqual([206, 'HIT', 'fghij']);
+    expect(count('/ranged')).toBe(1);
+    // If-Range with another validator, an unsatisfiable range, no declared length: the whole 200 or a 416.
+    const stale = await get('/ranged-chunked', { range: 'bytes=2-3' });
+    expect([stale.status, stale.body]).toEqual([200, '0123456789']);
+    origin.route('/ranged-416', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': 4 }).end('abcd'));
+    const unsatisfiable = await get('/ranged-416', { range: 'bytes=10-' });
+    expect([unsatisfiable.status, unsatisfiable.headers['content-range']]).toEqual([416, 'bytes */4']);
+    await waitFor(async () => (await get('/ranged-416')).cache === 'HIT', 3_000, 'the 416 miss stored the whole response');
+    origin.route('/ranged-ifrange', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': 4, etag: '"new"' }).end('wxyz'));
+    const ifRange = await get('/ranged-ifrange', { range: 'bytes=1-2', 'if-range': '"old"' });
+    expect([ifRange.status, ifRange.body]).toEqual([200, 'wxyz']);
+  });
+
   it('keeps one variant per Vary value', async () => {
     origin.route('/vary', (req, res) => res.writeHead(200, { vary: 'Accept-Language', 'cache-control': 'max-age=60' }).end(`lang=${req.headers['accept-language']}`));
     for (const lang of ['en', 'fr', 'en', 'fr']) await get('/vary', { 'accept-language': lang });

@@ -23,12 +23,17 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  *   while one background request refreshes it (STALE); otherwise it is revalidated with its
  *   validators (REVALIDATED on 304, EXPIRED when the origin sends a new one, STALE when the
  *   origin fails within stale-if-error);
- * - a GET miss asks the pod-wide lock first (request collapsing, supervisor/cache-index.ts):
- *   one request fetches and stores while the others wait, then are served from the entry;
- *   a HEAD miss goes upstream as it is and is not stored.
+ * - a miss, or a stored response that must be validated, asks the pod-wide lock first
+ *   (request collapsing, supervisor/cache-index.ts): one request fetches (or revalidates) and
+ *   stores while the others wait, then are served from the entry; with cache-use-stale
+ *   `updating` the others get the stale entry instead of waiting;
+ * - a HEAD that misses is fetched upstream as a GET and stored (nginx's
+ *   proxy_cache_convert_head); the client gets the head.
  * Range requests are sent upstream without Range on a miss, so the whole body is stored; the
- * client gets the whole 200 (RFC 9110 §14.2 allows it) and later requests get 206 from the
- * entry. Without a cache directory in the dataplane the filter does nothing.
+ * client gets its single range cut from the response as it streams (206, as nginx without the
+ * slice module; range-slice.ts), or the whole 200 when the response has no declared length,
+ * and later requests get 206 from the entry. Without a cache directory in the dataplane the
+ * filter does nothing.
  */
 export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined, origin: string): RequestFilter {
   if (cache === undefined) return () => true;
@@ -87,11 +92,6 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
       releaseEntry(found.entry);
     }
     if (onlyIfCached(a)) return answer(a, 504, []);
-    if (found === undefined && method === 'HEAD') {
-      ctx.mark(a, 'MISS');
-      ctx.counters.misses++;
-      return true;
-    }
     // A miss, or a stored response to validate: one request per key fetches or revalidates
     // while the others wait for it (collapsing, as nginx's proxy_cache_lock, but for
     // revalidations too), then are served from what it stored.
@@ -145,6 +145,9 @@ function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean,
     return unlock?.();
   }
   const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+  // A HEAD is fetched as a GET, so that what comes back can be stored (nginx's
+  // proxy_cache_convert_head); the client gets the head only.
+  if (a.req.method === 'HEAD') a.upstreamMethod = 'GET';
   if (found !== undefined) {
     const now = Date.now();
     if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
@@ -205,6 +208,7 @@ function refreshInBackground(a: Admission, ctx: TapContext, key: string, done: (
     if (again === undefined) return unlock();
     const sink = new NullResponse(a.req);
     const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
+    bg.upstreamMethod = 'GET';
     bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
     bg.tap = new RevalidateTap(bg, ctx, key, again, false, unlock);
     bg.editRequest(conditionalFor(again));

@@ -8,6 +8,7 @@ import type { CacheCounters, EntryWriter, Found, WorkerCache } from './cache-sto
 import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
 import { canServeStale, headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
+import { RangeSlice } from './range-slice.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -68,6 +69,8 @@ export class StoreTap implements ResponseTap {
   readonly #unlock: (() => void) | undefined;
   readonly #requestTime = Date.now();
   #writer: EntryWriter | undefined;
+  /** A Range request answered from the whole response as it streams (range-slice.ts). */
+  #slice: RangeSlice | undefined;
 
   constructor(a: Admission, ctx: TapContext, key: string, status: CacheStatus, unlock?: () => void) {
     this.#a = a;
@@ -80,7 +83,7 @@ export class StoreTap implements ResponseTap {
   head(status: number, rawHeaders: readonly Buffer[]): boolean {
     this.#ctx.mark(this.#a, this.#status);
     this.#ctx.counters.misses++;
-    if (this.#a.req.method !== 'GET') return this.#release();
+    if ((this.#a.upstreamMethod ?? this.#a.req.method) !== 'GET') return this.#release();
     const headers = storedHeaders(rawHeaders);
     // RFC 9110 §6.6.1: a cache that stores a response without Date adds the time it got it.
     if (!headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'date')) headers.push('date', new Date().toUTCString());
@@ -89,20 +92,24 @@ export class StoreTap implements ResponseTap {
     if (freshness === undefined) return this.#release();
     const meta: EntryMeta = { key: this.#key, status, headers: withoutPrivateFields(headers, record), freshness, ...validators(record) };
     this.#writer = this.#ctx.cache.store(meta, varyNames(record['vary']), (n) => requestHeader(this.#a, n), this.#ctx.counters);
-    return true;
+    this.#slice = RangeSlice.start(this.#a, status, rawHeaders, record);
+    return this.#slice === undefined;
   }
 
-  data(chunk: Buffer): void {
+  data(chunk: Buffer): boolean {
     this.#writer?.write(chunk);
+    return this.#slice === undefined || this.#slice.write(chunk);
   }
 
   end(): void {
+    this.#slice?.end();
     const writer = this.#writer;
     if (writer === undefined) return;
     void writer.end().then(() => this.#unlock?.());
   }
 
   abort(): void {
+    this.#slice?.abort();
     this.#writer?.abort();
     this.#writer = undefined;
     this.#unlock?.();
@@ -179,8 +186,8 @@ export class RevalidateTap implements ResponseTap {
     return this.#store.head(status, rawHeaders);
   }
 
-  data(chunk: Buffer): void {
-    if (!this.#owns) this.#store.data(chunk);
+  data(chunk: Buffer): boolean {
+    return this.#owns || this.#store.data(chunk);
   }
 
   end(): void {
