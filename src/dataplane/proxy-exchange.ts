@@ -289,7 +289,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.#settle();
     const tap = this.#tap;
     if (tap !== undefined) {
-      tap.end();
+      tap.end(trailers);
       if (this.#tapOwns) return;
     }
     const body = this.#body;

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer as createH2Server, type ServerHttp2Session } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -221,6 +222,35 @@ describe('pier serve: shared HTTP cache', () => {
     origin.route('/ranged-ifrange', (_q, res) => res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': 4, etag: '"new"' }).end('wxyz'));
     const ifRange = await get('/ranged-ifrange', { range: 'bytes=1-2', 'if-range': '"old"' });
     expect([ifRange.status, ifRange.body]).toEqual([200, 'wxyz']);
+  });
+
+  it('a response with trailer fields (an HTTP/2 origin) reaches the client with them and is not stored', { timeout: 30_000 }, async () => {
+    let n = 0;
+    const h2 = createH2Server((_req, res) => {
+      n++;
+      res.writeHead(200, { 'cache-control': 'max-age=60', trailer: 'x-digest' });
+      res.write(`t${n}`);
+      res.addTrailers({ 'x-digest': `d${n}` });
+      res.end();
+    });
+    const sessions = new Set<ServerHttp2Session>();
+    h2.on('session', (session) => sessions.add(session));
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (h2.address() as { port: number }).port;
+      await writeFile(join(dir, 'h2.yaml'), [serviceYaml('h2origin', [{ host: '127.0.0.1', port }]), cacheIngress({ 'pier.dev/backend-protocol': 'H2C' }, 'h2', 'h2.example').replace('name: origin', 'name: h2origin')].join('---\n'));
+      await waitFor(async () => (await get('/t', {}, 'GET', false, 'h2.example')).status === 200, 10_000, 'the h2c route');
+      const before = n;
+      for (let i = 1; i <= 2; i++) {
+        const res = await request(`http://127.0.0.1:${pier.httpPort}/t`, { headers: { host: 'h2.example', te: 'trailers' }, dispatcher: agent });
+        expect([res.statusCode, res.headers['x-cache-status'], await res.body.text(), res.trailers['x-digest']]).toEqual([200, 'MISS', `t${before + i}`, `d${before + i}`]);
+      }
+      expect(n).toBe(before + 2);
+    } finally {
+      await rm(join(dir, 'h2.yaml'), { force: true });
+      for (const session of sessions) session.destroy();
+      await new Promise((r) => h2.close(r));
+    }
   });
 
   it('keeps one variant per Vary value', async () => {

@@ -101,10 +101,18 @@ export class StoreTap implements ResponseTap {
     return this.#slice === undefined || this.#slice.write(chunk);
   }
 
-  end(): void {
+  end(trailers?: readonly string[] | null): void {
     this.#slice?.end();
     const writer = this.#writer;
     if (writer === undefined) return;
+    // A response with trailer fields is not stored: an entry keeps no trailers, and a hit
+    // without the ones the origin sent (a checksum, a status) would be a different response
+    // (RFC 9111 §3 lets a cache drop them; Pier prefers to not cache such responses at all).
+    if (trailers !== undefined && trailers !== null && trailers.length > 0) {
+      writer.abort();
+      this.#writer = undefined;
+      return this.#unlock?.();
+    }
     void writer.end().then(() => this.#unlock?.());
   }
 
@@ -190,8 +198,8 @@ export class RevalidateTap implements ResponseTap {
     return this.#owns || this.#store.data(chunk);
   }
 
-  end(): void {
-    if (!this.#owns) this.#store.end();
+  end(trailers?: readonly string[] | null): void {
+    if (!this.#owns) this.#store.end(trailers);
   }
 
   abort(): void {

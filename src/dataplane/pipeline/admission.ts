@@ -20,7 +20,8 @@ export interface ResponseTap {
   /** A body chunk. When the tap answers the client itself, false holds the upstream back
    * until the client drains (backpressure), as a false `res.write` does. */
   data(chunk: Buffer): boolean | void;
-  end(): void;
+  /** The body is complete; `trailers`: the upstream's trailer fields, flat, if it sent any. */
+  end(trailers?: readonly string[] | null): void;
   /** The exchange failed (no response, or a cut one) or the client left. */
   abort(): void;
   /** The exchange is about to answer `status` (502/503/504) itself: true when the tap
