@@ -86,6 +86,7 @@ async function main(config: PierConfig): Promise<void> {
     logger.warn({ backlog: config.backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it (sysctl) for bursts of new connections');
   }
   const cache = openCache(config);
+  if (cache.loaded.entries > 0 || cache.loaded.removed > 0) logger.info({ dir: cache.dir, ...cache.loaded }, 'shared cache: entries of an earlier run loaded');
   const supervisor = new Supervisor({
     workers: config.workers,
     worker: {

@@ -380,4 +380,19 @@ describe('pier serve: shared HTTP cache', () => {
     expect([after.cache, after.body]).toEqual(['HIT', 'd1']);
     expect(count('/durable')).toBe(1);
   });
+
+  // Last: it replaces the running Pier.
+  it('a restarted Pier serves the entries the last run left in --cache-dir', { timeout: 60_000 }, async () => {
+    origin.route('/kept', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=600' }).end(`k${n}`));
+    await get('/kept');
+    await waitFor(async () => (await get('/kept')).cache === 'HIT', 3_000, 'a HIT');
+    await pier.stop();
+    await agent.close();
+    agent = new Agent({ connections: 200 });
+    pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi'], { readyTimeoutMs: 30_000 });
+    const after = await get('/kept');
+    expect([after.cache, after.body]).toEqual(['HIT', 'k1']);
+    expect(count('/kept')).toBe(1);
+    expect(pier.output()).toMatch(/entries of an earlier run loaded/);
+  });
 });
