@@ -62,9 +62,12 @@ export class WorkerCache {
   readonly #memory = new Map<string, Remembered>();
   #memoryBytes = 0;
   readonly #names = new Map<string, string>();
+  /** `dir` with a trailing separator. */
+  readonly #prefix: string;
 
   constructor(dir: string, maxObjectBytes: number, coordinator: CacheCoordinator) {
     this.dir = dir;
+    this.#prefix = join(dir, '/');
     this.maxObjectBytes = maxObjectBytes;
     this.coordinator = coordinator;
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -113,7 +116,7 @@ export class WorkerCache {
    * change made through any worker is seen on the next request.
    */
   #open(file: string): OpenEntry | undefined {
-    const path = join(this.dir, file);
+    const path = this.#prefix + file; // no path.join per hit: names are hex
     const st = statSync(path, { throwIfNoEntry: false });
     const known = this.#memory.get(file);
     if (st === undefined) {

@@ -20,10 +20,13 @@ import { parseHttpDate } from './http-date.ts';
 /** Cache-Control directives, lower-case names; `true` for a directive without a value. */
 export type Directives = Map<string, string | true>;
 
+/** No directives (most requests): shared, never modified. */
+const NONE: Directives = new Map();
+
 /** Parses a Cache-Control value (several fields joined with commas). */
 export function parseCacheControl(value: string | undefined): Directives {
+  if (value === undefined || value === '') return NONE;
   const out: Directives = new Map();
-  if (value === undefined || value === '') return out;
   for (const m of value.matchAll(/([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,;]*)))?/g)) {
     const name = m[1]!.toLowerCase();
     if (!out.has(name)) out.set(name, m[2] ?? m[3] ?? true);
