@@ -6,9 +6,10 @@
  * Runs the suite's own origin server (`npm run server`) and its command-line client (`npm run
  * cli --base=…`) against `pier serve --manifests` with 2 workers and one Ingress with
  * `pier.dev/cache: "on"` routing everything to that origin, as the suite's docker set-up puts
- * nginx (`proxy_cache` + `proxy_cache_revalidate on`) in front of it; then once more with
- * `pier.dev/cache-use-stale: "error timeout"` added (nginx's proxy_cache_use_stale, off by
- * default in both), which the suite's "serve stale when the origin is gone" tests need. Then counts, per section
+ * nginx (`proxy_cache` + `proxy_cache_revalidate on`) in front of it; then once more with the
+ * two opt-in annotations the suite has tests for: `pier.dev/cache-use-stale: "error timeout"`
+ * (nginx's proxy_cache_use_stale, off by default in both; the "serve stale when the origin is
+ * gone" tests) and `pier.dev/cache-targeted-fields: "CDN-Cache-Control"` (RFC 9213). Then counts, per section
  * of the suite, the passes of each kind of test with the suite's own result logic
  * (test-engine/lib/results.mjs, dependencies honoured as on cache-tests.fyi).
  *
@@ -51,7 +52,7 @@ const started: PinnedProcess[] = [];
 /** The Ingress annotations of each Pier run (report columns). */
 const VARIANTS = [
   ['Pier', { 'pier.dev/cache': 'on' }],
-  ['Pier, use-stale', { 'pier.dev/cache': 'on', 'pier.dev/cache-use-stale': 'error timeout' }],
+  ['Pier, options', { 'pier.dev/cache': 'on', 'pier.dev/cache-use-stale': 'error timeout', 'pier.dev/cache-targeted-fields': 'CDN-Cache-Control' }],
 ] as const;
 
 function manifests(originPort: number, annotations: Readonly<Record<string, string>>): string {

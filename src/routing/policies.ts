@@ -322,6 +322,9 @@ export interface CachePolicy {
   readonly statusHeader: boolean;
   /** When a stale entry may answer instead of the origin (nginx proxy_cache_use_stale). */
   readonly useStale?: CacheUseStale;
+  /** RFC 9213 targeted fields (lower-case, in order) whose first valid one replaces the
+   * response's Cache-Control and Expires for this cache (`CDN-Cache-Control`, …). */
+  readonly targetedFields?: readonly string[];
 }
 
 /** `pier.dev/cache-use-stale`: nginx's proxy_cache_use_stale conditions. */

@@ -20,6 +20,7 @@ describe('cache annotations (parser)', () => {
     }],
     ['invalid_header counts as error', { 'pier.dev/cache-use-stale': 'invalid_header' }, { ...BASE, useStale: { error: true, timeout: false, updating: false, statuses: [] } }],
     ['cache-use-stale off', { 'pier.dev/cache-use-stale': 'off' }, BASE],
+    ['targeted fields, in order, lower-case', { 'pier.dev/cache-targeted-fields': 'Shop-Cache-Control, CDN-Cache-Control' }, { ...BASE, targetedFields: ['shop-cache-control', 'cdn-cache-control'] }],
   ])('%s', (_name, more, want) => {
     const { settings, problems } = parseAnnotations(ingress({ 'pier.dev/cache': 'on', ...more }));
     expect(problems).toEqual([]);
@@ -31,6 +32,7 @@ describe('cache annotations (parser)', () => {
     ['pier.dev/cache-key', '$host$nope', 'annotation pier.dev/cache-key: "$host$nope" uses $nope, which is not one of $scheme $host $request_uri $uri $args $is_args $request_method $http_<name> $cookie_<name>'],
     ['pier.dev/cache-valid', '200 soon', 'annotation pier.dev/cache-valid: "200 soon" has "200 soon", which does not end with an nginx time (like 10m)'],
     ['pier.dev/cache-use-stale', 'error http_418', 'annotation pier.dev/cache-use-stale: "error http_418" has "http_418", which is not one of error, timeout, invalid_header, updating, http_500, http_502, http_503, http_504, http_403, http_404, http_429 (or off alone)'],
+    ['pier.dev/cache-targeted-fields', 'CDN-Cache-Control, a b', 'annotation pier.dev/cache-targeted-fields: "CDN-Cache-Control, a b" has "a b", which is not a header name'],
     ['pier.dev/cache-use-stale', 'off error', 'annotation pier.dev/cache-use-stale: "off error" has "off", which is not one of error, timeout, invalid_header, updating, http_500, http_502, http_503, http_504, http_403, http_404, http_429 (or off alone)'],
   ])('%s: %j is refused with a problem naming it', (key, value, message) => {
     const { problems, rejected } = parseAnnotations(ingress({ 'pier.dev/cache': 'on', [key]: value }));

@@ -58,7 +58,7 @@ describe('pier serve: shared HTTP cache', () => {
     await writeFile(join(dir, 'class.yaml'), INGRESS_CLASS_YAML);
     await writeFile(join(dir, 'services.yaml'), serviceYaml('origin', [{ host: '127.0.0.1', port: origin.port }]));
     await writeFile(join(dir, 'ingress.yaml'), cacheIngress({ 'pier.dev/cache-valid': '200 10m, 404 1m', 'pier.dev/cache-bypass-header': 'x-nocache' }));
-    await writeFile(join(dir, 'stale.yaml'), cacheIngress({ 'pier.dev/cache-use-stale': 'error timeout http_503 updating' }, 'stale', STALE_HOST));
+    await writeFile(join(dir, 'stale.yaml'), cacheIngress({ 'pier.dev/cache-use-stale': 'error timeout http_503 updating', 'pier.dev/cache-targeted-fields': 'CDN-Cache-Control' }, 'stale', STALE_HOST));
     pier = await startPier(['--manifests', dir, '--workers', '2', '--access-log', '--cache-dir', cacheDir, '--cache-size', '8Mi'], { readyTimeoutMs: 30_000 });
   });
 
@@ -141,6 +141,18 @@ describe('pier serve: shared HTTP cache', () => {
     await get('/plain-503');
     mode = '503';
     expect((await get('/plain-503')).status).toBe(503);
+  });
+
+  it('cache-targeted-fields: CDN-Cache-Control replaces Cache-Control for this cache, only on the Ingress that names it', async () => {
+    origin.route('/cdn-fresh', (_q, res, n) => res.writeHead(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }).end(`cf${n}`));
+    origin.route('/cdn-nostore', (_q, res, n) => res.writeHead(200, { 'cache-control': 'max-age=60', 'cdn-cache-control': 'no-store' }).end(`cn${n}`));
+    await get('/cdn-fresh', {}, 'GET', false, STALE_HOST);
+    await waitFor(async () => (await get('/cdn-fresh', {}, 'GET', false, STALE_HOST)).cache === 'HIT', 3_000, 'a HIT');
+    for (let i = 0; i < 3; i++) await get('/cdn-nostore', {}, 'GET', false, STALE_HOST);
+    expect([count('/cdn-fresh'), count('/cdn-nostore')]).toEqual([1, 3]);
+    // The other Ingress ignores the field: Cache-Control's no-store holds.
+    for (let i = 0; i < 2; i++) await get('/cdn-fresh');
+    expect(count('/cdn-fresh')).toBe(3);
   });
 
   it('cache-use-stale updating: while one request revalidates, the others get the stale entry at once', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { currentAge, initialAge, storeDecision, usability, usableOnError, type Freshness } from '../../src/dataplane/cache/freshness.ts';
+import { targetedDirectives } from '../../src/dataplane/cache/targeted-cache-control.ts';
 import type { CacheValidRule } from '../../src/routing/policies.ts';
 
 const T0 = Date.parse('Mon, 01 Jan 2024 12:00:00 GMT');
@@ -136,5 +137,41 @@ describe('reuse (RFC 9111 §4, §5.2.1; RFC 5861)', () => {
     ['not with must-revalidate', 'max-age=60, must-revalidate, stale-if-error=30', undefined, 80, false],
   ] as const)('stale-if-error %s', (_name, cc, rcc, ageS, want) => {
     expect(usableOnError(f(cc), rcc, at(ageS))).toBe(want);
+  });
+});
+
+describe('RFC 9213 targeted fields (CDN-Cache-Control)', () => {
+  const FIELDS = ['cdn-cache-control'];
+  const decideTargeted = (status: number, headers: Record<string, string>) => {
+    const all = { date: date(0), ...headers };
+    return storeDecision(GET, status, all, [], T0, T0, targetedDirectives(all, FIELDS));
+  };
+  it.each([
+    ['replaces Cache-Control', { 'cdn-cache-control': 'max-age=600', 'cache-control': 'no-store' }, 600],
+    ['and Expires', { 'cdn-cache-control': 'max-age=600', expires: date(-100) }, 600],
+    ['its max-age=0 wins over a fresh Cache-Control', { 'cdn-cache-control': 'max-age=0', 'cache-control': 'max-age=600' }, 0],
+    ['unknown directives are ignored', { 'cdn-cache-control': 'foobar, max-age=600' }, 600],
+    ['an invalid field is ignored: Cache-Control applies', { 'cdn-cache-control': 'max-age="600"', 'cache-control': 'max-age=30' }, 30],
+    ['a field that does not parse is ignored', { 'cdn-cache-control': 'max-age=600, &&&', 'cache-control': 'max-age=30' }, 30],
+  ] as const)('%s', (_name, headers, lifetime) => {
+    expect(decideTargeted(200, headers)?.lifetime).toBe(lifetime);
+  });
+
+  it.each([
+    ['no-store', { 'cdn-cache-control': 'no-store', 'cache-control': 'max-age=600' }],
+    ['private', { 'cdn-cache-control': 'private', 'cache-control': 'max-age=600' }],
+    ['an invalid field leaves Cache-Control\'s no-store', { 'cdn-cache-control': 'max-age="600"', 'cache-control': 'no-store' }],
+  ] as const)('not stored: %s', (_name, headers) => {
+    expect(decideTargeted(200, headers)).toBeUndefined();
+  });
+
+  it('no-cache in the field means validate before each use', () => {
+    expect(decideTargeted(200, { 'cdn-cache-control': 'no-cache', 'cache-control': 'max-age=600' })?.noCache).toBe(true);
+  });
+
+  it('the first valid field of the list wins; none named: undefined', () => {
+    expect(targetedDirectives({ 'a-cache-control': 'max-age=1', 'cdn-cache-control': 'max-age=2' }, ['a-cache-control', 'cdn-cache-control'])?.get('max-age')).toBe('1');
+    expect(targetedDirectives({ 'a-cache-control': '(', 'cdn-cache-control': 'max-age=2' }, ['a-cache-control', 'cdn-cache-control'])?.get('max-age')).toBe('2');
+    expect(targetedDirectives({ 'cache-control': 'max-age=2' }, ['cdn-cache-control'])).toBeUndefined();
   });
 });

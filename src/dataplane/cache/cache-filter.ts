@@ -39,7 +39,7 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
   if (cache === undefined) return () => true;
   const keyOf = compileKey(policy.key);
   const ctx: TapContext = {
-    cache, valid: policy.valid, useStale: policy.useStale, counters: cache.countersOf(origin),
+    cache, valid: policy.valid, useStale: policy.useStale, targetedFields: policy.targetedFields ?? [], counters: cache.countersOf(origin),
     mark: policy.statusHeader ? (a, s) => a.onResponse(STATUS_HOOKS.get(s)!) : () => {},
   };
   const bypass = policy.bypassHeader;

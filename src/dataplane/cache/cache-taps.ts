@@ -9,6 +9,7 @@ import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
 import { canServeStale, headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
 import { RangeSlice } from './range-slice.ts';
+import { targetedDirectives } from './targeted-cache-control.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -25,6 +26,8 @@ export interface TapContext {
   readonly valid: readonly CacheValidRule[];
   /** pier.dev/cache-use-stale, when set. */
   readonly useStale: CacheUseStale | undefined;
+  /** pier.dev/cache-targeted-fields (lower-case), empty when not set. */
+  readonly targetedFields: readonly string[];
   readonly counters: CacheCounters;
   /** Registers the X-Cache-Status hook (a no-op when the header is hidden). */
   readonly mark: (a: Admission, status: CacheStatus) => void;
@@ -88,7 +91,7 @@ export class StoreTap implements ResponseTap {
     // RFC 9110 §6.6.1: a cache that stores a response without Date adds the time it got it.
     if (!headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'date')) headers.push('date', new Date().toUTCString());
     const record = headerRecord(headers);
-    const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now());
+    const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now(), targetedDirectives(record, this.#ctx.targetedFields));
     if (freshness === undefined) return this.#release();
     const meta: EntryMeta = { key: this.#key, status, headers: withoutPrivateFields(headers, record), freshness, ...validators(record) };
     this.#writer = this.#ctx.cache.store(meta, varyNames(record['vary']), (n) => requestHeader(this.#a, n), this.#ctx.counters);
@@ -245,7 +248,7 @@ export class RevalidateTap implements ResponseTap {
     for (let i = 0; i < old.meta.headers.length; i += 2) if (!replaced.has(old.meta.headers[i]!.toLowerCase())) headers.push(old.meta.headers[i]!, old.meta.headers[i + 1]!);
     for (let i = 0; i < fresh.length; i += 2) if (replaced.has(fresh[i]!.toLowerCase())) headers.push(fresh[i]!, fresh[i + 1]!);
     const record = headerRecord(headers);
-    const freshness = storeDecision(facts(this.#a), old.meta.status, record, this.#ctx.valid, this.#requestTime, Date.now());
+    const freshness = storeDecision(facts(this.#a), old.meta.status, record, this.#ctx.valid, this.#requestTime, Date.now(), targetedDirectives(record, this.#ctx.targetedFields));
     if (freshness === undefined) {
       this.#ctx.cache.invalidate(old.meta.key);
       this.#done();

@@ -89,11 +89,12 @@ function range(from: number, to: number): number[] {
 /**
  * Decides whether a response may be stored (§3) and how long it stays fresh. Undefined: not
  * storable. `requestTime`/`responseTime`: ms, when the request went upstream and the head came
- * back (§4.2.3's request_time and response_time).
+ * back (§4.2.3's request_time and response_time). `targeted`: the directives of an RFC 9213
+ * targeted field (targeted-cache-control.ts), which replace Cache-Control, Expires and Pragma.
  */
-export function storeDecision(req: RequestFacts, status: number, headers: Record<string, string>, valid: readonly CacheValidRule[], requestTime: number, responseTime: number): Freshness | undefined {
+export function storeDecision(req: RequestFacts, status: number, headers: Record<string, string>, valid: readonly CacheValidRule[], requestTime: number, responseTime: number, targeted?: Directives): Freshness | undefined {
   if (req.method !== 'GET' || status < 200 || status === 206 || status === 304) return undefined; // partial and validation responses are not stored whole
-  const cc = parseCacheControl(headers['cache-control']);
+  const cc = targeted ?? parseCacheControl(headers['cache-control']);
   // §5.2.2.3: with must-understand, an understood status is stored despite no-store, any
   // other is not stored at all.
   if (cc.has('must-understand') ? !UNDERSTOOD.has(status) : cc.has('no-store')) return undefined;
@@ -104,7 +105,7 @@ export function storeDecision(req: RequestFacts, status: number, headers: Record
   if (vary !== undefined && vary.split(',').some((v) => v.trim() === '*')) return undefined;
   if (headers['set-cookie'] !== undefined && !cc.has('public')) return undefined;
   const date = parseHttpDate(headers['date']) ?? responseTime;
-  let lifetime = explicitLifetime(cc, headers, date);
+  let lifetime = explicitLifetime(cc, targeted === undefined ? headers['expires'] : undefined, date);
   if (lifetime === undefined) {
     const rule = valid.find((r) => r.statuses.length === 0 || r.statuses.includes(status));
     if (rule !== undefined) lifetime = rule.seconds;
@@ -112,7 +113,7 @@ export function storeDecision(req: RequestFacts, status: number, headers: Record
     else return undefined;
   }
   const noStale = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage');
-  const noCache = cc.has('no-cache') || (headers['cache-control'] === undefined && /no-cache/i.test(headers['pragma'] ?? ''));
+  const noCache = cc.has('no-cache') || (targeted === undefined && headers['cache-control'] === undefined && /no-cache/i.test(headers['pragma'] ?? ''));
   return {
     lifetime: noCache ? 0 : lifetime,
     initialAge: initialAge(headers, requestTime, responseTime),
@@ -129,10 +130,9 @@ export function storeDecision(req: RequestFacts, status: number, headers: Record
  * any. A directive without a valid number, and an Expires that is not an HTTP-date (§5.3),
  * mean "already stale" (0), not "absent".
  */
-function explicitLifetime(cc: Directives, headers: Record<string, string>, date: number): number | undefined {
+function explicitLifetime(cc: Directives, expires: string | undefined, date: number): number | undefined {
   if (cc.has('s-maxage')) return seconds(cc, 's-maxage') ?? 0;
   if (cc.has('max-age')) return seconds(cc, 'max-age') ?? 0;
-  const expires = headers['expires'];
   if (expires === undefined) return undefined;
   const at = parseHttpDate(expires);
   return at === undefined ? 0 : Math.max(0, Math.floor((at - date) / 1000));

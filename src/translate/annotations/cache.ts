@@ -26,6 +26,10 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  *   or `off` (the default): when a stale entry answers instead of the origin. Never for a
  *   response whose Cache-Control forbids it (must-revalidate, proxy-revalidate, s-maxage,
  *   no-cache).
+ * - `pier.dev/cache-targeted-fields`: RFC 9213 targeted cache-control fields this cache obeys,
+ *   first valid one wins over Cache-Control and Expires: `"CDN-Cache-Control"`, or
+ *   `"Shop-Cache-Control, CDN-Cache-Control"`. Off by default: an origin's CDN-Cache-Control is
+ *   meant for its CDN, which Pier is only if the operator says so.
  */
 export function parseCache(r: AnnotationReader, s: IngressSettings): void {
   const switchText = pierString(r, 'cache');
@@ -45,9 +49,14 @@ export function parseCache(r: AnnotationReader, s: IngressSettings): void {
   const statusHeader = pierString(r, 'cache-status-header') === undefined ? true : r.bool('cache-status-header') ?? true;
   const useStale = parseUseStale(r);
   if (useStale === null) return;
+  const targeted = pierString(r, 'cache-targeted-fields');
+  const targetedFields = targeted === undefined ? [] : targeted.split(',').map((f) => f.trim());
+  const badField = targetedFields.find((f) => !TOKEN.test(f));
+  if (badField !== undefined) return void r.fail('cache-targeted-fields', `has "${badField}", which is not a header name`);
   s.policies.push({
     kind: 'cache', key, valid, ...(bypass === undefined ? {} : { bypassHeader: bypass.toLowerCase() }), statusHeader,
     ...(useStale === undefined ? {} : { useStale }),
+    ...(targetedFields.length === 0 ? {} : { targetedFields: targetedFields.map((f) => f.toLowerCase()) }),
   });
 }
 
