@@ -7,7 +7,8 @@ import { createStoreFeeder } from './store/store-feeder.ts';
 import { Store } from './store/store.ts';
 import type { Problem } from './translate/problem.ts';
 import type { Snapshot, TranslateOptions } from './translate/snapshot.ts';
-import { translate, type TranslateResult } from './translate/translate.ts';
+import { IncrementalTranslator } from './translate/incremental-translate.ts';
+import type { TranslateResult } from './translate/translate.ts';
 
 export interface ControllerOptions {
   readonly source: Source;
@@ -15,10 +16,19 @@ export interface ControllerOptions {
   /** Hands a new table to the dataplane; returns its generation. */
   readonly publish: (table: RouteTable) => number;
   readonly logger: Logger;
-  /** After each build (status writer, events): the snapshot it was built from and the result. */
-  readonly onBuilt?: (snapshot: Snapshot, result: TranslateResult, generation: number) => void;
+  /** After each build (status writer, events): what it was built from and the result. */
+  readonly onBuilt?: (built: BuiltFrom, result: TranslateResult, generation: number) => void;
   readonly holdoffMs?: number;
   readonly maxDelayMs?: number;
+}
+
+/** What a build was made from, for the hooks that follow it. */
+export interface BuiltFrom {
+  /** The store's objects (made on first call: a copy of every list, so hooks ask only when
+   * `changes` concern them). */
+  snapshot(): Snapshot;
+  /** Dependency keys (translate/dependency-keys.ts) that changed since the previous build. */
+  readonly changes: ReadonlySet<string>;
 }
 
 /**
@@ -29,12 +39,14 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #store = new Store();
   readonly #scheduler: RebuildScheduler;
+  #translator: IncrementalTranslator;
   #reported = new Set<string>();
   #syncedGeneration: number | undefined;
   #lastBuildMs = 0;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
+    this.#translator = new IncrementalTranslator(options.translateOptions);
     this.#scheduler = new RebuildScheduler({
       holdoffMs: options.holdoffMs ?? 100,
       maxDelayMs: options.maxDelayMs ?? 500,
@@ -67,16 +79,20 @@ export class Controller {
 
   #build(): void {
     const started = performance.now();
-    const snapshot = this.#store.snapshot();
     let result: TranslateResult;
+    const changes = this.#store.takeChanges();
     try {
-      result = translate(snapshot, this.#options.translateOptions);
+      // Re-translates only what the changes since the last build affect (incremental-translate.ts).
+      result = this.#translator.update(this.#store.index(), changes);
     } catch (err) {
       // translate() reports bad objects as problems; a throw is a bug in Pier. Keep serving the
-      // last table rather than crash the primary, and say so loudly.
+      // last table rather than crash the primary, and say so loudly. The next build starts over.
+      this.#translator = new IncrementalTranslator(this.#options.translateOptions);
       this.#options.logger.error({ err }, 'translation failed; still serving the previous routing table');
       return;
     }
+    let snapshot: Snapshot | undefined;
+    const built: BuiltFrom = { snapshot: () => (snapshot ??= this.#store.snapshot()), changes };
     this.#lastBuildMs = performance.now() - started;
     this.#logNewProblems(result.problems);
     const generation = this.#options.publish(result.table);
@@ -85,7 +101,7 @@ export class Controller {
       { generation, virtualHosts: result.table.virtualHosts.length, backends: result.table.backends.length, problems: result.problems.length, translateMs: Math.round(this.#lastBuildMs * 10) / 10 },
       'routing table published',
     );
-    this.#options.onBuilt?.(snapshot, result, generation);
+    this.#options.onBuilt?.(built, result, generation);
   }
 
   #logNewProblems(problems: readonly Problem[]): void {

@@ -135,10 +135,11 @@ async function main(config: PierConfig): Promise<void> {
     translateOptions,
     publish: (table) => supervisor.publish(table),
     logger: root.child({ component: 'controller' }),
-    onBuilt: (snapshot, result) => {
-      status?.onBuilt(snapshot, result);
-      statusLog?.onBuilt(snapshot);
-      ignored.onBuilt(snapshot);
+    onBuilt: (built, result) => {
+      status?.onBuilt(built.snapshot(), result);
+      // Each hook reads every object: skipped when nothing it reports on changed.
+      if (statusLog && touches(built.changes, ['Upstream:', 'Service:', 'EndpointSlices:', 'Secret:'])) statusLog.onBuilt(built.snapshot());
+      if (touches(built.changes, ['Ingress:', 'IngressClass:'])) ignored.onBuilt(built.snapshot());
     },
   });
   // Ready once every initial worker listens (start() resolved) and every serving worker acked a
@@ -198,4 +199,10 @@ async function serve(): Promise<void> {
     if (explained === undefined) throw err;
     exitWith(explained);
   }
+}
+
+/** Whether a dependency key of one of these kinds (prefixes) changed. */
+function touches(changes: ReadonlySet<string>, prefixes: readonly string[]): boolean {
+  for (const change of changes) if (prefixes.some((p) => change.startsWith(p))) return true;
+  return false;
 }

@@ -4,6 +4,7 @@
  */
 import type { EditLatency } from './edit-latency.ts';
 import type { InProcessCost } from './in-process-cost.ts';
+import type { IncrementalCost } from './incremental-cost.ts';
 import type { ProcessMemory } from './proc-tree.ts';
 import { spread, type Spread } from './summary.ts';
 
@@ -38,6 +39,24 @@ function inProcessTable(costs: readonly InProcessCost[]): string[] {
   ];
 }
 
+/** "p50 / p99 (min–max)" of edit latencies, ms. */
+function percentiles(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return `${at(0.5).toFixed(0)} / ${at(0.99).toFixed(0)} (${sorted[0]?.toFixed(0) ?? '–'}–${sorted.at(-1)?.toFixed(0) ?? '–'})`;
+}
+
+function incrementalTable(costs: readonly IncrementalCost[]): string[] {
+  return [
+    '### What the controller runs: incremental translation (store + IncrementalTranslator)', '',
+    'First build = filling the store and the first update (start-up). Then, alternately, one Ingress edited (a path renamed) and one EndpointSlice edited (an endpoint removed), each followed by an update; median and max over the edits. "New objects" counts the virtual hosts and backends of the next table that are not the previous table\'s objects: what the dataplane has to recompile.', '',
+    '| Ingresses | first build ms | Ingress edit ms median (max) | new objects: hosts / backends | EndpointSlice edit ms median (max) | new objects: hosts / backends |',
+    '|--:|--:|--:|--:|--:|--:|',
+    ...costs.map((c) => `| ${c.ingresses} | ${c.firstBuildMs.toFixed(0)} | ${c.ingressEditMs.median.toFixed(2)} (${c.ingressEditMs.max.toFixed(1)}) | ${c.changedByIngressEdit.hosts} / ${c.changedByIngressEdit.backends} | ${c.sliceEditMs.median.toFixed(2)} (${c.sliceEditMs.max.toFixed(1)}) | ${c.changedBySliceEdit.hosts} / ${c.changedBySliceEdit.backends} |`),
+    '',
+  ];
+}
+
 function memoryCell(memory: readonly ProcessMemory[]): string {
   const [primary, ...workers] = memory;
   if (!primary) return '–';
@@ -49,20 +68,21 @@ function endToEndTable(rows: readonly { ingresses: number; result: EditLatency }
   const edits = rows.map((r) => spread(r.result.editMs).median);
   return [
     '### End to end: manifest-mode Pier', '',
-    '| Ingresses | start → first route served, s | edit → served, ms median (min–max) | growth | translate ms (Pier metric) | swap ms per worker (compile + swap) | RSS MiB: primary / workers |',
-    '|--:|--:|--:|--:|--:|--:|--:|',
-    ...rows.map((r, i) => `| ${r.ingresses} | ${(r.result.startupMs / 1000).toFixed(1)} | ${ms(spread(r.result.editMs), 0)} | ${growth(edits, sizes, i)} | ${r.result.translateMs?.toFixed(1) ?? '–'} | ${r.result.swapMsPerWorker.map((s) => s.toFixed(1)).join(', ') || '–'} | ${memoryCell(r.result.memory)} |`),
+    '| Ingresses | start → first route served, s | edit → served, ms p50 / p99 (min–max) | growth (p50) | translate ms (Pier metric) | swap ms per worker (last) | RSS MiB: primary / workers | requests under keepalive load during the edits: failed / sent |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...rows.map((r, i) => `| ${r.ingresses} | ${(r.result.startupMs / 1000).toFixed(1)} | ${percentiles(r.result.editMs)} | ${growth(edits, sizes, i)} | ${r.result.translateMs?.toFixed(1) ?? '–'} | ${r.result.swapMsPerWorker.map((s) => s.toFixed(1)).join(', ') || '–'} | ${memoryCell(r.result.memory)} | ${r.result.load.failed} / ${r.result.load.requests}${r.result.load.failures.length > 0 ? ` (${r.result.load.failures.join('; ')})` : ''} |`),
     '',
   ];
 }
 
 /** Renders the whole report. */
-export function renderControlPlaneReport(setup: readonly string[], costs: readonly InProcessCost[], endToEnd: readonly { ingresses: number; result: EditLatency }[], failures: readonly string[]): string {
+export function renderControlPlaneReport(setup: readonly string[], costs: readonly InProcessCost[], incremental: readonly IncrementalCost[], endToEnd: readonly { ingresses: number; result: EditLatency }[], failures: readonly string[]): string {
   return [
     '# Control-plane benchmark', '',
     ...setup.map((l) => `- ${l}`), '',
     ...failures.map((f) => `- **not measured:** ${f}`), ...(failures.length > 0 ? [''] : []),
     ...inProcessTable(costs),
+    ...incrementalTable(incremental),
     ...(endToEnd.length > 0 ? endToEndTable(endToEnd) : []),
     'growth = (time at this size ÷ time at the previous size) ÷ (size ratio): 1.00 is linear, below 1 sublinear.', '',
   ].join('\n');

@@ -14,6 +14,7 @@ import { writeClusterManifests, type SyntheticCluster } from './cluster-objects.
 import { getStatus } from './pinned-process.ts';
 import { startPier } from './pier.ts';
 import { treeMemory, type ProcessMemory } from './proc-tree.ts';
+import { startKeepaliveLoad } from './keepalive-load.ts';
 
 const PROBE_HOST = 'probe.bench.local';
 
@@ -27,6 +28,8 @@ export interface EditLatency {
   readonly translateMs: number | undefined;
   readonly swapMsPerWorker: readonly number[];
   readonly memory: readonly ProcessMemory[];
+  /** Keepalive requests to a route of the edited Ingress during the edits, and how many failed. */
+  readonly load: { readonly requests: number; readonly failed: number; readonly failures: readonly string[] };
 }
 
 /** Options of one end-to-end measurement. */
@@ -37,8 +40,9 @@ export interface EditLatencyOptions {
   readonly readyTimeoutMs: number;
 }
 
+/** The probe Ingress: `/stable` (under load all along) and `/edit-N`, the path each edit renames. */
 function probeManifest(backendPort: number, edit: number): string {
-  return `${serviceYaml('probe', [{ host: '127.0.0.1', port: backendPort }])}---\n${ingressYaml('probe', PROBE_HOST, [{ path: `/edit-${edit}`, type: 'Exact', service: 'probe' }])}`;
+  return `${serviceYaml('probe', [{ host: '127.0.0.1', port: backendPort }])}---\n${ingressYaml('probe', PROBE_HOST, [{ path: '/stable', service: 'probe' }, { path: `/edit-${edit}`, type: 'Exact', service: 'probe' }])}`;
 }
 
 function startProbeBackend(): Promise<Server> {
@@ -73,6 +77,7 @@ export async function measureEditLatency(cluster: SyntheticCluster, options: Edi
   try {
     const startupMs = performance.now() - started;
     const editMs: number[] = [];
+    const load = startKeepaliveLoad(port, PROBE_HOST, '/stable', 8, options.edits * 5_000);
     for (let edit = 1; edit <= options.edits; edit++) {
       await sleep(300); // let the previous rebuild settle, so edits do not batch
       const tmp = join(dir, '.zz-probe.yaml.tmp');
@@ -82,6 +87,7 @@ export async function measureEditLatency(cluster: SyntheticCluster, options: Edi
       await untilServed(`http://127.0.0.1:${port}/edit-${edit}`, 60_000);
       editMs.push(performance.now() - t0);
     }
+    const loadSeen = await load.stop();
     await sleep(200);
     const metrics = await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`).then((r) => r.text(), () => '');
     return {
@@ -89,6 +95,7 @@ export async function measureEditLatency(cluster: SyntheticCluster, options: Edi
       translateMs: gauge(metrics, 'pier_translate_duration_seconds')[0],
       swapMsPerWorker: gauge(metrics, 'pier_worker_swap_duration_seconds'),
       memory: treeMemory(pier.pid),
+      load: loadSeen,
     };
   } finally {
     await pier.stop();

@@ -21,7 +21,7 @@ export class IgnoredIngressLog {
 
   onBuilt(snapshot: Snapshot): void {
     const classes = new Map(snapshot.ingressClasses.map((c) => [c.metadata.name, c]));
-    const index = { snapshot, ingressClass: (name: string) => classes.get(name) };
+    const index = { ingressClasses: () => snapshot.ingressClasses, ingressClass: (name: string) => classes.get(name) };
     const current = new Map<string, string>();
     for (const ingress of snapshot.ingresses) {
       const reason = notOursReason(ingress, index, this.#options);

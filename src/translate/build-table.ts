@@ -13,7 +13,7 @@ import { secretPolicies } from './auth-secrets.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
-import { resolveUpstreamBackend } from './upstream-backend.ts';
+import { resolveUpstreamBackend, type ResolvedBackend } from './upstream-backend.ts';
 
 /**
  * Builds the (unsorted) table from the merged routes: groups routes into one VirtualHost per
@@ -21,7 +21,8 @@ import { resolveUpstreamBackend } from './upstream-backend.ts';
  * Ingress that uses a broken backend while the table holds each backend once. Only backends
  * that a route or the default backend uses appear.
  */
-export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts: ReadonlySet<string>): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
+export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts: ReadonlySet<string>, hooks: BuildHooks = {}): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
+  const resolveBackend = hooks.resolveBackend ?? resolveBackendOf;
   const backends = new Map<string, Backend>();
   const resolved = new Set<string>();
   const problems: Problem[] = [];
@@ -36,10 +37,8 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     if (upstream && key !== '') {
       problems.push(problemAbout(ingress, 'AnnotationIgnoredForUpstream', `backend annotations (${key}) do not apply to Upstream ${ref.namespace}/${ref.name}: its spec decides`, 'Normal'));
     }
-    const result = ref.kind === 'Service'
-      ? resolveServiceBackend(index, ref.namespace, ref, referrer, overrides.serviceUpstream === true)
-      : resolveUpstreamBackend(index, ref.namespace, ref.name, referrer);
-    if (!backends.has(id)) backends.set(id, upstream ? result.backend : overriddenBackend(result.backend, overrides));
+    const result = resolveBackend(index, id, ref, ingress, overrides);
+    if (!backends.has(id)) backends.set(id, result.backend);
     problems.push(...result.problems);
     return id;
   };
@@ -54,7 +53,7 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     // Only routes an https redirect may apply to are remembered (addHttpsRedirects).
     if (s.forceSslRedirect || (s.sslRedirect && tlsHosts.has(host))) settings.set(route, s);
   };
-  const tableDefault = () => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress);
+  const tableDefault = hooks.tableDefault ?? (() => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress));
   const reportedSecrets = new Set<string>();
   for (const r of merged.routes) {
     const s = r.settings;
@@ -83,6 +82,24 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
 }
 
 const NO_OVERRIDES: BackendOverrides = Object.freeze({});
+
+/** Resolves one backend for one referring Ingress: the Backend (overrides applied) and its problems. */
+export type BackendResolver = (index: SnapshotIndex, id: string, ref: BackendRef, ingress: Ingress, overrides: BackendOverrides) => ResolvedBackend;
+
+/** What the incremental translator changes in buildTable: memoized resolution, and the table
+ * default backend id decided outside the hosts being built. */
+export interface BuildHooks {
+  readonly resolveBackend?: BackendResolver;
+  readonly tableDefault?: () => string | undefined;
+}
+
+/** The backend `id` names, as `ingress` refers to it (problems name that Ingress). */
+export function resolveBackendOf(index: SnapshotIndex, id: string, ref: BackendRef, ingress: Ingress, overrides: BackendOverrides): ResolvedBackend {
+  const referrer = refOf(ingress);
+  if (ref.kind !== 'Service') return resolveUpstreamBackend(index, ref.namespace, ref.name, referrer);
+  const result = resolveServiceBackend(index, ref.namespace, ref, referrer, overrides.serviceUpstream === true);
+  return hasOverrides(overrides) ? { backend: overriddenBackend(result.backend, overrides), problems: result.problems } : result;
+}
 
 function hasOverrides(o: BackendOverrides): boolean {
   for (const _ in o) return true;

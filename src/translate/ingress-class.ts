@@ -27,7 +27,7 @@ export function isOurIngress(ingress: Ingress, index: ClassIndex, options: Trans
 }
 
 /** What isOurIngress needs of the snapshot: the IngressClasses. */
-export type ClassIndex = Pick<SnapshotIndex, 'snapshot' | 'ingressClass'>;
+export type ClassIndex = Pick<SnapshotIndex, 'ingressClasses' | 'ingressClass'>;
 
 /**
  * Why `ingress` is not ours, in a user's words (`class "nginx" is not served by pier`), or
@@ -55,7 +55,7 @@ export function notOursReason(ingress: Ingress, index: ClassIndex, options: Tran
 }
 
 function hasOurDefaultClass(index: ClassIndex, controllerName: string): boolean {
-  return index.snapshot.ingressClasses.some(
+  return index.ingressClasses().some(
     (c) => c.spec?.controller === controllerName && c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true',
   );
 }

@@ -31,6 +31,8 @@ export interface TranslateOptions {
 export interface SnapshotIndex {
   readonly snapshot: Snapshot;
   ingressClass(name: string): IngressClass | undefined;
+  ingressClasses(): readonly IngressClass[];
+  ingress(namespace: string, name: string): Ingress | undefined;
   service(namespace: string, name: string): Service | undefined;
   /** EndpointSlices labelled `kubernetes.io/service-name: <service>` in `namespace`. */
   endpointSlices(namespace: string, service: string): readonly EndpointSlice[];
@@ -45,6 +47,7 @@ export function indexSnapshot(snapshot: Snapshot): SnapshotIndex {
     new Map(objs.map((o) => [key(o.metadata.namespace, o.metadata.name), o]));
   const classes = new Map(snapshot.ingressClasses.map((c) => [c.metadata.name, c]));
   const services = byKey(snapshot.services);
+  let ingresses: Map<string, Ingress> | undefined;
   const secrets = byKey(snapshot.secrets);
   const configMaps = byKey(snapshot.configMaps ?? []);
   const upstreams = byKey(snapshot.upstreams);
@@ -60,6 +63,8 @@ export function indexSnapshot(snapshot: Snapshot): SnapshotIndex {
   return {
     snapshot,
     ingressClass: (name) => classes.get(name),
+    ingressClasses: () => snapshot.ingressClasses,
+    ingress: (ns, name) => (ingresses ??= byKey(snapshot.ingresses)).get(key(ns, name)),
     service: (ns, name) => services.get(key(ns, name)),
     endpointSlices: (ns, svc) => slices.get(key(ns, svc)) ?? [],
     secret: (ns, name) => secrets.get(key(ns, name)),

@@ -21,7 +21,7 @@ const ingressClass = (name: string, controller: string, isDefault = false): Ingr
 const snapshotOf = (ingresses: Ingress[], classes: IngressClass[] = []): Snapshot => ({ ...EMPTY_SNAPSHOT, ingresses, ingressClasses: classes });
 const reasonOf = (i: Ingress, classes: IngressClass[] = [], options = OPTIONS) => {
   const byName = new Map(classes.map((c) => [c.metadata.name, c]));
-  return notOursReason(i, { snapshot: snapshotOf([i], classes), ingressClass: (n) => byName.get(n) }, options);
+  return notOursReason(i, { ingressClasses: () => snapshotOf([i], classes).ingressClasses, ingressClass: (n) => byName.get(n) }, options);
 };
 
 describe('why an Ingress is not Pier\'s', () => {

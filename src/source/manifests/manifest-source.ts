@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ManifestError } from '../../errors.ts';
@@ -32,7 +33,9 @@ const GONE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
  * replaces a file's inode and a per-file watch would go deaf. Events are debounced per file.
  * A `rename` event (create, delete, rename-over) triggers a rescan that re-reads every file,
  * which also catches Kubernetes ConfigMap volumes, where an update swaps the hidden `..data`
- * link and no event names the visible files. Unchanged file contents are skipped.
+ * link and no event names the visible files. A rescan skips files whose inode, size and
+ * modification time are unchanged (a stat each, so one edit among many large files costs one
+ * read), and any read whose content hashes as before is not parsed again.
  *
  * Concurrency: all reads go through one queue drained sequentially, so a file's reads are
  * applied in the order they happened and never interleave.
@@ -44,8 +47,10 @@ export class ManifestSource implements Source {
   readonly #debounceMs: number;
   readonly #file: string | undefined;
   readonly #index = new DeclarationIndex();
-  /** file → content of its last read, to skip rescans of unchanged files. */
-  readonly #contents = new Map<string, string>();
+  /** file → what its last read saw (stat and content hash), to skip unchanged files. */
+  readonly #contents = new Map<string, { readonly stat: string; readonly hash: string }>();
+  /** Names queued by a rescan (stat may skip them) rather than by an event naming the file. */
+  readonly #fromRescan = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #pending = new Set<string>();
   #watcher: FSWatcher | undefined;
@@ -114,6 +119,7 @@ export class ManifestSource implements Source {
   async #rescan(): Promise<void> {
     const listed = (await readdir(this.#dir)).filter((name) => this.#accepts(name));
     const names = new Set([...listed, ...this.#contents.keys()]);
+    for (const name of names) if (!this.#pending.has(name)) this.#fromRescan.add(name);
     await this.#enqueue([...names].sort());
   }
 
@@ -130,8 +136,9 @@ export class ManifestSource implements Source {
     try {
       for (let name = first(this.#pending); name !== undefined && !this.#stopped; name = first(this.#pending)) {
         this.#pending.delete(name);
+        const rescan = this.#fromRescan.delete(name);
         try {
-          await this.#refresh(name);
+          await this.#refresh(name, rescan);
         } catch (err) {
           this.#failed(err);
         }
@@ -142,10 +149,15 @@ export class ManifestSource implements Source {
     }
   }
 
-  /** Reads one file and emits what changed; a vanished file removes its objects. */
-  async #refresh(file: string): Promise<void> {
+  /** Reads one file and emits what changed; a vanished file removes its objects. A rescan
+   * (`trustStat`) skips a file whose stat is unchanged. */
+  async #refresh(file: string, trustStat: boolean): Promise<void> {
     let text: string;
+    let statKey: string;
     try {
+      const info = await stat(join(this.#dir, file), { bigint: true });
+      statKey = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+      if (trustStat && this.#contents.get(file)?.stat === statKey) return;
       text = await readFile(join(this.#dir, file), 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -154,8 +166,11 @@ export class ManifestSource implements Source {
       this.#emit({ type: 'problem', problem: fileProblem(file, 'ManifestReadError', `${file}: cannot read: ${(err as Error).message}; its last good objects are kept.`) });
       return;
     }
-    if (this.#stopped || this.#contents.get(file) === text) return;
-    this.#contents.set(file, text);
+    if (this.#stopped) return;
+    const hash = createHash('sha256').update(text).digest('base64');
+    const same = this.#contents.get(file)?.hash === hash;
+    this.#contents.set(file, { stat: statKey, hash });
+    if (same) return;
     const parsed = parseManifest(text, file, { watchNamespace: this.#watchNamespace });
     for (const problem of parsed.problems) this.#emit({ type: 'problem', problem });
     if (parsed.objects) this.#emitAll(this.#index.declare(file, parsed.objects));
