@@ -277,6 +277,13 @@ describe('pier serve: shared HTTP cache', () => {
     await get('/vary', { 'accept-language': 'en' });
     await get('/vary', { 'accept-language': 'fr' });
     expect(count('/vary')).toBe(before);
+    // Values that mean the same (spaces around commas, case of language tags) share a variant;
+    // another order does not (it may say another preference).
+    origin.route('/vary-norm', (req, res) => res.writeHead(200, { vary: 'Accept-Language', 'cache-control': 'max-age=60' }).end(`lang=${req.headers['accept-language']}`));
+    await get('/vary-norm', { 'accept-language': 'en, de' });
+    await waitFor(async () => (await get('/vary-norm', { 'accept-language': 'en, de' })).cache === 'HIT', 3_000, 'a HIT');
+    for (const same of ['en,de', 'EN ,  De']) expect((await get('/vary-norm', { 'accept-language': same })).body).toBe('lang=en, de');
+    expect((await get('/vary-norm', { 'accept-language': 'de, en' })).cache).toBe('MISS');
   });
 
   it('never stores private, no-store, Set-Cookie (unless public) or Authorization responses', async () => {

@@ -216,11 +216,20 @@ function release(entry: OpenEntry): void {
   if (entry.fd >= 0) closeSync(entry.fd);
 }
 
-/** The secondary key: the nonce and the request's values of the Vary fields (§4.1),
- * whitespace-normalized. */
+/** Fields whose values are case-insensitive tokens (language tags, codings, charsets). */
+const CASELESS = new Set(['accept-language', 'accept-encoding', 'accept-charset']);
+
+/**
+ * The secondary key: the nonce and the request's values of the Vary fields (§4.1), normalized
+ * only in ways that keep their meaning: whitespace runs to one space, none around the commas
+ * of a list, and lower case for the fields whose values are case-insensitive.
+ */
 function variantOf(nonce: string, vary: readonly string[], header: (name: string) => string | undefined): string {
   let out = nonce;
-  for (const name of vary) out += `\n${name}:${(header(name) ?? '').replace(/\s+/g, ' ').trim()}`;
+  for (const name of vary) {
+    const value = (header(name) ?? '').replace(/\s+/g, ' ').replace(/ ?, ?/g, ',').trim();
+    out += `\n${name}:${CASELESS.has(name) ? value.toLowerCase() : value}`;
+  }
   return out;
 }
 
