@@ -107,3 +107,30 @@ describe('parseManifest: syntax errors', () => {
     expect(reasons(bomb.join('\n'))).toEqual(['ManifestParseError']);
   });
 });
+
+describe('parseManifest: JSON documents', () => {
+  const docs = [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { ports: [{ port: 80 }] } },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'pier', namespace: 'x' }, spec: { controller: 'pier.dev/ingress-controller' } },
+    { apiVersion: 'v1', kind: 'Bogus', metadata: { name: 'b' } },
+    { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, data: { k: 'v "quoted" \u00e9' } }] },
+  ];
+  const json = docs.map((d) => JSON.stringify(d, null, 2)).join('\n---\n') + '\n---\n';
+
+  it('read as JSON give exactly what the YAML parser gives (a comment line sends the same text to it)', () => {
+    const fast = parseManifest(json, 'f.json');
+    const yaml = parseManifest(`# generated\n${json}`, 'f.json');
+    expect(fast.objects).toHaveLength(3);
+    expect(fast.problems).toHaveLength(1);
+    expect(fast).toStrictEqual(yaml);
+  });
+
+  it('a file mixing JSON and YAML documents, or with broken JSON, is read by the YAML parser', () => {
+    const mixed = `${JSON.stringify(docs[0])}\n---\napiVersion: v1\nkind: Service\nmetadata: { name: z }\n`;
+    expect(parseManifest(mixed, 'm.yaml').objects?.map((o) => o.metadata.name)).toEqual(['a', 'z']);
+    const broken = `${JSON.stringify(docs[0])}\n---\n{"apiVersion": "v1", "kind": "Service", "metadata": {"name": ["z"}}\n`;
+    const parsed = parseManifest(broken, 'b.json');
+    expect(parsed.objects).toBeUndefined();
+    expect(parsed.problems[0]?.reason).toBe('ManifestParseError');
+  });
+});

@@ -40,6 +40,8 @@ type Raw = Record<string, unknown>;
  * any namespace it was given (the API server ignores it too).
  */
 export function parseManifest(text: string, file: string, options: ParseOptions = {}): ParsedManifest {
+  const json = jsonDocuments(text);
+  if (json !== undefined) return collectAll(json, file, options);
   // An empty file yields an EmptyStream, which is an empty array as well.
   const list = parseAllDocuments(text, { prettyErrors: true });
   for (const doc of list) {
@@ -53,10 +55,43 @@ export function parseManifest(text: string, file: string, options: ParseOptions 
     // Excessive aliases (a "billion laughs" file) and similar: the whole file is unusable.
     return { problems: [fileProblem(file, 'ManifestParseError', `${file}: ${(err as Error).message}; its last good objects are kept.`)] };
   }
+  return collectAll(values, file, options);
+}
+
+function collectAll(values: readonly unknown[], file: string, options: ParseOptions): ParsedManifest {
   const objects: KubeObject[] = [];
   const problems: Problem[] = [];
   values.forEach((value, i) => collect(value, `${file} document ${i + 1}`, options, objects, problems, true));
   return { objects, problems };
+}
+
+/** A `---` line that separates documents and carries nothing else. */
+const SEPARATOR = /^---[ \t]*\r?$/m;
+
+/**
+ * The documents of a file that is JSON objects separated by bare `---` lines (`kubectl get -o
+ * json`, generated manifests), read with JSON.parse — tens of times faster than the YAML
+ * parser, which matters for files of thousands of objects. Undefined when any document is not
+ * plain JSON: the YAML parser then reads the whole file. (JSON is the YAML subset it is read
+ * as, except that YAML refuses a repeated key in one mapping where JSON.parse keeps the last.)
+ */
+function jsonDocuments(text: string): unknown[] | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  const values: unknown[] = [];
+  for (const chunk of text.split(SEPARATOR)) {
+    const doc = chunk.trim();
+    if (doc === '') {
+      values.push(null);
+      continue;
+    }
+    if (!doc.startsWith('{') || !doc.endsWith('}')) return undefined;
+    try {
+      values.push(JSON.parse(doc));
+    } catch {
+      return undefined;
+    }
+  }
+  return values;
 }
 
 /** A problem about a file rather than an object: kind `ManifestFile`, name = file name. */
