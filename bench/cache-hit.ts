@@ -9,7 +9,8 @@
  * /proc (all its processes), and wrk's p99.
  *
  * Run: node bench/cache-hit.ts [--seconds 5] [--rounds 2] [--base DIR] [--sizes 100B,10KiB,1MiB] [--out FILE]
- *   --base DIR: a checkout (with node_modules) of the commit to compare the uncached route with.
+ *   --base DIR: a checkout (with node_modules) of the commit to compare with: its cache hits
+ *     and its route without the cache, each against this tree's in the same run.
  *   --cpu-prof DIR: Pier's processes write CPU profiles there (node bench/profile-top.ts DIR).
  * Writes bench/results/cache-hit.md (or --out).
  */
@@ -134,7 +135,7 @@ ${cache ? '  annotations: { pier.dev/cache: "on" }\n' : ''}spec:
   };
   // Warm both caches (and check they hit).
   for (const size of sizes) {
-    for (const port of [nginxPort, pierPort]) {
+    for (const port of [nginxPort, pierPort, ...(base === undefined ? [] : [basePort])]) {
       let status: unknown;
       for (let i = 0; i < 20 && status !== 'HIT'; i++) {
         const r = await request(`http://127.0.0.1:${port}/${size}`, { headers: { host: 'bench.local' } });
@@ -147,10 +148,11 @@ ${cache ? '  annotations: { pier.dev/cache: "on" }\n' : ''}spec:
   }
   for (let round = 1; round <= rounds; round++) {
     for (const size of sizes) {
-      const order = round % 2 === 1 ? ['nginx', 'pier'] : ['pier', 'nginx'];
+      const order = round % 2 === 1 ? ['nginx', 'pier', 'base'] : ['base', 'pier', 'nginx'];
       for (const t of order) {
         if (t === 'nginx') await measure('nginx proxy_cache hit', nginx.pid, nginxPort, 'bench.local', size, round);
-        else await measure('Pier cache hit', pier.pid, pierPort, 'bench.local', size, round);
+        else if (t === 'pier') await measure('Pier cache hit', pier.pid, pierPort, 'bench.local', size, round);
+        else if (base !== undefined) await measure('Pier cache hit: base', base.pid, basePort, 'bench.local', size, round);
       }
     }
     if (base !== undefined) {
@@ -191,6 +193,12 @@ ${cache ? '  annotations: { pier.dev/cache: "on" }\n' : ''}spec:
     const a = summary.get('no cache: this branch|100B')!;
     const b = summary.get('no cache: base|100B')!;
     lines.push('', `Route without the cache (100 B, same run): this branch / base CPU per request = ${(a.cpuUs / b.cpuUs).toFixed(3)}, p99 ${(a.p99Us / b.p99Us).toFixed(3)}.`);
+    lines.push('', '| size | cache hit: this branch / base CPU | base / nginx CPU |', '|---|---:|---:|', ...sizes.map((sz) => {
+      const p = summary.get(`Pier cache hit|${sz}`)!;
+      const q = summary.get(`Pier cache hit: base|${sz}`)!;
+      const n = summary.get(`nginx proxy_cache hit|${sz}`)!;
+      return `| ${sz} | ${(p.cpuUs / q.cpuUs).toFixed(2)}× | ${(q.cpuUs / n.cpuUs).toFixed(2)}× |`;
+    }));
   }
   lines.push('', 'Rounds:', '', '| round | target | size | req/s | CPU µs/req | p99 µs |', '|---|---|---|---:|---:|---:|', ...rows.map((r) => `| ${r.round} | ${r.target} | ${r.size} | ${Math.round(r.rps)} | ${r.cpuUs.toFixed(1)} | ${Math.round(r.p99Us)} |`));
   const out = values.out ?? join(import.meta.dirname, 'results', 'cache-hit.md');
