@@ -233,6 +233,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       this.res.writeInterim(statusCode, rawHeaders);
       return true;
     }
+    this.upstreamStatus = statusCode;
     if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
       // The cache first (a stale entry may answer a 5xx: stale-if-error, as nginx's
       // proxy_cache_use_stale comes before error_page); an intercepted answer is never stored,
