@@ -6,10 +6,12 @@
  * run only: the machine is shared).
  *
  * Run: `node bench/profile-h2.ts [--streams 1] [--seconds 5] [--top 25] [--h1]`
+ * (`PROFILE_KEEPALIVE=N`: the Upstream's keepalive.connections, default 128; 0 opens an upstream
+ * connection per request, to profile connection set-up)
  * (profiles are kept under /tmp/pier-profile-h2-*).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,7 +61,7 @@ const backend = await startBackend('1', backendPort);
 try {
   const dir = mkdtempSync(join(tmpdir(), 'pier-profile-h2-'));
   const port = await freePort();
-  const pier = await startPier({ cpus: '0', port, workers: 1, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }, manifestDir: upstreamManifestDir(backendPort), args: ['--keepalive-requests', '1000000'] }, backendPort);
+  const pier = await startPier({ cpus: '0', port, workers: 1, env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` }, manifestDir: upstreamManifestDir(backendPort, Number(process.env.PROFILE_KEEPALIVE ?? 128)), args: ['--keepalive-requests', '1000000'] }, backendPort);
   let requests = 0;
   let cpuUs = 0;
   let fromUs = 0;
@@ -74,11 +76,16 @@ try {
   } finally {
     await pier.stop();
   }
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size);
-  const only = mkdtempSync(join(tmpdir(), 'pier-profile-h2-busiest-'));
-  copyFileSync(join(dir, files[0]!), join(only, files[0]!));
-  // Only the measured run: samples before it (start-up, module loading, warm-up) are dropped.
-  const profiles = readProfiles(only).map((p) => samplesBetween(p, fromUs, toUs));
+  // The worker's profile: the one with the most busy time in the measured run (not the primary's).
+  const trimmed = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((file) => {
+    const only = mkdtempSync(join(tmpdir(), 'pier-profile-h2-one-'));
+    copyFileSync(join(dir, file), join(only, file));
+    const profile = samplesBetween(readProfiles(only)[0]!, fromUs, toUs);
+    return { file, profile, busy: selfTimeByLayer([profile]).reduce((sum, l) => sum + l.selfMs, 0) };
+  }).sort((a, b) => b.busy - a.busy);
+  const busiest = trimmed[0]!;
+  const profiles = [busiest.profile];
+  const files = [busiest.file];
   console.log(`\n## Pier ${h1 ? 'HTTP/1.1' : 'HTTP/2'}, ${streams} stream(s) per connection: ${(requests / seconds).toFixed(0)} req/s, ${cpuUs.toFixed(1)} µs CPU/req (profile: ${join(dir, files[0]!)})\n`);
   console.log('| layer | self ms | share of busy time |\n|---|--:|--:|');
   for (const l of selfTimeByLayer(profiles).slice(0, 14)) console.log(`| ${l.layer} | ${l.selfMs.toFixed(0)} | ${(l.share * 100).toFixed(1)}% |`);

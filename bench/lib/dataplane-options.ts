@@ -14,7 +14,7 @@ export const TARGET_IDS = ['direct', 'nginx', 'haproxy', 'pier-1', 'pier-n', 'un
 
 /** Targets only run when named: the layer experiments (bench/peers/lean-proxy.ts) and Pier from
  * other checkouts (BENCH_PIER_BASE / BENCH_PIER_AFTER, for before/after in one run). */
-export const EXTRA_TARGET_IDS = ['pier-filters', 'pier-access-log', 'pier-public', 'pier-base', 'pier-after', 'lean', 'lean-consume', 'node-floor', 'lean-server', 'lean-client', 'dispatch'] as const;
+export const EXTRA_TARGET_IDS = ['pier-filters', 'pier-public', 'pier-access-log', 'pier-base', 'pier-after', 'lean', 'lean-consume', 'node-floor', 'lean-server', 'lean-client', 'dispatch'] as const;
 
 /** Everything the dataplane benchmark can be told. */
 export interface DataplaneOptions {

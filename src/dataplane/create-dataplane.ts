@@ -4,7 +4,9 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
 import { EMPTY_TABLE, type Certificate, type Route, type RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
+import { swapDelta, swapWhole, type SwapParts, type Swapped } from './table-swap.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
@@ -88,6 +90,8 @@ export interface UpstreamHealth {
 export interface SwapResult {
   readonly generation: number;
   readonly swapMs: number;
+  /** `delta`: only what a delta changed was compiled; `whole`: the whole table. */
+  readonly mode: 'delta' | 'whole';
 }
 
 /** One worker's HTTP/1.1 proxy. */
@@ -102,12 +106,12 @@ export interface Dataplane {
   readonly generation: number;
   readonly stats: DataplaneStats;
   readonly pools: PoolRegistry;
+  /** HTTP/1.1 runs on the public-API layer (DataplaneOptions.publicHttp). */
+  readonly publicHttp: boolean;
   /** Per-route request counters (reported to the primary: metrics-report.ts). */
   readonly meters: RequestMeters;
   /** Each server of the table in force and whether passive/active health lets it take requests. */
   upstreamHealth(): UpstreamHealth[];
-  /** HTTP/1.1 runs on the public-API layer (DataplaneOptions.publicHttp). */
-  readonly publicHttp: boolean;
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
@@ -116,6 +120,13 @@ export interface Dataplane {
    * Active health checkers follow their backend: kept across swaps, stopped when it leaves.
    */
   swap(table: RouteTable, generation: number): SwapResult;
+  /**
+   * The same for the table `delta` (routing/table-delta.ts) leads to from the table in force:
+   * only the virtual hosts it changed, and those using a backend it changed, are compiled
+   * again; the other hosts keep their compiled rules and filters, the other backends their
+   * balancers. Atomic as swap(): the new table is built aside and put in force at once.
+   */
+  swapDelta(delta: TableDelta, generation: number): SwapResult;
   /**
    * Graceful stop: no new connections; in-flight requests finish; every response from now on
    * carries `Connection: close` (so a keepalive client's next request is its last); connections
@@ -164,6 +175,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   #drained: Promise<void> | undefined;
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
+  readonly #parts: SwapParts;
   /** Each route's filters, compiled once per swap (a route without policies gets none). */
 
   constructor(options: DataplaneOptions) {
@@ -222,6 +234,10 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
         });
       }
     }
+    this.#parts = {
+      pools: this.pools, bind: this.#bind, bindRoute: this.#bindRoute, self: this.#self,
+      certificates: this.#certificates, tlsServer: this.#tlsServer, h2Hosts: this.#h2Hosts, meters: this.meters,
+    };
   }
 
   request(req: DownstreamRequest, res: DownstreamResponse): void {
@@ -272,34 +288,29 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
 
   swap(table: RouteTable, generation: number): SwapResult {
     const started = performance.now();
-    const previous = this.compiled;
-    this.pools.begin();
-    this.#self?.serve(table);
-    this.meters.begin();
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute, this.#meterOf);
-    this.meters.commit();
-    const retiredPools = this.pools.commit();
-    const certificates = this.#certificates?.update(table);
-    if (certificates !== undefined && this.#tlsServer !== undefined) {
-      // Client certificates are asked for only while some host checks them (auth-tls-secret);
-      // each such host's context carries its CA, and its route filters judge the outcome, so
-      // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
-      const server = this.#tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
-      server.requestCert = certificates.requestCert;
-      server.rejectUnauthorized = false;
-    }
-    this.#h2Hosts.update(table);
-    this.compiled = compiled;
-    void releaseRuntimes(previous.backends.values(), compiled.backends.values());
+    return this.#commit(swapWhole(this.#parts, this.compiled, table), generation, started);
+  }
+
+  swapDelta(delta: TableDelta, generation: number): SwapResult {
+    const started = performance.now();
+    return this.#commit(swapDelta(this.#parts, this.compiled, delta), generation, started);
+  }
+
+  /** Puts a swapped table in force: one reference, replaced in the same turn it was built. */
+  #commit(swapped: Swapped, generation: number, started: number): SwapResult {
+    this.compiled = swapped.compiled;
+    void swapped.settle();
     this.#generation = generation;
     const swapMs = performance.now() - started;
+    const { mode, retiredPools, certificates } = swapped;
     this.stats.swaps++;
     this.stats.lastSwapMs = swapMs;
-    this.#logger?.debug({ generation, swapMs, retiredPools, certificates }, 'routing table swapped');
+    if (mode === 'delta') this.stats.deltaSwaps++;
+    this.#logger?.debug({ generation, swapMs, mode, retiredPools, certificates }, 'routing table swapped');
     if (certificates && certificates.failed.length > 0) {
       this.#logger?.warn({ generation, certificates: certificates.failed }, 'TLS certificates refused; their hosts get the default certificate');
     }
-    return { generation, swapMs };
+    return { generation, swapMs, mode };
   }
 
   drain(graceMs = DEFAULT_GRACE_MS): Promise<void> {

@@ -25,6 +25,8 @@ export interface DataplaneStats {
   /** Table swaps applied, and how long the last one took. */
   swaps: number;
   lastSwapMs: number;
+  /** Swaps that compiled only what a table delta changed (the others compiled a whole table). */
+  deltaSwaps: number;
 }
 
 /** All counters at zero. */
@@ -33,5 +35,5 @@ export function createStats(): DataplaneStats {
   for (const s of PIER_STATUSES) errors[s] = 0;
   const failures = {} as Record<FailureKind, number>;
   for (const k of FAILURE_KINDS) failures[k] = 0;
-  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0 };
+  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0 };
 }

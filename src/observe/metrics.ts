@@ -63,6 +63,7 @@ export class PrimaryMetrics {
     perWorker('pier_worker_table_generation', 'Routing table generation each worker serves (acked).', (w) => w.generation);
     perWorker('pier_worker_swap_duration_seconds', 'Duration of each worker\'s last table swap (compile + reference swap).', (w) => w.lastSwapMs / 1000);
     perWorker('pier_worker_restarts', 'Restarts of each worker slot after a crash.', (w) => w.restarts);
+    perWorker('pier_worker_delta_swaps', 'Table swaps of each worker that compiled only what a delta changed (the others compiled the whole table).', (w) => w.deltaSwaps);
     const cache = sources.cache;
     if (cache !== undefined) {
       new promClient.Gauge({ name: 'pier_cache_bytes', help: 'Bytes held by the shared cache\'s files.', registers, collect() { this.set(cache.bytes); } });

@@ -1,6 +1,9 @@
-import { HostRules, type RouteMatch } from './host-rules.ts';
-import { normalizeHost, wildcardSuffix } from './normalize-host.ts';
-import { DEFAULT_POLICY, type Backend, type Route, type RouteTable, type VirtualHost } from './route-table.ts';
+import { attachIndex, CompileIndex, DEFAULT_ENTRY } from './compile-index.ts';
+import { claim, CompiledRoutes, slotOf, type HostSlots } from './compiled-routes.ts';
+import { HostBuilder } from './host-builder.ts';
+import { LayeredMap } from './layered-map.ts';
+import type { RouteMatch } from './host-rules.ts';
+import type { Backend, Route, RouteTable, VirtualHost } from './route-table.ts';
 
 export type { RouteMatch } from './host-rules.ts';
 
@@ -28,8 +31,7 @@ export type RouteMeterBinder<B, M> = (route: Route | undefined, backend: B) => M
 /**
  * Compiles `table`. `bind` turns each backend into what matches should carry (the dataplane
  * attaches its balancer and pools there), so a match costs no second lookup and no allocation:
- * every possible result object is built here, once. `meterOf` gives each match its meter (the
- * dataplane's per-route request counters), so counting a request needs no lookup either.
+ * every possible result object is built here, once.
  *
  * Matching order, as Ingress v1 defines it — a rule matches when its host AND one of its paths
  * match, so a host whose paths all miss falls through to the next less specific host:
@@ -42,88 +44,27 @@ export type RouteMeterBinder<B, M> = (route: Route | undefined, backend: B) => M
  * among Prefixes the longest element-wise match wins. Paths are compared as received (no
  * percent-decoding, no `//` merging); the query string is not part of the path.
  */
-export function compileTable<B = Backend, P = unknown, M = undefined>(
-  table: RouteTable, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>, meterOf?: RouteMeterBinder<B, M>,
-): CompiledTable<B, P, M> {
-  const meter = meterOf ?? (() => undefined as M);
+export function compileTable<B = Backend, P = unknown, M = undefined>(table: RouteTable, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>, meterOf?: RouteMeterBinder<B, M>): CompiledTable<B, P, M> {
   const binder = bind ?? ((b: Backend) => b as unknown as B);
   const backends = new Map<string, B>();
   for (const backend of table.backends) if (!backends.has(backend.id)) backends.set(backend.id, binder(backend));
-  const resolve = (id: string): B => {
-    let bound = backends.get(id);
-    if (bound === undefined) {
-      // translate/ never emits a dangling id; if one slips through it must answer 503, not
-      // fall through to another rule.
-      bound = binder({ id, servers: [], policy: DEFAULT_POLICY, unavailable: 'BackendMissing' });
-      backends.set(id, bound);
-    }
-    return bound;
-  };
-
-  const exact = new Map<string, HostRules<B, P, M>>();
-  const wildcard = new Map<string, HostRules<B, P, M>>();
-  let anyHost: HostRules<B, P, M> | undefined;
+  const builder = new HostBuilder(backends, binder, bindRoute, meterOf);
+  const slots: HostSlots<B, P, M> = { exact: new Map(), wildcard: new Map(), anyHost: undefined };
+  // Only a table whose hosts each take their own slot can be patched later: where two take one,
+  // which wins depends on their order, and compileDelta leaves that to a whole compile.
+  let index: CompileIndex | undefined = new CompileIndex();
   for (const vhost of table.virtualHosts) {
-    const rules = new HostRules<B, P, M>(vhost.routes.map((route) => {
-      const backend = resolve(route.backend);
-      const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, resolve);
-      return { route, backend, pipeline, meter: meter(route, backend) };
-    }));
-    const host = vhost.host.toLowerCase();
-    if (host === '') anyHost ??= rules;
-    else if (host.startsWith('*.')) setOnce(wildcard, host.slice(2), rules);
-    else setOnce(exact, normalizeHost(host), rules);
+    const { rules, ids } = builder.host(vhost);
+    if (!claim(slots, slotOf(vhost.host), rules, false)) index = undefined;
+    index?.set(vhost.host, vhost, ids);
   }
-  let fallback: RouteMatch<B, P, M> | undefined;
-  if (table.defaultBackend !== undefined) {
-    const backend = resolve(table.defaultBackend);
-    fallback = { route: undefined, backend, pipeline: undefined, meter: meter(undefined, backend) };
+  const fallback = builder.fallback(table.defaultBackend);
+  index?.set(DEFAULT_ENTRY, undefined, fallback.ids);
+  const compiled = new CompiledRoutes(table, new LayeredMap(backends), slots, fallback.match);
+  if (index !== undefined) {
+    for (const id of builder.placeholders) index.placeholders.add(id);
+    attachIndex(compiled, index);
   }
-  return new Compiled(table, backends, exact, wildcard, anyHost, fallback);
+  return compiled;
 }
 
-function setOnce<V>(map: Map<string, V>, key: string, value: V): void {
-  if (!map.has(key)) map.set(key, value);
-}
-
-class Compiled<B, P, M> implements CompiledTable<B, P, M> {
-  readonly table: RouteTable;
-  readonly backends: ReadonlyMap<string, B>;
-  readonly #exact: Map<string, HostRules<B, P, M>>;
-  readonly #wildcard: Map<string, HostRules<B, P, M>>;
-  readonly #anyHost: HostRules<B, P, M> | undefined;
-  readonly #fallback: RouteMatch<B, P, M> | undefined;
-
-  constructor(
-    table: RouteTable,
-    backends: ReadonlyMap<string, B>,
-    exact: Map<string, HostRules<B, P, M>>,
-    wildcard: Map<string, HostRules<B, P, M>>,
-    anyHost: HostRules<B, P, M> | undefined,
-    fallback: RouteMatch<B, P, M> | undefined,
-  ) {
-    this.table = table;
-    this.backends = backends;
-    this.#exact = exact;
-    this.#wildcard = wildcard;
-    this.#anyHost = anyHost;
-    this.#fallback = fallback;
-  }
-
-  match(host: string | undefined, target: string): RouteMatch<B, P, M> | undefined {
-    const q = target.indexOf('?');
-    const pathEnd = q < 0 ? target.length : q;
-    const name = normalizeHost(host);
-    if (name !== '') {
-      const rules = this.#exact.get(name);
-      const m = rules?.match(target, pathEnd);
-      if (m !== undefined) return m;
-      if (this.#wildcard.size > 0) {
-        const suffix = wildcardSuffix(name);
-        const w = suffix === undefined ? undefined : this.#wildcard.get(suffix)?.match(target, pathEnd);
-        if (w !== undefined) return w;
-      }
-    }
-    return this.#anyHost?.match(target, pathEnd) ?? this.#fallback;
-  }
-}

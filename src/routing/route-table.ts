@@ -1,7 +1,10 @@
 /**
  * The routing table: the only thing the control plane hands the dataplane. Plain, readonly,
  * JSON-serializable data (it crosses process boundaries over IPC) with no Kubernetes types.
- * Publishing replaces a whole table; a table is never patched.
+ * A table is never patched: each publish is a new table. Consecutive tables share the objects
+ * of the hosts, backends and certificates that did not change, so what crosses to a worker
+ * that holds the previous one is only the difference (table-delta.ts), from which the worker
+ * rebuilds an equal table.
  *
  * Ordering (applied by translate/, relied on by tests, irrelevant to the matcher):
  * virtualHosts by host (the any-host entry `''` last); routes Exact before Prefix, then longer

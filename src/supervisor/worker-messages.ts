@@ -2,6 +2,7 @@ import type { LogLevel } from '../config.ts';
 import type { LimitGrants, LimitReport } from '../dataplane/limits/limit-messages.ts';
 import type { MetricsReport, MetricsRequest } from '../dataplane/metrics/metrics-report.ts';
 import type { RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 
 /**
  * The primary ↔ worker protocol over the cluster IPC channel (`serialization: 'advanced'`, so a
@@ -10,8 +11,16 @@ import type { RouteTable } from '../routing/route-table.ts';
  *
  *   worker  → hello                       (loaded, listener attached: the primary answers with
  *                                          the table current then, not the one at fork time)
- *   primary → table(generation, table)    first the current table, then every publish
- *   worker  → ack(generation, swapMs)     after each swap
+ *   primary → table(generation, table)    the whole current table: the first message, and the
+ *                                          answer to resync
+ *   primary → delta(generation, base, delta)  every later publish, to a worker that was sent
+ *                                          generation `base` (= generation - 1): what changed
+ *                                          (routing/table-delta.ts), so an edit or an endpoint
+ *                                          change is a message about that edit, not the table
+ *   worker  → resync(generation)          a delta's base is not the generation it serves (it
+ *                                          missed one): it ignores deltas until the primary
+ *                                          answers with the whole table
+ *   worker  → ack(generation, swapMs, mode)  after each swap (mode: compiled from a delta, or whole)
  *   worker  → listening(generation, port) once, after the first swap: a (re)started worker
  *                                          never accepts a connection without a table
  *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
@@ -24,13 +33,15 @@ import type { RouteTable } from '../routing/route-table.ts';
  */
 export type ToWorker =
   | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
+  | { readonly type: 'delta'; readonly generation: number; readonly base: number; readonly delta: TableDelta }
   | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number }
   | LimitGrants
   | MetricsRequest;
 
 export type FromWorker =
   | { readonly type: 'hello' }
-  | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
+  | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number; readonly mode: 'delta' | 'whole' }
+  | { readonly type: 'resync'; readonly generation: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
   | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number }
   | LimitReport
@@ -81,11 +92,11 @@ export const WORKER_SETTINGS_ENV = 'PIER_WORKER_SETTINGS';
 /** Narrows an IPC message to FromWorker (anything else, e.g. cluster internals, is ignored). */
 export function isFromWorker(msg: unknown): msg is FromWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits' || type === 'metrics';
+  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits' || type === 'metrics' || type === 'resync';
 }
 
 /** Narrows an IPC message to ToWorker. */
 export function isToWorker(msg: unknown): msg is ToWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'table' || type === 'drain' || type === 'limit-grants' || type === 'metrics-request';
+  return type === 'table' || type === 'delta' || type === 'drain' || type === 'limit-grants' || type === 'metrics-request';
 }

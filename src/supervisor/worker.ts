@@ -1,6 +1,7 @@
 /**
  * Entry of a dataplane worker process (forked by the Supervisor through node:cluster). Runs one
- * dataplane, applies every table the primary publishes, and drains on the primary's word.
+ * dataplane, applies every table (or table delta) the primary publishes, and drains on the
+ * primary's word.
  * Protocol: worker-messages.ts.
  *
  * Signals: SIGTERM/SIGINT are ignored here on purpose. Kubernetes signals only the primary
@@ -12,13 +13,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:net';
 import { WorkerCache } from '../dataplane/cache/cache-store.ts';
 import { IpcCoordinator } from '../dataplane/cache/ipc-coordinator.ts';
-import { createDataplane } from '../dataplane/create-dataplane.ts';
+import { createDataplane, type SwapResult } from '../dataplane/create-dataplane.ts';
 import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
 import { LeasedLimiter } from '../dataplane/limits/leased-limiter.ts';
 import { LocalLimiter } from '../dataplane/limits/local-limiter.ts';
 import { openAccessLog } from '../observe/access-log-destination.ts';
 import { createLogger } from '../observe/logger.ts';
 import { registerCacheMetrics, registerWorkerMetrics } from '../observe/worker-metrics.ts';
+import type { RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
 
 /** Drain parameters used when the primary vanished without saying how. */
@@ -63,6 +66,8 @@ registerWorkerMetrics(dataplane);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);
 let listening = false;
 let draining = false;
+/** Asked the primary for the whole table: deltas are ignored until it comes. */
+let resyncing = false;
 
 process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
@@ -86,9 +91,38 @@ function onMessage(msg: ToWorker): void {
     return;
   }
   if (draining) return;
-  const { generation, swapMs } = dataplane.swap(msg.table, msg.generation);
-  send({ type: 'ack', generation, swapMs });
+  const swapped = msg.type === 'table' ? swapTable(msg.table, msg.generation) : swapDelta(msg.delta, msg.generation, msg.base);
+  if (swapped === undefined) return;
+  send({ type: 'ack', generation: swapped.generation, swapMs: swapped.swapMs, mode: swapped.mode });
   if (!listening) listen();
+}
+
+function swapTable(table: RouteTable, generation: number): SwapResult {
+  resyncing = false;
+  return dataplane.swap(table, generation);
+}
+
+/** Applies a delta on top of the generation it was made from; otherwise asks for the table. */
+function swapDelta(delta: TableDelta, generation: number, base: number): SwapResult | undefined {
+  if (resyncing) return undefined;
+  if (base !== dataplane.generation) {
+    logger.warn({ generation, base, serving: dataplane.generation }, 'table delta for another generation; asking for the whole table');
+    return resync();
+  }
+  try {
+    return dataplane.swapDelta(delta, generation);
+  } catch (err) {
+    // Nothing is in force yet (the new table is put in force last); the whole table rebuilds
+    // whatever the failed attempt left behind.
+    logger.error({ err, generation }, 'applying a table delta failed; asking for the whole table');
+    return resync();
+  }
+}
+
+function resync(): undefined {
+  resyncing = true;
+  send({ type: 'resync', generation: dataplane.generation });
+  return undefined;
 }
 
 /** Listens on the HTTP port and, with TLS, the HTTPS port; says `listening` once both do. */

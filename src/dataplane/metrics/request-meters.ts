@@ -44,6 +44,21 @@ export class RequestMeters {
     return meter;
   }
 
+  /**
+   * The meter of a route a delta swap binds (table-swap.ts): added to the meters in force, as a
+   * delta does not rebind every route. Meters of routes a delta removed stay until the next
+   * whole swap drops them.
+   */
+  meterForDelta(route: Route | undefined, backendId: string): RouteMeter {
+    const key = route === undefined ? backendId : `${route.origin}\0${backendId}`;
+    let meter = this.#meters.get(key);
+    if (meter === undefined) {
+      meter = new RouteMeter(meterLabels(route?.origin, backendId));
+      this.#meters.set(key, meter);
+    }
+    return meter;
+  }
+
   /** The table is in force: meters it no longer names are dropped (after their last report). */
   commit(): void {
     if (this.#next !== undefined) this.#meters = this.#next;

@@ -22,10 +22,12 @@ export class PublicRequest implements DownstreamRequest {
   /** The connection closes after the response (an HTTP/1.0 request with Transfer-Encoding:
    * faulty framing, RFC 9112 §6.1). */
   readonly closeAfter: boolean;
+  /** `1.1` or `1.0` (the access log's protocol). */
+  readonly httpVersion: string;
+  /** Request body bytes read so far. */
+  bodyBytes = 0;
   body: PublicRequestBody | null = null;
   bodyLimit: number;
-  /** Body bytes received so far (counted by the body against bodyLimit). */
-  bodyBytes = 0;
   #headers: IncomingHttpHeaders | undefined;
 
   constructor(conn: PublicConnection, message: IncomingMessage, url: string, facts: RequestHeaderFacts, bodyLimit: number) {
@@ -37,11 +39,8 @@ export class PublicRequest implements DownstreamRequest {
     this.facts = facts;
     this.bodyLimit = bodyLimit;
     this.http10 = message.httpVersionMinor === 0;
+    this.httpVersion = message.httpVersion;
     this.closeAfter = this.http10 && facts.chunked;
-  }
-
-  get httpVersion(): string {
-    return this.http10 ? '1.0' : '1.1';
   }
 
   get headers(): IncomingHttpHeaders {
@@ -59,6 +58,7 @@ export class PublicRequest implements DownstreamRequest {
 export class PublicRequestBody extends Readable {
   readonly #message: IncomingMessage;
   readonly #req: PublicRequest;
+  #bytes = 0;
   /** When the body last made progress. */
   at = Date.now();
   /** Pier holds the body back (the upstream is not taking it): not the client's time. */
@@ -71,7 +71,8 @@ export class PublicRequestBody extends Readable {
   onSettled: ((body: PublicRequestBody) => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
     this.at = Date.now();
-    if ((this.#req.bodyBytes += chunk.length) > this.#req.bodyLimit) {
+    this.#req.bodyBytes += chunk.length;
+    if ((this.#bytes += chunk.length) > this.#req.bodyLimit) {
       this.destroy(new Error('request body over the limit'));
       this.onOverLimit?.();
       return;

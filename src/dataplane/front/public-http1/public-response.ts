@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { equalsLower as same } from '../../ascii-case.ts';
 import { downstreamResponseHeaders } from '../../forward-headers.ts';
-import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
 import type { RouteMeter } from '../../metrics/route-meter.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
 import type { PublicConnection } from './public-connection.ts';
 import type { PublicRequest } from './public-request.ts';
 
@@ -42,7 +42,7 @@ export class PublicResponse implements DownstreamResponse {
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
   meter: RouteMeter | undefined = undefined;
-  /** Body bytes (node:http writes the head: not counted). */
+  /** Body bytes written (node:http writes the head itself; its size is not counted here). */
   bytesSent = 0;
   statusCode = 0;
   headersSent = false;
@@ -103,9 +103,9 @@ export class PublicResponse implements DownstreamResponse {
     this.finished = true;
     this.#host.responseDone(this);
     const res = this.#res;
+    if (chunk !== undefined) this.bytesSent += chunk.length;
     try {
       if (trailers != null && trailers.length > 0) res.addTrailers(pairs(trailers));
-      if (chunk !== undefined) this.bytesSent += chunk.length;
       res.end(chunk);
     } catch {
       res.destroy();
@@ -122,6 +122,7 @@ export class PublicResponse implements DownstreamResponse {
     this.destroyed = true;
     this.#host.responseDone(this);
     this.#res.destroy();
+    finishResponse(this);
   }
 
   /**
