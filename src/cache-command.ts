@@ -1,26 +1,27 @@
 /**
  * The primary's shared-cache set-up for `pier serve`, and `pier cache purge`.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PierConfig } from './config.ts';
 import { CacheIndex } from './supervisor/cache-index.ts';
+import { loadCacheDir, type CacheLoad } from './supervisor/cache-load.ts';
 import { serveCacheIndex } from './supervisor/cache-ipc.ts';
 
 /**
- * Prepares `--cache-dir` (or a fresh temp directory) and the primary's index of it. The
- * directory is emptied first: the index lives in the primary's memory, so files from an
- * earlier run would be unaccounted for (a pod restart starts cold, as with an emptyDir).
+ * Prepares `--cache-dir` (or a fresh temp directory) and the primary's index of it. Entries an
+ * earlier run left in `--cache-dir` are indexed and served again (supervisor/cache-load.ts says
+ * why that is safe); anything else in it is removed.
  */
-export function openCache(config: PierConfig): { dir: string; index: CacheIndex } {
+export function openCache(config: PierConfig): { dir: string; index: CacheIndex; loaded: CacheLoad } {
   const dir = config.cacheDir ?? mkdtempSync(join(tmpdir(), 'pier-cache-'));
-  mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const index = new CacheIndex({ dir, maxBytes: config.cacheSize });
+  const loaded = loadCacheDir(dir, index);
   serveCacheIndex(index);
   if (config.cacheDir === undefined) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { dir, index };
+  return { dir, index, loaded };
 }
 
 /**

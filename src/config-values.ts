@@ -85,16 +85,24 @@ export function parseSize(label: string, value: string): number {
   return bytes;
 }
 
-const QUANTITY_UNITS: Record<string, number> = { '': 1, k: 1000, m: 1000 ** 2, g: 1000 ** 3, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+/** Kubernetes' byte suffixes (case as Kubernetes writes them), plus nginx's where Kubernetes
+ * has none for bytes: `K`, `m` (Kubernetes' milli) and `g`, binary as in nginx's sizes. */
+const QUANTITY_UNITS: Record<string, number> = {
+  '': 1, k: 1000, M: 1000 ** 2, G: 1000 ** 3, T: 1000 ** 4, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  K: 1024, m: 1024 ** 2, g: 1024 ** 3,
+};
 
 /**
  * Bytes as a Kubernetes quantity: `1048576`, `512Ki`, `256Mi`, `1Gi`, `100M` (decimal), at
- * least 1. For `--cache-size`, whose chart value sits next to the emptyDir's `sizeLimit`.
+ * least 1, so the value can match the emptyDir's `sizeLimit` next to it in the chart; nginx's
+ * `max_size` spellings `10m`, `1g`, `512K` are read as nginx reads them (binary). Where the two
+ * disagree (`k`, `M`, `G`) Kubernetes wins: a cache bound to its emptyDir must not outgrow it.
  */
 export function parseQuantity(label: string, value: string): number {
-  const m = /^(\d+)([kKmMgG]i?)?$/.exec(value.trim());
-  if (!m) throw invalid(label, value, 'a size such as 256Mi, 1Gi or 1048576');
-  const bytes = Number(m[1]) * QUANTITY_UNITS[(m[2] ?? '').toLowerCase()]!;
-  if (bytes < 1) throw invalid(label, value, 'at least 1 byte');
+  const m = /^(\d+)([kKmMgGT]i?)?$/.exec(value.trim());
+  const unit = QUANTITY_UNITS[m?.[2] ?? ''];
+  if (!m || unit === undefined) throw invalid(label, value, 'a size such as 256Mi, 1Gi, 100M or 1048576 (nginx\'s 10m and 1g are read as MiB and GiB)');
+  const bytes = Number(m[1]) * unit;
+  if (bytes < 1 || !Number.isSafeInteger(bytes)) throw invalid(label, value, 'at least 1 byte');
   return bytes;
 }

@@ -118,7 +118,7 @@ export const OPTIONS = {
   'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
-  'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir).' },
+  'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
   'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -141,7 +141,7 @@ export function helpText(): string {
   lines.push(`  ${'--version'.padEnd(34)} Print Pier's version.`);
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
   lines.push('Sizes are bytes, or take a unit: 16k, 1m, 1g (binary multiples, as nginx).');
-  lines.push('BYTES (--cache-size) is a Kubernetes quantity: 4096, 512Ki, 256Mi, 1Gi, or decimal 100M.');
+  lines.push('BYTES (--cache-size) is a Kubernetes quantity: 4096, 512Ki, 256Mi, 1Gi, or decimal 100M; nginx\'s 10m, 1g are MiB, GiB.');
   return lines.join('\n');
 }
 

@@ -104,6 +104,7 @@ async function main(config: PierConfig): Promise<void> {
   const http = chooseHttpLayer(config.forcePublicHttp);
   if (http.warning !== undefined) logger.warn({ missing: http.missing }, http.warning);
   const cache = openCache(config);
+  if (cache.loaded.entries > 0 || cache.loaded.removed > 0) logger.info({ dir: cache.dir, ...cache.loaded }, 'shared cache: entries of an earlier run loaded');
   const supervisor = new Supervisor({
     workers: config.workers,
     worker: {

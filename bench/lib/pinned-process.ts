@@ -16,10 +16,11 @@ export interface PinnedProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `command args` pinned to `cpus` (a taskset list such as "0" or "0,1"). */
-export function startPinned(cpus: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): PinnedProcess {
+/** Starts `command args` pinned to `cpus` (a taskset list such as "0" or "0,1"), in `cwd`
+ * (default: this process's). */
+export function startPinned(cpus: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): PinnedProcess {
   const child = spawn('taskset', ['-c', cpus, command, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env }, ...(cwd === undefined ? {} : { cwd }),
   });
   let out = '';
   const keep = (d: Buffer) => { out = (out + d.toString()).slice(-20_000); };

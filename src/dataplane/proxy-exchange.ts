@@ -130,7 +130,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.runtime = runtime;
     this.clientAddress = clientAddress;
     // reset undefined (not false) leaves the pool its own safety closes (a body on a GET, ...).
-    this.#options = { method: req.method, path, headers, body: hasBody ? req.body : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
+    this.#options = { method: admission?.upstreamMethod ?? req.method, path, headers, body: hasBody ? req.body : null, reset: runtime.reset || undefined, servername: PINNED_SERVERNAME };
   }
 
   /** PickContext: headers parsed lazily, only for balancers that hash on them. */
@@ -287,8 +287,8 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   onData(chunk: Buffer): boolean {
     const tap = this.#tap;
     if (tap !== undefined) {
-      tap.data(chunk);
-      if (this.#tapOwns) return true;
+      const more = tap.data(chunk);
+      if (this.#tapOwns) return more !== false;
     }
     // false holds the upstream back until the connection calls clientDrained() (or the body
     // transform calls resume()).
@@ -308,7 +308,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.#settle();
     const tap = this.#tap;
     if (tap !== undefined) {
-      tap.end();
+      tap.end(trailers);
       if (this.#tapOwns) return;
     }
     const body = this.#body;

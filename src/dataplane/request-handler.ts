@@ -94,11 +94,13 @@ function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: Down
   // With error pages the proxy answers the 503 (through the error backend).
   if (runtime.unavailable && admission.errorPages === undefined) {
     admission.done();
+    // A stale cache entry may answer instead (stale-if-error, cache-use-stale error).
+    if (admission.tap?.failed(503) === true) return;
     return sendError(res, 503, state.stats, last || state.draining);
   }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
-  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined ? undefined : admission;
+  const follow = admission.responseHooks === undefined && admission.doneHooks === undefined && admission.tap === undefined && admission.pinnedServer < 0 && admission.errorPages === undefined && admission.upstreamMethod === undefined ? undefined : admission;
   new ProxyExchange(state, req, res, runtime, req.conn.clientAddress, admission.target, headers, req.facts.hasBody, last, follow).start();
 }
 

@@ -320,6 +320,23 @@ export interface CachePolicy {
   readonly bypassHeader?: string;
   /** Send `X-Cache-Status` (default true). */
   readonly statusHeader: boolean;
+  /** When a stale entry may answer instead of the origin (nginx proxy_cache_use_stale). */
+  readonly useStale?: CacheUseStale;
+  /** RFC 9213 targeted fields (lower-case, in order) whose first valid one replaces the
+   * response's Cache-Control and Expires for this cache (`CDN-Cache-Control`, …). */
+  readonly targetedFields?: readonly string[];
+}
+
+/** `pier.dev/cache-use-stale`: nginx's proxy_cache_use_stale conditions. */
+export interface CacheUseStale {
+  /** The origin could not be reached or answered garbage (error, invalid_header). */
+  readonly error: boolean;
+  /** The origin did not answer in time. */
+  readonly timeout: boolean;
+  /** While one request revalidates an entry, the others get the stale one (no wait). */
+  readonly updating: boolean;
+  /** Origin statuses (http_500, http_502, …) replaced by the stale entry. */
+  readonly statuses: readonly number[];
 }
 
 export type Policy =

@@ -65,7 +65,7 @@ export class CacheIndex {
   /** Handles one worker message. */
   handle(client: CacheClient, msg: ToCachePrimary): void {
     switch (msg.type) {
-      case 'cache-lock': return this.#lock(client, msg.key, msg.id);
+      case 'cache-lock': return this.#lock(client, msg.key, msg.id, msg.wait !== false);
       case 'cache-unlock':
         // Only the holder's worker may unlock: after a timeout the key may be locked by another.
         if (this.#locks.get(msg.key)?.owner === client.id) this.#unlock(msg.key);
@@ -143,7 +143,7 @@ export class CacheIndex {
     } catch { /* already gone */ }
   }
 
-  #lock(client: CacheClient, key: string, id: number): void {
+  #lock(client: CacheClient, key: string, id: number, wait: boolean): void {
     const lock = this.#locks.get(key);
     if (lock === undefined) {
       const timer = setTimeout(() => this.#unlock(key), this.#lockTimeoutMs);
@@ -152,7 +152,8 @@ export class CacheIndex {
       client.reply({ type: 'cache-lock-reply', id, granted: true });
       return;
     }
-    lock.waiters.push({ client, id });
+    if (wait) lock.waiters.push({ client, id });
+    else client.reply({ type: 'cache-lock-reply', id, granted: false });
   }
 
   #unlock(key: string): void {

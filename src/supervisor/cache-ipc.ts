@@ -20,8 +20,8 @@ export function serveCacheIndex(index: CacheIndex): void {
 export function localCoordinator(index: CacheIndex): CacheCoordinator {
   return {
     send: (msg: ToCachePrimary) => index.handle({ id: 0, reply: () => {} }, msg),
-    lock: (key: string) => new Promise((resolve) => {
-      index.handle({ id: 0, reply: (m) => resolve(m.granted) }, { type: 'cache-lock', key, id: 0 });
+    lock: (key: string, wait = true) => new Promise((resolve) => {
+      index.handle({ id: 0, reply: (m) => resolve(m.granted) }, wait ? { type: 'cache-lock', key, id: 0 } : { type: 'cache-lock', key, id: 0, wait: false });
     }),
   };
 }

@@ -1,8 +1,11 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeMeta } from '../../src/dataplane/cache/entry-file.ts';
+import { WorkerCache } from '../../src/dataplane/cache/cache-store.ts';
 import { CacheIndex, type CacheClient } from '../../src/supervisor/cache-index.ts';
+import { loadCacheDir } from '../../src/supervisor/cache-load.ts';
 import { waitFor } from '../helpers/pier-process.ts';
 
 const dirs: string[] = [];
@@ -67,5 +70,36 @@ describe('CacheIndex (the primary\'s LRU and locks)', () => {
     index.handle(client(3, replies), { type: 'cache-lock', key: 'k', id: 9 });
     index.handle(client(1, replies), { type: 'cache-unlock', key: 'k' });
     expect(replies.slice(7)).toEqual([{ id: 8, granted: true }]);
+  });
+
+  it('loads the entries an earlier run left, oldest first, and removes everything else', async () => {
+    const { dir } = await indexWith([], 0);
+    const freshness = { lifetime: 60, initialAge: 0, responseTime: Date.now(), noCache: false, noStale: false, staleWhileRevalidate: 0, staleIfError: 0 };
+    const entry = async (key: string, body: string, ageS: number) => {
+      const file = WorkerCache.fileOf(key);
+      await writeFile(join(dir, file), Buffer.concat([encodeMeta({ key, status: 200, headers: [], freshness }), Buffer.from(body)]));
+      const t = new Date(Date.now() - ageS * 1000);
+      await utimes(join(dir, file), t, t);
+      return file;
+    };
+    const old = await entry('http://h/old', 'x'.repeat(100), 60);
+    const recent = await entry('http://h/recent', 'y'.repeat(100), 1);
+    await mkdir(join(dir, 'tmp'));
+    await writeFile(join(dir, 'tmp', '123-4'), 'a write cut by the restart');
+    await writeFile(join(dir, 'notes.txt'), 'not an entry');
+    await writeFile(join(dir, WorkerCache.fileOf('http://h/garbage')), 'PIC0 another format');
+    expect(await readdir(dir)).toHaveLength(5);
+    const index = new CacheIndex({ dir, maxBytes: 10_000 });
+    const loaded = loadCacheDir(dir, index);
+    expect([loaded.entries, loaded.removed]).toEqual([2, 2]);
+    expect((await readdir(dir)).sort()).toEqual([old, recent, 'tmp'].sort());
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+    expect(index.purge('http://h/old')).toBe(1);
+    // Over the bound, the oldest goes first.
+    await entry('http://h/old', 'x'.repeat(100), 60);
+    const small = new CacheIndex({ dir, maxBytes: loaded.bytes - 1 });
+    loadCacheDir(dir, small);
+    expect([small.entries, small.evictions]).toEqual([1, 1]);
+    expect((await readdir(dir)).sort()).toEqual([recent, 'tmp'].sort());
   });
 });

@@ -124,8 +124,15 @@ describe('--cache-size and --cache-dir', () => {
     expect(serve(['--cache-size', '1Gi']).cacheSize).toBe(1024 ** 3);
     expect(serve(['--cache-size', '100M']).cacheSize).toBe(100_000_000);
     expect(serve(['--cache-size', '4096']).cacheSize).toBe(4096);
+    expect(serve(['--cache-size', '2k']).cacheSize).toBe(2000);
+    // nginx's max_size spellings, where Kubernetes has no byte unit: binary, as nginx reads them.
+    expect(serve(['--cache-size', '10m']).cacheSize).toBe(10 * 1024 ** 2);
+    expect(serve(['--cache-size', '1g']).cacheSize).toBe(1024 ** 3);
+    expect(serve(['--cache-size', '512K']).cacheSize).toBe(512 * 1024);
     expect(serve([], { PIER_CACHE_SIZE: '512Ki', PIER_CACHE_DIR: '/cache' })).toMatchObject({ cacheSize: 512 * 1024, cacheDir: '/cache' });
-    expect(() => serve(['--cache-size', 'lots'])).toThrow('invalid value for --cache-size: "lots" (expected a size such as 256Mi, 1Gi or 1048576)');
+    const expected = '(expected a size such as 256Mi, 1Gi, 100M or 1048576 (nginx\'s 10m and 1g are read as MiB and GiB))';
+    expect(() => serve(['--cache-size', 'lots'])).toThrow(`invalid value for --cache-size: "lots" ${expected}`);
+    expect(() => serve(['--cache-size', '1mi'])).toThrow(`invalid value for --cache-size: "1mi" ${expected}`);
     expect(() => serve(['--cache-size', '0'])).toThrow('invalid value for --cache-size: "0" (expected at least 1 byte)');
   });
 });

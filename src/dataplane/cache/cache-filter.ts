@@ -4,7 +4,7 @@ import { answer } from '../pipeline/answer.ts';
 import { setHeader } from '../pipeline/filters/header-lists.ts';
 import { compileKey } from './cache-key.ts';
 import type { Found, WorkerCache } from './cache-store.ts';
-import { usability } from './freshness.ts';
+import { canServeStale, usability } from './freshness.ts';
 import { NullResponse } from './null-response.ts';
 import { releaseEntry, serveEntry } from './serve-entry.ts';
 import { requestHeader, RevalidateTap, StoreTap, type CacheStatus, type TapContext } from './cache-taps.ts';
@@ -23,18 +23,23 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
  *   while one background request refreshes it (STALE); otherwise it is revalidated with its
  *   validators (REVALIDATED on 304, EXPIRED when the origin sends a new one, STALE when the
  *   origin fails within stale-if-error);
- * - a GET miss asks the pod-wide lock first (request collapsing, supervisor/cache-index.ts):
- *   one request fetches and stores while the others wait, then are served from the entry;
- *   a HEAD miss goes upstream as it is and is not stored.
+ * - a miss, or a stored response that must be validated, asks the pod-wide lock first
+ *   (request collapsing, supervisor/cache-index.ts): one request fetches (or revalidates) and
+ *   stores while the others wait, then are served from the entry; with cache-use-stale
+ *   `updating` the others get the stale entry instead of waiting;
+ * - a HEAD that misses is fetched upstream as a GET and stored (nginx's
+ *   proxy_cache_convert_head); the client gets the head.
  * Range requests are sent upstream without Range on a miss, so the whole body is stored; the
- * client gets the whole 200 (RFC 9110 §14.2 allows it) and later requests get 206 from the
- * entry. Without a cache directory in the dataplane the filter does nothing.
+ * client gets its single range cut from the response as it streams (206, as nginx without the
+ * slice module; range-slice.ts), or the whole 200 when the response has no declared length,
+ * and later requests get 206 from the entry. Without a cache directory in the dataplane the
+ * filter does nothing.
  */
 export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined, origin: string): RequestFilter {
   if (cache === undefined) return () => true;
   const keyOf = compileKey(policy.key);
   const ctx: TapContext = {
-    cache, valid: policy.valid, counters: cache.countersOf(origin),
+    cache, valid: policy.valid, useStale: policy.useStale, targetedFields: policy.targetedFields ?? [], counters: cache.countersOf(origin),
     mark: policy.statusHeader ? (a, s) => a.onResponse(STATUS_HOOKS.get(s)!) : () => {},
   };
   const bypass = policy.bypassHeader;
@@ -80,24 +85,16 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
         // nginx's names: STALE for the request that starts the refresh, UPDATING while it runs.
         if (refreshing.has(key)) return hit(a, ctx, found, 'UPDATING', now);
         refreshing.add(key);
-        refreshInBackground(a, ctx, key, found, () => refreshing.delete(key));
+        refreshInBackground(a, ctx, key, () => refreshing.delete(key));
         return hit(a, ctx, found, 'STALE', now);
       }
-      if (onlyIfCached(a)) {
-        releaseEntry(found.entry);
-        return answer(a, 504, []);
-      }
-      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
-      a.editRequest(conditionalFor(found));
-      return true;
+      if (ctx.useStale?.updating === true && canServeStale(found.entry.meta.freshness) && !onlyIfCached(a)) return staleWhileUpdating(a, ctx, key, found);
+      releaseEntry(found.entry);
     }
     if (onlyIfCached(a)) return answer(a, 504, []);
-    if (method === 'HEAD') {
-      ctx.mark(a, 'MISS');
-      ctx.counters.misses++;
-      return true;
-    }
-    a.editRequest(dropRange);
+    // A miss, or a stored response to validate: one request per key fetches or revalidates
+    // while the others wait for it (collapsing, as nginx's proxy_cache_lock, but for
+    // revalidations too), then are served from what it stored.
     // The request goes on later (afterLock): its done hooks (limit-connections) must run when
     // it is over, not when this filter's false makes the request handler run them.
     const held = a.doneHooks;
@@ -134,44 +131,89 @@ function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, n
   return false;
 }
 
-/** After the collapsing lock: fetch (granted), or look again (another request fetched). */
+/**
+ * After the collapsing lock: look again (the holder may just have stored or refreshed the
+ * entry), then serve a fresh entry, or revalidate a stale one, or fetch. `granted`: this
+ * request holds the key's lock and releases it once what it fetched is in place; otherwise the
+ * holder finished (or its lock timed out) and this request goes upstream by itself.
+ */
 function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean, held: Admission['doneHooks']): void {
   a.doneHooks = held;
-  const unlock = granted ? () => ctx.cache.coordinator.send({ type: 'cache-unlock', key }) : undefined;
+  const unlock = granted ? once(() => ctx.cache.coordinator.send({ type: 'cache-unlock', key })) : undefined;
   if (a.res.destroyed) {
     a.done();
     return unlock?.();
   }
-  if (!granted) {
-    const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
-    if (found !== undefined) {
-      const now = Date.now();
-      if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
-        hit(a, ctx, found, 'HIT', now);
-        a.done();
-        return;
-      }
-      a.tap = new RevalidateTap(a, ctx, key, found, true, () => {});
-      a.editRequest(conditionalFor(found));
-      a.proceed!(a);
-      return;
+  const found = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+  // A HEAD is fetched as a GET, so that what comes back can be stored (nginx's
+  // proxy_cache_convert_head); the client gets the head only.
+  if (a.req.method === 'HEAD') a.upstreamMethod = 'GET';
+  if (found !== undefined) {
+    const now = Date.now();
+    if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
+      hit(a, ctx, found, 'HIT', now);
+      a.done();
+      return unlock?.();
     }
+    a.tap = new RevalidateTap(a, ctx, key, found, true, unlock ?? (() => {}));
+    a.editRequest(conditionalFor(found));
+  } else {
+    a.tap = new StoreTap(a, ctx, key, 'MISS', unlock);
+    a.editRequest(dropRange);
   }
-  a.tap = new StoreTap(a, ctx, key, 'MISS', unlock);
   a.proceed!(a);
 }
 
-/** stale-while-revalidate: one conditional request whose answer nobody waits for. */
-function refreshInBackground(a: Admission, ctx: TapContext, key: string, found: Found, done: () => void): void {
-  const sink = new NullResponse(a.req);
-  const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
-  bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
-  // Its own handle on the entry: the client's is closed once its answer is sent.
-  const again = ctx.cache.lookup(key, (n) => requestHeader(a, n));
-  if (again === undefined) return done();
-  bg.tap = new RevalidateTap(bg, ctx, key, again, false, done);
-  bg.editRequest(conditionalFor(found));
-  a.proceed!(bg);
+function once(f: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    f();
+  };
+}
+
+/**
+ * cache-use-stale `updating` (nginx's): the request that gets the key's lock revalidates the
+ * entry; while it holds it, the others are answered with the stale entry (UPDATING) instead of
+ * waiting.
+ */
+function staleWhileUpdating(a: Admission, ctx: TapContext, key: string, found: Found): false {
+  const held = a.doneHooks;
+  a.doneHooks = undefined;
+  const go = (granted: boolean) => {
+    if (granted || a.res.destroyed) {
+      releaseEntry(found.entry);
+      return afterLock(a, ctx, key, granted, held);
+    }
+    a.doneHooks = held;
+    hit(a, ctx, found, 'UPDATING', Date.now());
+    a.done();
+  };
+  void ctx.cache.coordinator.lock(key, false).then(go, () => go(false));
+  return false;
+}
+
+/** stale-while-revalidate: one conditional request whose answer nobody waits for, made by the
+ * worker that gets the key's lock (another worker refreshing it already is enough). */
+function refreshInBackground(a: Admission, ctx: TapContext, key: string, done: () => void): void {
+  void ctx.cache.coordinator.lock(key).then((granted) => {
+    if (!granted) return done();
+    const unlock = once(() => {
+      done();
+      ctx.cache.coordinator.send({ type: 'cache-unlock', key });
+    });
+    // Its own handle on the entry: the client's is closed once its answer is sent.
+    const again = ctx.cache.lookup(key, (n) => requestHeader(a, n));
+    if (again === undefined) return unlock();
+    const sink = new NullResponse(a.req);
+    const bg = new Admission(a.req, sink, a.stats, a.host, a.target, a.backend, false, false);
+    bg.upstreamMethod = 'GET';
+    bg.requestEdits = a.requestEdits === undefined ? undefined : [...a.requestEdits];
+    bg.tap = new RevalidateTap(bg, ctx, key, again, false, unlock);
+    bg.editRequest(conditionalFor(again));
+    a.proceed!(bg);
+  }, done);
 }
 
 /** Removes the client's validators and Range, and sends the entry's (§4.3.1). */

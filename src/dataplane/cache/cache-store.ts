@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheCoordinator } from './cache-messages.ts';
@@ -21,9 +21,15 @@ export interface Found {
   readonly entry: OpenEntry;
 }
 
-/** Entries whose body fits in the first read are kept parsed in each worker's memory, up to
- * this many bytes of bodies in all (a copy per worker: small objects only). */
+/**
+ * Each worker keeps the entries it serves parsed in memory, bodies included, up to this many
+ * bytes in all (least recently served out first), so a hit on a hot entry costs a stat and a
+ * socket write: no open, read, parse or allocation. Like Traffic Server's RAM cache in front of
+ * its disk cache: the files stay the shared copy; this is a per-worker copy of the hot ones.
+ */
 const MEMORY_BYTES = 32 * 1024 * 1024;
+/** Bodies up to this size go to memory; larger ones are streamed from their file. */
+const MEMORY_OBJECT = 1024 * 1024;
 /** Memoized key → file name hashes. */
 const NAME_MEMO = 10_000;
 
@@ -56,9 +62,12 @@ export class WorkerCache {
   readonly #memory = new Map<string, Remembered>();
   #memoryBytes = 0;
   readonly #names = new Map<string, string>();
+  /** `dir` with a trailing separator. */
+  readonly #prefix: string;
 
   constructor(dir: string, maxObjectBytes: number, coordinator: CacheCoordinator) {
     this.dir = dir;
+    this.#prefix = join(dir, '/');
     this.maxObjectBytes = maxObjectBytes;
     this.coordinator = coordinator;
     mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -99,14 +108,15 @@ export class WorkerCache {
   }
 
   /**
-   * Opens an entry file, or takes it from memory: a small entry read once is kept parsed, and
-   * each use costs one stat of its path instead of open + read + parse + close. Entry files are
+   * Opens an entry file, or takes it from memory: an entry whose body is at most MEMORY_OBJECT
+   * is read whole once and kept parsed, and each use costs one stat of its path instead of
+   * open + read + parse + close (larger ones are opened and streamed). Entry files are
    * never modified in place (a new version is a new file renamed over the name, an eviction or
    * invalidation an unlink), so an unchanged inode, size and mtime mean the same entry, and a
    * change made through any worker is seen on the next request.
    */
   #open(file: string): OpenEntry | undefined {
-    const path = join(this.dir, file);
+    const path = this.#prefix + file; // no path.join per hit: names are hex
     const st = statSync(path, { throwIfNoEntry: false });
     const known = this.#memory.get(file);
     if (st === undefined) {
@@ -114,14 +124,24 @@ export class WorkerCache {
       return undefined;
     }
     if (known !== undefined) {
-      if (known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.entry;
+      if (known.ino === st.ino && known.size === st.size && known.mtimeMs === st.mtimeMs) {
+        // Most recently served last: eviction takes the first.
+        this.#memory.delete(file);
+        this.#memory.set(file, known);
+        return known.entry;
+      }
       this.#forget(file, known);
     }
     const entry = openEntry(path, this.#scratch);
-    if (entry === undefined || entry.head.length < entry.bodyLength || st.size > this.#scratch.length) return entry;
-    // Small: keep it, without the fd.
+    if (entry === undefined || entry.bodyLength > MEMORY_OBJECT) return entry;
+    let body = entry.head;
+    if (body.length < entry.bodyLength) {
+      body = Buffer.allocUnsafe(entry.bodyLength);
+      if (readSync(entry.fd, body, 0, body.length, entry.bodyOffset) < body.length) return entry; // changed under us: stream it
+    }
+    // Kept without the fd.
     closeSync(entry.fd);
-    const kept: OpenEntry = { ...entry, fd: -1 };
+    const kept: OpenEntry = { ...entry, fd: -1, head: body };
     if (this.#memoryBytes + st.size > MEMORY_BYTES) {
       for (const [name, r] of this.#memory) {
         this.#forget(name, r);
@@ -196,11 +216,20 @@ function release(entry: OpenEntry): void {
   if (entry.fd >= 0) closeSync(entry.fd);
 }
 
-/** The secondary key: the nonce and the request's values of the Vary fields (§4.1),
- * whitespace-normalized. */
+/** Fields whose values are case-insensitive tokens (language tags, codings, charsets). */
+const CASELESS = new Set(['accept-language', 'accept-encoding', 'accept-charset']);
+
+/**
+ * The secondary key: the nonce and the request's values of the Vary fields (§4.1), normalized
+ * only in ways that keep their meaning: whitespace runs to one space, none around the commas
+ * of a list, and lower case for the fields whose values are case-insensitive.
+ */
 function variantOf(nonce: string, vary: readonly string[], header: (name: string) => string | undefined): string {
   let out = nonce;
-  for (const name of vary) out += `\n${name}:${(header(name) ?? '').replace(/\s+/g, ' ').trim()}`;
+  for (const name of vary) {
+    const value = (header(name) ?? '').replace(/\s+/g, ' ').replace(/ ?, ?/g, ',').trim();
+    out += `\n${name}:${CASELESS.has(name) ? value.toLowerCase() : value}`;
+  }
   return out;
 }
 

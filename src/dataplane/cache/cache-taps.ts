@@ -2,12 +2,14 @@ import { close, createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { CacheValidRule } from '../../routing/policies.ts';
+import type { CacheUseStale, CacheValidRule } from '../../routing/policies.ts';
 import type { Admission, ResponseTap } from '../pipeline/admission.ts';
 import type { CacheCounters, EntryWriter, Found, WorkerCache } from './cache-store.ts';
 import { varyNames } from './cache-store.ts';
 import { encodeMeta, type EntryMeta } from './entry-file.ts';
-import { headerRecord, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
+import { canServeStale, headerRecord, parseCacheControl, storeDecision, usableOnError, type RequestFacts } from './freshness.ts';
+import { RangeSlice } from './range-slice.ts';
+import { targetedDirectives } from './targeted-cache-control.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -22,6 +24,10 @@ export type CacheStatus = 'HIT' | 'MISS' | 'EXPIRED' | 'STALE' | 'UPDATING' | 'R
 export interface TapContext {
   readonly cache: WorkerCache;
   readonly valid: readonly CacheValidRule[];
+  /** pier.dev/cache-use-stale, when set. */
+  readonly useStale: CacheUseStale | undefined;
+  /** pier.dev/cache-targeted-fields (lower-case), empty when not set. */
+  readonly targetedFields: readonly string[];
   readonly counters: CacheCounters;
   /** Registers the X-Cache-Status hook (a no-op when the header is hidden). */
   readonly mark: (a: Admission, status: CacheStatus) => void;
@@ -66,6 +72,8 @@ export class StoreTap implements ResponseTap {
   readonly #unlock: (() => void) | undefined;
   readonly #requestTime = Date.now();
   #writer: EntryWriter | undefined;
+  /** A Range request answered from the whole response as it streams (range-slice.ts). */
+  #slice: RangeSlice | undefined;
 
   constructor(a: Admission, ctx: TapContext, key: string, status: CacheStatus, unlock?: () => void) {
     this.#a = a;
@@ -78,29 +86,41 @@ export class StoreTap implements ResponseTap {
   head(status: number, rawHeaders: readonly Buffer[]): boolean {
     this.#ctx.mark(this.#a, this.#status);
     this.#ctx.counters.misses++;
-    if (this.#a.req.method !== 'GET') return this.#release();
+    if ((this.#a.upstreamMethod ?? this.#a.req.method) !== 'GET') return this.#release();
     const headers = storedHeaders(rawHeaders);
     // RFC 9110 §6.6.1: a cache that stores a response without Date adds the time it got it.
     if (!headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'date')) headers.push('date', new Date().toUTCString());
     const record = headerRecord(headers);
-    const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now());
+    const freshness = storeDecision(facts(this.#a), status, record, this.#ctx.valid, this.#requestTime, Date.now(), targetedDirectives(record, this.#ctx.targetedFields));
     if (freshness === undefined) return this.#release();
-    const meta: EntryMeta = { key: this.#key, status, headers, freshness, ...validators(record) };
+    const meta: EntryMeta = { key: this.#key, status, headers: withoutPrivateFields(headers, record), freshness, ...validators(record) };
     this.#writer = this.#ctx.cache.store(meta, varyNames(record['vary']), (n) => requestHeader(this.#a, n), this.#ctx.counters);
-    return true;
+    this.#slice = RangeSlice.start(this.#a, status, rawHeaders, record);
+    return this.#slice === undefined;
   }
 
-  data(chunk: Buffer): void {
+  data(chunk: Buffer): boolean {
     this.#writer?.write(chunk);
+    return this.#slice === undefined || this.#slice.write(chunk);
   }
 
-  end(): void {
+  end(trailers?: readonly string[] | null): void {
+    this.#slice?.end();
     const writer = this.#writer;
     if (writer === undefined) return;
+    // A response with trailer fields is not stored: an entry keeps no trailers, and a hit
+    // without the ones the origin sent (a checksum, a status) would be a different response
+    // (RFC 9111 §3 lets a cache drop them; Pier prefers to not cache such responses at all).
+    if (trailers !== undefined && trailers !== null && trailers.length > 0) {
+      writer.abort();
+      this.#writer = undefined;
+      return this.#unlock?.();
+    }
     void writer.end().then(() => this.#unlock?.());
   }
 
   abort(): void {
+    this.#slice?.abort();
     this.#writer?.abort();
     this.#writer = undefined;
     this.#unlock?.();
@@ -115,6 +135,17 @@ export class StoreTap implements ResponseTap {
     this.#unlock?.();
     return true;
   }
+}
+
+/** RFC 9111 §5.2.2.7: `private="a, b"` lets a shared cache store the response without those
+ * fields. */
+function withoutPrivateFields(headers: string[], record: Record<string, string>): string[] {
+  const named = parseCacheControl(record['cache-control']).get('private');
+  if (typeof named !== 'string') return headers;
+  const drop = new Set(named.split(',').map((n) => n.trim().toLowerCase()));
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (!drop.has(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+  return kept;
 }
 
 function validators(record: Record<string, string>): { etag?: string; lastModified?: string } {
@@ -156,7 +187,7 @@ export class RevalidateTap implements ResponseTap {
       else closeQuietly(entry.fd);
       return false;
     }
-    if (status >= 500 && status <= 504 && this.#serve && usableOnError(entry.meta.freshness, requestHeader(this.#a, 'cache-control'), Date.now())) {
+    if (this.#serve && this.#staleAllowed(status >= 500 && status <= 504, (u) => u.statuses.includes(status))) {
       this.#owns = true;
       this.#done();
       this.#answer(entry, 'STALE');
@@ -166,27 +197,38 @@ export class RevalidateTap implements ResponseTap {
     return this.#store.head(status, rawHeaders);
   }
 
-  data(chunk: Buffer): void {
-    if (!this.#owns) this.#store.data(chunk);
+  data(chunk: Buffer): boolean {
+    return this.#owns || this.#store.data(chunk);
   }
 
-  end(): void {
-    if (!this.#owns) this.#store.end();
+  end(trailers?: readonly string[] | null): void {
+    if (!this.#owns) this.#store.end(trailers);
   }
 
   abort(): void {
     if (!this.#owns) this.#store.abort();
   }
 
-  failed(): boolean {
+  failed(status: number): boolean {
     const { entry } = this.#found;
-    if (this.#serve && usableOnError(entry.meta.freshness, requestHeader(this.#a, 'cache-control'), Date.now())) {
+    // Pier's own 504 is a timeout; its 502 / 503 an origin it could not reach or read.
+    if (this.#serve && this.#staleAllowed(true, (u) => (status === 504 ? u.timeout : u.error))) {
       this.#done();
       this.#answer(entry, 'STALE');
       return true;
     }
     closeQuietly(entry.fd);
     return this.#store.failed();
+  }
+
+  /** May the stale entry answer instead of this failure? RFC 5861's stale-if-error (from the
+   * response or the request) when `rfc5861` (5xx statuses and no answer at all), or the
+   * route's cache-use-stale condition, unless the response forbids serving it stale. */
+  #staleAllowed(rfc5861: boolean, condition: (u: CacheUseStale) => boolean): boolean {
+    const f = this.#found.entry.meta.freshness;
+    if (rfc5861 && usableOnError(f, requestHeader(this.#a, 'cache-control'), Date.now())) return true;
+    const u = this.#ctx.useStale;
+    return u !== undefined && canServeStale(f) && condition(u);
   }
 
   #answer(entry: Found['entry'], status: CacheStatus): void {
@@ -206,7 +248,7 @@ export class RevalidateTap implements ResponseTap {
     for (let i = 0; i < old.meta.headers.length; i += 2) if (!replaced.has(old.meta.headers[i]!.toLowerCase())) headers.push(old.meta.headers[i]!, old.meta.headers[i + 1]!);
     for (let i = 0; i < fresh.length; i += 2) if (replaced.has(fresh[i]!.toLowerCase())) headers.push(fresh[i]!, fresh[i + 1]!);
     const record = headerRecord(headers);
-    const freshness = storeDecision(facts(this.#a), old.meta.status, record, this.#ctx.valid, this.#requestTime, Date.now());
+    const freshness = storeDecision(facts(this.#a), old.meta.status, record, this.#ctx.valid, this.#requestTime, Date.now(), targetedDirectives(record, this.#ctx.targetedFields));
     if (freshness === undefined) {
       this.#ctx.cache.invalidate(old.meta.key);
       this.#done();

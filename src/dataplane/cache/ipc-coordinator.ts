@@ -23,12 +23,12 @@ export class IpcCoordinator implements CacheCoordinator {
     if (process.connected) process.send!(msg);
   }
 
-  lock(key: string): Promise<boolean> {
+  lock(key: string, wait = true): Promise<boolean> {
     if (!process.connected) return Promise.resolve(true);
     const id = ++this.#next;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.send({ type: 'cache-lock', key, id });
+      this.send(wait ? { type: 'cache-lock', key, id } : { type: 'cache-lock', key, id, wait: false });
     });
   }
 }

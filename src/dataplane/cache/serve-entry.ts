@@ -3,6 +3,7 @@ import type { ResponseExchange } from '../front/downstream.ts';
 import type { Admission } from '../pipeline/admission.ts';
 import type { OpenEntry } from './entry-file.ts';
 import { currentAge } from './freshness.ts';
+import { parseHttpDate } from './http-date.ts';
 import { requestHeader } from './request-header.ts';
 
 /** Fields a 304 carries (RFC 9110 §15.4.5), lower-case. */
@@ -33,9 +34,10 @@ export function notModified(a: Admission, etag: string | undefined, lastModified
   if (inm !== undefined) return etag !== undefined && weakMatch(inm, etag);
   const ims = header(a, 'if-modified-since');
   if (ims === undefined || lastModified === undefined) return false;
-  const since = Date.parse(ims);
-  const modified = Date.parse(lastModified);
-  return Number.isFinite(since) && Number.isFinite(modified) && modified <= since;
+  // RFC 9110 §13.1.3: an If-Modified-Since that is not an HTTP-date is ignored.
+  const since = parseHttpDate(ims);
+  const modified = parseHttpDate(lastModified);
+  return since !== undefined && modified !== undefined && modified <= since;
 }
 
 /**
@@ -130,7 +132,17 @@ function finish(a: Admission, entry: OpenEntry, status: number, headers: string[
   return end - start + 1;
 }
 
-/** Streams a byte range of an entry file to the client, pausing while the client is full. */
+/** Reusable read buffers of STREAM_CHUNK bytes: a fresh 256 KiB buffer is an mmap and 64
+ * page faults; a pooled one is neither (see FileBody). */
+const pool: Buffer[] = [];
+const POOL_MAX = 16;
+
+/**
+ * Streams a byte range of an entry file to the client, pausing while the client is full.
+ * Each chunk is read into a pooled buffer, which is reused once the client drained (a write
+ * that returned false is complete when 'drain' comes; one that returned true may still be in
+ * flight, so its buffer is left to the GC). The last chunk gets a buffer of its own size.
+ */
 class FileBody implements ResponseExchange {
   readonly #a: Admission;
   readonly #fd: number;
@@ -138,6 +150,8 @@ class FileBody implements ResponseExchange {
   readonly #end: number;
   #done = false;
   #waiting = false;
+  /** The pooled buffer, free to read into whenever #waiting is false. */
+  #buf: Buffer | undefined;
 
   constructor(a: Admission, entry: OpenEntry, start: number, end: number) {
     this.#a = a;
@@ -151,25 +165,28 @@ class FileBody implements ResponseExchange {
   pump(): void {
     const res = this.#a.res;
     while (!this.#done) {
-      const size = Math.min(STREAM_CHUNK, this.#end - this.#pos + 1);
-      const buf = Buffer.allocUnsafe(size);
+      const left = this.#end - this.#pos + 1;
+      const last = left <= STREAM_CHUNK;
+      const buf = last ? Buffer.allocUnsafe(left) : (this.#buf ??= pool.pop() ?? Buffer.allocUnsafeSlow(STREAM_CHUNK));
       let n: number;
       try {
-        n = readSync(this.#fd, buf, 0, size, this.#pos);
+        n = readSync(this.#fd, buf, 0, last ? left : STREAM_CHUNK, this.#pos);
       } catch {
         n = 0;
       }
       if (n === 0) return this.#stop(true);
       this.#pos += n;
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
       if (this.#pos > this.#end) {
         this.#stop(false);
-        res.end(n === size ? buf : buf.subarray(0, n));
+        res.end(chunk);
         return;
       }
-      if (!res.write(n === size ? buf : buf.subarray(0, n))) {
+      if (!res.write(chunk)) {
         this.#waiting = true;
         return;
       }
+      if (!last) this.#buf = undefined; // maybe still in flight: not reused
     }
   }
 
@@ -187,6 +204,9 @@ class FileBody implements ResponseExchange {
     if (this.#done) return;
     this.#done = true;
     closeSync(this.#fd);
+    // A buffer whose write never drained (the client left) may still be read by the socket.
+    if (this.#buf !== undefined && !this.#waiting && pool.length < POOL_MAX) pool.push(this.#buf);
+    this.#buf = undefined;
     if (broken) this.#a.res.destroy();
   }
 }

@@ -17,8 +17,11 @@ export interface ResponseTap {
   /** The upstream's head, raw. false: the tap answers the client itself (a 304 merged into a
    * stored response); the exchange then writes nothing and feeds it the rest. */
   head(status: number, rawHeaders: readonly Buffer[]): boolean;
-  data(chunk: Buffer): void;
-  end(): void;
+  /** A body chunk. When the tap answers the client itself, false holds the upstream back
+   * until the client drains (backpressure), as a false `res.write` does. */
+  data(chunk: Buffer): boolean | void;
+  /** The body is complete; `trailers`: the upstream's trailer fields, flat, if it sent any. */
+  end(trailers?: readonly string[] | null): void;
   /** The exchange failed (no response, or a cut one) or the client left. */
   abort(): void;
   /** The exchange is about to answer `status` (502/503/504) itself: true when the tap
@@ -75,6 +78,9 @@ export class Admission {
   readonly close: boolean;
   /** Path and query to send upstream (rewrites change it). */
   target: string;
+  /** The method to send upstream when not the client's (the cache fetches a GET for a HEAD
+   * that missed, as nginx's proxy_cache_convert_head; the front sends the client no body). */
+  upstreamMethod: string | undefined = undefined;
   /** The backend the request goes to (canary and fallback filters change it). */
   backend: BackendRuntime;
   /** A server of `backend` the request must try first (session affinity); -1 = the balancer's pick. */

@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_KEY, type CacheValidRule } from '../../routing/policies.ts';
+import { DEFAULT_CACHE_KEY, type CacheUseStale, type CacheValidRule } from '../../routing/policies.ts';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { pierString } from './expires.ts';
@@ -21,6 +21,15 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * - `pier.dev/cache-bypass-header`: a request header; when present and neither empty nor "0",
  *   the request skips the lookup (nginx `proxy_cache_bypass`); its response may be stored.
  * - `pier.dev/cache-status-header: "false"` hides `X-Cache-Status`.
+ * - `pier.dev/cache-use-stale`: nginx `proxy_cache_use_stale`, words among `error timeout
+ *   invalid_header updating http_500 http_502 http_503 http_504 http_403 http_404 http_429`
+ *   or `off` (the default): when a stale entry answers instead of the origin. Never for a
+ *   response whose Cache-Control forbids it (must-revalidate, proxy-revalidate, s-maxage,
+ *   no-cache).
+ * - `pier.dev/cache-targeted-fields`: RFC 9213 targeted cache-control fields this cache obeys,
+ *   first valid one wins over Cache-Control and Expires: `"CDN-Cache-Control"`, or
+ *   `"Shop-Cache-Control, CDN-Cache-Control"`. Off by default: an origin's CDN-Cache-Control is
+ *   meant for its CDN, which Pier is only if the operator says so.
  */
 export function parseCache(r: AnnotationReader, s: IngressSettings): void {
   const switchText = pierString(r, 'cache');
@@ -38,7 +47,35 @@ export function parseCache(r: AnnotationReader, s: IngressSettings): void {
   const bypass = pierString(r, 'cache-bypass-header');
   if (bypass !== undefined && !TOKEN.test(bypass)) return void r.fail('cache-bypass-header', 'is not a header name');
   const statusHeader = pierString(r, 'cache-status-header') === undefined ? true : r.bool('cache-status-header') ?? true;
-  s.policies.push({ kind: 'cache', key, valid, ...(bypass === undefined ? {} : { bypassHeader: bypass.toLowerCase() }), statusHeader });
+  const useStale = parseUseStale(r);
+  if (useStale === null) return;
+  const targeted = pierString(r, 'cache-targeted-fields');
+  const targetedFields = targeted === undefined ? [] : targeted.split(',').map((f) => f.trim());
+  const badField = targetedFields.find((f) => !TOKEN.test(f));
+  if (badField !== undefined) return void r.fail('cache-targeted-fields', `has "${badField}", which is not a header name`);
+  s.policies.push({
+    kind: 'cache', key, valid, ...(bypass === undefined ? {} : { bypassHeader: bypass.toLowerCase() }), statusHeader,
+    ...(useStale === undefined ? {} : { useStale }),
+    ...(targetedFields.length === 0 ? {} : { targetedFields: targetedFields.map((f) => f.toLowerCase()) }),
+  });
+}
+
+const STALE_STATUSES = new Set(['http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429']);
+
+/** undefined: off (absent or "off"); null: invalid (reported). */
+function parseUseStale(r: AnnotationReader): CacheUseStale | undefined | null {
+  const text = pierString(r, 'cache-use-stale');
+  if (text === undefined || text.trim() === 'off') return undefined;
+  const words = text.trim().split(/\s+/);
+  const bad = words.find((w) => w !== 'error' && w !== 'timeout' && w !== 'invalid_header' && w !== 'updating' && !STALE_STATUSES.has(w));
+  if (bad !== undefined || words[0] === '') {
+    r.fail('cache-use-stale', `has "${bad ?? ''}", which is not one of error, timeout, invalid_header, updating, http_500, http_502, http_503, http_504, http_403, http_404, http_429 (or off alone)`);
+    return null;
+  }
+  return {
+    error: words.includes('error') || words.includes('invalid_header'), timeout: words.includes('timeout'), updating: words.includes('updating'),
+    statuses: words.filter((w) => STALE_STATUSES.has(w)).map((w) => Number(w.slice(5))).sort((a, b) => a - b),
+  };
 }
 
 function parseValid(r: AnnotationReader): CacheValidRule[] | undefined {
