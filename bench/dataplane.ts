@@ -65,11 +65,11 @@ async function measure(options: DataplaneOptions, id: string, target: RunningTar
   };
 }
 
-/** Unmeasured load before a target's first round of a variant: at least `warmupSeconds`, and
- * until it has served `warmupRequests` (bounded at 15 warm-ups). Returns the requests served. */
-async function warmUp(options: DataplaneOptions, target: RunningTarget, variant: Variant): Promise<number> {
+/** Unmeasured load before a target's round: at least `warmupSeconds`, and until it has served
+ * `requests` (bounded at 15 warm-ups). Returns the requests served. */
+async function warmUp(options: DataplaneOptions, target: RunningTarget, variant: Variant, requests: number): Promise<number> {
   let served = 0;
-  for (let i = 0; i < 15 && options.warmupSeconds > 0 && (i === 0 || served < options.warmupRequests); i++) {
+  for (let i = 0; i < 15 && options.warmupSeconds > 0 && (i === 0 || served < requests); i++) {
     served += (await wrkFor(options, target.port, variant, options.warmupSeconds)).requests;
   }
   return served;
@@ -100,7 +100,8 @@ async function runRounds(options: DataplaneOptions, running: Map<string, Running
       for (const id of rotate([...running.keys()], round - 1)) {
         const target = running.get(id)!;
         try {
-          if (round === 1) await warmUp(options, target, variant);
+          if (round === 1) await warmUp(options, target, variant, options.warmupRequests);
+          else if (options.rewarmRequests > 0) await warmUp(options, target, variant, options.rewarmRequests);
           const m = await measure(options, id, target, variant, round);
           results.push(m);
           console.error(m.allMs !== undefined
@@ -134,7 +135,7 @@ function setupLines(options: DataplaneOptions, load: number, measurements: reado
   return [
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu}, ${availableParallelism()} cores, Node ${process.versions.node}, ${nginx}, HAProxy ${version('haproxy', ['-v'], /version (\S+)/)}, wrk ${version('wrk', ['-v'], /wrk (\S+)/)}.`,
     `Placement: each proxy pinned to core ${PROXY_CPUS} (taskset); wrk (1 thread, ${options.connections} connections) and the backend (nginx, 1 worker, \`return 200\`) on core ${LOAD_CPUS}. "Pier, N workers" is pinned to both cores and so competes with the load side.`,
-    `${options.rounds} rounds × ${options.durationSeconds} s per target and variant, targets alternating within each round (before round 1, ${options.warmupSeconds} s of warm-up, repeated until ${options.warmupRequests} requests were served, at most 15 times); medians with min–max.`,
+    `${options.rounds} rounds × ${options.durationSeconds} s per target and variant, targets alternating within each round (unmeasured load before each round: ${options.warmupSeconds} s, repeated up to 15 times until the target served ${options.warmupRequests} requests before round 1${options.rewarmRequests > 0 ? ` and ${options.rewarmRequests} before each later round` : ', none before later rounds'}); medians with min–max.`,
     'CPU µs/req = user + system CPU time of all the target\'s processes (from /proc/PID/stat, primary and workers) ÷ requests completed. For "direct" it is the backend\'s own cost.',
     `Load average (1 min) when the run started: ${load.toFixed(2)}; at the end of each measurement: median ${during.median.toFixed(2)} (${during.min.toFixed(2)}–${during.max.toFixed(2)}). The Node targets' CPU per request grows with the machine's load much more than nginx's (see bench/README.md), so compare runs at similar load.${options.note ? ` ${options.note}` : ''}`,
   ];

@@ -25,6 +25,10 @@ export interface DataplaneOptions {
    * served this many requests: Node targets optimise code and grow their young generation for
    * tens of thousands of requests, which a loaded machine takes much longer than 2 s to serve. */
   readonly warmupRequests: number;
+  /** Before every later round, unmeasured load again (`warmupSeconds` at a time, at most 15
+   * times) until the target served this many requests: a Node process that idled while the
+   * other targets ran has had its heap shrunk by V8 and pays to grow it again. 0: none. */
+  readonly rewarmRequests: number;
   readonly connections: number;
   /** Connections opened at once in the `burst` variant. */
   readonly burstConnections: number;
@@ -47,6 +51,7 @@ export const DATAPLANE_HELP = `node bench/dataplane.ts [options]      (env: BENC
   --duration S         seconds of load per target per round (10)
   --warmup S           seconds of unmeasured load per target before round 1 of each variant (2)
   --warmup-requests N  repeat the warm-up (up to 15 times) until the target served N requests (50000)
+  --rewarm-requests N  before rounds 2..: unmeasured load again until N requests (20000; 0: none)
   --connections N      wrk connections (64)
   --burst N            connections opened at once in the burst variant (2000)
   --targets LIST       comma list of ${TARGET_IDS.join(',')} (all);
@@ -77,7 +82,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, 'warmup-requests': { type: 'string' }, connections: { type: 'string' }, burst: { type: 'string' },
+      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, 'warmup-requests': { type: 'string' }, 'rewarm-requests': { type: 'string' }, connections: { type: 'string' }, burst: { type: 'string' },
       targets: { type: 'string' }, variants: { type: 'string' }, 'pier-workers': { type: 'string' }, out: { type: 'string' },
       'no-install': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, note: { type: 'string' }, 'parse-only': { type: 'boolean' },
     },
@@ -89,6 +94,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
     durationSeconds: positiveInt('duration', pick('duration', '10')),
     warmupSeconds: positiveInt('warmup', pick('warmup', '2'), 0),
     warmupRequests: positiveInt('warmup-requests', pick('warmup-requests', '50000'), 0),
+    rewarmRequests: positiveInt('rewarm-requests', pick('rewarm-requests', '20000'), 0),
     connections: positiveInt('connections', pick('connections', '64')),
     burstConnections: positiveInt('burst', pick('burst', '2000')),
     targets: list('targets', pick('targets', TARGET_IDS.join(',')), [...TARGET_IDS, ...EXTRA_TARGET_IDS]),

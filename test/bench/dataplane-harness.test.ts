@@ -35,8 +35,8 @@ describe('wrk output', () => {
 
 describe('dataplane options', () => {
   const cases: { name: string; argv: string[]; env?: NodeJS.ProcessEnv; want: Record<string, unknown> }[] = [
-    { name: 'defaults', argv: [], want: { rounds: 3, durationSeconds: 10, warmupSeconds: 2, warmupRequests: 50000, connections: 64, install: true } },
-    { name: 'warm-up by requests', argv: ['--warmup-requests', '0'], env: { BENCH_WARMUP_REQUESTS: '9' }, want: { warmupRequests: 0 } },
+    { name: 'defaults', argv: [], want: { rounds: 3, durationSeconds: 10, warmupSeconds: 2, warmupRequests: 50000, rewarmRequests: 20000, connections: 64, install: true } },
+    { name: 'warm-up by requests', argv: ['--warmup-requests', '0'], env: { BENCH_WARMUP_REQUESTS: '9', BENCH_REWARM_REQUESTS: '7' }, want: { warmupRequests: 0, rewarmRequests: 7 } },
     { name: 'flags', argv: ['--rounds', '1', '--duration', '1', '--targets', 'direct,nginx', '--variants', 'close', '--no-install'], want: { rounds: 1, durationSeconds: 1, targets: ['direct', 'nginx'], variants: ['close'], install: false } },
     { name: 'environment', argv: [], env: { BENCH_ROUNDS: '2', BENCH_PIER_WORKERS: '4' }, want: { rounds: 2, pierWorkers: 4 } },
     { name: 'flag beats environment', argv: ['--rounds', '5'], env: { BENCH_ROUNDS: '2' }, want: { rounds: 5 } },

@@ -197,6 +197,44 @@ describe('H1Pool connections', () => {
     expect(freeAtError).toBe(0);
   });
 
+  it('connections closed but not yet gone when a retry walks past them still leave the idle count: maxIdle keeps holding its N', async () => {
+    // The retry runs in the same tick as the keepalive race that closed the older free
+    // connections, before their sockets report 'close': the pool must not go on counting them
+    // as idle, or every later freed connection is over maxIdle and closes (a new connection per
+    // request from then on, as seen after a backend reload).
+    let dropping = false;
+    const peer = await rawPeer((socket, received) => {
+      if (!received.endsWith('\r\n\r\n')) return;
+      if (dropping) {
+        dropping = false;
+        socket.destroy();
+      } else {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      }
+    });
+    const p = h1Pool(peer.port, { maxIdle: 3 });
+    await Promise.all([send(p), send(p), send(p)]);
+    expect(p.free).toBe(3);
+    dropping = true;
+    const retried = new Recorder();
+    const first = new Recorder();
+    const onError = first.onError.bind(first);
+    first.onError = (err) => {
+      void send(p, {}, retried); // a synchronous retry, as the proxy's
+      onError(err);
+    };
+    expect((await send(p, {}, first)).error?.code).toBe('UND_ERR_SOCKET');
+    expect((await retried.done).body.toString()).toBe('ok');
+    for (let i = 0; i < 50 && p.connections > 1; i++) await sleep(10);
+    expect(p.connections).toBe(1);
+    // Two at once: the kept connection and a new one, both idle afterwards (2 ≤ maxIdle 3).
+    await Promise.all([send(p), send(p)]);
+    expect(p.free).toBe(2);
+    await Promise.all([send(p), send(p)]);
+    expect(p.free).toBe(2);
+    expect(peer.accepted()).toBe(5);
+  });
+
   it('the peer closing as the request is written fails the try as a reset (UND_ERR_SOCKET), not a crash', async () => {
     const peer = await rawPeer((socket, received) => {
       if (headDone(received)) socket.destroy();

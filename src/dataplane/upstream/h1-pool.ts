@@ -39,7 +39,8 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
   readonly #free: H1Connection[] = [];
   /** Stacked connections that closed since the last compaction (a heuristic count). */
   #dead = 0;
-  /** Live (free) connections on the stack. */
+  /** Idle connections on the stack: free ones, and ones destroyed whose 'close' has not been
+   * handled yet (see #unstack). */
   #idle = 0;
   readonly #maxIdle: number;
   readonly #all = new Set<H1Connection>();
@@ -148,9 +149,8 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     let now = 0;
     while (free.length > 0) {
       const conn = free.pop()!;
-      conn.stacked = false;
+      this.#unstack(conn);
       if (!conn.free) continue;
-      this.#idle--;
       if (this.settings.ttl > 0 && now === 0) now = Date.now();
       if (conn.reusable(now)) return conn;
       conn.destroy(); // past clientTtl
@@ -174,10 +174,22 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     for (let r = 0; r < free.length; r++) {
       const conn = free[r]!;
       if (conn.free) free[w++] = conn;
-      else conn.stacked = false;
+      else this.#unstack(conn);
     }
     free.length = w;
     this.#dead = 0;
+  }
+
+  /**
+   * Takes a connection off the stack's books. A stacked connection counts as idle until its
+   * 'close' has been handled (connectionClosed decrements then): one destroyed a moment ago
+   * (keepalive race, EOF, idle timeout) is still in #all and still counted, and leaving the
+   * stack must uncount it, or the count drifts up for good and every later freed connection
+   * looks over maxIdle and closes.
+   */
+  #unstack(conn: H1Connection): void {
+    conn.stacked = false;
+    if (this.#all.has(conn)) this.#idle--;
   }
 
   #clearStack(): void {
@@ -193,9 +205,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     for (let i = 0; i < free.length; i++) {
       const conn = free[i]!;
       if (!conn.free) continue;
-      free.splice(0, i + 1); // it and the closed entries below it
-      conn.stacked = false;
-      this.#idle--;
+      for (const gone of free.splice(0, i + 1)) this.#unstack(gone); // it and the closed entries below it
       conn.destroy();
       return;
     }

@@ -214,9 +214,8 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     let now = 0;
     while (free.length > 0) {
       const conn = free.pop()!;
-      conn.stacked = false;
+      this.#unstack(conn);
       if (!conn.free) continue;
-      this.#idle--;
       if (now === 0) now = Date.now();
       if (conn.reusable(now)) return conn;
       conn.destroy();
@@ -234,11 +233,18 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     const free = this.#free;
     while (free.length > 0 && this.#idle > this.settings.maxIdle) {
       const conn = free.shift()!;
-      conn.stacked = false;
+      this.#unstack(conn);
       if (!conn.free) continue;
-      this.#idle--;
       conn.destroy();
     }
+  }
+
+  /** Takes a connection off the stack's books: one destroyed a moment ago is still in #all and
+   * still counted idle until its 'close' is handled, so leaving the stack uncounts it (else the
+   * count drifts up for good and every later freed connection looks over maxIdle). */
+  #unstack(conn: FcgiConnection): void {
+    conn.stacked = false;
+    if (this.#all.has(conn)) this.#idle--;
   }
 
   #clearStack(): void {
