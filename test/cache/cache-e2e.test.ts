@@ -116,6 +116,22 @@ describe('pier serve: shared HTTP cache', () => {
     expect(count('/reval')).toBe(2);
   });
 
+  it('collapses concurrent revalidations of an entry that must be validated on every use (max-age=0)', async () => {
+    origin.route('/reval0', (req, res, n) => {
+      if (req.headers['if-none-match'] === '"z1"') return void setTimeout(() => res.writeHead(304, { etag: '"z1"', 'cache-control': 'max-age=0' }).end(), 300);
+      res.writeHead(200, { etag: '"z1"', 'cache-control': 'max-age=0' }).end(`zero${n}`);
+    });
+    expect((await get('/reval0')).cache).toBe('MISS');
+    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    const all = await Promise.all(Array.from({ length: 30 }, () => get('/reval0')));
+    expect(all.every((r) => r.status === 200 && r.body === 'zero1')).toBe(true);
+    expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
+    expect(count('/reval0')).toBe(2);
+    // A request after that validation is validated again: max-age=0 still means every use.
+    expect((await get('/reval0')).cache).toBe('REVALIDATED');
+    expect(count('/reval0')).toBe(3);
+  });
+
   it('cache-use-stale: a stale entry answers when the origin fails, resets or answers a listed status, unless the response forbids it', async () => {
     let mode: 'ok' | 'reset' | '503' = 'ok';
     const route = (path: string, cc: string) => origin.route(path, (req, res, n) => {
