@@ -20,7 +20,7 @@ import { ensureTools } from './lib/ensure-tools.ts';
 import { BODY_PATHS, startBackend } from './lib/nginx.ts';
 import type { PinnedProcess } from './lib/pinned-process.ts';
 import { treeCpuSeconds, treeMemory, type ProcessMemory } from './lib/proc-tree.ts';
-import { summarize, type Measurement, type TargetSummary } from './lib/summary.ts';
+import { roundRatios, spread, summarize, type Measurement, type TargetSummary } from './lib/summary.ts';
 import { allTargets, type RunningTarget, type TargetSpec } from './lib/targets.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -53,7 +53,7 @@ async function measure(options: DataplaneOptions, id: string, target: RunningTar
     const b = await runBurst({ port: target.port, pid: target.pid, count: options.burstConnections, cpus: LOAD_CPUS });
     return {
       target: id, variant, round, requestsPerSecond: b.answered / (b.allMs / 1000), p50Us: b.p50Ms * 1000, p99Us: b.p99Ms * 1000,
-      cpuUsPerRequest: b.cpuUsPerConnection, errors: b.errors, allMs: b.allMs, listenOverflows: b.listenOverflows,
+      cpuUsPerRequest: b.cpuUsPerConnection, errors: b.errors, allMs: b.allMs, listenOverflows: b.listenOverflows, load1: loadavg()[0]!,
     };
   }
   const cpuBefore = treeCpuSeconds(target.pid);
@@ -61,8 +61,18 @@ async function measure(options: DataplaneOptions, id: string, target: RunningTar
   const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
   return {
     target: id, variant, round, requestsPerSecond: wrk.requestsPerSecond, p50Us: wrk.p50Us, p99Us: wrk.p99Us,
-    cpuUsPerRequest: wrk.requests > 0 ? (cpuSeconds / wrk.requests) * 1e6 : NaN, errors: wrk.errors,
+    cpuUsPerRequest: wrk.requests > 0 ? (cpuSeconds / wrk.requests) * 1e6 : NaN, errors: wrk.errors, load1: loadavg()[0]!,
   };
+}
+
+/** Unmeasured load before a target's first round of a variant: at least `warmupSeconds`, and
+ * until it has served `warmupRequests` (bounded at 15 warm-ups). Returns the requests served. */
+async function warmUp(options: DataplaneOptions, target: RunningTarget, variant: Variant): Promise<number> {
+  let served = 0;
+  for (let i = 0; i < 15 && options.warmupSeconds > 0 && (i === 0 || served < options.warmupRequests); i++) {
+    served += (await wrkFor(options, target.port, variant, options.warmupSeconds)).requests;
+  }
+  return served;
 }
 
 const firstLine = (err: unknown) => String((err as Error).message ?? err).split('\n')[0]!;
@@ -90,12 +100,12 @@ async function runRounds(options: DataplaneOptions, running: Map<string, Running
       for (const id of rotate([...running.keys()], round - 1)) {
         const target = running.get(id)!;
         try {
-          if (round === 1 && options.warmupSeconds > 0) await wrkFor(options, target.port, variant, options.warmupSeconds);
+          if (round === 1) await warmUp(options, target, variant);
           const m = await measure(options, id, target, variant, round);
           results.push(m);
           console.error(m.allMs !== undefined
             ? `${variant} round ${round} ${id}: all ${options.burstConnections} answered in ${m.allMs.toFixed(0)} ms, ListenOverflows +${m.listenOverflows}, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/connection, ${m.errors} errors`
-            : `${variant} round ${round} ${id}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${(m.p99Us / 1000).toFixed(2)} ms, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${m.errors} errors`);
+            : `${variant} round ${round} ${id}: ${m.requestsPerSecond.toFixed(0)} req/s, p99 ${(m.p99Us / 1000).toFixed(2)} ms, ${m.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${m.errors} errors, load ${m.load1!.toFixed(2)}`);
         } catch (err) {
           failures.set(id, `failed during ${variant} round ${round} (${firstLine(err)})`);
           running.delete(id);
@@ -117,15 +127,16 @@ function version(command: string, args: string[], pattern: RegExp): string {
   }
 }
 
-function setupLines(options: DataplaneOptions, load: number): string[] {
+function setupLines(options: DataplaneOptions, load: number, measurements: readonly Measurement[]): string[] {
+  const during = spread(measurements.flatMap((m) => (m.load1 === undefined ? [] : [m.load1])));
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '?';
   const nginx = execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim().replace('nginx version: ', '');
   return [
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${cpu}, ${availableParallelism()} cores, Node ${process.versions.node}, ${nginx}, HAProxy ${version('haproxy', ['-v'], /version (\S+)/)}, wrk ${version('wrk', ['-v'], /wrk (\S+)/)}.`,
     `Placement: each proxy pinned to core ${PROXY_CPUS} (taskset); wrk (1 thread, ${options.connections} connections) and the backend (nginx, 1 worker, \`return 200\`) on core ${LOAD_CPUS}. "Pier, N workers" is pinned to both cores and so competes with the load side.`,
-    `${options.rounds} rounds × ${options.durationSeconds} s per target and variant, targets alternating within each round (${options.warmupSeconds} s warm-up before round 1); medians with min–max.`,
+    `${options.rounds} rounds × ${options.durationSeconds} s per target and variant, targets alternating within each round (before round 1, ${options.warmupSeconds} s of warm-up, repeated until ${options.warmupRequests} requests were served, at most 15 times); medians with min–max.`,
     'CPU µs/req = user + system CPU time of all the target\'s processes (from /proc/PID/stat, primary and workers) ÷ requests completed. For "direct" it is the backend\'s own cost.',
-    `Load average when the run started: ${load.toFixed(2)}.${options.note ? ` ${options.note}` : ''}`,
+    `Load average (1 min) when the run started: ${load.toFixed(2)}; at the end of each measurement: median ${during.median.toFixed(2)} (${during.min.toFixed(2)}–${during.max.toFixed(2)}). The Node targets' CPU per request grows with the machine's load much more than nginx's (see bench/README.md), so compare runs at similar load.${options.note ? ` ${options.note}` : ''}`,
   ];
 }
 
@@ -179,7 +190,10 @@ async function main(): Promise<void> {
     await stopAll();
   }
   const summaries = summarize(measurements);
-  const report = renderDataplaneReport({ title: 'Dataplane benchmark', setup: setupLines(options, load), labels, summaries, memory, failures }, options.variants);
+  const ids = [...new Set(measurements.map((m) => m.target))];
+  const ratios = ids.filter((id) => id.startsWith('pier')).flatMap((pier) => ids.filter((id) => id !== 'direct' && !id.startsWith('pier')).flatMap((other) => roundRatios(measurements, pier, other)))
+    .sort((a, b) => options.variants.indexOf(a.variant) - options.variants.indexOf(b.variant));
+  const report = renderDataplaneReport({ title: 'Dataplane benchmark', setup: setupLines(options, load, measurements), labels, summaries, memory, failures, ratios }, options.variants);
   mkdirSync(options.outDir, { recursive: true });
   writeFileSync(join(options.outDir, 'dataplane.md'), report);
   if (options.variants.includes('100B')) writeChart(options.outDir, summaries, labels, `Proxy alone on core ${PROXY_CPUS}; wrk -t1 -c${options.connections} + nginx backend on core ${LOAD_CPUS}; ${options.rounds} × ${options.durationSeconds} s; bars = median, whiskers = min–max.`);

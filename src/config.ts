@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.ts';
 import {
@@ -46,7 +47,8 @@ export interface PierConfig {
   readonly defaultBackendService?: NamespacedName;
   readonly publishStatusAddress: readonly string[];
   readonly logLevel: LogLevel;
-  readonly accessLog: boolean;
+  /** `--access-log`: `stdout`, an absolute file path, or undefined (off). */
+  readonly accessLog?: string;
   // Client address (access control): see clientAccessConfig.
   /** `--trusted-proxies`: normalized CIDRs whose X-Forwarded-For is believed. */
   readonly trustedProxies: readonly string[];
@@ -60,6 +62,8 @@ export interface PierConfig {
   readonly cacheSize: number;
   /** Where its files live; default: a fresh directory under the OS temp dir. */
   readonly cacheDir?: string;
+  /** `--force-public-http`: HTTP/1.1 on node:http and undici even where the lean layer can run. */
+  readonly forcePublicHttp: boolean;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -74,6 +78,8 @@ interface OptionSpec {
   /** What --help shows as the default when it is computed at start (e.g. from the CPUs). */
   readonly helpDefault?: string;
   readonly placeholder?: string;
+  /** The value of the flag given alone, without one (`--access-log` → `stdout`). */
+  readonly bare?: string;
 }
 
 /** The CLI contract (ARCHITECTURE.md). Order here is the order of `--help`. */
@@ -105,7 +111,7 @@ export const OPTIONS = {
   'default-backend-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Service that answers requests no rule matches (default: 404); an Ingress spec.defaultBackend wins over it. As ingress-nginx.' },
   'publish-status-address': { kind: 'list', placeholder: 'ADDR,...', help: 'Write these addresses (IPs or hostnames) into Ingress status.' },
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
-  'access-log': { kind: 'boolean', help: 'Write one JSON line per request to stdout, whatever --log-level says (off by default: it costs CPU on the hot path).' },
+  'access-log': { kind: 'string', placeholder: 'stdout|FILE|off', default: 'off', bare: 'stdout', help: 'One JSON line per request (ingress-nginx\'s JSON log fields) to stdout or appended to FILE (an absolute path), written without blocking, whatever --log-level says; alone: stdout.' },
   // Client address (access control): see clientAccessConfig.
   'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-For says who the client is: the right-most address not in this list counts for allow/deny lists (nginx real_ip_recursive).' },
   'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address.' },
@@ -113,6 +119,7 @@ export const OPTIONS = {
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
+  'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -202,12 +209,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     defaultBackendService: ref('default-backend-service'),
     publishStatusAddress: parseList(str('publish-status-address')),
     logLevel: logLevel as LogLevel,
-    accessLog: raw('access-log') === true,
+    accessLog: accessLogTarget(label('access-log'), str('access-log')!),
     ...clientAccessConfig(label('trusted-proxies'), str('trusted-proxies'), raw('proxy-protocol') === true),
     limitReqStatusCode: limitStatus(label('limit-req-status-code'), str('limit-req-status-code')!),
     limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
     cacheSize: num('cache-size'),
     cacheDir: text('cache-dir'),
+    forcePublicHttp: raw('force-public-http') === true,
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
@@ -230,6 +238,14 @@ function clientAccessConfig(label: string, trusted: string | undefined, proxyPro
   return { trustedProxies, proxyProtocol };
 }
 
+/** `--access-log`: stdout, off, or an absolute file path (true/false: the flag's former boolean form). */
+function accessLogTarget(label: string, value: string): string | undefined {
+  if (value === 'off' || value === 'false') return undefined;
+  if (value === 'stdout' || value === 'true') return 'stdout';
+  if (!isAbsolute(value)) throw invalid(label, value, 'stdout, off, or an absolute file path');
+  return value;
+}
+
 /** nginx limit_req_status / limit_conn_status: 400..599. */
 function limitStatus(label: string, value: string): number {
   if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw invalid(label, value, 'a status code from 400 to 599');
@@ -241,7 +257,7 @@ function parseFlags(argv: readonly string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(OPTIONS)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
   try {
-    return parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true });
+    return parseArgs({ args: bareValues(joinDashValues(argv, options), options), options, allowPositionals: true, strict: true });
   } catch (err) {
     const { code, message } = err as Error & { code?: string };
     const flag = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
@@ -277,6 +293,17 @@ function joinDashValues(argv: readonly string[], options: Record<string, { type:
     }
   }
   return out;
+}
+
+/** `--access-log` given alone (last, or before another option) → `--access-log=stdout` (OptionSpec.bare). */
+function bareValues(argv: readonly string[], options: Record<string, unknown>): string[] {
+  return argv.map((arg, i) => {
+    const spec = arg.startsWith('--') ? (OPTIONS as Record<string, OptionSpec>)[arg.slice(2)] : undefined;
+    if (spec?.bare === undefined) return arg;
+    const next = argv[i + 1];
+    const alone = next === undefined || next === '-h' || next === '--' || (next.startsWith('--') && options[next.slice(2).split('=')[0]!] !== undefined);
+    return alone ? `${arg}=${spec.bare}` : arg;
+  });
 }
 
 function parseNumber(name: OptionName, label: string, value: string): number {

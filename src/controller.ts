@@ -18,6 +18,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** After each build (status writer, events): what it was built from and the result. */
   readonly onBuilt?: (built: BuiltFrom, result: TranslateResult, generation: number) => void;
+  /** Translation threw (a bug in Pier): the previous table keeps serving. */
+  readonly onFailed?: (err: unknown) => void;
   readonly holdoffMs?: number;
   readonly maxDelayMs?: number;
 }
@@ -89,6 +91,7 @@ export class Controller {
       // last table rather than crash the primary, and say so loudly. The next build starts over.
       this.#translator = new IncrementalTranslator(this.#options.translateOptions);
       this.#options.logger.error({ err }, 'translation failed; still serving the previous routing table');
+      this.#options.onFailed?.(err);
       return;
     }
     let snapshot: Snapshot | undefined;

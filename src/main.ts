@@ -2,14 +2,18 @@
  * `pier serve`: parses options and wires the stages together (ARCHITECTURE.md). Runs in the
  * primary process; workers start from src/supervisor/worker.ts.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ConfigError, type StartupError } from './errors.ts';
 import { helpText, parseCommandLine, type PierConfig } from './config.ts';
 import { Controller } from './controller.ts';
 import { createHealthServer } from './observe/health-server.ts';
 import { createLogger, type Logger } from './observe/logger.ts';
+import { chooseHttpLayer } from './dataplane/node-internals.ts';
+import { CertificateExpiries } from './observe/certificate-expiry.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
+import { ReloadStatus } from './observe/reload-status.ts';
+import { RequestTotals } from './observe/request-totals.ts';
 import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
 import { explainStartupFailure } from './startup-failure.ts';
@@ -78,13 +82,27 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** `--access-log FILE` must be a file Pier can append to: checked once, before any worker starts. */
+function checkAccessLog(target: string | undefined): void {
+  if (target === undefined || target === 'stdout') return;
+  try {
+    closeSync(openSync(target, 'a'));
+  } catch (err) {
+    throw new ConfigError(`cannot open --access-log ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (give a file in an existing, writable directory, or stdout)`);
+  }
+}
+
 async function main(config: PierConfig): Promise<void> {
+  checkAccessLog(config.accessLog);
   const root = createLogger(config.logLevel);
   const logger = root.child({ component: 'primary' });
   const somaxconn = kernelSomaxconn();
   if (somaxconn !== undefined && config.backlog > somaxconn) {
     logger.warn({ backlog: config.backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it (sysctl) for bursts of new connections');
   }
+  // Decided once, here: every worker runs the same Node.
+  const http = chooseHttpLayer(config.forcePublicHttp);
+  if (http.warning !== undefined) logger.warn({ missing: http.missing }, http.warning);
   const cache = openCache(config);
   if (cache.loaded.entries > 0 || cache.loaded.removed > 0) logger.info({ dir: cache.dir, ...cache.loaded }, 'shared cache: entries of an earlier run loaded');
   const supervisor = new Supervisor({
@@ -111,6 +129,7 @@ async function main(config: PierConfig): Promise<void> {
       limitConnStatusCode: config.limitConnStatusCode,
       cacheDir: cache.dir,
       cacheSize: config.cacheSize,
+      publicHttp: http.publicHttp,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),
@@ -130,10 +149,26 @@ async function main(config: PierConfig): Promise<void> {
     defaultSslCertificate: config.defaultSslCertificate,
   };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
+  const requests = new RequestTotals();
+  const reload = new ReloadStatus();
+  const certificates = new CertificateExpiries();
+  supervisor.on('metrics', (meters) => requests.add(meters));
+  supervisor.on('ack', () => reload.acked(supervisor.readyGeneration(reload.pending)));
+  supervisor.on('listening', () => reload.acked(supervisor.readyGeneration(reload.pending)));
+  supervisor.on('exit', (e: { expected: boolean; generation: number }) => {
+    if (!e.expected && reload.pending > e.generation) reload.failed();
+  });
   const controller = new Controller({
     source,
     translateOptions,
-    publish: (table) => supervisor.publish(table),
+    publish: (table) => {
+      requests.retain(table);
+      certificates.update(table);
+      const generation = supervisor.publish(table);
+      reload.published(generation);
+      return generation;
+    },
+    onFailed: () => reload.failed(),
     logger: root.child({ component: 'controller' }),
     onBuilt: (built, result) => {
       status?.onBuilt(built.snapshot(), result);
@@ -147,7 +182,7 @@ async function main(config: PierConfig): Promise<void> {
   // count (the supervisor's rule), so one crashing worker does not take the pod out of service.
   let workersStarted = false;
   const isReady = () => workersStarted && controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
-  const metrics = new PrimaryMetrics({ supervisor, controller, isReady, cache: cache.index });
+  const metrics = new PrimaryMetrics({ supervisor, controller, isReady, cache: cache.index, requests, reload, certificates });
   const health = createHealthServer({ isReady, metrics: () => metrics.collect(), purge: (pattern) => cache.index.purge(pattern) });
 
   await listen(health, config.healthPort, config.bindAddress);

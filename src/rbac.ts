@@ -9,7 +9,8 @@
  *   list/watch with a field selector excluding token, Helm and registry types (watching only
  *   referenced Secrets would need one watch per name).
  * - services get: status/ reads the --publish-service Service's load balancer address.
- * - ingresses get + ingresses/status update: status/ writes status.loadBalancer (leader only),
+ * - ingresses get + ingresses/status patch: status/ writes status.loadBalancer (leader only) as
+ *   a merge patch (the store's objects are slimmed, so a PUT of one would drop annotations),
  *   re-reading an Ingress when its write hit a 409 Conflict.
  * - upstreams get + upstreams/status update: status/ writes Upstream conditions and endpoint
  *   counts (leader only), re-reading an Upstream when its write hit a 409 Conflict.
@@ -31,7 +32,7 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] },
   { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch'] },
   { apiGroups: ['pier.dev'], resources: ['upstreams'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['pier.dev'], resources: ['upstreams/status'], verbs: ['update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create'] },

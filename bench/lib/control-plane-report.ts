@@ -36,6 +36,21 @@ function inProcessTable(costs: readonly InProcessCost[]): string[] {
     '|--:|--:|--:|--:|--:|--:|',
     ...costs.map((c, i) => `| ${c.ingresses} | ${c.firstSwapMs.toFixed(1)} | ${growth(swap, sizes, i)} | ${ms(c.reswapMs)} | ${perIngressUs(c.reswapMs.median, c.ingresses)} | ${growth(reswap, sizes, i)} |`),
     '',
+    ...deltaTable(costs),
+  ];
+}
+
+const kib = (bytes: number) => (bytes < 10 * 1024 ? (bytes / 1024).toFixed(1) : (bytes / 1024).toFixed(0));
+
+/** Incremental publish: what one edit costs the supervisor (diff), the IPC channel and a worker. */
+function deltaTable(costs: readonly InProcessCost[]): string[] {
+  const cell = (e: InProcessCost['delta']['ingressEdit']) => `${ms(e.diffMs, 2)} | ${kib(e.ipcBytes)} | ${ms(e.swapMs, 2)}${e.allDelta ? '' : ' (some whole)'}`;
+  return [
+    'Incremental publish: one edit as the controller hands it over (every other host and backend the same object), diffed by the supervisor (`diffTables`), sent as a delta (size as IPC serializes it), applied by a worker (`swapDelta`: compiles the changed host, or the hosts using the changed backend; re-binds only the changed backend). One-Ingress edit: a path added to one host. One-EndpointSlice edit: one endpoint of one backend replaced.', '',
+    '| Ingresses | table over IPC KiB | Ingress edit: diff ms | delta KiB | delta swap ms median (min–max) | EndpointSlice edit: diff ms | delta KiB | delta swap ms median (min–max) |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...costs.map((c) => `| ${c.ingresses} | ${kib(c.delta.tableIpcBytes)} | ${cell(c.delta.ingressEdit)} | ${cell(c.delta.endpointEdit)} |`),
+    '',
   ];
 }
 

@@ -10,10 +10,12 @@ interface ProfileNode {
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
+  /** Monotonic clock, µs (CLOCK_MONOTONIC on Linux, as process.hrtime). */
+  readonly startTime?: number;
 }
 
 /** One function's share of the sampled time. */
@@ -76,6 +78,7 @@ function layerOf(frame: ProfileNode['callFrame']): string {
   if (url.startsWith('wasm://')) return 'undici llhttp (wasm)';
   if (/\/(src)\//.test(url)) return 'Pier (src/)';
   if (url.includes('/bench/peers/')) return 'bench peer (JS, with the native llhttp it calls)';
+  if (url.startsWith('node:internal/http2/')) return 'node:http2';
   if (/^node:(_http_|internal\/http)/.test(url)) return 'node:http';
   if (/^node:(internal\/streams|stream)/.test(url)) return 'node streams';
   if (/^node:(net|internal\/stream_base_commons)/.test(url)) return 'node:net';

@@ -14,13 +14,17 @@ export const TARGET_IDS = ['direct', 'nginx', 'haproxy', 'pier-1', 'pier-n', 'un
 
 /** Targets only run when named: the layer experiments (bench/peers/lean-proxy.ts) and Pier from
  * other checkouts (BENCH_PIER_BASE / BENCH_PIER_AFTER, for before/after in one run). */
-export const EXTRA_TARGET_IDS = ['pier-filters', 'pier-base', 'pier-after', 'lean', 'lean-consume', 'node-floor', 'lean-server', 'lean-client', 'dispatch'] as const;
+export const EXTRA_TARGET_IDS = ['pier-filters', 'pier-public', 'pier-access-log', 'pier-base', 'pier-after', 'lean', 'lean-consume', 'node-floor', 'lean-server', 'lean-client', 'dispatch'] as const;
 
 /** Everything the dataplane benchmark can be told. */
 export interface DataplaneOptions {
   readonly rounds: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /** Warm-up goes on, `warmupSeconds` at a time (at most 15 times), until the target has
+   * served this many requests: Node targets optimise code and grow their young generation for
+   * tens of thousands of requests, which a loaded machine takes much longer than 2 s to serve. */
+  readonly warmupRequests: number;
   readonly connections: number;
   /** Connections opened at once in the `burst` variant. */
   readonly burstConnections: number;
@@ -42,6 +46,7 @@ export const DATAPLANE_HELP = `node bench/dataplane.ts [options]      (env: BENC
   --rounds N           rounds, targets alternate within each (3)
   --duration S         seconds of load per target per round (10)
   --warmup S           seconds of unmeasured load per target before round 1 of each variant (2)
+  --warmup-requests N  repeat the warm-up (up to 15 times) until the target served N requests (50000)
   --connections N      wrk connections (64)
   --burst N            connections opened at once in the burst variant (2000)
   --targets LIST       comma list of ${TARGET_IDS.join(',')} (all);
@@ -72,7 +77,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, connections: { type: 'string' }, burst: { type: 'string' },
+      rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, 'warmup-requests': { type: 'string' }, connections: { type: 'string' }, burst: { type: 'string' },
       targets: { type: 'string' }, variants: { type: 'string' }, 'pier-workers': { type: 'string' }, out: { type: 'string' },
       'no-install': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, note: { type: 'string' }, 'parse-only': { type: 'boolean' },
     },
@@ -83,6 +88,7 @@ export function parseDataplaneOptions(argv: readonly string[], env: NodeJS.Proce
     rounds: positiveInt('rounds', pick('rounds', '3')),
     durationSeconds: positiveInt('duration', pick('duration', '10')),
     warmupSeconds: positiveInt('warmup', pick('warmup', '2'), 0),
+    warmupRequests: positiveInt('warmup-requests', pick('warmup-requests', '50000'), 0),
     connections: positiveInt('connections', pick('connections', '64')),
     burstConnections: positiveInt('burst', pick('burst', '2000')),
     targets: list('targets', pick('targets', TARGET_IDS.join(',')), [...TARGET_IDS, ...EXTRA_TARGET_IDS]),

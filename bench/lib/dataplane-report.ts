@@ -4,7 +4,7 @@
  */
 import type { Variant } from './dataplane-options.ts';
 import type { ProcessMemory } from './proc-tree.ts';
-import type { Spread, TargetSummary } from './summary.ts';
+import type { RoundRatio, Spread, TargetSummary } from './summary.ts';
 
 /** Everything the report shows. */
 export interface DataplaneReport {
@@ -16,6 +16,8 @@ export interface DataplaneReport {
   readonly memory: ReadonlyMap<string, readonly ProcessMemory[]>;
   /** Targets that could not be measured, with the reason. */
   readonly failures: ReadonlyMap<string, string>;
+  /** Pier's CPU per request ÷ other targets', round by round. */
+  readonly ratios?: readonly RoundRatio[];
 }
 
 export const VARIANT_TITLES: Readonly<Record<Variant, string>> = {
@@ -77,6 +79,22 @@ function memoryTable(report: DataplaneReport): string[] {
   return [...lines, ''];
 }
 
+/** Pier ÷ each other proxy, from the rounds in which both were measured. */
+function ratioTable(report: DataplaneReport): string[] {
+  if (!report.ratios || report.ratios.length === 0) return [];
+  const label = (id: string) => report.labels.get(id)?.label ?? id;
+  const lines = [
+    '### CPU per request, one target ÷ another, round by round', '',
+    'Each round measures every target within a minute or two; a ratio of two targets from the same round is less exposed to the machine\'s swings than a ratio of medians.', '',
+    '| variant | target | ÷ | rounds | ratio median (min–max) |',
+    '|---|---|---|--:|--:|',
+  ];
+  for (const r of report.ratios) {
+    lines.push(`| ${VARIANT_TITLES[r.variant]} | ${label(r.target)} | ${label(r.reference)} | ${r.rounds} | ${fixed(r.ratio.median, 2)} (${fixed(r.ratio.min, 2)}–${fixed(r.ratio.max, 2)}) |`);
+  }
+  return [...lines, ''];
+}
+
 /** Renders the whole report. */
 export function renderDataplaneReport(report: DataplaneReport, variants: readonly Variant[]): string {
   const failures = [...report.failures].map(([t, why]) => `- **${report.labels.get(t)?.label ?? t}** not measured: ${why}`);
@@ -85,6 +103,7 @@ export function renderDataplaneReport(report: DataplaneReport, variants: readonl
     ...report.setup.map((l) => `- ${l}`), '',
     ...(failures.length > 0 ? [...failures, ''] : []),
     ...variants.flatMap((v) => variantTable(report, v)),
+    ...ratioTable(report),
     ...memoryTable(report),
   ].join('\n');
 }

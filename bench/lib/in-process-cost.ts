@@ -1,6 +1,7 @@
 /**
  * The control plane's pure stages timed in this process: translate() of a whole snapshot and
- * compileTable() of its result, with the heap each one retains.
+ * compileTable() of its result, with the heap each one retains; a worker's swap of the whole
+ * table, and of one edit as a delta.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -9,6 +10,7 @@ import { compileTable } from '../../src/routing/compile-table.ts';
 import type { RouteTable } from '../../src/routing/route-table.ts';
 import { translate } from '../../src/translate/translate.ts';
 import { snapshotOf, syntheticCluster, type SyntheticCluster } from './cluster-objects.ts';
+import { measureDeltas, type DeltaCost } from './delta-cost.ts';
 import { spread, type Spread } from './summary.ts';
 
 /** One size's figures. */
@@ -30,6 +32,8 @@ export interface InProcessCost {
   /** JSON size of the table: what publishing sends to each worker. */
   readonly tableJsonBytes: number;
   readonly jsonRoundTripMs: Spread;
+  /** Incremental publish: a one-Ingress and a one-EndpointSlice edit as deltas (delta-cost.ts). */
+  readonly delta: DeltaCost;
 }
 
 setFlagsFromString('--expose-gc');
@@ -84,6 +88,7 @@ export async function measureInProcess(count: number, runs: number): Promise<{ c
   const roundTrip = timed(runs, () => JSON.parse(JSON.stringify(translated.last.table)) as unknown);
   const table = translated.last.table;
   const swap = await measureSwap(table, runs);
+  const delta = await measureDeltas(table, runs);
   const cost: InProcessCost = {
     ingresses: count,
     virtualHosts: table.virtualHosts.length,
@@ -99,6 +104,7 @@ export async function measureInProcess(count: number, runs: number): Promise<{ c
     compiledHeapBytes: afterCompiled - afterTable,
     tableJsonBytes: Buffer.byteLength(json),
     jsonRoundTripMs: roundTrip.ms,
+    delta,
   };
   void compiled.last; // kept alive until here so its heap is counted
   return { cost, cluster };

@@ -50,6 +50,31 @@ export function benchManifestDir(backendPort: number, annotations: Readonly<Reco
   return dir;
 }
 
+/**
+ * The bench route through an Upstream resource instead of a Service, with nginx's upstream
+ * keepalive as bench/lib/nginx.ts configures its proxies (`keepalive 128`, keepalive_requests
+ * 1000 by default): where many requests are in flight (HTTP/2 with 100 streams per
+ * connection), the idle cap decides how many upstream connections open and close, and both
+ * proxies must have the same.
+ */
+export function upstreamManifestDir(backendPort: number, keepaliveConnections = 128): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pier-bench-manifests-'));
+  const ingress = ingressYaml('bench', 'bench.local', [{ path: '/', service: 'backend' }])
+    .replace('backend: { service: { name: backend, port: { number: 80 } } }', 'backend: { resource: { apiGroup: pier.dev, kind: Upstream, name: backend } }');
+  writeFileSync(join(dir, 'bench.yaml'), [
+    INGRESS_CLASS_YAML,
+    `apiVersion: pier.dev/v1alpha1
+kind: Upstream
+metadata: { name: backend, namespace: default }
+spec:
+  servers: [{ address: 127.0.0.1, port: ${backendPort} }]
+  keepalive: { connections: ${keepaliveConnections} }
+`,
+    ingress,
+  ].join('---\n'));
+  return dir;
+}
+
 /** Starts Pier and resolves once /readyz is 200 and the probe route answers 200. */
 export async function startPier(options: PierBenchOptions, backendPort: number): Promise<PinnedProcess & { readonly healthPort: number }> {
   const manifests = options.manifestDir ?? benchManifestDir(backendPort);

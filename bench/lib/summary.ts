@@ -19,6 +19,8 @@ export interface Measurement {
   readonly allMs?: number;
   /** `burst` only: SYNs dropped for a full accept queue (TcpExt ListenOverflows). */
   readonly listenOverflows?: number;
+  /** The machine's 1-minute load average when this measurement ended. */
+  readonly load1?: number;
 }
 
 /** Median and range of one quantity. */
@@ -71,4 +73,26 @@ export function summarize(measurements: readonly Measurement[]): TargetSummary[]
     allMs: spread(ms.flatMap((m) => (m.allMs === undefined ? [] : [m.allMs]))),
     listenOverflows: spread(ms.flatMap((m) => (m.listenOverflows === undefined ? [] : [m.listenOverflows]))),
   }));
+}
+
+/** One target's CPU per request divided by another's, round by round (each round measures
+ * every target within a minute or two, so the two share the machine's state), in one variant. */
+export interface RoundRatio {
+  readonly variant: Variant;
+  readonly target: string;
+  readonly reference: string;
+  readonly rounds: number;
+  readonly ratio: Spread;
+}
+
+/** `target` ÷ `reference` CPU µs/request per round, for every variant where both were measured. */
+export function roundRatios(measurements: readonly Measurement[], target: string, reference: string): RoundRatio[] {
+  const out: RoundRatio[] = [];
+  for (const variant of new Set(measurements.map((m) => m.variant))) {
+    const cpu = (id: string) => new Map(measurements.filter((m) => m.variant === variant && m.target === id).map((m) => [m.round, m.cpuUsPerRequest]));
+    const [mine, theirs] = [cpu(target), cpu(reference)];
+    const ratios = [...mine].flatMap(([round, us]) => (theirs.has(round) ? [us / theirs.get(round)!] : [])).filter(Number.isFinite);
+    if (ratios.length > 0) out.push({ variant, target, reference, rounds: ratios.length, ratio: spread(ratios) });
+  }
+  return out;
 }

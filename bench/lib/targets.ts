@@ -2,6 +2,8 @@
  * The targets of the dataplane benchmark: the backend alone (the upper bound) and every proxy
  * in front of it, each started pinned to the proxy core.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/free-port.ts';
@@ -104,6 +106,23 @@ export function allTargets(place: Placement): TargetSpec[] {
       start: async (backend) => {
         const port = await freePort();
         return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, manifestDir: benchManifestDir(backend.port, FILTER_ANNOTATIONS) }, backend.port));
+      },
+    },
+    {
+      // The public-API HTTP/1.1 layer (node:http front, undici upstream): what a Node without
+      // the lean layer's internals gets (README, "When Node internals are missing").
+      id: 'pier-public', label: 'Pier, 1 worker, public-API HTTP/1.1 layer', cpus,
+      start: async (backend) => {
+        const port = await freePort();
+        return running(port, await startPier({ cpus, port, workers: 1, env: { ...place.pierEnv, PIER_FORCE_PUBLIC_HTTP: '1' } }, backend.port));
+      },
+    },
+    {
+      id: 'pier-access-log', label: 'Pier, 1 worker, --access-log FILE', cpus,
+      start: async (backend) => {
+        const port = await freePort();
+        const file = join(mkdtempSync(join(tmpdir(), 'pier-bench-access-')), 'access.log');
+        return running(port, await startPier({ cpus, port, workers: 1, env: place.pierEnv, args: ['--access-log', file] }, backend.port));
       },
     },
     pierCheckout('pier-base', 'BENCH_PIER_BASE', cpus, place),

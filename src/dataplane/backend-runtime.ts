@@ -101,3 +101,14 @@ export async function releaseRuntimes(previous: Iterable<BackendRuntime>, next: 
   }
   await Promise.allSettled(stopping);
 }
+
+/**
+ * An incremental swap replaced or removed `runtime`'s backend: its servers' pools lose one
+ * binding each (retired when none is left). Returns how many pools retired.
+ */
+export function releasePools(runtime: BackendRuntime, pools: PoolRegistry): number {
+  if (runtime.unavailable) return 0; // bound no pool (bindBackend)
+  let retired = 0;
+  for (const server of runtime.backend.servers) if (pools.release(server, runtime.backend.policy)) retired++;
+  return retired;
+}

@@ -3,20 +3,28 @@ import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { compileTable, type CompiledTable, type RouteBinder } from '../routing/compile-table.ts';
-import { EMPTY_TABLE, type Certificate, type RouteTable } from '../routing/route-table.ts';
+import { EMPTY_TABLE, type Certificate, type Route, type RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 import { bindBackend, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
+import { swapDelta, swapWhole, type SwapParts, type Swapped } from './table-swap.ts';
 import { createStats, type DataplaneStats } from './dataplane-stats.ts';
 import type { ClientErrorStatus } from './error-response.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
 import { H2Front, type H2FrontOptions, type H2Handler } from './front/h2/h2-front.ts';
 import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
-import type { Http1Handler, RequestLimits } from './front/http1/http1-handler.ts';
+import type { Http1Front, Http1Handler, RequestLimits } from './front/http1/http1-handler.ts';
 import { Http1Server } from './front/http1/http1-server.ts';
-import type { ProxyRequest } from './front/http1/proxy-request.ts';
+import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
+import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
-import { AccessLog, handleRequest } from './request-handler.ts';
+import { handleRequest } from './request-handler.ts';
+import { AccessLog, type AccessLogDestination } from './access-log.ts';
+import { RequestMeters } from './metrics/request-meters.ts';
+import { RequestRecorder } from './metrics/request-recorder.ts';
+import type { RouteMeter } from './metrics/route-meter.ts';
+import { backendParts } from './metrics/route-meter.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
 import { SelfAddress } from './self-address.ts';
@@ -30,12 +38,11 @@ export interface DataplaneOptions {
   /** Close a client connection after this many requests, with `Connection: close` on the last
    * response (nginx keepalive_requests). Default 1000; 0 = unlimited. */
   readonly keepaliveRequests?: number;
-  /** Logs lifecycle events; with `accessLog`, one line per request too. */
+  /** Logs lifecycle events. */
   readonly logger?: Logger;
-  readonly accessLog?: boolean;
-  /** Where access lines go instead of `logger`: the access log is its own stream, written
-   * whatever the log level (`--access-log` under `--log-level warn` still logs requests). */
-  readonly accessLogger?: Logger;
+  /** Where access lines go (`--access-log`; access-log.ts), whatever the log level; absent:
+   * no access log. */
+  readonly accessLog?: AccessLogDestination;
   /** Answer 408 and close when a request head takes longer than this. Default 60 s (node:http's). */
   readonly headersTimeoutMs?: number;
   /** Answer 408 and close when a request body stops arriving for this long (nginx
@@ -64,17 +71,33 @@ export interface DataplaneOptions {
   /** The pod's shared HTTP cache (routes with `pier.dev/cache: "on"`); none: those routes are
    * proxied uncached. */
   readonly cache?: WorkerCache;
+  /** HTTP/1.1 on public APIs only: clients served by node:http (front/public-http1/), HTTP/1.1
+   * upstreams reached with undici's Pool. Default: only when this Node lacks the internals of
+   * the lean layer (node-internals.ts; the process's start-up check decides and warns). */
+  readonly publicHttp?: boolean;
+}
+
+/** One upstream server's health as the balancer of its backend sees it now. */
+export interface UpstreamHealth {
+  readonly namespace: string;
+  /** The Service and port (`web:80`), or the Upstream's name. */
+  readonly upstream: string;
+  /** `host:port`. */
+  readonly server: string;
+  readonly up: boolean;
 }
 
 export interface SwapResult {
   readonly generation: number;
   readonly swapMs: number;
+  /** `delta`: only what a delta changed was compiled; `whole`: the whole table. */
+  readonly mode: 'delta' | 'whole';
 }
 
 /** One worker's HTTP/1.1 proxy. */
 export interface Dataplane {
   /** Not listening: the caller listens (or hands it a cluster handle). Its connections are
-   * served by Pier's own HTTP/1.1 layer (http1/). */
+   * served by Pier's own HTTP/1.1 layer (front/http1/), or with `publicHttp` by node:http (front/public-http1/). */
   readonly server: Server;
   /** The HTTPS server, with `options.tls` (not listening either); same handler, same drain.
    * With `proxyProtocol` a TCP server that reads PROXY headers in front of the TLS server. */
@@ -83,6 +106,12 @@ export interface Dataplane {
   readonly generation: number;
   readonly stats: DataplaneStats;
   readonly pools: PoolRegistry;
+  /** HTTP/1.1 runs on the public-API layer (DataplaneOptions.publicHttp). */
+  readonly publicHttp: boolean;
+  /** Per-route request counters (reported to the primary: metrics-report.ts). */
+  readonly meters: RequestMeters;
+  /** Each server of the table in force and whether passive/active health lets it take requests. */
+  upstreamHealth(): UpstreamHealth[];
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
@@ -91,6 +120,13 @@ export interface Dataplane {
    * Active health checkers follow their backend: kept across swaps, stopped when it leaves.
    */
   swap(table: RouteTable, generation: number): SwapResult;
+  /**
+   * The same for the table `delta` (routing/table-delta.ts) leads to from the table in force:
+   * only the virtual hosts it changed, and those using a backend it changed, are compiled
+   * again; the other hosts keep their compiled rules and filters, the other backends their
+   * balancers. Atomic as swap(): the new table is built aside and put in force at once.
+   */
+  swapDelta(delta: TableDelta, generation: number): SwapResult;
   /**
    * Graceful stop: no new connections; in-flight requests finish; every response from now on
    * carries `Connection: close` (so a keepalive client's next request is its last); connections
@@ -118,7 +154,8 @@ export function createDataplane(options: DataplaneOptions = {}): Dataplane {
 class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler {
   readonly server: Server;
   readonly httpsServer: Server | TlsServer | undefined;
-  readonly #http1: Http1Server;
+  readonly #http1: Http1Front;
+  readonly publicHttp: boolean;
   readonly #h2: H2Front | undefined;
   readonly #h2Hosts = new H2HostPolicy();
   readonly #certificates: SniCertificates | undefined;
@@ -128,26 +165,28 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly #closeHandshaking: (() => void) | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
-  readonly accessLog: AccessLog | undefined;
+  readonly meters = new RequestMeters();
+  readonly recorder: RequestRecorder;
   readonly tunnels = new Set<Duplex>();
   readonly keepaliveRequests: number;
-  compiled: CompiledTable<BackendRuntime, RoutePipeline>;
+  compiled: CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
   draining = false;
   #generation = 0;
   #drained: Promise<void> | undefined;
   readonly #logger: Logger | undefined;
   readonly #bind: BindContext;
+  readonly #parts: SwapParts;
   /** Each route's filters, compiled once per swap (a route without policies gets none). */
 
   constructor(options: DataplaneOptions) {
     const self = options.self;
     this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
     this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
-    this.pools = options.pools ?? new PoolRegistry();
+    this.publicHttp = options.publicHttp ?? !probeNodeInternals().parser;
+    this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
-    const accessLogger = options.accessLogger ?? options.logger;
-    this.accessLog = options.accessLog && accessLogger !== undefined ? new AccessLog(accessLogger) : undefined;
+    this.recorder = new RequestRecorder(this.meters, options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
     const logger = this.#logger;
     this.#bind = {
       pools: this.pools,
@@ -155,18 +194,21 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
         logger.info({ backend, server: `${server.host}:${server.port}`, healthy }, healthy ? 'health check: server up' : 'health check: server down');
       },
     };
-    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind));
+    this.compiled = compileTable(EMPTY_TABLE, (b) => bindBackend(b, undefined, this.#bind), undefined, this.#meterOf);
     // No total request time (a long streaming upload must not be cut at a fixed time): slow
     // clients are bounded by the headers timeout and the keepalive timeout.
-    this.#http1 = new Http1Server(this, {
+    const http1Options = {
       keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
       trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
-    });
+    };
+    this.#http1 = this.publicHttp ? new PublicHttp1Front(this, http1Options) : new Http1Server(this, http1Options);
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
-    const h2 = options.http2 === false ? undefined : new H2Front(this, { idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, ...options.http2 });
+    const h2 = options.http2 === false ? undefined : new H2Front(this, {
+      idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, ...options.http2,
+    });
     this.#h2 = h2;
     if (options.tls) {
       const tls = createTlsListener({
@@ -180,27 +222,31 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       this.#closeHandshaking = tls.closeHandshaking;
       if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
       else {
-        // ALPN decided the protocol during the handshake. (HTTP/2 connections behind a PROXY
-        // header keep the socket's address: the h2 front does not read the header's source.)
+        // ALPN decided the protocol during the handshake; a PROXY header's source is the
+        // client address for either protocol.
         const server = tls.server;
         const listening = tls.listener;
         let port: string | undefined;
         server.on('secureConnection', (socket: TLSSocket) => {
           port ??= listenerPort(listening, socket);
-          if (socket.alpnProtocol === 'h2') h2.accept(socket, port);
+          if (socket.alpnProtocol === 'h2') h2.accept(socket, port, undefined, tls.sourceOf(socket));
           else this.#http1.accept(socket, port, tls.sourceOf(socket));
         });
       }
     }
+    this.#parts = {
+      pools: this.pools, bind: this.#bind, bindRoute: this.#bindRoute, self: this.#self,
+      certificates: this.#certificates, tlsServer: this.#tlsServer, h2Hosts: this.#h2Hosts, meters: this.meters,
+    };
   }
 
   request(req: DownstreamRequest, res: DownstreamResponse): void {
     handleRequest(this, req, res);
   }
 
-  preface(socket: Socket, head: Buffer, port: string): void {
+  preface(socket: Socket, head: Buffer, port: string, source?: string): void {
     if (this.#h2 === undefined) socket.destroy();
-    else this.#h2.accept(socket, port, head);
+    else this.#h2.accept(socket, port, head, source);
   }
 
   /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the
@@ -212,7 +258,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     return certificates.contextFor(host) !== certificates.contextFor(servername);
   }
 
-  upgrade(req: ProxyRequest, socket: Socket, head: Buffer): void {
+  upgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void {
     handleUpgrade(this, req, socket, head);
   }
 
@@ -228,34 +274,43 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     return this.#generation;
   }
 
+  /** Each route's meter, by its labels (RequestMeters). */
+  readonly #meterOf = (route: Route | undefined, backend: BackendRuntime): RouteMeter => this.meters.meterFor(route, backend.backend.id);
+
+  upstreamHealth(): UpstreamHealth[] {
+    const out: UpstreamHealth[] = [];
+    for (const runtime of this.compiled.backends.values()) {
+      const { namespace, upstream } = backendParts(runtime.backend.id);
+      runtime.backend.servers.forEach((s, i) => out.push({ namespace, upstream, server: `${s.host}:${s.port}`, up: !runtime.unavailable && runtime.balancer.available(i) }));
+    }
+    return out;
+  }
+
   swap(table: RouteTable, generation: number): SwapResult {
     const started = performance.now();
-    const previous = this.compiled;
-    this.pools.begin();
-    this.#self?.serve(table);
-    const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), this.#bind), this.#bindRoute);
-    const retiredPools = this.pools.commit();
-    const certificates = this.#certificates?.update(table);
-    if (certificates !== undefined && this.#tlsServer !== undefined) {
-      // Client certificates are asked for only while some host checks them (auth-tls-secret);
-      // each such host's context carries its CA, and its route filters judge the outcome, so
-      // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
-      const server = this.#tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
-      server.requestCert = certificates.requestCert;
-      server.rejectUnauthorized = false;
-    }
-    this.#h2Hosts.update(table);
-    this.compiled = compiled;
-    void releaseRuntimes(previous.backends.values(), compiled.backends.values());
+    return this.#commit(swapWhole(this.#parts, this.compiled, table), generation, started);
+  }
+
+  swapDelta(delta: TableDelta, generation: number): SwapResult {
+    const started = performance.now();
+    return this.#commit(swapDelta(this.#parts, this.compiled, delta), generation, started);
+  }
+
+  /** Puts a swapped table in force: one reference, replaced in the same turn it was built. */
+  #commit(swapped: Swapped, generation: number, started: number): SwapResult {
+    this.compiled = swapped.compiled;
+    void swapped.settle();
     this.#generation = generation;
     const swapMs = performance.now() - started;
+    const { mode, retiredPools, certificates } = swapped;
     this.stats.swaps++;
     this.stats.lastSwapMs = swapMs;
-    this.#logger?.debug({ generation, swapMs, retiredPools, certificates }, 'routing table swapped');
+    if (mode === 'delta') this.stats.deltaSwaps++;
+    this.#logger?.debug({ generation, swapMs, mode, retiredPools, certificates }, 'routing table swapped');
     if (certificates && certificates.failed.length > 0) {
       this.#logger?.warn({ generation, certificates: certificates.failed }, 'TLS certificates refused; their hosts get the default certificate');
     }
-    return { generation, swapMs };
+    return { generation, swapMs, mode };
   }
 
   drain(graceMs = DEFAULT_GRACE_MS): Promise<void> {

@@ -5,7 +5,7 @@ import { grpcErrorHeaders, isGrpcRequest } from './grpc-status.ts';
 
 /** `502 Bad Gateway\n`: short, plain, no version, no internal detail. Built once per status. */
 const BODIES = new Map<number, Buffer>();
-function body(status: number): Buffer {
+export function errorBody(status: number): Buffer {
   let b = BODIES.get(status);
   if (b === undefined) {
     b = Buffer.from(`${status} ${STATUS_CODES[status] ?? 'Error'}\n`, 'latin1');
@@ -29,7 +29,7 @@ export function sendError(res: DownstreamResponse, status: PierStatus, stats: Da
     res.end();
     return;
   }
-  const b = body(status);
+  const b = errorBody(status);
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(b.length), 'cache-control', 'no-store'];
   if (close) headers.push('connection', 'close');
   res.writeHead(status, undefined, headers);
@@ -49,7 +49,7 @@ const RAW = new Map<number, string>();
 export function rawErrorResponse(status: PierStatus): string {
   let raw = RAW.get(status);
   if (raw === undefined) {
-    const b = body(status);
+    const b = errorBody(status);
     raw = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n${b.toString('latin1')}`;
     RAW.set(status, raw);
   }

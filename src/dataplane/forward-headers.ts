@@ -6,6 +6,7 @@
 
 import { equalsLower as eq } from './ascii-case.ts';
 import { isAuthority } from './authority.ts';
+import { requestIdOf } from './request-id.ts';
 
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
 const FORWARD = 0;
@@ -20,6 +21,8 @@ const TRANSFER_ENCODING = 7;
 const EXPECT = 8;
 /** Hop-by-hop too; its value matters to the server side (an h2c offer is not a tunnel). */
 const UPGRADE = 9;
+/** X-Request-ID: read into the facts, sent upstream once as the request's id (request-id.ts). */
+const REQUEST_ID = 10;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Proxy-* and Keep-Alive). `expect` is
  * answered by Pier's server itself (100-continue, see RequestBody), never forwarded; `http2-settings`
@@ -33,6 +36,7 @@ function classify(name: string): number {
       if (eq(name, 'upgrade')) return UPGRADE;
       return eq(name, 'trailer') ? HOP : FORWARD;
     case 9: return eq(name, 'x-real-ip') ? REPLACED : FORWARD;
+    case 12: return eq(name, 'x-request-id') ? REQUEST_ID : FORWARD;
     case 10:
       if (eq(name, 'connection')) return CONNECTION;
       return eq(name, 'keep-alive') ? HOP : FORWARD;
@@ -70,11 +74,14 @@ export interface RequestHeaderFacts {
   chunked: boolean;
   /** The Upgrade header's value, if any (the protocols an upgrade request offers). */
   upgrade: string | undefined;
+  /** The client's X-Request-ID (a non-empty one), or the id Pier made for the request once
+   * something needed it (request-id.ts). */
+  requestId: string | undefined;
 }
 
 /** Facts of a request not scanned yet. */
 export function emptyFacts(): RequestHeaderFacts {
-  return { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false, contentLength: -1, chunked: false, upgrade: undefined };
+  return { host: undefined, connectionNames: undefined, hasBody: false, expectContinue: false, contentLength: -1, chunked: false, upgrade: undefined, requestId: undefined };
 }
 
 /**
@@ -95,6 +102,7 @@ export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderF
   facts.contentLength = -1;
   facts.chunked = false;
   facts.upgrade = undefined;
+  facts.requestId = undefined;
   let status = 0;
   let codings: TransferCodings | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -118,6 +126,8 @@ export function scanRequestHeaders(raw: readonly string[], facts: RequestHeaderF
       facts.expectContinue ||= value.length === 12 && eq(value, '100-continue');
     } else if (kind === UPGRADE) {
       facts.upgrade ??= value;
+    } else if (kind === REQUEST_ID) {
+      if (value !== '') facts.requestId ??= value;
     }
   }
   if (codings !== undefined && status === 0) status = codings.status;
@@ -185,7 +195,8 @@ export interface ForwardedFor {
 /**
  * The headers to send upstream: the client's, minus hop-by-hop ones (and those its Connection
  * header names), with X-Forwarded-For appended to and X-Forwarded-Proto/Host/Port and
- * X-Real-IP set by Pier (incoming values for those four are dropped, not trusted). Host is
+ * X-Real-IP set by Pier (incoming values for those four are dropped, not trusted), and one
+ * X-Request-ID: the client's, else a new one (ingress-nginx's `$req_id`). Host is
  * `facts.host`: the client's Host, or the authority of an absolute-form target, which replaces it
  * (RFC 9112 §3.2.2); one Host line, where the client's was, or first when it sent none.
  */
@@ -215,6 +226,7 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
     'x-forwarded-proto', fwd.proto,
     'x-forwarded-port', fwd.port,
     'x-real-ip', fwd.clientAddress,
+    'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);
   return out;
@@ -251,7 +263,7 @@ export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], clo
   for (let i = 0; i < raw.length; i += 2) {
     const name = latin1(raw[i]!);
     const kind = classify(name);
-    if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED) {
+    if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED || kind === REQUEST_ID) {
       out.push(name, latin1(raw[i + 1]!));
     } else if (kind === CONNECTION) {
       named = connectionTokens(latin1(raw[i + 1]!), named);

@@ -65,7 +65,30 @@ interface HttpParserClass {
   readonly kLenientNone: number;
 }
 
-const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: HttpParserClass; methods: string[] };
+/**
+ * `_http_common`, or, on a Node that no longer has it, a stand-in whose parser cannot be
+ * created: the modules of the lean layer still load (create-dataplane.ts imports them), and the
+ * start-up check (node-internals.ts) has chosen the public-API layer, which never creates one.
+ */
+function loadCommon(): { HTTPParser: HttpParserClass; methods: string[] } {
+  let reason: string;
+  try {
+    const loaded = createRequire(import.meta.url)('_http_common') as Partial<{ HTTPParser: HttpParserClass; methods: string[] }>;
+    if (typeof loaded.HTTPParser === 'function' && Array.isArray(loaded.methods)) return loaded as { HTTPParser: HttpParserClass; methods: string[] };
+    reason = 'it has no HTTPParser';
+  } catch (err) {
+    reason = (err as Error).message;
+  }
+  const Missing = class {
+    constructor() {
+      throw new Error(`the lean HTTP/1.1 layer cannot run on this Node: _http_common is unusable (${reason})`);
+    }
+  };
+  const constants = { REQUEST: 1, RESPONSE: 2, kOnMessageBegin: 0, kOnHeaders: 1, kOnHeadersComplete: 2, kOnBody: 3, kOnMessageComplete: 4, kOnExecute: 5, kOnTimeout: 6, kLenientNone: 0 };
+  return { HTTPParser: Object.assign(Missing, constants) as unknown as HttpParserClass, methods: [] };
+}
+
+const common = loadCommon();
 
 /** The parser constructor (`new HTTPParser()`, then `initialize(REQUEST | RESPONSE, ...)`). */
 export const HTTPParser: HttpParserClass = common.HTTPParser;

@@ -72,3 +72,30 @@ function probe(problems: string[], name: string, load: () => unknown, check: (m:
   if (problem !== undefined) problems.push(`${name} ${problem}`);
   return problem === undefined;
 }
+
+/** Which HTTP/1.1 layer serves, and what to warn about at start. */
+export interface HttpLayerChoice {
+  /** The public-API layer (node:http front, undici upstream) instead of the lean one. */
+  readonly publicHttp: boolean;
+  /** One line for the start-up warning; undefined when the lean layer has all it uses. */
+  readonly warning: string | undefined;
+  /** What is missing or changed (the probe's lines). */
+  readonly missing: readonly string[];
+}
+
+/**
+ * The lean layer needs the llhttp binding; without direct handle writes it only writes through
+ * the socket stream (slower, same behaviour). `force` (`--force-public-http`) takes the
+ * public-API layer on any Node, so CI can run it where the internals still exist.
+ */
+export function chooseHttpLayer(force: boolean, report: NodeInternalsReport = probeNodeInternals()): HttpLayerChoice {
+  const missing = report.problems;
+  if (force || !report.parser) {
+    const why = force ? 'forced by --force-public-http' : 'this Node lacks internals the lean HTTP/1.1 layer uses';
+    return { publicHttp: true, missing, warning: `HTTP/1.1 is served through node:http and undici (public APIs only, more CPU per request): ${why}` };
+  }
+  if (!report.directWrites) {
+    return { publicHttp: false, missing, warning: 'direct socket writes are unavailable on this Node: responses are written through the socket stream (more CPU per response)' };
+  }
+  return { publicHttp: false, missing, warning: undefined };
+}

@@ -4,7 +4,7 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { downstreamResponseHeaders } from './forward-headers.ts';
-import type { DownstreamRequest, DownstreamResponse, ResponseExchange } from './front/downstream.ts';
+import { finishResponse, type DownstreamRequest, type DownstreamResponse, type ResponseExchange } from './front/downstream.ts';
 import type { Admission, BodyTransform, ResponseTap } from './pipeline/admission.ts';
 import type { RequestBody } from './front/http1/request-body.ts';
 import { PINNED_SERVERNAME } from './upstream/pool-options.ts';
@@ -76,6 +76,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   server = -1;
   /** Set when the upstream's response head reached the client. */
   responded = false;
+  /** Status of the upstream's last response head (0: none; the access log's upstream_status). */
+  upstreamStatus = 0;
+  /** When the current try was dispatched, and when its response ended (0: not yet, or in the
+   * same tick as the client's response: the recorder's clock then serves for both). */
+  #tryStart = 0;
+  #completedAt = 0;
+  #complete = false;
   resumeUpstream: (() => void) | null = null;
   readonly #ctx: ExchangeContext;
   #options: UpstreamRequest;
@@ -160,6 +167,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   sendTimedOut(): void {
     if (this.#done || !(this.#options.body as RequestBody).isPaused()) return;
     this.#lastFailure = 'timeout';
+    this.#ctx.stats.failures.timeout++;
     this.runtime.balancer.failed(this.server, Date.now());
     const err = new PierError(SEND_TIMEOUT_CODE, `upstream took no request body for ${this.runtime.sendTimeoutMs} ms`);
     if (this.responded) {
@@ -195,11 +203,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.server = index;
     this.#tries++;
     balancer.started(index);
+    this.#tryStart = performance.now();
     pools[index]!.dispatch(this.#options, this);
   }
 
   /** The client went away before the response was complete: stop the upstream side. */
   clientGone(): void {
+    finishResponse(this.res);
     if (this.#done) {
       this.#body?.destroy(); // a transform still flushing would wait for a drain that never comes
       return;
@@ -217,7 +227,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (statusCode < 200) return true; // 1xx interim responses (103 Early Hints) are not relayed
+    if (statusCode < 200) {
+      // Interim (103 Early Hints, 100 Continue, ...): relayed where the client's protocol takes
+      // it; nothing is committed (a retry or an intercepted answer may still follow).
+      this.res.writeInterim(statusCode, rawHeaders);
+      return true;
+    }
+    this.upstreamStatus = statusCode;
     if (this.#admission?.errorPages?.codes.has(statusCode) === true && !this.#intercepted) {
       // The cache first (a stale entry may answer a 5xx: stale-if-error, as nginx's
       // proxy_cache_use_stale comes before error_page); an intercepted answer is never stored,
@@ -281,6 +297,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   onComplete(trailers?: string[] | null): void {
+    this.#complete = true;
+    // A body transform (compression) or the cache ends the client's response later.
+    if (this.#body !== undefined || this.#tapOwns) this.#completedAt = performance.now();
     this.#releaseTry();
     const balancer = this.runtime.balancer;
     balancer.finished(this.server);
@@ -310,6 +329,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     }
     const kind = err instanceof RetryableStatus ? 'status' : classifyFailure(err);
     this.#lastFailure = kind;
+    this.#ctx.stats.failures[kind]++;
     if (this.responded) {
       // The head is out: all that is left is to cut the response so the client sees it broke.
       this.#settle();
@@ -361,6 +381,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
 
   /** The response is cut: a body transform is freed (its buffered output is dropped). */
   #cut(): void {
+    finishResponse(this.res);
     this.#body?.destroy();
     this.res.destroy();
   }
@@ -383,6 +404,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     this.#admission!.pinnedServer = -1;
     this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };
     this.#try();
+  }
+
+  /** Seconds from the last try's dispatch to the end of its response, as of `now` (the time the
+   * client's response finished); -1 when no upstream response completed. */
+  upstreamSeconds(now: number): number {
+    if (!this.#complete) return -1;
+    return ((this.#completedAt === 0 ? now : this.#completedAt) - this.#tryStart) / 1000;
   }
 
   /** Why the exchange ended in Pier's own 502/503/504 (the access log's `reason`), else undefined. */

@@ -1,10 +1,11 @@
-import type { Logger } from 'pino';
 import type { CompiledTable } from '../routing/compile-table.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
 import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
-import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
+import type { DownstreamRequest, DownstreamResponse, FinishHook } from './front/downstream.ts';
+import type { RequestMeters } from './metrics/request-meters.ts';
+import type { RouteMeter } from './metrics/route-meter.ts';
 import { Admission } from './pipeline/admission.ts';
 import { answer } from './pipeline/answer.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
@@ -15,11 +16,13 @@ export interface RequestState {
   /** Requests per client connection before it is closed (nginx keepalive_requests); 0 = no limit. */
   readonly keepaliveRequests: number;
   /** The table in force; a request keeps the one it read here even if a swap follows. */
-  readonly compiled: CompiledTable<BackendRuntime, RoutePipeline>;
+  readonly compiled: CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
   readonly stats: DataplaneStats;
   readonly draining: boolean;
-  /** With `--access-log`: one line per finished response. */
-  readonly accessLog: AccessLog | undefined;
+  /** Counts every finished request on its route's meter (and writes its access line). */
+  readonly recorder: FinishHook;
+  /** The meters; `unmatched` counts requests no rule matched. */
+  readonly meters: RequestMeters;
 }
 
 /**
@@ -27,15 +30,13 @@ export interface RequestState {
  * can serve (503), then proxy. Everything a request needs is read from `state` once, at the
  * start. The front already scanned the headers (`req.facts`) and keeps the per-connection
  * record (`req.conn`: client address, X-Forwarded-Proto/Port, request count), read once per
- * connection. A route without policies pays one branch for the pipeline.
+ * connection. A route without policies pays one branch for the pipeline. Every request is
+ * counted on the meter its match carries (RequestRecorder, when the response finishes).
  */
 export function handleRequest(state: RequestState, req: DownstreamRequest, res: DownstreamResponse): void {
   const stats = state.stats;
-  stats.requests++;
-  if (state.accessLog !== undefined) {
-    res.startedAt = performance.now();
-    res.onFinish = state.accessLog;
-  }
+  res.startedAt = performance.now();
+  res.onFinish = state.recorder;
   const facts = req.facts;
   let target = req.url;
   let host = facts.host;
@@ -48,7 +49,11 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   // Counting here makes the last response carry `Connection: close`, which closes it.
   const last = state.keepaliveRequests > 0 && ++conn.requests >= state.keepaliveRequests;
   const match = state.compiled.match(host, target);
-  if (match === undefined) return sendError(res, 404, stats, last || state.draining);
+  if (match === undefined) {
+    res.meter = state.meters.unmatched;
+    return sendError(res, 404, stats, last || state.draining);
+  }
+  res.meter = match.meter;
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
   // --max-body-size against a declared length: 413 before any body is read, and close.
   if (req.facts.contentLength > req.bodyLimit) return sendError(res, 413, stats, true);
@@ -114,33 +119,4 @@ export function splitAbsoluteTarget(target: string): { host: string; path: strin
   const end = slash < 0 ? (q < 0 ? target.length : q) : q >= 0 && q < slash ? q : slash;
   const rest = target.slice(end);
   return { host: target.slice(scheme, end), path: rest.startsWith('/') ? rest : `/${rest}` };
-}
-
-/** Writes one access line per finished response (ProxyResponse's onFinish hook). */
-export class AccessLog {
-  readonly #logger: Logger;
-
-  constructor(logger: Logger) {
-    this.#logger = logger;
-  }
-
-  responseFinished(res: DownstreamResponse): void {
-    const req = res.req;
-    const ex = res.exchange instanceof ProxyExchange ? res.exchange : undefined;
-    const server = ex !== undefined && ex.server >= 0 ? ex.runtime.backend.servers[ex.server] : undefined;
-    this.#logger.info({
-      msg: 'access',
-      method: req.method,
-      host: req.facts.host,
-      path: req.url,
-      status: res.statusCode,
-      client: req.conn.clientAddress,
-      backend: ex?.runtime.backend.id,
-      upstream: server === undefined ? undefined : `${server.host}:${server.port}`,
-      // Why Pier answered 404/502/503/504 itself: no-route, no-endpoint, or the last try's
-      // failure (connect, connect-timeout, reset, timeout, status, send-timeout).
-      reason: res.statusCode === 404 && ex === undefined ? 'no-route' : res.statusCode === 503 && ex === undefined ? 'no-endpoint' : ex?.failure,
-      ms: Math.round((performance.now() - res.startedAt) * 1000) / 1000,
-    });
-  }
 }

@@ -1,4 +1,5 @@
 import type { RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 
 /**
  * Where this Pier listens, and which hosts its table serves: an auth subrequest to a host Pier
@@ -12,7 +13,7 @@ export class SelfAddress {
   readonly address: string;
   readonly httpPort: number;
   readonly httpsPort: number | undefined;
-  #hosts: ReadonlySet<string> = new Set();
+  #hosts = new Set<string>();
 
   constructor(bindAddress: string, httpPort: number, httpsPort: number | undefined) {
     this.address = bindAddress === '0.0.0.0' || bindAddress === '' ? '127.0.0.1' : bindAddress === '::' ? '::1' : bindAddress;
@@ -23,6 +24,15 @@ export class SelfAddress {
   /** Takes the hosts of the table about to be served. */
   serve(table: RouteTable): void {
     this.#hosts = new Set(table.virtualHosts.map((v) => v.host).filter((h) => h !== ''));
+  }
+
+  /** Follows a table delta. In place (a copy of tens of thousands of names per swap would cost
+   * more than the swap): swaps run within one turn of the event loop, so no lookup sees half. */
+  change(delta: TableDelta): void {
+    const hosts = delta.virtualHosts;
+    if (hosts.whole === true) this.#hosts.clear();
+    for (const host of hosts.remove) this.#hosts.delete(host);
+    for (const vhost of hosts.upsert) if (vhost.host !== '') this.#hosts.add(vhost.host);
   }
 
   /** Whether `host` (lower-case, no port) is one of the table's hosts, by name or wildcard. */

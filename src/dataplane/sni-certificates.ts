@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 
 interface CachedContext {
   readonly certificate: Certificate;
@@ -45,6 +46,8 @@ export class SniCertificates {
   #defaultCertificate: Certificate | undefined;
   #cache = new Map<string, CachedContext>();
   #byHost = new Map<string, SecureContext>();
+  /** Hosts that check client certificates (auth-tls-secret). */
+  #clientCertHosts = new Set<string>();
 
   constructor(fallback: Certificate, onDefaultChange?: (certificate: Certificate) => void) {
     this.#fallback = fallback;
@@ -78,39 +81,63 @@ export class SniCertificates {
         failed.push(key); // never log the error: OpenSSL messages may quote the input
       }
     }
-    const byHost = new Map<string, SecureContext>();
-    let requestCert = false;
-    for (const vhost of table.virtualHosts) {
-      if (vhost.host === '') continue;
-      const caPem = clientCaOf(vhost);
-      if (caPem === undefined) {
-        const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
-        if (cached) byHost.set(vhost.host, cached.context);
-        continue;
-      }
-      // A host that checks client certificates gets its own context: its certificate (or the
-      // default one) plus the CA bundle, cached by both.
-      requestCert = true;
-      const fallback = (table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate)?.certificate) ?? this.#fallback;
-      const certificate = (vhost.tls === undefined ? undefined : cache.get(vhost.tls)?.certificate) ?? fallback;
-      const key = `${vhost.tls ?? ''}#ca:${createHash('sha256').update(caPem).digest('hex')}`;
-      let cached = cache.get(key) ?? this.#cache.get(key);
-      if (cached === undefined || cached.certificate.certPem !== certificate.certPem || cached.certificate.keyPem !== certificate.keyPem) {
-        try {
-          cached = { certificate, caPem, context: createSecureContext({ cert: certificate.certPem, key: certificate.keyPem, ca: caPem }) };
-          built++;
-        } catch {
-          failed.push(vhost.tls ?? vhost.host);
-          continue; // the host keeps no context of its own: its filter then refuses every request (no verified certificate)
-        }
-      }
-      cache.set(key, cached);
-      byHost.set(vhost.host, cached.context);
-    }
+    const previous = this.#cache;
     this.#cache = cache;
-    this.#byHost = byHost;
+    this.#byHost = new Map();
+    this.#clientCertHosts = new Set();
+    const tally = { built, failed };
+    for (const vhost of table.virtualHosts) this.#addHost(vhost, table, tally, previous);
     this.#updateDefault(table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate));
-    return { built, reused, failed, requestCert };
+    return { built: tally.built, reused, failed, requestCert: this.#clientCertHosts.size > 0 };
+  }
+
+  /**
+   * Follows `delta`, which led to `table`: a change of certificates or of the default one
+   * rebuilds as update() does (reusing unchanged contexts); a change of hosts only looks at
+   * the hosts it names. Undefined when the delta changes nothing TLS depends on.
+   */
+  change(table: RouteTable, delta: TableDelta): SniUpdate | undefined {
+    const hosts = delta.virtualHosts;
+    if (delta.certificates !== undefined || delta.defaultCertificate !== undefined || hosts.whole === true) return this.update(table);
+    if (hosts.upsert.length === 0 && hosts.remove.length === 0) return undefined;
+    for (const host of [...hosts.remove, ...hosts.upsert.map((v) => v.host)]) {
+      this.#byHost.delete(host);
+      this.#clientCertHosts.delete(host);
+    }
+    const tally = { built: 0, failed: [] as string[] };
+    for (const vhost of hosts.upsert) this.#addHost(vhost, table, tally, this.#cache);
+    return { built: tally.built, reused: 0, failed: tally.failed, requestCert: this.#clientCertHosts.size > 0 };
+  }
+
+  /** Gives `vhost` its context from the cached certificates (a host checking client
+   * certificates gets one of its own: found in `previous`, the cache before this update, or built). */
+  #addHost(vhost: VirtualHost, table: RouteTable, tally: { built: number; failed: string[] }, previous: ReadonlyMap<string, CachedContext>): void {
+    if (vhost.host === '') return;
+    const cache = this.#cache;
+    const caPem = clientCaOf(vhost);
+    if (caPem === undefined) {
+      const cached = vhost.tls === undefined ? undefined : cache.get(vhost.tls);
+      if (cached) this.#byHost.set(vhost.host, cached.context);
+      return;
+    }
+    // A host that checks client certificates gets its own context: its certificate (or the
+    // default one) plus the CA bundle, cached by both.
+    this.#clientCertHosts.add(vhost.host);
+    const fallback = (table.defaultCertificate === undefined ? undefined : cache.get(table.defaultCertificate)?.certificate) ?? this.#fallback;
+    const certificate = (vhost.tls === undefined ? undefined : cache.get(vhost.tls)?.certificate) ?? fallback;
+    const key = `${vhost.tls ?? ''}#ca:${createHash('sha256').update(caPem).digest('hex')}`;
+    let cached = cache.get(key) ?? previous.get(key);
+    if (cached === undefined || cached.certificate.certPem !== certificate.certPem || cached.certificate.keyPem !== certificate.keyPem) {
+      try {
+        cached = { certificate, caPem, context: createSecureContext({ cert: certificate.certPem, key: certificate.keyPem, ca: caPem }) };
+        tally.built++;
+      } catch {
+        tally.failed.push(vhost.tls ?? vhost.host);
+        return; // the host keeps no context of its own: its filter then refuses every request (no verified certificate)
+      }
+    }
+    cache.set(key, cached);
+    this.#byHost.set(vhost.host, cached.context);
   }
 
   /** Switches the default when the table's choice changed (an unchanged certificate keeps its cache entry, so identity says it). */

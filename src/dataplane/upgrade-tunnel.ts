@@ -4,7 +4,7 @@ import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
 import { rawErrorResponse } from './error-response.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
-import type { DownstreamRequest } from './front/downstream.ts';
+import { finishResponse, type DownstreamRequest } from './front/downstream.ts';
 import { SocketAnswer } from './front/http1/socket-answer.ts';
 import { Admission } from './pipeline/admission.ts';
 import { answer } from './pipeline/answer.ts';
@@ -24,24 +24,31 @@ export interface UpgradeState extends RequestState {
  * the same route filters (a filter's answer is written on the socket, which then closes), sent
  * upstream with the client's Upgrade token; on `101` the two sockets are piped together raw.
  * Any other answer is relayed and the connection closed. One try, no retry: an upgrade is
- * rarely idempotent in spirit, and the client will reconnect.
+ * rarely idempotent in spirit, and the client will reconnect. The request is counted (and
+ * access-logged) when its outcome is known: the 101, a refusal, or Pier's own answer.
  */
 export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer): void {
   const stats = state.stats;
-  stats.requests++;
   socket.on('error', destroySelf);
+  const res = new SocketAnswer(socket, req);
+  res.startedAt = performance.now();
+  res.onFinish = state.recorder;
   const facts = req.facts;
   const target = req.url;
   const match = state.compiled.match(facts.host, target);
-  if (match === undefined) return rawError(socket, 404, state);
-  if (match.pipeline === undefined) return tunnel(state, req, socket, head, match.backend, target, undefined);
-  const admission = new Admission(req, new SocketAnswer(socket, req), stats, facts.host, target, match.backend, true, true);
+  if (match === undefined) {
+    res.meter = state.meters.unmatched;
+    return rawError(res, socket, 404, state);
+  }
+  res.meter = match.meter;
+  if (match.pipeline === undefined) return tunnel(state, req, res, socket, head, match.backend, target, undefined);
+  const admission = new Admission(req, res, stats, facts.host, target, match.backend, true, true);
   const verdict = runPipeline(match.pipeline, admission);
-  if (verdict === true) return tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+  if (verdict === true) return tunnel(state, req, res, socket, head, admission.backend, admission.target, admission);
   if (verdict === false) return admission.done();
   // An async filter (external auth) is waiting; the socket stays paused meanwhile.
   verdict.then((go) => {
-    if (go && !socket.destroyed) tunnel(state, req, socket, head, admission.backend, admission.target, admission);
+    if (go && !socket.destroyed) tunnel(state, req, res, socket, head, admission.backend, admission.target, admission);
     else admission.done();
   }, () => {
     admission.done();
@@ -50,7 +57,7 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
 }
 
 /** Sends the admitted upgrade upstream; on 101 the sockets are piped together (UpgradeHandler). */
-function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
+function tunnel(state: UpgradeState, req: DownstreamRequest, res: SocketAnswer, socket: Duplex, head: Buffer, runtime: BackendRuntime, target: string, admission: Admission | undefined): void {
   const conn = req.conn;
   const facts = req.facts;
   // The tunnel (or the refusal) lasts as long as the client socket: nginx counts an upgraded
@@ -58,11 +65,11 @@ function tunnel(state: UpgradeState, req: DownstreamRequest, socket: Duplex, hea
   if (admission?.doneHooks !== undefined) socket.once('close', () => admission.done());
   const pinned = admission?.pinnedServer ?? -1;
   const index = runtime.unavailable ? -1 : pinned >= 0 ? pinned : runtime.balancer.pick({ clientAddress: conn.clientAddress, headers: req.headers, target });
-  if (index < 0) return rawError(socket, 503, state);
+  if (index < 0) return rawError(res, socket, 503, state);
   const headers = upstreamRequestHeaders(req.rawHeaders, facts, conn);
   admission?.applyRequestEdits(headers);
   runtime.balancer.started(index);
-  const handler = new UpgradeHandler(state, socket, head, runtime, index);
+  const handler = new UpgradeHandler(state, res, socket, head, runtime, index);
   runtime.pools[index]!.dispatch({ method: req.method, path: target, headers, body: null, upgrade: req.headers.upgrade ?? 'websocket', servername: PINNED_SERVERNAME }, handler);
 }
 
@@ -70,10 +77,12 @@ function destroySelf(this: Duplex): void {
   this.destroy();
 }
 
-function rawError(socket: Duplex, status: PierStatus, state: RequestState): void {
+function rawError(res: SocketAnswer, socket: Duplex, status: PierStatus, state: RequestState): void {
   state.stats.errors[status]++;
-  socket.end(rawErrorResponse(status), 'latin1');
+  const raw = rawErrorResponse(status);
+  socket.end(raw, 'latin1');
   socket.resume(); // discard what the client still sends, so its FIN closes the socket
+  res.settled(status, raw.length, true);
 }
 
 function headBlock(statusCode: number, statusText: string, pairs: readonly string[]): string {
@@ -84,6 +93,7 @@ function headBlock(statusCode: number, statusText: string, pairs: readonly strin
 
 class UpgradeHandler implements UpstreamHandler {
   readonly #state: UpgradeState;
+  readonly #res: SocketAnswer;
   readonly #client: Duplex;
   readonly #head: Buffer;
   readonly #runtime: BackendRuntime;
@@ -91,8 +101,9 @@ class UpgradeHandler implements UpstreamHandler {
   #responded = false;
   #abort: ((err?: Error) => void) | null = null;
 
-  constructor(state: UpgradeState, client: Duplex, head: Buffer, runtime: BackendRuntime, index: number) {
+  constructor(state: UpgradeState, res: SocketAnswer, client: Duplex, head: Buffer, runtime: BackendRuntime, index: number) {
     this.#state = state;
+    this.#res = res;
     this.#client = client;
     this.#head = head;
     this.#runtime = runtime;
@@ -112,11 +123,14 @@ class UpgradeHandler implements UpstreamHandler {
     const client = this.#client;
     if (client.destroyed) {
       upstream.destroy();
+      finishResponse(this.#res);
       return;
     }
     const pairs: string[] = [];
     for (const h of rawHeaders ?? []) pairs.push(h.toString('latin1'));
-    client.write(headBlock(statusCode, STATUS_CODES[statusCode] ?? '', pairs));
+    const block = headBlock(statusCode, STATUS_CODES[statusCode] ?? '', pairs);
+    client.write(block);
+    this.#res.settled(statusCode, block.length, true);
     if (this.#head.length > 0) upstream.write(this.#head);
     this.#state.stats.upgrades++;
     const tunnels = this.#state.tunnels;
@@ -142,7 +156,9 @@ class UpgradeHandler implements UpstreamHandler {
     if (statusCode < 200) return true;
     this.#responded = true;
     // Refused upgrade: relay the answer; the body is close-delimited unless it has a length.
-    this.#client.write(headBlock(statusCode, statusText, downstreamResponseHeaders(rawHeaders, true)));
+    const block = headBlock(statusCode, statusText, downstreamResponseHeaders(rawHeaders, true));
+    this.#client.write(block);
+    this.#res.settled(statusCode, block.length, false);
     return true;
   }
 
@@ -157,6 +173,7 @@ class UpgradeHandler implements UpstreamHandler {
     this.#runtime.balancer.finished(this.#index);
     this.#client.end();
     this.#client.resume(); // as rawError: read to the client's FIN
+    finishResponse(this.#res);
   }
 
   onError(err: Error): void {
@@ -164,9 +181,10 @@ class UpgradeHandler implements UpstreamHandler {
     this.#runtime.balancer.finished(this.#index);
     if (this.#responded || this.#client.destroyed) {
       this.#client.destroy();
+      finishResponse(this.#res);
       return;
     }
     const code = (err as { code?: string }).code;
-    rawError(this.#client, code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502, this.#state);
+    rawError(this.#res, this.#client, code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 504 : 502, this.#state);
   }
 }

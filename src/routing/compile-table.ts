@@ -1,6 +1,9 @@
-import { HostRules, type RouteMatch } from './host-rules.ts';
-import { normalizeHost, wildcardSuffix } from './normalize-host.ts';
-import { DEFAULT_POLICY, type Backend, type Route, type RouteTable, type VirtualHost } from './route-table.ts';
+import { attachIndex, CompileIndex, DEFAULT_ENTRY } from './compile-index.ts';
+import { claim, CompiledRoutes, slotOf, type HostSlots } from './compiled-routes.ts';
+import { HostBuilder } from './host-builder.ts';
+import { LayeredMap } from './layered-map.ts';
+import type { RouteMatch } from './host-rules.ts';
+import type { Backend, Route, RouteTable, VirtualHost } from './route-table.ts';
 
 export type { RouteMatch } from './host-rules.ts';
 
@@ -8,7 +11,7 @@ export type { RouteMatch } from './host-rules.ts';
  * A RouteTable compiled for matching. Immutable: a swap compiles a new one and replaces the
  * reference, so a request keeps the CompiledTable it started with.
  */
-export interface CompiledTable<B = Backend, P = unknown> {
+export interface CompiledTable<B = Backend, P = unknown, M = undefined> {
   readonly table: RouteTable;
   /** Every backend of the table, bound, by id. */
   readonly backends: ReadonlyMap<string, B>;
@@ -16,11 +19,14 @@ export interface CompiledTable<B = Backend, P = unknown> {
    * The route for a request: `host` is the raw Host header value (or undefined), `target` the
    * request target as received (`/path?query`). Undefined means 404.
    */
-  match(host: string | undefined, target: string): RouteMatch<B, P> | undefined;
+  match(host: string | undefined, target: string): RouteMatch<B, P, M> | undefined;
 }
 
 /** Compiles a route's policies into what a match carries (undefined: no policies, no pipeline). */
 export type RouteBinder<B, P> = (route: Route, vhost: VirtualHost, backend: B, resolve: (id: string) => B) => P | undefined;
+
+/** The meter of a route (undefined: a match by the table's default backend), bound once per compile. */
+export type RouteMeterBinder<B, M> = (route: Route | undefined, backend: B) => M;
 
 /**
  * Compiles `table`. `bind` turns each backend into what matches should carry (the dataplane
@@ -38,82 +44,27 @@ export type RouteBinder<B, P> = (route: Route, vhost: VirtualHost, backend: B, r
  * among Prefixes the longest element-wise match wins. Paths are compared as received (no
  * percent-decoding, no `//` merging); the query string is not part of the path.
  */
-export function compileTable<B = Backend, P = unknown>(table: RouteTable, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>): CompiledTable<B, P> {
+export function compileTable<B = Backend, P = unknown, M = undefined>(table: RouteTable, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>, meterOf?: RouteMeterBinder<B, M>): CompiledTable<B, P, M> {
   const binder = bind ?? ((b: Backend) => b as unknown as B);
   const backends = new Map<string, B>();
   for (const backend of table.backends) if (!backends.has(backend.id)) backends.set(backend.id, binder(backend));
-  const resolve = (id: string): B => {
-    let bound = backends.get(id);
-    if (bound === undefined) {
-      // translate/ never emits a dangling id; if one slips through it must answer 503, not
-      // fall through to another rule.
-      bound = binder({ id, servers: [], policy: DEFAULT_POLICY, unavailable: 'BackendMissing' });
-      backends.set(id, bound);
-    }
-    return bound;
-  };
-
-  const exact = new Map<string, HostRules<B, P>>();
-  const wildcard = new Map<string, HostRules<B, P>>();
-  let anyHost: HostRules<B, P> | undefined;
+  const builder = new HostBuilder(backends, binder, bindRoute, meterOf);
+  const slots: HostSlots<B, P, M> = { exact: new Map(), wildcard: new Map(), anyHost: undefined };
+  // Only a table whose hosts each take their own slot can be patched later: where two take one,
+  // which wins depends on their order, and compileDelta leaves that to a whole compile.
+  let index: CompileIndex | undefined = new CompileIndex();
   for (const vhost of table.virtualHosts) {
-    const rules = new HostRules<B, P>(vhost.routes.map((route) => {
-      const backend = resolve(route.backend);
-      const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, resolve);
-      return { route, backend, pipeline };
-    }));
-    const host = vhost.host.toLowerCase();
-    if (host === '') anyHost ??= rules;
-    else if (host.startsWith('*.')) setOnce(wildcard, host.slice(2), rules);
-    else setOnce(exact, normalizeHost(host), rules);
+    const { rules, ids } = builder.host(vhost);
+    if (!claim(slots, slotOf(vhost.host), rules, false)) index = undefined;
+    index?.set(vhost.host, vhost, ids);
   }
-  const fallback: RouteMatch<B, P> | undefined =
-    table.defaultBackend === undefined ? undefined : { route: undefined, backend: resolve(table.defaultBackend), pipeline: undefined };
-  return new Compiled(table, backends, exact, wildcard, anyHost, fallback);
+  const fallback = builder.fallback(table.defaultBackend);
+  index?.set(DEFAULT_ENTRY, undefined, fallback.ids);
+  const compiled = new CompiledRoutes(table, new LayeredMap(backends), slots, fallback.match);
+  if (index !== undefined) {
+    for (const id of builder.placeholders) index.placeholders.add(id);
+    attachIndex(compiled, index);
+  }
+  return compiled;
 }
 
-function setOnce<V>(map: Map<string, V>, key: string, value: V): void {
-  if (!map.has(key)) map.set(key, value);
-}
-
-class Compiled<B, P> implements CompiledTable<B, P> {
-  readonly table: RouteTable;
-  readonly backends: ReadonlyMap<string, B>;
-  readonly #exact: Map<string, HostRules<B, P>>;
-  readonly #wildcard: Map<string, HostRules<B, P>>;
-  readonly #anyHost: HostRules<B, P> | undefined;
-  readonly #fallback: RouteMatch<B, P> | undefined;
-
-  constructor(
-    table: RouteTable,
-    backends: ReadonlyMap<string, B>,
-    exact: Map<string, HostRules<B, P>>,
-    wildcard: Map<string, HostRules<B, P>>,
-    anyHost: HostRules<B, P> | undefined,
-    fallback: RouteMatch<B, P> | undefined,
-  ) {
-    this.table = table;
-    this.backends = backends;
-    this.#exact = exact;
-    this.#wildcard = wildcard;
-    this.#anyHost = anyHost;
-    this.#fallback = fallback;
-  }
-
-  match(host: string | undefined, target: string): RouteMatch<B, P> | undefined {
-    const q = target.indexOf('?');
-    const pathEnd = q < 0 ? target.length : q;
-    const name = normalizeHost(host);
-    if (name !== '') {
-      const rules = this.#exact.get(name);
-      const m = rules?.match(target, pathEnd);
-      if (m !== undefined) return m;
-      if (this.#wildcard.size > 0) {
-        const suffix = wildcardSuffix(name);
-        const w = suffix === undefined ? undefined : this.#wildcard.get(suffix)?.match(target, pathEnd);
-        if (w !== undefined) return w;
-      }
-    }
-    return this.#anyHost?.match(target, pathEnd) ?? this.#fallback;
-  }
-}

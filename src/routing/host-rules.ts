@@ -2,12 +2,14 @@ import { RE2JS } from 're2js';
 import type { Route } from './route-table.ts';
 
 /** What a successful match yields: the route (absent for the table's default backend), the
- * backend it points at and the route's compiled pipeline (absent for a route without
- * policies), bound to whatever the caller attached (see compileTable). */
-export interface RouteMatch<B, P = unknown> {
+ * backend it points at, the route's compiled pipeline (absent for a route without
+ * policies) and its meter (where the dataplane counts its requests), bound to whatever the
+ * caller attached (see compileTable). */
+export interface RouteMatch<B, P = unknown, M = unknown> {
   readonly route: Route | undefined;
   readonly backend: B;
   readonly pipeline: P | undefined;
+  readonly meter: M;
 }
 
 const SLASH = 47;
@@ -26,17 +28,17 @@ const SLASH = 47;
  * the path wins (nginx's first-match rule for regex locations). Patterns run on RE2 (re2js):
  * matching is linear in the path, so no tenant's pattern can stall a worker.
  */
-export class HostRules<B, P = unknown> {
-  readonly #exact = new Map<string, RouteMatch<B, P>>();
+export class HostRules<B, P = unknown, M = unknown> {
+  readonly #exact = new Map<string, RouteMatch<B, P, M>>();
   readonly #prefixes: string[] = [];
-  readonly #prefixMatches: RouteMatch<B, P>[] = [];
+  readonly #prefixMatches: RouteMatch<B, P, M>[] = [];
   readonly #regexes: RE2JS[] = [];
-  readonly #regexMatches: RouteMatch<B, P>[] = [];
+  readonly #regexMatches: RouteMatch<B, P, M>[] = [];
 
   /** Rules for the same path and type after the first one are ignored (translate sorted them). */
-  constructor(entries: readonly RouteMatch<B, P>[]) {
-    const prefixes: { key: string; match: RouteMatch<B, P> }[] = [];
-    const regexes: RouteMatch<B, P>[] = [];
+  constructor(entries: readonly RouteMatch<B, P, M>[]) {
+    const prefixes: { key: string; match: RouteMatch<B, P, M> }[] = [];
+    const regexes: RouteMatch<B, P, M>[] = [];
     const seenPrefix = new Set<string>();
     const seenRegex = new Set<string>();
     for (const entry of entries) {
@@ -76,7 +78,7 @@ export class HostRules<B, P = unknown> {
    * Exact beats Prefix; then the longest element-wise Prefix; Regex rules (a host has either
    * Regex rules or the other two) in their order.
    */
-  match(url: string, pathEnd: number): RouteMatch<B, P> | undefined {
+  match(url: string, pathEnd: number): RouteMatch<B, P, M> | undefined {
     if (this.#regexes.length > 0) return this.#matchRegex(pathEnd === url.length ? url : url.slice(0, pathEnd));
     if (this.#exact.size > 0) {
       const exact = this.#exact.get(pathEnd === url.length ? url : url.slice(0, pathEnd));
@@ -92,7 +94,7 @@ export class HostRules<B, P = unknown> {
     return undefined;
   }
 
-  #matchRegex(path: string): RouteMatch<B, P> | undefined {
+  #matchRegex(path: string): RouteMatch<B, P, M> | undefined {
     const regexes = this.#regexes;
     for (let i = 0; i < regexes.length; i++) if (regexes[i]!.test(path)) return this.#regexMatches[i];
     return undefined;

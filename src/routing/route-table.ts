@@ -1,7 +1,10 @@
 /**
  * The routing table: the only thing the control plane hands the dataplane. Plain, readonly,
  * JSON-serializable data (it crosses process boundaries over IPC) with no Kubernetes types.
- * Publishing replaces a whole table; a table is never patched.
+ * A table is never patched: each publish is a new table. Consecutive tables share the objects
+ * of the hosts, backends and certificates that did not change, so what crosses to a worker
+ * that holds the previous one is only the difference (table-delta.ts), from which the worker
+ * rebuilds an equal table.
  *
  * Ordering (applied by translate/, relied on by tests, irrelevant to the matcher):
  * virtualHosts by host (the any-host entry `''` last); routes Exact before Prefix, then longer
@@ -105,6 +108,18 @@ export interface BackendPolicy {
     readonly timeoutMs: number;
     readonly healthyThreshold: number;
     readonly unhealthyThreshold: number;
+    /** Set (the empty string included): the check is the gRPC health protocol
+     * (grpc.health.v1.Health/Check for this service) instead of `GET path`. HTTP/2 only. */
+    readonly grpcService?: string;
+  };
+  /** HTTP/2 connections to the servers (H2C, GRPC, GRPCS, HTTPS with `tls.alpn: h2`);
+   * absent: no PINGs, 128 streams at once per connection. */
+  readonly http2?: {
+    /** A PING on each connection this often; one unanswered when the next is due closes the
+     * connection. 0: none. */
+    readonly pingIntervalMs: number;
+    /** Streams at once per connection (the server's own limit lowers it). */
+    readonly maxConcurrentStreams: number;
   };
 }
 

@@ -1,8 +1,10 @@
 /**
  * The Kubernetes objects Pier reads, in their JSON (API) shape. Both sources — the cluster
  * informers and the manifest directory — hand the store plain objects of these shapes, so
- * translation never depends on where an object came from. Only the fields Pier reads are typed;
- * everything is optional because input is untrusted until translate/ validated it.
+ * translation never depends on where an object came from. Only the fields Pier reads are typed,
+ * and only those are kept (slim-object.ts drops the rest before anything stores an object: a
+ * field typed here must be kept there too). Everything is optional because input is untrusted
+ * until translate/ validated it.
  */
 
 export interface ObjectMeta {
@@ -94,7 +96,6 @@ export interface Service extends KubeObject {
     readonly externalName?: string;
     readonly clusterIP?: string;
   };
-  readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly LoadBalancerIngress[] } };
 }
 
 export interface Endpoint {

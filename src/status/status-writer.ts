@@ -1,4 +1,4 @@
-import { CoreV1Api, NetworkingV1Api, type KubeConfig, type V1Ingress } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PierConfig } from '../config.ts';
 import { httpStatusOf } from '../source/kube/kube-request.ts';
@@ -199,7 +199,7 @@ class StatusSync {
   }
 
   /**
-   * PUTs the status against the snapshot's version. A 409 means the object changed since —
+   * Writes the status against the snapshot's version. A 409 means the object changed since —
    * typically a write by us or by the previous leader, which the snapshot does not show because
    * status changes do not trigger rebuilds: re-read it and write only if it still differs.
    * Returns whether anything was written.
@@ -207,15 +207,26 @@ class StatusSync {
   async #replaceStatus(ingress: Ingress, addresses: readonly Address[]): Promise<boolean> {
     const { name, namespace = '' } = ingress.metadata;
     try {
-      await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(ingress, addresses) });
+      await this.#patchStatus(name, namespace, ingress.metadata.resourceVersion, addresses);
       return true;
     } catch (err) {
       if (httpStatusOf(err) !== 409) throw err;
     }
     const latest = (await this.#networking.readNamespacedIngress({ name, namespace })) as unknown as Ingress;
     if (sameAddresses(latest.status?.loadBalancer?.ingress, addresses)) return false;
-    await this.#networking.replaceNamespacedIngressStatus({ name, namespace, body: withAddresses(latest, addresses) });
+    await this.#patchStatus(name, namespace, latest.metadata.resourceVersion, addresses);
     return true;
+  }
+
+  /**
+   * A JSON merge patch of `status.loadBalancer.ingress` alone, conditional on `resourceVersion`
+   * (a stale one is a 409, as a PUT's would be). Not a PUT of the stored object: the store keeps
+   * objects slimmed (source/slim-object.ts), and the Ingress status subresource takes labels and
+   * annotations from the request, so a PUT would delete every annotation Pier does not read.
+   */
+  #patchStatus(name: string, namespace: string, resourceVersion: string | undefined, addresses: readonly Address[]): Promise<unknown> {
+    const body = { metadata: { resourceVersion }, status: { loadBalancer: { ingress: addresses.length > 0 ? addresses : null } } };
+    return this.#networking.patchNamespacedIngressStatus({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   }
 
   #nothingToPublish(): void {
@@ -223,10 +234,6 @@ class StatusSync {
     this.#warnedNothingToPublish = true;
     this.#options.logger.info('neither --publish-service nor --publish-status-address is set: Ingress status is not written');
   }
-}
-
-function withAddresses(ingress: Ingress, addresses: readonly Address[]): V1Ingress {
-  return { ...ingress, status: { ...ingress.status, loadBalancer: addresses.length > 0 ? { ingress: addresses } : {} } } as unknown as V1Ingress;
 }
 
 /** Claimed by another controller: a class (or legacy annotation) that is not ours. */

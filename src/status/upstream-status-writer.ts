@@ -47,7 +47,11 @@ export class UpstreamStatusSync {
     }
   }
 
-  /** PUT against the snapshot's version; on 409 re-read and write only if still different. */
+  /**
+   * PUT against the snapshot's version; on 409 re-read and write only if still different. A PUT
+   * of the store's slimmed object (source/slim-object.ts) is safe here, unlike for Ingresses:
+   * a custom resource's status subresource keeps the stored object and takes only `status`.
+   */
   async #write(upstream: Upstream, wanted: UpstreamStatus, at: Date): Promise<void> {
     const { name, namespace = '' } = upstream.metadata;
     const put = (obj: Upstream & { status?: WrittenStatus }) =>

@@ -28,7 +28,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { SupervisorError } from '../errors.ts';
 import { EMPTY_TABLE, type RouteTable } from '../routing/route-table.ts';
+import { diffTables, worthSending, type TableDelta } from '../routing/table-delta.ts';
 import { LimitBroker } from './limit-broker.ts';
+import { MetricsFlush } from './metrics-flush.ts';
 import { RestartBackoff } from './restart-backoff.ts';
 import { deferred, sendToWorker as send, statsOf, type Member, type Slot, type WorkerStats } from './worker-member.ts';
 import { isFromWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
@@ -60,7 +62,8 @@ const SWAP_BOUND_MS = 300_000;
 
 /**
  * Runs the dataplane workers. Events: `ack` (WorkerStats, after each swap), `listening`
- * (WorkerStats), `exit` ({ pid, slot, code, signal, expected }).
+ * (WorkerStats), `exit` ({ pid, slot, code, signal, expected, generation }), `metrics` (the
+ * MeterReport[] of one worker's report: metrics-report.ts).
  * Only one Supervisor per process: node:cluster is process-global.
  */
 export class Supervisor extends EventEmitter {
@@ -76,6 +79,7 @@ export class Supervisor extends EventEmitter {
   /** Pod-wide rate-limit state, leased to workers (limit-broker.ts). */
   readonly #limits: LimitBroker;
   readonly #byId = new Map<number, Member>();
+  readonly #metrics = new MetricsFlush();
 
   constructor(options: SupervisorOptions) {
     super();
@@ -113,13 +117,30 @@ export class Supervisor extends EventEmitter {
   /**
    * Sends `table` to every worker as the next generation; returns that generation. May be called
    * before start(): the workers then listen with that table from the first connection.
+   *
+   * A worker that was sent the previous generation gets only what changed (a delta, see
+   * routing/table-delta.ts: the controller keeps the objects of what an edit did not touch, so
+   * an edit is one host, an endpoint change one backend); one that was not gets the table.
+   * A delta carrying most of a large table is not worth it: then the table is sent.
    */
   publish(table: RouteTable): number {
+    const previous = this.#table;
+    const base = this.#generation;
     this.#generation++;
     this.#table = table;
     this.#limits.update(table);
-    const msg: ToWorker = { type: 'table', generation: this.#generation, table };
-    for (const m of this.#members) if (m.hello && m.state !== 'draining') send(m.worker, msg);
+    let delta: TableDelta | undefined;
+    let full: ToWorker | undefined;
+    for (const m of this.#members) {
+      if (!m.hello || m.state === 'draining') continue;
+      if (m.sent === base) delta ??= diffTables(previous, table);
+      if (m.sent === base && worthSending(delta!, table)) {
+        send(m.worker, { type: 'delta', generation: this.#generation, base, delta: delta! });
+      } else {
+        send(m.worker, (full ??= this.#tableMessage()));
+      }
+      m.sent = this.#generation;
+    }
     return this.#generation;
   }
 
@@ -146,6 +167,18 @@ export class Supervisor extends EventEmitter {
       serving++;
     }
     return serving > 0;
+  }
+
+  /**
+   * Asks every worker for the request counts it has not reported yet; resolves once all
+   * answered (each report is emitted as `metrics`), or after `timeoutMs`.
+   */
+  flushMetrics(timeoutMs: number): Promise<void> {
+    const ids = [...this.#members].filter((m) => m.hello).map((m) => m.worker.id);
+    return this.#metrics.request(ids, (id, msg) => {
+      const member = this.#byId.get(id);
+      if (member !== undefined) send(member.worker, msg);
+    }, timeoutMs);
   }
 
   /** Per-worker state for metrics, draining workers included. */
@@ -200,8 +233,10 @@ export class Supervisor extends EventEmitter {
       startedAt: Date.now(),
       state: 'starting',
       hello: false,
+      sent: -1,
       generation: 0,
       lastSwapMs: 0,
+      deltaSwaps: 0,
       listening,
       exited: new Promise((resolve) => worker.once('exit', () => resolve())),
     };
@@ -242,11 +277,17 @@ export class Supervisor extends EventEmitter {
         this.#limits.join(member.worker.id); // told other workers' connection counts from now on
         // Told to drain before it was up: no table (it would listen), the drain instead.
         if (member.state === 'draining') send(member.worker, this.#drainMessage(this.#graceMs()));
-        else send(member.worker, { type: 'table', generation: this.#generation, table: this.#table });
+        else this.#sendTable(member);
+        break;
+      case 'resync':
+        // It missed a generation (or could not apply a delta): the whole table, then deltas again.
+        this.#logger.warn({ workerPid: member.worker.process.pid, serving: msg.generation, current: this.#generation }, 'worker asked for the whole table');
+        if (member.state !== 'draining') this.#sendTable(member);
         break;
       case 'ack':
         member.generation = Math.max(member.generation, msg.generation);
         member.lastSwapMs = msg.swapMs;
+        if (msg.mode === 'delta') member.deltaSwaps++;
         this.emit('ack', statsOf(member));
         break;
       case 'listening':
@@ -261,6 +302,10 @@ export class Supervisor extends EventEmitter {
       case 'limits':
         this.#limits.receive(member.worker.id, msg);
         break;
+      case 'metrics':
+        this.emit('metrics', msg.meters);
+        this.#metrics.answered(member.worker.id, msg.id);
+        break;
     }
   }
 
@@ -268,10 +313,11 @@ export class Supervisor extends EventEmitter {
     this.#members.delete(member);
     this.#byId.delete(member.worker.id);
     this.#limits.leave(member.worker.id);
+    this.#metrics.left(member.worker.id);
     const expected = member.state === 'draining' || this.#stopping;
     const pid = member.worker.process.pid;
     member.listening.reject(new SupervisorError('PIER_ERR_WORKER_START', `worker ${pid} exited before listening (code ${code}, signal ${signal})`));
-    this.emit('exit', { pid, slot: member.slot.index, code, signal, expected });
+    this.emit('exit', { pid, slot: member.slot.index, code, signal, expected, generation: member.generation });
     if (expected) return;
     const slot = member.slot;
     if (slot.member !== member) return;
@@ -306,6 +352,15 @@ export class Supervisor extends EventEmitter {
   async #stopAll(graceMs: number): Promise<void> {
     this.#stopping = true;
     await Promise.all([...this.#members].map((m) => this.#drain(m, graceMs)));
+  }
+
+  #sendTable(member: Member): void {
+    send(member.worker, this.#tableMessage());
+    member.sent = this.#generation;
+  }
+
+  #tableMessage(): ToWorker {
+    return { type: 'table', generation: this.#generation, table: this.#table };
   }
 
   #drainMessage(graceMs: number): ToWorker {

@@ -19,6 +19,8 @@ export interface WorkerStats {
   readonly generation: number;
   /** Duration of its last table swap (compile + reference swap). */
   readonly lastSwapMs: number;
+  /** Its swaps that compiled only a delta's changes (the others compiled a whole table). */
+  readonly deltaSwaps: number;
   /** Restarts of this slot after crashes. */
   readonly restarts: number;
 }
@@ -30,8 +32,12 @@ export interface Member {
   readonly startedAt: number;
   state: WorkerState;
   hello: boolean;
+  /** Generation of the last table or delta sent to it (-1: none yet); a delta is sent only on
+   * top of this. */
+  sent: number;
   generation: number;
   lastSwapMs: number;
+  deltaSwaps: number;
   readonly listening: Deferred;
   readonly exited: Promise<void>;
 }
@@ -53,7 +59,7 @@ export interface Deferred {
 
 /** The public view of a member. */
 export function statsOf(m: Member): WorkerStats {
-  return { slot: m.slot.index, pid: m.worker.process.pid ?? 0, state: m.state, generation: m.generation, lastSwapMs: m.lastSwapMs, restarts: m.slot.restarts };
+  return { slot: m.slot.index, pid: m.worker.process.pid ?? 0, state: m.state, generation: m.generation, lastSwapMs: m.lastSwapMs, deltaSwaps: m.deltaSwaps, restarts: m.slot.restarts };
 }
 
 /** IPC send that tolerates a worker that just died (its exit event handles the rest). */

@@ -1,6 +1,8 @@
 import type { LogLevel } from '../config.ts';
 import type { LimitGrants, LimitReport } from '../dataplane/limits/limit-messages.ts';
+import type { MetricsReport, MetricsRequest } from '../dataplane/metrics/metrics-report.ts';
 import type { RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 
 /**
  * The primary ↔ worker protocol over the cluster IPC channel (`serialization: 'advanced'`, so a
@@ -9,26 +11,41 @@ import type { RouteTable } from '../routing/route-table.ts';
  *
  *   worker  → hello                       (loaded, listener attached: the primary answers with
  *                                          the table current then, not the one at fork time)
- *   primary → table(generation, table)    first the current table, then every publish
- *   worker  → ack(generation, swapMs)     after each swap
+ *   primary → table(generation, table)    the whole current table: the first message, and the
+ *                                          answer to resync
+ *   primary → delta(generation, base, delta)  every later publish, to a worker that was sent
+ *                                          generation `base` (= generation - 1): what changed
+ *                                          (routing/table-delta.ts), so an edit or an endpoint
+ *                                          change is a message about that edit, not the table
+ *   worker  → resync(generation)          a delta's base is not the generation it serves (it
+ *                                          missed one): it ignores deltas until the primary
+ *                                          answers with the whole table
+ *   worker  → ack(generation, swapMs, mode)  after each swap (mode: compiled from a delta, or whole)
  *   worker  → listening(generation, port) once, after the first swap: a (re)started worker
  *                                          never accepts a connection without a table
  *   primary → drain(graceMs, timeoutMs)   stop accepting, finish, exit 0 within timeoutMs
  *   worker  → listen-error(code, message, port) then exits 1
  *   worker  → limits / primary → limit-grants: rate-limit leasing (limit-messages.ts), with
  *                                          more than one worker
+ *   primary → metrics-request / worker → metrics: request counts since the last report
+ *                                          (metrics-report.ts); a draining worker sends its last
+ *                                          report unasked before it exits
  */
 export type ToWorker =
   | { readonly type: 'table'; readonly generation: number; readonly table: RouteTable }
+  | { readonly type: 'delta'; readonly generation: number; readonly base: number; readonly delta: TableDelta }
   | { readonly type: 'drain'; readonly graceMs: number; readonly timeoutMs: number }
-  | LimitGrants;
+  | LimitGrants
+  | MetricsRequest;
 
 export type FromWorker =
   | { readonly type: 'hello' }
-  | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number }
+  | { readonly type: 'ack'; readonly generation: number; readonly swapMs: number; readonly mode: 'delta' | 'whole' }
+  | { readonly type: 'resync'; readonly generation: number }
   | { readonly type: 'listening'; readonly generation: number; readonly port: number }
   | { readonly type: 'listen-error'; readonly code: string; readonly message: string; readonly port: number }
-  | LimitReport;
+  | LimitReport
+  | MetricsReport;
 
 /** What every worker needs to serve; passed once, in the environment, as JSON. */
 export interface WorkerSettings {
@@ -51,7 +68,8 @@ export interface WorkerSettings {
   readonly maxBodySize?: number;
   /** Listen backlog (--backlog); absent: 4096. */
   readonly backlog?: number;
-  readonly accessLog: boolean;
+  /** `--access-log`: `stdout` or a file path; absent: off. */
+  readonly accessLog?: string;
   readonly logLevel: LogLevel;
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
   readonly trustedProxies?: readonly string[];
@@ -64,6 +82,8 @@ export interface WorkerSettings {
   /** The shared HTTP cache's directory and byte bound (supervisor/cache-index.ts). */
   readonly cacheDir?: string;
   readonly cacheSize?: number;
+  /** HTTP/1.1 on the public-API layer (the primary's start-up check decided: node-internals.ts). */
+  readonly publicHttp?: boolean;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */
@@ -72,11 +92,11 @@ export const WORKER_SETTINGS_ENV = 'PIER_WORKER_SETTINGS';
 /** Narrows an IPC message to FromWorker (anything else, e.g. cluster internals, is ignored). */
 export function isFromWorker(msg: unknown): msg is FromWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits';
+  return type === 'hello' || type === 'ack' || type === 'listening' || type === 'listen-error' || type === 'limits' || type === 'metrics' || type === 'resync';
 }
 
 /** Narrows an IPC message to ToWorker. */
 export function isToWorker(msg: unknown): msg is ToWorker {
   const type = (msg as { type?: unknown } | null)?.type;
-  return type === 'table' || type === 'drain' || type === 'limit-grants';
+  return type === 'table' || type === 'delta' || type === 'drain' || type === 'limit-grants' || type === 'metrics-request';
 }

@@ -1,6 +1,7 @@
 /**
  * Entry of a dataplane worker process (forked by the Supervisor through node:cluster). Runs one
- * dataplane, applies every table the primary publishes, and drains on the primary's word.
+ * dataplane, applies every table (or table delta) the primary publishes, and drains on the
+ * primary's word.
  * Protocol: worker-messages.ts.
  *
  * Signals: SIGTERM/SIGINT are ignored here on purpose. Kubernetes signals only the primary
@@ -12,12 +13,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:net';
 import { WorkerCache } from '../dataplane/cache/cache-store.ts';
 import { IpcCoordinator } from '../dataplane/cache/ipc-coordinator.ts';
-import { createDataplane } from '../dataplane/create-dataplane.ts';
+import { createDataplane, type SwapResult } from '../dataplane/create-dataplane.ts';
 import { generateDefaultCertificate } from '../dataplane/default-certificate.ts';
 import { LeasedLimiter } from '../dataplane/limits/leased-limiter.ts';
 import { LocalLimiter } from '../dataplane/limits/local-limiter.ts';
+import { openAccessLog } from '../observe/access-log-destination.ts';
 import { createLogger } from '../observe/logger.ts';
-import { registerCacheMetrics, registerWorkerMetrics } from '../observe/metrics.ts';
+import { registerCacheMetrics, registerWorkerMetrics } from '../observe/worker-metrics.ts';
+import type { RouteTable } from '../routing/route-table.ts';
+import type { TableDelta } from '../routing/table-delta.ts';
 import { isToWorker, WORKER_SETTINGS_ENV, type FromWorker, type ToWorker, type WorkerSettings } from './worker-messages.ts';
 
 /** Drain parameters used when the primary vanished without saying how. */
@@ -38,6 +42,7 @@ const logger = createLogger(settings.logLevel, { component: 'worker', pid: proce
 const limitStatus = { reqStatus: settings.limitReqStatusCode, connStatus: settings.limitConnStatusCode };
 const leased = (settings.workers ?? 1) > 1 ? new LeasedLimiter((msg) => send(msg), settings.workers!, limitStatus) : undefined;
 const workerCache = settings.cacheDir === undefined ? undefined : new WorkerCache(settings.cacheDir, settings.cacheSize ?? 256 * 1024 * 1024, new IpcCoordinator());
+const accessLog = settings.accessLog === undefined ? undefined : openAccessLog(settings.accessLog);
 const dataplane = createDataplane({
   limiter: leased ?? new LocalLimiter(limitStatus),
   keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
@@ -46,22 +51,23 @@ const dataplane = createDataplane({
   headersTimeoutMs: settings.clientHeaderTimeoutMs,
   bodyTimeoutMs: settings.clientBodyTimeoutMs,
   requestLimits: { maxHeaderSize: settings.maxHeaderSize, maxHeaders: settings.maxHeaders, maxBodySize: settings.maxBodySize },
-  accessLog: settings.accessLog,
+  accessLog,
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
-  // Its own logger at info: --log-level filters Pier's messages, never the requests asked for.
-  accessLogger: settings.accessLog ? createLogger('info', { component: 'access', pid: process.pid }) : undefined,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
   cache: workerCache,
+  publicHttp: settings.publicHttp,
 });
-registerWorkerMetrics(() => dataplane.stats);
+registerWorkerMetrics(dataplane);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);
 let listening = false;
 let draining = false;
+/** Asked the primary for the whole table: deltas are ignored until it comes. */
+let resyncing = false;
 
 process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
@@ -80,10 +86,43 @@ function onMessage(msg: ToWorker): void {
     leased?.receive(msg);
     return;
   }
+  if (msg.type === 'metrics-request') {
+    send({ type: 'metrics', id: msg.id, meters: dataplane.meters.report() });
+    return;
+  }
   if (draining) return;
-  const { generation, swapMs } = dataplane.swap(msg.table, msg.generation);
-  send({ type: 'ack', generation, swapMs });
+  const swapped = msg.type === 'table' ? swapTable(msg.table, msg.generation) : swapDelta(msg.delta, msg.generation, msg.base);
+  if (swapped === undefined) return;
+  send({ type: 'ack', generation: swapped.generation, swapMs: swapped.swapMs, mode: swapped.mode });
   if (!listening) listen();
+}
+
+function swapTable(table: RouteTable, generation: number): SwapResult {
+  resyncing = false;
+  return dataplane.swap(table, generation);
+}
+
+/** Applies a delta on top of the generation it was made from; otherwise asks for the table. */
+function swapDelta(delta: TableDelta, generation: number, base: number): SwapResult | undefined {
+  if (resyncing) return undefined;
+  if (base !== dataplane.generation) {
+    logger.warn({ generation, base, serving: dataplane.generation }, 'table delta for another generation; asking for the whole table');
+    return resync();
+  }
+  try {
+    return dataplane.swapDelta(delta, generation);
+  } catch (err) {
+    // Nothing is in force yet (the new table is put in force last); the whole table rebuilds
+    // whatever the failed attempt left behind.
+    logger.error({ err, generation }, 'applying a table delta failed; asking for the whole table');
+    return resync();
+  }
+}
+
+function resync(): undefined {
+  resyncing = true;
+  send({ type: 'resync', generation: dataplane.generation });
+  return undefined;
 }
 
 /** Listens on the HTTP port and, with TLS, the HTTPS port; says `listening` once both do. */
@@ -126,7 +165,23 @@ async function drain(graceMs: number, timeoutMs: number): Promise<void> {
     logger.info({ drained, ms: Date.now() - started }, drained ? 'drained' : 'drain timed out; closing remaining connections');
   }
   await Promise.race([dataplane.close(), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
+  // The counts since the last scrape go to the primary, which keeps them; the access lines
+  // still buffered go out.
+  await Promise.race([sendAndWait({ type: 'metrics', id: -1, meters: dataplane.meters.report() }), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
+  try {
+    accessLog?.flushSync();
+  } catch {
+    // stdout closed or the file gone: nothing left to write them to.
+  }
   process.exit(0);
+}
+
+/** Sends `msg` and resolves once it was handed to the IPC channel (process.exit would cut it). */
+function sendAndWait(msg: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(msg, undefined, undefined, () => resolve());
+  });
 }
 
 function send(msg: FromWorker): void {

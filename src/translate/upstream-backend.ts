@@ -106,6 +106,7 @@ export function policyOf(spec: UpstreamSpec, caPemText?: string): BackendPolicy 
     keepalive: spec.keepalive,
     retries: spec.retries,
     ...(spec.healthCheck ? { healthCheck: spec.healthCheck } : {}),
+    ...(spec.http2 ? { http2: spec.http2 } : {}),
   };
 }
 

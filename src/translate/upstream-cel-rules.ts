@@ -12,6 +12,8 @@ export interface TsCelRule extends LocatedCelRule {
 const has = (self: Self, field: string): boolean => self[field] !== undefined;
 const list = (value: unknown): Self[] => (Array.isArray(value) ? (value as Self[]) : []);
 const obj = (value: unknown): Self => (value && typeof value === 'object' ? (value as Self) : {});
+/** protocol H2C, or HTTPS with tls.alpn h2: the spec's HTTP/2 protocols. */
+const speaksHttp2 = (spec: Self): boolean => spec.protocol === 'H2C' || (spec.protocol === 'HTTPS' && obj(spec.tls).alpn === 'h2');
 const isUnix = (server: Self): boolean => typeof server.address === 'string' && server.address.startsWith('unix:');
 
 /**
@@ -60,6 +62,22 @@ export const UPSTREAM_CEL_RULES: readonly TsCelRule[] = [
     fieldPath: '.healthCheck',
     reason: 'FieldValueForbidden',
     check: (self) => self.protocol !== 'FastCGI' || !has(self, 'healthCheck'),
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.http2) || self.protocol == 'H2C' || (self.protocol == 'HTTPS' && has(self.tls) && has(self.tls.alpn) && self.tls.alpn == 'h2')",
+    message: 'http2 is only allowed when protocol is H2C, or HTTPS with tls.alpn h2',
+    fieldPath: '.http2',
+    reason: 'FieldValueForbidden',
+    check: (self) => !has(self, 'http2') || speaksHttp2(self),
+  },
+  {
+    at: 'spec',
+    rule: "!has(self.healthCheck) || !has(self.healthCheck.grpcService) || self.protocol == 'H2C' || (self.protocol == 'HTTPS' && has(self.tls) && has(self.tls.alpn) && self.tls.alpn == 'h2')",
+    message: 'healthCheck.grpcService is only allowed when protocol is H2C, or HTTPS with tls.alpn h2',
+    fieldPath: '.healthCheck',
+    reason: 'FieldValueForbidden',
+    check: (self) => !has(self, 'healthCheck') || !has(obj(self.healthCheck), 'grpcService') || speaksHttp2(self),
   },
   {
     at: 'spec',

@@ -30,7 +30,9 @@ export interface UpstreamSpec {
   /** With protocol FastCGI only, every default applied. */
   readonly fastcgi?: FastcgiPolicy;
   readonly tls?: { readonly serverName?: string; readonly caSecret?: string; readonly insecureSkipVerify: boolean; readonly alpn?: 'http/1.1' | 'h2' };
-  readonly healthCheck?: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyThreshold: number; readonly unhealthyThreshold: number };
+  readonly healthCheck?: { readonly path: string; readonly intervalMs: number; readonly timeoutMs: number; readonly healthyThreshold: number; readonly unhealthyThreshold: number; readonly grpcService?: string };
+  /** With an HTTP/2 protocol only. */
+  readonly http2?: { readonly pingIntervalMs: number; readonly maxConcurrentStreams: number };
   readonly keepalive: { readonly connections: number; readonly requests: number; readonly timeMs: number; readonly idleTimeoutMs: number };
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
   readonly retries: { readonly attempts: number; readonly on: readonly RetryCondition[]; readonly nonIdempotent: boolean };
@@ -84,7 +86,8 @@ interface RawSpec {
   protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI';
   tls?: { serverName?: string; caSecret?: string; insecureSkipVerify: boolean; alpn?: 'http/1.1' | 'h2' };
   fastcgi?: { documentRoot: string; index: string; scriptFilename?: string; splitPathInfo: string; params?: { name: string; value: string }[] };
-  healthCheck?: { path: string; interval: string; timeout: string; healthyThreshold: number; unhealthyThreshold: number };
+  healthCheck?: { path: string; interval: string; timeout: string; healthyThreshold: number; unhealthyThreshold: number; grpcService?: string };
+  http2?: { pingInterval: string; maxConcurrentStreams: number };
   keepalive: { connections: number; requests: number; time: string; idleTimeout: string };
   timeouts: { connect: string; send: string; read: string };
   retries: { attempts: number; on: RetryCondition[]; nonIdempotent: boolean };
@@ -104,7 +107,8 @@ function typed(raw: RawSpec): UpstreamSpec {
     protocol: raw.protocol as 'HTTP' | 'HTTPS' | 'H2C' | 'FastCGI',
     ...(raw.protocol === 'FastCGI' ? { fastcgi: fastcgiOf(raw.fastcgi) } : {}),
     ...(raw.tls ? { tls: raw.tls } : {}),
-    ...(hc ? { healthCheck: { path: hc.path, intervalMs: ms(hc.interval), timeoutMs: ms(hc.timeout), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold } } : {}),
+    ...(hc ? { healthCheck: { path: hc.path, intervalMs: ms(hc.interval), timeoutMs: ms(hc.timeout), healthyThreshold: hc.healthyThreshold, unhealthyThreshold: hc.unhealthyThreshold, ...(hc.grpcService === undefined ? {} : { grpcService: hc.grpcService }) } } : {}),
+    ...(raw.http2 ? { http2: { pingIntervalMs: ms(raw.http2.pingInterval), maxConcurrentStreams: raw.http2.maxConcurrentStreams } } : {}),
     keepalive: { connections: raw.keepalive.connections, requests: raw.keepalive.requests, timeMs: ms(raw.keepalive.time), idleTimeoutMs: ms(raw.keepalive.idleTimeout) },
     timeouts: { connectMs: ms(raw.timeouts.connect), sendMs: ms(raw.timeouts.send), readMs: ms(raw.timeouts.read) },
     retries: { attempts: raw.retries.attempts, on: raw.retries.on, nonIdempotent: raw.retries.nonIdempotent },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listenOverflows } from '../../bench/lib/connect-burst.ts';
 import { parseDataplaneOptions } from '../../bench/lib/dataplane-options.ts';
 import { treeCpuSeconds, treeMemory } from '../../bench/lib/proc-tree.ts';
-import { spread, summarize } from '../../bench/lib/summary.ts';
+import { roundRatios, spread, summarize } from '../../bench/lib/summary.ts';
 import { parseWrkOutput } from '../../bench/lib/wrk.ts';
 
 const WRK_OUTPUT = `Running 10s test @ http://127.0.0.1:8080/100b
@@ -35,7 +35,8 @@ describe('wrk output', () => {
 
 describe('dataplane options', () => {
   const cases: { name: string; argv: string[]; env?: NodeJS.ProcessEnv; want: Record<string, unknown> }[] = [
-    { name: 'defaults', argv: [], want: { rounds: 3, durationSeconds: 10, warmupSeconds: 2, connections: 64, install: true } },
+    { name: 'defaults', argv: [], want: { rounds: 3, durationSeconds: 10, warmupSeconds: 2, warmupRequests: 50000, connections: 64, install: true } },
+    { name: 'warm-up by requests', argv: ['--warmup-requests', '0'], env: { BENCH_WARMUP_REQUESTS: '9' }, want: { warmupRequests: 0 } },
     { name: 'flags', argv: ['--rounds', '1', '--duration', '1', '--targets', 'direct,nginx', '--variants', 'close', '--no-install'], want: { rounds: 1, durationSeconds: 1, targets: ['direct', 'nginx'], variants: ['close'], install: false } },
     { name: 'environment', argv: [], env: { BENCH_ROUNDS: '2', BENCH_PIER_WORKERS: '4' }, want: { rounds: 2, pierWorkers: 4 } },
     { name: 'flag beats environment', argv: ['--rounds', '5'], env: { BENCH_ROUNDS: '2' }, want: { rounds: 5 } },
@@ -69,6 +70,20 @@ describe('summary', () => {
     const [a, b] = summarize([m('a', 1, 10), m('b', 1, 1, 2), m('a', 2, 30), m('b', 2, 3, 1)]);
     expect(a).toMatchObject({ target: 'a', rounds: 2, requestsPerSecond: { median: 20, min: 10, max: 30 }, errors: 0 });
     expect(b).toMatchObject({ target: 'b', errors: 3 });
+  });
+
+  it('divides two targets round by round, only where both were measured, per variant', () => {
+    const m = (target: string, variant: '100B' | 'close', round: number, cpuUsPerRequest: number) =>
+      ({ target, variant, round, requestsPerSecond: 1, p50Us: 1, p99Us: 2, cpuUsPerRequest, errors: 0 });
+    const ratios = roundRatios([
+      m('pier', '100B', 1, 40), m('peer', '100B', 1, 80), m('pier', '100B', 2, 60), m('peer', '100B', 2, 100),
+      m('pier', '100B', 3, 50), // the peer failed in round 3: no ratio
+      m('pier', 'close', 1, 30), m('peer', 'close', 1, 10),
+    ], 'pier', 'peer');
+    expect(ratios).toEqual([
+      { variant: '100B', target: 'pier', reference: 'peer', rounds: 2, ratio: { median: 0.55, min: 0.5, max: 0.6 } },
+      { variant: 'close', target: 'pier', reference: 'peer', rounds: 1, ratio: { median: 3, min: 3, max: 3 } },
+    ]);
   });
 });
 

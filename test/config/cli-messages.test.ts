@@ -26,7 +26,9 @@ describe('command line messages', () => {
     { args: ['serve', '--manifests', '--workers', '2'], message: "--manifests needs a value (see 'pier --help')" },
     { args: ['serve', '--manifests'], message: "--manifests needs a value (see 'pier --help')" },
     { args: ['serve', '--enable-ssl-passthrough'], message: "unknown option '--enable-ssl-passthrough' (see 'pier --help'; MIGRATING.md maps ingress-nginx's flags to Pier's)" },
-    { args: ['serve', '--access-log=yes'], message: '--access-log takes no value (give it alone to turn it on; leave it out for off)' },
+    { args: ['serve', '--watch-ingress-without-class=yes'], message: '--watch-ingress-without-class takes no value (give it alone to turn it on; leave it out for off)' },
+    { args: ['serve', '--access-log=yes'], message: 'invalid value for --access-log: "yes" (expected stdout, off, or an absolute file path)' },
+    { args: ['serve', '--access-log', 'logs/access.log'], message: 'invalid value for --access-log: "logs/access.log" (expected stdout, off, or an absolute file path)' },
     { args: ['serve', '--bind-address', '999.1.1.1'], message: 'invalid value for --bind-address: "999.1.1.1" (expected an IPv4 or IPv6 address of this machine, such as 0.0.0.0, 127.0.0.1 or ::)' },
     { args: ['serve', '--default-ssl-certificate', 'just-a-name'], message: 'invalid value for --default-ssl-certificate: "just-a-name" (expected NAMESPACE/NAME)' },
     { args: ['serve', 'extra'], message: "unexpected argument 'extra' (see 'pier --help')" },
@@ -37,7 +39,7 @@ describe('command line messages', () => {
   it('a value from PIER_* is refused naming the variable and the flag', () => {
     expect(messageOf(['serve'], { PIER_HTTP_PORT: 'abc' })).toBe('invalid value for PIER_HTTP_PORT (--http-port): "abc" (expected a port number 0-65535)');
     expect(messageOf(['serve'], { PIER_KEEPALIVE_TIMEOUT: 'soon' })).toBe('invalid value for PIER_KEEPALIVE_TIMEOUT (--keepalive-timeout): "soon" (expected a duration such as 500ms, 30s or 5m)');
-    expect(messageOf(['serve'], { PIER_ACCESS_LOG: 'maybe' })).toBe('invalid value for PIER_ACCESS_LOG (--access-log): "maybe" (expected true or false)');
+    expect(messageOf(['serve'], { PIER_ACCESS_LOG: 'maybe' })).toBe('invalid value for PIER_ACCESS_LOG (--access-log): "maybe" (expected stdout, off, or an absolute file path)');
     // The flag wins over the environment, and then the error names the flag alone.
     expect(messageOf(['serve', '--http-port', 'x'], { PIER_HTTP_PORT: '80' })).toBe('invalid value for --http-port: "x" (expected a port number 0-65535)');
   });

@@ -136,3 +136,20 @@ describe('--cache-size and --cache-dir', () => {
     expect(() => serve(['--cache-size', '0'])).toThrow('invalid value for --cache-size: "0" (expected at least 1 byte)');
   });
 });
+
+describe('--access-log stdout|FILE|off', () => {
+  it.each([
+    { args: [], env: {}, want: undefined },
+    { args: ['--access-log'], env: {}, want: 'stdout' },
+    { args: ['--access-log', '--workers', '2'], env: {}, want: 'stdout' },
+    { args: ['--access-log', 'stdout'], env: {}, want: 'stdout' },
+    { args: ['--access-log=/var/log/pier/access.log'], env: {}, want: '/var/log/pier/access.log' },
+    { args: ['--access-log', 'off'], env: { PIER_ACCESS_LOG: 'stdout' }, want: undefined },
+    { args: [], env: { PIER_ACCESS_LOG: '/tmp/a.log' }, want: '/tmp/a.log' },
+    // The flag's former boolean form (the chart's extraArgs access-log: true renders it alone).
+    { args: [], env: { PIER_ACCESS_LOG: 'true' }, want: 'stdout' },
+    { args: ['--access-log=false'], env: {}, want: undefined },
+  ])('$args $env → $want', ({ args, env, want }) => {
+    expect(serve(args, env).accessLog).toBe(want);
+  });
+});

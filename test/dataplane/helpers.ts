@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createDataplane, type Dataplane, type DataplaneOptions } from '../../src/dataplane/create-dataplane.ts';
+import { createDataplane, type Dataplane, type DataplaneOptions, type SwapResult } from '../../src/dataplane/create-dataplane.ts';
+import { diffTables } from '../../src/routing/table-delta.ts';
 import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS, type Backend, type BackendPolicy, type Route, type RouteTable } from '../../src/routing/route-table.ts';
 
 /** Everything a test opened, closed in afterEach by `closeAll`. */
@@ -81,13 +82,30 @@ export interface RunningDataplane {
 }
 
 /** A dataplane listening on 127.0.0.1 port 0, serving `table` as generation 1. */
+/**
+ * PIER_FORCE_PUBLIC_HTTP=1 runs in-process dataplanes on the public-API HTTP/1.1 layer, as it
+ * makes `pier serve` use it: the `public-http` project of vitest.config.ts runs the HTTP/1.1
+ * front's own tests that way. (Not every test holds there: some assert the lean layer's own
+ * upstream client, e.g. its timer precision or nginx's idle-connection cap.)
+ */
+export function layerFromEnv(): { publicHttp?: boolean } {
+  return process.env.PIER_FORCE_PUBLIC_HTTP === '1' ? { publicHttp: true } : {};
+}
+
 export async function startDataplane(table: RouteTable, options: DataplaneOptions = {}): Promise<RunningDataplane> {
-  const dp = createDataplane(options);
+  const dp = createDataplane({ ...layerFromEnv(), ...options });
   dp.swap(table, 1);
   await new Promise<void>((resolve) => dp.server.listen(0, '127.0.0.1', resolve));
   const port = (dp.server.address() as AddressInfo).port;
   onCleanup(() => dp.close());
   return { dp, port, origin: `http://127.0.0.1:${port}` };
+}
+
+/** How a test hands a dataplane its next table: whole, or as the delta from the table in force
+ * (as a worker gets a publish: after IPC, applied to its own copy). */
+export type SwapMode = 'whole' | 'delta';
+export function swapTo(dp: Dataplane, mode: SwapMode, current: RouteTable, next: RouteTable, generation: number): SwapResult {
+  return mode === 'whole' ? dp.swap(next, generation) : dp.swapDelta(structuredClone(diffTables(current, next)), generation);
 }
 
 /** A port nothing listens on (bound, then closed). */

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_POLICY } from '../../src/routing/route-table.ts';
-import { RawClient, backendOf, closeAll, policy, prefixRoute, sleep, startBackend, startDataplane, tableFor } from './helpers.ts';
+import { RawClient, backendOf, closeAll, policy, prefixRoute, sleep, startBackend, startDataplane, swapTo, tableFor, type SwapMode } from './helpers.ts';
 
 afterEach(closeAll);
 
-describe('table swaps', () => {
+describe.each<SwapMode>(['whole', 'delta'])('table swaps (%s)', (mode) => {
   it('keeps the client connection and the upstream pools across 50 swaps', async () => {
     const a = await startBackend('a');
     const b = await startBackend('b');
@@ -17,12 +17,12 @@ describe('table swaps', () => {
     const client = await RawClient.open(port);
     // Warm-up: one upstream connection each.
     expect((await client.get('foo.com')).body).toBe('backend=a');
-    dp.swap(toB, 2);
+    swapTo(dp, mode, toA, toB, 2);
     expect((await client.get('foo.com')).body).toBe('backend=b');
     const warm = { a: a.connections, b: b.connections };
     for (let g = 3; g < 53; g++) {
-      const result = dp.swap(g % 2 === 0 ? toB : toA, g);
-      expect(result.generation).toBe(g);
+      const result = swapTo(dp, mode, g % 2 === 0 ? toA : toB, g % 2 === 0 ? toB : toA, g);
+      expect(result).toMatchObject({ generation: g, mode });
       const res = await client.get('foo.com');
       expect(res.body).toBe(g % 2 === 0 ? 'backend=b' : 'backend=a');
       expect(res.headers['connection']).toBe('keep-alive');
@@ -30,7 +30,7 @@ describe('table swaps', () => {
     expect(client.closed).toBe(false);
     expect({ a: a.connections, b: b.connections }).toEqual(warm);
     expect(dp.generation).toBe(52);
-    expect(dp.stats.swaps).toBe(52);
+    expect(dp.stats).toMatchObject({ swaps: 52, deltaSwaps: mode === 'delta' ? 51 : 0 });
     expect(dp.pools.stats.created).toBe(2);
     expect(dp.pools.stats.closed).toBe(0);
   });
@@ -44,11 +44,11 @@ describe('table swaps', () => {
     const { port, dp } = await startDataplane(toA);
     const client = await RawClient.open(port);
     expect((await client.get('foo.com')).body).toBe('backend=a');
-    dp.swap(toB, 2);
+    swapTo(dp, mode, toA, toB, 2);
     expect((await client.get('foo.com')).body).toBe('backend=b');
     const warm = { a: a.connections, b: b.connections };
     for (let g = 3; g < 43; g++) {
-      dp.swap(g % 2 === 0 ? toB : toA, g);
+      expect(swapTo(dp, mode, g % 2 === 0 ? toA : toB, g % 2 === 0 ? toB : toA, g).mode).toBe(mode);
       expect((await client.get('foo.com')).body).toBe(g % 2 === 0 ? 'backend=b' : 'backend=a');
     }
     expect({ a: a.connections, b: b.connections }).toEqual(warm);
@@ -63,10 +63,11 @@ describe('table swaps', () => {
     });
     const other = await startBackend('other');
     const shortIdle = policy({ keepalive: { ...DEFAULT_POLICY.keepalive, idleTimeoutMs: 300 } });
-    const { origin, dp } = await startDataplane(tableFor('', [backendOf('slow', [slow], shortIdle)]));
+    const before = tableFor('', [backendOf('slow', [slow], shortIdle)]);
+    const { origin, dp } = await startDataplane(before);
     const inFlight = request(`${origin}/x`);
     while (release === undefined) await sleep(5);
-    dp.swap(tableFor('', [backendOf('other', [other])]), 2); // the slow endpoint is gone
+    swapTo(dp, mode, before, tableFor('', [backendOf('other', [other])]), 2); // the slow endpoint is gone
     expect(dp.pools.stats).toMatchObject({ retired: 1, closed: 0 });
     const after = await request(`${origin}/y`);
     expect(await after.body.text()).toBe('backend=other');

@@ -9,7 +9,7 @@ import { createDataplane, type Dataplane } from '../../src/dataplane/create-data
 import { DEFAULT_CERTIFICATE_SUBJECT, generateDefaultCertificate } from '../../src/dataplane/default-certificate.ts';
 import { SniCertificates } from '../../src/dataplane/sni-certificates.ts';
 import type { Certificate, RouteTable } from '../../src/routing/route-table.ts';
-import { backendOf, closeAll, onCleanup, prefixRoute, startBackend, type TestBackend } from './helpers.ts';
+import { backendOf, closeAll, layerFromEnv, onCleanup, prefixRoute, startBackend, type TestBackend } from './helpers.ts';
 import { makeCertificate } from './tls-certificates.ts';
 
 /*
@@ -44,7 +44,7 @@ function tableWith(backend: TestBackend, fooCert: Certificate = foo): RouteTable
 }
 
 async function startTls(table: RouteTable): Promise<{ dp: Dataplane; port: number }> {
-  const dp = createDataplane({ tls: { defaultCertificate: fallback } });
+  const dp = createDataplane({ ...layerFromEnv(), tls: { defaultCertificate: fallback } });
   dp.swap(table, 1);
   const server = dp.httpsServer!;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,18 +1,22 @@
 import { Pool } from 'undici';
+import type { UpstreamServer } from '../../src/routing/route-table.ts';
 import type { UpstreamPool } from '../../src/dataplane/upstream/upstream-handler.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeNodeInternals, type NodeInternalsLoaders } from '../../src/dataplane/node-internals.ts';
+import { chooseHttpLayer, probeNodeInternals, type NodeInternalsLoaders } from '../../src/dataplane/node-internals.ts';
 import { PoolRegistry } from '../../src/dataplane/upstream/pool-registry.ts';
 import { undiciPoolFactory } from '../../src/dataplane/upstream/undici-pool-factory.ts';
-import { RawClient, backendOf, closeAll, deadPort, startBackend, startDataplane, tableFor } from './helpers.ts';
+import { H1Pool } from '../../src/dataplane/upstream/h1-pool.ts';
+import { H2Pool } from '../../src/dataplane/upstream/h2/h2-pool.ts';
+import { RawClient, backendOf, closeAll, deadPort, onCleanup, policy, startBackend, startDataplane, tableFor } from './helpers.ts';
 
 afterEach(closeAll);
 
 /**
- * The fallback for a Node without the internals of Pier's lean HTTP/1.1 layer. So far: the
- * probe that tells (forced to "missing" here), and the upstream side on undici's Pool behind
- * the same PoolRegistry factory seam. (The client side's fallback on node:http waits for the
- * protocol-neutral request/response interfaces of the dataplane refactor.)
+ * The fallback for a Node without the internals of Pier's lean HTTP/1.1 layer: the probe that
+ * tells (forced to "missing" here), the choice made from it, and the upstream side on undici's
+ * Pool behind the same PoolRegistry factory seam. (The client side, front/public-http1/, runs
+ * the HTTP/1.1 front's tests in vitest's `public-http` project and pier serve in
+ * test/e2e/public-http.test.ts.)
  */
 describe('node internals probe', () => {
   it('finds everything the lean layer uses on the Node running the tests (24 and 26 today)', () => {
@@ -32,6 +36,22 @@ describe('node internals probe', () => {
     expect(report.parser).toBe(parser);
     expect(report.directWrites).toBe(directWrites);
     expect(report.problems).toEqual([expect.stringMatching(problem)]);
+  });
+});
+
+describe('the start-up choice of HTTP/1.1 layer', () => {
+  const all = { parser: true, directWrites: true, problems: [] };
+  it.each([
+    { name: 'everything there', report: all, force: false, publicHttp: false, warning: undefined },
+    { name: 'forced', report: all, force: true, publicHttp: true, warning: /^HTTP\/1\.1 is served through node:http and undici .*: forced by --force-public-http$/ },
+    { name: 'the parser missing', report: { parser: false, directWrites: true, problems: ['_http_common cannot be loaded: x'] }, force: false, publicHttp: true, warning: /: this Node lacks internals the lean HTTP\/1\.1 layer uses$/ },
+    { name: 'only direct writes missing', report: { parser: true, directWrites: false, problems: ['process.binding x'] }, force: false, publicHttp: false, warning: /^direct socket writes are unavailable on this Node: responses are written through the socket stream/ },
+  ])('$name', ({ report, force, publicHttp, warning }) => {
+    const choice = chooseHttpLayer(force, report);
+    expect(choice.publicHttp).toBe(publicHttp);
+    if (warning === undefined) expect(choice.warning).toBeUndefined();
+    else expect(choice.warning).toMatch(warning);
+    expect(choice.missing).toEqual(report.problems);
   });
 });
 
@@ -71,5 +91,20 @@ describe('upstream fallback: undici Pool behind the PoolRegistry factory', () =>
     expect((await client.get('foo.com', '/')).status).toBe(502);
     expect((await client.get('nobody.example', '/')).status).toBe(404);
     expect(made.map((p) => p.constructor)).toEqual([Pool]);
+  });
+});
+
+describe('PoolRegistry with publicHttp: only the HTTP/1.1 protocol changes', () => {
+  it.each([
+    { publicHttp: false, http: H1Pool, h2c: H2Pool },
+    { publicHttp: true, http: Pool, h2c: H2Pool },
+  ])('publicHttp $publicHttp', async ({ publicHttp, http, h2c }) => {
+    const pools = new PoolRegistry({ publicHttp, lazy: false });
+    onCleanup(() => pools.close({ destroy: true }));
+    const server: UpstreamServer = { host: '127.0.0.1', port: await deadPort(), weight: 1, backup: false, maxFails: 0, failTimeoutMs: 0 };
+    pools.begin();
+    const made = [policy({ protocol: 'HTTP' }), policy({ protocol: 'HTTPS' }), policy({ protocol: 'H2C' })].map((p) => pools.acquire(server, p));
+    pools.commit();
+    expect(made.map((p) => p.constructor)).toEqual([http, http, h2c]);
   });
 });

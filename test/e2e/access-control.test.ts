@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as http2Connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { ensureTool, get, upgrade } from './access-helpers.ts';
@@ -136,6 +137,24 @@ describe('access control through pier serve', () => {
     expect((await get(port, 'xff.test', '/', { 'x-forwarded-for': '203.0.113.7, 198.51.100.1' })).status).toBe(403);
     expect(await upgrade(port, 'xff.test', { 'x-forwarded-for': '203.0.113.7' })).toMatch(/^HTTP\/1\.1 101/);
     expect(await upgrade(port, 'xff.test', { 'x-forwarded-for': '198.51.100.1' })).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it('--trusted-proxies over HTTP/2 (h2c): X-Forwarded-For counts as for HTTP/1.1', async () => {
+    const session = http2Connect(`http://127.0.0.1:${pier.httpPort}`);
+    session.on('error', () => {});
+    const status = (xff?: string) => new Promise<number>((resolve) => {
+      const stream = session.request({ ':path': '/', ':authority': 'xff.test', ...(xff === undefined ? {} : { 'x-forwarded-for': xff }) });
+      stream.on('response', (h) => resolve(Number(h[':status'])));
+      stream.on('error', () => resolve(0));
+      stream.resume();
+    });
+    try {
+      expect(await status()).toBe(403);
+      expect(await status('203.0.113.7')).toBe(200);
+      expect(await status('203.0.113.7, 198.51.100.1')).toBe(403);
+    } finally {
+      session.destroy();
+    }
   });
 
   it.skipIf(HTPASSWD_MISSING !== undefined)('basic auth with htpasswd-made bcrypt, apr1 and SHA1 users; the password never reaches the backend', async () => {

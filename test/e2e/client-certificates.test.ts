@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { request } from 'node:https';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -68,6 +69,25 @@ async function upgradeTls(port: number, host: string, client?: ClientPki): Promi
   return received.slice(0, received.indexOf('\r\n'));
 }
 
+/** One HTTP/2 request over TLS (ALPN h2) with an optional client certificate: its :status. */
+async function getH2(port: number, host: string, client?: ClientPki): Promise<number> {
+  const session = http2Connect(`https://127.0.0.1:${port}`, {
+    servername: host, rejectUnauthorized: false, ...(client === undefined ? {} : { cert: client.clientCertPem, key: client.clientKeyPem }),
+  });
+  session.on('error', () => {});
+  try {
+    const stream = session.request({ ':path': '/', ':authority': host });
+    stream.on('error', () => {});
+    stream.resume();
+    return await new Promise<number>((resolve) => {
+      stream.on('response', (h) => resolve(Number(h[':status'])));
+      stream.on('close', () => resolve(0));
+    });
+  } finally {
+    session.destroy();
+  }
+}
+
 describe.skipIf(OPENSSL_MISSING !== undefined)('client certificates through pier serve', () => {
   let dir: string;
   let app: Server;
@@ -130,6 +150,16 @@ data: { ca.crt: ${Buffer.from(good.caPem).toString('base64')} }
     expect(await upgradeTls(port, 'strict.test', good)).toMatch(/^HTTP\/1\.1 101/);
     expect(await upgradeTls(port, 'strict.test')).toMatch(/^HTTP\/1\.1 400/);
     expect(await upgradeTls(port, 'strict.test', stranger)).toMatch(/^HTTP\/1\.1 400/);
+  });
+
+  it('over HTTP/2 (ALPN h2) the verdict is the same: the CA\'s certificate passes with the ssl-client-* headers, none or another CA\'s is 400', async () => {
+    const port = pier.httpsPort;
+    seen.length = 0;
+    expect(await getH2(port, 'strict.test', good)).toBe(200);
+    expect(seen[0]).toMatchObject({ 'ssl-client-verify': 'SUCCESS', 'ssl-client-subject-dn': 'CN=alice,O=Pier Test' });
+    expect(await getH2(port, 'strict.test')).toBe(400);
+    expect(await getH2(port, 'strict.test', stranger)).toBe(400);
+    expect(await getH2(port, 'bob.test', good)).toBe(403);
   });
 
   it('optional: no certificate passes, a wrong one goes to auth-tls-error-page', async () => {

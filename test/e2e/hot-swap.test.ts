@@ -105,5 +105,11 @@ describe('routing changes under keepalive load (manifest directory, 2 workers)',
     expect(before).toBeLessThanOrEqual(settledA);
     expect({ a: a.connections, b: b.connections }).toEqual(warm);
     expect(ok).toBeGreaterThan(1_000);
+    // Each flip reached the workers as a delta of the one host it changed (watch events may
+    // batch several renames into one build, hence not exactly FLIPS).
+    const metrics = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
+    const deltaSwaps = [...metrics.matchAll(/^pier_worker_delta_swaps\{slot="\d"\} (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(deltaSwaps).toHaveLength(2);
+    expect(deltaSwaps.every((n) => n >= FLIPS / 2), `delta swaps per worker: ${deltaSwaps.join(', ')}`).toBe(true);
   });
 });

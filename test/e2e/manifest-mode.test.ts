@@ -105,10 +105,11 @@ describe('pier serve --manifests', () => {
     let text = '';
     await waitFor(async () => {
       text = await (await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`)).text();
-      return /^pier_requests_total \d+$/m.test(text);
+      return /^pier_requests_total\{[^}]*\} \d+$/m.test(text) && /^pier_upstream_retries_total \d+$/m.test(text);
     }, 20_000, 'worker metrics in /metrics').catch(() => {});
     expect(text).toMatch(/^pier_ready 1$/m);
-    expect(text).toMatch(/^pier_requests_total \d+$/m);
+    expect(text).toMatch(/^pier_requests_total\{namespace="[^"]*",ingress="[^"]*",service="[^"]*",method="[A-Z]+",status="\d{3}"\} \d+$/m);
+    expect(text).toMatch(/^pier_upstream_retries_total \d+$/m);
     expect(text, pier.output()).toMatch(/^pier_worker_table_generation\{slot="1"\} [1-9]\d*$/m);
   });
 

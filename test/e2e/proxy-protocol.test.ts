@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { connect as h2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,6 +43,36 @@ async function statusLine(port: number, prefix: Buffer | string, tls = false): P
   await waitFor(() => received.includes('\r\n') || closed, 5_000, 'answer or close');
   socket.destroy();
   return received.includes('\r\n') ? received.slice(0, received.indexOf('\r\n')) : 'closed';
+}
+
+/**
+ * An HTTP/2 request for allow.test after `prefix` on a raw socket: h2c with prior knowledge, or
+ * TLS with ALPN h2 (`tls`); its :status, or 'closed'.
+ */
+async function h2Status(port: number, prefix: Buffer | string, tls = false): Promise<string> {
+  const raw = connect(port, '127.0.0.1');
+  raw.on('error', () => {});
+  await new Promise((r) => raw.once('connect', r));
+  raw.write(prefix);
+  let socket: Socket = raw;
+  if (tls) {
+    socket = tlsConnect({ socket: raw, servername: 'allow.test', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    await new Promise((r) => socket.once('secureConnect', r));
+  }
+  const session = h2Connect(`${tls ? 'https' : 'http'}://allow.test`, { createConnection: () => socket });
+  session.on('error', () => {});
+  try {
+    const stream = session.request({ ':path': '/', ':authority': 'allow.test' });
+    stream.on('error', () => {});
+    stream.resume();
+    return await new Promise<string>((resolve) => {
+      stream.on('response', (h) => resolve(String(h[':status'])));
+      stream.on('close', () => resolve('closed'));
+    });
+  } finally {
+    session.destroy();
+    raw.destroy();
+  }
 }
 
 describe('--proxy-protocol through pier serve', () => {
@@ -91,6 +122,13 @@ spec:
   it('HTTPS: the header comes before the TLS handshake', async () => {
     expect(await statusLine(pier.httpsPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 443\r\n`, true)).toMatch(/^HTTP\/1\.1 200/);
     expect(await statusLine(pier.httpsPort, v2Header('198.51.100.1'), true)).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it('HTTP/2: the PROXY source address is the client address, in the clear (prior knowledge) and over TLS (ALPN h2)', async () => {
+    expect(await h2Status(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 80\r\n`)).toBe('200');
+    expect(await h2Status(pier.httpPort, v2Header('198.51.100.1'))).toBe('403');
+    expect(await h2Status(pier.httpsPort, v2Header(ALLOWED), true)).toBe('200');
+    expect(await h2Status(pier.httpsPort, 'PROXY TCP4 198.51.100.1 10.0.0.1 5555 443\r\n', true)).toBe('403');
   });
 
   it('upgrades are checked with the PROXY address too', async () => {

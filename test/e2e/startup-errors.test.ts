@@ -82,6 +82,11 @@ describe('start-up failures: one line and exit code 2', () => {
       line: /^pier: no Kubernetes configuration: not running in a pod, and no kubeconfig in KUBECONFIG or ~\/\.kube\/config \(point KUBECONFIG at a kubeconfig file, or run without a cluster with --manifests DIR\)$/,
     },
     {
+      name: '--access-log names a file in a directory that does not exist',
+      args: () => ['--manifests', EXAMPLES, '--access-log', '/nonexistent/pier/access.log'],
+      line: /^pier: cannot open --access-log \/nonexistent\/pier\/access\.log: ENOENT \(give a file in an existing, writable directory, or stdout\)$/,
+    },
+    {
       name: 'a negative duration',
       args: () => ['--keepalive-timeout', '-5s'],
       line: /^pier: invalid value for --keepalive-timeout: "-5s" \(expected a duration of 0 or more, such as 500ms, 30s or 5m\)$/,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, type PierProcess } from '../helpers/pier-process.ts';
 import { INGRESS_CLASS_YAML } from '../e2e/manifests.ts';
+import { total } from '../helpers/prometheus-text.ts';
 import { logLines, siteYaml } from '../e2e/upstream-backends.ts';
 import { ensurePhpFpm, startPhpFpm, type PhpFpm } from './php-fpm.ts';
 
@@ -152,13 +153,13 @@ suite('pier serve with an Upstream of protocol FastCGI, in front of php-fpm', ()
   it('access log and metrics count FastCGI requests like HTTP ones', async () => {
     const metrics = await fetch(`http://127.0.0.1:${pier.healthPort}/metrics`).then((r) => r.text());
     const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
-    expect(value('pier_requests_total')).toBeGreaterThan(40);
+    expect(total(metrics, 'pier_requests_total', { namespace: 'default', service: 'php' })).toBeGreaterThan(40);
     // The slow script's 504 (a read timeout, retried twice first, as for HTTP).
     expect(metrics).toMatch(/^pier_responses_generated_total\{code="504"\} [1-9]/m);
     expect(value('pier_upstream_retries_total')).toBeGreaterThanOrEqual(2);
-    const access = logLines(pier.output()).filter((l) => l.msg === 'access');
-    expect(access.find((l) => l.path === '/echo.php?q=pier')).toMatchObject({ status: 200, backend: 'upstream:default/php', upstream: `127.0.0.1:${tcp.port}`, host: 'php.example' });
-    expect(access.some((l) => l.backend === 'upstream:default/sock' && l.status === 200)).toBe(true);
+    const access = logLines(pier.output()).filter((l) => l.request_id !== undefined);
+    expect(access.find((l) => l.path === '/echo.php' && l.request_query === 'q=pier')).toMatchObject({ status: 200, proxy_upstream_name: 'upstream:default/php', upstream_addr: `127.0.0.1:${tcp.port}`, vhost: 'php.example', service_name: 'php' });
+    expect(access.some((l) => l.proxy_upstream_name === 'upstream:default/sock' && l.status === 200)).toBe(true);
     expect(logLines(pier.output()).some((l) => l.level === 'error')).toBe(false);
   });
 });

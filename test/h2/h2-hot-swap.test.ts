@@ -1,26 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RouteTable } from '../../src/routing/route-table.ts';
-import { backendOf, closeAll, prefixRoute, startBackend, startDataplane } from '../dataplane/helpers.ts';
+import type { Backend, RouteTable } from '../../src/routing/route-table.ts';
+import { backendOf, closeAll, prefixRoute, startBackend, startDataplane, swapTo, type SwapMode } from '../dataplane/helpers.ts';
 import { h2Connect, h2Request } from './h2-client.ts';
 
 afterEach(closeAll);
 
-/** Generation `n`: `site.test/` on backend a or b (alternating), plus a host that exists only in this generation. */
-function table(n: number, a: { host: string; port: number }, b: { host: string; port: number }): RouteTable {
-  const backends = [backendOf('a', [a]), backendOf('b', [b])];
+/** Generation `n`: `site.test/` on backend a or b (alternating), plus a host that exists only in
+ * this generation; the same backend objects in every generation, as the controller's. */
+function table(n: number, backends: readonly Backend[]): RouteTable {
   return {
     virtualHosts: [
-      { host: 'site.test', routes: [prefixRoute('/', n % 2 === 0 ? 'a' : 'b')] },
       { host: `gen${n}.test`, routes: [prefixRoute('/', 'a')] },
+      { host: 'site.test', routes: [prefixRoute('/', n % 2 === 0 ? 'a' : 'b')] },
     ],
     backends,
   };
 }
 
 describe('HTTP/2 under routing changes', () => {
-  it('100 table swaps under load from 16 HTTP/2 connections × 8 streams: 0 failed streams, 0 new connections', async () => {
+  it.each<SwapMode>(['whole', 'delta'])('100 table swaps (%s) under load from 16 HTTP/2 connections × 8 streams: 0 failed streams, 0 new connections', async (mode) => {
     const [a, b] = [await startBackend('a'), await startBackend('b')];
-    const { dp, origin } = await startDataplane(table(0, a, b));
+    const backends = [backendOf('a', [a]), backendOf('b', [b])];
+    let current = table(0, backends);
+    const { dp, origin } = await startDataplane(current);
     const sessions = await Promise.all(Array.from({ length: 16 }, () => h2Connect(origin)));
     // A node:http2 client never reconnects a session: the same 16 sessions open at the end,
     // none told GOAWAY, means 0 new connections.
@@ -44,7 +46,9 @@ describe('HTTP/2 under routing changes', () => {
       // Each swap waits for 16 more completed streams: load keeps flowing between swaps.
       const target = done + 16;
       while (done < target) await new Promise<void>((resolve) => waiters.push(resolve));
-      dp.swap(table(gen, a, b), gen + 1);
+      const next = table(gen, backends);
+      swapTo(dp, mode, current, next, gen + 1);
+      current = next;
     }
     swapping = false;
     await Promise.all(loops);
@@ -53,5 +57,6 @@ describe('HTTP/2 under routing changes', () => {
     expect(goaways).toBe(0);
     expect(sessions.every((s) => !s.closed && !s.destroyed)).toBe(true);
     expect(dp.generation).toBe(101);
+    expect(dp.stats.deltaSwaps).toBe(mode === 'delta' ? 100 : 0);
   }, 60_000);
 });

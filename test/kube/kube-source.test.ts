@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKubeSource } from '../../src/source/kube/kube-source.ts';
 import type { Source } from '../../src/source/source.ts';
+import { withClusterNoise } from '../helpers/cluster-noise.ts';
 import { FakeApiServer, type FakeApiServerOptions, type RecordedRequest } from './fake-api-server.ts';
 import { EventLog, eventually, objectsOfEachKind, silentLogger, sleep, summary, testConfig } from './kube-test-helpers.ts';
 
@@ -117,6 +118,23 @@ describe('kube source: initial sync', () => {
   });
 });
 
+describe('kube source: what is kept of listed objects', () => {
+  it('keeps only the fields Pier reads of every listed object, from every page', async () => {
+    const clean = objectsOfEachKind();
+    const { log } = await startSource({ preload: (a) => { clean.forEach((o, i) => a.apply(withClusterNoise(o, i))); } });
+    await eventually(() => log.synced, 5000, 'synced');
+    for (const obj of clean) {
+      const stored = log.state.get(`${obj.kind} ${obj.metadata.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata.name}`)!.object;
+      const text = JSON.stringify(stored);
+      for (const dropped of ['managedFields', 'last-applied-configuration', 'meta.helm.sh', 'app.kubernetes.io', 'targetRef', 'nodePort', 'clusterIPs', 'sessionAffinity', 'binaryData', 'immutable', 'ownerReferences']) {
+        expect(text, `${obj.kind} keeps ${dropped}`).not.toContain(dropped);
+      }
+      const { metadata: _m, ...content } = obj;
+      expect(stored).toMatchObject(obj.kind === 'Service' ? { spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } } : content);
+    }
+  });
+});
+
 describe('kube source over HTTPS', () => {
   it('verifies the API server against the kubeconfig CA and sends the token on lists and watches', async () => {
     const { api, log } = await startSource({ server: { tls: true }, preload: (a) => { for (const o of objectsOfEachKind()) a.apply(o); } });
@@ -151,9 +169,17 @@ describe('kube source: changes of each kind', () => {
     const ns = obj.metadata.namespace;
     const added = api.apply(obj);
     await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, added.metadata.resourceVersion as string) === 1, 5000, 'add');
-    const updated = api.apply({ ...obj, metadata: { ...obj.metadata, labels: { changed: 'yes' } } });
+    // What Pier reads arrives; what it never reads is dropped before anything keeps the object.
+    const annotations = { 'pier.dev/changed': 'yes', 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(obj) };
+    const managedFields = [{ manager: 'kubectl', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } }];
+    const updated = api.apply({ ...obj, metadata: { ...obj.metadata, annotations, managedFields, labels: { 'kubernetes.io/service-name': 'x', team: 'a' } } });
     await eventually(() => log.upsertsOf(kind, ns, obj.metadata.name, updated.metadata.resourceVersion as string) === 1, 5000, 'update');
-    expect(log.state.get(`${kind} ${ns ? ns + '/' : ''}${obj.metadata.name}`)!.object.metadata.labels).toEqual({ changed: 'yes' });
+    const stored = log.state.get(`${kind} ${ns ? ns + '/' : ''}${obj.metadata.name}`)!.object;
+    expect(stored.metadata).toEqual({
+      name: obj.metadata.name, ...(ns ? { namespace: ns } : {}), uid: updated.metadata.uid, resourceVersion: updated.metadata.resourceVersion,
+      generation: updated.metadata.generation, creationTimestamp: updated.metadata.creationTimestamp,
+      annotations: { 'pier.dev/changed': 'yes' }, labels: { 'kubernetes.io/service-name': 'x' },
+    });
     api.remove(kind, ns, obj.metadata.name);
     await eventually(() => log.removesOf(kind, ns, obj.metadata.name) === 1, 5000, 'remove');
     expect(log.upsertsOf(kind, ns, obj.metadata.name)).toBe(2);

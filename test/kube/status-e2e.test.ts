@@ -15,7 +15,7 @@ describe('status with two Pier processes', () => {
   let web: EchoBackend;
   let a: PierProcess;
   let b: PierProcess | undefined;
-  const statusPuts = (token: string) => api.requests.filter((r: RecordedRequest) => r.method === 'PUT' && r.path.endsWith('/status') && r.token === token);
+  const statusPuts = (token: string) => api.requests.filter((r: RecordedRequest) => (r.method === 'PUT' || r.method === 'PATCH') && r.path.endsWith('/status') && r.token === token);
   /** Status writes that changed something (a 409 on a stale version changes nothing). */
   const statusWrites = (token: string) => statusPuts(token).filter((r) => r.status === 200);
   const addressOf = (name: string) => JSON.stringify((api.get('Ingress', 'default', name) as { status?: { loadBalancer?: { ingress?: unknown } } } | undefined)?.status?.loadBalancer?.ingress);

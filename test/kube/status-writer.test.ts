@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PierConfig } from '../../src/config.ts';
 import type { Ingress, IngressClass } from '../../src/source/objects.ts';
+import { slimObject } from '../../src/source/slim-object.ts';
 import { startStatusWriter, type StatusWriter } from '../../src/status/status-writer.ts';
 import { EMPTY_SNAPSHOT, type Snapshot } from '../../src/translate/snapshot.ts';
 import { FakeApiServer, type Obj, type RecordedRequest } from './fake-api-server.ts';
 import { eventually, ingress, silentLogger, sleep, testConfig } from './kube-test-helpers.ts';
 
 const ELECTION = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100, namespace: 'pier-system' };
-const isStatusPut = (r: RecordedRequest) => r.method === 'PUT' && r.path.endsWith('/status');
+/** Ingress status is written with merge patches (PUT or another patch type would be a regression). */
+const isStatusWrite = (r: RecordedRequest) => (r.method === 'PUT' || r.method === 'PATCH') && r.path.endsWith('/status');
 
 let api: FakeApiServer;
 const writers: StatusWriter[] = [];
@@ -59,9 +61,24 @@ describe('ingress status', () => {
       await sleep(100);
     }
     await sleep(300);
-    expect(api.requests.filter(isStatusPut).map((r) => r.path)).toEqual(['/apis/networking.k8s.io/v1/namespaces/default/ingresses/ours/status']);
+    expect(api.requests.filter(isStatusWrite).map((r) => `${r.method} ${r.contentType} ${r.path}`)).toEqual(['PATCH application/merge-patch+json /apis/networking.k8s.io/v1/namespaces/default/ingresses/ours/status']);
     expect(addressesOf('theirs')).toBeUndefined();
     expect(addressesOf('unclassed')).toBeUndefined();
+  });
+
+  it('leaves labels and annotations that the store does not keep as they are', async () => {
+    const annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Ingress"}', 'meta.helm.sh/release-name': 'web', 'pier.dev/proxy-read-timeout': '5' };
+    const labels = { 'app.kubernetes.io/name': 'web' };
+    const base = ingress('default', 'ours', 'pier');
+    api.apply({ ...base, metadata: { ...base.metadata, annotations, labels } });
+    const w = writer('a');
+    // The store holds slimmed objects (source/slim-object.ts): no Helm or kubectl annotations.
+    const slim = snapshot();
+    w.update({ ...slim, ingresses: slim.ingresses.map((i) => slimObject(i)) });
+    await eventually(() => addressesOf('ours'), 3000, 'status written');
+    expect(addressesOf('ours')).toEqual(OURS);
+    expect(api.get('Ingress', 'default', 'ours')!.metadata.annotations).toEqual(annotations);
+    expect(api.get('Ingress', 'default', 'ours')!.metadata.labels).toEqual(labels);
   });
 
   it('follows the --publish-service load balancer address, even from a stale snapshot', async () => {
@@ -84,10 +101,10 @@ describe('ingress status', () => {
     const rv = api.get('Ingress', 'default', 'ours')!.metadata.resourceVersion;
     const w = writer('a');
     w.update(stale);
-    await eventually(() => api.requests.some(isStatusPut), 3000, 'a status write attempt');
+    await eventually(() => api.requests.some(isStatusWrite), 3000, 'a status write attempt');
     await sleep(500);
     // One attempt on the stale version (409), a re-read, nothing written; resyncs do not retry.
-    expect(api.requests.filter(isStatusPut).map((r) => r.status)).toEqual([409]);
+    expect(api.requests.filter(isStatusWrite).map((r) => r.status)).toEqual([409]);
     expect(api.get('Ingress', 'default', 'ours')!.metadata.resourceVersion).toBe(rv);
   });
 
@@ -108,7 +125,7 @@ describe('ingress status', () => {
     await sleep(300);
     expect(addressesOf('ours')).toEqual(OURS);
     expect(addressesOf('nginx-same-ip')).toEqual(OURS);
-    expect(api.requests.filter((r) => isStatusPut(r) && r.path.includes('nginx-same-ip'))).toEqual([]);
+    expect(api.requests.filter((r) => isStatusWrite(r) && r.path.includes('nginx-same-ip'))).toEqual([]);
   });
 
   it('only the leader writes; the other replica takes over when the leader stops', async () => {
@@ -122,13 +139,13 @@ describe('ingress status', () => {
     await eventually(() => addressesOf('first'), 3000, 'first written');
     await sleep(300);
     expect(b.isLeader()).toBe(false);
-    expect(new Set(api.requests.filter(isStatusPut).map((r) => r.token))).toEqual(new Set(['a']));
+    expect(new Set(api.requests.filter(isStatusWrite).map((r) => r.token))).toEqual(new Set(['a']));
     await a.stop();
     await eventually(() => b.isLeader(), 3000, 'b leads');
     api.apply(ingress('default', 'second', 'pier'));
     b.update(snapshot());
     await eventually(() => addressesOf('second'), 3000, 'second written');
-    expect(api.requests.filter((r) => isStatusPut(r) && r.path.includes('second')).map((r) => r.token)).toEqual(['b']);
+    expect(api.requests.filter((r) => isStatusWrite(r) && r.path.includes('second')).map((r) => r.token)).toEqual(['b']);
   });
 
   it('stops writing as soon as the lease is lost', async () => {

@@ -16,7 +16,7 @@ const LINT_CASES: readonly { name: string; options: HelmOptions }[] = [
   { name: 'default values', options: {} },
   {
     name: 'DaemonSet, NodePort, watchNamespace, not default class, ServiceMonitor, extra args',
-    options: { set: ['controller.kind=DaemonSet', 'service.type=NodePort', 'controller.watchNamespace=apps', 'ingressClass.default=false', 'metrics.serviceMonitor.enabled=true', 'controller.extraArgs.access-log=true'] },
+    options: { set: ['controller.kind=DaemonSet', 'service.type=NodePort', 'controller.watchNamespace=apps', 'ingressClass.default=false', 'metrics.serviceMonitor.enabled=true', 'metrics.prometheusRule.enabled=true', 'metrics.grafanaDashboard.enabled=true', 'controller.extraArgs.access-log=true'] },
   },
   { name: 'HPA, PDB off, no Service, existing ServiceAccount', options: { set: ['autoscaling.enabled=true', 'podDisruptionBudget.enabled=false', 'service.enabled=false', 'serviceAccount.create=false', 'serviceAccount.name=pier-sa'] } },
 ];

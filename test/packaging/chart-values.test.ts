@@ -108,7 +108,7 @@ const CASES: readonly Case[] = [
     name: 'controller.extraArgs come last and win over the chart\'s flags; false omits a flag',
     options: { set: ['controller.extraArgs.access-log=true', 'controller.extraArgs.keepalive-requests=500', 'controller.extraArgs.workers=4', 'controller.extraArgs.watch-ingress-without-class=false'] },
     check: (r) => {
-      expect(r.config()).toMatchObject({ accessLog: true, keepaliveRequests: 500, workers: 4, watchIngressWithoutClass: false });
+      expect(r.config()).toMatchObject({ accessLog: 'stdout', keepaliveRequests: 500, workers: 4, watchIngressWithoutClass: false });
       expect(r.container().args).not.toContain('--watch-ingress-without-class');
     },
   },

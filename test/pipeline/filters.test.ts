@@ -17,6 +17,8 @@ class Recorder implements DownstreamResponse {
   exchange = null;
   onFinish = undefined;
   startedAt = 0;
+  meter = undefined;
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -34,6 +36,9 @@ class Recorder implements DownstreamResponse {
   }
   writeUpstreamHead(): void {
     throw new Error('filters never write upstream heads');
+  }
+  writeInterim(): void {
+    throw new Error('filters never write interim heads');
   }
   write(chunk: Buffer): boolean {
     this.body += chunk.toString('latin1');
@@ -56,8 +61,8 @@ function request(target: string, headers: Record<string, string> = {}, tls = fal
   const raw = Object.entries(headers).flat();
   return {
     method: 'GET', url: target, rawHeaders: raw, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
-    facts: { host: headers.host, connectionNames: undefined, hasBody: headers['content-length'] !== undefined, expectContinue: false, contentLength: headers['content-length'] === undefined ? -1 : Number(headers['content-length']), chunked: false, upgrade: undefined },
-    body: null, bodyLimit: Infinity,
+    facts: { host: headers.host, connectionNames: undefined, hasBody: headers['content-length'] !== undefined, expectContinue: false, contentLength: headers['content-length'] === undefined ? -1 : Number(headers['content-length']), chunked: false, upgrade: undefined, requestId: undefined },
+    body: null, bodyLimit: Infinity, httpVersion: '1.1', bodyBytes: 0,
     conn: { clientAddress: '127.0.0.1', proto: tls ? 'https' : 'http', port: tls ? '443' : '80', requests: 0 },
   };
 }

@@ -61,6 +61,35 @@ describe('ManifestSource', () => {
     expect(log.events).toEqual([]);
   });
 
+  it('emits objects slimmed to what Pier reads; a change only to what it drops emits nothing', async () => {
+    const ingress = (extra: string) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  labels: { app.kubernetes.io/name: web }
+  annotations:
+    pier.dev/proxy-read-timeout: "5"
+    kubectl.kubernetes.io/last-applied-configuration: '{"kind":"Ingress"${extra}}'
+  managedFields: [{ manager: kubectl }]
+spec:
+  ingressClassName: pier
+`;
+    await write('a.yaml', ingress(''));
+    await start();
+    const [upsert] = log.take();
+    expect(upsert).toEqual({
+      type: 'upsert',
+      object: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: 'default', annotations: { 'pier.dev/proxy-read-timeout': '5' } }, spec: { ingressClassName: 'pier' } },
+    });
+    await write('a.yaml', ingress(',"x":1'));
+    await settle();
+    // Then a change Pier reads, in another file read after it: only that one is emitted.
+    await write('b.yaml', service('marker'));
+    await log.waitFor((events) => events.length > 0);
+    await settle();
+    expect(brief(log.events)).toEqual(['upsert Service default/marker']);
+  });
+
   it('ignores hidden files, editor leftovers, other extensions and subdirectories', async () => {
     await write('real.yaml', service('real'));
     for (const name of ['.#real.yaml', 'real.yaml~', '.real.yaml.swp', '#real.yaml#', '.hidden.yaml', 'notes.txt', 'real.yaml.bak']) await write(name, service('junk'));

@@ -75,7 +75,7 @@ export async function startPrimary(options: { workers?: number; shutdownTimeoutM
       drainGraceMs: options.drainGraceMs ?? 500,
       ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
       ...(options.exec === undefined ? {} : { exec: options.exec }),
-      worker: { httpPort: options.httpPort ?? 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 30_000, keepaliveRequests: 100_000, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, accessLog: false, logLevel: 'warn' },
+      worker: { httpPort: options.httpPort ?? 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 30_000, keepaliveRequests: 100_000, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, logLevel: 'warn' },
     },
   });
   return { primary, port: port as number };

@@ -88,6 +88,12 @@ describe('100 route flips under 32 keepalive clients', () => {
     expect((await primary.stats()).map((w) => [w.state, w.generation])).toEqual([['serving', lastGeneration], ['serving', lastGeneration]]);
   });
 
+  it('sent each flip as a delta, which every worker applied without compiling the whole table', async () => {
+    // A starting worker gets the empty table whole; the first table (small), the warm-up flip and
+    // the 100 flips after it are deltas.
+    expect((await primary.stats()).map((w) => w.deltaSwaps)).toEqual([FLIPS + 2, FLIPS + 2]);
+  });
+
   it('opens no upstream connection after the warm-up', () => {
     expect(backends.map((b) => b.connections)).toEqual(warmConnections);
     expect(warmConnections.every((n) => n > 0 && n <= CLIENTS)).toBe(true);

@@ -148,7 +148,7 @@ describe('supervisor lifecycle', () => {
 
   it('shuts down promptly while workers are still starting', async () => {
     const p = (primary = new Primary());
-    const worker = { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 5_000, keepaliveRequests: 100, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, accessLog: false, logLevel: 'silent' };
+    const worker = { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 5_000, keepaliveRequests: 100, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, logLevel: 'silent' };
     const start = p.call('start', { options: { workers: 2, shutdownTimeoutMs: 20_000, worker } }).catch((err: Error) => err);
     await waitFor('the fixture to start forking', () => p.events.some((e) => e.event === 'up'), 5_000);
     const askedAt = Date.now();
@@ -167,7 +167,7 @@ describe('supervisor lifecycle', () => {
     try {
       const p = (primary = new Primary());
       await expect(
-        p.call('start', { options: { workers: 2, shutdownTimeoutMs: 2_000, worker: { httpPort: (blocker.address() as AddressInfo).port, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 5_000, keepaliveRequests: 100, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, accessLog: false, logLevel: 'silent' } } }),
+        p.call('start', { options: { workers: 2, shutdownTimeoutMs: 2_000, worker: { httpPort: (blocker.address() as AddressInfo).port, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 5_000, keepaliveRequests: 100, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, logLevel: 'silent' } } }),
       ).rejects.toMatchObject({ code: 'PIER_ERR_WORKER_LISTEN' });
       expect(await p.stats()).toEqual([]);
     } finally {

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Supervisor } from '../../src/supervisor/supervisor.ts';
 
-const worker = { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 1_000, keepaliveRequests: 10, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, accessLog: false, logLevel: 'silent' } as const;
+const worker = { httpPort: 0, bindAddress: '127.0.0.1', keepaliveTimeoutMs: 1_000, keepaliveRequests: 10, clientHeaderTimeoutMs: 60_000, clientBodyTimeoutMs: 60_000, logLevel: 'silent' } as const;
 
 describe('Supervisor options', () => {
   it.each([0, -1, 1.5, Number.NaN])('rejects workers = %s with PIER_ERR_SUPERVISOR_OPTIONS', (workers) => {

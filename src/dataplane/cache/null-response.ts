@@ -1,4 +1,5 @@
 import type { DownstreamRequest, DownstreamResponse, FinishHook, ResponseExchange } from '../front/downstream.ts';
+import type { RouteMeter } from '../metrics/route-meter.ts';
 
 /**
  * A response nobody receives: the background revalidation of stale-while-revalidate runs a
@@ -9,6 +10,8 @@ export class NullResponse implements DownstreamResponse {
   exchange: ResponseExchange | null = null;
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
+  meter: RouteMeter | undefined = undefined;
+  readonly bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -26,6 +29,8 @@ export class NullResponse implements DownstreamResponse {
   writeUpstreamHead(status: number): void {
     this.writeHead(status);
   }
+
+  writeInterim(): void {}
 
   write(): boolean {
     return true;

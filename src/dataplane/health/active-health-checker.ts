@@ -1,10 +1,12 @@
 import type { Backend, UpstreamServer } from '../../routing/route-table.ts';
 import type { BaseBalancer } from '../balance/base-balancer.ts';
 import { serverKey } from '../balance/passive-health.ts';
+import { checksOverHttp2, createH2Probe } from './h2-probe.ts';
 import type { Probe } from './http-probe.ts';
 import { createHttpProbe } from './http-probe.ts';
 
-/** Collaborators; the default probe is an HTTP GET through undici. */
+/** Collaborators; the default probe is an HTTP GET through undici, over HTTP/2 (or the gRPC
+ * health protocol) for a backend that speaks only HTTP/2. */
 export interface ActiveHealthCheckerOptions {
   readonly probe?: Probe;
   /** Called when a server flips (for logs and metrics; never per check). */
@@ -55,7 +57,10 @@ export class ActiveHealthChecker {
     const check = this.#backend.policy.healthCheck;
     if (!check || this.#timer || this.#stopped) return;
     if (this.#injected) this.#probe = this.#injected;
-    else ({ probe: this.#probe, close: this.#closeProbe } = createHttpProbe(this.#backend.policy));
+    else {
+      const policy = this.#backend.policy;
+      ({ probe: this.#probe, close: this.#closeProbe } = checksOverHttp2(policy) ? createH2Probe(policy) : createHttpProbe(policy));
+    }
     this.#timer = setInterval(() => this.#round(), check.intervalMs);
     this.#timer.unref();
     this.#round();

@@ -494,10 +494,10 @@ export class H1Connection implements ResponseSink, DeadlineOwner {
   }
 
   #closed(): void {
-    const err = this.#error ?? new errors.SocketError('other side closed');
-    if (this.#handler !== null) this.#peerClosed(err);
+    // An Error (with its stack) only for a request it fails: most closes are idle ones.
+    if (this.#handler !== null) this.#peerClosed(this.#error ?? new errors.SocketError('other side closed'));
     this.state = CLOSED;
-    this.#writer.abandon(err);
+    this.#writer.abandon(null);
     this.#deadline.clear();
     if (this.socket !== null) this.#releaseParser(this.socket);
     this.#owner.connectionClosed(this, this.#error, true);

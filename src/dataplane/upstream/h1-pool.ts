@@ -130,7 +130,10 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
       this.#idle--;
       this.#dropLater();
     }
-    if (established) this.emit('disconnect', this.#url, [this], (err ?? new errors.SocketError('closed')) as errors.UndiciError);
+    // undici's event carries an Error: built only when someone listens (it costs a stack trace).
+    if (established) {
+      if (this.listenerCount('disconnect') > 0) this.emit('disconnect', this.#url, [this], (err ?? new errors.SocketError('closed')) as errors.UndiciError);
+    }
     else if (err !== null) this.emit('connectionError', this.#url, [this], err as errors.UndiciError);
     if (this.#all.size === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;

@@ -23,6 +23,14 @@ export class LazyPool extends EventEmitter implements UpstreamPool {
     return this.#pool !== undefined;
   }
 
+  get connections(): number {
+    return this.#pool?.connections ?? 0;
+  }
+
+  get free(): number {
+    return this.#pool?.free ?? 0;
+  }
+
   dispatch(options: UpstreamRequest, handler: UpstreamHandler): boolean {
     return (this.#pool ?? this.#make()).dispatch(options, handler);
   }
@@ -40,10 +48,22 @@ export class LazyPool extends EventEmitter implements UpstreamPool {
   #make(): UpstreamPool {
     if (this.#closed) throw new Error('pool is closed');
     const pool = this.#create();
-    // Relay the events the registry and tests listen to on the handle.
+    // Relay the events the registry and tests listen to on the handle; 'disconnect' only once
+    // someone listens (pools build its Error only for a listener).
     pool.on('connect', (origin: unknown, targets: unknown) => this.emit('connect', origin, targets));
-    pool.on('disconnect', (origin: unknown, targets: unknown, err: unknown) => this.emit('disconnect', origin, targets, err));
     this.#pool = pool;
+    if (this.listenerCount('disconnect') > 0) this.#relayDisconnect(pool);
+    else this.on('newListener', this.#onNewListener);
     return pool;
+  }
+
+  readonly #onNewListener = (event: string | symbol): void => {
+    if (event !== 'disconnect' || this.#pool === undefined) return;
+    this.off('newListener', this.#onNewListener);
+    this.#relayDisconnect(this.#pool);
+  };
+
+  #relayDisconnect(pool: UpstreamPool): void {
+    pool.on('disconnect', (origin: unknown, targets: unknown, err: unknown) => this.emit('disconnect', origin, targets, err));
   }
 }

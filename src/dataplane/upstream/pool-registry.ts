@@ -35,8 +35,11 @@ interface Retired {
  * naming that endpoint, kept across table swaps so unchanged endpoints keep their keepalive
  * connections.
  *
- * Swaps are two-phase: `begin`, then while a new table is bound `acquire` marks each key it
- * hands out; `commit` then *retires* the pools no key of the new table named.
+ * A whole table swap is two-phase: `begin`, then while the new table is bound `acquire` counts
+ * each key it hands out; `commit` then *retires* the pools no key of the new table named. An
+ * incremental swap (a table delta) binds only the backends that changed: `acquire` for their
+ * new bindings, then `release` for the bindings they replaced; a pool retires when its last
+ * binding is released.
  *
  * Why retire rather than close: routing often flaps (an Ingress edited back and forth, a
  * canary switched on and off, an endpoint briefly unready). Closing the pool at once would
@@ -51,33 +54,40 @@ export class PoolRegistry {
   readonly stats: PoolRegistryStats = { pools: 0, retired: 0, created: 0, closed: 0, revived: 0, connects: 0 };
   readonly #factory: PoolFactory | undefined;
   readonly #lazy: boolean;
+  readonly #publicHttp: boolean;
   readonly #pools = new Map<string, UpstreamPool>();
   /** Retirement delay of each key in #pools (decided once, from the policy that made it). */
   readonly #retireMs = new Map<string, number>();
   readonly #retired = new Map<string, Retired>();
-  #marked = new Set<string>();
+  /** Bindings (backend, server) of the runtimes in force holding each key. */
+  #uses = new Map<string, number>();
+  /** The same, counted since the last begin or commit: what commit keeps. */
+  #pass = new Map<string, number>();
   readonly #closing = new Set<Promise<void>>();
   readonly #onConnect = (): void => {
     this.stats.connects++;
   };
 
   /** `lazy` (default): a pool is created on its first request (LazyPool); `false` creates it
-   * when a table first names it (tests observing the factory). */
-  constructor(options: { factory?: PoolFactory; lazy?: boolean } = {}) {
+   * when a table first names it (tests observing the factory). `publicHttp`: HTTP/1.1 upstreams
+   * on undici's Pool instead of the lean client (upstream-protocols.ts). */
+  constructor(options: { factory?: PoolFactory; lazy?: boolean; publicHttp?: boolean } = {}) {
     this.#factory = options.factory;
     this.#lazy = options.lazy ?? true;
+    this.#publicHttp = options.publicHttp ?? false;
   }
 
-  /** Starts a binding pass (forgets marks of a pass that never committed). */
+  /** Starts a binding pass (forgets the counts of a pass that never committed). */
   begin(): void {
-    this.#marked = new Set();
+    this.#pass = new Map();
   }
 
   /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
-   * new one. Marks it as used by the table being bound. */
+   * new one. Counts one more binding holding it. */
   acquire(server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
-    const key = protocolFor(policy).poolKey(server, policy);
-    this.#marked.add(key);
+    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
+    this.#pass.set(key, (this.#pass.get(key) ?? 0) + 1);
+    this.#uses.set(key, (this.#uses.get(key) ?? 0) + 1);
     const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
     this.#count();
     return pool;
@@ -88,14 +98,47 @@ export class PoolRegistry {
   commit(): number {
     let retired = 0;
     for (const [key, pool] of this.#pools) {
-      if (this.#marked.has(key)) continue;
+      if (this.#pass.has(key)) continue;
       this.#pools.delete(key);
       this.#retire(key, pool);
       retired++;
     }
-    this.#marked = new Set();
+    this.#uses = this.#pass;
+    this.#pass = new Map();
     this.#count();
     return retired;
+  }
+
+  /** Upstream connections of every pool, retired ones included: carrying a request (active)
+   * or kept alive for the next one (idle). Read at scrape time. */
+  connectionCounts(): { active: number; idle: number } {
+    let open = 0;
+    let idle = 0;
+    const add = (pool: UpstreamPool) => {
+      open += pool.connections ?? 0;
+      idle += pool.free ?? 0;
+    };
+    for (const pool of this.#pools.values()) add(pool);
+    for (const { pool } of this.#retired.values()) add(pool);
+    return { active: open - idle, idle };
+  }
+
+  /** One binding that acquired `server` under `policy` is gone (an incremental swap replaced or
+   * removed its backend). Retires the pool when no binding holds it any more; true if it did. */
+  release(server: UpstreamServer, policy: BackendPolicy): boolean {
+    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
+    const left = (this.#uses.get(key) ?? 0) - 1;
+    if (left > 0) {
+      this.#uses.set(key, left);
+      return false;
+    }
+    this.#uses.delete(key);
+    const pool = this.#pools.get(key);
+    if (pool === undefined) return false;
+    this.#pools.delete(key);
+    this.#retire(key, pool);
+    this.#count();
+    return true;
   }
 
   /** Keys of the pools in use (tests, debugging). */
@@ -121,6 +164,8 @@ export class PoolRegistry {
     this.#pools.clear();
     this.#retired.clear();
     this.#retireMs.clear();
+    this.#uses.clear();
+    this.#pass.clear();
     this.#count();
     await Promise.all(this.#closing);
   }
@@ -128,7 +173,7 @@ export class PoolRegistry {
   #create(key: string, server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
     const factory = this.#factory;
     const make = factory === undefined
-      ? () => protocolFor(policy).createPool(server, policy)
+      ? () => protocolFor(policy, this.#publicHttp).createPool(server, policy)
       : () => factory(serverOrigin(server, policy), poolOptions(policy, server));
     const pool = this.#lazy ? new LazyPool(make) : make();
     pool.on('connect', this.#onConnect);

@@ -3,6 +3,7 @@ import { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors } from 'undici';
 import { writeLatin1 } from '../direct-write.ts';
+import { isTrailingBody } from './upstream-handler.ts';
 
 /** Request bodies as the dispatch options carry them. */
 export type RequestBody = Readable | Uint8Array | string | null | undefined;
@@ -137,7 +138,7 @@ export class RequestBodyWriter {
       return;
     }
     this.#detach(body);
-    if (this.#chunked) this.#socket!.write('0\r\n\r\n', 'latin1');
+    if (this.#chunked) this.#socket!.write(lastChunk(isTrailingBody(body) ? body.trailers : null), 'latin1');
     this.#socket = null;
     this.#owner.requestSent();
   }
@@ -149,6 +150,16 @@ export class RequestBodyWriter {
     body.off('error', this.#onError);
     body.off('close', this.#onClose);
   }
+}
+
+/** The last chunk of a chunked body, with the client's trailers when it sent any (an HTTP/2
+ * client's: a body with Content-Length has no place for them and they are dropped). The names
+ * and values passed nghttp2's checks (no CR, LF or NUL). */
+function lastChunk(trailers: readonly string[] | null): string {
+  if (trailers === null) return '0\r\n\r\n';
+  let s = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) s += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+  return `${s}\r\n`;
 }
 
 function settleLate(writer: RequestBodyWriter, body: Readable): void {

@@ -18,6 +18,9 @@ export type FailureKind =
   /** The upstream answered a status `retries.on` lists (502/503/504): dropped to retry. */
   | 'status';
 
+/** Every FailureKind (the `reason` label of pier_upstream_failures_total). */
+export const FAILURE_KINDS: readonly FailureKind[] = ['connect', 'connect-timeout', 'reset', 'timeout', 'bad-response', 'status'];
+
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
   'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',

@@ -23,6 +23,22 @@ export interface ClientFacts {
   readonly protocol?: string;
 }
 
+/**
+ * A request body that may end with trailers (an HTTP/2 client's stream): the front sets
+ * `trailers` (flat `[name, value, ...]`, only fields fit to forward) before the body's 'end'.
+ * A protocol that can carry request trailers reads them at the end (HTTP/2: a trailing HEADERS
+ * frame; HTTP/1.1: the last chunk of a chunked body); others drop them.
+ */
+export interface TrailingBody extends Readable {
+  readonly mayHaveTrailers: true;
+  readonly trailers: readonly string[] | null;
+}
+
+/** Whether `body` is a TrailingBody. */
+export function isTrailingBody(body: unknown): body is TrailingBody {
+  return (body as Partial<TrailingBody> | null)?.mayHaveTrailers === true;
+}
+
 /** One try of one request. */
 export interface UpstreamRequest {
   readonly method: string;
@@ -62,6 +78,10 @@ export interface UpstreamHandler {
  * registry counts them). `close()` lets requests in flight finish; `destroy()` fails them.
  */
 export interface UpstreamPool extends EventEmitter {
+  /** Connections open or opening, and how many of them carry no request now (metrics; a
+   * pool that cannot tell has neither). */
+  readonly connections?: number;
+  readonly free?: number;
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
   close(): Promise<void>;
   destroy(err?: Error | null): Promise<void>;

@@ -5,6 +5,7 @@ import { H2Pool } from './h2/h2-pool.ts';
 import { h2PoolKey, h2PoolOptions } from './h2/h2-options.ts';
 import { poolKey, poolOptions, serverOrigin } from './pool-options.ts';
 import type { UpstreamPool } from './upstream-handler.ts';
+import { undiciPoolFactory } from './undici-pool-factory.ts';
 
 /**
  * An upstream protocol: how a backend whose policy names it is reached. Each entry owns its
@@ -28,6 +29,20 @@ export const H1_PROTOCOL: UpstreamProtocol = {
   upgrades: true,
   poolKey,
   createPool: (server, policy) => new H1Pool(serverOrigin(server, policy), poolOptions(policy, server)) as unknown as UpstreamPool,
+};
+
+/**
+ * HTTP/1.1 on public APIs only: undici's Pool (its own llhttp, in WebAssembly) with the same pool
+ * options and keys, for a Node without the internals H1Pool parses with (node-internals.ts), or
+ * when forced (`--force-public-http`). What it does not have: nginx's cap on idle connections
+ * (`keepalive N`: undici keeps every idle one until its timeout), and it fails a request whose
+ * upstream sends a 100 (Continue) nobody asked for (Pier never forwards `Expect`).
+ */
+export const PUBLIC_H1_PROTOCOL: UpstreamProtocol = {
+  name: 'h1',
+  upgrades: true,
+  poolKey,
+  createPool: (server, policy) => undiciPoolFactory(serverOrigin(server, policy), poolOptions(policy, server)),
 };
 
 /** HTTP/2 in the clear with prior knowledge (h2c), gRPC included: H2Pool, node:http2. */
@@ -54,8 +69,10 @@ const PROTOCOLS: Readonly<Record<BackendPolicy['protocol'], UpstreamProtocol>> =
   FastCGI: FASTCGI_PROTOCOL,
 };
 
-/** The protocol that reaches a backend with `policy` (HTTPS with `tls.alpn: h2` is HTTP/2). */
-export function protocolFor(policy: BackendPolicy): UpstreamProtocol {
+/** The protocol that reaches a backend with `policy` (HTTPS with `tls.alpn: h2` is HTTP/2);
+ * `publicHttp`: HTTP/1.1 on undici instead of the lean client. */
+export function protocolFor(policy: BackendPolicy, publicHttp = false): UpstreamProtocol {
   if (policy.protocol === 'HTTPS' && policy.tls?.alpn === 'h2') return H2_PROTOCOL;
-  return PROTOCOLS[policy.protocol];
+  const protocol = PROTOCOLS[policy.protocol];
+  return publicHttp && protocol === H1_PROTOCOL ? PUBLIC_H1_PROTOCOL : protocol;
 }

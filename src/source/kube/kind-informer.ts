@@ -5,6 +5,7 @@ import type { SourceEvent } from '../source.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { httpStatusOf } from './kube-request.ts';
 import { listInPages } from './list-in-pages.ts';
+import { slimObject } from '../slim-object.ts';
 import { PacedWatch } from './paced-watch.ts';
 import { apiVersionOf, collectionPath, isKeptSecretType, type WatchedResource } from './watched-resources.ts';
 
@@ -41,8 +42,11 @@ export interface KindInformerOptions {
  * - A 404 for an optional kind means its CRD is not installed: reported once as a problem,
  *   counted as listed (so the first build is not blocked), and looked for again every
  *   `absentRetryMs`.
- * - Objects get their kind and apiVersion (list items carry neither) and Secrets of types Pier
- *   does not keep (isKeptSecretType) are never passed on, even if a server ignored the selector.
+ * - Objects get their kind and apiVersion (list items carry neither) and are slimmed to what
+ *   Pier reads (slim-object.ts) as each list page or watch event arrives, before ListWatch caches
+ *   them: the object ListWatch keeps is the very one the store keeps, not a second copy. Secrets
+ *   of types Pier does not keep (isKeptSecretType) are dropped there, even if a server ignored
+ *   the selector.
  */
 export class KindInformer {
   readonly #options: KindInformerOptions;
@@ -68,9 +72,12 @@ export class KindInformer {
       minIntervalMs: options.minWatchIntervalMs,
       headTimeoutMs: options.watchHeadTimeoutMs,
       onWatch: () => this.#onListedOrResumed(),
+      admit: (obj) => this.#admit(obj as KubernetesObject),
     });
     const path = collectionPath(resource, namespace);
-    const list = () => listInPages(kubeConfig, path, { fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs, signal: this.#lists.signal });
+    const list = () => listInPages(kubeConfig, path, {
+      fieldSelector: resource.fieldSelector, timeoutMs: options.listTimeoutMs, signal: this.#lists.signal, admit: (item) => this.#admit(item),
+    });
     this.#listWatch = new ListWatch(path, this.#watch, list, false, undefined, resource.fieldSelector);
     this.#listWatch.on('add', (obj) => this.#upsert(obj));
     this.#listWatch.on('update', (obj) => this.#upsert(obj));
@@ -94,18 +101,26 @@ export class KindInformer {
     await this.#listWatch.stop();
   }
 
+  /**
+   * What ListWatch and then the store keep of an object: its slim form (slim-object.ts) with kind
+   * and apiVersion, or nothing for a Secret of a type Pier does not keep. Applied to every list
+   * page and watch event before ListWatch sees it, so its cache and the store share one object.
+   */
+  #admit(obj: KubernetesObject): KubernetesObject | undefined {
+    const { kind } = this.#options.resource;
+    if (kind === 'Secret' && !isKeptSecretType((obj as { type?: string }).type)) return undefined;
+    return slimObject({ ...obj, kind, apiVersion: this.#apiVersion } as KubeObject) as KubernetesObject;
+  }
+
   // Guarded by #stopped: a list in flight at stop() still delivers its items afterwards.
   #upsert(obj: KubernetesObject): void {
     if (this.#stopped) return;
-    const { kind } = this.#options.resource;
-    if (kind === 'Secret' && !isKeptSecretType((obj as { type?: string }).type)) return;
-    this.#options.emit({ type: 'upsert', object: { ...obj, kind, apiVersion: this.#apiVersion } as KubeObject });
+    this.#options.emit({ type: 'upsert', object: obj as KubeObject });
   }
 
   #remove(obj: KubernetesObject): void {
     if (this.#stopped) return;
     const { kind } = this.#options.resource;
-    if (kind === 'Secret' && !isKeptSecretType((obj as { type?: string }).type)) return;
     this.#options.emit({ type: 'remove', ref: { kind, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' } });
   }
 

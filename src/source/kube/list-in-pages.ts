@@ -10,6 +10,11 @@ export interface ListInPagesOptions {
   readonly timeoutMs?: number;
   /** Ends the list (the request in flight, and any page after it). */
   readonly signal?: AbortSignal;
+  /**
+   * Applied to each item as its page arrives (undefined leaves it out), so that what is dropped
+   * from items is garbage before the next page is read, not held until the whole list is in.
+   */
+  readonly admit?: (item: KubernetesObject) => KubernetesObject | undefined;
 }
 
 type ListObject = KubernetesListObject<KubernetesObject>;
@@ -32,7 +37,7 @@ const FULL_LIST_FACTOR = 4;
  * request with everything and no continue token, which ends the loop at once.
  */
 export async function listInPages(kc: KubeConfig, path: string, options: ListInPagesOptions = {}): Promise<ListObject> {
-  const { fieldSelector, pageSize = 500, timeoutMs, signal } = options;
+  const { fieldSelector, pageSize = 500, timeoutMs, signal, admit } = options;
   const items: KubernetesObject[] = [];
   let token: string | undefined;
   for (;;) {
@@ -42,9 +47,10 @@ export async function listInPages(kc: KubeConfig, path: string, options: ListInP
     } catch (err) {
       if (token === undefined || httpStatusOf(err) !== 410) throw err;
       // The whole collection in one response: allowed four pages' time.
-      return await getJson(kc, path, { fieldSelector }, FULL_LIST_FACTOR * (timeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS), signal) as ListObject;
+      const whole = await getJson(kc, path, { fieldSelector }, FULL_LIST_FACTOR * (timeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS), signal) as ListObject;
+      return { ...whole, items: admitted(whole.items ?? [], admit) };
     }
-    for (const item of page.items ?? []) items.push(item);
+    for (const item of admitted(page.items ?? [], admit)) items.push(item);
     // Raw JSON: `continue`, not the generated model's `_continue`.
     const next = (page.metadata as { continue?: string } | undefined)?.continue;
     if (!next) return { ...page, items };
@@ -52,4 +58,14 @@ export async function listInPages(kc: KubeConfig, path: string, options: ListInP
     if (next === token) throw new KubeApiError(`GET ${path}: the API server returned the same continue token twice`);
     token = next;
   }
+}
+
+function admitted(items: readonly KubernetesObject[], admit: ListInPagesOptions['admit']): KubernetesObject[] {
+  if (!admit) return [...items];
+  const out: KubernetesObject[] = [];
+  for (const item of items) {
+    const kept = admit(item);
+    if (kept !== undefined) out.push(kept);
+  }
+  return out;
 }

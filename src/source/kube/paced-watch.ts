@@ -15,9 +15,16 @@ export interface PacedWatchOptions {
   readonly headTimeoutMs?: number;
   /** Called before every watch request: ListWatch only watches after its list was delivered. */
   readonly onWatch?: () => void;
+  /**
+   * Applied to the object of each ADDED, MODIFIED and DELETED event before the watcher sees it
+   * (undefined drops the event); BOOKMARK and ERROR objects pass unchanged.
+   */
+  readonly admit?: (obj: unknown) => unknown;
 }
 
 type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
+/** Events that carry an object of the watched kind. */
+const OBJECT_PHASES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 type QueryParams = Record<string, string | number | boolean | undefined>;
 
 /** One watch request until its response head arrived: what a head timeout or stop() cuts. */
@@ -49,6 +56,7 @@ type Destroyable = { destroy(): void };
  *   as client-go's typed clients set the request timeout to timeoutSeconds. Either way `done`
  *   gets a KubeApiError, so the informer logs it and resumes after its backoff.
  * - `stop()` also cancels a watch that is still waiting for its delay or its response head.
+ * - `admit`: objects are slimmed (or dropped) before ListWatch keeps them.
  */
 export class PacedWatch extends Watch {
   readonly #options: PacedWatchOptions;
@@ -79,9 +87,13 @@ export class PacedWatch extends Watch {
     this.#lastStart = Date.now();
     const timeoutSeconds = this.#options.timeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
     const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds };
+    const { admit } = this.#options;
     const onEvent: WatchCallback = (phase, obj, raw) => {
       if (phase !== 'ERROR') this.#options.backoff.reset();
-      callback(phase, obj, raw);
+      if (admit === undefined || !OBJECT_PHASES.has(phase)) return callback(phase, obj, raw);
+      const kept = admit(obj);
+      // The raw event would hold the unslimmed object; nothing downstream reads it.
+      if (kept !== undefined) callback(phase, kept, undefined);
     };
     return this.#bounded(path, params, timeoutSeconds, onEvent, done);
   }

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ManifestError } from '../../errors.ts';
+import { slimObject } from '../slim-object.ts';
 import type { Source, SourceEvent, SourceListener } from '../source.ts';
 import { DeclarationIndex } from './declaration-index.ts';
 import { isManifestFileName } from './manifest-file-name.ts';
@@ -173,7 +174,8 @@ export class ManifestSource implements Source {
     if (same) return;
     const parsed = parseManifest(text, file, { watchNamespace: this.#watchNamespace });
     for (const problem of parsed.problems) this.#emit({ type: 'problem', problem });
-    if (parsed.objects) this.#emitAll(this.#index.declare(file, parsed.objects));
+    // Slim before the index keeps them: the index and the store then share one object each.
+    if (parsed.objects) this.#emitAll(this.#index.declare(file, parsed.objects.map(slimObject)));
     this.#logger?.debug({ file, objects: parsed.objects?.length }, 'manifest file read');
   }
 

@@ -1,9 +1,10 @@
 import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { CidrSet } from '../../cidr-set.ts';
 import type { DownstreamRequest, DownstreamResponse } from '../downstream.ts';
 import { plainAddress } from '../http1/client-connection.ts';
-import { H2Request, type H2Connection } from './h2-request.ts';
+import { H2Connection } from './h2-connection.ts';
+import { H2Request } from './h2-request.ts';
 import { H2Response, type ResponseOwner } from './h2-response.ts';
 
 /** Where HTTP/2 requests go (the dataplane), and what it decides per host. */
@@ -25,6 +26,8 @@ export interface H2FrontOptions {
   readonly idleTimeoutMs?: number;
   /** Request body bytes (`--max-body-size`; Infinity: none): 413 past it, as HTTP/1.1. */
   readonly maxBodySize?: number;
+  /** `--trusted-proxies`: connections from these read X-Forwarded-For (client-address.ts). */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Per-stream receive window: what one request body may hold while its upstream is slow. */
@@ -44,14 +47,7 @@ const MAX_INVALID_FRAMES = 100;
 const MAX_REJECTED_STREAMS = 100;
 
 const kConn = Symbol('pier.h2.conn');
-const kActive = Symbol('pier.h2.active');
-type TaggedSession = ServerHttp2Session & { [kConn]?: H2Connection; [kActive]?: number };
-type TaggedStream = ServerHttp2Stream & { session: TaggedSession | undefined };
-
-function onStreamClosed(this: TaggedStream): void {
-  const session = this.session;
-  if (session !== undefined) session[kActive] = (session[kActive] ?? 1) - 1;
-}
+type TaggedSession = ServerHttp2Session & { [kConn]?: H2Connection };
 
 /**
  * The HTTP/2 front (RFC 9113) on node:http2: TLS connections that chose `h2` by ALPN, and
@@ -74,6 +70,7 @@ export class H2Front implements ResponseOwner {
   readonly #sessions = new Set<TaggedSession>();
   readonly #maxStreams: number;
   readonly #maxBody: number;
+  readonly #trusted: CidrSet | undefined;
   #accepting: H2Connection | null = null;
   #draining = false;
 
@@ -81,6 +78,7 @@ export class H2Front implements ResponseOwner {
     this.#handler = handler;
     this.#maxStreams = options.maxConcurrentStreams ?? 128;
     this.#maxBody = options.maxBodySize ?? Infinity;
+    this.#trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new CidrSet(options.trustedProxies);
     this.#server = createServer({
       settings: {
         maxConcurrentStreams: this.#maxStreams,
@@ -109,16 +107,17 @@ export class H2Front implements ResponseOwner {
   /**
    * Serves `socket` as HTTP/2: a TLS socket that negotiated `h2`, or a cleartext one whose
    * first bytes (`head`, read by the HTTP/1.1 front: the preface and what followed it) are put
-   * back for nghttp2 to read.
+   * back for nghttp2 to read. `source`: the client address a PROXY header gave
+   * (`--proxy-protocol`), else the socket's peer is the client.
    */
-  accept(socket: Socket, port: string, head?: Buffer): void {
+  accept(socket: Socket, port: string, head?: Buffer, source?: string): void {
     if (this.#draining) {
       socket.destroy();
       return;
     }
-    const tls = (socket as TLSSocket).encrypted === true;
-    const servername = tls ? ((socket as TLSSocket).servername || null) : null;
-    this.#accepting = { clientAddress: plainAddress(socket.remoteAddress), proto: tls ? 'https' : 'http', port, requests: 0, servername };
+    const clientAddress = source ?? plainAddress(socket.remoteAddress);
+    const trustedProxies = this.#trusted !== undefined && this.#trusted.has(clientAddress) ? this.#trusted : undefined;
+    this.#accepting = new H2Connection(socket, clientAddress, port, trustedProxies);
     // node:http2 reads what is buffered in the socket first (never resume it here: flowing
     // with no reader would drop those bytes).
     if (head !== undefined && head.length > 0) socket.unshift(head);
@@ -137,7 +136,7 @@ export class H2Front implements ResponseOwner {
 
   /** Closes connections with no stream in flight (after a drain's grace period). */
   closeIdle(): void {
-    for (const session of this.#sessions) if ((session[kActive] ?? 0) === 0) session.destroy();
+    for (const session of this.#sessions) if ((session[kConn]?.active ?? 0) === 0) session.destroy();
   }
 
   /** Destroys every connection. */
@@ -150,6 +149,10 @@ export class H2Front implements ResponseOwner {
     if (session !== undefined && !session.closed) session.close();
   }
 
+  streamClosed(res: H2Response): void {
+    res.req.conn.active--;
+  }
+
   #session(session: TaggedSession): void {
     const conn = this.#accepting;
     if (conn === null) {
@@ -157,7 +160,6 @@ export class H2Front implements ResponseOwner {
       return;
     }
     session[kConn] = conn;
-    session[kActive] = 0;
     this.#sessions.add(session);
     session.on('close', () => this.#sessions.delete(session));
     // A protocol error is the client's; the session closes, nothing to report.
@@ -178,8 +180,7 @@ export class H2Front implements ResponseOwner {
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    session![kActive] = (session![kActive] ?? 0) + 1;
-    stream.once('close', onStreamClosed);
+    conn.active++;
     const req = new H2Request(stream, conn, raw, this.#maxBody);
     const res = new H2Response(this, req);
     if (req.method === 'CONNECT') {

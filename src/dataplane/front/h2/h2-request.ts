@@ -2,17 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Readable } from 'node:stream';
 import { emptyFacts, scanRequestHeaders, type RequestHeaderFacts } from '../../forward-headers.ts';
-import type { DownstreamConnection, DownstreamRequest } from '../downstream.ts';
-
-/** One client HTTP/2 connection as the pipeline sees it (DownstreamConnection). */
-export interface H2Connection extends DownstreamConnection {
-  readonly clientAddress: string;
-  readonly proto: string;
-  readonly port: string;
-  requests: number;
-  /** The TLS server name the client asked for (null in the clear, or without SNI). */
-  readonly servername: string | null;
-}
+import type { TrailingBody } from '../../upstream/upstream-handler.ts';
+import type { DownstreamRequest } from '../downstream.ts';
+import type { H2Connection } from './h2-connection.ts';
 
 /**
  * One HTTP/2 request as a DownstreamRequest: `:path` as the target, the fields as a flat list
@@ -24,8 +16,11 @@ export interface H2Connection extends DownstreamConnection {
 export class H2Request implements DownstreamRequest {
   readonly method: string;
   readonly url: string;
+  readonly httpVersion = '2.0';
   readonly rawHeaders: string[];
   readonly facts: RequestHeaderFacts = emptyFacts();
+  /** Body bytes received so far (counted by the body against bodyLimit). */
+  bodyBytes = 0;
   /** Body bytes this request may carry (`--max-body-size`, a route's proxy-body-size). */
   bodyLimit: number;
   /** 0, or the status the header scan refuses the request with (400: a malformed authority). */
@@ -35,6 +30,8 @@ export class H2Request implements DownstreamRequest {
   /** `:authority` (or Host), as received. */
   readonly authority: string | undefined;
   readonly stream: ServerHttp2Stream;
+  /** The client sent `expect: 100-continue` (an upstream's 100 may then be relayed, once). */
+  readonly expectsContinue: boolean;
   #headers: IncomingHttpHeaders | undefined;
 
   constructor(stream: ServerHttp2Stream, conn: H2Connection, raw: readonly string[], bodyLimit: number) {
@@ -44,7 +41,10 @@ export class H2Request implements DownstreamRequest {
     let method = 'GET';
     let path = '/';
     let authority: string | undefined;
+    // `host` leads the list (the fields follow the pseudo-headers, so :authority is known by
+    // the time the first field comes); a Host field stands in for a missing :authority.
     const flat: string[] = [];
+    let fields = false;
     let cookie: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
@@ -53,16 +53,26 @@ export class H2Request implements DownstreamRequest {
         if (name === ':method') method = value;
         else if (name === ':path') path = value;
         else if (name === ':authority') authority = value;
-      } else if (name === 'host') {
-        authority ??= value;
+        continue;
+      }
+      if (!fields) {
+        fields = true;
+        if (authority !== undefined) flat.push('host', authority);
+      }
+      if (name === 'host') {
+        if (authority === undefined) {
+          authority = value;
+          flat.push('host', value);
+        }
       } else if (name === 'cookie') {
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
       } else {
         flat.push(name, value);
       }
     }
+    if (!fields && authority !== undefined) flat.push('host', authority);
     if (cookie !== undefined) flat.push('cookie', cookie);
-    this.rawHeaders = authority === undefined ? flat : ['host', authority, ...flat];
+    this.rawHeaders = flat;
     this.method = method;
     this.url = path;
     this.authority = authority;
@@ -70,6 +80,8 @@ export class H2Request implements DownstreamRequest {
     // HTTP/2 frames the body itself: there is one unless HEADERS carried END_STREAM.
     const hasBody = !stream.endAfterHeaders;
     this.facts.hasBody = hasBody;
+    // The HTTP/1.1 front's own 100-continue handling does not apply: HTTP/2 frames the body.
+    this.expectsContinue = this.facts.expectContinue;
     this.facts.expectContinue = false;
     this.body = hasBody ? new H2RequestBody(stream, this) : null;
   }
@@ -85,15 +97,20 @@ export class H2Request implements DownstreamRequest {
  * per stream stays bounded by the window plus this buffer). Destroying it (an upstream that
  * answered early, a failed try) stops reading without touching the stream, which still carries
  * the response; a client that resets its stream mid-body destroys it with an error.
+ *
+ * Trailers the client sends after the body (a HEADERS frame ending the stream) are kept in
+ * `trailers` before the end, for the upstream protocol to forward (TrailingBody), without the
+ * fields a trailer must not carry (see TRAILER_DENIED).
  */
-export class H2RequestBody extends Readable {
+export class H2RequestBody extends Readable implements TrailingBody {
+  readonly mayHaveTrailers = true;
+  trailers: string[] | null = null;
   readonly #stream: ServerHttp2Stream;
   readonly #req: H2Request;
-  #bytes = 0;
   /** Told when the body passes the request's bodyLimit (the front answers 413 or resets). */
   onOverLimit: (() => void) | null = null;
   readonly #onData = (chunk: Buffer): void => {
-    if ((this.#bytes += chunk.length) > this.#req.bodyLimit) {
+    if ((this.#req.bodyBytes += chunk.length) > this.#req.bodyLimit) {
       this.destroy(new Error('request body over the limit'));
       this.onOverLimit?.();
       return;
@@ -103,6 +120,9 @@ export class H2RequestBody extends Readable {
   readonly #onEnd = (): void => {
     this.push(null);
   };
+  readonly #onTrailers = (_headers: unknown, _flags: number, raw: string[]): void => {
+    this.trailers = forwardableTrailers(raw);
+  };
 
   constructor(stream: ServerHttp2Stream, req: H2Request) {
     super();
@@ -110,6 +130,7 @@ export class H2RequestBody extends Readable {
     this.#req = req;
     stream.on('data', this.#onData);
     stream.on('end', this.#onEnd);
+    stream.on('trailers', this.#onTrailers);
     // The front destroys an unfinished body with the reason before the upstream client may
     // have attached its listeners: that must not crash.
     this.on('error', ignore);
@@ -123,10 +144,34 @@ export class H2RequestBody extends Readable {
     const stream = this.#stream;
     stream.off('data', this.#onData);
     stream.off('end', this.#onEnd);
+    stream.off('trailers', this.#onTrailers);
     // The rest of the body is read and dropped (flow control keeps going for the response).
     if (!stream.destroyed) stream.resume();
     callback(err);
   }
+}
+
+/**
+ * Fields a request trailer must not carry or that Pier does not forward there (RFC 9110 §6.5.1:
+ * framing, routing, connection control, authentication, content description): the rest go
+ * to the upstream as trailers.
+ */
+const TRAILER_DENIED = new Set([
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade',
+  'content-type', 'content-encoding', 'content-range', 'expect', 'max-forwards', 'authorization', 'proxy-authorization',
+  'cookie', 'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'cache-control',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'forwarded',
+]);
+
+/** The client's trailer fields fit to forward (flat), or null when none is. */
+function forwardableTrailers(raw: readonly string[]): string[] | null {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name.charCodeAt(0) === 58 || TRAILER_DENIED.has(name)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  return out.length > 0 ? out : null;
 }
 
 function ignore(): void {}

@@ -72,8 +72,6 @@ export class ClientConnection implements ForwardedFor {
   #tooManyHeaders = false;
   /** Why headersComplete stopped the parser (it returned -1): the status to answer. */
   #refusal: ClientErrorStatus | 0 = 0;
-  /** Body bytes of the request being received, against its bodyLimit. */
-  #bodyBytes = 0;
   /** See IGNORED_UPGRADE_HEAD. */
   #ignoredUpgrade = 0;
   #upgrade: ProxyRequest | null = null;
@@ -251,7 +249,6 @@ export class ClientConnection implements ForwardedFor {
     if (facts.hasBody) {
       req.body = new RequestBody(this, facts.expectContinue);
       this.#reading = req;
-      this.#bodyBytes = 0;
       this.bodyAt = Date.now();
     } else {
       req.complete = true;
@@ -269,7 +266,7 @@ export class ClientConnection implements ForwardedFor {
     if (this.#discarding !== null) return;
     const req = this.#reading;
     if (req === null) return;
-    if ((this.#bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
+    if ((req.bodyBytes += chunk.length) > req.bodyLimit) return this.#fail(413, new Error('request body over the limit'));
     const body = req.body;
     if (body !== null && !body.push(chunk)) this.#pause(PAUSED_BODY);
   }
@@ -524,7 +521,7 @@ export class ClientConnection implements ForwardedFor {
     this.host.forget(this);
     // Outside this native read: the HTTP/2 session takes over the socket's handle, which must
     // not happen while llhttp's read callback is still running on it.
-    setImmediate(prefaceHandOff, handler, socket, Buffer.concat([H2_PREFACE, rest]), this.port);
+    setImmediate(prefaceHandOff, handler, socket, Buffer.concat([H2_PREFACE, rest]), this.port, this.clientAddress);
     return true;
   }
 
@@ -595,15 +592,16 @@ export class ClientConnection implements ForwardedFor {
   }
 }
 
-function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head: Buffer, port: string): void {
+function prefaceHandOff(handler: ConnectionHost['handler'], socket: Socket, head: Buffer, port: string, clientAddress: string): void {
   if (socket.destroyed) return;
-  handler.preface!(socket, head, port);
+  // The client address goes along: a PROXY header (`--proxy-protocol`) may have given it.
+  handler.preface!(socket, head, port, clientAddress);
 }
 
 /** An HTTP-version llhttp refused that is well formed (`HTTP/2.1`, `HTTP/3.0`, `HTTP/1.2`): a
  * version Pier does not speak (505), not a malformed request line (400). llhttp stops at the
  * CR after the version. */
-function wellFormedVersion(buffer: Buffer, at: number): boolean {
+export function wellFormedVersion(buffer: Buffer, at: number): boolean {
   if (at < 8 || buffer[at] !== 0x0d) return false;
   const v = buffer.toString('latin1', at - 8, at);
   return v.startsWith('HTTP/') && isDigit(v.charCodeAt(5)) && v.charCodeAt(6) === 0x2e && isDigit(v.charCodeAt(7)) && buffer[at - 9] === 0x20;

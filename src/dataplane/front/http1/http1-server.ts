@@ -3,7 +3,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { CidrSet } from '../../cidr-set.ts';
 import { ClientConnection, plainAddress } from './client-connection.ts';
 import { trimSpareParsers } from './connection-events.ts';
-import type { ConnectionHost, Http1Handler, RequestLimits } from './http1-handler.ts';
+import type { ConnectionHost, Http1Front, Http1Handler, RequestLimits } from './http1-handler.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
@@ -37,7 +37,7 @@ export const DEFAULT_MAX_HEADERS = 100;
  * request or per connection: each connection keeps timestamps the sweep compares) and the
  * cached `Date` header.
  */
-export class Http1Server implements ConnectionHost {
+export class Http1Server implements ConnectionHost, Http1Front {
   readonly handler: Http1Handler;
   draining = false;
   readonly keepAliveLines: string;

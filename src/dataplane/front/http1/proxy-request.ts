@@ -27,6 +27,8 @@ export class ProxyRequest implements DownstreamRequest {
   body: RequestBody | null = null;
   /** The whole message (head and body) was received. */
   complete = false;
+  /** Body bytes received so far (counted by the connection against bodyLimit). */
+  bodyBytes = 0;
   /**
    * The most body bytes this request may carry (Infinity: no limit). Starts at the server's
    * `maxBodySize` (`--max-body-size`); a route's proxy-body-size replaces it (raising or
@@ -50,6 +52,10 @@ export class ProxyRequest implements DownstreamRequest {
     this.keepAlive = keepAlive;
   }
 
+  get httpVersion(): string {
+    return this.versionMinor === 0 ? '1.0' : '1.1';
+  }
+
   /**
    * Lower-case names → values, built on first use only (balancers that hash on a header or a
    * cookie, the access log). Repeated headers are joined as node:http joins them.
@@ -59,7 +65,9 @@ export class ProxyRequest implements DownstreamRequest {
   }
 }
 
-function headerObject(raw: readonly string[]): IncomingHttpHeaders {
+/** Lower-case names → values, repeats joined as node:http joins them (cookie with `; `, a
+ * second Host dropped). Shared with the public-API front, so both give filters one view. */
+export function headerObject(raw: readonly string[]): IncomingHttpHeaders {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

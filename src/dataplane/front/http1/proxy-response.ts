@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ProxyRequest } from './proxy-request.ts';
 import { equalsLower as same } from '../../ascii-case.ts';
@@ -31,10 +32,14 @@ export class ProxyResponse implements DownstreamResponse {
   readonly conn: ClientConnection;
   /** Told when the client leaves or drains (set by whoever produces the response). */
   exchange: ResponseExchange | null = null;
-  /** Told once the response is complete (the access log; undefined costs nothing). */
+  /** Told once the response is complete (metrics, the access log). */
   onFinish: FinishHook | undefined = undefined;
-  /** For the access log: when the request started (only set with the access log on). */
+  /** When the request started (performance.now()). */
   startedAt = 0;
+  /** Where the request is counted (its route's meter). */
+  meter: RouteMeter | undefined = undefined;
+  /** The head's bytes and the body's (chunk framing not counted). */
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   /** The client is gone, or the response was cut (destroy()). */
@@ -124,13 +129,33 @@ export class ProxyResponse implements DownstreamResponse {
       head += this.conn.host.keepAliveLines;
     }
     this.#pending = `${head}\r\n`;
+    this.bytesSent = head.length + 2;
     this.headersSent = true;
+  }
+
+  /**
+   * An upstream's 1xx, written at once (nothing of this response is pending before its head,
+   * and the response is the connection's current one: requests are answered in turn). Not to
+   * HTTP/1.0 clients; 100 only to a client still waiting for it (see DownstreamResponse).
+   */
+  writeInterim(status: number, raw: readonly (string | Buffer)[]): void {
+    const req = this.req;
+    if (this.headersSent || this.destroyed || this.finished || req.versionMinor === 0 || status === 101) return;
+    if (status === 100) {
+      if (!req.complete) req.body?.continueNow();
+      return;
+    }
+    const headers = downstreamResponseHeaders(raw, false);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    this.#sent(writeLatin1(this.conn.socket, `${head}\r\n`));
   }
 
   /** Writes a body chunk; false when the socket is full (wait for exchange.clientDrained()). */
   write(chunk: Buffer): boolean {
     if (this.finished || this.destroyed) return true;
     if (this.#noBody || chunk.length === 0) return true;
+    this.bytesSent += chunk.length;
     if (chunk.length <= INLINE_MAX) {
       if (this.#chunked) {
         // Held to the end of the tick: more chunks (or the end) usually follow in the same read.
@@ -171,7 +196,7 @@ export class ProxyResponse implements DownstreamResponse {
     this.flush();
     this.finished = true;
     this.conn.responseFinished(this);
-    if (this.onFinish !== undefined) this.onFinish.responseFinished(this);
+    finishResponse(this);
   }
 
   /** Cuts the response: the client sees the connection close mid-response. */

@@ -27,6 +27,13 @@ export class RequestBody extends Readable {
     return this.#expectContinue;
   }
 
+  /** An upstream's 100 (Continue) came before Pier's own (writeInterim): sent now, once. */
+  continueNow(): void {
+    if (!this.#expectContinue) return;
+    this.#expectContinue = false;
+    this.#conn.writeContinue();
+  }
+
   override _read(): void {
     if (this.#expectContinue) {
       this.#expectContinue = false;

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DownstreamRequest, DownstreamResponse, FinishHook, ResponseExchange } from '../downstream.ts';
+import { finishResponse, type DownstreamRequest, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
+import type { RouteMeter } from '../../metrics/route-meter.ts';
 
 /**
  * The response a route filter writes for an Upgrade request it answers itself (a redirect, a
@@ -13,6 +14,8 @@ export class SocketAnswer implements DownstreamResponse {
   exchange: ResponseExchange | null = null;
   onFinish: FinishHook | undefined = undefined;
   startedAt = 0;
+  meter: RouteMeter | undefined = undefined;
+  bytesSent = 0;
   statusCode = 0;
   headersSent = false;
   destroyed = false;
@@ -41,6 +44,7 @@ export class SocketAnswer implements DownstreamResponse {
     }
     if (!connection) head += 'connection: close\r\n';
     this.#head = `${head}\r\n`;
+    this.bytesSent = this.#head.length;
   }
 
   writeUpstreamHead(status: number, statusText: string | undefined, raw: readonly (string | Buffer)[]): void {
@@ -49,12 +53,16 @@ export class SocketAnswer implements DownstreamResponse {
     this.writeHead(status, statusText, headers);
   }
 
+  /** A filter's answer to an upgrade has no interim response to relay. */
+  writeInterim(): void {}
+
   write(chunk: Buffer): boolean {
     if (this.destroyed || this.finished) return true;
     if (this.#head !== '') {
       this.#socket.write(this.#head, 'latin1');
       this.#head = '';
     }
+    this.bytesSent += chunk.length;
     return this.#socket.write(chunk);
   }
 
@@ -66,10 +74,23 @@ export class SocketAnswer implements DownstreamResponse {
     this.finished = true;
     this.#socket.end();
     this.#socket.resume(); // read to the client's FIN, as a refused upgrade does
+    finishResponse(this);
   }
 
   destroy(): void {
     this.destroyed = true;
     this.#socket.destroy();
+  }
+
+  /**
+   * The upgrade's outcome was written on the socket by someone else (Pier's raw error answer,
+   * the upstream's 101 or its refusal's head): `status` and `bytes` are what the request is
+   * counted and logged with; `done` tells the FinishHook now (else the caller ends it later).
+   */
+  settled(status: number, bytes: number, done: boolean): void {
+    this.statusCode = status;
+    this.headersSent = true;
+    this.bytesSent += bytes;
+    if (done) finishResponse(this);
   }
 }

@@ -60,7 +60,7 @@ function appendCacheControl(headers: string[], extra: string): void {
 /** `enable-access-log: "false"`: no access line for the route's responses. */
 export function accessLogOffFilter(_policy: AccessLogPolicy): RequestFilter {
   return (a) => {
-    a.res.onFinish = undefined;
+    a.res.onFinish = a.res.onFinish?.unlogged;
     return true;
   };
 }

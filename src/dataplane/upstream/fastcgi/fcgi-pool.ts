@@ -152,7 +152,10 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       const at = this.#free.indexOf(conn);
       if (at >= 0) this.#free.splice(at, 1);
     }
-    if (established) this.emit('disconnect', this.label, [this], err ?? new errors.SocketError('closed'));
+    // undici's event carries an Error: built only when someone listens (it costs a stack trace).
+    if (established) {
+      if (this.listenerCount('disconnect') > 0) this.emit('disconnect', this.label, [this], err ?? new errors.SocketError('closed'));
+    }
     else if (err !== null) this.emit('connectionError', this.label, [this], err);
     if (this.#all.size === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;

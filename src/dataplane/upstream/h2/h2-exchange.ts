@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { errors } from 'undici';
 import { ConnectionDeadline, type DeadlineOwner } from '../connection-deadline.ts';
 import { destroyBody } from '../request-body-writer.ts';
-import type { UpstreamHandler, UpstreamRequest } from '../upstream-handler.ts';
-import { flatFields, h2RequestHeaders } from './h2-headers.ts';
+import { isTrailingBody, type UpstreamHandler, type UpstreamRequest } from '../upstream-handler.ts';
+import { flatFields, h2RequestHeaders, trailerObject } from './h2-headers.ts';
 import type { H2Session } from './h2-session.ts';
 
 /** Where an exchange whose stream was refused before any processing is placed again. */
@@ -17,6 +17,10 @@ export interface ExchangeOwner {
 }
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = constants;
+
+const END_STREAM = { endStream: true } as const;
+const WAIT_FOR_TRAILERS = { endStream: false, waitForTrailers: true } as const;
+const OPEN = { endStream: false } as const;
 
 /** Placements of one request on a stream before a refusal is reported instead of retried. */
 const MAX_PLACEMENTS = 4;
@@ -53,6 +57,9 @@ function onStreamClose(this: Tagged<ClientHttp2Stream>): void {
 }
 function onStreamDrain(this: Tagged<ClientHttp2Stream>): void {
   this[kExchange]?.streamDrained();
+}
+function onWantTrailers(this: Tagged<ClientHttp2Stream>): void {
+  this[kExchange]?.sendTrailers(this);
 }
 function onBodyData(this: Tagged<Readable>, chunk: Buffer | string): void {
   this[kExchange]?.bodyData(chunk);
@@ -108,6 +115,8 @@ export class H2Exchange implements DeadlineOwner {
   #streamError: Error | null = null;
   /** The request body is being sent. */
   #body: Tagged<Readable> | null = null;
+  /** The client's request trailers, read at the end of its body. */
+  #requestTrailers: readonly string[] | null = null;
   #deadline: ConnectionDeadline | null = null;
 
   /** Ends this request with `err` (undici's abort contract). */
@@ -145,9 +154,12 @@ export class H2Exchange implements DeadlineOwner {
     const request = this.#request;
     const body = request.body;
     const headers = (this.#headers ??= h2RequestHeaders(request.method, request.path, this.#owner.scheme, this.#owner.authority, request.headers));
+    // A body that may end with trailers (an HTTP/2 client's) opens the stream with
+    // waitForTrailers: only then can node send a trailing HEADERS frame.
+    const trailing = body !== null && isTrailingBody(body);
     let stream: Tagged<ClientHttp2Stream>;
     try {
-      stream = session.session.request(headers, { endStream: body === null });
+      stream = session.session.request(headers, body === null ? END_STREAM : trailing ? WAIT_FOR_TRAILERS : OPEN);
     } catch (err) {
       session.streamDone(this);
       const code = (err as { code?: string }).code;
@@ -168,6 +180,7 @@ export class H2Exchange implements DeadlineOwner {
     stream.on('end', onEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
+    if (trailing) stream.on('wantTrailers', onWantTrailers);
     if (body === null) this.#arm(T_HEADERS);
     else if (typeof body === 'string' || body instanceof Uint8Array) {
       // A whole body in memory (undici's dispatch accepts one; tests, health probes).
@@ -294,6 +307,7 @@ export class H2Exchange implements DeadlineOwner {
   bodyEnded(): void {
     const body = this.#body;
     if (body === null) return;
+    if (isTrailingBody(body)) this.#requestTrailers = body.trailers;
     this.#detachBody(body);
     this.#stream?.end();
     if (!this.#responded) this.#arm(T_HEADERS);
@@ -309,6 +323,16 @@ export class H2Exchange implements DeadlineOwner {
     if (this.#body !== body) return;
     if (body.readableEnded) this.bodyEnded();
     else this.fail(body.errored ?? new errors.RequestAbortedError('request body closed early'));
+  }
+
+  /** 'wantTrailers': the request's last DATA frame is queued; the trailers (or none) end it. */
+  sendTrailers(stream: ClientHttp2Stream): void {
+    if (stream.destroyed) return;
+    try {
+      stream.sendTrailers(trailerObject(this.#requestTrailers));
+    } catch (err) {
+      this.fail(err as Error); // a field node refuses
+    }
   }
 
   streamDrained(): void {

@@ -78,3 +78,19 @@ export function flatFields(raw: readonly string[]): string[] {
   for (let i = start; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) out.push(raw[i]!, raw[i + 1]!);
   return out;
 }
+
+/** Flat trailer fields (already fit to forward) → the object node:http2's sendTrailers takes
+ * (repeats as arrays); none → `{}`, which ends the stream with an empty DATA frame. */
+export function trailerObject(flat: readonly string[] | null): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (flat === null) return out;
+  for (let i = 0; i < flat.length; i += 2) {
+    const key = lowerAscii(flat[i]!);
+    const value = flat[i + 1]!;
+    const seen = out[key];
+    if (seen === undefined) out[key] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[key] = [String(seen), value];
+  }
+  return out;
+}

@@ -38,14 +38,16 @@ export function h2OverTls(policy: BackendPolicy): boolean {
 /** The HTTP/2 pools' key: the HTTP/1.1 key (origin and every setting) under its own prefix, so
  * an h2c and an HTTP/1.1 backend naming one endpoint never share a pool. */
 export function h2PoolKey(server: UpstreamServer, policy: BackendPolicy): string {
-  return `h2|${poolKey(server, policy)}`;
+  const h2 = policy.http2;
+  return `h2|${poolKey(server, policy)}${h2 === undefined ? '' : `|ping${h2.pingIntervalMs}|mcs${h2.maxConcurrentStreams}`}`;
 }
 
 /**
  * BackendPolicy → H2PoolOptions, with the HTTP/1.1 pool's meanings where HTTP/2 has one:
  * keepalive.idleTimeoutMs → idle connection close, keepalive.timeMs → connection age,
  * keepalive.requests → streams per connection (0 = unlimited), keepalive off (connections 0 or
- * requests 1) → one stream per connection; timeouts.readMs / connectMs as HTTP/1.1.
+ * requests 1) → one stream per connection; timeouts.readMs / connectMs as HTTP/1.1;
+ * http2.pingIntervalMs and http2.maxConcurrentStreams as they are (absent: no PINGs, 128).
  * keepalive.connections (nginx's idle-connection cap) has no counterpart: an HTTP/2 pool keeps
  * as few connections as its concurrent streams need. TLS as the HTTP/1.1 pool's: SNI and
  * verification from upstreamServername / tls.verify / tls.caPem, never the client's Host.
@@ -63,7 +65,7 @@ export function h2PoolOptions(policy: BackendPolicy, server: UpstreamServer): H2
     idleTimeoutMs: k.idleTimeoutMs > 0 ? k.idleTimeoutMs : DEFAULT_IDLE_MS,
     maxAgeMs: k.timeMs,
     maxRequests: upstreamReset(policy) ? 1 : k.requests,
-    maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
-    pingIntervalMs: 0,
+    maxConcurrentStreams: policy.http2?.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+    pingIntervalMs: policy.http2?.pingIntervalMs ?? 0,
   };
 }

@@ -49,6 +49,13 @@ export class H2Pool extends EventEmitter implements UpstreamPool, SessionOwner, 
     return this.#sessions.length;
   }
 
+  /** Connections without a stream in flight (metrics). */
+  get free(): number {
+    let n = 0;
+    for (const s of this.#sessions) if (s.active === 0) n++;
+    return n;
+  }
+
   /** Streams in flight over every connection (tests, metrics). */
   get streams(): number {
     let n = 0;
@@ -104,7 +111,10 @@ export class H2Pool extends EventEmitter implements UpstreamPool, SessionOwner, 
     const i = this.#sessions.indexOf(session);
     if (i < 0) return;
     this.#sessions.splice(i, 1);
-    if (established) this.emit('disconnect', this.#url, [this], err ?? new errors.SocketError('closed'));
+    // undici's event carries an Error: built only when someone listens (it costs a stack trace).
+    if (established) {
+      if (this.listenerCount('disconnect') > 0) this.emit('disconnect', this.#url, [this], err ?? new errors.SocketError('closed'));
+    }
     else if (err !== null) this.emit('connectionError', this.#url, [this], err);
     if (this.#sessions.length === 0 && this.#waiters.length > 0) {
       const waiters = this.#waiters;
