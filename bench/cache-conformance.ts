@@ -120,7 +120,6 @@ async function main(): Promise<void> {
 /** What the report says about the tests Pier does not pass (kept in step with the code). */
 const WHY = [
   '`headers-store-Set-Cookie`, `other-set-cookie`: on purpose. Pier never stores a response with `Set-Cookie` unless it is `public` (a cookie meant for one user must not reach the next through an origin that forgot `private`); RFC 9111 allows storing it, and the suite counts the refusal as a failed set-up.',
-  '`interim-*`: Pier\'s proxy does not relay 1xx interim responses (103 Early Hints, 102) to clients, so the suite never sees one; that is the proxy\'s behaviour for every route, cache or not.',
   '`stale-close-*` (first column): they need a cache that serves stale when the origin is gone, which Pier does only with `pier.dev/cache-use-stale` (as nginx with `proxy_cache_use_stale`); with it (second column) all pass.',
   '`cdn-*` (first column): `CDN-Cache-Control` is addressed to CDNs; Pier obeys it only when an Ingress names it in `pier.dev/cache-targeted-fields` (second column: all pass).',
   '`vary-normalise-lang-order`, `-lang-select`: Pier matches Vary values after normalizing spaces and the case of language tags, not their order or q-values (another order may say another preference).',

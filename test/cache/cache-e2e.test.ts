@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createH2Server, type ServerHttp2Session } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { INGRESS_CLASS_YAML, serviceYaml } from '../e2e/manifests.ts';
 import { startOrigin, type Origin } from './origin.ts';
+import { WorkerCache } from '../../src/dataplane/cache/cache-store.ts';
 
 const HOST = 'cache.example';
 /** A second Ingress on the same origin with cache-use-stale. */
@@ -50,6 +52,8 @@ describe('pier serve: shared HTTP cache', () => {
     return { status: res.statusCode, headers: res.headers, body, cache: res.headers['x-cache-status'] };
   };
   const count = (path: string) => origin.counts.get(path) ?? 0;
+  /** The entry of `path` (default key) is in place: waits on it, not on any file of the dir. */
+  const isStored = (host: string, path: string) => existsSync(join(cacheDir, WorkerCache.fileOf(`http://${host}${path}`)));
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pier-cache-e2e-'));
@@ -108,12 +112,28 @@ describe('pier serve: shared HTTP cache', () => {
       res.writeHead(200, { etag: '"r1"', 'cache-control': 'max-age=0' }).end(`reval${n}`);
     });
     expect((await get('/reval')).cache).toBe('MISS');
-    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    await waitFor(() => isStored(HOST, '/reval'), 3_000, 'the /reval entry in the cache directory');
     const all = await Promise.all(Array.from({ length: 50 }, () => get('/reval')));
     expect(all.every((r) => r.status === 200 && r.body === 'reval1')).toBe(true);
     expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
     expect(all.filter((r) => r.cache !== 'REVALIDATED').every((r) => r.cache === 'HIT')).toBe(true);
     expect(count('/reval')).toBe(2);
+  });
+
+  it('collapses concurrent revalidations of an entry that must be validated on every use (max-age=0)', async () => {
+    origin.route('/reval0', (req, res, n) => {
+      if (req.headers['if-none-match'] === '"z1"') return void setTimeout(() => res.writeHead(304, { etag: '"z1"', 'cache-control': 'max-age=0' }).end(), 300);
+      res.writeHead(200, { etag: '"z1"', 'cache-control': 'max-age=0' }).end(`zero${n}`);
+    });
+    expect((await get('/reval0')).cache).toBe('MISS');
+    await waitFor(() => isStored(HOST, '/reval0'), 3_000, 'the /reval0 entry in the cache directory');
+    const all = await Promise.all(Array.from({ length: 30 }, () => get('/reval0')));
+    expect(all.every((r) => r.status === 200 && r.body === 'zero1')).toBe(true);
+    expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
+    expect(count('/reval0')).toBe(2);
+    // A request after that validation is validated again: max-age=0 still means every use.
+    expect((await get('/reval0')).cache).toBe('REVALIDATED');
+    expect(count('/reval0')).toBe(3);
   });
 
   it('cache-use-stale: a stale entry answers when the origin fails, resets or answers a listed status, unless the response forbids it', async () => {
@@ -126,7 +146,7 @@ describe('pier serve: shared HTTP cache', () => {
     route('/gone', 'max-age=0');
     route('/strict', 'max-age=0, must-revalidate');
     for (const path of ['/gone', '/strict']) expect((await get(path, {}, 'GET', false, STALE_HOST)).cache).toBe('MISS');
-    await waitFor(async () => (await readdir(cacheDir)).length >= 2, 3_000, 'stored files');
+    await waitFor(() => isStored(STALE_HOST, '/gone') && isStored(STALE_HOST, '/strict'), 3_000, 'both entries in the cache directory');
     mode = 'reset';
     const reset = await get('/gone', {}, 'GET', false, STALE_HOST);
     expect([reset.status, reset.cache, reset.body]).toEqual([200, 'STALE', '/gone1']);
@@ -161,7 +181,7 @@ describe('pier serve: shared HTTP cache', () => {
       res.writeHead(200, { etag: '"u1"', 'cache-control': 'max-age=0' }).end(`upd${n}`);
     });
     await get('/upd', {}, 'GET', false, STALE_HOST);
-    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    await waitFor(() => isStored(STALE_HOST, '/upd'), 3_000, 'the /upd entry in the cache directory');
     const all = await Promise.all(Array.from({ length: 20 }, () => get('/upd', {}, 'GET', false, STALE_HOST)));
     expect(all.every((r) => r.status === 200 && r.body === 'upd1')).toBe(true);
     expect(all.filter((r) => r.cache === 'REVALIDATED')).toHaveLength(1);
@@ -175,7 +195,7 @@ describe('pier serve: shared HTTP cache', () => {
       res.writeHead(200, { etag: '"e1"', 'cache-control': 'max-age=0', 'x-rev': String(n) }).end('etag-body');
     });
     expect((await get('/etag')).cache).toBe('MISS');
-    await waitFor(async () => (await readdir(cacheDir)).length > 0, 3_000, 'a stored file');
+    await waitFor(() => isStored(HOST, '/etag'), 3_000, 'the /etag entry in the cache directory');
     let r = await get('/etag');
     for (let i = 0; i < 20 && r.cache === 'MISS'; i++) r = await get('/etag');
     expect([r.status, r.cache, r.body]).toEqual([200, 'REVALIDATED', 'etag-body']);

@@ -99,7 +99,8 @@ export function cacheFilter(policy: CachePolicy, cache: WorkerCache | undefined,
     // it is over, not when this filter's false makes the request handler run them.
     const held = a.doneHooks;
     a.doneHooks = undefined;
-    void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted, held), () => afterLock(a, ctx, key, false, held));
+    const asked = Date.now();
+    void cache.coordinator.lock(key).then((granted) => afterLock(a, ctx, key, granted, held, asked), () => afterLock(a, ctx, key, false, held, asked));
     return false;
   };
 }
@@ -135,9 +136,12 @@ function hit(a: Admission, ctx: TapContext, found: Found, status: CacheStatus, n
  * After the collapsing lock: look again (the holder may just have stored or refreshed the
  * entry), then serve a fresh entry, or revalidate a stale one, or fetch. `granted`: this
  * request holds the key's lock and releases it once what it fetched is in place; otherwise the
- * holder finished (or its lock timed out) and this request goes upstream by itself.
+ * holder finished (or its lock timed out) and this request goes upstream by itself, unless
+ * the entry was fetched or validated after this request arrived (`asked`): that answer is as
+ * new as one this request would get, even for a response that must be validated on every use
+ * (max-age=0, no-cache), so waiting requests are collapsed for those too.
  */
-function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean, held: Admission['doneHooks']): void {
+function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean, held: Admission['doneHooks'], asked: number): void {
   a.doneHooks = held;
   const unlock = granted ? once(() => ctx.cache.coordinator.send({ type: 'cache-unlock', key })) : undefined;
   if (a.res.destroyed) {
@@ -150,7 +154,8 @@ function afterLock(a: Admission, ctx: TapContext, key: string, granted: boolean,
   if (a.req.method === 'HEAD') a.upstreamMethod = 'GET';
   if (found !== undefined) {
     const now = Date.now();
-    if (usability(found.entry.meta.freshness, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
+    const f = found.entry.meta.freshness;
+    if ((!granted && f.responseTime >= asked) || usability(f, requestHeader(a, 'cache-control'), requestHeader(a, 'pragma'), now) === 'fresh') {
       hit(a, ctx, found, 'HIT', now);
       a.done();
       return unlock?.();
@@ -181,10 +186,11 @@ function once(f: () => void): () => void {
 function staleWhileUpdating(a: Admission, ctx: TapContext, key: string, found: Found): false {
   const held = a.doneHooks;
   a.doneHooks = undefined;
+  const asked = Date.now();
   const go = (granted: boolean) => {
     if (granted || a.res.destroyed) {
       releaseEntry(found.entry);
-      return afterLock(a, ctx, key, granted, held);
+      return afterLock(a, ctx, key, granted, held, asked);
     }
     a.doneHooks = held;
     hit(a, ctx, found, 'UPDATING', Date.now());
