@@ -94,17 +94,32 @@ export function isEmptyDelta(delta: TableDelta): boolean {
   return deltaEntries(delta) === 0 && delta.certificates !== null && delta.defaultBackend === undefined && delta.defaultCertificate === undefined;
 }
 
+/**
+ * Lists diffKeyed found in key order (as `next`, or as a `prev` it checked). The primary diffs
+ * each table against the one before, so a list met again as `prev` was checked then: the
+ * entries it shares with `next` need no comparison (backend ids are strings built by
+ * concatenation, whose comparison costs ten times a flat string's), only the changed ones do.
+ */
+const sortedLists = new WeakSet<readonly unknown[]>();
+
 function diffKeyed<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): KeyedChanges<T> {
   if (prev === next) return { upsert: [], remove: [] };
-  const merged = mergeDiff(prev, next, keyOf, compare);
-  if (merged !== undefined) return merged;
+  const merged = mergeDiff(prev, next, keyOf, compare, prev.length <= 1 || sortedLists.has(prev));
+  if (merged !== undefined) {
+    sortedLists.add(prev);
+    sortedLists.add(next);
+    return merged;
+  }
   const keys = new Set(next.map(keyOf));
   return { upsert: [...next], remove: [...new Set(prev.map(keyOf))].filter((key) => !keys.has(key)), whole: true };
 }
 
-/** The two lists walked side by side, in key order (entries of one key form a run); undefined
- * as soon as either list turns out not to be in that order. */
-function mergeDiff<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number): KeyedChanges<T> | undefined {
+/**
+ * The two lists walked side by side, in key order (entries of one key form a run); undefined
+ * as soon as either list turns out not to be in that order. With `prevSorted` (known from an
+ * earlier diff), the entries both lists share are not compared: only next's other entries are.
+ */
+function mergeDiff<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => string, compare: (a: string, b: string) => number, prevSorted: boolean): KeyedChanges<T> | undefined {
   const upsert: T[] = [];
   const remove: string[] = [];
   let i = 0;
@@ -112,6 +127,17 @@ function mergeDiff<T>(prev: readonly T[], next: readonly T[], keyOf: (t: T) => s
   let lastA: string | undefined;
   let lastB: string | undefined;
   while (i < prev.length || j < next.length) {
+    if (i < prev.length && prev[i] === next[j]) {
+      // An entry both lists hold at this point: unchanged. Its order needs checking only when
+      // prev's is not known: in a sorted prev, every step before left lastB at most its key (a
+      // key equal to the last one continues a run of shared entries).
+      const key = keyOf(prev[i]!);
+      if (!prevSorted && ((lastA !== undefined && compare(lastA, key) > 0) || (lastB !== undefined && lastB !== lastA && compare(lastB, key) > 0))) return undefined;
+      lastA = lastB = key;
+      i++;
+      j++;
+      continue;
+    }
     const a = i < prev.length ? keyOf(prev[i]!) : undefined;
     const b = j < next.length ? keyOf(next[j]!) : undefined;
     if ((a !== undefined && lastA !== undefined && compare(lastA, a) >= 0) || (b !== undefined && lastB !== undefined && compare(lastB, b) >= 0)) return undefined;

@@ -76,11 +76,38 @@ describe('diffTables / applyDelta (property)', () => {
     }), { numRuns: 500 });
   });
 
+  it('holds along chains of tables (each diffed against the one before, as the primary does), also when one comes out of order', () => {
+    const step = (prev: RouteTable): fc.Arbitrary<RouteTable> => fc.tuple(editArb(prev), fc.integer({ min: 0, max: 9 }), fc.nat()).map(([next, roll, at]) => {
+      if (roll !== 0 || next.virtualHosts.length < 2) return next;
+      // Two entries swapped: a list out of order, which must be sent whole.
+      const hosts = [...next.virtualHosts];
+      const k = at % (hosts.length - 1);
+      [hosts[k], hosts[k + 1]] = [hosts[k + 1]!, hosts[k]!];
+      return { ...next, virtualHosts: hosts };
+    });
+    const chain = (prev: RouteTable, left: number): fc.Arbitrary<RouteTable[]> =>
+      left === 0 ? fc.constant([prev]) : step(prev).chain((next) => chain(next, left - 1).map((rest) => [prev, ...rest]));
+    fc.assert(fc.property(tableArb(true).chain((first) => chain(first, 6)), (tables) => {
+      for (let i = 1; i < tables.length; i++) {
+        const [prev, next] = [tables[i - 1]!, tables[i]!];
+        expect(overIpc(prev, diffTables(prev, next))).toStrictEqual(next);
+      }
+    }), { numRuns: 300 });
+  });
+
   it('holds for unrelated tables, sorted or not', () => {
     const arb = fc.boolean().chain((sorted) => fc.tuple(tableArb(sorted), tableArb(sorted)));
     fc.assert(fc.property(arb, ([prev, next]) => {
       expect(overIpc(prev, diffTables(prev, next))).toStrictEqual(next);
     }), { numRuns: 500 });
+  });
+
+  it('holds for a table out of order with some of its entries replaced', () => {
+    const arb = fc.tuple(tableArb(false), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }));
+    fc.assert(fc.property(arb, ([prev, replace]) => {
+      const next = { ...prev, virtualHosts: prev.virtualHosts.map((v, i) => (replace[i] ? { ...v } : v)) };
+      expect(overIpc(prev, diffTables(prev, next))).toStrictEqual(next);
+    }), { numRuns: 1000 });
   });
 
   it('carries exactly the entries that are not the same objects, and keeps the others as prev\'s objects', () => {

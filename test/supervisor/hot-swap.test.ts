@@ -34,7 +34,10 @@ describe('100 route flips under 32 keepalive clients', () => {
     // backends' pools reach the highest concurrency the load can ever have.
     for (const x of backends) x.delayMs = 100;
     await new Promise((r) => setTimeout(r, 700));
-    await primary.call('publish', { table: flipTable(b, backends) });
+    // Waited for: on a loaded machine the workers may take a while to switch, and b must see
+    // every client in flight before the flips start.
+    const warmB = (await primary.call('publish', { table: flipTable(b, backends) })).generation as number;
+    await waitFor('the warm-up table in force', async () => (await primary.call('ready', { generation: warmB })).ready === true, 10_000);
     await new Promise((r) => setTimeout(r, 700));
     for (const x of backends) x.delayMs = 0;
     await new Promise((r) => setTimeout(r, 200));
