@@ -64,6 +64,13 @@ describe('--default-backend-service', () => {
     expect(problems).toEqual([problem('ingress/fallback', 'ServiceNotFound', '--default-backend-service: Service ingress/fallback not found: requests no rule matches get 503', 'Warning', 'Service')]);
   });
 
+  it('a Service without ports (headless) answers 503 and is reported', () => {
+    const headless = 'apiVersion: v1\nkind: Service\nmetadata: { name: fallback, namespace: ingress }\nspec: { clusterIP: None }\n';
+    const { table, problems } = translate(snapshotOf(headless), withFlags({ defaultBackendService: FALLBACK }));
+    expect(table.backends).toEqual([unavailable('service:ingress/fallback:0', 'ServiceHasNoPorts')]);
+    expect(problems).toEqual([problem('ingress/fallback', 'ServiceHasNoPorts', '--default-backend-service ingress/fallback has no ports: requests no rule matches get 503', 'Warning', 'Service')]);
+  });
+
   it('without the flag, nothing changes (404 for what no rule matches)', () => {
     expect(translate(snapshotOf(service('fallback', '{ name: http, port: 80 }', '10.0.0.9')), OPTIONS).table.defaultBackend).toBeUndefined();
   });
