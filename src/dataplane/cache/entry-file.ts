@@ -86,3 +86,43 @@ export function openEntry(path: PathLike, scratch: Buffer): OpenEntry | undefine
     return undefined;
   }
 }
+
+/** What the primary needs of an entry file at start: its key, size and time (cache-load.ts). */
+export interface EntryFacts {
+  readonly key: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * Reads an entry's key, size and modification time: one open, fstat, a read of the meta only
+ * (`scratch` is reused: 2 KiB holds most metas), close. Undefined when the path is not a regular
+ * file holding an entry of this format.
+ */
+export function readEntryFacts(path: PathLike, scratch: Buffer): EntryFacts | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const n = readSync(fd, scratch, 0, scratch.length, 0);
+    if (n < 8 || scratch.readUInt32BE(0) !== MAGIC) return undefined;
+    const end = 8 + scratch.readUInt32BE(4);
+    if (end > st.size) return undefined;
+    let head = scratch;
+    if (end > n) {
+      head = Buffer.allocUnsafe(end);
+      if (readSync(fd, head, 0, end, 0) < end) return undefined;
+    }
+    const meta = JSON.parse(head.toString('utf8', 8, end)) as Partial<EntryMeta>;
+    return typeof meta.key === 'string' ? { key: meta.key, size: st.size, mtimeMs: st.mtimeMs } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
