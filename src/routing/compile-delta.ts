@@ -2,6 +2,8 @@ import { DEFAULT_ENTRY, attachIndex, detachIndex, indexOf, type CompileIndex } f
 import type { CompiledTable, RouteBinder, RouteMeterBinder } from './compile-table.ts';
 import { claim, CompiledRoutes, slotOf, unclaim, type HostSlots, type Slot } from './compiled-routes.ts';
 import { HostBuilder } from './host-builder.ts';
+import type { HostRules } from './host-rules.ts';
+import { MapEdits } from './layered-map.ts';
 import type { Backend, RouteTable, VirtualHost } from './route-table.ts';
 import type { TableDelta } from './table-delta.ts';
 
@@ -13,8 +15,8 @@ const MIN_WHOLE = 64;
  * virtual hosts the delta names, and those whose rules hold a backend it changed or removed,
  * get new HostRules; the others keep `previous`'s objects (and so their compiled pipelines).
  * Changed backends are bound again (`bind` may hand over state from `previous.backends`); the
- * others keep their bound objects. The host lookup maps are copies with the changed entries
- * replaced, the bound backends a LayeredMap over `previous`'s: `previous` stays valid and unchanged (requests that matched on it finish on it),
+ * others keep their bound objects. The host lookup maps and the bound backends are LayeredMaps
+ * over `previous`'s with the changed entries on top: `previous` stays valid and unchanged (requests that matched on it finish on it),
  * but cannot be patched again: the next delta applies to the result.
  *
  * Undefined when a whole compile must do it (then nothing was bound or changed): `previous`
@@ -51,7 +53,7 @@ export function compileDelta<B = Backend, P = unknown, M = undefined>(previous: 
     get: (id: string) => changed.get(id) ?? (removedIds.has(id) ? undefined : previous.backends.get(id)),
     set: (id: string, bound: B) => void changed.set(id, bound),
   };
-  const slots: HostSlots<B, P, M> = { exact: new Map(previous.slots.exact), wildcard: new Map(previous.slots.wildcard), anyHost: previous.slots.anyHost };
+  const slots: HostSlots<B, P, M, MapEdits<string, HostRules<B, P, M>>> = { exact: new MapEdits(previous.slots.exact), wildcard: new MapEdits(previous.slots.wildcard), anyHost: previous.slots.anyHost };
   const builder = new HostBuilder(backends, binder, bindRoute, meterOf);
   for (const vhost of vacate(slots, index, dirty, upserts, removed)) {
     const { rules, ids } = builder.host(vhost);
@@ -68,7 +70,8 @@ export function compileDelta<B = Backend, P = unknown, M = undefined>(previous: 
     changed.delete(id);
     removedIds.add(id);
   }
-  const compiled = new CompiledRoutes(next, previous.backends.with(changed, removedIds), slots, fallback);
+  const hostMaps = { exact: slots.exact.apply(), wildcard: slots.wildcard.apply(), anyHost: slots.anyHost };
+  const compiled = new CompiledRoutes(next, previous.backends.with(changed, removedIds), hostMaps, fallback);
   attachIndex(compiled, index);
   return compiled;
 }

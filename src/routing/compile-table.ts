@@ -2,7 +2,7 @@ import { attachIndex, CompileIndex, DEFAULT_ENTRY } from './compile-index.ts';
 import { claim, CompiledRoutes, slotOf, type HostSlots } from './compiled-routes.ts';
 import { HostBuilder } from './host-builder.ts';
 import { LayeredMap } from './layered-map.ts';
-import type { RouteMatch } from './host-rules.ts';
+import type { HostRules, RouteMatch } from './host-rules.ts';
 import type { Backend, Route, RouteTable, VirtualHost } from './route-table.ts';
 
 export type { RouteMatch } from './host-rules.ts';
@@ -49,7 +49,7 @@ export function compileTable<B = Backend, P = unknown, M = undefined>(table: Rou
   const backends = new Map<string, B>();
   for (const backend of table.backends) if (!backends.has(backend.id)) backends.set(backend.id, binder(backend));
   const builder = new HostBuilder(backends, binder, bindRoute, meterOf);
-  const slots: HostSlots<B, P, M> = { exact: new Map(), wildcard: new Map(), anyHost: undefined };
+  const slots: HostSlots<B, P, M, Map<string, HostRules<B, P, M>>> = { exact: new Map(), wildcard: new Map(), anyHost: undefined };
   // Only a table whose hosts each take their own slot can be patched later: where two take one,
   // which wins depends on their order, and compileDelta leaves that to a whole compile.
   let index: CompileIndex | undefined = new CompileIndex();
@@ -60,7 +60,8 @@ export function compileTable<B = Backend, P = unknown, M = undefined>(table: Rou
   }
   const fallback = builder.fallback(table.defaultBackend);
   index?.set(DEFAULT_ENTRY, undefined, fallback.ids);
-  const compiled = new CompiledRoutes(table, new LayeredMap(backends), slots, fallback.match);
+  const hostMaps = { exact: new LayeredMap(slots.exact), wildcard: new LayeredMap(slots.wildcard), anyHost: slots.anyHost };
+  const compiled = new CompiledRoutes(table, new LayeredMap(backends), hostMaps, fallback.match);
   if (index !== undefined) {
     for (const id of builder.placeholders) index.placeholders.add(id);
     attachIndex(compiled, index);

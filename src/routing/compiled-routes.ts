@@ -7,10 +7,17 @@ import type { RouteTable } from './route-table.ts';
 /** Where the rules of one host are looked up: its exact name, its wildcard suffix, or any host. */
 export type Slot = { readonly kind: 'exact' | 'wildcard'; readonly key: string } | { readonly kind: 'any'; readonly key: '' };
 
+/** What building a host lookup map needs of it (a Map, or MapEdits over a compiled one). */
+export interface SlotMap<V> {
+  has(key: string): boolean;
+  set(key: string, value: V): unknown;
+  delete(key: string): unknown;
+}
+
 /** The host lookup maps of one compiled table, while it is being built. */
-export interface HostSlots<B, P, M> {
-  readonly exact: Map<string, HostRules<B, P, M>>;
-  readonly wildcard: Map<string, HostRules<B, P, M>>;
+export interface HostSlots<B, P, M, T = SlotMap<HostRules<B, P, M>>> {
+  readonly exact: T;
+  readonly wildcard: T;
   anyHost: HostRules<B, P, M> | undefined;
 }
 
@@ -40,17 +47,22 @@ export function unclaim<B, P, M>(slots: HostSlots<B, P, M>, slot: Slot): void {
   else (slot.kind === 'exact' ? slots.exact : slots.wildcard).delete(slot.key);
 }
 
-/** The matcher of compile-table.ts. Its maps are never changed once it is built. */
+/**
+ * The matcher of compile-table.ts. Its maps are never changed once it is built. They are
+ * LayeredMaps, so that a patched table shares the unchanged entries of the one before instead
+ * of copying tens of thousands of them; a host lookup then reads the (small) overlay of what
+ * changed before the base: one more Map lookup per request, about 10-20 ns.
+ */
 export class CompiledRoutes<B, P, M> implements CompiledTable<B, P, M> {
   readonly table: RouteTable;
   readonly backends: LayeredMap<string, B>;
-  readonly slots: Readonly<HostSlots<B, P, M>>;
+  readonly slots: Readonly<HostSlots<B, P, M, LayeredMap<string, HostRules<B, P, M>>>>;
   readonly fallback: RouteMatch<B, P, M> | undefined;
-  readonly #exact: Map<string, HostRules<B, P, M>>;
-  readonly #wildcard: Map<string, HostRules<B, P, M>>;
+  readonly #exact: LayeredMap<string, HostRules<B, P, M>>;
+  readonly #wildcard: LayeredMap<string, HostRules<B, P, M>>;
   readonly #anyHost: HostRules<B, P, M> | undefined;
 
-  constructor(table: RouteTable, backends: LayeredMap<string, B>, slots: HostSlots<B, P, M>, fallback: RouteMatch<B, P, M> | undefined) {
+  constructor(table: RouteTable, backends: LayeredMap<string, B>, slots: HostSlots<B, P, M, LayeredMap<string, HostRules<B, P, M>>>, fallback: RouteMatch<B, P, M> | undefined) {
     this.table = table;
     this.backends = backends;
     this.slots = slots;

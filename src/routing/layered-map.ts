@@ -75,3 +75,33 @@ export class LayeredMap<K, V> implements ReadonlyMap<K, V> {
     for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
   }
 }
+
+/** Edits to a LayeredMap, recorded while a table is patched, applied at once by `apply`. */
+export class MapEdits<K, V> {
+  readonly #base: LayeredMap<K, V>;
+  readonly #set = new Map<K, V>();
+  readonly #removed = new Set<K>();
+
+  constructor(base: LayeredMap<K, V>) {
+    this.#base = base;
+  }
+
+  has(key: K): boolean {
+    return this.#set.has(key) || (!this.#removed.has(key) && this.#base.has(key));
+  }
+
+  set(key: K, value: V): void {
+    this.#removed.delete(key);
+    this.#set.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.#set.delete(key);
+    this.#removed.add(key);
+  }
+
+  /** The base with the edits: a new map (the base is unchanged). */
+  apply(): LayeredMap<K, V> {
+    return this.#base.with(this.#set, this.#removed);
+  }
+}
