@@ -61,7 +61,9 @@ describe('rate limits, CORS and compression over HTTP/2 (pier serve --workers 2)
     expect(admitted).toBeGreaterThanOrEqual(1);
     expect(admitted).toBeLessThanOrEqual(2);
     expect(codes.every((c) => c === 200 || c === 429)).toBe(true);
-    expect(codes.at(-1)).toBe(429);
+    // The second credit may arrive between any two of these requests (the primary's answer), so
+    // which one it admits is not fixed; that at most 2 of 6 pass is.
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(4);
   });
 
   it('a CORS preflight is answered 204 without the backend; a request gets the headers', async () => {
