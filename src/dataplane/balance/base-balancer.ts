@@ -27,7 +27,7 @@ export abstract class BaseBalancer implements Balancer {
   readonly servers: readonly UpstreamServer[];
   readonly health: PassiveHealth;
   /** In-flight requests per server (least-connections bookkeeping). */
-  readonly active: Int32Array;
+  readonly active: number[];
   protected readonly now: () => number;
   protected readonly random: () => number;
   readonly #hasBackups: boolean;
@@ -40,7 +40,7 @@ export abstract class BaseBalancer implements Balancer {
   constructor(backend: Backend, options: BalancerOptions = {}) {
     this.servers = backend.servers;
     this.health = new PassiveHealth(backend.servers);
-    this.active = new Int32Array(backend.servers.length);
+    this.active = new Array<number>(backend.servers.length).fill(0);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.#hasBackups = backend.servers.some((s) => s.backup);

@@ -20,22 +20,23 @@ export function serverKey(server: { readonly host: string; readonly port: number
 export class PassiveHealth {
   readonly servers: readonly UpstreamServer[];
   /** Failures counted in the current window. */
-  readonly fails: Uint32Array;
+  readonly fails: number[];
   /** When the current failure window started (ms). */
-  readonly windowStart: Float64Array;
+  readonly windowStart: number[];
   /** Down until this time (ms); 0 = not marked. */
-  readonly downUntil: Float64Array;
+  readonly downUntil: number[];
   /** Set by the active health checker. */
-  readonly activeDown: Uint8Array;
+  readonly activeDown: number[];
   #marked = 0;
 
   constructor(servers: readonly UpstreamServer[]) {
     this.servers = servers;
     const n = servers.length;
-    this.fails = new Uint32Array(n);
-    this.windowStart = new Float64Array(n);
-    this.downUntil = new Float64Array(n);
-    this.activeDown = new Uint8Array(n);
+    // Plain arrays (see smooth-weights.ts): a few servers each, many backends.
+    this.fails = new Array<number>(n).fill(0);
+    this.windowStart = new Array<number>(n).fill(0);
+    this.downUntil = new Array<number>(n).fill(0);
+    this.activeDown = new Array<number>(n).fill(0);
   }
 
   /** Number of servers carrying a down mark (possibly expired): 0 means all are up. */
