@@ -49,7 +49,7 @@ export function registerWorkerMetrics(dataplane: Dataplane): void {
       this.set({ state: 'idle' }, idle);
     },
   });
-  new promClient.Gauge({
+  new TransientGauge({
     name: 'pier_upstream_up', help: '1 when an upstream server takes requests, 0 when passive or active health holds it down (in any worker).',
     labelNames: ['namespace', 'upstream', 'server'], aggregator: 'min',
     collect() {
@@ -57,6 +57,19 @@ export function registerWorkerMetrics(dataplane: Dataplane): void {
       for (const h of dataplane.upstreamHealth()) this.set({ namespace: h.namespace, upstream: h.upstream, server: h.server }, h.up ? 1 : 0);
     },
   });
+}
+
+/**
+ * A gauge whose series exist only while a scrape reads them: `pier_upstream_up` has one per
+ * endpoint (60,000 at 10,000 Ingresses), and prom-client keeps a label object and a key string
+ * for each until the next scrape (~10 MiB per worker at that size) unless they are dropped.
+ */
+class TransientGauge<T extends string> extends promClient.Gauge<T> {
+  override async get(): Promise<promClient.MetricObjectWithValues<promClient.MetricValue<T>>> {
+    const values = await super.get();
+    this.reset();
+    return values;
+  }
 }
 
 /**
