@@ -7,6 +7,7 @@ import { resolveBackendOf } from './build-table.ts';
 import type { Problem } from './problem.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 import { Dependents, trackingIndex } from './tracking-index.ts';
+import { flat } from '../routing/flat-string.ts';
 
 /** One backend as one Ingress refers to it: the unit of backend re-resolution. */
 interface Resolution {
@@ -38,7 +39,7 @@ export class BackendMemo {
 
   /** The key of `id` as `ingress` refers to it. */
   static keyOf(id: string, ingress: Ingress): string {
-    return `${id}\n${ingress.metadata.namespace ?? ''}/${ingress.metadata.name}`;
+    return flat(`${id}\n${ingress.metadata.namespace ?? ''}/${ingress.metadata.name}`);
   }
 
   /** Uses (adds a user to) the resolution, resolving it if new. */

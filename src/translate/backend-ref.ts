@@ -1,4 +1,5 @@
 import type { IngressBackend, ServiceBackendPort } from '../source/objects.ts';
+import { flat } from '../routing/flat-string.ts';
 
 /** The API group and kind of the Upstream resource an Ingress backend may name. */
 export const UPSTREAM_GROUP = 'pier.dev';
@@ -11,8 +12,8 @@ export type BackendRef =
 
 /** `service:<ns>/<name>:<port>` (port as written: number or name) or `upstream:<ns>/<name>`. */
 export function backendIdOf(ref: BackendRef): string {
-  if (ref.kind === 'Upstream') return `upstream:${ref.namespace}/${ref.name}`;
-  return `service:${ref.namespace}/${ref.name}:${ref.port.name || String(ref.port.number)}`;
+  if (ref.kind === 'Upstream') return flat(`upstream:${ref.namespace}/${ref.name}`);
+  return flat(`service:${ref.namespace}/${ref.name}:${ref.port.name || String(ref.port.number)}`);
 }
 
 /**

@@ -14,6 +14,7 @@ import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 import { resolveUpstreamBackend, type ResolvedBackend } from './upstream-backend.ts';
+import { flat } from '../routing/flat-string.ts';
 
 /**
  * Builds the (unsorted) table from the merged routes: groups routes into one VirtualHost per
@@ -174,5 +175,5 @@ function addWwwRedirects(routes: readonly MergedRoute[], built: ReadonlyMap<Merg
 }
 
 function originOf(ingress: Ingress): string {
-  return displayName({ namespace: ingress.metadata.namespace, name: ingress.metadata.name });
+  return flat(displayName({ namespace: ingress.metadata.namespace, name: ingress.metadata.name }));
 }

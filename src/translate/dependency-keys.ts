@@ -4,10 +4,11 @@
  * A key names one object, except `EndpointSlices:` (every slice of one Service) and
  * `IngressClass:` (any IngressClass: the default class changes which Ingresses are ours).
  */
+import { flat } from '../routing/flat-string.ts';
 export type DependencyKind = 'Ingress' | 'Service' | 'EndpointSlices' | 'Secret' | 'ConfigMap' | 'Upstream' | 'IngressClass';
 
 export function dependencyKey(kind: DependencyKind, namespace = '', name = ''): string {
-  return kind === 'IngressClass' ? 'IngressClass:' : `${kind}:${namespace}/${name}`;
+  return kind === 'IngressClass' ? 'IngressClass:' : flat(`${kind}:${namespace}/${name}`);
 }
 
 /** The Ingress a key names, as `namespace/name`, or undefined for other kinds. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import type { H1PoolOptions } from './h1-pool.ts';
+import { flat } from '../../routing/flat-string.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 
 /** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to (https for
@@ -23,18 +24,6 @@ export function poolKey(server: UpstreamServer, policy: BackendPolicy): string {
   const tls = policy.tls;
   const tlsKey = tls === undefined ? '' : `|tls:${tls.serverName ?? ''}:${tls.verify ? 1 : 0}:${tls.caPem === undefined ? '' : hash(tls.caPem)}`;
   return flat(`${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`);
-}
-
-/**
- * `s` with its characters in one piece. A template literal makes a tree of ~15 concatenation
- * nodes (32 bytes each) that V8 keeps as long as the string lives; a pool key lives as long as
- * its pool, once per endpoint: 60,000 keys at 10,000 Ingresses held ~29 MiB of such nodes in
- * each worker (heap snapshot). A copy through a Buffer is flat (575 → 106 bytes per key in a
- * micro-benchmark, ~0.3 µs each, at swap time only); reading a character to make V8 flatten the
- * tree in place works unoptimized but not once the optimizing compiler drops the unused read.
- */
-function flat(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** A digest so a CA bundle does not bloat every key; cryptographic, because two CAs sharing a
