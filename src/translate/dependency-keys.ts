@@ -5,6 +5,7 @@
  * `IngressClass:` (any IngressClass: the default class changes which Ingresses are ours).
  */
 import { flat } from '../routing/flat-string.ts';
+
 export type DependencyKind = 'Ingress' | 'Service' | 'EndpointSlices' | 'Secret' | 'ConfigMap' | 'Upstream' | 'IngressClass';
 
 export function dependencyKey(kind: DependencyKind, namespace = '', name = ''): string {

@@ -107,8 +107,14 @@ describe('rate limits (pier serve --workers 2)', () => {
     expect(codes.filter((c) => c === 101).length).toBeGreaterThanOrEqual(2);
     expect(codes.filter((c) => c === 101).length).toBeLessThanOrEqual(3 + refills);
     expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(5 - 3 - refills);
+    // Three more, 20 ms apart: a token that refilled meanwhile (the upgrades may have taken a
+    // second on a busy machine) admits one, the bucket's depth at most two, never all three;
+    // and over the whole test no more than the burst, the credit and one per second begun.
     const statuses = await paced(pier, 'r429.example', '127.0.0.74', 50, 3, 1);
-    expect(statuses.get(429)).toBe(3);
+    expect([...statuses.keys()].every((c) => c === 200 || c === 429)).toBe(true);
+    expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(1);
+    const admitted = codes.filter((c) => c === 101).length + (statuses.get(200) ?? 0);
+    expect(admitted).toBeLessThanOrEqual(3 + Math.ceil((performance.now() - started) / 1000));
   }, 20_000);
 
   it('limit-connections 2: a third request in progress is refused; released slots admit again; tunnels hold a slot', async () => {
