@@ -13,6 +13,7 @@ import { chooseHttpLayer } from './dataplane/node-internals.ts';
 import { CertificateExpiries } from './observe/certificate-expiry.ts';
 import { PrimaryMetrics } from './observe/metrics.ts';
 import { ReloadStatus } from './observe/reload-status.ts';
+import { UpstreamUp } from './observe/upstream-up.ts';
 import { RequestTotals } from './observe/request-totals.ts';
 import { resolveManifestPath } from './source/manifests/manifest-path.ts';
 import { ManifestSource } from './source/manifests/manifest-source.ts';
@@ -150,12 +151,17 @@ async function main(config: PierConfig): Promise<void> {
   };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const requests = new RequestTotals();
+  const upstreamUp = new UpstreamUp();
   const reload = new ReloadStatus();
   const certificates = new CertificateExpiries();
-  supervisor.on('metrics', (meters) => requests.add(meters));
+  supervisor.on('metrics', (meters, from: { pid: number; down: readonly string[] }) => {
+    requests.add(meters);
+    upstreamUp.report(from.pid, from.down);
+  });
   supervisor.on('ack', () => reload.acked(supervisor.readyGeneration(reload.pending)));
   supervisor.on('listening', () => reload.acked(supervisor.readyGeneration(reload.pending)));
-  supervisor.on('exit', (e: { expected: boolean; generation: number }) => {
+  supervisor.on('exit', (e: { pid: number; expected: boolean; generation: number }) => {
+    upstreamUp.left(e.pid);
     if (!e.expected && reload.pending > e.generation) reload.failed();
   });
   const controller = new Controller({
@@ -163,6 +169,7 @@ async function main(config: PierConfig): Promise<void> {
     translateOptions,
     publish: (table) => {
       requests.retain(table);
+      upstreamUp.retain(table);
       certificates.update(table);
       const generation = supervisor.publish(table);
       reload.published(generation);
@@ -182,7 +189,7 @@ async function main(config: PierConfig): Promise<void> {
   // count (the supervisor's rule), so one crashing worker does not take the pod out of service.
   let workersStarted = false;
   const isReady = () => workersStarted && controller.syncedGeneration !== undefined && supervisor.readyGeneration(controller.syncedGeneration);
-  const metrics = new PrimaryMetrics({ supervisor, controller, isReady, cache: cache.index, requests, reload, certificates });
+  const metrics = new PrimaryMetrics({ supervisor, controller, isReady, cache: cache.index, requests, upstreamUp, reload, certificates });
   const health = createHealthServer({ isReady, metrics: () => metrics.collect(), purge: (pattern) => cache.index.purge(pattern) });
 
   await listen(health, config.healthPort, config.bindAddress);

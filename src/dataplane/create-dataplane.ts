@@ -24,7 +24,6 @@ import { AccessLog, type AccessLogDestination } from './access-log.ts';
 import { RequestMeters } from './metrics/request-meters.ts';
 import { RequestRecorder } from './metrics/request-recorder.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
-import { backendParts } from './metrics/route-meter.ts';
 import type { SniCertificates } from './sni-certificates.ts';
 import { createTlsListener } from './tls-listener.ts';
 import { SelfAddress } from './self-address.ts';
@@ -77,16 +76,6 @@ export interface DataplaneOptions {
   readonly publicHttp?: boolean;
 }
 
-/** One upstream server's health as the balancer of its backend sees it now. */
-export interface UpstreamHealth {
-  readonly namespace: string;
-  /** The Service and port (`web:80`), or the Upstream's name. */
-  readonly upstream: string;
-  /** `host:port`. */
-  readonly server: string;
-  readonly up: boolean;
-}
-
 export interface SwapResult {
   readonly generation: number;
   readonly swapMs: number;
@@ -110,8 +99,9 @@ export interface Dataplane {
   readonly publicHttp: boolean;
   /** Per-route request counters (reported to the primary: metrics-report.ts). */
   readonly meters: RequestMeters;
-  /** Each server of the table in force and whether passive/active health lets it take requests. */
-  upstreamHealth(): UpstreamHealth[];
+  /** The servers of the table in force that do not take requests now (health, or their backend
+   * unavailable), as `${backend id}\n${host}:${port}`. */
+  downServers(): string[];
   /**
    * Compiles `table` and replaces the one reference requests read; requests in flight keep the
    * table they started with. Endpoints still present keep their pools (and keepalive
@@ -277,11 +267,13 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   /** Each route's meter, by its labels (RequestMeters). */
   readonly #meterOf = (route: Route | undefined, backend: BackendRuntime): RouteMeter => this.meters.meterFor(route, backend.backend.id);
 
-  upstreamHealth(): UpstreamHealth[] {
-    const out: UpstreamHealth[] = [];
+  downServers(): string[] {
+    const out: string[] = [];
     for (const runtime of this.compiled.backends.values()) {
-      const { namespace, upstream } = backendParts(runtime.backend.id);
-      runtime.backend.servers.forEach((s, i) => out.push({ namespace, upstream, server: `${s.host}:${s.port}`, up: !runtime.unavailable && runtime.balancer.available(i) }));
+      const { id, servers } = runtime.backend;
+      for (let i = 0; i < servers.length; i++) {
+        if (runtime.unavailable || !runtime.balancer.available(i)) out.push(`${id}\n${servers[i]!.host}:${servers[i]!.port}`);
+      }
     }
     return out;
   }

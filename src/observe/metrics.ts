@@ -3,6 +3,7 @@ import type { WorkerStats } from '../supervisor/supervisor.ts';
 import type { CertificateExpiries } from './certificate-expiry.ts';
 import type { ReloadStatus } from './reload-status.ts';
 import type { RequestTotals } from './request-totals.ts';
+import type { UpstreamUp } from './upstream-up.ts';
 
 /**
  * `/metrics`: the primary's own metrics (defined here), the workers' state metrics
@@ -20,6 +21,7 @@ export interface PrimaryMetricsSources {
   readonly supervisor: { readonly generation: number; stats(): WorkerStats[]; flushMetrics(timeoutMs: number): Promise<void> };
   readonly cache?: { readonly bytes: number; readonly entries: number; readonly evictions: number };
   readonly requests: RequestTotals;
+  readonly upstreamUp: UpstreamUp;
   readonly reload: ReloadStatus;
   readonly certificates: CertificateExpiries;
 }
@@ -77,6 +79,6 @@ export class PrimaryMetrics {
     const flushed = this.#sources.supervisor.flushMetrics(FLUSH_TIMEOUT_MS);
     const [own, workers] = await Promise.all([this.#registry.metrics(), this.#aggregator.clusterMetrics().catch(() => ''), flushed]);
     const requests = await promClient.AggregatorRegistry.aggregate([this.#sources.requests.metrics()]).metrics();
-    return { contentType: this.#registry.contentType, body: `${own}\n${workers}\n${requests}` };
+    return { contentType: this.#registry.contentType, body: `${own}\n${workers}\n${this.#sources.upstreamUp.text()}\n${requests}` };
   }
 }

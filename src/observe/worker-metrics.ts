@@ -10,7 +10,7 @@ import { FAILURE_KINDS } from '../dataplane/upstream/upstream-failure.ts';
  * path: the dataplane keeps plain counters and these metrics read them at scrape time
  * (`collect`). The primary asks every worker for its registry through prom-client's
  * AggregatorRegistry (cluster IPC) and combines them: counters and gauges are summed across
- * workers, `pier_upstream_up` takes the lowest (0 as soon as one worker holds the server down).
+ * workers. (`pier_upstream_up` is rendered by the primary: observe/upstream-up.ts.)
  */
 
 /** Registers them in the worker's global registry (the one prom-client's cluster aggregation
@@ -49,27 +49,6 @@ export function registerWorkerMetrics(dataplane: Dataplane): void {
       this.set({ state: 'idle' }, idle);
     },
   });
-  new TransientGauge({
-    name: 'pier_upstream_up', help: '1 when an upstream server takes requests, 0 when passive or active health holds it down (in any worker).',
-    labelNames: ['namespace', 'upstream', 'server'], aggregator: 'min',
-    collect() {
-      this.reset();
-      for (const h of dataplane.upstreamHealth()) this.set({ namespace: h.namespace, upstream: h.upstream, server: h.server }, h.up ? 1 : 0);
-    },
-  });
-}
-
-/**
- * A gauge whose series exist only while a scrape reads them: `pier_upstream_up` has one per
- * endpoint (60,000 at 10,000 Ingresses), and prom-client keeps a label object and a key string
- * for each until the next scrape (~10 MiB per worker at that size) unless they are dropped.
- */
-class TransientGauge<T extends string> extends promClient.Gauge<T> {
-  override async get(): Promise<promClient.MetricObjectWithValues<promClient.MetricValue<T>>> {
-    const values = await super.get();
-    this.reset();
-    return values;
-  }
 }
 
 /**

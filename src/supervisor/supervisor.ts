@@ -303,7 +303,7 @@ export class Supervisor extends EventEmitter {
         this.#limits.receive(member.worker.id, msg);
         break;
       case 'metrics':
-        this.emit('metrics', msg.meters);
+        this.emit('metrics', msg.meters, { pid: member.worker.process.pid, down: msg.down });
         this.#metrics.answered(member.worker.id, msg.id);
         break;
     }

@@ -87,7 +87,7 @@ function onMessage(msg: ToWorker): void {
     return;
   }
   if (msg.type === 'metrics-request') {
-    send({ type: 'metrics', id: msg.id, meters: dataplane.meters.report() });
+    send({ type: 'metrics', id: msg.id, meters: dataplane.meters.report(), down: dataplane.downServers() });
     return;
   }
   if (draining) return;
@@ -167,7 +167,7 @@ async function drain(graceMs: number, timeoutMs: number): Promise<void> {
   await Promise.race([dataplane.close(), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
   // The counts since the last scrape go to the primary, which keeps them; the access lines
   // still buffered go out.
-  await Promise.race([sendAndWait({ type: 'metrics', id: -1, meters: dataplane.meters.report() }), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
+  await Promise.race([sendAndWait({ type: 'metrics', id: -1, meters: dataplane.meters.report(), down: [] }), sleep(CLOSE_BOUND_MS, undefined, { ref: false })]);
   try {
     accessLog?.flushSync();
   } catch {

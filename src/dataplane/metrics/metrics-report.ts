@@ -17,6 +17,9 @@ export interface MetricsReport {
   readonly type: 'metrics';
   readonly id: number;
   readonly meters: readonly MeterReport[];
+  /** The servers this worker holds down now, as `${backend id}\n${host}:${port}`
+   * (observe/upstream-up.ts renders pier_upstream_up from them and the table). */
+  readonly down: readonly string[];
 }
 
 /** One label set's counts since the last report. */
