@@ -3,9 +3,9 @@
 //
 // --max-semi-space-size caps V8's young generation. V8 sizes it from the machine's memory (or
 // the container's limit): on a large node each process grows it to 2 × 64 MiB under load and
-// keeps it, which was a third of a worker's RSS at 10,000 Ingresses (bench/results/
-// control-plane.md). Pier's garbage is short-lived and GC is a small share of a worker's time,
-// so a 16 MiB semi-space costs little CPU per request (bench/results/young-generation.md).
+// keeps it, which was a third of a worker's RSS at 10,000 Ingresses. Pier's garbage is
+// short-lived and GC is a small share of a worker's time: the 16 MiB cap cost no measurable
+// CPU per request (bench/results/control-plane.md, "Against the goals").
 
 /** Flags Pier adds unless the same flag is already on the command line or in NODE_OPTIONS. */
 export const PIER_NODE_FLAGS = ['--max-semi-space-size=16'];

@@ -36,7 +36,12 @@ if (major < Math.min(...TESTED_NODE_MAJORS) && existsSync(bundled) && realpathSy
   // same process (pid, signals, stdio), nothing left behind. Workers inherit the flags.
   const missing = process.argv.includes('serve') ? missingNodeFlags(process.execArgv, process.env.NODE_OPTIONS) : [];
   if (missing.length > 0 && typeof process.execve === 'function') {
-    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
+    try {
+      process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env);
+    } catch (err) {
+      // Only memory is at stake: start without the flags, and say why.
+      console.error(`pier: starting without ${missing.join(' ')} (re-executing Node failed: ${err.message})`);
+    }
   }
   // Node's compile cache (in the temporary directory) keeps each module's stripped and compiled
   // code: the workers, forked after the primary has loaded the same files, and any restart
