@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import type { H1PoolOptions } from './h1-pool.ts';
-import { flat } from '../../routing/flat-string.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 
 /** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to (https for
@@ -23,7 +22,7 @@ export function poolKey(server: UpstreamServer, policy: BackendPolicy): string {
   const t = policy.timeouts;
   const tls = policy.tls;
   const tlsKey = tls === undefined ? '' : `|tls:${tls.serverName ?? ''}:${tls.verify ? 1 : 0}:${tls.caPem === undefined ? '' : hash(tls.caPem)}`;
-  return flat(`${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`);
+  return `${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
 }
 
 /** A digest so a CA bundle does not bloat every key; cryptographic, because two CAs sharing a

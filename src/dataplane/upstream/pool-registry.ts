@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import { flat } from '../../routing/flat-string.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 import { poolOptions, retireMs, serverOrigin } from './pool-options.ts';
 import { LazyPool } from './lazy-pool.ts';
@@ -85,7 +86,9 @@ export class PoolRegistry {
   /** The pool for `server` under `policy`: the one in use, else a retired one revived, else a
    * new one. Counts one more binding holding it. */
   acquire(server: UpstreamServer, policy: BackendPolicy): UpstreamPool {
-    const key = protocolFor(policy, this.#publicHttp).poolKey(server, policy);
+    // Kept for the table's life (the binding counts' keys): one flat string, whatever protocol
+    // built it (see flat-string.ts).
+    const key = flat(protocolFor(policy, this.#publicHttp).poolKey(server, policy));
     this.#pass.set(key, (this.#pass.get(key) ?? 0) + 1);
     this.#uses.set(key, (this.#uses.get(key) ?? 0) + 1);
     const pool = this.#pools.get(key) ?? this.#revive(key) ?? this.#create(key, server, policy);
