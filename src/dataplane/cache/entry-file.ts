@@ -53,6 +53,22 @@ export function encodeMeta(meta: EntryMeta): Buffer {
 }
 
 /**
+ * Reads an entry's head (magic, meta length, meta) from the start of `fd`: into `scratch`, and
+ * again into a buffer of its own when the meta does not fit. `n`: bytes the first read got;
+ * `head`: the bytes read (the meta ends at `bodyOffset`). Undefined when the file is not an
+ * entry, its meta would end past `maxEnd`, or the file is shorter than its meta.
+ */
+function readHead(fd: number, scratch: Buffer, maxEnd: number): { n: number; bodyOffset: number; head: Buffer } | undefined {
+  const n = readSync(fd, scratch, 0, scratch.length, 0);
+  if (n < 8 || scratch.readUInt32BE(0) !== MAGIC) return undefined;
+  const bodyOffset = 8 + scratch.readUInt32BE(4);
+  if (bodyOffset > maxEnd) return undefined;
+  if (bodyOffset <= n) return { n, bodyOffset, head: scratch.subarray(0, n) };
+  const head = Buffer.allocUnsafe(bodyOffset);
+  return readSync(fd, head, 0, bodyOffset, 0) < bodyOffset ? undefined : { n, bodyOffset, head };
+}
+
+/**
  * Opens and reads an entry synchronously: one open, one 16 KiB read (two for a huge head), one
  * fstat-free size from the read itself when the body is small. Synchronous on purpose: the
  * cache directory is local (an emptyDir, ideally `medium: Memory`) and these reads take
@@ -68,15 +84,9 @@ export function openEntry(path: PathLike, scratch: Buffer): OpenEntry | undefine
     return undefined;
   }
   try {
-    const n = readSync(fd, scratch, 0, scratch.length, 0);
-    if (n < 8 || scratch.readUInt32BE(0) !== MAGIC) throw new Error('not an entry');
-    const metaLength = scratch.readUInt32BE(4);
-    const bodyOffset = 8 + metaLength;
-    let head = scratch.subarray(0, n);
-    if (bodyOffset > n) {
-      head = Buffer.allocUnsafe(bodyOffset);
-      if (readSync(fd, head, 0, bodyOffset, 0) < bodyOffset) throw new Error('truncated entry');
-    }
+    const read = readHead(fd, scratch, Infinity);
+    if (read === undefined) throw new Error('not an entry');
+    const { n, bodyOffset, head } = read;
     const meta = JSON.parse(head.toString('utf8', 8, bodyOffset)) as EntryMeta;
     // A read shorter than the buffer reached the end of the file: no fstat needed.
     const size = n < scratch.length && bodyOffset <= n ? n : fstatSync(fd).size;
@@ -109,16 +119,9 @@ export function readEntryFacts(path: PathLike, scratch: Buffer): EntryFacts | un
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
-    const n = readSync(fd, scratch, 0, scratch.length, 0);
-    if (n < 8 || scratch.readUInt32BE(0) !== MAGIC) return undefined;
-    const end = 8 + scratch.readUInt32BE(4);
-    if (end > st.size) return undefined;
-    let head = scratch;
-    if (end > n) {
-      head = Buffer.allocUnsafe(end);
-      if (readSync(fd, head, 0, end, 0) < end) return undefined;
-    }
-    const meta = JSON.parse(head.toString('utf8', 8, end)) as Partial<EntryMeta>;
+    const read = readHead(fd, scratch, st.size);
+    if (read === undefined) return undefined;
+    const meta = JSON.parse(read.head.toString('utf8', 8, read.bodyOffset)) as Partial<EntryMeta>;
     return typeof meta.key === 'string' ? { key: meta.key, size: st.size, mtimeMs: st.mtimeMs } : undefined;
   } catch {
     return undefined;
