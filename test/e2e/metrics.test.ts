@@ -9,7 +9,7 @@ import { TIME_BUCKETS } from '../../src/dataplane/metrics/meter-layout.ts';
 import { deadPort } from '../dataplane/helpers.ts';
 import { makeCertificate, tlsSecretYaml } from '../dataplane/tls-certificates.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
-import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
+import { childPids, startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { samplesOf, total } from '../helpers/prometheus-text.ts';
 import { INGRESS_CLASS_YAML, ingressYaml, serviceYaml } from './manifests.ts';
 
@@ -146,7 +146,7 @@ describe('pier serve: /metrics', () => {
   it('a worker killed and restarted takes no count away: the totals live in the primary', async () => {
     const before = await scrape();
     const counted = total(before, 'pier_requests_total');
-    const workers = readFileSync(`/proc/${pier.child.pid}/task/${pier.child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const workers = childPids(pier.child.pid!);
     expect(workers).toHaveLength(2);
     process.kill(workers[0]!, 'SIGKILL');
     const text = await scrapeUntil((t) => total(t, 'pier_worker_restarts') >= 1 && samplesOf(t, 'pier_worker_table_generation').length === 2, 'the replacement worker');

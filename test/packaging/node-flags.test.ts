@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { missingNodeFlags, PIER_NODE_FLAGS } from '../../bin/node-flags.js';
-import { startPier, type PierProcess } from '../helpers/pier-process.ts';
+import { childPids, startPier, type PierProcess } from '../helpers/pier-process.ts';
 
 const EXAMPLE = new URL('../../examples/basic/', import.meta.url).pathname;
 
@@ -11,10 +11,6 @@ function args(pid: number): string[] {
 
 function environ(pid: number): string[] {
   return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-}
-
-function workerPids(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 describe('missingNodeFlags', () => {
@@ -40,7 +36,7 @@ describe('pier serve runs its processes with Pier\'s V8 flags', () => {
     pier = await startPier(['--manifests', EXAMPLE, '--workers', '2'], { env: { NODE_OPTIONS: '' } });
     const primary = pier.child.pid!;
     expect(args(primary)).toContain('--max-semi-space-size=16');
-    const workers = workerPids(primary);
+    const workers = childPids(primary);
     expect(workers).toHaveLength(2);
     for (const pid of workers) {
       expect(args(pid)).toContain('--max-semi-space-size=16');
@@ -56,7 +52,7 @@ describe('pier serve runs its processes with Pier\'s V8 flags', () => {
     pier = await startPier(['--manifests', EXAMPLE, '--workers', '1'], { env: { NODE_OPTIONS: '--max-semi-space-size=32' } });
     const primary = pier.child.pid!;
     expect(args(primary).some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
-    const [worker] = workerPids(primary);
+    const [worker] = childPids(primary);
     expect(args(worker!).some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
     expect(environ(worker!)).toContain('NODE_OPTIONS=--max-semi-space-size=32');
   });
