@@ -12,7 +12,7 @@ import type { UpstreamHandler, UpstreamRequest } from './upstream/upstream-handl
 import { PierError } from '../errors.ts';
 import { InterceptedStatus } from './upstream/intercepted-status.ts';
 import {
-  classifyFailure, failureStatus, isIdempotent, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
+  classifyFailure, failureStatus, isIdempotent, isKeepaliveRace, nothingSent, RetryableStatus, SEND_TIMEOUT_CODE, type FailureKind,
 } from './upstream/upstream-failure.ts';
 
 /** What every exchange of a dataplane shares with it. */
@@ -33,6 +33,18 @@ function onBodyPause(this: TaggedBody): void {
 function onSendTimeout(exchange: ProxyExchange): void {
   exchange.sendTimedOut();
 }
+function onBackoffEnd(exchange: ProxyExchange): void {
+  exchange.backoffEnded();
+}
+
+/** Idle-close races retried without using up a try, per request. Each one closes its connection
+ * and every connection idle as long (the pools' connectionCrossed), so the next try is nearly
+ * always on a fresh connection; more than this means something else is wrong. */
+const MAX_RACE_TRIES = 3;
+/** The back-off before a retry that goes back to a server already tried: Envoy's defaults (25 ms,
+ * doubling per back-off, at most 250 ms), each drawn between half and all of it. */
+const BACKOFF_BASE_MS = 25;
+const BACKOFF_MAX_MS = 250;
 
 /**
  * One proxied request: picks a server, dispatches to its undici pool, streams the response back,
@@ -48,9 +60,17 @@ function onSendTimeout(exchange: ProxyExchange): void {
  *   `retries.nonIdempotent`. A retried answer is dropped with its connection; the last try's
  *   answer is relayed as it is.
  * Each condition applies only when `policy.retries.on` lists it, within `retries.attempts`.
- * Each retry prefers a server not tried yet, else any server the balancer offers (a single
- * server is retried on a fresh connection). Resets do not count against passive health: the
- * keepalive race is not the server's failure.
+ * Each retry prefers a server not tried yet, at once; once every server was tried, it waits a
+ * back-off (25 ms, doubling, at most 250 ms, jittered: Envoy's defaults) and goes to any server
+ * the balancer offers (a single server is retried on a fresh connection), so a server that is
+ * restarting (php-fpm's reload, a pod replaced) gets a moment instead of three tries within a
+ * few milliseconds. Resets do not count against passive health: the keepalive race is not the
+ * server's failure.
+ *
+ * The idle-close race (a reused keepalive connection closed before any answer, marked by the
+ * pool: markKeepaliveRace) is retried at once and does not use up a try, as nginx does for a
+ * failed cached connection (`u->peer.tries++`), at most MAX_RACE_TRIES times per request; the
+ * other conditions (idempotent, body untouched, `reset` in `retries.on`) still apply.
  *
  * Send timeout (nginx proxy_send_timeout: the time one write of the request to the upstream may
  * stay blocked, not the whole upload): undici pauses the request body whenever the upstream
@@ -89,6 +109,13 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   /** An answer was handed to the error backend (custom-http-errors): never again. */
   #intercepted = false;
   #tries = 0;
+  /** Tries that failed on the idle-close race (they do not use up `retries`); #raced: the last
+   * failure was one, so the retry goes out at once. */
+  #raceTries = 0;
+  #raced = false;
+  /** Back-offs waited so far, and the timer of the one running. */
+  #backoffs = 0;
+  #backoffTimer: NodeJS.Timeout | undefined;
   /** When the first try started (only with a retry time bound). */
   #startedAt = 0;
   #tried: Set<number> | undefined;
@@ -191,10 +218,40 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   }
 
   #try(): void {
-    const { balancer, pools } = this.runtime;
+    const balancer = this.runtime.balancer;
     const admission = this.#admission;
     let index = admission !== undefined && this.#tries === 0 && admission.pinnedServer >= 0 ? admission.pinnedServer : balancer.pick(this, this.#tried);
-    if (index < 0 && this.#tried !== undefined) index = balancer.pick(this);
+    if (index < 0 && this.#tried !== undefined) {
+      // Every server was tried: back to one of them, after a back-off unless the failure was
+      // the idle-close race.
+      if (!this.#raced) {
+        this.#backOff();
+        return;
+      }
+      index = balancer.pick(this);
+    }
+    this.#dispatch(index);
+  }
+
+  #backOff(): void {
+    const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#backoffs++) * (0.5 + Math.random() / 2);
+    const rt = this.runtime;
+    if (rt.retryTimeoutMs > 0 && performance.now() + ms - this.#startedAt >= rt.retryTimeoutMs) {
+      this.#fail(failureStatus(this.#lastFailure));
+      return;
+    }
+    this.#backoffTimer = setTimeout(onBackoffEnd, ms, this);
+  }
+
+  /** The back-off is over: the retry goes to whichever server the balancer offers now. */
+  backoffEnded(): void {
+    this.#backoffTimer = undefined;
+    if (!this.#done) this.#dispatch(this.runtime.balancer.pick(this));
+  }
+
+  #dispatch(index: number): void {
+    const { balancer, pools } = this.runtime;
+    const admission = this.#admission;
     if (admission !== undefined) admission.chosenServer = index;
     if (index < 0) {
       this.#fail(this.#tries === 0 ? 503 : failureStatus(this.#lastFailure));
@@ -340,18 +397,22 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
       return;
     }
     if (kind !== 'reset') balancer.failed(this.server, Date.now());
-    if (this.#canRetry(kind)) {
+    const race = kind === 'reset' && this.#raceTries < MAX_RACE_TRIES && isKeepaliveRace(err);
+    if (this.#canRetry(kind, race)) {
       this.#ctx.stats.retries++;
       (this.#tried ??= new Set()).add(this.server);
+      this.#raced = race;
+      if (race) this.#raceTries++;
       this.#try();
       return;
     }
     this.#fail(failureStatus(kind));
   }
 
-  #canRetry(kind: FailureKind): boolean {
+  /** `race`: the failure is the idle-close race, which does not use up a try. */
+  #canRetry(kind: FailureKind, race = false): boolean {
     const rt = this.runtime;
-    if (this.#tries > rt.retries || this.res.destroyed) return false;
+    if (this.#tries - this.#raceTries - (race ? 1 : 0) > rt.retries || this.res.destroyed) return false;
     if (rt.retryTimeoutMs > 0 && performance.now() - this.#startedAt >= rt.retryTimeoutMs) return false;
     const body = this.#options.body as RequestBody | null;
     if (body !== null && (body.readableDidRead || body.destroyed)) return false;
@@ -376,6 +437,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
   #settle(): void {
     this.#done = true;
     if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    if (this.#backoffTimer !== undefined) clearTimeout(this.#backoffTimer);
     this.#admission?.done();
   }
 
@@ -400,6 +462,9 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     }
     this.runtime = pages.backend;
     this.#tries = 0;
+    this.#raceTries = 0;
+    this.#raced = false;
+    this.#backoffs = 0;
     this.#tried = undefined;
     this.#admission!.pinnedServer = -1;
     this.#options = { method: this.req.method === 'HEAD' ? 'HEAD' : 'GET', path: '/', headers: pages.headers(status, this.req, this.#admission!), body: null, servername: PINNED_SERVERNAME };

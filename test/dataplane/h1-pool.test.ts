@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifyFailure } from '../../src/dataplane/upstream/upstream-failure.ts';
+import { classifyFailure, isKeepaliveRace } from '../../src/dataplane/upstream/upstream-failure.ts';
 import { h1Pool, headDone, rawPeer, Recorder, send } from './h1-pool-helpers.ts';
 import { closeAll, deadPort, sleep, startBackend, type TestBackend } from './helpers.ts';
 
@@ -194,7 +194,12 @@ describe('H1Pool connections', () => {
     };
     const out = await send(p, {}, recorder);
     expect(out.error?.code).toBe('UND_ERR_SOCKET');
+    expect(isKeepaliveRace(out.error)).toBe(true);
     expect(freeAtError).toBe(0);
+    // A fresh connection closed unanswered is the server's doing, not the race.
+    const fresh = await send(p);
+    expect(fresh.error?.code).toBe('UND_ERR_SOCKET');
+    expect(isKeepaliveRace(fresh.error)).toBe(false);
   });
 
   it('connections closed but not yet gone when a retry walks past them still leave the idle count: maxIdle keeps holding its N', async () => {

@@ -191,3 +191,72 @@ describe('retry on upstream status', () => {
     expect([post.status, post.body, hits]).toEqual([503, 'busy', 3]);
   });
 });
+
+describe('retries that go back to a server', () => {
+  it('retries the idle-close race (a reused connection closed unanswered) without using up a try, at once', async () => {
+    // The backend answers the first request of each connection, then drops the connection at the
+    // next request as if its idle timeout crossed it on the wire.
+    const served = new WeakMap<object, number>();
+    const arrivals: number[] = [];
+    const flaky = await startBackend('flaky', (req, res) => {
+      arrivals.push(performance.now());
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      res.end('fresh');
+    });
+    const none = policy({ retries: { attempts: 0, on: ['reset'], nonIdempotent: false } });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('b', [flaky], none)]));
+    const client = await RawClient.open(port);
+    expect((await client.get('foo.com')).body).toBe('fresh');
+    // attempts 0: any other failure would be a 502 (previous test); the race is retried anyway,
+    // on a fresh connection.
+    const res = await client.get('foo.com');
+    expect([res.status, res.body]).toEqual([200, 'fresh']);
+    expect(flaky.seen).toHaveLength(3);
+    expect(dp.stats.retries).toBe(1);
+    // A POST on a reused connection is still not retried (it may have run).
+    client.send('POST / HTTP/1.1\r\nHost: foo.com\r\nContent-Length: 0\r\n\r\n');
+    expect((await client.response()).status).toBe(502);
+    expect(flaky.seen).toHaveLength(4);
+    expect(arrivals).toHaveLength(4);
+  });
+
+  it('waits a growing back-off before trying the only server again after it reset a fresh connection', async () => {
+    const arrivals: number[] = [];
+    const restarting = await startBackend('restarting', (req, res) => {
+      arrivals.push(performance.now());
+      if (arrivals.length <= 2) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      res.end('back');
+    });
+    const { port, dp } = await startDataplane(tableFor('foo.com', [backendOf('b', [restarting], policy({ retries: { attempts: 2, on: ['reset'], nonIdempotent: false } }))]));
+    const client = await RawClient.open(port);
+    const res = await client.get('foo.com');
+    expect([res.status, res.body]).toEqual([200, 'back']);
+    expect(dp.stats.retries).toBe(2);
+    // Back-offs of 12.5–25 ms, then 25–50 ms (timers may round down a millisecond).
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(11);
+    expect(arrivals[2]! - arrivals[1]!).toBeGreaterThanOrEqual(24);
+  });
+
+  it('answers at once rather than back off past proxy-next-upstream-timeout', async () => {
+    let hits = 0;
+    const rude = await startBackend('rude', (req) => {
+      hits++;
+      req.socket.destroy();
+    });
+    const bounded = policy({ retries: { attempts: 2, on: ['reset'], nonIdempotent: false, timeoutMs: 10 } });
+    const { port } = await startDataplane(tableFor('foo.com', [backendOf('b', [rude], bounded)]));
+    const client = await RawClient.open(port);
+    expect((await client.get('foo.com')).status).toBe(502);
+    expect(hits).toBe(1);
+  });
+});

@@ -7,6 +7,7 @@ import { ConnectionDeadline, type DeadlineOwner } from './connection-deadline.ts
 import { RequestBodyWriter, type RequestBody } from './request-body-writer.ts';
 import { expectsPayload, requestHead, type HeadFacts, type RequestHeaders } from './request-head.ts';
 import { createResponseParser, type ResponseSink } from './response-parser.ts';
+import { markKeepaliveRace } from './upstream-failure.ts';
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
@@ -489,7 +490,10 @@ export class H1Connection implements ResponseSink, DeadlineOwner {
   #peerClosed(err: Error): void {
     // A reused connection closed before any answer: the keepalive race. Older free
     // connections are as likely closed, so the retry must not walk into them one by one.
-    if (!this.#answered && this.freedAt > 0) this.#owner.connectionCrossed(this.freedAt);
+    if (!this.#answered && this.freedAt > 0) {
+      this.#owner.connectionCrossed(this.freedAt);
+      markKeepaliveRace(err);
+    }
     this.fail(err);
   }
 

@@ -33,6 +33,24 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABOR
  * timeouts are the pool's: UND_ERR_HEADERS_TIMEOUT / UND_ERR_BODY_TIMEOUT). */
 export const SEND_TIMEOUT_CODE = 'PIER_ERR_UPSTREAM_SEND_TIMEOUT';
 
+const kKeepaliveRace = Symbol('pier.keepaliveRace');
+
+/**
+ * Marks `err` as the idle-close race: a *reused* keepalive connection closed before any answer
+ * (the upstream gave up on it as it was picked). That says nothing about the server or the
+ * request, so ProxyExchange retries it without using up a try (nginx's rule for a failed cached
+ * connection) and without a back-off. A pool marks it where it sees the close.
+ */
+export function markKeepaliveRace(err: Error): Error {
+  (err as Error & { [kKeepaliveRace]?: true })[kKeepaliveRace] = true;
+  return err;
+}
+
+/** The failure is the idle-close race (see markKeepaliveRace). */
+export function isKeepaliveRace(err: unknown): boolean {
+  return (err as { [kKeepaliveRace]?: true } | null)?.[kKeepaliveRace] === true;
+}
+
 /** Aborts a try whose status is in `retries.on`, so it is retried like a failure. */
 export class RetryableStatus extends Error {
   readonly status: number;

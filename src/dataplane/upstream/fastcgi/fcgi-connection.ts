@@ -12,6 +12,7 @@ import {
 } from './fcgi-records.ts';
 import { StdinWriter } from './stdin-writer.ts';
 import { STDERR_LOG } from './stderr-log.ts';
+import { markKeepaliveRace } from '../upstream-failure.ts';
 
 /** What a connection tells its pool. */
 export interface FcgiConnectionOwner {
@@ -418,7 +419,10 @@ export class FcgiConnection implements RecordSink, DeadlineOwner {
   }
 
   #peerClosed(err: Error): void {
-    if (!this.#answered && this.freedAt > 0) this.#owner.connectionCrossed(this.freedAt);
+    if (!this.#answered && this.freedAt > 0) {
+      this.#owner.connectionCrossed(this.freedAt);
+      markKeepaliveRace(err);
+    }
     this.fail(err);
   }
 
