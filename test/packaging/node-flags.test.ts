@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { missingNodeFlags, PIER_NODE_FLAGS } from '../../bin/node-flags.js';
 import { childPids, startPier, type PierProcess } from '../helpers/pier-process.ts';
@@ -55,5 +57,22 @@ describe('pier serve runs its processes with Pier\'s V8 flags', () => {
     const [worker] = childPids(primary);
     expect(args(worker!).some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
     expect(environ(worker!)).toContain('NODE_OPTIONS=--max-semi-space-size=32');
+  });
+
+  it('starts without the flag, and says why, when re-executing Node fails', async () => {
+    // A module loaded before bin/pier.js makes execve fail as a seccomp or noexec /tmp might.
+    const dir = mkdtempSync(join(tmpdir(), 'pier-execve-'));
+    try {
+      const preload = join(dir, 'failing-execve.mjs');
+      writeFileSync(preload, "process.execve = () => { throw new Error('EACCES: execve refused by the test'); };\n");
+      pier = await startPier(['--manifests', EXAMPLE, '--workers', '1'], { env: { NODE_OPTIONS: `--import=${preload}` } });
+      expect(pier.output()).toContain('pier: starting without --max-semi-space-size=16 (re-executing Node failed: EACCES: execve refused by the test)');
+      const primary = pier.child.pid!;
+      expect(args(primary).some((a) => a.startsWith('--max-semi-space-size'))).toBe(false);
+      const res = await fetch(`http://127.0.0.1:${pier.httpPort}/`, { headers: { host: 'nothing-routes-here.example' } });
+      expect(res.status).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
