@@ -1,6 +1,7 @@
 import { buildConnector, Dispatcher, errors, type Pool } from 'undici';
 import { H1Connection, type ConnectionOwner } from './h1-connection.ts';
 import { h1Settings, type H1Settings } from './h1-settings.ts';
+import { IdleStack } from './idle-stack.ts';
 
 /** undici's Pool options plus what only H1Pool does. */
 export interface H1PoolOptions extends Pool.Options {
@@ -16,10 +17,9 @@ export interface H1PoolOptions extends Pool.Options {
  * node's native llhttp for responses (see H1Connection); none of undici's per-request
  * Request object, queue, or Buffer per header.
  *
- * - One request per connection at a time; free connections on a LIFO stack (most recently
+ * - One request per connection at a time; free connections on an IdleStack (most recently
  *   used first: the least likely to have met the upstream's idle timeout, as nginx's keepalive
- *   cache does). Closed entries leave the stack lazily (when popped, or by a compaction once
- *   they are the majority), so a close costs O(1).
+ *   cache does; a close costs O(1)).
  * - No cap on connections (`connections: null` is the only mode): a burst opens more, nothing
  *   queues, so `dispatch` always returns true. Idle connections are capped by `maxIdle` (nginx
  *   `keepalive N`: the least recently used idle one closes when one more becomes free).
@@ -36,21 +36,15 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
   readonly #url: URL;
   readonly #connect: buildConnector.connector;
   readonly #connectOptions: buildConnector.Options;
-  readonly #free: H1Connection[] = [];
-  /** Stacked connections that closed since the last compaction (a heuristic count). */
-  #dead = 0;
-  /** Idle connections on the stack: free ones, and ones destroyed whose 'close' has not been
-   * handled yet (see #unstack). */
-  #idle = 0;
-  readonly #maxIdle: number;
   readonly #all = new Set<H1Connection>();
+  readonly #free: IdleStack<H1Connection>;
   #closed = false;
   #destroyed = false;
   #waiters: (() => void)[] = [];
 
   constructor(origin: string, options: H1PoolOptions = {}) {
     super();
-    this.#maxIdle = options.maxIdle ?? Infinity;
+    this.#free = new IdleStack(this.#all, options.maxIdle ?? Infinity);
     this.#url = new URL(origin);
     const o = options;
     this.settings = h1Settings(this.#url, o);
@@ -70,9 +64,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
 
   /** Free connections on the stack (tests, metrics). */
   get free(): number {
-    let n = 0;
-    for (const conn of this.#free) if (conn.free) n++;
-    return n;
+    return this.#free.free;
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -80,7 +72,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
       handler.onError?.(this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
       return false;
     }
-    (this.#take() ?? this.#open()).assign(options, handler);
+    (this.#free.take(this.settings.ttl > 0) ?? this.#open()).assign(options, handler);
     return true;
   }
 
@@ -88,8 +80,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
     this.#closed = true;
-    for (const conn of this.#free) if (conn.stacked) conn.destroy();
-    this.#clearStack();
+    this.#free.closeAll();
     return this.#settled(callback);
   }
 
@@ -102,7 +93,7 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
     this.#closed = true;
     this.#destroyed = true;
-    this.#clearStack();
+    this.#free.clear();
     for (const conn of [...this.#all]) conn.destroy(err ?? new errors.ClientDestroyedError());
     return this.#settled(cb);
   }
@@ -116,21 +107,16 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
       conn.destroy();
       return;
     }
-    conn.stacked = true;
     this.#free.push(conn);
-    if (++this.#idle > this.#maxIdle) this.#evictOldest();
   }
 
   connectionCrossed(freedAt: number): void {
-    for (const conn of this.#free) if (conn.free && conn.freedAt <= freedAt) conn.destroy();
+    this.#free.crossed(freedAt);
   }
 
   connectionClosed(conn: H1Connection, err: Error | null, established: boolean): void {
     if (!this.#all.delete(conn)) return;
-    if (conn.stacked) {
-      this.#idle--;
-      this.#dropLater();
-    }
+    this.#free.closed(conn);
     // undici's event carries an Error: built only when someone listens (it costs a stack trace).
     if (established) {
       if (this.listenerCount('disconnect') > 0) this.emit('disconnect', this.#url, [this], (err ?? new errors.SocketError('closed')) as errors.UndiciError);
@@ -143,72 +129,11 @@ export class H1Pool extends Dispatcher implements ConnectionOwner {
     }
   }
 
-  /** The most recently freed connection still fit for a request, or null. */
-  #take(): H1Connection | null {
-    const free = this.#free;
-    let now = 0;
-    while (free.length > 0) {
-      const conn = free.pop()!;
-      this.#unstack(conn);
-      if (!conn.free) continue;
-      if (this.settings.ttl > 0 && now === 0) now = Date.now();
-      if (conn.reusable(now)) return conn;
-      conn.destroy(); // past clientTtl
-    }
-    return null;
-  }
-
   #open(): H1Connection {
     const conn = new H1Connection(this);
     this.#all.add(conn);
     this.#connect(this.#connectOptions, conn.connected as buildConnector.Callback);
     return conn;
-  }
-
-  /** A stacked connection closed: compact once dead entries are the majority. */
-  #dropLater(): void {
-    this.#dead++;
-    const free = this.#free;
-    if (this.#dead < 32 || this.#dead * 2 < free.length) return;
-    let w = 0;
-    for (let r = 0; r < free.length; r++) {
-      const conn = free[r]!;
-      if (conn.free) free[w++] = conn;
-      else this.#unstack(conn);
-    }
-    free.length = w;
-    this.#dead = 0;
-  }
-
-  /**
-   * Takes a connection off the stack's books. A stacked connection counts as idle until its
-   * 'close' has been handled (connectionClosed decrements then): one destroyed a moment ago
-   * (keepalive race, EOF, idle timeout) is still in #all and still counted, and leaving the
-   * stack must uncount it, or the count drifts up for good and every later freed connection
-   * looks over maxIdle and closes.
-   */
-  #unstack(conn: H1Connection): void {
-    conn.stacked = false;
-    if (this.#all.has(conn)) this.#idle--;
-  }
-
-  #clearStack(): void {
-    for (const conn of this.#free) conn.stacked = false;
-    this.#free.length = 0;
-    this.#dead = 0;
-    this.#idle = 0;
-  }
-
-  /** Over maxIdle: close the least recently used idle connection (the bottom of the stack). */
-  #evictOldest(): void {
-    const free = this.#free;
-    for (let i = 0; i < free.length; i++) {
-      const conn = free[i]!;
-      if (!conn.free) continue;
-      for (const gone of free.splice(0, i + 1)) this.#unstack(gone); // it and the closed entries below it
-      conn.destroy();
-      return;
-    }
   }
 
   #settled(callback: (() => void) | undefined): Promise<void> | void {

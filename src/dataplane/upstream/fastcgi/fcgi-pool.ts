@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { errors } from 'undici';
 import { PierError } from '../../../errors.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from '../upstream-handler.ts';
+import { IdleStack } from '../idle-stack.ts';
 import { cgiParams } from './cgi-params.ts';
 import { BAD_RESPONSE_CODE, FcgiConnection, type FcgiConnectionOwner } from './fcgi-connection.ts';
 import type { FastcgiSettings } from './fastcgi-settings.ts';
@@ -25,9 +26,9 @@ const MAX_LOCAL_REDIRECTS = 10;
  * The FastCGI protocol's pool for one endpoint, the peer of H1Pool behind the same contract
  * (`dispatch(request, handler)`, undici's handler shape; events 'connect' / 'disconnect').
  *
- * - One request per connection at a time (php-fpm does not multiplex); free connections on a
- *   LIFO stack (most recently used first, as nginx's keepalive cache), closed ones dropped when
- *   popped. A burst opens more connections, nothing queues: `dispatch` always returns true.
+ * - One request per connection at a time (php-fpm does not multiplex); free connections on an
+ *   IdleStack (most recently used first, as H1Pool). A burst opens more connections, nothing
+ *   queues: `dispatch` always returns true.
  * - Keepalive as the Upstream says: FCGI_KEEP_CONN while `maxIdle` > 0; at most `maxIdle` idle
  *   connections (the least recently used closes); the `maxRequests`-th request on a connection
  *   goes without KEEP_CONN (php-fpm then closes it); connections older than `ttlMs` are not
@@ -53,9 +54,8 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
   readonly label: string;
   readonly #endpoint: FcgiEndpoint;
   readonly #connect: FcgiConnector;
-  readonly #free: FcgiConnection[] = [];
-  #idle = 0;
   readonly #all = new Set<FcgiConnection>();
+  readonly #free: IdleStack<FcgiConnection>;
   #closed = false;
   #destroyed = false;
   #waiters: (() => void)[] = [];
@@ -68,6 +68,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     super();
     this.#endpoint = endpoint;
     this.settings = settings;
+    this.#free = new IdleStack(this.#all, settings.maxIdle);
     this.#connect = options.connect ?? defaultConnector;
     this.label = 'path' in endpoint ? `unix:${endpoint.path}` : `${endpoint.host}:${endpoint.port}`;
   }
@@ -79,9 +80,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
 
   /** Free connections (tests, metrics). */
   get free(): number {
-    let n = 0;
-    for (const conn of this.#free) if (conn.free) n++;
-    return n;
+    return this.#free.free;
   }
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean {
@@ -105,15 +104,14 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       answerLocally(handler, 411, 'Length Required');
       return true;
     }
-    (this.#take() ?? this.#open()).assign(request, handler, params);
+    (this.#free.take(this.settings.ttlMs > 0) ?? this.#open()).assign(request, handler, params);
     return true;
   }
 
   close(): Promise<void> {
     this.#closed = true;
     if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
-    for (const conn of this.#free) if (conn.free) conn.destroy();
-    this.#clearStack();
+    this.#free.closeAll();
     return this.#settled();
   }
 
@@ -121,7 +119,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     this.#closed = true;
     if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
     this.#destroyed = true;
-    this.#clearStack();
+    this.#free.clear();
     for (const conn of [...this.#all]) conn.destroy(err ?? new errors.ClientDestroyedError());
     return this.#settled();
   }
@@ -135,23 +133,16 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       conn.destroy();
       return;
     }
-    conn.stacked = true;
     this.#free.push(conn);
-    if (++this.#idle > this.settings.maxIdle) this.#evictOldest();
   }
 
   connectionCrossed(freedAt: number): void {
-    for (const conn of this.#free) if (conn.free && conn.freedAt <= freedAt) conn.destroy();
+    this.#free.crossed(freedAt);
   }
 
   connectionClosed(conn: FcgiConnection, err: Error | null, established: boolean): void {
     if (!this.#all.delete(conn)) return;
-    if (conn.stacked) {
-      conn.stacked = false;
-      this.#idle--;
-      const at = this.#free.indexOf(conn);
-      if (at >= 0) this.#free.splice(at, 1);
-    }
+    this.#free.closed(conn);
     // undici's event carries an Error: built only when someone listens (it costs a stack trace).
     if (established) {
       if (this.listenerCount('disconnect') > 0) this.emit('disconnect', this.label, [this], err ?? new errors.SocketError('closed'));
@@ -187,10 +178,7 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
       waiting = true;
       if (now - conn.waitingSince >= STALL_MS) stalled = true;
     }
-    if (stalled && this.#idle > 0) {
-      for (const conn of this.#free) if (conn.free) conn.destroy();
-      this.#clearStack();
-    }
+    if (stalled && this.#free.idle > 0) this.#free.closeAll();
     if (waiting && !this.#closed) this.requestWaiting();
   }
 
@@ -209,48 +197,10 @@ export class FcgiPool extends EventEmitter implements UpstreamPool, FcgiConnecti
     this.dispatch(next, handler);
   }
 
-  #take(): FcgiConnection | null {
-    const free = this.#free;
-    let now = 0;
-    while (free.length > 0) {
-      const conn = free.pop()!;
-      this.#unstack(conn);
-      if (!conn.free) continue;
-      if (now === 0) now = Date.now();
-      if (conn.reusable(now)) return conn;
-      conn.destroy();
-    }
-    return null;
-  }
-
   #open(): FcgiConnection {
     const conn = new FcgiConnection(this, this.#connect(this.#endpoint));
     this.#all.add(conn);
     return conn;
-  }
-
-  #evictOldest(): void {
-    const free = this.#free;
-    while (free.length > 0 && this.#idle > this.settings.maxIdle) {
-      const conn = free.shift()!;
-      this.#unstack(conn);
-      if (!conn.free) continue;
-      conn.destroy();
-    }
-  }
-
-  /** Takes a connection off the stack's books: one destroyed a moment ago is still in #all and
-   * still counted idle until its 'close' is handled, so leaving the stack uncounts it (else the
-   * count drifts up for good and every later freed connection looks over maxIdle). */
-  #unstack(conn: FcgiConnection): void {
-    conn.stacked = false;
-    if (this.#all.has(conn)) this.#idle--;
-  }
-
-  #clearStack(): void {
-    for (const conn of this.#free) conn.stacked = false;
-    this.#free.length = 0;
-    this.#idle = 0;
   }
 
   #settled(): Promise<void> {
