@@ -6,6 +6,9 @@ import { parseNginxSize } from './nginx-values.ts';
 /** A day: the longest timeout Pier takes from an annotation. */
 const MAX_SECONDS = 86_400;
 
+/** Retries after the first try at most: the Upstream CRD's `retries.attempts` maximum. */
+const MAX_RETRIES = 10;
+
 /** `proxy-next-upstream` tokens → Pier's retry conditions. */
 const NEXT_UPSTREAM: Readonly<Record<string, readonly RetryCondition[]>> = {
   error: ['connect-failure', 'reset'],
@@ -23,8 +26,10 @@ const NEXT_UPSTREAM: Readonly<Record<string, readonly RetryCondition[]>> = {
  * - `proxy-connect-timeout`, `-send-timeout`, `-read-timeout`: whole seconds, as ingress-nginx
  *   (`"120"`); nginx units (`120s`) are accepted too.
  * - `proxy-next-upstream`: space-separated `error timeout invalid_header http_500 http_502
- *   http_503 http_504 http_403 http_404 http_429 non_idempotent off`; `-tries` (total tries,
- *   0 = as many as there are servers), `-timeout` (seconds; no new try after it, 0 = none).
+ *   http_503 http_504 http_403 http_404 http_429 non_idempotent off`; `-tries` (total tries;
+ *   nginx's 0, no limit but the number of servers, and anything above 11 give 10 retries, the
+ *   Upstream maximum: Pier also goes back to a server already tried, after a back-off),
+ *   `-timeout` (seconds; no new try after it, 0 = none).
  * - Buffering knobs (`proxy-buffering`, `proxy-request-buffering`, `client-body-buffer-size`,
  *   `proxy-buffer-size`, `proxy-buffers-number`, `proxy-busy-buffers-size`,
  *   `proxy-max-temp-file-size`) are validated and have no effect: Pier always streams bodies
@@ -57,8 +62,10 @@ export function parseProxy(r: AnnotationReader, s: IngressSettings): void {
       b.retryNonIdempotent = tokens.includes('non_idempotent');
     }
   }
+  // nginx bounds tries by the number of endpoints (0: no other limit); Pier also goes back to
+  // an endpoint already tried (after a back-off), so it bounds retries at the Upstream's maximum.
   const tries = r.int('proxy-next-upstream-tries', 0, 100);
-  if (tries !== undefined && b.retryAttempts !== 0) b.retryAttempts = tries === 0 ? 100 : tries - 1;
+  if (tries !== undefined && b.retryAttempts !== 0) b.retryAttempts = tries === 0 ? MAX_RETRIES : Math.min(tries - 1, MAX_RETRIES);
   const retryTimeout = seconds(r, 'proxy-next-upstream-timeout');
   if (retryTimeout !== undefined && retryTimeout > 0) b.retryTimeoutMs = retryTimeout;
   for (const name of ['client-body-buffer-size', 'proxy-buffer-size', 'proxy-busy-buffers-size', 'proxy-max-temp-file-size']) {
