@@ -41,9 +41,8 @@ const kKeepaliveRace = Symbol('pier.keepaliveRace');
  * request, so ProxyExchange retries it without using up a try (nginx's rule for a failed cached
  * connection) and without a back-off. A pool marks it where it sees the close.
  */
-export function markKeepaliveRace(err: Error): Error {
+export function markKeepaliveRace(err: Error): void {
   (err as Error & { [kKeepaliveRace]?: true })[kKeepaliveRace] = true;
-  return err;
 }
 
 /** The failure is the idle-close race (see markKeepaliveRace). */
