@@ -47,6 +47,8 @@ const valid: Valid[] = [
   { name: 'temporal-redirect wins over permanent', annotations: { [`${N}permanent-redirect`]: 'https://p.com', [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '307' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 307 }] } },
   { name: 'temporal-redirect-code 308 is out of its range: 302', annotations: { [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 302 }] } },
   { name: 'force-ssl-redirect, preserve-trailing-slash, from-to-www', annotations: { [`${N}force-ssl-redirect`]: 'true', [`${N}preserve-trailing-slash`]: 'true', [`${N}from-to-www-redirect`]: 'true' }, want: { forceSslRedirect: true, preserveTrailingSlash: true, fromToWww: true } },
+  { name: 'satisfy any: the access controls combined', annotations: { [`${N}satisfy`]: 'any' }, want: { policies: [{ kind: 'satisfy-any' }] } },
+  { name: 'satisfy all: the default, nothing to add', annotations: { [`${N}satisfy`]: 'all' }, want: { policies: [] } },
   { name: 'backend-protocol HTTPS (any case)', annotations: { [`${N}backend-protocol`]: 'https' }, want: { backend: { protocol: 'HTTPS' } } },
   { name: 'backend-protocol GRPC, GRPCS, H2C', annotations: { [`${N}backend-protocol`]: 'grpcs' }, want: { backend: { protocol: 'GRPCS' } } },
   { name: 'pier.dev/http2 "false"', annotations: { [`${P}http2`]: 'false' }, want: { http2: false } },
@@ -101,6 +103,7 @@ interface Invalid {
 }
 
 const invalid: Invalid[] = [
+  { name: 'satisfy neither all nor any (a misspelt any is never read as all)', annotations: { [`${N}satisfy`]: 'ANY' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}satisfy: "ANY" is not one of all, any` },
   { name: 'a boolean that is not one', annotations: { [`${N}use-regex`]: 'yes' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}use-regex: "yes" is not a boolean (use "true" or "false")` },
   { name: 'rewrite-target with a space', annotations: { [`${N}rewrite-target`]: '/a b' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}rewrite-target: "/a b" may contain only a path with $1..$9 captures (letters, digits, - . _ ~ / : $)` },
   { name: 'app-root as a URL', annotations: { [`${P}app-root`]: 'https://x.com/app' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}app-root: "https://x.com/app" must be a path starting with / (not a URL)` },
@@ -158,12 +161,6 @@ describe('annotations: what is not Pier\'s', () => {
     const parsed = parse({ [`${N}limit-rate`]: '100' });
     expect(parsed.rejected).toBe(false);
     expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}limit-rate is not supported and is ignored`) })]);
-  });
-
-  it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {
-    const parsed = parse({ [`${N}satisfy`]: 'any' });
-    expect(parsed.rejected).toBe(true);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}satisfy is not enforced by Pier yet`) })]);
   });
 
   it('other prefixes are not looked at', () => {
