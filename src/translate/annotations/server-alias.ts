@@ -22,7 +22,7 @@ export function parseServerAlias(r: AnnotationReader, s: IngressSettings): void 
     const name = item.trim();
     if (name === '') continue;
     if (!SERVER_NAME.test(name)) {
-      r.fail('server-alias', `has an invalid server name ${JSON.stringify(name)} (letters, digits, "-", ".", "*" and regular expression characters only)`);
+      r.fail('server-alias', `has an invalid server name "${name}" (letters, digits, "-", ".", "*" and regular expression characters only)`);
       return;
     }
     if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
@@ -31,7 +31,7 @@ export function parseServerAlias(r: AnnotationReader, s: IngressSettings): void 
   for (const name of [...names.keys()].sort()) {
     const why = unsupported(name);
     if (why === undefined) aliases.push(name);
-    else r.notice('server-alias', `${JSON.stringify(names.get(name))} ignored: ${why}; the other aliases apply`);
+    else r.notice('server-alias', `"${names.get(name)}" ignored: ${why}; the other aliases apply`);
   }
   if (aliases.length > 0) s.serverAliases = aliases;
 }
