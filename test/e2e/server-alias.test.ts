@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,7 +102,7 @@ describe('server-alias through pier serve', () => {
         host: '127.0.0.1', port: pier.httpsPort, servername: host, path, headers: { host }, agent: false,
         ...(ca === undefined ? { rejectUnauthorized: false } : { ca, rejectUnauthorized: true }),
       }, (res) => {
-        const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (res.socket as TLSSocket).getPeerCertificate();
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
