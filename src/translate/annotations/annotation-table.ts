@@ -19,6 +19,7 @@ import { parseProxy } from './proxy.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 import { parseSatisfy } from './satisfy.ts';
+import { parseServerAlias } from './server-alias.ts';
 
 /**
  * What Pier does with an annotation name (under `nginx.ingress.kubernetes.io/` or `pier.dev/`):
@@ -109,7 +110,9 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
     note: 'upstream Location and Set-Cookie headers pass through unchanged' },
-  { title: 'Other', names: ['server-alias', 'mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+  { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
+    note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
+  { title: 'Other', names: ['mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
     note: 'not applied' },
 ];
 
