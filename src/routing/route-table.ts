@@ -42,6 +42,10 @@ export interface VirtualHost {
    * `http/1.1` only for its server name) and its requests on an HTTP/2 connection are
    * answered 421, so a client that coalesced them retries on HTTP/1.1. Absent: HTTP/2 on. */
   readonly http2?: false;
+  /** `ssl-passthrough`: id of the backend (in `RouteTable.backends`) that TLS connections whose
+   * server name is exactly this host are relayed to undeciphered, with `--enable-ssl-passthrough`
+   * (dataplane/passthrough/). Absent: Pier terminates TLS for the host. */
+  readonly passthrough?: string;
 }
 
 export type Algorithm = 'RoundRobin' | 'LeastConnections' | 'IPHash' | 'ConsistentHash' | 'Random';

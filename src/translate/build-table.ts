@@ -1,6 +1,6 @@
 import { displayName, refOf } from '../source/objects.ts';
 import type { Ingress } from '../source/objects.ts';
-import type { Backend, Route, RouteTable } from '../routing/route-table.ts';
+import type { Backend, Route, RouteTable, VirtualHost } from '../routing/route-table.ts';
 import { backendIdOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
 import type { IngressSettings, BackendOverrides } from './annotations/ingress-settings.ts';
@@ -15,6 +15,7 @@ import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 import { resolveUpstreamBackend, type ResolvedBackend } from './upstream-backend.ts';
 import { flat } from '../routing/flat-string.ts';
+import { passthroughTargets } from './ssl-passthrough-hosts.ts';
 
 /**
  * Builds the (unsorted) table from the merged routes: groups routes into one VirtualHost per
@@ -74,12 +75,19 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
   // pier.dev/http2: "false" on any Ingress of a host opts the whole host out (TLS picks the
   // protocol before any route is known).
   const noHttp2 = new Set(merged.routes.filter((r) => r.settings.http2 === false).map((r) => r.host));
+  const passthrough = passthroughTargets(merged.routes, hosts);
+  problems.push(...passthrough.problems);
   const table: RouteTable = {
-    virtualHosts: [...hosts].map(([host, routes]) => (noHttp2.has(host) ? { host, routes, http2: false as const } : { host, routes })),
+    virtualHosts: [...hosts].map(([host, routes]) => virtualHost(host, routes, noHttp2.has(host), passthrough.targets.get(host))),
     ...(defaultBackend === undefined ? {} : { defaultBackend }),
     backends: [...backends.values()],
   };
   return { table, problems, settings };
+}
+
+/** A host's entry: optional fields only when set (tables compare by content). */
+function virtualHost(host: string, routes: Route[], noHttp2: boolean, passthrough: string | undefined): VirtualHost {
+  return { host, routes, ...(noHttp2 ? { http2: false as const } : {}), ...(passthrough === undefined ? {} : { passthrough }) };
 }
 
 const NO_OVERRIDES: BackendOverrides = Object.freeze({});

@@ -155,7 +155,7 @@ export class IncrementalTranslator {
       return;
     }
     const deps = new Set<string>();
-    const processed = isOurIngress(ingress, index, this.#options) ? processIngress(ingress, trackingIndex(index, deps)) : undefined;
+    const processed = isOurIngress(ingress, index, this.#options) ? processIngress(ingress, trackingIndex(index, deps), this.#options) : undefined;
     this.#dependents.track(INGRESS + key, deps);
     this.#setProblems(INGRESS + key, processed?.problems ?? []);
     const families = processed === undefined ? new Set<string>() : familiesOf(processed);

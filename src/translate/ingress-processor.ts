@@ -6,7 +6,7 @@ import { backendRefOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
 import { problemAbout } from './problem.ts';
 import type { Problem } from './problem.ts';
-import type { SnapshotIndex } from './snapshot.ts';
+import type { SnapshotIndex, TranslateOptions } from './snapshot.ts';
 import { validateIngress } from './validate-ingress.ts';
 
 /** One path of one Ingress, normalized, before conflicts between Ingresses are resolved. */
@@ -53,9 +53,12 @@ export interface ProcessedIngress {
  *   unenforced one skips the whole Ingress with a problem naming it.
  * - `spec.tls` is read later, by the tls step (tls-hosts.ts).
  */
-export function processIngress(ingress: Ingress, index?: SnapshotIndex): ProcessedIngress {
+export function processIngress(ingress: Ingress, index?: SnapshotIndex, options?: Pick<TranslateOptions, 'enableSslPassthrough'>): ProcessedIngress {
   const parsed = parseAnnotations(ingress, index === undefined ? undefined : (ns, name) => configMapData(index, ns, name));
   const problems = parsed.problems;
+  if (parsed.settings.sslPassthrough === true && options?.enableSslPassthrough !== true) {
+    problems.push(problemAbout(ingress, 'SSLPassthroughDisabled', 'ssl-passthrough has no effect on TLS: the controller runs without --enable-ssl-passthrough, so Pier terminates TLS for these hosts (their backends are still reached over HTTPS)', 'Normal'));
+  }
   const errors = validateIngress(ingress);
   if (errors.length > 0) {
     problems.push(problemAbout(ingress, 'InvalidIngress', `Ingress skipped: ${errors.join('; ')}`));

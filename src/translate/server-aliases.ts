@@ -99,7 +99,8 @@ export function applyServerAliases(table: RouteTable, processed: readonly Proces
 
 /** The alias's virtual host: the host's, under the alias's name, with its certificate if that names the alias. */
 export function aliasHost(source: VirtualHost, alias: string, certificateOf: (key: string) => Certificate | undefined): VirtualHost {
-  const { tls, ...rest } = source;
+  // An alias is never a passthrough name: ingress-nginx's TLS proxy knows the host's name only.
+  const { tls, passthrough: _passthrough, ...rest } = source;
   const certificate = tls === undefined ? undefined : certificateOf(tls);
   const covered = certificate !== undefined && (namesOf(certificate).has(alias) || namesOf(certificate).has(wildcardOf(alias)));
   return covered ? { ...rest, host: alias, tls } : { ...rest, host: alias };

@@ -25,6 +25,9 @@ export interface TranslateOptions {
   readonly defaultBackendService?: { readonly namespace: string; readonly name: string };
   /** --default-ssl-certificate: the certificate for unknown and absent SNI names. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string };
+  /** --enable-ssl-passthrough: the dataplane relays `ssl-passthrough` hosts' TLS; without it the
+   * annotation only makes the backends HTTPS, and each Ingress setting it is told so. */
+  readonly enableSslPassthrough?: boolean;
 }
 
 /** Lookups over a snapshot, built once per translate() call. */

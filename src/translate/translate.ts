@@ -46,7 +46,7 @@ export interface TranslateResult {
 export function translate(snapshot: Snapshot, options: TranslateOptions): TranslateResult {
   const index = indexSnapshot(snapshot);
   const ours = snapshot.ingresses.filter((ingress) => isOurIngress(ingress, index, options));
-  const processed = ours.map((ingress) => processIngress(ingress, index));
+  const processed = ours.map((ingress) => processIngress(ingress, index, options));
   const merged = mergeRoutes(processed);
   const built = buildTable(index, merged, tlsClaimedHosts(processed));
   // An Ingress skipped as invalid claims no certificate either.

@@ -91,7 +91,7 @@ function mutate(obj: KubeObject, rnd: () => number): KubeObject {
     } else if (choice < 0.9) {
       (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, 'nginx.ingress.kubernetes.io/server-alias': pick(['www.foo.test,shared.example.com', 'foo.com', '~^re,foo.test', 'x.wild.test, foo.test', 'app.com,www.app.com']) };
     } else {
-      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors'])]: pick(['true', 'false', '404,503']) };
+      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors', 'nginx.ingress.kubernetes.io/ssl-passthrough'])]: pick(['true', 'false', '404,503']) };
     }
   } else if (copy.kind === 'EndpointSlice') {
     const slice = copy as EndpointSlice;
@@ -109,7 +109,7 @@ function compare(store: Store, incremental: IncrementalTranslator, options: Tran
 
 const OPTION_SETS: [string, TranslateOptions][] = [
   ['default options', OPTIONS],
-  ['with flag fallbacks', { ...OPTIONS, watchIngressWithoutClass: true, defaultBackendService: { namespace: 'default', name: 'a' }, defaultSslCertificate: { namespace: 'default', name: 'tls-foo' } }],
+  ['with flag fallbacks', { ...OPTIONS, watchIngressWithoutClass: true, defaultBackendService: { namespace: 'default', name: 'a' }, defaultSslCertificate: { namespace: 'default', name: 'tls-foo' }, enableSslPassthrough: true }],
 ];
 
 describe('IncrementalTranslator', () => {

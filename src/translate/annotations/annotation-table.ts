@@ -20,6 +20,7 @@ import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 import { parseSatisfy } from './satisfy.ts';
 import { parseServerAlias } from './server-alias.ts';
+import { parseSslPassthrough } from './ssl-passthrough.ts';
 
 /**
  * What Pier does with an annotation name (under `nginx.ingress.kubernetes.io/` or `pier.dev/`):
@@ -107,7 +108,9 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
     note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
-  { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
+  { title: 'TLS passthrough', names: ['ssl-passthrough'], status: 'supported', parse: parseSslPassthrough,
+    note: 'with --enable-ssl-passthrough, TLS connections naming the host (SNI) are relayed undeciphered to the backend of its / path; plain HTTP is routed as usual, to the backend over HTTPS' },
+  { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
     note: 'upstream Location and Set-Cookie headers pass through unchanged' },
   { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,

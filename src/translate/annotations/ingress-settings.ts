@@ -67,6 +67,8 @@ export interface IngressSettings {
   serverAliases?: readonly string[];
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */
   rateLimit?: RateLimitSettings;
+  /** `ssl-passthrough: "true"`: TLS to the Ingress's hosts is relayed to the `/` backend (ssl-passthrough.ts). */
+  sslPassthrough?: true;
 }
 
 export function emptySettings(): IngressSettings {
