@@ -66,6 +66,8 @@ export interface PierConfig {
   readonly forcePublicHttp: boolean;
   /** `--hsts`: the Strict-Transport-Security value sent on HTTPS responses; '' for none (off). */
   readonly hsts: string;
+  /** `--enable-ssl-passthrough`: TLS to `ssl-passthrough` hosts is relayed undeciphered. */
+  readonly enableSslPassthrough: boolean;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -122,6 +124,7 @@ export const OPTIONS = {
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
   hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
+  'enable-ssl-passthrough': { kind: 'boolean', help: 'Honour the ssl-passthrough annotation: TLS connections whose server name (SNI) is such a host are relayed undeciphered to the backend of its / path (as ingress-nginx\'s flag); the others are terminated by Pier as usual.' },
   'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -220,6 +223,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     cacheDir: text('cache-dir'),
     forcePublicHttp: raw('force-public-http') === true,
     hsts: parseHsts(label('hsts'), str('hsts')!),
+    enableSslPassthrough: raw('enable-ssl-passthrough') === true,
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {

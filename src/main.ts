@@ -132,6 +132,7 @@ async function main(config: PierConfig): Promise<void> {
       cacheSize: config.cacheSize,
       publicHttp: http.publicHttp,
       hsts: config.hsts,
+      sslPassthrough: config.enableSslPassthrough,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),
@@ -149,6 +150,7 @@ async function main(config: PierConfig): Promise<void> {
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
+    enableSslPassthrough: config.enableSslPassthrough,
   };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const requests = new RequestTotals();

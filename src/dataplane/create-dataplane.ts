@@ -29,6 +29,8 @@ import { createTlsListener } from './tls-listener.ts';
 import { SelfAddress } from './self-address.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
+import { PassthroughFront } from './passthrough/passthrough-front.ts';
+import { PassthroughHosts } from './passthrough/passthrough-hosts.ts';
 import type { WorkerCache } from './cache/cache-store.ts';
 
 export interface DataplaneOptions {
@@ -77,6 +79,9 @@ export interface DataplaneOptions {
   /** `--hsts`: the Strict-Transport-Security value every response over TLS carries, replacing
    * an upstream's; absent or '': none (responses over plain HTTP never get one). */
   readonly hsts?: string;
+  /** `--enable-ssl-passthrough`: TLS connections naming a host with `ssl-passthrough` are
+   * relayed undeciphered to its backend (passthrough/passthrough-front.ts). */
+  readonly sslPassthrough?: boolean;
 }
 
 export interface SwapResult {
@@ -156,6 +161,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly #self: SelfAddress | undefined;
   readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
+  readonly #passthrough: PassthroughHosts | undefined;
   readonly stats = createStats();
   readonly pools: PoolRegistry;
   readonly meters = new RequestMeters();
@@ -203,8 +209,11 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, hsts: options.hsts, ...options.http2,
     });
     this.#h2 = h2;
+    this.#passthrough = options.tls && options.sslPassthrough === true ? new PassthroughHosts() : undefined;
+    const passthrough = this.#passthrough === undefined ? undefined : new PassthroughFront(this.#passthrough, this, options.headersTimeoutMs ?? 60_000);
     if (options.tls) {
       const tls = createTlsListener({
+        ...(passthrough === undefined ? {} : { front: passthrough.front }),
         defaultCertificate: options.tls.defaultCertificate,
         ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
         ...(h2 === undefined ? {} : { http2: (servername: string) => this.#h2Hosts.allowed(servername) }),
@@ -212,7 +221,10 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       this.httpsServer = tls.listener;
       this.#tlsServer = tls.server;
       this.#certificates = tls.certificates;
-      this.#closeHandshaking = tls.closeHandshaking;
+      this.#closeHandshaking = passthrough === undefined ? tls.closeHandshaking : () => {
+        tls.closeHandshaking();
+        passthrough.closePeeking();
+      };
       if (h2 === undefined) this.#http1.listenOnTls(tls.server, tls.sourceOf, tls.listener);
       else {
         // ALPN decided the protocol during the handshake; a PROXY header's source is the
@@ -229,7 +241,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     }
     this.#parts = {
       pools: this.pools, bind: this.#bind, bindRoute: this.#bindRoute, self: this.#self,
-      certificates: this.#certificates, tlsServer: this.#tlsServer, h2Hosts: this.#h2Hosts, meters: this.meters,
+      certificates: this.#certificates, tlsServer: this.#tlsServer, h2Hosts: this.#h2Hosts, passthrough: this.#passthrough, meters: this.meters,
     };
   }
 

@@ -22,6 +22,8 @@ export interface DataplaneStats {
   clientAborts: number;
   /** WebSocket / Upgrade tunnels established. */
   upgrades: number;
+  /** TLS connections relayed undeciphered (ssl-passthrough). */
+  passthroughConnections: number;
   /** Table swaps applied, and how long the last one took. */
   swaps: number;
   lastSwapMs: number;
@@ -35,5 +37,5 @@ export function createStats(): DataplaneStats {
   for (const s of PIER_STATUSES) errors[s] = 0;
   const failures = {} as Record<FailureKind, number>;
   for (const k of FAILURE_KINDS) failures[k] = 0;
-  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0 };
+  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, passthroughConnections: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0 };
 }

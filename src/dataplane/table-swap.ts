@@ -5,6 +5,7 @@ import type { RouteTable } from '../routing/route-table.ts';
 import { applyDelta, type TableDelta } from '../routing/table-delta.ts';
 import { bindBackend, releasePools, releaseRuntimes, type BackendRuntime, type BindContext } from './backend-runtime.ts';
 import type { H2HostPolicy } from './front/h2/h2-host-policy.ts';
+import type { PassthroughHosts } from './passthrough/passthrough-hosts.ts';
 import type { RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { RequestMeters } from './metrics/request-meters.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
@@ -23,6 +24,8 @@ export interface SwapParts {
   readonly certificates: SniCertificates | undefined;
   readonly tlsServer: TlsServer | undefined;
   readonly h2Hosts: H2HostPolicy;
+  /** ssl-passthrough hosts (only with --enable-ssl-passthrough). */
+  readonly passthrough: PassthroughHosts | undefined;
   /** Per-route request counters: a whole swap rebinds (and sweeps) them, a delta adds to them. */
   readonly meters: RequestMeters;
 }
@@ -56,6 +59,7 @@ export function swapWhole(parts: SwapParts, previous: DataplaneTable, table: Rou
   const retiredPools = parts.pools.commit();
   const certificates = applyCertificates(parts, parts.certificates?.update(table));
   parts.h2Hosts.update(table);
+  parts.passthrough?.update(table);
   return { compiled, mode: 'whole', retiredPools, certificates, settle: () => releaseRuntimes(previous.backends.values(), compiled.backends.values()) };
 }
 
@@ -83,6 +87,7 @@ export function swapDelta(parts: SwapParts, previous: DataplaneTable, delta: Tab
   parts.self?.change(delta);
   const certificates = applyCertificates(parts, parts.certificates?.change(table, delta));
   parts.h2Hosts.change(delta);
+  parts.passthrough?.change(delta);
   return { compiled, mode: 'delta', retiredPools, certificates, settle: () => releaseRuntimes(replaced, current) };
 }
 

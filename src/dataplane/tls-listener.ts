@@ -14,13 +14,18 @@ export interface TlsListenerOptions {
   /** Offer HTTP/2: ALPN picks `h2` when the client offers it and this says yes for its server
    * name (the per-host opt-out); else `http/1.1`. Absent: `http/1.1` only. */
   readonly http2?: (servername: string) => boolean;
+  /** `--enable-ssl-passthrough`: each connection (after its PROXY header) goes to this first;
+   * it calls `terminate` to hand the socket, with any bytes it read put back, to the TLS server,
+   * or keeps it (ssl-passthrough relays it undeciphered). */
+  readonly front?: (socket: Socket, source: string | undefined, terminate: () => void) => void;
 }
 
 /** The HTTPS server, its certificates, and a way to close connections still in their handshake. */
 export interface TlsListener {
   readonly server: Server;
-  /** What listens: `server` itself, or with `--proxy-protocol` a TCP server that reads each
-   * connection's PROXY header and then hands the socket to `server`. */
+  /** What listens: `server` itself, or with `--proxy-protocol` or `front` a TCP server that
+   * reads each connection's PROXY header, passes it to `front`, and then hands the socket to
+   * `server`. */
   readonly listener: NetServer;
   /** The client address a PROXY header gave for this connection, if any. */
   sourceOf(socket: TLSSocket): string | undefined;
@@ -61,17 +66,20 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   const closeHandshaking = trackHandshakes(server);
   const timeoutMs = options.proxyProtocolTimeoutMs;
-  if (timeoutMs === undefined) return { server, listener: server, sourceOf: () => undefined, certificates, closeHandshaking };
+  const front = options.front;
+  if (timeoutMs === undefined && front === undefined) return { server, listener: server, sourceOf: () => undefined, certificates, closeHandshaking };
   // The raw socket and its TLSSocket share the peer address and port (see trackHandshakes).
   const sources = new Map<string, string>();
-  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => readProxyHeader(raw, timeoutMs, (socket, source) => {
+  const terminate = (socket: Socket, source: string | undefined) => {
     if (source !== undefined) {
       const key = `${socket.remoteAddress}|${socket.remotePort}`;
       sources.set(key, source);
       socket.once('close', () => sources.delete(key));
     }
     server.emit('connection', socket);
-  }));
+  };
+  const accept = front === undefined ? terminate : (socket: Socket, source: string | undefined) => front(socket, source, () => terminate(socket, source));
+  const listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (raw) => (timeoutMs === undefined ? accept(raw, undefined) : readProxyHeader(raw, timeoutMs, accept)));
   const sourceOf = (socket: TLSSocket) => sources.get(`${socket.remoteAddress}|${socket.remotePort}`);
   return { server, listener, sourceOf, certificates, closeHandshaking };
 }

@@ -26,6 +26,7 @@ export function registerWorkerMetrics(dataplane: Dataplane): void {
   counter('pier_upstream_aborts_total', 'Responses cut short because the upstream failed after the head was sent.', (s) => s.upstreamAborts);
   counter('pier_client_aborts_total', 'Requests whose client went away before the response was complete.', (s) => s.clientAborts);
   counter('pier_upgrades_total', 'Upgrade (WebSocket) tunnels established.', (s) => s.upgrades);
+  counter('pier_ssl_passthrough_connections_total', 'TLS connections relayed undeciphered to an ssl-passthrough backend.', (s) => s.passthroughConnections);
   new promClient.Counter({
     name: 'pier_responses_generated_total', help: 'Responses Pier produced itself (no route, no endpoint, upstream failure), by status.', labelNames: ['code'],
     collect() {

@@ -86,6 +86,8 @@ export interface WorkerSettings {
   readonly publicHttp?: boolean;
   /** `--hsts`: the Strict-Transport-Security value for HTTPS responses ('' or absent: none). */
   readonly hsts?: string;
+  /** `--enable-ssl-passthrough`: relay TLS of `ssl-passthrough` hosts undeciphered. */
+  readonly sslPassthrough?: boolean;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

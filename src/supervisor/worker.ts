@@ -62,6 +62,7 @@ const dataplane = createDataplane({
   cache: workerCache,
   publicHttp: settings.publicHttp,
   hsts: settings.hsts,
+  sslPassthrough: settings.sslPassthrough,
 });
 registerWorkerMetrics(dataplane);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);

@@ -19,6 +19,7 @@ export function overridesKey(o: BackendOverrides): string {
   if (o.retryNonIdempotent !== undefined) parts.push(`non-idempotent=${o.retryNonIdempotent}`);
   if (o.retryTimeoutMs !== undefined) parts.push(`retry-timeout=${o.retryTimeoutMs}`);
   if (o.serviceUpstream === true) parts.push('service-upstream');
+  if (o.tlsVerify === false) parts.push('tls-verify=off');
   if (o.fastcgi !== undefined) parts.push(`fastcgi=${JSON.stringify(o.fastcgi)}`);
   return parts.join(',');
 }
@@ -33,6 +34,7 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): Back
     ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
     ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
+    ...(o.tlsVerify === false ? { tls: { ...policy.tls, verify: false } } : {}),
     timeouts: { connectMs: o.connectMs ?? t.connectMs, sendMs: o.sendMs ?? t.sendMs, readMs: o.readMs ?? t.readMs },
     retries: {
       attempts: o.retryAttempts ?? r.attempts,

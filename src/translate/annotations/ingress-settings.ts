@@ -25,6 +25,8 @@ export interface BackendOverrides {
   serviceUpstream?: boolean;
   /** `backend-protocol: FCGI` with `fastcgi-index` / `fastcgi-params-configmap`. */
   fastcgi?: FastcgiPolicy;
+  /** `ssl-passthrough`: the backend's TLS certificate is not checked (nginx's proxy_ssl_verify off). */
+  tlsVerify?: false;
 }
 
 /** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
