@@ -20,7 +20,7 @@ describe('command line messages', () => {
     { args: ['serve', '--http-port', '-1'], message: 'invalid value for --http-port: "-1" (expected a port number 0-65535)' },
     { args: ['serve', '--manifests', '--workers', '2'], message: "--manifests needs a value (see 'pier --help')" },
     { args: ['serve', '--manifests'], message: "--manifests needs a value (see 'pier --help')" },
-    { args: ['serve', '--enable-ssl-passthrough'], message: "unknown option '--enable-ssl-passthrough' (see 'pier --help'; MIGRATING.md maps ingress-nginx's flags to Pier's)" },
+    { args: ['serve', '--tcp-services-configmap', 'ns/tcp'], message: "unknown option '--tcp-services-configmap' (see 'pier --help'; MIGRATING.md maps ingress-nginx's flags to Pier's)" },
     { args: ['serve', '--watch-ingress-without-class=yes'], message: '--watch-ingress-without-class takes no value (give it alone to turn it on; leave it out for off)' },
     { args: ['serve', '--access-log=yes'], message: 'invalid value for --access-log: "yes" (expected stdout, off, or an absolute file path)' },
     { args: ['serve', '--access-log', 'logs/access.log'], message: 'invalid value for --access-log: "logs/access.log" (expected stdout, off, or an absolute file path)' },

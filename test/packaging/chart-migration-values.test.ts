@@ -24,7 +24,7 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
   });
 
   it('an ingress-nginx flag Pier does not have fails helm install with a schema error naming it', () => {
-    expect(helmError({ set: ['controller.extraArgs.enable-ssl-passthrough=true'] })).toMatch(/controller\.extraArgs: Property name of "enable-ssl-passthrough" does not match/);
+    expect(helmError({ set: ['controller.extraArgs.tcp-services-configmap=ns/tcp'] })).toMatch(/controller\.extraArgs: Property name of "tcp-services-configmap" does not match/);
   });
 
   it('a misspelt top-level key fails, as the chart README promises', () => {
@@ -44,6 +44,14 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     const own = Rendered.of({ set: ['controller.hsts.maxAge=63072000', 'controller.hsts.includeSubdomains=false', 'controller.hsts.preload=true'] });
     expect(own.config().hsts).toBe('max-age=63072000; preload');
     expect(helmError({ set: ['controller.hsts.maxAge=-1'] })).toMatch(/controller\.hsts\.maxAge: Must be greater than or equal to 0/);
+  });
+
+  it('controller.enableSslPassthrough is ingress-nginx\'s --enable-ssl-passthrough', () => {
+    expect(Rendered.of({}).config().enableSslPassthrough).toBe(false);
+    const on = Rendered.of({ set: ['controller.enableSslPassthrough=true'] });
+    expect(on.flags().has('enable-ssl-passthrough')).toBe(true);
+    expect(on.config().enableSslPassthrough).toBe(true);
+    expect(helmError({ set: ['controller.enableSslPassthrough=yes'] })).toMatch(/controller\.enableSslPassthrough/);
   });
 
   it('the controller value follows the class name, so two installs never serve each other\'s Ingresses', () => {

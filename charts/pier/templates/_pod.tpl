@@ -63,6 +63,9 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- if $c.accessLog }}
 - --access-log
 {{- end }}
+{{- if $c.enableSslPassthrough }}
+- --enable-ssl-passthrough
+{{- end }}
 {{- if $c.hsts.enabled }}
 - --hsts=max-age={{ int64 $c.hsts.maxAge }}{{ if $c.hsts.includeSubdomains }}; includeSubDomains{{ end }}{{ if $c.hsts.preload }}; preload{{ end }}
 {{- else }}
