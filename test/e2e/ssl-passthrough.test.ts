@@ -25,7 +25,7 @@ interface Answer {
   readonly status: number;
   readonly body: string;
   readonly peerCn?: string;
-  readonly alpn?: string | false;
+  readonly alpn?: string | false | null;
 }
 
 /** The TLS backend: its own certificate; answers with the protocol version it saw and the Host. */
