@@ -23,13 +23,24 @@ export function overridesKey(o: BackendOverrides): string {
   return parts.join(',');
 }
 
+/**
+ * ingress-nginx does not verify an HTTPS/GRPCS backend's certificate (proxy_ssl_verify is off
+ * unless proxy-ssl-secret and proxy-ssl-verify say otherwise), so neither does Pier for a
+ * backend-protocol annotation: cluster-internal backends with self-signed certificates
+ * (dashboards, argocd-server, keycloak) keep working after a migration. The Upstream resource's
+ * spec.tls keeps its verified-by-default meaning (upstream-backend.ts).
+ */
+const UNVERIFIED: NonNullable<BackendPolicy['tls']> = Object.freeze({ verify: false });
+
 /** `policy` with the overrides applied. */
 export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): BackendPolicy {
   const t = policy.timeouts;
   const r = policy.retries;
+  const overTls = o.protocol === 'HTTPS' || o.protocol === 'GRPCS';
   return {
     ...policy,
     ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
+    ...(overTls && policy.tls === undefined ? { tls: UNVERIFIED } : {}),
     ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
     ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
