@@ -27,7 +27,9 @@ export function upstreamTlsOptions(policy: BackendPolicy, host: string | undefin
   const tls = policy.tls;
   const dnsName = host !== undefined && isIP(host) === 0 ? host : undefined;
   const checkName = tls?.serverName ?? dnsName;
-  const sniName = tls?.sni === false ? dnsName : checkName;
+  // SNI never carries an IP address (RFC 6066): a name that is one is only checked.
+  const named = tls?.sni === false ? dnsName : checkName;
+  const sniName = named !== undefined && isIP(named) === 0 ? named : undefined;
   const depth = tls?.verifyDepth;
   // node checks against the SNI name (or the address); a name checked without being sent, or a
   // depth limit, needs its own check (node calls it only for a chain that verified).
