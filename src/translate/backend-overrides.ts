@@ -1,4 +1,4 @@
-import type { Backend, BackendPolicy } from '../routing/route-table.ts';
+import type { Backend, BackendPolicy, BackendTls } from '../routing/route-table.ts';
 import type { BackendOverrides } from './annotations/ingress-settings.ts';
 
 /**
@@ -20,6 +20,7 @@ export function overridesKey(o: BackendOverrides): string {
   if (o.retryTimeoutMs !== undefined) parts.push(`retry-timeout=${o.retryTimeoutMs}`);
   if (o.serviceUpstream === true) parts.push('service-upstream');
   if (o.fastcgi !== undefined) parts.push(`fastcgi=${JSON.stringify(o.fastcgi)}`);
+  if (o.proxySsl !== undefined) parts.push(`proxy-ssl=${JSON.stringify(o.proxySsl)}`);
   return parts.join(',');
 }
 
@@ -30,17 +31,18 @@ export function overridesKey(o: BackendOverrides): string {
  * (dashboards, argocd-server, keycloak) keep working after a migration. The Upstream resource's
  * spec.tls keeps its verified-by-default meaning (upstream-backend.ts).
  */
-const UNVERIFIED: NonNullable<BackendPolicy['tls']> = Object.freeze({ verify: false });
+const UNVERIFIED: BackendTls = Object.freeze({ verify: false });
 
-/** `policy` with the overrides applied. */
-export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): BackendPolicy {
+/** `policy` with the overrides applied; `tls` is what proxy-ssl-secret resolved to
+ * (proxy-ssl-secret.ts), when the overrides have proxy-ssl-* settings. */
+export function applyOverrides(policy: BackendPolicy, o: BackendOverrides, tls?: BackendTls): BackendPolicy {
   const t = policy.timeouts;
   const r = policy.retries;
   const overTls = o.protocol === 'HTTPS' || o.protocol === 'GRPCS';
   return {
     ...policy,
     ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
-    ...(overTls && policy.tls === undefined ? { tls: UNVERIFIED } : {}),
+    ...(tls !== undefined ? { tls } : overTls && policy.tls === undefined ? { tls: UNVERIFIED } : {}),
     ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
     ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
@@ -55,8 +57,8 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): Back
 }
 
 /** The backend with overrides applied under its own id (`<id>#<overrides>`). */
-export function overriddenBackend(backend: Backend, o: BackendOverrides): Backend {
+export function overriddenBackend(backend: Backend, o: BackendOverrides, tls?: BackendTls): Backend {
   const key = overridesKey(o);
   if (key === '') return backend;
-  return { ...backend, id: `${backend.id}#${key}`, policy: applyOverrides(backend.policy, o) };
+  return { ...backend, id: `${backend.id}#${key}`, policy: applyOverrides(backend.policy, o, tls) };
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate } from '../dataplane/tls-certificates.ts';
-import { startPier, type PierProcess } from '../helpers/pier-process.ts';
+import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { ensureTool } from './access-helpers.ts';
 import { makeServerPki, opaqueSecretYaml, type ServerPki } from './backend-pki.ts';
 import { makeClientPki, type ClientPki } from './client-certs.ts';
@@ -68,13 +68,18 @@ describe.skipIf(OPENSSL_MISSING !== undefined)('backend TLS through pier serve',
   let server: ServerPki;
   let otherCa: ServerPki;
   let client: ClientPki;
+  let chained: ServerPki;
   const servers: (Server | Http2SecureServer)[] = [];
 
   beforeAll(async () => {
     server = makeServerPki('Backend CA', ['backend.internal']);
     otherCa = makeServerPki('Other CA', ['backend.internal']);
     client = makeClientPki('Pier Client CA', 'pier-proxy');
+    chained = makeServerPki('Chain Root CA', ['deep.internal'], true);
     const selfSigned = makeCertificate('dashboard.internal');
+    // An HTTP/2 backend that requires a client certificate of `client`'s CA.
+    const h2mtls = createSecureServer({ cert: server.certPem, key: server.keyPem, ca: client.caPem, requestCert: true, rejectUnauthorized: true },
+      (req, res) => res.end(answer('h2-mtls', req.socket as TLSSocket)));
 
     // A cluster-internal backend with a self-signed certificate (argocd-server, dashboards...).
     const plain = createServer({ cert: selfSigned.certPem, key: selfSigned.keyPem }, (req, res) => res.end(answer('self-signed', req.socket as TLSSocket)));
@@ -85,10 +90,12 @@ describe.skipIf(OPENSSL_MISSING !== undefined)('backend TLS through pier serve',
       (req, res) => res.end(answer('mtls', req.socket as TLSSocket)));
     // A backend limited to TLS 1.2.
     const tls12 = createServer({ cert: server.certPem, key: server.keyPem, maxVersion: 'TLSv1.2' }, (req, res) => res.end(answer('tls12', req.socket as TLSSocket)));
+    // A backend whose certificate comes from an intermediate CA (a chain of depth 2).
+    const deep = createServer({ cert: chained.certPem, key: chained.keyPem }, (req, res) => res.end(answer('deep', req.socket as TLSSocket)));
     // An HTTP/2 (GRPCS) backend with a self-signed certificate.
     const h2 = createSecureServer({ cert: selfSigned.certPem, key: selfSigned.keyPem }, (req, res) => res.end(answer('h2', req.socket as TLSSocket)));
     const ports: Record<string, number> = {};
-    for (const [name, s] of Object.entries({ plain, signed, mtls, tls12, h2 })) {
+    for (const [name, s] of Object.entries({ plain, signed, mtls, tls12, h2, deep, h2mtls })) {
       servers.push(s);
       ports[name] = await listen(s);
     }
@@ -97,13 +104,30 @@ describe.skipIf(OPENSSL_MISSING !== undefined)('backend TLS through pier serve',
     dir = await mkdtemp(join(tmpdir(), 'pier-backend-tls-'));
     await writeFile(join(dir, 'all.yaml'), [
       INGRESS_CLASS_YAML,
-      svc('plain'), svc('signed'), svc('mtls'), svc('tls12'), svc('h2'),
+      svc('plain'), svc('signed'), svc('mtls'), svc('tls12'), svc('h2'), svc('deep'), svc('h2mtls'),
       caOnly('backend-ca', server.caPem),
       caOnly('other-ca', otherCa.caPem),
+      caOnly('chain-ca', chained.caPem),
       `---\n${opaqueSecretYaml('default', 'client-cert', { 'tls.crt': client.clientCertPem, 'tls.key': client.clientKeyPem, 'ca.crt': server.caPem })}`,
+      `---\n${opaqueSecretYaml('other', 'backend-ca', { 'ca.crt': server.caPem })}`,
       ingress('default-https', 'plain', { 'backend-protocol': 'HTTPS' }),
       ingress('default-grpcs', 'h2', { 'backend-protocol': 'GRPCS' }),
-      ingress('http', 'plain', {}),
+      ingress('verify-ok', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('verify-wrong-ca', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/other-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('verify-wrong-name', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'other.internal' }),
+      ingress('verify-no-name', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on' }),
+      ingress('verify-off', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/other-ca', 'proxy-ssl-verify': 'off', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('sni-on', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal', 'proxy-ssl-server-name': 'on' }),
+      ingress('mtls', 'mtls', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/client-cert', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('mtls-none', 'mtls', { 'backend-protocol': 'HTTPS' }),
+      ingress('mtls-grpcs', 'h2mtls', { 'backend-protocol': 'GRPCS', 'proxy-ssl-secret': 'default/client-cert', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('grpcs-none', 'h2mtls', { 'backend-protocol': 'GRPCS' }),
+      ingress('tls13-only', 'tls12', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-protocols': 'TLSv1.3' }),
+      ingress('tls12-ok', 'tls12', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/backend-ca', 'proxy-ssl-protocols': 'TLSv1.2 TLSv1.3' }),
+      ingress('depth-1', 'deep', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/chain-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'deep.internal' }),
+      ingress('depth-2', 'deep', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/chain-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'deep.internal', 'proxy-ssl-verify-depth': '2' }),
+      ingress('missing', 'signed', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'default/late-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'backend.internal' }),
+      ingress('elsewhere', 'plain', { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'other/backend-ca' }),
     ].join(''));
     pier = await startPier(['--manifests', dir, '--workers', '1']);
   });
@@ -141,5 +165,55 @@ describe.skipIf(OPENSSL_MISSING !== undefined)('backend TLS through pier serve',
     const res = await get('default-grpcs.test');
     expect(res.status).toBe(200);
     expect(seen(res).backend).toBe('h2');
+  });
+
+  it('proxy-ssl-verify on: verified against the Secret\'s ca.crt and proxy-ssl-name; a wrong CA or name is 502; verify off accepts any', async () => {
+    expect((await get('verify-ok.test')).status).toBe(200);
+    expect((await get('verify-wrong-ca.test')).status).toBe(502);
+    expect((await get('verify-wrong-name.test')).status).toBe(502);
+    // Without proxy-ssl-name the certificate is checked against the endpoint's address, which it does not list.
+    expect((await get('verify-no-name.test')).status).toBe(502);
+    expect((await get('verify-off.test')).status).toBe(200);
+  });
+
+  it('SNI is sent only with proxy-ssl-server-name on, and it is proxy-ssl-name', async () => {
+    expect(seen(await get('verify-ok.test')).servername).toBe(false);
+    expect(seen(await get('sni-on.test')).servername).toBe('backend.internal');
+  });
+
+  it('proxy-ssl-secret tls.crt/tls.key: the client certificate is presented (mTLS); without it the backend refuses', async () => {
+    const res = await get('mtls.test');
+    expect(res.status).toBe(200);
+    expect(seen(res)).toMatchObject({ backend: 'mtls', clientCn: 'pier-proxy' });
+    expect((await get('mtls-none.test')).status).toBe(502);
+  });
+
+  it('the HTTP/2 client (GRPCS) presents the client certificate too', async () => {
+    const res = await get('mtls-grpcs.test');
+    expect(res.status).toBe(200);
+    expect(seen(res)).toMatchObject({ backend: 'h2-mtls', clientCn: 'pier-proxy' });
+    expect((await get('grpcs-none.test')).status).toBe(502);
+  });
+
+  it('proxy-ssl-protocols: TLSv1.3 only cannot reach a TLS 1.2 backend (502); TLSv1.2 TLSv1.3 can', async () => {
+    expect((await get('tls13-only.test')).status).toBe(502);
+    expect((await get('tls12-ok.test')).status).toBe(200);
+  });
+
+  it('proxy-ssl-verify-depth: 1 (the default) refuses a chain through an intermediate CA, 2 accepts it', async () => {
+    expect((await get('depth-1.test')).status).toBe(502);
+    expect((await get('depth-2.test')).status).toBe(200);
+  });
+
+  it('a missing proxy-ssl-secret: that Ingress answers 503 with a problem naming it, the others serve; the Secret appearing later fixes it', async () => {
+    expect((await get('missing.test')).status).toBe(503);
+    expect((await get('default-https.test')).status).toBe(200);
+    await waitFor(() => /"reason":"ProxySSLSecretNotFound".*proxy-ssl-secret default\/late-ca does not exist/.test(pier.output()), 5_000, 'the problem logged');
+    expect((await get('elsewhere.test')).status).toBe(503);
+    expect(pier.output()).toMatch(/"reason":"ProxySSLSecretRefused".*proxy-ssl-secret other\/backend-ca is in another namespace/);
+    // The backend's certificate (backend.internal, `server`'s CA) verifies once the Secret exists.
+    await writeFile(join(dir, 'late.yaml'), opaqueSecretYaml('default', 'late-ca', { 'ca.crt': server.caPem }));
+    await waitFor(async () => (await get('missing.test')).status !== 503, 10_000, 'the Secret to be read');
+    expect((await get('missing.test')).status).toBe(200);
   });
 });
