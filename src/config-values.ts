@@ -106,3 +106,27 @@ export function parseQuantity(label: string, value: string): number {
   if (bytes < 1 || !Number.isSafeInteger(bytes)) throw invalid(label, value, 'at least 1 byte');
   return bytes;
 }
+
+const HSTS_EXPECTED = 'off, or max-age=SECONDS optionally followed by ; includeSubDomains and ; preload (RFC 6797)';
+
+/**
+ * `--hsts`: a Strict-Transport-Security value (RFC 6797 §6.1: `max-age` once, with at most 10
+ * digits, then `includeSubDomains` and `preload`, each at most once, names in any case), written
+ * back in the usual spelling; `off` (or `false`) gives '' (no header).
+ */
+export function parseHsts(label: string, value: string): string {
+  if (/^\s*(off|false)\s*$/i.test(value)) return '';
+  let maxAge: string | undefined;
+  let subdomains = false;
+  let preload = false;
+  for (const part of value.split(';')) {
+    const directive = part.trim();
+    const age = /^max-age\s*=\s*"?(\d{1,10})"?$/i.exec(directive);
+    if (age !== null && maxAge === undefined) maxAge = String(Number(age[1]));
+    else if (/^includesubdomains$/i.test(directive) && !subdomains) subdomains = true;
+    else if (/^preload$/i.test(directive) && !preload) preload = true;
+    else throw invalid(label, value, HSTS_EXPECTED);
+  }
+  if (maxAge === undefined) throw invalid(label, value, HSTS_EXPECTED);
+  return `max-age=${maxAge}${subdomains ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`;
+}

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './errors.ts';
 import {
   aboveZero, nonEmpty, parseBindAddress, parseBoolean, parseCount, parseDuration, parseList, parseNamespacedName, parsePort, parseQuantity, parseSize,
-  invalid, type NamespacedName,
+  invalid, parseHsts, type NamespacedName,
 } from './config-values.ts';
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
 
@@ -64,6 +64,8 @@ export interface PierConfig {
   readonly cacheDir?: string;
   /** `--force-public-http`: HTTP/1.1 on node:http and undici even where the lean layer can run. */
   readonly forcePublicHttp: boolean;
+  /** `--hsts`: the Strict-Transport-Security value sent on HTTPS responses; '' for none (off). */
+  readonly hsts: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -119,6 +121,7 @@ export const OPTIONS = {
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
+  hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
   'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -216,6 +219,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     cacheSize: num('cache-size'),
     cacheDir: text('cache-dir'),
     forcePublicHttp: raw('force-public-http') === true,
+    hsts: parseHsts(label('hsts'), str('hsts')!),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {

@@ -131,6 +131,7 @@ async function main(config: PierConfig): Promise<void> {
       cacheDir: cache.dir,
       cacheSize: config.cacheSize,
       publicHttp: http.publicHttp,
+      hsts: config.hsts,
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),

@@ -74,6 +74,9 @@ export interface DataplaneOptions {
    * upstreams reached with undici's Pool. Default: only when this Node lacks the internals of
    * the lean layer (node-internals.ts; the process's start-up check decides and warns). */
   readonly publicHttp?: boolean;
+  /** `--hsts`: the Strict-Transport-Security value every response over TLS carries, replacing
+   * an upstream's; absent or '': none (responses over plain HTTP never get one). */
+  readonly hsts?: string;
 }
 
 export interface SwapResult {
@@ -189,7 +192,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     // clients are bounded by the headers timeout and the keepalive timeout.
     const http1Options = {
       keepaliveTimeoutMs: options.keepaliveTimeoutMs, headersTimeoutMs: options.headersTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, ...options.requestLimits,
-      trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol,
+      trustedProxies: options.trustedProxies, proxyProtocol: options.proxyProtocol, hsts: options.hsts,
     };
     this.#http1 = this.publicHttp ? new PublicHttp1Front(this, http1Options) : new Http1Server(this, http1Options);
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
@@ -197,7 +200,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
     this.#http1.listenOn(this.server);
     const h2 = options.http2 === false ? undefined : new H2Front(this, {
-      idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, ...options.http2,
+      idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, hsts: options.hsts, ...options.http2,
     });
     this.#h2 = h2;
     if (options.tls) {

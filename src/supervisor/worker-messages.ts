@@ -84,6 +84,8 @@ export interface WorkerSettings {
   readonly cacheSize?: number;
   /** HTTP/1.1 on the public-API layer (the primary's start-up check decided: node-internals.ts). */
   readonly publicHttp?: boolean;
+  /** `--hsts`: the Strict-Transport-Security value for HTTPS responses ('' or absent: none). */
+  readonly hsts?: string;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

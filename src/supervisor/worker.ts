@@ -61,6 +61,7 @@ const dataplane = createDataplane({
   tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
   cache: workerCache,
   publicHttp: settings.publicHttp,
+  hsts: settings.hsts,
 });
 registerWorkerMetrics(dataplane);
 if (workerCache !== undefined) registerCacheMetrics(() => workerCache.counters);

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCommandLine, type PierConfig } from '../../src/config.ts';
+import { helpText, parseCommandLine } from '../../src/config.ts';
+import { serve } from './serve-config.ts';
 import { ConfigError } from '../../src/errors.ts';
-
-function serve(args: readonly string[], env: NodeJS.ProcessEnv = {}): PierConfig {
-  const result = parseCommandLine(['serve', ...args], env);
-  if (result.command !== 'serve') throw new Error('expected serve');
-  return result.config;
-}
 
 /** The exact one-line message a bad command line gets (the CLI prints `pier: ` + it, exit 2). */
 function messageOf(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {

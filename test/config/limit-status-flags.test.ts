@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCommandLine, type PierConfig } from '../../src/config.ts';
+import { helpText } from '../../src/config.ts';
+import { serve } from './serve-config.ts';
 import { ConfigError } from '../../src/errors.ts';
-
-function serve(args: string[], env: NodeJS.ProcessEnv = {}): PierConfig {
-  const result = parseCommandLine(['serve', ...args], env);
-  if (result.command !== 'serve') throw new Error('expected serve');
-  return result.config;
-}
 
 describe('--limit-req-status-code / --limit-conn-status-code', () => {
   it.each([

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCommandLine, type PierConfig } from '../../src/config.ts';
+import { helpText, parseCommandLine } from '../../src/config.ts';
+import { serve } from './serve-config.ts';
 import { ConfigError } from '../../src/errors.ts';
-
-/** `pier serve ARGS` with ENV, parsed; the config (fails the test on `help`). */
-function serve(args: readonly string[], env: NodeJS.ProcessEnv = {}): PierConfig {
-  const result = parseCommandLine(['serve', ...args], env);
-  if (result.command !== 'serve') throw new Error('expected serve');
-  return result.config;
-}
 
 type DurationField = 'keepaliveTimeoutMs' | 'clientHeaderTimeoutMs' | 'clientBodyTimeoutMs';
 

@@ -126,6 +126,11 @@ describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
     expect(config).toMatchObject({ maxBodySize: 1_048_576, maxHeaderSize: 16_384, maxHeaders: 100, backlog: 4096 });
   });
 
+  it('sends ingress-nginx\'s Strict-Transport-Security on HTTPS (hsts on, one year, includeSubDomains)', () => {
+    expect(r.flags().get('hsts')).toBe('max-age=31536000; includeSubDomains');
+    expect(config.hsts).toBe('max-age=31536000; includeSubDomains');
+  });
+
   it('gives Pier its pod name and namespace through the downward API', () => {
     expect(r.container().env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },

@@ -39,6 +39,13 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.defaultBackendService=fallback'] })).toMatch(/controller\.defaultBackendService: Does not match pattern/);
   });
 
+  it('controller.hsts carries ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload', () => {
+    expect(Rendered.of({ set: ['controller.hsts.enabled=false'] }).config().hsts).toBe('');
+    const own = Rendered.of({ set: ['controller.hsts.maxAge=63072000', 'controller.hsts.includeSubdomains=false', 'controller.hsts.preload=true'] });
+    expect(own.config().hsts).toBe('max-age=63072000; preload');
+    expect(helmError({ set: ['controller.hsts.maxAge=-1'] })).toMatch(/controller\.hsts\.maxAge: Must be greater than or equal to 0/);
+  });
+
   it('the controller value follows the class name, so two installs never serve each other\'s Ingresses', () => {
     const edge = Rendered.of({ release: 'edge', set: ['ingressClass.name=edge'] });
     expect(edge.one('IngressClass', 'edge').spec.controller).toBe('pier.dev/ingress-controller-edge');

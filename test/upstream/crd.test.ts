@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { MAX_RETRIES } from '../../src/translate/annotations/proxy.ts';
 import { UPSTREAM_CEL_RULES } from '../../src/translate/upstream-cel-rules.ts';
 import { celRulesIn, UPSTREAM_CRD_URL, UPSTREAM_SCHEMA } from '../../src/translate/upstream-crd.ts';
 import type { JSONSchemaProps } from '../../src/translate/upstream-crd.ts';
@@ -63,6 +64,12 @@ describe('crds/upstreams.pier.dev.yaml', () => {
     expect([server.maxFails.default, server.failTimeout.default, server.weight.default]).toEqual([1, '10s', 1]);
     expect(server.maxFails.description).toMatch(/max_fails.*default 1/);
     expect(server.failTimeout.description).toMatch(/fail_timeout.*default 10s/);
+  });
+
+  it('bounds retries.attempts by the limit proxy-next-upstream-tries is held to', () => {
+    // An annotation can never ask for more retries than an Upstream may.
+    const retries = version.schema.openAPIV3Schema.properties.spec.properties.retries.properties;
+    expect(retries.attempts.maximum).toBe(MAX_RETRIES);
   });
 });
 

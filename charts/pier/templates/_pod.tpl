@@ -63,6 +63,11 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- if $c.accessLog }}
 - --access-log
 {{- end }}
+{{- if $c.hsts.enabled }}
+- --hsts=max-age={{ int64 $c.hsts.maxAge }}{{ if $c.hsts.includeSubdomains }}; includeSubDomains{{ end }}{{ if $c.hsts.preload }}; preload{{ end }}
+{{- else }}
+- --hsts=off
+{{- end }}
 {{- range $name, $value := $c.extraArgs }}
 {{- if kindIs "bool" $value }}
 {{- if $value }}

@@ -6,8 +6,8 @@ import { parseNginxSize } from './nginx-values.ts';
 /** A day: the longest timeout Pier takes from an annotation. */
 const MAX_SECONDS = 86_400;
 
-/** Retries after the first try at most: the Upstream CRD's `retries.attempts` maximum. */
-const MAX_RETRIES = 10;
+/** Retries after the first try at most: the Upstream CRD's `retries.attempts` maximum (test/upstream/crd.test.ts checks they agree). */
+export const MAX_RETRIES = 10;
 
 /** `proxy-next-upstream` tokens → Pier's retry conditions. */
 const NEXT_UPSTREAM: Readonly<Record<string, readonly RetryCondition[]>> = {

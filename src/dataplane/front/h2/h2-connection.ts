@@ -19,10 +19,12 @@ export class H2Connection implements DownstreamConnection {
   /** The TLS server name the client asked for (null in the clear, or without SNI). */
   readonly servername: string | null;
   readonly trustedProxies: CidrSet | undefined;
+  /** The Strict-Transport-Security value of this connection's responses ('' in the clear). */
+  readonly sts: string;
   readonly #socket: Socket;
   #clientCert: ClientCertFacts | undefined;
 
-  constructor(socket: Socket, clientAddress: string, port: string, trustedProxies: CidrSet | undefined) {
+  constructor(socket: Socket, clientAddress: string, port: string, trustedProxies: CidrSet | undefined, hsts = '') {
     const tls = (socket as TLSSocket).encrypted === true;
     this.#socket = socket;
     this.clientAddress = clientAddress;
@@ -30,6 +32,7 @@ export class H2Connection implements DownstreamConnection {
     this.port = port;
     this.servername = tls ? ((socket as TLSSocket).servername || null) : null;
     this.trustedProxies = trustedProxies;
+    this.sts = tls ? hsts : '';
   }
 
   get clientCert(): ClientCertFacts | undefined {

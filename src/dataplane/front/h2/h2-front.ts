@@ -28,6 +28,8 @@ export interface H2FrontOptions {
   readonly maxBodySize?: number;
   /** `--trusted-proxies`: connections from these read X-Forwarded-For (client-address.ts). */
   readonly trustedProxies?: readonly string[];
+  /** `--hsts`: the Strict-Transport-Security value of responses over TLS ('' or absent: none). */
+  readonly hsts?: string;
 }
 
 /** Per-stream receive window: what one request body may hold while its upstream is slow. */
@@ -71,6 +73,7 @@ export class H2Front implements ResponseOwner {
   readonly #maxStreams: number;
   readonly #maxBody: number;
   readonly #trusted: CidrSet | undefined;
+  readonly #hsts: string;
   #accepting: H2Connection | null = null;
   #draining = false;
 
@@ -78,6 +81,7 @@ export class H2Front implements ResponseOwner {
     this.#handler = handler;
     this.#maxStreams = options.maxConcurrentStreams ?? 128;
     this.#maxBody = options.maxBodySize ?? Infinity;
+    this.#hsts = options.hsts ?? '';
     this.#trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new CidrSet(options.trustedProxies);
     this.#server = createServer({
       settings: {
@@ -117,7 +121,7 @@ export class H2Front implements ResponseOwner {
     }
     const clientAddress = source ?? plainAddress(socket.remoteAddress);
     const trustedProxies = this.#trusted !== undefined && this.#trusted.has(clientAddress) ? this.#trusted : undefined;
-    this.#accepting = new H2Connection(socket, clientAddress, port, trustedProxies);
+    this.#accepting = new H2Connection(socket, clientAddress, port, trustedProxies, this.#hsts);
     // node:http2 reads what is buffered in the socket first (never resume it here: flowing
     // with no reader would drop those bytes).
     if (head !== undefined && head.length > 0) socket.unshift(head);

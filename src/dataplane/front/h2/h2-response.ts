@@ -1,6 +1,7 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
 import type { RouteMeter } from '../../metrics/route-meter.ts';
+import { withStrictTransport } from '../../strict-transport.ts';
 import { responseFields } from './h2-response-fields.ts';
 import type { H2Request } from './h2-request.ts';
 
@@ -52,7 +53,7 @@ export interface ResponseOwner {
  * gets them. Other trailers are dropped (RFC 9110 §6.5: a recipient may discard them).
  * Connection-specific and hop-by-hop fields are dropped (RFC 9113 §8.2.2); `connection: close`
  * is read as "close this connection after this response" (keepalive_requests, drain) and never
- * sent.
+ * sent. Over TLS, `--hsts`'s Strict-Transport-Security replaces an upstream's.
  *
  * The client resetting its stream (RST_STREAM) before the end tells the exchange
  * (`clientGone`), which aborts the upstream try and frees its connection or stream.
@@ -228,7 +229,8 @@ export class H2Response implements DownstreamResponse {
     if (head.close && !upstream) this.#closeAfter = true;
     this.#expectTrailers = !this.#noBody && (head.grpc || head.announcesTrailers);
     this.#length = head.contentLength;
-    this.#head = head.fields;
+    const sts = this.req.conn.sts;
+    this.#head = sts === '' ? head.fields : withStrictTransport(head.fields, sts);
   }
 
   #respond(endStream: boolean, waitForTrailers: boolean): void {

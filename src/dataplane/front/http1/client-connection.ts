@@ -44,6 +44,8 @@ export class ClientConnection implements ForwardedFor {
   readonly host: ConnectionHost;
   readonly clientAddress: string;
   readonly proto: string;
+  /** The `strict-transport-security` line of this connection's responses ('' in the clear). */
+  readonly sts: string;
   readonly port: string;
   /** `--trusted-proxies`, when this connection comes from one of them (client-address.ts). */
   readonly trustedProxies: CidrSet | undefined;
@@ -102,6 +104,7 @@ export class ClientConnection implements ForwardedFor {
     this.clientAddress = source ?? plainAddress(socket.remoteAddress);
     this.trustedProxies = trustedProxies;
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    this.sts = this.proto === 'https' ? host.stsLine : '';
     this.port = port;
     this.#parser = requestParser(this, host.limits.maxHeaderSize);
     this.#consumed = consume(this.#parser, socket);

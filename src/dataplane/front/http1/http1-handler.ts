@@ -12,6 +12,8 @@ export interface ConnectionHost {
   /** `connection: keep-alive` and `keep-alive: timeout=N` lines (node:http sent the hint too);
    * empty when keepalive is off (timeout 0): every response closes its connection. */
   readonly keepAliveLines: string;
+  /** The `strict-transport-security` line responses over TLS carry ('' for none: `--hsts off`). */
+  readonly stsLine: string;
   /** Request head and body limits (431, 413). */
   readonly limits: RequestLimits;
   /** The cached `Date` header value. */

@@ -20,6 +20,8 @@ export interface Http1Options extends Partial<RequestLimits> {
   readonly trustedProxies?: readonly string[];
   /** `--proxy-protocol`: every connection starts with a PROXY header (proxy-protocol.ts). */
   readonly proxyProtocol?: boolean;
+  /** `--hsts`: the Strict-Transport-Security value of responses over TLS ('' or absent: none). */
+  readonly hsts?: string;
 }
 
 const MAX_SWEEP_MS = 1_000;
@@ -41,6 +43,7 @@ export class Http1Server implements ConnectionHost, Http1Front {
   readonly handler: Http1Handler;
   draining = false;
   readonly keepAliveLines: string;
+  readonly stsLine: string;
   readonly limits: RequestLimits;
   readonly #connections = new Set<ClientConnection>();
   readonly #keepaliveMs: number;
@@ -68,6 +71,7 @@ export class Http1Server implements ConnectionHost, Http1Front {
     // A timeout of 0 turns keepalive off, as nginx's `keepalive_timeout 0`: every response says
     // `connection: close` (rather than `keep-alive: timeout=0` and a close the client does not expect).
     this.keepAliveLines = this.#keepaliveMs > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.#keepaliveMs / 1000)}\r\n` : '';
+    this.stsLine = options.hsts ? `strict-transport-security: ${options.hsts}\r\n` : '';
     // A quarter of the shortest timeout keeps each one within 25 % of its value (keepalive off
     // leaves no idle connection to time: it does not shorten the sweep).
     const period = Math.max(10, Math.min(MAX_SWEEP_MS, (this.#keepaliveMs || MAX_SWEEP_MS * 4) / 4, this.#headersMs / 4, this.#bodyMs / 4));

@@ -22,7 +22,8 @@ const INLINE_MAX = 8 * 1024;
  * chunk and the terminator share the write. Framing:
  * the upstream's Content-Length is kept; otherwise chunked for HTTP/1.1 clients and
  * close-delimited (with `connection: close`) for HTTP/1.0 ones; HEAD, 1xx, 204 and 304 get no
- * body and no framing. A `Date` is added when the headers have none (node:http did). Any
+ * body and no framing. A `Date` is added when the headers have none (node:http did); over TLS,
+ * `--hsts`'s Strict-Transport-Security replaces an upstream's (ClientConnection.sts). Any
  * response that says `connection: close` (draining, keepaliveRequests reached, the client
  * asked) closes the connection once written. A request body still arriving when the response
  * ends is read and dropped by the connection, which then carries on.
@@ -90,6 +91,7 @@ export class ProxyResponse implements DownstreamResponse {
     let connection = false;
     // A client still waiting for `100 Continue` may send its body or the next request: which
     // one is unknowable, so the connection closes (as node:http; reading on could desync it).
+    const sts = this.conn.sts;
     let close = last || !req.keepAlive || this.conn.host.draining || this.conn.host.keepAliveLines === '' || (!req.complete && req.body !== null && req.body.awaitingContinue);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
@@ -107,7 +109,7 @@ export class ProxyResponse implements DownstreamResponse {
       else if (name.length === 10 && same(name, 'connection')) {
         connection = true;
         close ||= value.length === 5 && same(value, 'close');
-      }
+      } else if (name.length === 25 && sts !== '' && same(name, 'strict-transport-security')) continue; // --hsts replaces it
       head += `${name}: ${value}\r\n`;
     }
     this.#noBody = req.method === 'HEAD' || status < 200 || status === 204 || status === 304;
@@ -120,6 +122,7 @@ export class ProxyResponse implements DownstreamResponse {
       }
     }
     if (!date) head += `date: ${this.conn.host.date()}\r\n`;
+    head += sts;
     if (close) {
       this.closeAfter = true;
       if (!connection) head += 'connection: close\r\n';

@@ -41,6 +41,7 @@ const MAX_SWEEP_MS = 1_000;
  */
 export class PublicHttp1Front implements Http1Front, PublicResponseHost {
   draining = false;
+  readonly hsts: string;
   readonly #handler: Http1Handler;
   readonly #server: HttpServer;
   readonly #keepaliveOff: boolean;
@@ -68,6 +69,7 @@ export class PublicHttp1Front implements Http1Front, PublicResponseHost {
     this.#maxBodySize = options.maxBodySize === undefined || options.maxBodySize <= 0 ? Infinity : options.maxBodySize;
     this.#trusted = options.trustedProxies === undefined || options.trustedProxies.length === 0 ? undefined : new CidrSet(options.trustedProxies);
     this.#proxyProtocol = options.proxyProtocol === true;
+    this.hsts = options.hsts ?? '';
     const server = createServer({
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
       headersTimeout: this.#headersMs,

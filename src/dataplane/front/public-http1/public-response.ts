@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { equalsLower as same } from '../../ascii-case.ts';
 import { downstreamResponseHeaders } from '../../forward-headers.ts';
+import { withStrictTransport } from '../../strict-transport.ts';
 import type { RouteMeter } from '../../metrics/route-meter.ts';
 import { finishResponse, type DownstreamResponse, type FinishHook, type ResponseExchange } from '../downstream.ts';
 import type { PublicConnection } from './public-connection.ts';
@@ -10,6 +11,8 @@ import type { PublicRequest } from './public-request.ts';
 export interface PublicResponseHost {
   /** Every response closes its connection (draining, or keepalive off). */
   readonly closeEach: boolean;
+  /** `--hsts`: the Strict-Transport-Security value of responses over TLS ('' for none). */
+  readonly hsts: string;
   /** node:http is done with one of `conn`'s responses (written, or cut). */
   responseClosed(conn: PublicConnection): void;
   /** `res` is complete, or will never be: the connection's next request may start. */
@@ -33,6 +36,7 @@ function onClose(this: Tagged): void {
  * close-delimited for HTTP/1.0; none for HEAD, 1xx, 204, 304), `Date`, keep-alive headers and
  * the order of pipelined responses; a `connection: close` in the head closes the connection after
  * it (Pier's own: keepalive_requests reached, draining; keepalive off adds it to every response).
+ * Over TLS, `--hsts`'s Strict-Transport-Security replaces an upstream's.
  * Trailers go out in the chunked terminator; a response with a length drops them (as the lean
  * front does).
  */
@@ -66,7 +70,9 @@ export class PublicResponse implements DownstreamResponse {
     this.statusCode = status;
     this.headersSent = true;
     const close = this.#host.closeEach || this.req.closeAfter;
-    const flat = close && !hasConnection(headers) ? [...headers, 'connection', 'close'] : headers;
+    const sts = this.req.conn.proto === 'https' ? this.#host.hsts : '';
+    const head = sts === '' ? headers : withStrictTransport(headers, sts);
+    const flat = close && !hasConnection(head) ? [...head, 'connection', 'close'] : head;
     try {
       this.#res.writeHead(status, statusText, flat as string[]);
     } catch {
