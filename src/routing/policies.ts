@@ -154,6 +154,16 @@ export interface IpAccessPolicy {
 }
 
 /**
+ * `satisfy: any` (nginx's satisfy directive): the route's access controls — `ip-access`,
+ * `basic-auth`, `external-auth` — let a request in when ANY of them does, instead of all of them.
+ * A marker: the dataplane combines those policies into one filter where it stands (just before
+ * `ip-access` in filter order).
+ */
+export interface SatisfyAnyPolicy {
+  readonly kind: 'satisfy-any';
+}
+
+/**
  * `auth-type: basic` + `auth-secret` (+ `auth-secret-type`, `auth-realm`): requests without a
  * matching user and password get 401 with `WWW-Authenticate: Basic realm="<realm>"`. `users`
  * is flat `[user, hash, ...]` as htpasswd writes them (bcrypt `$2y$`, apr1 `$apr1$`, MD5-crypt
@@ -342,6 +352,7 @@ export interface CacheUseStale {
 export type Policy =
   | DenyPolicy
   | ClientCertPolicy
+  | SatisfyAnyPolicy
   | IpAccessPolicy
   | BasicAuthPolicy
   | ExternalAuthPolicy
@@ -382,6 +393,7 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'rate-limit',
   'deny',
   'client-cert',
+  'satisfy-any',
   'ip-access',
   'basic-auth',
   'external-auth',

@@ -18,6 +18,7 @@ import { compareHostNames, compareText } from './sorted-keys.ts';
 import { Dependents, trackingIndex } from './tracking-index.ts';
 import type { TranslateResult } from './translate.ts';
 import { ChangedKeys } from './changed-keys.ts';
+import { aliasClaimOf, resolveServerAliases, type AliasClaim } from './server-aliases.ts';
 
 /** One Ingress as last translated. */
 interface IngressEntry {
@@ -46,8 +47,9 @@ const FAMILY = 'f\0';
  *   change the families that read it.
  * - Backends are resolved per (backend, referring Ingress) in BackendMemo: an EndpointSlice
  *   change re-resolves the backends of its Service and nothing else.
- * - The spec.defaultBackend winner and the controller-wide fallbacks are recomputed on every
- *   update (small); problems are re-sorted only when some changed.
+ * - The spec.defaultBackend winner, `server-alias` names (over the Ingresses that set one and the
+ *   hosts they name) and the controller-wide fallbacks are recomputed on every update (small);
+ *   problems are re-sorted only when some changed.
  * - An IngressClass change starts over (it may change which Ingresses are ours).
  *
  * Unchanged virtual hosts, backends and certificates keep their objects from one table to the
@@ -60,7 +62,11 @@ export class IncrementalTranslator {
   #families = new Map<string, FamilyEntry>();
   #dependents = new Dependents();
   #memo = new BackendMemo();
+  /** The families' virtual hosts by host. */
   #vhosts = new Map<string, VirtualHost>();
+  /** `server-alias` of each Ingress that sets one, and the alias virtual hosts they give. */
+  #aliasClaims = new Map<string, AliasClaim>();
+  #aliasVhosts = new Map<string, VirtualHost>();
   #hosts = new ChangedKeys<VirtualHost>(compareHostNames);
   #backends = new ChangedKeys<Backend>(compareText);
   #certificates = new Map<string, { certificate: Certificate; users: number }>();
@@ -113,6 +119,8 @@ export class IncrementalTranslator {
     this.#dependents = new Dependents();
     this.#memo = new BackendMemo();
     this.#vhosts = new Map();
+    this.#aliasClaims = new Map();
+    this.#aliasVhosts = new Map();
     this.#hosts = new ChangedKeys(compareHostNames);
     this.#backends = new ChangedKeys(compareText);
     this.#certificates = new Map();
@@ -139,6 +147,7 @@ export class IncrementalTranslator {
       dirty.add(family);
     }
     this.#defaultIngresses.delete(key);
+    this.#aliasClaims.delete(key);
     if (ingress === undefined) {
       this.#ingresses.delete(key);
       this.#dependents.forget(INGRESS + key);
@@ -152,6 +161,8 @@ export class IncrementalTranslator {
     const families = processed === undefined ? new Set<string>() : familiesOf(processed);
     this.#ingresses.set(key, { processed, families });
     if (processed?.defaultBackend !== undefined) this.#defaultIngresses.add(key);
+    const claim = processed === undefined ? undefined : aliasClaimOf(processed);
+    if (claim !== undefined) this.#aliasClaims.set(key, claim);
     for (const family of families) {
       let entry = this.#families.get(family);
       if (entry === undefined) this.#families.set(family, (entry = { members: new Set(), output: undefined, uses: [] }));
@@ -260,7 +271,33 @@ export class IncrementalTranslator {
     this.#problemsChanged = true;
   }
 
+  /**
+   * Re-resolves `server-alias` over the families' hosts (translate()'s alias step). An alias
+   * never shares a name with a family's host: when a family takes the name, its host replaces
+   * the alias in the list (#replaceHosts saw the key there already) and the alias is dropped here.
+   */
+  #applyAliases(): void {
+    if (this.#aliasClaims.size === 0 && this.#aliasVhosts.size === 0 && !this.#problemSources.has('alias')) return;
+    const result = resolveServerAliases(this.#aliasClaims.values(), (host) => this.#vhosts.get(host), (key) => this.#certificates.get(key)?.certificate);
+    const next = new Map<string, VirtualHost>();
+    for (const v of result.virtualHosts) {
+      const old = this.#aliasVhosts.get(v.host);
+      next.set(v.host, old !== undefined && sameHost(old, v) ? old : v);
+    }
+    for (const alias of this.#aliasVhosts.keys()) {
+      if (!next.has(alias) && !this.#vhosts.has(alias)) this.#hosts.remove(alias);
+    }
+    for (const [alias, v] of next) {
+      const listed = this.#hosts.indexOf(alias) >= 0;
+      if (!listed || this.#aliasVhosts.get(alias) !== v) this.#hosts.set(alias, v, !listed);
+    }
+    this.#aliasVhosts = next;
+    const previous = this.#problemSources.get('alias') ?? [];
+    if (!isDeepStrictEqual(previous, result.problems)) this.#setProblems('alias', result.problems);
+  }
+
   #assemble(index: SnapshotIndex): TranslateResult {
+    this.#applyAliases();
     for (const id of this.#memo.takeChanged()) {
       const backend = this.#memo.backend(id);
       if (backend === undefined) this.#backends.remove(id);
@@ -273,7 +310,7 @@ export class IncrementalTranslator {
     }
     const hasCertificates = this.#certificates.size > 0;
     const assembled: RouteTable = {
-      virtualHosts: this.#hosts.list((host) => this.#vhosts.get(host)!),
+      virtualHosts: this.#hosts.list((host) => this.#vhosts.get(host) ?? this.#aliasVhosts.get(host)!),
       ...(this.#defaultId === undefined ? {} : { defaultBackend: this.#defaultId }),
       backends: this.#backends.list((id) => this.#memo.backend(id)!),
       ...(hasCertificates ? { certificates: this.#certificateRecord } : {}),
@@ -319,6 +356,13 @@ export class IncrementalTranslator {
     const result = same ? table : { ...table, backends, ...(certificates === undefined ? {} : { certificates }) };
     return last !== undefined && shallowSame(last, result) ? last : result;
   }
+}
+
+/** Equal virtual hosts, cheaply when they share their routes (an alias of an unchanged host). */
+function sameHost(a: VirtualHost, b: VirtualHost): boolean {
+  if (a.routes !== b.routes) return isDeepStrictEqual(a, b);
+  const ka = Object.keys(a) as (keyof VirtualHost)[];
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function keyOf(ingress: Ingress): string {

@@ -33,6 +33,8 @@ export interface ProcessedIngress {
   readonly problems: readonly Problem[];
   /** Skipped whole (invalid spec, or an annotation that rejects it): claims no certificate. */
   readonly rejected: boolean;
+  /** `server-alias` of a non-canary Ingress (server-aliases.ts resolves them over the table). */
+  readonly serverAliases?: readonly string[];
 }
 
 /**
@@ -61,6 +63,8 @@ export function processIngress(ingress: Ingress, index?: SnapshotIndex): Process
   }
   if (parsed.rejected) return { ingress, routes: [], problems, rejected: true };
   const settings = parsed.settings;
+  // ingress-nginx takes no server settings from a canary Ingress.
+  const aliases = settings.serverAliases !== undefined && settings.canary === undefined ? { serverAliases: settings.serverAliases } : {};
   const namespace = ingress.metadata.namespace ?? '';
   const routes: CandidateRoute[] = [];
   for (const rule of ingress.spec?.rules ?? []) {
@@ -75,11 +79,11 @@ export function processIngress(ingress: Ingress, index?: SnapshotIndex): Process
     }
   }
   const spec = ingress.spec?.defaultBackend;
-  if (!spec) return { ingress, routes, problems, rejected: false };
+  if (!spec) return { ingress, routes, problems, rejected: false, ...aliases };
   const defaultBackend = backendRefOf(spec, namespace);
-  if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems, rejected: false };
+  if (typeof defaultBackend !== 'string') return { ingress, routes, defaultBackend, problems, rejected: false, ...aliases };
   problems.push(unsupported(ingress, 'defaultBackend', defaultBackend));
-  return { ingress, routes, problems, rejected: false };
+  return { ingress, routes, problems, rejected: false, ...aliases };
 }
 
 /** A ConfigMap's data as strings (a manifest may hold other YAML scalars), or undefined. */

@@ -10,6 +10,7 @@ import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
+import { applyServerAliases } from './server-aliases.ts';
 import { addHttpsRedirects, tlsClaimedHosts } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
@@ -33,9 +34,11 @@ export interface TranslateResult {
  *    backends the surviving routes use — a losing route's broken backend is not reported.
  * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
  *    then the https redirects that depend on them (https-redirects.ts).
- * 6. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
+ * 6. aliases (server-aliases.ts): `server-alias` names get their host's virtual host, over the
+ *    whole table (a name served of its own wins over an alias).
+ * 7. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
  *    flags' default backend when no Ingress set one, and the default certificate.
- * 7. sort (sort.ts): the documented order of hosts, routes, backends and problems.
+ * 8. sort (sort.ts): the documented order of hosts, routes, backends and problems.
  *
  * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
  * keeps them in effect until they are gone.
@@ -50,8 +53,9 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const tls = applyTls(index, valid, built.table);
   const redirected = addHttpsRedirects(tls.table, built.settings);
-  const fallback = applyDefaultBackendService(index, redirected, options);
+  const aliased = applyServerAliases(redirected, processed);
+  const fallback = applyDefaultBackendService(index, aliased.table, options);
   const certificate = applyDefaultSslCertificate(index, fallback.table, options);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...fallback.problems, ...certificate.problems];
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
   return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };
 }

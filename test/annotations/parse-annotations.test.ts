@@ -47,6 +47,8 @@ const valid: Valid[] = [
   { name: 'temporal-redirect wins over permanent', annotations: { [`${N}permanent-redirect`]: 'https://p.com', [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '307' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 307 }] } },
   { name: 'temporal-redirect-code 308 is out of its range: 302', annotations: { [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 302 }] } },
   { name: 'force-ssl-redirect, preserve-trailing-slash, from-to-www', annotations: { [`${N}force-ssl-redirect`]: 'true', [`${N}preserve-trailing-slash`]: 'true', [`${N}from-to-www-redirect`]: 'true' }, want: { forceSslRedirect: true, preserveTrailingSlash: true, fromToWww: true } },
+  { name: 'satisfy any: the access controls combined', annotations: { [`${N}satisfy`]: 'any' }, want: { policies: [{ kind: 'satisfy-any' }] } },
+  { name: 'satisfy all: the default, nothing to add', annotations: { [`${N}satisfy`]: 'all' }, want: { policies: [] } },
   { name: 'backend-protocol HTTPS (any case)', annotations: { [`${N}backend-protocol`]: 'https' }, want: { backend: { protocol: 'HTTPS' } } },
   { name: 'backend-protocol GRPC, GRPCS, H2C', annotations: { [`${N}backend-protocol`]: 'grpcs' }, want: { backend: { protocol: 'GRPCS' } } },
   { name: 'pier.dev/http2 "false"', annotations: { [`${P}http2`]: 'false' }, want: { http2: false } },
@@ -101,6 +103,7 @@ interface Invalid {
 }
 
 const invalid: Invalid[] = [
+  { name: 'satisfy neither all nor any (a misspelt any is never read as all)', annotations: { [`${N}satisfy`]: 'ANY' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}satisfy: "ANY" is not one of all, any` },
   { name: 'a boolean that is not one', annotations: { [`${N}use-regex`]: 'yes' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}use-regex: "yes" is not a boolean (use "true" or "false")` },
   { name: 'rewrite-target with a space', annotations: { [`${N}rewrite-target`]: '/a b' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}rewrite-target: "/a b" may contain only a path with $1..$9 captures (letters, digits, - . _ ~ / : $)` },
   { name: 'app-root as a URL', annotations: { [`${P}app-root`]: 'https://x.com/app' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}app-root: "https://x.com/app" must be a path starting with / (not a URL)` },
@@ -126,6 +129,7 @@ const invalid: Invalid[] = [
   { name: 'custom-headers naming a missing ConfigMap', annotations: { [`${N}custom-headers`]: 'default/nope' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "default/nope" names ConfigMap default/nope, which does not exist` },
   { name: 'custom-headers setting a framing header', annotations: { [`${N}custom-headers`]: 'framing' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "framing" ConfigMap default/framing may not set content-length (Pier owns framing and hop-by-hop headers)` },
   { name: 'fastcgi-params-configmap naming a missing ConfigMap', annotations: { [`${N}backend-protocol`]: 'FCGI', [`${N}fastcgi-params-configmap`]: 'nope' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}fastcgi-params-configmap: ConfigMap default/nope not found` },
+  { name: 'server-alias with a character nginx refuses in a server name', annotations: { [`${N}server-alias`]: 'a.com, b.com;return' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}server-alias: "a.com, b.com;return" has an invalid server name "b.com;return" (letters, digits, "-", ".", "*" and regular expression characters only)` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -135,6 +139,38 @@ describe('annotations: invalid values reject the Ingress with a problem naming t
     const parsed = parse(annotations);
     expect(parsed.rejected).toBe(true);
     expect(parsed.problems).toEqual([{ kind: 'Ingress', namespace: 'default', name: 'web', reason, message, severity: 'Warning' }]);
+  });
+});
+
+describe('annotations: server-alias', () => {
+  const rows: { name: string; value: string; aliases: readonly string[] | undefined; notices: readonly string[] }[] = [
+    { name: 'trimmed, empty items skipped, lower-cased, de-duplicated, sorted', value: ' www.Example.com ,, b.example.com,WWW.example.com, ', aliases: ['b.example.com', 'www.example.com'], notices: [] },
+    { name: 'a single-label wildcard', value: '*.example.com', aliases: ['*.example.com'], notices: [] },
+    { name: 'nothing but commas: no alias', value: ' , ,', aliases: undefined, notices: [] },
+    {
+      name: 'nginx forms Pier cannot match are left out, the rest apply',
+      value: '~^www\\d+\\.example\\.com$, www.example.*, .example.com, 10.0.0.1, a.com:8080, ok.com',
+      aliases: ['ok.com'],
+      notices: [
+        `annotation ${N}server-alias: ".example.com" ignored: Pier serves only exact DNS names and single-label *.domain wildcards as aliases; the other aliases apply`,
+        `annotation ${N}server-alias: "10.0.0.1" ignored: Pier serves only exact DNS names and single-label *.domain wildcards as aliases; the other aliases apply`,
+        `annotation ${N}server-alias: "a.com:8080" ignored: Pier serves only exact DNS names and single-label *.domain wildcards as aliases; the other aliases apply`,
+        `annotation ${N}server-alias: "www.example.*" ignored: Pier serves only exact DNS names and single-label *.domain wildcards as aliases; the other aliases apply`,
+        `annotation ${N}server-alias: "~^www\\d+\\.example\\.com$" ignored: regular expression server names are not supported (only exact names and *.domain); the other aliases apply`,
+      ],
+    },
+  ];
+  it.each(rows)('$name', ({ value, aliases, notices }) => {
+    const parsed = parse({ [`${N}server-alias`]: value });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.settings.serverAliases).toEqual(aliases);
+    expect(parsed.problems).toEqual(notices.map((message) => ({ kind: 'Ingress', namespace: 'default', name: 'web', reason: 'UnsupportedAnnotationValue', message, severity: 'Normal' })));
+  });
+
+  it('pier.dev/ wins and is named in problems', () => {
+    const parsed = parse({ [`${N}server-alias`]: 'a.com', [`${P}server-alias`]: 'b.com,~x' });
+    expect(parsed.settings.serverAliases).toEqual(['b.com']);
+    expect(parsed.problems.map((p) => p.message)).toEqual([expect.stringContaining(`annotation ${P}server-alias: "~x" ignored`)]);
   });
 });
 
@@ -158,12 +194,6 @@ describe('annotations: what is not Pier\'s', () => {
     const parsed = parse({ [`${N}limit-rate`]: '100' });
     expect(parsed.rejected).toBe(false);
     expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}limit-rate is not supported and is ignored`) })]);
-  });
-
-  it('an access control not enforced yet: the Ingress is not served (never fail open)', () => {
-    const parsed = parse({ [`${N}satisfy`]: 'any' });
-    expect(parsed.rejected).toBe(true);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnenforcedAnnotation', severity: 'Warning', message: expect.stringContaining(`annotation ${N}satisfy is not enforced by Pier yet`) })]);
   });
 
   it('other prefixes are not looked at', () => {

@@ -103,6 +103,10 @@ describe('access control through pier serve', () => {
       ingress('basic', 'basic.test', { 'auth-type': 'basic', 'auth-secret': 'users', 'auth-realm': 'Pier test' }),
       ingress('ext', 'ext.test', { 'auth-url': authUrl, 'auth-response-headers': 'X-Auth-User', 'proxy-read-timeout': '1' }),
       ingress('signin', 'signin.test', { 'auth-url': authUrl, 'auth-signin': 'https://login.example/start' }),
+      ingress('all-basic', 'all-basic.test', { 'allowlist-source-range': '203.0.113.7', 'auth-type': 'basic', 'auth-secret': 'users' }),
+      ingress('any-basic', 'any-basic.test', { 'allowlist-source-range': '203.0.113.7', 'auth-type': 'basic', 'auth-secret': 'users', 'auth-realm': 'any', satisfy: 'any' }),
+      ingress('any-alone', 'any-alone.test', { satisfy: 'any' }),
+      ingress('any-ext', 'any-ext.test', { 'denylist-source-range': '198.51.100.0/24', 'auth-url': authUrl, satisfy: 'any' }),
       ...(users.length === 0 ? [] : [usersSecret(users)]),
     ].join('---\n');
     const users = HTPASSWD_MISSING === undefined ? [htpasswdLine('-B', 'alice', 'bcrypt-pw'), htpasswdLine('-m', 'bob', 'apr1-pw'), htpasswdLine('-s', 'carol', 'sha1-pw')] : [];
@@ -171,6 +175,46 @@ describe('access control through pier serve', () => {
     expect((await get(port, 'basic.test', '/', { authorization: basic('mallory', 'bcrypt-pw') })).status).toBe(401);
     expect(await upgrade(port, 'basic.test')).toMatch(/^HTTP\/1\.1 401/);
     expect(await upgrade(port, 'basic.test', { authorization: basic('bob', 'apr1-pw') })).toMatch(/^HTTP\/1\.1 101/);
+  });
+
+  it.skipIf(HTPASSWD_MISSING !== undefined)('satisfy all (the default): the listed address AND the password', async () => {
+    const port = pier.httpPort;
+    const listed = { 'x-forwarded-for': '203.0.113.7' };
+    const other = { 'x-forwarded-for': '198.51.100.1' };
+    expect((await get(port, 'all-basic.test', '/', listed)).status).toBe(401);
+    expect((await get(port, 'all-basic.test', '/', { ...other, authorization: basic('alice', 'bcrypt-pw') })).status).toBe(403);
+    expect((await get(port, 'all-basic.test', '/', { ...listed, authorization: basic('alice', 'bcrypt-pw') })).status).toBe(200);
+  });
+
+  it.skipIf(HTPASSWD_MISSING !== undefined)('satisfy any with basic auth: the listed address OR the password; the password never reaches the backend', async () => {
+    const port = pier.httpPort;
+    const listed = { 'x-forwarded-for': '203.0.113.7' };
+    const other = { 'x-forwarded-for': '198.51.100.1' };
+    seen.length = 0;
+    expect((await get(port, 'any-basic.test', '/', listed)).status).toBe(200);
+    expect((await get(port, 'any-basic.test', '/', { ...listed, authorization: basic('alice', 'wrong') })).status).toBe(200);
+    expect((await get(port, 'any-basic.test', '/', { ...other, authorization: basic('bob', 'apr1-pw') })).status).toBe(200);
+    expect(seen.map((h) => h.authorization)).toEqual([undefined, undefined, undefined]);
+    const refused = await get(port, 'any-basic.test', '/', other);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Basic realm="any"');
+    expect((await get(port, 'any-basic.test', '/', { ...other, authorization: basic('bob', 'wrong') })).status).toBe(401);
+    expect(await upgrade(port, 'any-basic.test', listed)).toMatch(/^HTTP\/1\.1 101/);
+    expect(await upgrade(port, 'any-basic.test', other)).toMatch(/^HTTP\/1\.1 401/);
+  });
+
+  it('satisfy any with external auth: an address the lists let in is not sent to the auth service', async () => {
+    const port = pier.httpPort;
+    // satisfy alone, with no access control to satisfy, lets everyone in (as nginx)
+    expect((await get(port, 'any-alone.test', '/', { 'x-forwarded-for': '198.51.100.1' })).status).toBe(200);
+    authSeen.length = 0;
+    expect((await get(port, 'any-ext.test', '/', { 'x-forwarded-for': '203.0.113.7' })).status).toBe(200);
+    expect(authSeen).toHaveLength(0);
+    const denied = { 'x-forwarded-for': '198.51.100.1' };
+    expect((await get(port, 'any-ext.test', '/', { ...denied, authorization: 'Bearer good' })).status).toBe(200);
+    expect((await get(port, 'any-ext.test', '/', denied)).status).toBe(401);
+    expect((await get(port, 'any-ext.test', '/', { ...denied, authorization: 'Bearer forbidden' })).status).toBe(403);
+    expect(authSeen).toHaveLength(3);
   });
 
   it.skipIf(HTPASSWD_MISSING !== undefined)('a changed Secret takes effect without a restart', async () => {

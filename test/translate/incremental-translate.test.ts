@@ -44,8 +44,18 @@ function extraObjects(): KubeObject[] {
     upstream('u', { servers: [{ address: '10.9.0.1', port: 8080 }] }),
     upstream('u', { servers: [{ address: '10.9.0.2', port: 443 }], protocol: 'HTTPS', tls: { serverName: 'u.internal', caSecret: 'u-ca' } }),
     upstream('svc-up', { service: { name: 'a', port: 80 } }),
+    // server-alias: aliases naming fixture hosts (a real host wins), a wildcard host's alias its
+    // certificate covers, and two Ingresses of foo.test with different aliases.
+    withTls(ingress('alias-foo', 'foo.test', { 'nginx.ingress.kubernetes.io/server-alias': 'www.foo.test, plain.test, foo.com, *.alias.test' }, { service: { name: 'a', port: { number: 80 } } }), 'foo.test', 'foo-cert'),
+    withTls(ingress('alias-wild', '*.wild.test', { 'nginx.ingress.kubernetes.io/server-alias': 'x.wild.test,alias.test' }, { service: { name: 'a', port: { number: 80 } } }), '*.wild.test', 'wild-cert'),
+    ingress('alias-other', 'foo.test', { 'nginx.ingress.kubernetes.io/server-alias': 'www.foo.test' }, { service: { name: 'a', port: { number: 80 } } }),
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'u-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==' } } as unknown as KubeObject,
   ];
+}
+
+function withTls(obj: KubeObject, host: string, secretName: string): KubeObject {
+  const ingress = obj as Ingress;
+  return { ...ingress, spec: { ...ingress.spec, tls: [{ hosts: [host], secretName }] } } as KubeObject;
 }
 
 /** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
@@ -79,6 +89,8 @@ function mutate(obj: KubeObject, rnd: () => number): KubeObject {
       rule.http.paths[0].path = pick(['/', '/api', '/x', '/api/v2']);
     } else if (choice < 0.8) {
       (ingress.metadata as { creationTimestamp?: string }).creationTimestamp = pick(['2020-01-01T00:00:00Z', '2030-01-01T00:00:00Z', undefined]);
+    } else if (choice < 0.9) {
+      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, 'nginx.ingress.kubernetes.io/server-alias': pick(['www.foo.test,shared.example.com', 'foo.com', '~^re,foo.test', 'x.wild.test, foo.test', 'app.com,www.app.com']) };
     } else {
       (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors'])]: pick(['true', 'false', '404,503']) };
     }

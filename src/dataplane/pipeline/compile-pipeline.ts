@@ -16,6 +16,7 @@ import { accessLogOffFilter, expiresFilter } from './filters/expires.ts';
 import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { ipAccessFilter } from './filters/ip-access.ts';
+import { satisfyAnyFilter, type AccessControls } from './filters/satisfy-any.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
@@ -79,12 +80,32 @@ function defaultLimiter(): Limiter {
 
 /** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
 export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline | undefined {
+  const policies = route.policies ?? [];
   const filters: RequestFilter[] = [];
-  for (const policy of route.policies ?? []) {
+  // satisfy: any — the access controls become one filter, where the marker stands (before them).
+  const anyOf = policies.some((p) => p.kind === 'satisfy-any');
+  for (const policy of policies) {
+    if (anyOf && ACCESS_KINDS.has(policy.kind)) {
+      if (policy.kind === 'satisfy-any') filters.push(satisfyAnyFilter(accessControls(policies, ctx)));
+      continue;
+    }
     const compile = COMPILERS[policy.kind] as Compiler<typeof policy.kind> | undefined;
     if (compile !== undefined) filters.push(compile(policy as never, ctx, route));
   }
   return filters.length === 0 ? undefined : filters;
+}
+
+/** The policies nginx's `satisfy` combines (its access phase), and the marker itself. */
+const ACCESS_KINDS: ReadonlySet<Policy['kind']> = new Set(['satisfy-any', 'ip-access', 'basic-auth', 'external-auth']);
+
+function accessControls(policies: readonly Policy[], ctx: FilterContext): AccessControls {
+  let controls: AccessControls = {};
+  for (const p of policies) {
+    if (p.kind === 'ip-access') controls = { ...controls, ip: p };
+    else if (p.kind === 'basic-auth') controls = { ...controls, basic: p };
+    else if (p.kind === 'external-auth') controls = { ...controls, external: externalAuthFilter(p, ctx.self) };
+  }
+  return controls;
 }
 
 /**

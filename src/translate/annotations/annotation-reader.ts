@@ -14,6 +14,8 @@ export class AnnotationReader {
   /** Name (prefix removed) → the key holding it: built once, so a lookup is one Map read. */
   readonly #keys = new Map<string, string>();
   readonly errors: string[] = [];
+  /** Parts of a value that are left out while the rest applies (Normal problems, the Ingress is served). */
+  readonly notices: string[] = [];
 
   /** The Ingress's namespace (annotations that name objects are read there). */
   readonly namespace: string;
@@ -72,6 +74,11 @@ export class AnnotationReader {
     const key = this.keyOf(name) ?? NGINX_PREFIX + name;
     this.errors.push(`annotation ${key}: "${this.string(name) ?? ''}" ${problem}`);
     return undefined;
+  }
+
+  /** Records that part of `name`'s value is left out; the Ingress is still served. */
+  notice(name: string, problem: string): void {
+    this.notices.push(`annotation ${this.keyOf(name) ?? NGINX_PREFIX + name}: ${problem}`);
   }
 
   /** Go's strconv.ParseBool, as ingress-nginx reads booleans. */

@@ -19,6 +19,8 @@ import { parseProxy } from './proxy.ts';
 import { parseProxySsl } from './proxy-ssl.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
+import { parseSatisfy } from './satisfy.ts';
+import { parseServerAlias } from './server-alias.ts';
 
 /**
  * What Pier does with an annotation name (under `nginx.ingress.kubernetes.io/` or `pier.dev/`):
@@ -90,7 +92,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers is refused (no ConfigMaps yet)' },
   { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
     note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
-  { title: 'Satisfy', names: ['satisfy'], status: 'guarded', note: 'not enforced yet: satisfy any (either the allow list or the authentication lets a request in) is not implemented; without it every access control applies (satisfy all)' },
+  { title: 'Satisfy', names: ['satisfy'], status: 'supported', parse: parseSatisfy,
+    note: '`all` (default) or `any`: with `any`, an address the allow/deny lists let in needs no authentication, and valid credentials (basic or external auth) need no listed address' },
   { title: 'Rate limits', names: ['limit-rps', 'limit-rpm', 'limit-connections', 'limit-burst-multiplier', 'limit-allowlist', 'limit-whitelist'], status: 'supported', parse: parseRateLimits,
     note: 'per client address per Ingress, held pod-wide across workers (budgets leased from the primary); 503 by default (--limit-req-status-code, --limit-conn-status-code)' },
   { title: 'Rate limit answers', names: ['limit-req-status-code', 'limit-conn-status-code'], status: 'supported', pierOnly: true,
@@ -108,7 +111,9 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
     note: 'upstream Location and Set-Cookie headers pass through unchanged' },
-  { title: 'Other', names: ['server-alias', 'mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+  { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
+    note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
+  { title: 'Other', names: ['mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
     note: 'not applied' },
 ];
 

@@ -66,6 +66,8 @@ export interface IngressSettings {
   clientCert?: ClientCertSettings;
   /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
+  /** `server-alias`: more names for this Ingress's hosts, lower-case, sorted (server-aliases.ts). */
+  serverAliases?: readonly string[];
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */
   rateLimit?: RateLimitSettings;
 }

@@ -21,8 +21,9 @@ export interface ParsedAnnotations {
  * - An invalid value (`InvalidAnnotation`), a refused snippet (`RefusedAnnotation`) or a
  *   security control Pier does not enforce yet (`UnenforcedAnnotation`) rejects the Ingress:
  *   each is a Warning naming the annotation.
- * - An unsupported annotation (`UnsupportedAnnotation`) or a name nobody defines
- *   (`UnknownAnnotation`) is a Normal problem; the Ingress is served.
+ * - An unsupported annotation (`UnsupportedAnnotation`), a name nobody defines
+ *   (`UnknownAnnotation`) or a part of a value Pier leaves out while the rest applies
+ *   (`UnsupportedAnnotationValue`) is a Normal problem; the Ingress is served.
  */
 export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined): ParsedAnnotations {
   const annotations = ingress.metadata.annotations ?? {};
@@ -48,6 +49,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   if (reader.empty) return { settings: DEFAULT_SETTINGS, problems, rejected };
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
+  for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
   for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));
   return { settings, problems, rejected: rejected || reader.errors.length > 0 };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BasicAuthPolicy } from '../../../routing/policies.ts';
-import type { RequestFilter } from '../admission.ts';
+import type { Admission, RequestFilter } from '../admission.ts';
 import { answer } from '../answer.ts';
 import { removeHeader } from './header-lists.ts';
 import { verifyPassword } from './password-hash.ts';
@@ -22,25 +22,35 @@ const DUMMY_HASH = '$apr1$pier0000$3lwNHtwHGZ6gb6rUVzYdB.';
  * keepalive client pays one hash of its header per request. A failure is never remembered.
  */
 export function basicAuthFilter(policy: BasicAuthPolicy): RequestFilter {
+  const passes = basicCredentials(policy);
+  const challenge = basicChallenge(policy);
+  return (a) => {
+    if (!passes(a)) return answer(a, 401, ['www-authenticate', challenge]);
+    a.editRequest(dropAuthorization);
+    return true;
+  };
+}
+
+/** Whether the request's Authorization header holds a user of the policy and its password. */
+export function basicCredentials(policy: BasicAuthPolicy): (a: Admission) => boolean {
   const hashes = new Map<string, string>();
   for (let i = 0; i < policy.users.length; i += 2) hashes.set(policy.users[i]!, policy.users[i + 1]!);
-  const challenge = `Basic realm="${policy.realm}"`;
   const passed = new Set<string>();
   return (a) => {
     const header = a.req.headers.authorization;
-    if (typeof header === 'string' && header.length > 6) {
-      const digest = createHash('sha256').update(header).digest('base64');
-      if (passed.has(digest) || check(hashes, header)) {
-        if (!passed.has(digest)) {
-          if (passed.size >= MAX_REMEMBERED) passed.clear();
-          passed.add(digest);
-        }
-        a.editRequest(dropAuthorization);
-        return true;
-      }
-    }
-    return answer(a, 401, ['www-authenticate', challenge]);
+    if (typeof header !== 'string' || header.length <= 6) return false;
+    const digest = createHash('sha256').update(header).digest('base64');
+    if (passed.has(digest)) return true;
+    if (!check(hashes, header)) return false;
+    if (passed.size >= MAX_REMEMBERED) passed.clear();
+    passed.add(digest);
+    return true;
   };
+}
+
+/** The 401's `WWW-Authenticate` value. */
+export function basicChallenge(policy: BasicAuthPolicy): string {
+  return `Basic realm="${policy.realm}"`;
 }
 
 function check(hashes: ReadonlyMap<string, string>, header: string): boolean {
@@ -58,6 +68,8 @@ function check(hashes: ReadonlyMap<string, string>, header: string): boolean {
   return verifyPassword(password, hash);
 }
 
-function dropAuthorization(headers: string[]): void {
+/** ingress-nginx clears Authorization on a basic-auth location (`proxy_set_header Authorization
+ * ""`), whichever access control let the request in: the backend never sees the password. */
+export function dropAuthorization(headers: string[]): void {
   removeHeader(headers, 'authorization');
 }
