@@ -16,6 +16,7 @@ import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
+import { parseProxySsl } from './proxy-ssl.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 import { parseSatisfy } from './satisfy.ts';
@@ -105,8 +106,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
     note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
-  { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
-    note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
+  { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'supported', parse: parseProxySsl,
+    note: 'HTTPS/GRPCS backends are not verified by default; the Secret (Ingress\'s namespace) gives the client certificate (tls.crt, tls.key) and the CAs (ca.crt) for proxy-ssl-verify on; without it the others have no effect; a missing Secret makes the paths answer 503' },
   { title: 'TLS passthrough and ciphers', names: ['ssl-passthrough', 'ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
     note: 'upstream Location and Set-Cookie headers pass through unchanged' },
