@@ -105,6 +105,7 @@ describe('access control through pier serve', () => {
       ingress('signin', 'signin.test', { 'auth-url': authUrl, 'auth-signin': 'https://login.example/start' }),
       ingress('all-basic', 'all-basic.test', { 'allowlist-source-range': '203.0.113.7', 'auth-type': 'basic', 'auth-secret': 'users' }),
       ingress('any-basic', 'any-basic.test', { 'allowlist-source-range': '203.0.113.7', 'auth-type': 'basic', 'auth-secret': 'users', 'auth-realm': 'any', satisfy: 'any' }),
+      ingress('any-alone', 'any-alone.test', { satisfy: 'any' }),
       ingress('any-ext', 'any-ext.test', { 'denylist-source-range': '198.51.100.0/24', 'auth-url': authUrl, satisfy: 'any' }),
       ...(users.length === 0 ? [] : [usersSecret(users)]),
     ].join('---\n');
@@ -204,6 +205,8 @@ describe('access control through pier serve', () => {
 
   it('satisfy any with external auth: an address the lists let in is not sent to the auth service', async () => {
     const port = pier.httpPort;
+    // satisfy alone, with no access control to satisfy, lets everyone in (as nginx)
+    expect((await get(port, 'any-alone.test', '/', { 'x-forwarded-for': '198.51.100.1' })).status).toBe(200);
     authSeen.length = 0;
     expect((await get(port, 'any-ext.test', '/', { 'x-forwarded-for': '203.0.113.7' })).status).toBe(200);
     expect(authSeen).toHaveLength(0);
