@@ -5,7 +5,8 @@
  *
  * Why each rule (each verb is one the code calls; keep them in step):
  * - list/watch of every watched kind: informers (source/kube/watched-resources.ts).
- * - Secrets: TLS certificates named by Ingress spec.tls and Opaque auth Secrets (auth-secret);
+ * - Secrets: TLS certificates named by Ingress spec.tls and Opaque Secrets (auth-secret,
+ *   auth-tls-secret, proxy-ssl-secret);
  *   list/watch with a field selector excluding token, Helm and registry types (watching only
  *   referenced Secrets would need one watch per name).
  * - services get: status/ reads the --publish-service Service's load balancer address.

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import { chainDepth } from './certificate-chain.ts';
 import type { ClientCertFacts } from './front/downstream.ts';
 
 /**
@@ -11,22 +12,10 @@ export function clientCertFacts(socket: TLSSocket): ClientCertFacts {
   const x509 = socket.getPeerX509Certificate();
   if (x509 === undefined) return { verify: 'NONE', escapedPem: '', subjectDn: '', issuerDn: '', depth: 0 };
   const verify = socket.authorized ? 'SUCCESS' : `FAILED:${String(socket.authorizationError ?? 'unknown')}`;
-  return { verify, escapedPem: encodeURIComponent(x509.toString()), subjectDn: rfc2253(x509.subject), issuerDn: rfc2253(x509.issuer), depth: chainDepth(socket) };
+  return { verify, escapedPem: encodeURIComponent(x509.toString()), subjectDn: rfc2253(x509.subject), issuerDn: rfc2253(x509.issuer), depth: chainDepth(socket.getPeerCertificate(true)) };
 }
 
 /** node:crypto's `C=US\nO=Org\nCN=name` → nginx's `CN=name,O=Org,C=US`. */
 function rfc2253(name: string): string {
   return name.split('\n').filter((l) => l !== '').reverse().map((l) => l.replace(/([,+"\\<>;])/g, '\\$1')).join(',');
-}
-
-function chainDepth(socket: TLSSocket): number {
-  let cert = socket.getPeerCertificate(true);
-  let depth = 0;
-  const seen = new Set<string>();
-  while (cert?.issuerCertificate !== undefined && cert.issuerCertificate !== cert && !seen.has(cert.fingerprint256)) {
-    seen.add(cert.fingerprint256);
-    cert = cert.issuerCertificate;
-    depth++;
-  }
-  return depth;
 }

@@ -328,8 +328,10 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     else {
       const headers = downstreamResponseHeaders(rawHeaders, close);
       hooks.upstreamHead = true;
+      hooks.originHead = true;
       hooks.applyResponseHooks(statusCode, headers);
       hooks.upstreamHead = false;
+      hooks.originHead = false;
       this.res.writeHead(statusCode, statusText || undefined, headers);
       const body = hooks.bodyTransform;
       if (body !== undefined) {

@@ -74,6 +74,30 @@ export interface ResponseHeadersPolicy extends HeaderEdits {
   readonly kind: 'response-headers';
 }
 
+/** One nginx `proxy_redirect` / `proxy_cookie_*` rule, text form: `from` is replaced by `to`. */
+export interface RewriteRule {
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * `proxy-redirect-from`/`-to`, `proxy-cookie-domain`, `proxy-cookie-path`: nginx's
+ * proxy_redirect and proxy_cookie_domain / proxy_cookie_path (text forms) on the head the
+ * upstream sent, fetched or served from the cache; never on Pier's own answers.
+ */
+export interface ResponseRewritePolicy {
+  readonly kind: 'response-rewrite';
+  /** Location, and Refresh after its `url=`: a value starting with `from` (case-sensitive) has
+   * that prefix replaced by `to`. */
+  readonly redirect?: RewriteRule;
+  /** Set-Cookie `domain=`: a value equal to `from` (no case, a leading dot set aside on both
+   * sides; the cookie's dot is kept) becomes `to`. */
+  readonly cookieDomain?: RewriteRule;
+  /** Set-Cookie `path=`: a value starting with `from` (case-sensitive) has that prefix
+   * replaced by `to`. */
+  readonly cookiePath?: RewriteRule;
+}
+
 /**
  * A canary Ingress for the same host and path (`canary: "true"`). Precedence as
  * ingress-nginx: header, then cookie, then weight.
@@ -367,6 +391,7 @@ export type Policy =
   | BodySizePolicy
   | RequestHeadersPolicy
   | ResponseHeadersPolicy
+  | ResponseRewritePolicy
   | CanaryPolicy
   | ErrorPagesPolicy
   | FallbackBackendPolicy
@@ -387,6 +412,12 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'cors',
   'redirect',
   'https-redirect',
+  // nginx's proxy module rewrites Location, Refresh and Set-Cookie as it reads the upstream's
+  // head, before any other filter adds or edits a header: its hook is registered before every
+  // hook that may add or set those (CORS's, earlier, writes only Access-Control-* and Vary), so
+  // it sees only what the upstream sent (not external auth's or affinity's cookies), and a
+  // header edit wins over it.
+  'response-rewrite',
   // nginx's preaccess phase (limit_req, limit_conn), then its access phase: deny/allow, then
   // auth_basic, then auth_request (ingress-nginx's location order); a route whose auth could
   // not be built denies.

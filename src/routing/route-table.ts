@@ -82,8 +82,8 @@ export interface BackendPolicy {
   readonly protocol: 'HTTP' | 'HTTPS' | 'H2C' | 'GRPC' | 'GRPCS' | 'FastCGI';
   /** FastCGI's CGI settings (protocol FastCGI only; absent: FASTCGI_DEFAULTS). */
   readonly fastcgi?: FastcgiPolicy;
-  /** TLS to the servers (HTTPS, GRPCS). `alpn: 'h2'` makes an HTTPS backend HTTP/2. */
-  readonly tls?: { readonly serverName?: string; readonly caPem?: string; readonly verify: boolean; readonly alpn?: 'h2' };
+  /** TLS to the servers (HTTPS, GRPCS). Absent: verified against the system CAs. */
+  readonly tls?: BackendTls;
   /** nginx meanings: connect = establishing the connection; send = between two writes of the
    * request; read = between two reads of the response (including the wait for its head). */
   readonly timeouts: { readonly connectMs: number; readonly sendMs: number; readonly readMs: number };
@@ -125,6 +125,37 @@ export interface BackendPolicy {
     /** Streams at once per connection (the server's own limit lowers it). */
     readonly maxConcurrentStreams: number;
   };
+}
+
+/** A TLS protocol version Node can speak (node:tls SecureVersion). */
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * TLS to a backend's servers (dataplane/upstream/upstream-tls.ts turns it into node:tls
+ * options, once per pool): the Upstream resource's spec.tls, or the proxy-ssl-* annotations.
+ */
+export interface BackendTls {
+  /** The name the server's certificate is checked against and, unless `sni` is false, sent as
+   * SNI. Absent: the server's DNS name (an IP address is sent no SNI and checked as an address). */
+  readonly serverName?: string;
+  /** false: `serverName` is not sent as SNI, only checked (proxy-ssl-server-name off). */
+  readonly sni?: false;
+  /** CA bundle (PEM) the certificate is verified against; absent: the system CAs. */
+  readonly caPem?: string;
+  /** false: any certificate is accepted (the connection is still encrypted). */
+  readonly verify: boolean;
+  /** At most this many CA certificates above the server's in the verified chain (nginx
+   * proxy_ssl_verify_depth); absent: no limit. */
+  readonly verifyDepth?: number;
+  /** Client certificate and key (PEM) Pier presents to the server (mutual TLS). */
+  readonly certPem?: string;
+  readonly keyPem?: string;
+  /** OpenSSL cipher list (TLS 1.2 and below; TLS 1.3 suites by their TLS_ names). */
+  readonly ciphers?: string;
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+  /** 'h2' makes an HTTPS backend HTTP/2. */
+  readonly alpn?: 'h2';
 }
 
 /**

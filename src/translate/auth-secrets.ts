@@ -1,8 +1,8 @@
-import { X509Certificate } from 'node:crypto';
 import type { Ingress, Secret } from '../source/objects.ts';
 import type { Policy } from '../routing/policies.ts';
 import type { IngressSettings } from './annotations/ingress-settings.ts';
 import { problemAbout, type Problem } from './problem.ts';
+import { isCertificate, secretText as decode } from './secret-data.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 
 /**
@@ -119,20 +119,4 @@ function collect(entries: readonly string[][]): Users {
     else unknown.push(user!);
   }
   return { users, unknown };
-}
-
-function decode(secret: Secret, key: string): string | undefined {
-  const value = secret.data?.[key];
-  if (typeof value !== 'string') return undefined;
-  return Buffer.from(value, 'base64').toString('utf8');
-}
-
-/** Whether `pem` starts with a certificate node:crypto reads (the dataplane will build a CA store from it). */
-function isCertificate(pem: string): boolean {
-  try {
-    new X509Certificate(pem);
-    return true;
-  } catch {
-    return false;
-  }
 }

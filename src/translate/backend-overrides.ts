@@ -1,4 +1,4 @@
-import type { Backend, BackendPolicy } from '../routing/route-table.ts';
+import type { Backend, BackendPolicy, BackendTls } from '../routing/route-table.ts';
 import type { BackendOverrides } from './annotations/ingress-settings.ts';
 
 /**
@@ -19,22 +19,33 @@ export function overridesKey(o: BackendOverrides): string {
   if (o.retryNonIdempotent !== undefined) parts.push(`non-idempotent=${o.retryNonIdempotent}`);
   if (o.retryTimeoutMs !== undefined) parts.push(`retry-timeout=${o.retryTimeoutMs}`);
   if (o.serviceUpstream === true) parts.push('service-upstream');
-  if (o.tlsVerify === false) parts.push('tls-verify=off');
   if (o.fastcgi !== undefined) parts.push(`fastcgi=${JSON.stringify(o.fastcgi)}`);
+  if (o.proxySsl !== undefined) parts.push(`proxy-ssl=${JSON.stringify(o.proxySsl)}`);
   return parts.join(',');
 }
 
-/** `policy` with the overrides applied. */
-export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): BackendPolicy {
+/**
+ * ingress-nginx does not verify an HTTPS/GRPCS backend's certificate (proxy_ssl_verify is off
+ * unless proxy-ssl-secret and proxy-ssl-verify say otherwise), so neither does Pier for a
+ * backend-protocol annotation: cluster-internal backends with self-signed certificates
+ * (dashboards, argocd-server, keycloak) keep working after a migration. The Upstream resource's
+ * spec.tls keeps its verified-by-default meaning (upstream-backend.ts).
+ */
+const UNVERIFIED: BackendTls = Object.freeze({ verify: false });
+
+/** `policy` with the overrides applied; `tls` is what proxy-ssl-secret resolved to
+ * (proxy-ssl-secret.ts), when the overrides have proxy-ssl-* settings. */
+export function applyOverrides(policy: BackendPolicy, o: BackendOverrides, tls?: BackendTls): BackendPolicy {
   const t = policy.timeouts;
   const r = policy.retries;
+  const overTls = o.protocol === 'HTTPS' || o.protocol === 'GRPCS';
   return {
     ...policy,
     ...(o.protocol === undefined ? {} : { protocol: o.protocol }),
+    ...(tls !== undefined ? { tls } : overTls && policy.tls === undefined ? { tls: UNVERIFIED } : {}),
     ...(o.algorithm === undefined ? {} : { algorithm: o.algorithm }),
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
     ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
-    ...(o.tlsVerify === false ? { tls: { ...policy.tls, verify: false } } : {}),
     timeouts: { connectMs: o.connectMs ?? t.connectMs, sendMs: o.sendMs ?? t.sendMs, readMs: o.readMs ?? t.readMs },
     retries: {
       attempts: o.retryAttempts ?? r.attempts,
@@ -46,8 +57,8 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides): Back
 }
 
 /** The backend with overrides applied under its own id (`<id>#<overrides>`). */
-export function overriddenBackend(backend: Backend, o: BackendOverrides): Backend {
+export function overriddenBackend(backend: Backend, o: BackendOverrides, tls?: BackendTls): Backend {
   const key = overridesKey(o);
   if (key === '') return backend;
-  return { ...backend, id: `${backend.id}#${key}`, policy: applyOverrides(backend.policy, o) };
+  return { ...backend, id: `${backend.id}#${key}`, policy: applyOverrides(backend.policy, o, tls) };
 }

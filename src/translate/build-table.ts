@@ -10,6 +10,7 @@ import type { Policy } from '../routing/policies.ts';
 import { problemAbout, type Problem } from './problem.ts';
 import { inFilterOrder, ownPolicies } from './route-policies.ts';
 import { secretPolicies } from './auth-secrets.ts';
+import { resolveProxySsl } from './proxy-ssl-secret.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import { findPort } from './service-endpoints.ts';
 import type { SnapshotIndex } from './snapshot.ts';
@@ -107,7 +108,13 @@ export function resolveBackendOf(index: SnapshotIndex, id: string, ref: BackendR
   const referrer = refOf(ingress);
   if (ref.kind !== 'Service') return resolveUpstreamBackend(index, ref.namespace, ref.name, referrer);
   const result = resolveServiceBackend(index, ref.namespace, ref, referrer, overrides.serviceUpstream === true);
-  return hasOverrides(overrides) ? { backend: overriddenBackend(result.backend, overrides), problems: result.problems } : result;
+  if (!hasOverrides(overrides)) return result;
+  if (overrides.proxySsl === undefined) return { backend: overriddenBackend(result.backend, overrides), problems: result.problems };
+  const ssl = resolveProxySsl(index, ingress, overrides.proxySsl);
+  if ('unavailable' in ssl) {
+    return { backend: { ...overriddenBackend(result.backend, overrides), servers: [], unavailable: ssl.unavailable }, problems: [...result.problems, ...ssl.problems] };
+  }
+  return { backend: overriddenBackend(result.backend, overrides, ssl.tls), problems: ssl.problems.length === 0 ? result.problems : [...result.problems, ...ssl.problems] };
 }
 
 function hasOverrides(o: BackendOverrides): boolean {

@@ -84,6 +84,17 @@ const valid: Valid[] = [
   { name: 'backend-protocol FCGI with fastcgi-index and params', annotations: { [`${N}backend-protocol`]: 'FCGI', [`${N}fastcgi-index`]: 'index.php', [`${N}fastcgi-params-configmap`]: 'fcgi' },
     want: { backend: { protocol: 'FastCGI', fastcgi: expect.objectContaining({ index: 'index.php', params: [{ name: 'APP_ENV', value: 'prod' }, { name: 'SCRIPT_FILENAME', value: '/srv/app/index.php' }] }) } } },
   { name: 'default-backend', annotations: { [`${N}default-backend`]: 'errors' }, want: { defaultBackendService: 'errors' } },
+  { name: 'proxy-redirect-from and -to: a proxy_redirect rule', annotations: { [`${N}proxy-redirect-from`]: 'http://backend:8080/two/', [`${N}proxy-redirect-to`]: 'https://example.com/one/' },
+    want: { policies: [{ kind: 'response-rewrite', redirect: { from: 'http://backend:8080/two/', to: 'https://example.com/one/' } }] } },
+  { name: 'proxy-redirect-to a path', annotations: { [`${N}proxy-redirect-from`]: 'http://backend/', [`${P}proxy-redirect-to`]: '/' }, want: { policies: [{ kind: 'response-rewrite', redirect: { from: 'http://backend/', to: '/' } }] } },
+  { name: 'proxy-redirect-from off / default: no rule', annotations: { [`${N}proxy-redirect-from`]: 'default' }, want: { policies: [] } },
+  { name: 'proxy-redirect-to off: no rule, as ingress-nginx', annotations: { [`${N}proxy-redirect-from`]: 'http://backend/', [`${N}proxy-redirect-to`]: 'off' }, want: { policies: [] } },
+  { name: 'proxy-cookie-domain: two domains, leading dots dropped as nginx', annotations: { [`${N}proxy-cookie-domain`]: '.backend.local  .example.com' },
+    want: { policies: [{ kind: 'response-rewrite', cookieDomain: { from: 'backend.local', to: 'example.com' } }] } },
+  { name: 'proxy-cookie-path: two paths', annotations: { [`${N}proxy-cookie-path`]: '/two/ /' }, want: { policies: [{ kind: 'response-rewrite', cookiePath: { from: '/two/', to: '/' } }] } },
+  { name: 'proxy-cookie-* off: nothing', annotations: { [`${N}proxy-cookie-path`]: 'off', [`${N}proxy-cookie-domain`]: 'off' }, want: { policies: [] } },
+  { name: 'all four in one policy', annotations: { [`${N}proxy-redirect-from`]: '/', [`${N}proxy-redirect-to`]: '/app/', [`${N}proxy-cookie-domain`]: 'a b', [`${N}proxy-cookie-path`]: '/ /app/' },
+    want: { policies: [{ kind: 'response-rewrite', redirect: { from: '/', to: '/app/' }, cookieDomain: { from: 'a', to: 'b' }, cookiePath: { from: '/', to: '/app/' } }] } },
 ];
 
 describe('annotations: valid values', () => {
@@ -130,6 +141,14 @@ const invalid: Invalid[] = [
   { name: 'custom-headers setting a framing header', annotations: { [`${N}custom-headers`]: 'framing' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}custom-headers: "framing" ConfigMap default/framing may not set content-length (Pier owns framing and hop-by-hop headers)` },
   { name: 'fastcgi-params-configmap naming a missing ConfigMap', annotations: { [`${N}backend-protocol`]: 'FCGI', [`${N}fastcgi-params-configmap`]: 'nope' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}fastcgi-params-configmap: ConfigMap default/nope not found` },
   { name: 'server-alias with a character nginx refuses in a server name', annotations: { [`${N}server-alias`]: 'a.com, b.com;return' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}server-alias: "a.com, b.com;return" has an invalid server name "b.com;return" (letters, digits, "-", ".", "*" and regular expression characters only)` },
+  { name: 'proxy-cookie-domain with one domain (nginx would not load it)', annotations: { [`${N}proxy-cookie-domain`]: 'example.com' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-cookie-domain: "example.com" must be "off" or two values separated by a space (the domain to change and its replacement)` },
+  { name: 'proxy-cookie-path with three values', annotations: { [`${N}proxy-cookie-path`]: '/a /b /c' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-cookie-path: "/a /b /c" must be "off" or two values separated by a space (the path to change and its replacement)` },
+  { name: 'proxy-cookie-path as a regular expression', annotations: { [`${N}proxy-cookie-path`]: '~*^/(?!x) /x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-cookie-path: "~*^/(?!x) /x" is a regular expression (~); Pier supports the text form only (a prefix to replace)` },
+  { name: 'proxy-cookie-path with a ; that would add a cookie attribute', annotations: { [`${N}proxy-cookie-path`]: '/ /;Domain=evil.com' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-cookie-path: "/ /;Domain=evil.com" may not contain ";" or "," in a cookie path` },
+  { name: 'proxy-cookie-domain with a character a domain has not', annotations: { [`${N}proxy-cookie-domain`]: 'a.com b.com;x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-cookie-domain: "a.com b.com;x" may contain only letters, digits and - . _ ~ / : in its domains` },
+  { name: 'proxy-redirect-from as a regular expression', annotations: { [`${N}proxy-redirect-from`]: '~^http://b', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "~^http://b" is a regular expression (~); Pier supports the text form only (a prefix to replace)` },
+  { name: 'proxy-redirect-to with an nginx variable', annotations: { [`${N}proxy-redirect-from`]: 'http://b/', [`${N}proxy-redirect-to`]: 'http://$host/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-to: "http://$host/" uses an nginx variable ($); Pier supports plain text only` },
+  { name: 'proxy-redirect-from with a space', annotations: { [`${N}proxy-redirect-from`]: 'http://b/ x', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "http://b/ x" must be one value without spaces or control characters` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -171,6 +190,22 @@ describe('annotations: server-alias', () => {
     const parsed = parse({ [`${N}server-alias`]: 'a.com', [`${P}server-alias`]: 'b.com,~x' });
     expect(parsed.settings.serverAliases).toEqual(['b.com']);
     expect(parsed.problems.map((p) => p.message)).toEqual([expect.stringContaining(`annotation ${P}server-alias: "~x" ignored`)]);
+  });
+});
+
+describe('annotations: proxy-redirect-from and -to apart', () => {
+  const notice = (message: string) => ({ kind: 'Ingress', namespace: 'default', name: 'web', reason: 'UnsupportedAnnotationValue', message, severity: 'Normal' });
+  it('from without to: served, no rule, a Normal problem says why', () => {
+    const parsed = parse({ [`${N}proxy-redirect-from`]: 'http://backend/' });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.settings.policies).toEqual([]);
+    expect(parsed.problems).toEqual([notice(`annotation ${N}proxy-redirect-from: has no effect without proxy-redirect-to (ingress-nginx writes no proxy_redirect then)`)]);
+  });
+  it('to without from: the same', () => {
+    const parsed = parse({ [`${P}proxy-redirect-to`]: '/' });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.settings.policies).toEqual([]);
+    expect(parsed.problems).toEqual([notice(`annotation ${P}proxy-redirect-to: has no effect without proxy-redirect-from (not set, "off" or "default")`)]);
   });
 });
 

@@ -23,7 +23,7 @@ describe('pier migrate-check', () => {
     expect(r.code).toBe(1); // one Ingress will not be served
     expect(r.out).toContain('prod/admin: will NOT be served');
     expect(r.out).toMatch(/BLOCKS {2}nginx\.ingress\.kubernetes\.io\/configuration-snippet — annotation .* is refused: Pier never evaluates configuration text/);
-    expect(r.out).toMatch(/BLOCKS {2}nginx\.ingress\.kubernetes\.io\/satisfy — .*not enforced by Pier yet/);
+    expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/satisfy — Satisfy');
     expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/whitelist-source-range');
     expect(r.out).toContain('prod/shop: will be served');
     expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/rewrite-target');

@@ -231,3 +231,33 @@ describe('filters: access control (synchronous ones; external auth is tested end
     expect(run([policy('optional')], '/', { host: 'a.test' })).toMatchObject({ passed: true });
   });
 });
+
+describe('filters: response rewrite (proxy_redirect, proxy_cookie_*)', () => {
+  const policies: Policy[] = [
+    { kind: 'response-rewrite', redirect: { from: 'http://backend/', to: '/app/' }, cookiePath: { from: '/', to: '/app/' } },
+    { kind: 'response-headers', set: ['x-location', 'kept'], add: ['set-cookie', 'added=1; Path=/'], remove: [] },
+  ];
+
+  function admitted(): Admission {
+    const req = request('/x');
+    const a = new Admission(req, new Recorder(req), createStats(), 'example.com', '/x', MAIN, false, false);
+    const pipeline = compilePipeline({ path: '/', pathType: 'Prefix', backend: 'main', origin: 'default/web', policies }, { resolve: () => MAIN })!;
+    expect(runPipeline(pipeline, a)).toBe(true);
+    return a;
+  }
+
+  it('rewrites a head the upstream sent, before the header edits (a cookie they add is not rewritten)', () => {
+    const a = admitted();
+    const headers = ['location', 'http://backend/login', 'set-cookie', 'sid=1; Path=/'];
+    a.originHead = true;
+    a.applyResponseHooks(302, headers);
+    expect(headers).toEqual(['location', '/app/login', 'set-cookie', 'sid=1; Path=/app/', 'x-location', 'kept', 'set-cookie', 'added=1; Path=/']);
+  });
+
+  it("leaves Pier's own answers alone", () => {
+    const a = admitted();
+    const headers = ['location', 'http://backend/login', 'set-cookie', 'sid=1; Path=/'];
+    a.applyResponseHooks(302, headers);
+    expect(headers.slice(0, 4)).toEqual(['location', 'http://backend/login', 'set-cookie', 'sid=1; Path=/']);
+  });
+});

@@ -84,7 +84,8 @@ function mutate(obj: KubeObject, rnd: () => number): KubeObject {
       const host = pick(HOST_VARIANTS(typeof rule.host === 'string' ? rule.host : 'example.com'));
       if (host === '') delete rule.host;
       else rule.host = host;
-    } else if (rule?.http?.paths?.[0] && choice < 0.6) {
+    } else if (typeof rule?.http?.paths?.[0] === 'object' && rule.http.paths[0] !== null && choice < 0.6) {
+      // (malformed fixtures have paths that are not objects: those are left as they are)
       rule.http.paths[0].path = pick(['/', '/api', '/x', '/api/v2']);
     } else if (choice < 0.8) {
       (ingress.metadata as { creationTimestamp?: string }).creationTimestamp = pick(['2020-01-01T00:00:00Z', '2030-01-01T00:00:00Z', undefined]);

@@ -11,7 +11,7 @@ import { loadSnapshot } from './load-fixture.ts';
  */
 
 const PASS = { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' };
-const HTTPS_A = `${A}#protocol=HTTPS,tls-verify=off`;
+const HTTPS_A = `${A}#protocol=HTTPS`;
 
 function ingress(name: string, host: string | undefined, paths: string[], annotations: Record<string, string> = {}): Ingress {
   return {
@@ -43,7 +43,7 @@ describe('translate: ssl-passthrough', () => {
 
   it('grpc backends stay gRPC, over TLS', () => {
     const result = run([ingress('g', 'g.test', ['/'], { ...PASS, 'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC' })]);
-    expect(result.table.virtualHosts[0]!.passthrough).toBe(`${A}#protocol=GRPCS,tls-verify=off`);
+    expect(result.table.virtualHosts[0]!.passthrough).toBe(`${A}#protocol=GRPCS`);
   });
 
   it('other paths are listed in a problem; the / of another Ingress of the host is the target', () => {

@@ -37,14 +37,18 @@ export class RangeSlice {
     const headers = downstreamResponseHeaders(raw, a.close).filter((_, i, all) => i % 2 === 0 ? all[i]!.toLowerCase() !== 'content-length' : all[i - 1]!.toLowerCase() !== 'content-length');
     if (range === 'unsatisfiable') {
       headers.push('content-range', `bytes */${length}`, 'content-length', '0');
+      a.originHead = true;
       a.applyResponseHooks(416, headers);
+      a.originHead = false;
       a.res.writeHead(416, undefined, headers);
       a.res.end();
       return new RangeSlice(a, 1, 0); // cuts everything: the rest only goes to the store
     }
     const [start, end] = range;
     headers.push('content-range', `bytes ${start}-${end}/${length}`, 'content-length', String(end - start + 1));
+    a.originHead = true;
     a.applyResponseHooks(206, headers);
+    a.originHead = false;
     a.res.writeHead(206, undefined, headers);
     return new RangeSlice(a, start, end);
   }

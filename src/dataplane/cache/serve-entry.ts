@@ -116,7 +116,9 @@ export function serveEntry(a: Admission, entry: OpenEntry, now: number): number 
 function finish(a: Admission, entry: OpenEntry, status: number, headers: string[], start: number, end: number): number {
   const res = a.res;
   if (a.close) headers.push('connection', 'close');
+  a.originHead = true;
   a.applyResponseHooks(status, headers);
+  a.originHead = false;
   res.writeHead(status, undefined, headers);
   if (end < start || a.req.method === 'HEAD' || status === 304) {
     releaseEntry(entry);

@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
 import type { Probe } from './http-probe.ts';
+import { upstreamTlsOptions } from '../upstream/upstream-tls.ts';
 
 /** Whether the servers of a backend with `policy` speak only HTTP/2 (H2C, GRPC, GRPCS, HTTPS
  * with `tls.alpn: h2`): their health checks go over HTTP/2 too. */
@@ -35,12 +36,7 @@ export function createH2Probe(policy: BackendPolicy): { probe: Probe; close: () 
     const existing = sessions.get(origin);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
     const options: SecureClientSessionOptions = tls
-      ? {
-        ALPNProtocols: ['h2'],
-        rejectUnauthorized: policy.tls?.verify ?? true,
-        ...(policy.tls?.serverName === undefined ? {} : { servername: policy.tls.serverName }),
-        ...(policy.tls?.caPem === undefined ? {} : { ca: policy.tls.caPem }),
-      }
+      ? { ...upstreamTlsOptions(policy, server.host), ALPNProtocols: ['h2'] }
       : {};
     const session = connect(origin, options);
     session.on('error', () => sessions.delete(origin));

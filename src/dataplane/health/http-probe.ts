@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
+import { upstreamTlsOptions } from '../upstream/upstream-tls.ts';
 
 /** One health check: resolves true for a 2xx/3xx answer within the timeout, false otherwise. */
 export type Probe = (server: UpstreamServer) => Promise<boolean>;
@@ -12,15 +13,13 @@ export type Probe = (server: UpstreamServer) => Promise<boolean>;
 export function createHttpProbe(policy: BackendPolicy): { probe: Probe; close: () => Promise<void> } {
   const check = policy.healthCheck;
   const timeoutMs = check?.timeoutMs ?? 2_000;
-  const tls = policy.tls;
   const agent = new Agent({
     connections: 1,
     keepAliveTimeout: Math.max(1_000, (check?.intervalMs ?? 5_000) * 2),
     connect: {
       timeout: timeoutMs,
-      ...(policy.protocol === 'HTTPS'
-        ? { rejectUnauthorized: tls?.verify ?? true, ...(tls?.serverName ? { servername: tls.serverName } : {}), ...(tls?.caPem ? { ca: tls.caPem } : {}) }
-        : {}),
+      // The Agent serves every server of the backend: undici names a DNS-named one itself.
+      ...(policy.protocol === 'HTTPS' ? upstreamTlsOptions(policy, undefined) : {}),
     },
   });
   const scheme = policy.protocol === 'HTTPS' ? 'https' : 'http';

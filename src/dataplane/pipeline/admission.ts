@@ -105,6 +105,10 @@ export class Admission {
   /** True while the hooks see an upstream's head (its body flows through the exchange, so a
    * hook may install `bodyTransform`); false for Pier's own answers. */
   upstreamHead = false;
+  /** True while the hooks see a head the upstream sent: fetched now (with `upstreamHead`) or
+   * stored in the cache; false for Pier's own answers (proxy_redirect and proxy_cookie_* apply
+   * only to the former, as nginx's proxy module). */
+  originHead = false;
   /** Installed by a response hook (compression): the exchange writes the body through it. */
   bodyTransform: BodyTransform | undefined = undefined;
   /** Run once when the exchange is over (response complete or cut, tunnel closed). */

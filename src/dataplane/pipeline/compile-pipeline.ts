@@ -20,6 +20,7 @@ import { satisfyAnyFilter, type AccessControls } from './filters/satisfy-any.ts'
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
 import { rewriteFilter } from './filters/rewrite.ts';
+import { responseRewriteFilter } from './filters/response-rewrite.ts';
 import { rateLimitFilter } from './filters/rate-limit.ts';
 import { corsFilter } from './filters/cors.ts';
 import { compressionFilter } from './filters/compression.ts';
@@ -64,6 +65,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   rewrite: rewriteFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
+  'response-rewrite': responseRewriteFilter,
   'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
   cors: corsFilter,
   compression: compressionFilter,

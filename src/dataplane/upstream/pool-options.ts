@@ -1,15 +1,13 @@
-import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { buildConnector } from 'undici';
 import type { H1PoolOptions } from './h1-pool.ts';
 import type { BackendPolicy, UpstreamServer } from '../../routing/route-table.ts';
+import { overTls, tlsKey, upstreamTlsOptions } from './upstream-tls.ts';
 
 /** `http://10.0.0.1:8080`, `https://[fd00::1]:443`: the origin a pool connects to (https for
  * the protocols over TLS: HTTPS, GRPCS). */
 export function serverOrigin(server: UpstreamServer, policy: BackendPolicy): string {
   const host = server.host.includes(':') && !server.host.startsWith('[') ? `[${server.host}]` : server.host;
-  const tls = policy.protocol === 'HTTPS' || policy.protocol === 'GRPCS';
-  return `${tls ? 'https' : 'http'}://${host}:${server.port}`;
+  return `${overTls(policy) ? 'https' : 'http'}://${host}:${server.port}`;
 }
 
 /**
@@ -20,15 +18,7 @@ export function serverOrigin(server: UpstreamServer, policy: BackendPolicy): str
 export function poolKey(server: UpstreamServer, policy: BackendPolicy): string {
   const k = policy.keepalive;
   const t = policy.timeouts;
-  const tls = policy.tls;
-  const tlsKey = tls === undefined ? '' : `|tls:${tls.serverName ?? ''}:${tls.verify ? 1 : 0}:${tls.caPem === undefined ? '' : hash(tls.caPem)}`;
-  return `${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey}`;
-}
-
-/** A digest so a CA bundle does not bloat every key; cryptographic, because two CAs sharing a
- * key would share a pool verified against only one of them. Runs at swap time only. */
-function hash(s: string): string {
-  return createHash('sha256').update(s).digest('base64url');
+  return `${serverOrigin(server, policy)}|ka${k.connections}|r${k.requests}|a${k.timeMs}|i${k.idleTimeoutMs}|ct${t.connectMs}|rd${t.readMs}${tlsKey(policy.tls)}`;
 }
 
 /**
@@ -102,27 +92,12 @@ export function poolOptions(policy: BackendPolicy, server: UpstreamServer): H1Po
 }
 
 /**
- * The TLS name Pier presents and verifies for an HTTPS upstream: `tls.serverName`, else the
- * server's DNS name; none for an IP address (the certificate is then checked against the IP).
- * Never the client's Host header (nginx's proxy_ssl_name is the upstream's name too).
- */
-export function upstreamServername(policy: BackendPolicy, server: UpstreamServer): string | undefined {
-  return policy.tls?.serverName ?? (isIP(server.host) === 0 ? server.host : undefined);
-}
-
-/**
  * undici would take SNI from each request's Host header and reconnect whenever it changes; this
- * connector pins it to upstreamServername (verification on unless `tls.verify` is false).
+ * connector pins every TLS setting to upstreamTlsOptions (never the client's Host header: nginx's
+ * proxy_ssl_name is the upstream's name too).
  */
 function tlsConnector(policy: BackendPolicy, server: UpstreamServer): buildConnector.connector {
-  const tls = policy.tls;
-  const servername = upstreamServername(policy, server);
-  const connect = buildConnector({
-    timeout: policy.timeouts.connectMs,
-    rejectUnauthorized: tls?.verify ?? true,
-    ...(tls?.caPem === undefined ? {} : { ca: tls.caPem }),
-    ...(servername === undefined ? {} : { servername }),
-  });
+  const connect = buildConnector({ timeout: policy.timeouts.connectMs, ...upstreamTlsOptions(policy, server.host) } as buildConnector.BuildOptions);
   return (options, callback) => connect({ ...options, servername: undefined }, callback);
 }
 

@@ -31,7 +31,7 @@ export const SECRET_FIELD_SELECTOR = [
 
 /**
  * Every kind the cluster source watches. Secrets: those of the kept types (kubernetes.io/tls
- * for spec.tls; Opaque for auth-secret and auth-tls-secret), not only the referenced ones —
+ * for spec.tls; Opaque for auth-secret, auth-tls-secret and proxy-ssl-secret), not only the referenced ones —
  * watching by name would need one watch per referenced Secret and a restart of watches whenever
  * an Ingress changes its spec.tls or annotations.
  */

@@ -16,8 +16,10 @@ import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
 import { parseProxy } from './proxy.ts';
+import { parseProxySsl } from './proxy-ssl.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
+import { parseResponseRewrite } from './response-rewrite.ts';
 import { parseSatisfy } from './satisfy.ts';
 import { parseServerAlias } from './server-alias.ts';
 import { parseSslPassthrough } from './ssl-passthrough.ts';
@@ -106,13 +108,15 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
     note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
-  { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'unsupported',
-    note: 'use an Upstream resource (spec.tls) for backend certificate checks' },
+  { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'supported', parse: parseProxySsl,
+    note: 'HTTPS/GRPCS backends are not verified by default; the Secret (Ingress\'s namespace) gives the client certificate (tls.crt, tls.key) and the CAs (ca.crt) for proxy-ssl-verify on; without it the others have no effect; a missing Secret makes the paths answer 503' },
   { title: 'TLS passthrough', names: ['ssl-passthrough'], status: 'supported', parse: parseSslPassthrough,
     note: 'with --enable-ssl-passthrough, TLS connections naming the host (SNI) are relayed undeciphered to the backend of its / path; plain HTTP is routed as usual, to the backend over HTTPS' },
   { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
-  { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path', 'use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
-    note: 'upstream Location and Set-Cookie headers pass through unchanged' },
+  { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path'], status: 'supported', parse: parseResponseRewrite,
+    note: 'nginx\'s proxy_redirect (Location, Refresh) and proxy_cookie_domain / proxy_cookie_path (Set-Cookie) on upstream and cached responses; text forms (regular expressions and nginx variables are refused)' },
+  { title: 'Redirect URL form', names: ['use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
+    note: 'Location headers are sent as the upstream wrote them (or as proxy-redirect-to rewrote them): relative ones stay relative' },
   { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
     note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
   { title: 'Other', names: ['mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',

@@ -1,6 +1,7 @@
 import type { CanaryPolicy, CookieAffinityPolicy, Policy, RateLimitPolicy } from '../../routing/policies.ts';
 import type { BasicAuthSettings } from './basic-auth.ts';
 import type { ClientCertSettings } from './client-cert.ts';
+import type { ProxySslSettings } from './proxy-ssl.ts';
 import type { Algorithm, BackendPolicy, FastcgiPolicy, HashKey, RetryCondition } from '../../routing/route-table.ts';
 
 /**
@@ -25,8 +26,8 @@ export interface BackendOverrides {
   serviceUpstream?: boolean;
   /** `backend-protocol: FCGI` with `fastcgi-index` / `fastcgi-params-configmap`. */
   fastcgi?: FastcgiPolicy;
-  /** `ssl-passthrough`: the backend's TLS certificate is not checked (nginx's proxy_ssl_verify off). */
-  tlsVerify?: false;
+  /** `proxy-ssl-*`: backend TLS, its Secret read when the backend is resolved (proxy-ssl-secret.ts). */
+  proxySsl?: ProxySslSettings;
 }
 
 /** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's

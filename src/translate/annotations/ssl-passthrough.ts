@@ -8,13 +8,12 @@ import type { IngressSettings } from './ingress-settings.ts';
  * `--enable-ssl-passthrough`). Whatever the flag, the backend speaks TLS: ingress-nginx reaches
  * a passthrough upstream with `proxy_pass https://` for the requests it does serve (plain HTTP,
  * and HTTPS without a passthrough server name), so the Ingress's backends are reached over
- * HTTPS (GRPC and GRPCS over TLS: GRPCS), whatever `backend-protocol` says, without checking
- * the backend's certificate (nginx's proxy_ssl_verify off: such backends mostly present one
- * of their own that only their clients trust).
+ * HTTPS (GRPC and GRPCS over TLS: GRPCS), whatever `backend-protocol` says; unverified unless
+ * proxy-ssl-verify says otherwise, as any HTTPS backend (backend-overrides.ts).
  */
 export function parseSslPassthrough(r: AnnotationReader, s: IngressSettings): void {
   if (r.bool('ssl-passthrough') !== true) return;
   s.sslPassthrough = true;
   const protocol = s.backend.protocol;
-  s.backend = { ...s.backend, protocol: protocol === 'GRPC' || protocol === 'GRPCS' ? 'GRPCS' : 'HTTPS', tlsVerify: false };
+  s.backend = { ...s.backend, protocol: protocol === 'GRPC' || protocol === 'GRPCS' ? 'GRPCS' : 'HTTPS' };
 }

@@ -1,10 +1,12 @@
 import type { BackendPolicy, UpstreamServer } from '../../../routing/route-table.ts';
-import { poolKey, upstreamReset, upstreamServername } from '../pool-options.ts';
+import type { ConnectionOptions } from 'node:tls';
+import { poolKey, upstreamReset } from '../pool-options.ts';
+import { overTls, upstreamTlsOptions } from '../upstream-tls.ts';
 
 /** What an H2Pool needs, resolved once per pool (times in ms; 0 turns a limit off). */
 export interface H2PoolOptions {
   /** Connect to `host:port` in the clear (h2c, prior knowledge) or over TLS with ALPN `h2`. */
-  readonly tls: false | { readonly servername?: string; readonly ca?: string; readonly rejectUnauthorized: boolean };
+  readonly tls: false | ConnectionOptions;
   /** Establishing the TCP (and TLS) connection. */
   readonly connectTimeoutMs: number;
   /** nginx proxy_read_timeout: the wait for the response head once the request is sent, then
@@ -32,7 +34,7 @@ const DEFAULT_IDLE_MS = 4_000;
 
 /** Whether a backend with `policy` is reached over TLS by the HTTP/2 client. */
 export function h2OverTls(policy: BackendPolicy): boolean {
-  return policy.protocol === 'GRPCS' || policy.protocol === 'HTTPS';
+  return overTls(policy);
 }
 
 /** The HTTP/2 pools' key: the HTTP/1.1 key (origin and every setting) under its own prefix, so
@@ -49,17 +51,13 @@ export function h2PoolKey(server: UpstreamServer, policy: BackendPolicy): string
  * requests 1) → one stream per connection; timeouts.readMs / connectMs as HTTP/1.1;
  * http2.pingIntervalMs and http2.maxConcurrentStreams as they are (absent: no PINGs, 128).
  * keepalive.connections (nginx's idle-connection cap) has no counterpart: an HTTP/2 pool keeps
- * as few connections as its concurrent streams need. TLS as the HTTP/1.1 pool's: SNI and
- * verification from upstreamServername / tls.verify / tls.caPem, never the client's Host.
+ * as few connections as its concurrent streams need. TLS as the HTTP/1.1 pool's
+ * (upstreamTlsOptions), never from the client's Host.
  */
 export function h2PoolOptions(policy: BackendPolicy, server: UpstreamServer): H2PoolOptions {
   const k = policy.keepalive;
-  const tls = policy.tls;
-  const servername = upstreamServername(policy, server);
   return {
-    tls: h2OverTls(policy)
-      ? { rejectUnauthorized: tls?.verify ?? true, ...(servername === undefined ? {} : { servername }), ...(tls?.caPem === undefined ? {} : { ca: tls.caPem }) }
-      : false,
+    tls: h2OverTls(policy) ? upstreamTlsOptions(policy, server.host) : false,
     connectTimeoutMs: policy.timeouts.connectMs,
     readTimeoutMs: policy.timeouts.readMs,
     idleTimeoutMs: k.idleTimeoutMs > 0 ? k.idleTimeoutMs : DEFAULT_IDLE_MS,
