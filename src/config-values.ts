@@ -111,8 +111,8 @@ const HSTS_EXPECTED = 'off, or max-age=SECONDS optionally followed by ; includeS
 
 /**
  * `--hsts`: a Strict-Transport-Security value (RFC 6797 §6.1: `max-age` once, with at most 10
- * digits, then `includeSubDomains` and `preload`, each at most once, names in any case), written
- * back in the usual spelling; `off` (or `false`) gives '' (no header).
+ * digits, then `includeSubDomains` and `preload`, each at most once, names in any case, empty
+ * directives allowed), written back in the usual spelling; `off` (or `false`) gives '' (no header).
  */
 export function parseHsts(label: string, value: string): string {
   if (/^\s*(off|false)\s*$/i.test(value)) return '';
@@ -121,6 +121,7 @@ export function parseHsts(label: string, value: string): string {
   let preload = false;
   for (const part of value.split(';')) {
     const directive = part.trim();
+    if (directive === '') continue; // RFC 6797 §6.1 allows empty directives (`max-age=1;`)
     const age = /^max-age\s*=\s*"?(\d{1,10})"?$/i.exec(directive);
     if (age !== null && maxAge === undefined) maxAge = String(Number(age[1]));
     else if (/^includesubdomains$/i.test(directive) && !subdomains) subdomains = true;
