@@ -373,6 +373,26 @@ export interface CacheUseStale {
   readonly statuses: readonly number[];
 }
 
+/**
+ * `mirror-target` (+ `mirror-host`, `mirror-request-body`): ingress-nginx's request mirroring
+ * (nginx's mirror module). Each request the route lets through is also sent to `target`: the
+ * client's method and headers, `Host: <host>`, and with `requestBody` the body as it streams
+ * to the real upstream. The mirror's answer is ignored and never delays the client's.
+ */
+export interface MirrorPolicy {
+  readonly kind: 'mirror';
+  /** `scheme://host[:port]`, fixed. */
+  readonly origin: string;
+  /** Path and query, may hold nginx variables (`$request_uri`); empty: the request's URI. */
+  readonly path: string;
+  /** The Host header sent (`mirror-host`, else the target's host name without port). */
+  readonly host: string;
+  readonly requestBody: boolean;
+  /** Connecting to the mirror, and the whole mirror exchange (the Ingress's proxy timeouts). */
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+}
+
 export type Policy =
   | DenyPolicy
   | ClientCertPolicy
@@ -398,7 +418,8 @@ export type Policy =
   | CookieAffinityPolicy
   | ExpiresPolicy
   | AccessLogPolicy
-  | CachePolicy;
+  | CachePolicy
+  | MirrorPolicy;
 
 /** The order filters run in; translate sorts each route's policies by it. */
 export const POLICY_ORDER: readonly Policy['kind'][] = [
@@ -433,6 +454,11 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   'fallback-backend',
   'cookie-affinity',
   'rewrite',
+  // nginx's mirror runs in the precontent phase: after the rewrite and access phases (a request
+  // refused or answered by then is not mirrored), before the content handler (a cache hit is
+  // mirrored too). Its subrequest sees the client's headers, not the proxy_set_header edits of
+  // the location (request-headers edits apply only when the upstream request is built).
+  'mirror',
   'request-headers',
   'access-log-off',
   // nginx's headers filter sets expires first, then add_header: a header edit wins over it.

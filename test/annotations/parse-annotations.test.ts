@@ -95,6 +95,13 @@ const valid: Valid[] = [
   { name: 'proxy-cookie-* off: nothing', annotations: { [`${N}proxy-cookie-path`]: 'off', [`${N}proxy-cookie-domain`]: 'off' }, want: { policies: [] } },
   { name: 'all four in one policy', annotations: { [`${N}proxy-redirect-from`]: '/', [`${N}proxy-redirect-to`]: '/app/', [`${N}proxy-cookie-domain`]: 'a b', [`${N}proxy-cookie-path`]: '/ /app/' },
     want: { policies: [{ kind: 'response-rewrite', redirect: { from: '/', to: '/app/' }, cookieDomain: { from: 'a', to: 'b' }, cookiePath: { from: '/', to: '/app/' } }] } },
+  { name: 'mirror-target: Host is its host name without the port (as ingress-nginx), body on by default', annotations: { [`${N}mirror-target`]: 'https://test.env.com:8080$request_uri' },
+    want: { policies: [{ kind: 'mirror', origin: 'https://test.env.com:8080', path: '$request_uri', host: 'test.env.com', requestBody: true, connectTimeoutMs: 5_000, timeoutMs: 60_000 }] } },
+  { name: 'mirror-host, mirror-request-body off and the Ingress\'s timeouts', annotations: { [`${N}mirror-target`]: 'http://10.0.0.5/shadow?u=$escaped_request_uri', [`${P}mirror-host`]: 'test.env.com', [`${N}mirror-request-body`]: 'off', [`${N}proxy-connect-timeout`]: '2', [`${N}proxy-read-timeout`]: '7' },
+    want: { policies: [{ kind: 'mirror', origin: 'http://10.0.0.5', path: '/shadow?u=$escaped_request_uri', host: 'test.env.com', requestBody: false, connectTimeoutMs: 2_000, timeoutMs: 7_000 }] } },
+  { name: 'mirror-target without a path: the request\'s URI is sent', annotations: { [`${N}mirror-target`]: 'http://Mirror.NS:80' },
+    want: { policies: [{ kind: 'mirror', origin: 'http://mirror.ns', path: '', host: 'mirror.ns', requestBody: true }] } },
+  { name: 'mirror-target empty: no mirror', annotations: { [`${N}mirror-target`]: '' }, want: { policies: [] } },
 ];
 
 describe('annotations: valid values', () => {
@@ -149,6 +156,14 @@ const invalid: Invalid[] = [
   { name: 'proxy-redirect-from as a regular expression', annotations: { [`${N}proxy-redirect-from`]: '~^http://b', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "~^http://b" is a regular expression (~); Pier supports the text form only (a prefix to replace)` },
   { name: 'proxy-redirect-to with an nginx variable', annotations: { [`${N}proxy-redirect-from`]: 'http://b/', [`${N}proxy-redirect-to`]: 'http://$host/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-to: "http://$host/" uses an nginx variable ($); Pier supports plain text only` },
   { name: 'proxy-redirect-from with a space', annotations: { [`${N}proxy-redirect-from`]: 'http://b/ x', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "http://b/ x" must be one value without spaces or control characters` },
+  { name: 'mirror-target that is not a URL', annotations: { [`${N}mirror-target`]: 'IamNotAURL' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-target: "IamNotAURL" is not an http:// or https:// URL` },
+  { name: 'mirror-target with a space', annotations: { [`${N}mirror-target`]: 'http://m/ x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-target: "http://m/ x" is not a URL (one value of visible characters, without spaces or a #fragment)` },
+  { name: 'mirror-target whose host is a variable', annotations: { [`${N}mirror-target`]: 'http://$http_x_target/x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-target: "http://$http_x_target/x" must name its host (written out: an nginx variable may not stand for it)` },
+  { name: 'mirror-target whose host a variable extends', annotations: { [`${N}mirror-target`]: 'http://mirror$host/x' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-target: "http://mirror$host/x" must have a fixed host: after it comes a path (/...), a query (?...), $request_uri or $uri` },
+  { name: 'mirror-target with a bad port', annotations: { [`${P}mirror-target`]: 'http://m:99999/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}mirror-target: "http://m:99999/" has "m:99999", which is not a host with an optional port` },
+  { name: 'mirror-target with a variable Pier does not know', annotations: { [`${N}mirror-target`]: 'http://m$request_uri&t=$msec' }, reason: 'InvalidAnnotation', message: expect.stringContaining(`Ingress skipped: annotation ${N}mirror-target: "http://m$request_uri&t=$msec" uses $msec, which Pier does not know`) as unknown as string },
+  { name: 'mirror-host with a quote', annotations: { [`${N}mirror-target`]: 'http://m$request_uri', [`${N}mirror-host`]: '_sbrubles-i"@xpto:12345' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-host: "_sbrubles-i"@xpto:12345" is not a host name (letters, digits, - . _ or a bracketed IPv6 address, with an optional :port)` },
+  { name: 'mirror-request-body neither on nor off', annotations: { [`${N}mirror-target`]: 'http://m$request_uri', [`${N}mirror-request-body`]: 'true' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-request-body: "true" is not one of on, off` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -206,6 +221,18 @@ describe('annotations: proxy-redirect-from and -to apart', () => {
     expect(parsed.rejected).toBe(false);
     expect(parsed.settings.policies).toEqual([]);
     expect(parsed.problems).toEqual([notice(`annotation ${P}proxy-redirect-to: has no effect without proxy-redirect-from (not set, "off" or "default")`)]);
+  });
+});
+
+describe('annotations: mirror-host and mirror-request-body without mirror-target', () => {
+  it('served, no mirror, a Normal problem for each', () => {
+    const parsed = parse({ [`${N}mirror-host`]: 'test.env.com', [`${N}mirror-request-body`]: 'off' });
+    expect(parsed.rejected).toBe(false);
+    expect(parsed.settings.policies).toEqual([]);
+    expect(parsed.problems.map((p) => [p.severity, p.message])).toEqual([
+      ['Normal', `annotation ${N}mirror-host: has no effect without mirror-target`],
+      ['Normal', `annotation ${N}mirror-request-body: has no effect without mirror-target`],
+    ]);
   });
 });
 

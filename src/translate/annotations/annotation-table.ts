@@ -21,6 +21,7 @@ import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
 import { parseResponseRewrite } from './response-rewrite.ts';
 import { parseSatisfy } from './satisfy.ts';
+import { parseMirror } from './mirror.ts';
 import { parseServerAlias } from './server-alias.ts';
 import { parseSslPassthrough } from './ssl-passthrough.ts';
 
@@ -119,7 +120,9 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'Location headers are sent as the upstream wrote them (or as proxy-redirect-to rewrote them): relative ones stay relative' },
   { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
     note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
-  { title: 'Other', names: ['mirror-target', 'mirror-host', 'mirror-request-body', 'connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+  { title: 'Mirror', names: ['mirror-target', 'mirror-host', 'mirror-request-body'], status: 'supported', parse: parseMirror,
+    note: 'each request is also sent to mirror-target (variables such as $request_uri), Host from mirror-host or the target; the body is copied as it streams (mirror-request-body, on by default); the mirror\'s answer is ignored and never delays the client (a slow mirror is dropped)' },
+  { title: 'Other', names: ['connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
     note: 'not applied' },
 ];
 

@@ -82,7 +82,8 @@ function url(r: AnnotationReader, name: string, optional: boolean): string | und
   return variablesKnown(r, name, v) ? v : undefined;
 }
 
-function variablesKnown(r: AnnotationReader, name: string, text: string): boolean {
+/** Whether every nginx variable of `text` is one Pier fills in; else a problem naming `name`. */
+export function variablesKnown(r: AnnotationReader, name: string, text: string): boolean {
   for (const m of text.matchAll(/\$\{?([A-Za-z0-9_]*)\}?/g)) {
     const v = m[1]!;
     if (KNOWN_VARIABLES.has(v) || /^(http|cookie|arg)_[A-Za-z0-9_]+$/.test(v)) continue;
