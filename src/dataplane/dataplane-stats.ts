@@ -29,6 +29,9 @@ export interface DataplaneStats {
   lastSwapMs: number;
   /** Swaps that compiled only what a table delta changed (the others compiled a whole table). */
   deltaSwaps: number;
+  /** Mirror requests (`mirror-target`): answered (any status), failed (refused, timed out,
+   * cut), or dropped (too many in flight, or a mirror slower than the client's body). */
+  mirrors: { sent: number; failed: number; dropped: number };
 }
 
 /** All counters at zero. */
@@ -37,5 +40,5 @@ export function createStats(): DataplaneStats {
   for (const s of PIER_STATUSES) errors[s] = 0;
   const failures = {} as Record<FailureKind, number>;
   for (const k of FAILURE_KINDS) failures[k] = 0;
-  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, passthroughConnections: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0 };
+  return { errors, retries: 0, failures, upstreamAborts: 0, clientAborts: 0, upgrades: 0, passthroughConnections: 0, swaps: 0, lastSwapMs: 0, deltaSwaps: 0, mirrors: { sent: 0, failed: 0, dropped: 0 } };
 }

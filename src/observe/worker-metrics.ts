@@ -28,6 +28,13 @@ export function registerWorkerMetrics(dataplane: Dataplane): void {
   counter('pier_upgrades_total', 'Upgrade (WebSocket) tunnels established.', (s) => s.upgrades);
   counter('pier_ssl_passthrough_connections_total', 'TLS connections relayed undeciphered to an ssl-passthrough backend.', (s) => s.passthroughConnections);
   new promClient.Counter({
+    name: 'pier_mirror_requests_total', help: 'Mirror requests (mirror-target), by result: sent (the mirror answered), failed (refused, timed out, cut), dropped (too many in flight, or the mirror slower than the client\'s body).', labelNames: ['result'],
+    collect() {
+      this.reset();
+      for (const [result, n] of Object.entries(stats().mirrors)) this.inc({ result }, n);
+    },
+  });
+  new promClient.Counter({
     name: 'pier_responses_generated_total', help: 'Responses Pier produced itself (no route, no endpoint, upstream failure), by status.', labelNames: ['code'],
     collect() {
       this.reset();

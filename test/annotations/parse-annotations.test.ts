@@ -100,7 +100,7 @@ const valid: Valid[] = [
   { name: 'mirror-host, mirror-request-body off and the Ingress\'s timeouts', annotations: { [`${N}mirror-target`]: 'http://10.0.0.5/shadow?u=$escaped_request_uri', [`${P}mirror-host`]: 'test.env.com', [`${N}mirror-request-body`]: 'off', [`${N}proxy-connect-timeout`]: '2', [`${N}proxy-read-timeout`]: '7' },
     want: { policies: [{ kind: 'mirror', origin: 'http://10.0.0.5', path: '/shadow?u=$escaped_request_uri', host: 'test.env.com', requestBody: false, connectTimeoutMs: 2_000, timeoutMs: 7_000 }] } },
   { name: 'mirror-target without a path: the request\'s URI is sent', annotations: { [`${N}mirror-target`]: 'http://Mirror.NS:80' },
-    want: { policies: [{ kind: 'mirror', origin: 'http://mirror.ns', path: '', host: 'mirror.ns', requestBody: true }] } },
+    want: { policies: [{ kind: 'mirror', origin: 'http://mirror.ns', path: '', host: 'mirror.ns', requestBody: true, connectTimeoutMs: 5_000, timeoutMs: 60_000 }] } },
   { name: 'mirror-target empty: no mirror', annotations: { [`${N}mirror-target`]: '' }, want: { policies: [] } },
 ];
 

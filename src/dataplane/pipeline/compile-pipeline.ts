@@ -16,6 +16,7 @@ import { accessLogOffFilter, expiresFilter } from './filters/expires.ts';
 import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
 import { ipAccessFilter } from './filters/ip-access.ts';
+import { mirrorFilter } from './filters/mirror.ts';
 import { satisfyAnyFilter, type AccessControls } from './filters/satisfy-any.ts';
 import { requestHeadersFilter, responseHeadersFilter } from './filters/header-edits.ts';
 import { appRootFilter, hostRedirectFilter, httpsRedirectFilter, redirectFilter } from './filters/redirects.ts';
@@ -63,6 +64,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'cookie-affinity': cookieAffinityFilter,
   'error-pages': (p, ctx) => errorPagesFilter(p, ctx.resolve),
   rewrite: rewriteFilter,
+  mirror: mirrorFilter,
   'request-headers': requestHeadersFilter,
   'response-headers': responseHeadersFilter,
   'response-rewrite': responseRewriteFilter,
