@@ -11,8 +11,10 @@ export class MirrorBodyDropped extends Error {
 /**
  * The copy of a request body that goes to a mirror: it sees each chunk the real upstream
  * request reads, never reads the client itself, and never holds the client back. It starts
- * listening only once the upstream side set the body flowing (its 'resume' event): a 'data'
- * listener added earlier would start the flow and lose chunks before the upstream attached.
+ * listening when the upstream side adds its own 'data' listener (the 'newListener' event comes
+ * just before, and before that listener sets the body flowing): a 'data' listener added
+ * earlier would start the flow and lose chunks before the upstream attached, one added later
+ * (on 'resume') could miss chunks a push emits at once.
  * When the mirror takes the copy slower than the client sends, unsent bytes pile up here; past
  * `maxBuffered` the copy is destroyed (MirrorBodyDropped) and the mirror request is cut, rather
  * than the client slowed down or memory spent without bound. The request body ending early (the
@@ -26,7 +28,9 @@ export class MirrorBody extends Readable {
   dropped = false;
   /** The request body ended: the copy is whole. */
   #complete = false;
-  readonly #onResume = (): void => {
+  readonly #onNewListener = (event: string | symbol): void => {
+    if (event !== 'data') return;
+    this.#source.off('newListener', this.#onNewListener);
     if (!this.destroyed) this.#source.on('data', this.#onData);
   };
   readonly #onData = (chunk: Buffer | string): void => {
@@ -53,7 +57,8 @@ export class MirrorBody extends Readable {
     // Destroyed (too slow, body cut) maybe before the mirror request attached its listeners:
     // the request's promise reports it; the error event must not crash the worker.
     this.on('error', ignore);
-    source.once('resume', this.#onResume);
+    if (source.listenerCount('data') > 0) source.on('data', this.#onData);
+    else source.on('newListener', this.#onNewListener);
     source.on('end', this.#onEnd);
     source.on('close', this.#onClose);
   }
@@ -73,7 +78,7 @@ export class MirrorBody extends Readable {
 
   #detach(): void {
     const source = this.#source;
-    source.off('resume', this.#onResume);
+    source.off('newListener', this.#onNewListener);
     source.off('data', this.#onData);
     source.off('end', this.#onEnd);
     source.off('close', this.#onClose);
