@@ -93,6 +93,9 @@ const valid: Valid[] = [
     want: { policies: [{ kind: 'response-rewrite', cookieDomain: { from: 'backend.local', to: 'example.com' } }] } },
   { name: 'proxy-cookie-path: two paths', annotations: { [`${N}proxy-cookie-path`]: '/two/ /' }, want: { policies: [{ kind: 'response-rewrite', cookiePath: { from: '/two/', to: '/' } }] } },
   { name: 'proxy-cookie-* off: nothing', annotations: { [`${N}proxy-cookie-path`]: 'off', [`${N}proxy-cookie-domain`]: 'off' }, want: { policies: [] } },
+  { name: 'limit-rate in kilobytes per second (nginx limit_rate <n>k)', annotations: { [`${N}limit-rate`]: '100' }, want: { policies: [{ kind: 'limit-rate', bytesPerSecond: 102_400, afterBytes: 0 }] } },
+  { name: 'limit-rate-after in kilobytes', annotations: { [`${N}limit-rate`]: '50', [`${P}limit-rate-after`]: '500' }, want: { policies: [{ kind: 'limit-rate', bytesPerSecond: 51_200, afterBytes: 512_000 }] } },
+  { name: 'limit-rate 0: no limit (limit-rate-after alone does nothing)', annotations: { [`${N}limit-rate`]: '0', [`${N}limit-rate-after`]: '10' }, want: { policies: [] } },
   { name: 'all four in one policy', annotations: { [`${N}proxy-redirect-from`]: '/', [`${N}proxy-redirect-to`]: '/app/', [`${N}proxy-cookie-domain`]: 'a b', [`${N}proxy-cookie-path`]: '/ /app/' },
     want: { policies: [{ kind: 'response-rewrite', redirect: { from: '/', to: '/app/' }, cookieDomain: { from: 'a', to: 'b' }, cookiePath: { from: '/', to: '/app/' } }] } },
 ];
@@ -149,6 +152,8 @@ const invalid: Invalid[] = [
   { name: 'proxy-redirect-from as a regular expression', annotations: { [`${N}proxy-redirect-from`]: '~^http://b', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "~^http://b" is a regular expression (~); Pier supports the text form only (a prefix to replace)` },
   { name: 'proxy-redirect-to with an nginx variable', annotations: { [`${N}proxy-redirect-from`]: 'http://b/', [`${N}proxy-redirect-to`]: 'http://$host/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-to: "http://$host/" uses an nginx variable ($); Pier supports plain text only` },
   { name: 'proxy-redirect-from with a space', annotations: { [`${N}proxy-redirect-from`]: 'http://b/ x', [`${N}proxy-redirect-to`]: '/' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}proxy-redirect-from: "http://b/ x" must be one value without spaces or control characters` },
+  { name: 'limit-rate with a unit (ingress-nginx takes a whole number of kilobytes)', annotations: { [`${N}limit-rate`]: '100k' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}limit-rate: "100k" is not a whole number` },
+  { name: 'limit-rate-after negative', annotations: { [`${N}limit-rate`]: '1', [`${P}limit-rate-after`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}limit-rate-after: "-1" must be between 0 and 1073741824` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -226,9 +231,9 @@ describe('annotations: what is not Pier\'s', () => {
   });
 
   it('an unsupported one: Normal, named with why, served', () => {
-    const parsed = parse({ [`${N}limit-rate`]: '100' });
+    const parsed = parse({ [`${N}mirror-target`]: 'http://mirror/' });
     expect(parsed.rejected).toBe(false);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}limit-rate is not supported and is ignored`) })]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}mirror-target is not supported and is ignored`) })]);
   });
 
   it('other prefixes are not looked at', () => {
