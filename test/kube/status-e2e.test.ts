@@ -63,8 +63,9 @@ describe('status with two Pier processes', () => {
     await waitFor(() => api.list('Event').some((e) => (e.involvedObject as { name?: string }).name === 'broken'), 10_000, 'event on broken');
     // The leader's status write says nothing of when pier-b's own watch delivered the Ingress:
     // ask pier-b until it serves it (bounded), as a client would.
+    const second = b;
     await waitFor(async () => {
-      const res = await request(`http://127.0.0.1:${b.httpPort}/`, { headers: { host: 'second.example' } });
+      const res = await request(`http://127.0.0.1:${second.httpPort}/`, { headers: { host: 'second.example' } });
       await res.body.text();
       return res.headers['x-backend'] === 'web';
     }, 10_000, 'pier-b serves second.example');
