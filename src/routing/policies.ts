@@ -325,6 +325,17 @@ export interface ExpiresPolicy {
   readonly extra?: string;
 }
 
+/**
+ * `limit-rate` (+ `limit-rate-after`): nginx `limit_rate` / `limit_rate_after`. Each response's
+ * body goes to the client at most `bytesPerSecond`, counted from its head, once its first
+ * `afterBytes` went out at full speed (dataplane/pacing/). Per request, as nginx ≥ 1.1.
+ */
+export interface LimitRatePolicy {
+  readonly kind: 'limit-rate';
+  readonly bytesPerSecond: number;
+  readonly afterBytes: number;
+}
+
 /** `enable-access-log: "false"`: the route's requests write no access line. */
 export interface AccessLogPolicy {
   readonly kind: 'access-log-off';
@@ -403,6 +414,7 @@ export type Policy =
   | RateLimitPolicy
   | CorsPolicy
   | CompressionPolicy
+  | LimitRatePolicy
   | RewritePolicy
   | RedirectPolicy
   | HttpsRedirectPolicy
@@ -468,6 +480,9 @@ export const POLICY_ORDER: readonly Policy['kind'][] = [
   // after it, and custom-http-errors must still apply to it.
   'error-pages',
   'compression',
+  // After compression: its hook finds compression's body transform and feeds it, paced (the
+  // limit then counts the bytes before compression: filters/limit-rate.ts).
+  'limit-rate',
   // Last of the response edits' registrations: their hooks then apply to cache hits as to
   // fetched responses, and the cache stores what the upstream sent, before any edit (as nginx).
   'cache',

@@ -93,6 +93,9 @@ const valid: Valid[] = [
     want: { policies: [{ kind: 'response-rewrite', cookieDomain: { from: 'backend.local', to: 'example.com' } }] } },
   { name: 'proxy-cookie-path: two paths', annotations: { [`${N}proxy-cookie-path`]: '/two/ /' }, want: { policies: [{ kind: 'response-rewrite', cookiePath: { from: '/two/', to: '/' } }] } },
   { name: 'proxy-cookie-* off: nothing', annotations: { [`${N}proxy-cookie-path`]: 'off', [`${N}proxy-cookie-domain`]: 'off' }, want: { policies: [] } },
+  { name: 'limit-rate in kilobytes per second (nginx limit_rate <n>k)', annotations: { [`${N}limit-rate`]: '100' }, want: { policies: [{ kind: 'limit-rate', bytesPerSecond: 102_400, afterBytes: 0 }] } },
+  { name: 'limit-rate-after in kilobytes', annotations: { [`${N}limit-rate`]: '50', [`${P}limit-rate-after`]: '500' }, want: { policies: [{ kind: 'limit-rate', bytesPerSecond: 51_200, afterBytes: 512_000 }] } },
+  { name: 'limit-rate 0: no limit (limit-rate-after alone does nothing)', annotations: { [`${N}limit-rate`]: '0', [`${N}limit-rate-after`]: '10' }, want: { policies: [] } },
   { name: 'all four in one policy', annotations: { [`${N}proxy-redirect-from`]: '/', [`${N}proxy-redirect-to`]: '/app/', [`${N}proxy-cookie-domain`]: 'a b', [`${N}proxy-cookie-path`]: '/ /app/' },
     want: { policies: [{ kind: 'response-rewrite', redirect: { from: '/', to: '/app/' }, cookieDomain: { from: 'a', to: 'b' }, cookiePath: { from: '/', to: '/app/' } }] } },
   { name: 'mirror-target: Host is its host name without the port (as ingress-nginx), body on by default', annotations: { [`${N}mirror-target`]: 'https://test.env.com:8080$request_uri' },
@@ -164,6 +167,8 @@ const invalid: Invalid[] = [
   { name: 'mirror-target with a variable Pier does not know', annotations: { [`${N}mirror-target`]: 'http://m$request_uri&t=$msec' }, reason: 'InvalidAnnotation', message: expect.stringContaining(`Ingress skipped: annotation ${N}mirror-target: "http://m$request_uri&t=$msec" uses $msec, which Pier does not know`) as unknown as string },
   { name: 'mirror-host with a quote', annotations: { [`${N}mirror-target`]: 'http://m$request_uri', [`${N}mirror-host`]: '_sbrubles-i"@xpto:12345' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-host: "_sbrubles-i"@xpto:12345" is not a host name (letters, digits, - . _ or a bracketed IPv6 address, with an optional :port)` },
   { name: 'mirror-request-body neither on nor off', annotations: { [`${N}mirror-target`]: 'http://m$request_uri', [`${N}mirror-request-body`]: 'true' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}mirror-request-body: "true" is not one of on, off` },
+  { name: 'limit-rate with a unit (ingress-nginx takes a whole number of kilobytes)', annotations: { [`${N}limit-rate`]: '100k' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}limit-rate: "100k" is not a whole number` },
+  { name: 'limit-rate-after negative', annotations: { [`${N}limit-rate`]: '1', [`${P}limit-rate-after`]: '-1' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}limit-rate-after: "-1" must be between 0 and 1073741824` },
   { name: 'configuration-snippet refused', annotations: { [`${N}configuration-snippet`]: 'more_set_headers "A: b";' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${N}configuration-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
   { name: 'server-snippet refused under pier.dev too', annotations: { [`${P}server-snippet`]: 'return 403;' }, reason: 'RefusedAnnotation', message: `Ingress skipped: annotation ${P}server-snippet is refused: Pier never evaluates configuration text (CVE-2025-1974); express the intent with a typed annotation` },
 ];
@@ -253,9 +258,9 @@ describe('annotations: what is not Pier\'s', () => {
   });
 
   it('an unsupported one: Normal, named with why, served', () => {
-    const parsed = parse({ [`${N}limit-rate`]: '100' });
+    const parsed = parse({ [`${N}enable-opentelemetry`]: 'true' });
     expect(parsed.rejected).toBe(false);
-    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}limit-rate is not supported and is ignored`) })]);
+    expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}enable-opentelemetry is not supported and is ignored`) })]);
   });
 
   it('other prefixes are not looked at', () => {

@@ -24,13 +24,14 @@ export interface TrafficBackend {
   readonly seen: { method: string; url: string }[];
   /** Responses of /hold waiting for release(). */
   readonly held: ServerResponse[];
-  readonly bodies: { readonly big: Buffer; readonly huge: Buffer };
+  readonly bodies: { readonly big: Buffer; readonly mid: Buffer; readonly huge: Buffer };
   releaseAll(): void;
   close(): Promise<void>;
 }
 
 export async function startTrafficBackend(host: string): Promise<TrafficBackend> {
   const big = compressibleText(64 * 1024);
+  const mid = compressibleText(300 * 1024);
   const huge = compressibleText(2 * 1024 * 1024);
   const seen: { method: string; url: string }[] = [];
   const held: ServerResponse[] = [];
@@ -44,6 +45,8 @@ export async function startTrafficBackend(host: string): Promise<TrafficBackend>
         return sendChunks(res, big, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(big.length), etag: '"v1"', 'accept-ranges': 'bytes' });
       case '/stream.json':
         return sendChunks(res, big, { 'content-type': 'application/json' });
+      case '/mid.bin':
+        return sendChunks(res, mid, { 'content-type': 'application/octet-stream', 'content-length': String(mid.length) });
       case '/huge.txt':
         return sendChunks(res, huge, { 'content-type': 'text/plain', 'content-length': String(huge.length) });
       case '/small.txt':
@@ -76,7 +79,7 @@ export async function startTrafficBackend(host: string): Promise<TrafficBackend>
   });
   await new Promise<void>((r) => server.listen(0, host, r));
   return {
-    host, port: (server.address() as { port: number }).port, seen, held, bodies: { big, huge },
+    host, port: (server.address() as { port: number }).port, seen, held, bodies: { big, mid, huge },
     releaseAll: () => {
       for (const res of held.splice(0)) res.end('released\n');
     },

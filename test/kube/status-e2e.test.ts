@@ -61,9 +61,14 @@ describe('status with two Pier processes', () => {
     api.apply({ ...ingress('default', 'broken', 'pier', 'broken.example'), spec: { ingressClassName: 'pier', rules: [{ host: 'broken.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'missing', port: { number: 80 } } } }] } }] } });
     await waitFor(() => addressOf('second') === OURS, 10_000, 'status of second');
     await waitFor(() => api.list('Event').some((e) => (e.involvedObject as { name?: string }).name === 'broken'), 10_000, 'event on broken');
-    const res = await request(`http://127.0.0.1:${b.httpPort}/`, { headers: { host: 'second.example' } });
-    await res.body.text();
-    expect(res.headers['x-backend']).toBe('web');
+    // The leader's status write says nothing of when pier-b's own watch delivered the Ingress:
+    // ask pier-b until it serves it (bounded), as a client would.
+    const second = b;
+    await waitFor(async () => {
+      const res = await request(`http://127.0.0.1:${second.httpPort}/`, { headers: { host: 'second.example' } });
+      await res.body.text();
+      return res.headers['x-backend'] === 'web';
+    }, 10_000, 'pier-b serves second.example');
     expect(statusPuts('pier-b')).toEqual([]);
     expect(api.requests.filter((r) => r.path.endsWith('/events') && r.token === 'pier-b')).toEqual([]);
     expect(holder()).toBe('pier-a');

@@ -28,7 +28,7 @@ describe('pier migrate-check', () => {
     expect(r.out).toContain('prod/shop: will be served');
     expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/rewrite-target');
     expect(r.out).toContain('no-op   nginx.ingress.kubernetes.io/proxy-buffering');
-    expect(r.out).toMatch(/ignored nginx\.ingress\.kubernetes\.io\/limit-rate — .*not supported/);
+    expect(r.out).toMatch(/ignored nginx\.ingress\.kubernetes\.io\/enable-opentelemetry — .*not supported/);
     expect(r.out).not.toContain('kubectl.kubernetes.io');
     expect(r.out).toContain('2 Ingresses checked: 1 will be served, 1 will not.');
   });

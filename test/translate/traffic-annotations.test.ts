@@ -18,7 +18,7 @@ function parse(annotations: Record<string, string>) {
   const parsed = parseAnnotations(ingress(annotations));
   const errors = parsed.problems.filter((p) => p.severity !== 'Normal').map((p) => p.message);
   const of = <K extends Policy['kind']>(kind: K) => parsed.settings.policies.filter((p): p is Extract<Policy, { kind: K }> => p.kind === kind);
-  return { rateLimit: parsed.settings.rateLimit, cors: of('cors'), compression: of('compression'), errors, rejected: parsed.rejected, notes: parsed.problems.filter((p) => p.severity === 'Normal').map((p) => p.message) };
+  return { rateLimit: parsed.settings.rateLimit, cors: of('cors'), compression: of('compression'), limitRate: of('limit-rate'), errors, rejected: parsed.rejected, notes: parsed.problems.filter((p) => p.severity === 'Normal').map((p) => p.message) };
 }
 
 const rl = (over: Partial<RateLimitSettings>): RateLimitSettings => ({ rps: 0, rpm: 0, connections: 0, burstMultiplier: 5, allow: [], ...over });
@@ -68,10 +68,11 @@ describe('rate limit annotations', () => {
     expect(got.notes).toEqual([`annotation ${N}limit-req-status-code is not known to Pier and is ignored`]);
   });
 
-  it('limit-rate and limit-rate-after stay unsupported (served, with a note)', () => {
-    const got = parse({ [N + 'limit-rate']: '100' });
+  it('limit-rate and limit-rate-after: a limit-rate policy, no note', () => {
+    const got = parse({ [N + 'limit-rate']: '100', [N + 'limit-rate-after']: '1' });
     expect(got.rejected).toBe(false);
-    expect(got.notes).toEqual([`annotation ${N}limit-rate is not supported and is ignored: not applied yet: responses are sent as fast as the client takes them`]);
+    expect(got.notes).toEqual([]);
+    expect(got.limitRate).toEqual([{ kind: 'limit-rate', bytesPerSecond: 102_400, afterBytes: 1024 }]);
   });
 });
 

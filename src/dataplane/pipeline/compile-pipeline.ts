@@ -25,6 +25,7 @@ import { responseRewriteFilter } from './filters/response-rewrite.ts';
 import { rateLimitFilter } from './filters/rate-limit.ts';
 import { corsFilter } from './filters/cors.ts';
 import { compressionFilter } from './filters/compression.ts';
+import { limitRateFilter } from './filters/limit-rate.ts';
 import type { Limiter } from '../limits/limiter.ts';
 import { LocalLimiter } from '../limits/local-limiter.ts';
 
@@ -71,6 +72,7 @@ const COMPILERS: { readonly [K in Policy['kind']]?: Compiler<K> } = {
   'rate-limit': (p, ctx) => rateLimitFilter(p, ctx.limiter ?? defaultLimiter()),
   cors: corsFilter,
   compression: compressionFilter,
+  'limit-rate': limitRateFilter,
   expires: expiresFilter,
   'access-log-off': accessLogOffFilter,
   cache: (p, ctx, route) => cacheFilter(p, ctx.cache, route.origin),

@@ -1,6 +1,7 @@
 import type { AnnotationReader } from './annotation-reader.ts';
 import { parseAffinity } from './affinity.ts';
 import { parseBackend } from './backend.ts';
+import { parseBandwidth } from './bandwidth.ts';
 import { parseBasicAuth } from './basic-auth.ts';
 import { parseCache } from './cache.ts';
 import { parseClientCert } from './client-cert.ts';
@@ -101,8 +102,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'per client address per Ingress, held pod-wide across workers (budgets leased from the primary); 503 by default (--limit-req-status-code, --limit-conn-status-code)' },
   { title: 'Rate limit answers', names: ['limit-req-status-code', 'limit-conn-status-code'], status: 'supported', pierOnly: true,
     note: 'Pier\'s own, under pier.dev/ only (ingress-nginx: ConfigMap-wide): the status of refused requests, 400-599 (read with the rate limits)' },
-  { title: 'Bandwidth limits', names: ['limit-rate', 'limit-rate-after'], status: 'unsupported',
-    note: 'not applied yet: responses are sent as fast as the client takes them' },
+  { title: 'Bandwidth limits', names: ['limit-rate', 'limit-rate-after'], status: 'supported', parse: parseBandwidth,
+    note: 'kilobytes per second per response (nginx limit_rate), after limit-rate-after kilobytes at full speed; applied whatever proxy-buffering says, holding the backend back while the client waits' },
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'supported', parse: parseCors,
     note: 'preflights (OPTIONS from an allowed origin) answered 204 by Pier; Vary: Origin with an origin list' },
   { title: 'Compression', names: ['compression', 'compression-min-length', 'compression-types'], status: 'supported', parse: parseCompression, pierOnly: true,
