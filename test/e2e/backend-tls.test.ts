@@ -11,7 +11,7 @@ import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts
 import { ensureTool } from './access-helpers.ts';
 import { makeServerPki, opaqueSecretYaml, type ServerPki } from './backend-pki.ts';
 import { makeClientPki, type ClientPki } from './client-certs.ts';
-import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
 
 /*
  * Backend TLS (backend-protocol HTTPS / GRPCS and the proxy-ssl-* annotations) through
@@ -45,19 +45,7 @@ async function listen(server: Server | Http2SecureServer): Promise<number> {
 const N = 'nginx.ingress.kubernetes.io/';
 
 function ingress(name: string, service: string, annotations: Record<string, string>): string {
-  const lines = Object.entries(annotations).map(([k, v]) => `    ${N}${k}: ${JSON.stringify(v)}`).join('\n');
-  return `---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${lines || '    {}'}
-spec:
-  ingressClassName: pier
-  rules: [{ host: ${name}.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }] } }]
-`;
+  return annotatedIngressYaml(name, `${name}.test`, service, Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`${N}${k}`, v])));
 }
 
 interface Answer { readonly status: number; readonly body: string }

@@ -36,3 +36,21 @@ kind: IngressClass
 metadata: { name: pier }
 spec: { controller: pier.dev/ingress-controller }
 `;
+
+/** An Ingress of class pier routing `host` `/` (Prefix) to `service` port 80, with
+ * `annotations` under their full keys, as a document of a multi-document file (`---` first). */
+export function annotatedIngressYaml(name: string, host: string, service: string, annotations: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n');
+  return `---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ${name}
+  namespace: default
+  annotations:
+${lines || '    {}'}
+spec:
+  ingressClassName: pier
+  rules: [{ host: ${host}, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }] } }]
+`;
+}

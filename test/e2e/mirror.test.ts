@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { total } from '../helpers/prometheus-text.ts';
-import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
 
 /*
  * mirror-target, mirror-host, mirror-request-body through the real binary: a main backend and
@@ -41,22 +41,7 @@ function recordingServer(name: string, log: Received[], events: EventEmitter): S
 
 const N = 'nginx.ingress.kubernetes.io/';
 
-const ingress = (name: string, host: string, annotations: Record<string, string>) => `---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n')}
-spec:
-  ingressClassName: pier
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: main, port: { number: 80 } } } }
-`;
+const ingress = (name: string, host: string, annotations: Record<string, string>) => annotatedIngressYaml(name, host, 'main', annotations);
 
 describe('request mirroring through pier serve', { timeout: 15_000 }, () => {
   let dir: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
-import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
 
 /*
  * proxy-redirect-from/-to, proxy-cookie-domain and proxy-cookie-path through the real binary
@@ -63,22 +63,7 @@ function backend(): Server {
 }
 
 function ingress(name: string, host: string, annotations: Record<string, string>): string {
-  return `---
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${Object.entries(annotations).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n') || '    {}'}
-spec:
-  ingressClassName: pier
-  rules:
-    - host: ${host}
-      http:
-        paths:
-          - { path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }
-`;
+  return annotatedIngressYaml(name, host, 'app', annotations);
 }
 
 const REWRITES = {
