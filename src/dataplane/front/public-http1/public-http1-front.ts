@@ -81,6 +81,9 @@ export class PublicHttp1Front implements Http1Front, PublicResponseHost {
       requireHostHeader: false,
       noDelay: true,
     });
+    // node:http keeps an idle keepalive connection keepAliveTimeoutBuffer (1 s) past the timeout
+    // it announces; the lean front, like nginx, closes at --keepalive-timeout itself.
+    (server as HttpServer & { keepAliveTimeoutBuffer: number }).keepAliveTimeoutBuffer = 0;
     // One more than allowed, so that a head over the limit is seen (and refused, never truncated).
     server.maxHeadersCount = this.#maxHeaders + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#request(req, res, false));
