@@ -114,7 +114,8 @@ export function policyOf(spec: UpstreamSpec, caPemText?: string): BackendPolicy 
 function caPem(index: SnapshotIndex, namespace: string, spec: UpstreamSpec): { pem?: string; missing?: string } {
   const name = spec.tls?.caSecret;
   if (!name || spec.protocol !== 'HTTPS') return {};
-  // Only TLS Secrets reach the store (rbac.ts, store.ts), in both modes; say so the same way.
+  // The Upstream's tls.caSecret takes kubernetes.io/tls Secrets only (the store keeps Opaque ones
+  // too, for auth Secrets and proxy-ssl-secret); any other is reported as not found.
   const secret = index.secret(namespace, name);
   const data = secret?.type === 'kubernetes.io/tls' ? secret.data?.['ca.crt'] : undefined;
   if (!data) return { missing: name };
