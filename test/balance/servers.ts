@@ -14,13 +14,4 @@ export function backend(algorithm: Algorithm, servers: readonly UpstreamServer[]
 export const ctx = (clientAddress = '192.0.2.1', headers: Record<string, string> = {}) => ({ clientAddress, headers });
 
 /** Deterministic PRNG (mulberry32) so random-algorithm tests are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../helpers/seeded-random.ts';

@@ -5,6 +5,7 @@ import type { Snapshot } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
 import { OPTIONS } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
+import { seeded as random } from '../helpers/seeded-random.ts';
 
 /*
  * translate() must give the same output whatever order the store hands objects over in: every
@@ -17,17 +18,6 @@ const FIXTURES = readdirSync(new URL('../fixtures/translate/', import.meta.url))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => f.slice(0, -'.yaml'.length))
   .sort();
-
-/** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A shuffled copy; anything that is not a list (malformed fixtures have some) is returned as is. */
 function shuffled<T>(list: readonly T[] | undefined, rnd: () => number): readonly T[] | undefined {

@@ -7,6 +7,7 @@ import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts
 import { translate } from '../../src/translate/translate.ts';
 import { OPTIONS } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
+import { seeded as random } from '../helpers/seeded-random.ts';
 
 /*
  * The incremental translator must give exactly translate()'s result after every change. Random
@@ -56,17 +57,6 @@ function extraObjects(): KubeObject[] {
 function withTls(obj: KubeObject, host: string, secretName: string): KubeObject {
   const ingress = obj as Ingress;
   return { ...ingress, spec: { ...ingress.spec, tls: [{ hosts: [host], secretName }] } } as KubeObject;
-}
-
-/** mulberry32: a tiny seeded PRNG, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HOST_VARIANTS = (host: string) => [`www.${host}`, host.replace(/^www\./, ''), `*.${host.replace(/^[^.]+\./, '')}`, 'shared.example.com', ''];

@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { parseClientHello } from '../../../src/dataplane/passthrough/client-hello.ts';
+import { seeded as random } from '../../helpers/seeded-random.ts';
 
 /** The first bytes a real node:tls client sends (its ClientHello), captured on a raw socket. */
 async function captureHello(options: { servername?: string; ALPNProtocols?: string[] }): Promise<Buffer> {
@@ -34,17 +35,6 @@ function refragment(hello: Buffer, size: number): Buffer {
     records.push(head, part);
   }
   return Buffer.concat(records);
-}
-
-/** mulberry32, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseClientHello', () => {
