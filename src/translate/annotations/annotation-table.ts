@@ -117,14 +117,16 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path'], status: 'supported', parse: parseResponseRewrite,
     note: 'nginx\'s proxy_redirect (Location, Refresh) and proxy_cookie_domain / proxy_cookie_path (Set-Cookie) on upstream and cached responses; text forms (regular expressions and nginx variables are refused)' },
-  { title: 'Redirect URL form', names: ['use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
-    note: 'Location headers are sent as the upstream wrote them (or as proxy-redirect-to rewrote them): relative ones stay relative' },
+  { title: 'Redirect URL form', names: ['use-port-in-redirects', 'relative-redirects'], status: 'no-op',
+    note: 'accepted, no effect, as in ingress-nginx: nginx\'s port_in_redirect and absolute_redirect only change redirects nginx completes from a relative URI, and every redirect an Ingress asks for is already absolute (ssl-redirect, app-root, from-to-www-redirect build it from the request; permanent-redirect and temporal-redirect send the URL as written); upstream Location headers pass through' },
   { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
     note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
   { title: 'Mirror', names: ['mirror-target', 'mirror-host', 'mirror-request-body'], status: 'supported', parse: parseMirror,
     note: 'each request is also sent to mirror-target (variables such as $request_uri), Host from mirror-host or the target; the body is copied as it streams (mirror-request-body, on by default); the mirror\'s answer is ignored and never delays the client (a slow mirror is dropped)' },
-  { title: 'Other', names: ['connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id', 'http2-push-preload'], status: 'unsupported',
+  { title: 'Other', names: ['connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id'], status: 'unsupported',
     note: 'not applied' },
+  { title: 'HTTP/2 push', names: ['http2-push-preload'], status: 'no-op',
+    note: 'accepted, no effect: nginx 1.25.1 removed HTTP/2 server push (ingress-nginx\'s own nginx ignores it too) and browsers no longer accept pushes; Link preload headers reach the client as sent' },
 ];
 
 const BY_NAME = new Map<string, AnnotationFamily>();
