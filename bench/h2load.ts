@@ -5,7 +5,8 @@
  * processes, from /proc) and p99 latency (h2load's per-request log), with Pier/nginx ratios.
  *
  * Also in the same run: the floor of node:http2 (bench/peers/node-h2-floor.ts, a bare
- * node:http2 server answering 100 B itself, no upstream), another Pier checkout for before/after
+ * node:http2 server answering 100 B itself, no upstream; once at once and once a turn later, as
+ * a proxy answers: what node:http2 alone charges for that), another Pier checkout for before/after
  * figures when BENCH_PIER_BASE names one, and HTTP/1.1 keepalive clients (h2load --h1) to nginx
  * and Pier as the reference.
  *
@@ -103,9 +104,9 @@ function measure(row: Row): void {
 }
 
 /** The node:http2 floor peer, up once it printed its port. */
-async function startFloor(port: number): Promise<PinnedProcess> {
+async function startFloor(port: number, deferred = false): Promise<PinnedProcess> {
   const file = fileURLToPath(new URL('./peers/node-h2-floor.ts', import.meta.url));
-  const proc = startPinned('0', process.execPath, [file, '0', String(port)]);
+  const proc = startPinned('0', process.execPath, [file, '0', String(port), ...(deferred ? ['deferred'] : [])]);
   const deadline = Date.now() + 20_000;
   while (!proc.output().includes('"port"')) {
     if (proc.child.exitCode !== null || Date.now() > deadline) {
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   const started: PinnedProcess[] = [backend];
   const rows: Row[] = [];
   try {
-    const [nginxPort, nginxH1Port, pierPort, basePort, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [nginxPort, nginxH1Port, pierPort, basePort, floorPort, laterPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const nginx = await startNginxH2Proxy('0', nginxPort, backendPort, nginxH1Port);
     started.push(nginx);
     // No cap on requests per connection, as nginx's here: h2load does not reconnect after GOAWAY.
@@ -145,6 +146,9 @@ async function main(): Promise<void> {
     const floor = await startFloor(floorPort);
     started.push(floor);
     targets.push({ label: 'node:http2 floor', proc: floor, port: floorPort });
+    const later = await startFloor(laterPort, true);
+    started.push(later);
+    targets.push({ label: 'node:http2 floor, answered a turn later', proc: later, port: laterPort });
     for (const streams of [1, 100]) for (const target of targets) rows.push({ target, streams, h1: false, runs: [] });
     // The same-run reference: HTTP/1.1 keepalive clients (h2load --h1), one request at a time.
     rows.push({ target: { ...targets[0]!, label: 'nginx HTTP/1.1', port: nginxH1Port }, streams: 1, h1: true, runs: [] });
@@ -171,7 +175,9 @@ function report(rows: readonly Row[]): string {
   const ratios: string[] = [];
   for (const [label, ref, streams] of [
     ['pier', 'nginx', 1], ['pier', 'nginx', 100], ['pier before (BENCH_PIER_BASE)', 'nginx', 1], ['pier before (BENCH_PIER_BASE)', 'nginx', 100],
-    ['node:http2 floor', 'nginx', 1], ['node:http2 floor', 'nginx', 100], ['pier HTTP/1.1', 'nginx HTTP/1.1', 1],
+    ['node:http2 floor', 'nginx', 1], ['node:http2 floor', 'nginx', 100],
+    ['node:http2 floor, answered a turn later', 'node:http2 floor', 1], ['node:http2 floor, answered a turn later', 'node:http2 floor', 100],
+    ['pier HTTP/1.1', 'nginx HTTP/1.1', 1],
   ] as const) {
     const a = find(label, streams);
     const b = find(ref, streams);
@@ -190,7 +196,8 @@ Cleartext HTTP/2 with prior knowledge to each target (pinned alone to core 0: ng
 with \`listen http2\`, Pier \`--workers 1\`), HTTP/1.1 with keepalive from each proxy to the same
 nginx backend (100-byte answer; both keep at most 128 idle upstream connections: nginx
 \`keepalive 128\`, Pier an Upstream with \`keepalive.connections: 128\`); the node:http2 floor
-answers the 100 bytes itself. h2load (\`-c ${CONNECTIONS} -t 1\`, ${DURATION} s after a 1 s warm-up)
+answers the 100 bytes itself, at once or a turn later (setImmediate, as a proxy answers once
+its upstream did). h2load (\`-c ${CONNECTIONS} -t 1\`, ${DURATION} s after a 1 s warm-up)
 and the backend share core 1. CPU µs per request = user + system CPU of all the target's
 processes (/proc) ÷ requests done: median over ${ROUNDS} rounds (targets alternate within a
 round), range in brackets. p99 from h2load's per-request log. The machine is shared with other
