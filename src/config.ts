@@ -117,7 +117,7 @@ export const OPTIONS = {
   'log-level': { kind: 'string', placeholder: 'LEVEL', default: 'info', help: `One of ${LOG_LEVELS.join(', ')}.` },
   'access-log': { kind: 'string', placeholder: 'stdout|FILE|off', default: 'off', bare: 'stdout', help: 'One JSON line per request (ingress-nginx\'s JSON log fields) to stdout or appended to FILE (an absolute path), written without blocking, whatever --log-level says; alone: stdout.' },
   // Client address (access control): see clientAccessConfig.
-  'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-For says who the client is: the right-most address not in this list counts for allow/deny lists (nginx real_ip_recursive).' },
+  'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-* headers are believed (ingress-nginx use-forwarded-headers): the right-most X-Forwarded-For address not in this list is the client (allow/deny lists, X-Real-IP; nginx real_ip_recursive), and their X-Forwarded-Proto/-Port/-Host reach backends and decide ssl-redirect.' },
   'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address.' },
   'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },

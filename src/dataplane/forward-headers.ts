@@ -6,6 +6,9 @@
 
 import { equalsLower as eq } from './ascii-case.ts';
 import { isAuthority } from './authority.ts';
+import type { CidrSet } from './cidr-set.ts';
+import { rightmostUntrusted } from './client-address.ts';
+import { forwardedOrigin } from './forwarded-origin.ts';
 import { requestIdOf } from './request-id.ts';
 
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
@@ -190,15 +193,23 @@ export interface ForwardedFor {
   readonly clientAddress: string;
   readonly proto: string;
   readonly port: string;
+  /** Set when the connection comes from one of `--trusted-proxies` (forwarded-origin.ts). */
+  readonly trustedProxies?: CidrSet | undefined;
 }
 
 /**
  * The headers to send upstream: the client's, minus hop-by-hop ones (and those its Connection
  * header names), with X-Forwarded-For appended to and X-Forwarded-Proto/Host/Port and
- * X-Real-IP set by Pier (incoming values for those four are dropped, not trusted), and one
- * X-Request-ID: the client's, else a new one (ingress-nginx's `$req_id`). Host is
- * `facts.host`: the client's Host, or the authority of an absolute-form target, which replaces it
- * (RFC 9112 §3.2.2); one Host line, where the client's was, or first when it sent none.
+ * X-Real-IP set by Pier, and one X-Request-ID: the client's, else a new one (ingress-nginx's
+ * `$req_id`). Host is `facts.host`: the client's Host, or the authority of an absolute-form
+ * target, which replaces it (RFC 9112 §3.2.2); one Host line, where the client's was, or first
+ * when it sent none.
+ *
+ * Incoming X-Real-IP / X-Forwarded-Proto / -Host / -Port are dropped, except from a trusted
+ * proxy (`fwd.trustedProxies`, ingress-nginx's use-forwarded-headers): its X-Forwarded-Proto and
+ * -Port are passed on, its first X-Forwarded-Host becomes X-Forwarded-Host and Host (nginx's
+ * `$best_http_host`), and X-Real-IP is the client its X-Forwarded-For names (the right-most
+ * untrusted entry, as access control sees it; nginx's `$remote_addr` after realip).
  */
 export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor): string[] {
   const out: string[] = [];
@@ -221,11 +232,37 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
     }
   }
   if (!sawHost && host !== undefined) out.unshift('host', host);
+  const trusted = fwd.trustedProxies;
+  if (trusted !== undefined) return trustedForwarding(out, raw, facts, fwd, trusted, xff);
   out.push(
     'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
     'x-forwarded-proto', fwd.proto,
     'x-forwarded-port', fwd.port,
     'x-real-ip', fwd.clientAddress,
+    'x-request-id', requestIdOf(facts),
+  );
+  if (host !== undefined) out.push('x-forwarded-host', host);
+  return out;
+}
+
+/** upstreamRequestHeaders' ending for a connection from a trusted proxy (see there). */
+function trustedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet, xff: string | undefined): string[] {
+  const origin = forwardedOrigin(raw);
+  let host = facts.host;
+  if (origin.host !== undefined) {
+    host = origin.host;
+    for (let i = 0; i < out.length; i += 2) {
+      if (out[i]!.length === 4 && eq(out[i]!, 'host')) {
+        out[i + 1] = host;
+        break;
+      }
+    }
+  }
+  out.push(
+    'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
+    'x-forwarded-proto', origin.proto ?? fwd.proto,
+    'x-forwarded-port', origin.port ?? fwd.port,
+    'x-real-ip', xff === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
     'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);

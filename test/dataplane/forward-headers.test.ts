@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   downstreamResponseHeaders, emptyFacts, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
+  type ForwardedFor,
 } from '../../src/dataplane/forward-headers.ts';
+import { CidrSet } from '../../src/dataplane/cidr-set.ts';
 
 const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
 
@@ -118,6 +120,43 @@ describe('upstreamRequestHeaders', () => {
     const facts: RequestHeaderFacts = emptyFacts();
     scanRequestHeaders([...raw], facts);
     expect(facts.hasBody).toBe(want);
+  });
+});
+
+describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingress-nginx use-forwarded-headers)', () => {
+  const lb = { clientAddress: '10.0.0.9', proto: 'http', port: '8080', trustedProxies: new CidrSet(['10.0.0.0/8']) };
+  function sent(raw: string[], conn: ForwardedFor = lb): Record<string, string> {
+    const facts: RequestHeaderFacts = emptyFacts();
+    scanRequestHeaders(raw, facts);
+    const out = upstreamRequestHeaders(raw, facts, conn);
+    const map: Record<string, string> = {};
+    for (let i = 0; i < out.length; i += 2) {
+      const k = out[i]!.toLowerCase();
+      expect(map[k], `one ${k} line`).toBeUndefined();
+      map[k] = out[i + 1]!;
+    }
+    return map;
+  }
+
+  it('passes the proxy\'s X-Forwarded-Proto / -Port, takes its first X-Forwarded-Host as Host too, and X-Real-IP is the client it names', () => {
+    const got = sent(['Host', 'internal.svc', 'X-Forwarded-For', '203.0.113.7, 10.1.2.3', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'shop.example, cdn.example', 'X-Real-IP', '1.1.1.1']);
+    expect(got).toMatchObject({
+      host: 'shop.example', 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443',
+      'x-real-ip': '203.0.113.7', 'x-forwarded-for': '203.0.113.7, 10.1.2.3, 10.0.0.9',
+    });
+  });
+
+  it('without those headers: the connection\'s values, as for anyone', () => {
+    expect(sent(['Host', 'a.example'])).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-real-ip': '10.0.0.9' });
+  });
+
+  it('an X-Forwarded-Host that is not host[:port] is not taken (it would become Host)', () => {
+    expect(sent(['Host', 'a.example', 'X-Forwarded-Host', 'evil/path'])).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example' });
+  });
+
+  it('the same headers from a connection that is not trusted are replaced', () => {
+    const got = sent(['Host', 'a.example', 'X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'b.example'], { clientAddress: '198.51.100.4', proto: 'http', port: '8080' });
+    expect(got).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-real-ip': '198.51.100.4' });
   });
 });
 

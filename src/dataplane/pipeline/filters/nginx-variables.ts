@@ -1,4 +1,5 @@
 import { clientAddressOf } from '../../client-address.ts';
+import { clientScheme, forwardedOrigin } from '../../forwarded-origin.ts';
 import type { Admission } from '../admission.ts';
 import { hostWithoutPort } from './redirects.ts';
 import { cookieValue } from './cookies.ts';
@@ -10,7 +11,8 @@ export type Expand = (a: Admission) => string;
  * Compiles `text` (`https://$host/oauth2/start?rd=$escaped_request_uri`, `$remote_user$http_authorization`)
  * into a function of the request. The variables are those translate/annotations/external-auth.ts
  * accepts, with nginx's meaning: `$host` (lower-case, no port), `$http_host` and
- * `$best_http_host` (the Host header), `$scheme` / `$pass_access_scheme`, `$request_uri` (the
+ * `$best_http_host` (the Host header; from a trusted proxy its X-Forwarded-Host), `$scheme` /
+ * `$pass_access_scheme` (from a trusted proxy its X-Forwarded-Proto), `$request_uri` (the
  * original path and query), `$escaped_request_uri` (the same, URI-component escaped: set-misc's
  * set_escape_uri), `$uri`, `$args`, `$is_args`, `$request_method`, `$remote_addr`,
  * `$remote_user` (Basic auth user), `$http_<name>`, `$cookie_<name>`, `$arg_<name>`. Unknown
@@ -39,8 +41,12 @@ export function compileVariables(text: string): Expand {
 function variable(name: string): Expand {
   switch (name) {
     case 'host': case 'server_name': return (a) => hostWithoutPort(a.host ?? '').toLowerCase();
-    case 'http_host': case 'best_http_host': return (a) => a.req.facts.host ?? '';
-    case 'scheme': case 'pass_access_scheme': return (a) => (a.tls ? 'https' : 'http');
+    case 'http_host': return (a) => a.req.facts.host ?? '';
+    // lua_ingress.lua: a trusted proxy's first X-Forwarded-Host (use-forwarded-headers), else Host.
+    case 'best_http_host': return (a) => (a.req.conn.trustedProxies !== undefined ? forwardedOrigin(a.req.rawHeaders).host : undefined) ?? a.req.facts.host ?? '';
+    case 'scheme': return (a) => (a.tls ? 'https' : 'http');
+    // lua_ingress.lua: a trusted proxy's X-Forwarded-Proto (use-forwarded-headers), else $scheme.
+    case 'pass_access_scheme': return (a) => clientScheme(a.req.rawHeaders, a.req.conn.trustedProxies !== undefined, a.tls);
     case 'request_uri': return (a) => a.req.url;
     case 'escaped_request_uri': return (a) => escapeUri(a.req.url);
     case 'uri': return (a) => pathOf(a.req.url);

@@ -1,5 +1,6 @@
 import type { AppRootPolicy, HostRedirectPolicy, HttpsRedirectPolicy, RedirectPolicy } from '../../../routing/policies.ts';
 import type { RequestFilter } from '../admission.ts';
+import { forwardedOrigin } from '../../forwarded-origin.ts';
 import { redirect } from '../answer.ts';
 
 /**
@@ -16,14 +17,24 @@ export function redirectFilter(policy: RedirectPolicy): RequestFilter {
  * a plain-HTTP request is sent to `https://<host without port><request URI>`; the request URI
  * loses a trailing `/` unless `preserve-trailing-slash`. Translate attaches the policy only
  * where it applies (a host with a certificate, or forced).
+ *
+ * From a trusted proxy (`--trusted-proxies`, use-forwarded-headers) "plain HTTP" is what its
+ * X-Forwarded-Proto says, exactly `http` as lua_ingress.lua compares, and the host is its
+ * X-Forwarded-Host (forwarded-origin.ts): a load balancer that terminated the client's TLS
+ * connects over plain HTTP, and redirecting that would loop.
  */
 export function httpsRedirectFilter(policy: HttpsRedirectPolicy): RequestFilter {
   const { code, preserveTrailingSlash } = policy;
   return (a) => {
-    if (a.tls) return true;
+    let host = a.host;
+    if (a.req.conn.trustedProxies !== undefined) {
+      const origin = forwardedOrigin(a.req.rawHeaders);
+      if ((origin.proto ?? (a.tls ? 'https' : 'http')) !== 'http') return true;
+      host = origin.host ?? host;
+    } else if (a.tls) return true;
     let uri = a.target;
     if (!preserveTrailingSlash && uri.length > 0 && uri.charCodeAt(uri.length - 1) === 47) uri = uri.slice(0, -1);
-    return redirect(a, code, `https://${hostWithoutPort(a.host ?? '')}${uri}`);
+    return redirect(a, code, `https://${hostWithoutPort(host ?? '')}${uri}`);
   };
 }
 
