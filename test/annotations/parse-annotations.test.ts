@@ -263,8 +263,8 @@ describe('annotations: what is not Pier\'s', () => {
     expect(parsed.problems).toEqual([expect.objectContaining({ reason: 'UnsupportedAnnotation', severity: 'Normal', message: expect.stringContaining(`annotation ${N}enable-opentelemetry is not supported and is ignored`) })]);
   });
 
-  it('no-ops with no effect in ingress-nginx either (redirect URL form, HTTP/2 push): served, nothing reported', () => {
-    const parsed = parse({ [`${N}use-port-in-redirects`]: 'true', [`${N}relative-redirects`]: 'true', [`${N}http2-push-preload`]: 'true' });
+  it('no-ops with no effect in ingress-nginx either (relative redirects, HTTP/2 push): served, nothing reported', () => {
+    const parsed = parse({ [`${N}relative-redirects`]: 'true', [`${N}http2-push-preload`]: 'true' });
     expect(parsed.rejected).toBe(false);
     expect(parsed.problems).toEqual([]);
     expect(parsed.settings).toMatchObject({ policies: [], backend: {} });
