@@ -24,10 +24,12 @@ export const HELM_AVAILABLE = spawnSync(HELM, ['version', '--short'], { stdio: '
  */
 export const KUBE_VERSION = '1.29.0';
 
-/** What a render or lint is run with: release, namespace and --set / --set-string values. */
+/** What a render or lint is run with: release, namespace, values files and --set / --set-string values. */
 export interface HelmOptions {
   readonly release?: string;
   readonly namespace?: string;
+  /** Values files (`-f`), before the --set values: numbers in a file reach templates as float64. */
+  readonly values?: readonly string[];
   readonly set?: readonly string[];
   readonly setString?: readonly string[];
   readonly includeCrds?: boolean;
@@ -37,6 +39,7 @@ export interface HelmOptions {
 
 function valueFlags(options: HelmOptions): string[] {
   const flags: string[] = [];
+  for (const f of options.values ?? []) flags.push('--values', f);
   for (const s of options.set ?? []) flags.push('--set', s);
   for (const s of options.setString ?? []) flags.push('--set-string', s);
   return flags;

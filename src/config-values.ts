@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.ts';
+import { parseNginxTime } from './translate/annotations/nginx-values.ts';
 
 /**
  * Value parsers for Pier's options. Each takes the option's `label` — `--http-port`, or
@@ -32,7 +33,25 @@ export function parseDuration(label: string, value: string): number {
   return Math.round(ms);
 }
 
-/** A timeout with no "off": 0 would answer 408 to every connection at once. */
+/**
+ * A duration as nginx writes one too: what ingress-nginx copies from its ConfigMap into nginx
+ * verbatim (`upstream-keepalive-time: 1h30m`, `1d`) besides parseDuration's forms; at most 24h,
+ * as every duration flag.
+ */
+export function parseNginxDuration(label: string, value: string): number {
+  const ms = parseNginxTime(value.trim());
+  if (ms === undefined) return parseDuration(label, value);
+  if (ms > 24 * 3_600_000) throw invalid(label, value, 'at most 24h');
+  return ms;
+}
+
+/** Idle upstream connections kept (nginx `keepalive N`): 0 turns upstream keepalive off. */
+export function parseIdleConnections(label: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 1_000_000) throw invalid(label, value, 'a whole number from 0 to 1,000,000 (0 turns upstream keepalive off)');
+  return Number(value);
+}
+
+/** A timeout with no "off": 0 would time out at once (a 408 for every client, a 504 for every backend). */
 export function aboveZero(label: string, value: string, ms: number): number {
   if (ms <= 0) throw invalid(label, value, 'more than 0');
   return ms;

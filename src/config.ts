@@ -7,6 +7,8 @@ import {
   invalid, parseHsts, type NamespacedName,
 } from './config-values.ts';
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
+import { backendDefaultsConfig } from './backend-defaults-config.ts';
+import type { BackendDefaults } from './routing/route-table.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -68,6 +70,9 @@ export interface PierConfig {
   readonly hsts: string;
   /** `--enable-ssl-passthrough`: TLS to `ssl-passthrough` hosts is relayed undeciphered. */
   readonly enableSslPassthrough: boolean;
+  /** `--proxy-*-timeout`, `--upstream-keepalive-*` (ingress-nginx's ConfigMap keys): every Service
+   * backend's timeouts and keepalive; an Ingress's annotations win over them. */
+  readonly backendDefaults: BackendDefaults;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -109,6 +114,14 @@ export const OPTIONS = {
   'max-headers': { kind: 'count', default: '100', help: 'Answer 431 and close when a request head has more header lines (Envoy max_headers_count; HAProxy tune.http.maxhdr).' },
   'max-body-size': { kind: 'size', default: '0', help: 'Answer 413 when a request body is larger; 0 = no limit (nginx client_max_body_size).' },
   backlog: { kind: 'count', default: '4096', help: 'Listen backlog of the HTTP and HTTPS listeners: connections the kernel queues before Pier accepts them (capped by net.core.somaxconn).' },
+  // Service backends (ingress-nginx's ConfigMap keys): see backend-defaults-config.ts.
+  'proxy-connect-timeout': { kind: 'duration', default: '5s', help: 'Give up connecting to a Service backend\'s server after this long (nginx proxy_connect_timeout; seconds or a duration). An Ingress\'s proxy-connect-timeout annotation wins. As ingress-nginx\'s ConfigMap key.' },
+  'proxy-send-timeout': { kind: 'duration', default: '60s', help: 'Fail a request when a Service backend takes none of its body for this long (nginx proxy_send_timeout). An Ingress\'s proxy-send-timeout annotation wins. As ingress-nginx\'s ConfigMap key.' },
+  'proxy-read-timeout': { kind: 'duration', default: '60s', help: 'Answer 504 when a Service backend sends nothing for this long, its response head included (nginx proxy_read_timeout). An Ingress\'s proxy-read-timeout annotation wins. As ingress-nginx\'s ConfigMap key.' },
+  'upstream-keepalive-connections': { kind: 'count', default: '64', help: 'Idle connections to each Service backend server kept per worker for reuse (nginx keepalive; ingress-nginx\'s ConfigMap default is 320); 0 turns upstream keepalive off (Connection: close).' },
+  'upstream-keepalive-requests': { kind: 'count', default: '10000', help: 'Close a connection to a Service backend after this many requests (nginx keepalive_requests). As ingress-nginx\'s ConfigMap key.' },
+  'upstream-keepalive-time': { kind: 'duration', default: '1h', help: 'Close a connection to a Service backend once it is this old, after its request (nginx keepalive_time; nginx forms such as 1h30m too). As ingress-nginx\'s ConfigMap key.' },
+  'upstream-keepalive-timeout': { kind: 'duration', default: '60s', help: 'Close a connection to a Service backend idle this long (nginx keepalive_timeout; a server\'s Keep-Alive: timeout= lowers it). As ingress-nginx\'s ConfigMap key.' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
@@ -141,10 +154,10 @@ export function helpText(): string {
     const flag = spec.kind === 'boolean' ? `--${name}` : `--${name} ${spec.placeholder ?? valuePlaceholder(spec.kind)}`;
     const shown = spec.helpDefault ?? spec.default;
     const dflt = shown !== undefined ? ` [default: ${shown}]` : '';
-    lines.push(`  ${flag.padEnd(34)} ${spec.help}${dflt}  (${envName(name)})`);
+    lines.push(`  ${flag.padEnd(38)} ${spec.help}${dflt}  (${envName(name)})`);
   }
-  lines.push(`  ${'-h, --help'.padEnd(34)} Show this help.`);
-  lines.push(`  ${'--version'.padEnd(34)} Print Pier's version.`);
+  lines.push(`  ${'-h, --help'.padEnd(38)} Show this help.`);
+  lines.push(`  ${'--version'.padEnd(38)} Print Pier's version.`);
   lines.push('', 'Durations take a unit: 500ms, 30s, 5m, 1h (a bare number means seconds).');
   lines.push('Sizes are bytes, or take a unit: 16k, 1m, 1g (binary multiples, as nginx).');
   lines.push('BYTES (--cache-size) is a Kubernetes quantity: 4096, 512Ki, 256Mi, 1Gi, or decimal 100M; nginx\'s 10m, 1g are MiB, GiB.');
@@ -224,6 +237,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     forcePublicHttp: raw('force-public-http') === true,
     hsts: parseHsts(label('hsts'), str('hsts')!),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
+    backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {

@@ -151,6 +151,7 @@ async function main(config: PierConfig): Promise<void> {
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
     enableSslPassthrough: config.enableSslPassthrough,
+    backendDefaults: config.backendDefaults,
   };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const requests = new RequestTotals();

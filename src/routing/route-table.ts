@@ -205,7 +205,8 @@ export interface RouteTable {
 
 export const EMPTY_TABLE: RouteTable = { virtualHosts: [], backends: [] };
 
-/** What a Service backend gets: the behaviour of nginx's upstream defaults, made explicit. */
+/** What a Service backend gets: the behaviour of nginx's upstream defaults, made explicit.
+ * The controller-wide flags replace its timeouts and keepalive (BackendDefaults). */
 export const DEFAULT_POLICY: BackendPolicy = {
   algorithm: 'RoundRobin',
   protocol: 'HTTP',
@@ -215,3 +216,10 @@ export const DEFAULT_POLICY: BackendPolicy = {
 };
 
 export const DEFAULT_SERVER_LIMITS = { weight: 1, backup: false, maxFails: 1, failTimeoutMs: 10_000 } as const;
+
+/**
+ * The part of a Service backend's policy that controller-wide flags set: ingress-nginx's
+ * ConfigMap keys `proxy-connect-timeout`, `proxy-send-timeout`, `proxy-read-timeout` and
+ * `upstream-keepalive-*` (`--proxy-*-timeout`, `--upstream-keepalive-*`).
+ */
+export type BackendDefaults = Pick<BackendPolicy, 'timeouts' | 'keepalive'>;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Ingress } from '../source/objects.ts';
-import type { Backend } from '../routing/route-table.ts';
+import type { Backend, BackendPolicy } from '../routing/route-table.ts';
 import type { BackendOverrides } from './annotations/ingress-settings.ts';
 import type { BackendRef } from './backend-ref.ts';
 import { resolveBackendOf } from './build-table.ts';
@@ -25,9 +25,11 @@ interface Resolution {
  * (problems name the referrer; the Backend does not depend on it). Each resolution remembers
  * what it read (Service, EndpointSlices, Upstream, Secrets), so an EndpointSlice change
  * re-resolves only the backends of that Service — and no route. A Backend equal to the one
- * already in the table keeps that object, so the table's identity says what changed.
+ * already in the table keeps that object, so the table's identity says what changed. Service
+ * backends start from `servicePolicy`, as in translate() (service-policy.ts).
  */
 export class BackendMemo {
+  readonly #servicePolicy: BackendPolicy;
   readonly #resolutions = new Map<string, Resolution>();
   readonly #backends = new Map<string, { backend: Backend; resolutions: number }>();
   readonly #dependents = new Dependents();
@@ -36,6 +38,10 @@ export class BackendMemo {
   /** Resolutions in use that have problems (few in a healthy cluster). */
   readonly #withProblems = new Map<string, readonly Problem[]>();
   #problemsChanged = false;
+
+  constructor(servicePolicy: BackendPolicy) {
+    this.#servicePolicy = servicePolicy;
+  }
 
   /** The key of `id` as `ingress` refers to it. */
   static keyOf(id: string, ingress: Ingress): string {
@@ -106,7 +112,7 @@ export class BackendMemo {
 
   #resolve(index: SnapshotIndex, key: string, r: Resolution): void {
     const deps = new Set<string>();
-    const result = resolveBackendOf(trackingIndex(index, deps), r.id, r.ref, r.ingress, r.overrides);
+    const result = resolveBackendOf(trackingIndex(index, deps), r.id, r.ref, r.ingress, r.overrides, this.#servicePolicy);
     this.#dependents.track(key, deps);
     if (r.problems.length > 0 || result.problems.length > 0) this.#problemsChanged = true;
     r.problems = result.problems;

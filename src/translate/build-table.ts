@@ -1,6 +1,6 @@
 import { displayName, refOf } from '../source/objects.ts';
 import type { Ingress } from '../source/objects.ts';
-import type { Backend, Route, RouteTable, VirtualHost } from '../routing/route-table.ts';
+import type { Backend, BackendPolicy, Route, RouteTable, VirtualHost } from '../routing/route-table.ts';
 import { backendIdOf } from './backend-ref.ts';
 import type { BackendRef } from './backend-ref.ts';
 import type { IngressSettings, BackendOverrides } from './annotations/ingress-settings.ts';
@@ -22,10 +22,11 @@ import { passthroughTargets } from './ssl-passthrough-hosts.ts';
  * Builds the (unsorted) table from the merged routes: groups routes into one VirtualHost per
  * host and resolves each referenced backend once per referring Ingress, so problems name every
  * Ingress that uses a broken backend while the table holds each backend once. Only backends
- * that a route or the default backend uses appear.
+ * that a route or the default backend uses appear. `hooks.resolveBackend` resolves each one
+ * (translate(): backendResolver; the incremental translator: its memo).
  */
-export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts: ReadonlySet<string>, hooks: BuildHooks = {}): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
-  const resolveBackend = hooks.resolveBackend ?? resolveBackendOf;
+export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts: ReadonlySet<string>, hooks: BuildHooks): { table: RouteTable; problems: Problem[]; settings: Map<Route, IngressSettings> } {
+  const resolveBackend = hooks.resolveBackend;
   const backends = new Map<string, Backend>();
   const resolved = new Set<string>();
   const problems: Problem[] = [];
@@ -96,18 +97,27 @@ const NO_OVERRIDES: BackendOverrides = Object.freeze({});
 /** Resolves one backend for one referring Ingress: the Backend (overrides applied) and its problems. */
 export type BackendResolver = (index: SnapshotIndex, id: string, ref: BackendRef, ingress: Ingress, overrides: BackendOverrides) => ResolvedBackend;
 
-/** What the incremental translator changes in buildTable: memoized resolution, and the table
- * default backend id decided outside the hosts being built. */
+/** How buildTable resolves backends, and what the incremental translator changes: memoized
+ * resolution, and the table default backend id decided outside the hosts being built. */
 export interface BuildHooks {
-  readonly resolveBackend?: BackendResolver;
+  readonly resolveBackend: BackendResolver;
   readonly tableDefault?: () => string | undefined;
 }
 
-/** The backend `id` names, as `ingress` refers to it (problems name that Ingress). */
-export function resolveBackendOf(index: SnapshotIndex, id: string, ref: BackendRef, ingress: Ingress, overrides: BackendOverrides): ResolvedBackend {
+/** translate()'s resolver: resolveBackendOf with the translation's Service backend policy. */
+export function backendResolver(servicePolicy: BackendPolicy): BackendResolver {
+  return (index, id, ref, ingress, overrides) => resolveBackendOf(index, id, ref, ingress, overrides, servicePolicy);
+}
+
+/**
+ * The backend `id` names, as `ingress` refers to it (problems name that Ingress). A Service
+ * backend starts from `servicePolicy` (service-policy.ts), the Ingress's backend annotations
+ * applied over it; an Upstream's spec decides its own.
+ */
+export function resolveBackendOf(index: SnapshotIndex, id: string, ref: BackendRef, ingress: Ingress, overrides: BackendOverrides, servicePolicy: BackendPolicy): ResolvedBackend {
   const referrer = refOf(ingress);
   if (ref.kind !== 'Service') return resolveUpstreamBackend(index, ref.namespace, ref.name, referrer);
-  const result = resolveServiceBackend(index, ref.namespace, ref, referrer, overrides.serviceUpstream === true);
+  const result = resolveServiceBackend(index, ref.namespace, ref, referrer, servicePolicy, overrides.serviceUpstream === true);
   if (!hasOverrides(overrides)) return result;
   if (overrides.proxySsl === undefined) return { backend: overriddenBackend(result.backend, overrides), problems: result.problems };
   const ssl = resolveProxySsl(index, ingress, overrides.proxySsl);

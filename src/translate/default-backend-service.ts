@@ -1,5 +1,5 @@
 import { backendIdOf } from './backend-ref.ts';
-import { DEFAULT_POLICY, type RouteTable } from '../routing/route-table.ts';
+import type { BackendPolicy, RouteTable } from '../routing/route-table.ts';
 import type { Problem } from './problem.ts';
 import { resolveServiceBackend } from './service-backend.ts';
 import type { SnapshotIndex, TranslateOptions } from './snapshot.ts';
@@ -9,9 +9,11 @@ import type { SnapshotIndex, TranslateOptions } from './snapshot.ts';
  * no rule matches. It is the fallback: an Ingress `spec.defaultBackend` of Pier's class wins
  * over it, as in ingress-nginx. The Service's first port is used (a default backend serves one
  * port). A missing Service, or one without ports or ready endpoints, makes unmatched requests
- * get 503 instead of 404, and is reported as a problem about the Service.
+ * get 503 instead of 404, and is reported as a problem about the Service. Its backend gets
+ * `policy`, the translation's Service backend policy (as ingress-nginx's default server gets the
+ * ConfigMap's timeouts).
  */
-export function applyDefaultBackendService(index: SnapshotIndex, table: RouteTable, options: TranslateOptions): { table: RouteTable; problems: Problem[] } {
+export function applyDefaultBackendService(index: SnapshotIndex, table: RouteTable, options: TranslateOptions, policy: BackendPolicy): { table: RouteTable; problems: Problem[] } {
   const ref = options.defaultBackendService;
   if (ref === undefined || table.defaultBackend !== undefined) return { table, problems: [] };
   const referrer = { kind: 'Service', namespace: ref.namespace, name: ref.name };
@@ -21,11 +23,11 @@ export function applyDefaultBackendService(index: SnapshotIndex, table: RouteTab
   if (service !== undefined && first === undefined) {
     const id = backendIdOf({ kind: 'Service', namespace: ref.namespace, name: ref.name, port });
     return {
-      table: { ...table, defaultBackend: id, backends: [...table.backends.filter((b) => b.id !== id), { id, servers: [], policy: DEFAULT_POLICY, unavailable: 'ServiceHasNoPorts' }] },
+      table: { ...table, defaultBackend: id, backends: [...table.backends.filter((b) => b.id !== id), { id, servers: [], policy, unavailable: 'ServiceHasNoPorts' }] },
       problems: [{ ...referrer, reason: 'ServiceHasNoPorts', message: `--default-backend-service ${ref.namespace}/${ref.name} has no ports: requests no rule matches get 503`, severity: 'Warning' }],
     };
   }
-  const resolved = resolveServiceBackend(index, ref.namespace, { name: ref.name, port }, referrer);
+  const resolved = resolveServiceBackend(index, ref.namespace, { name: ref.name, port }, referrer, policy);
   const id = resolved.backend.id;
   const backends = table.backends.some((b) => b.id === id) ? table.backends : [...table.backends, resolved.backend];
   const problems = resolved.problems.map((p) => ({ ...p, message: `--default-backend-service: ${p.message.replace(/: its requests get 503$/, '')}: requests no rule matches get 503` }));

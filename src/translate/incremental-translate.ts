@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Ingress } from '../source/objects.ts';
-import type { Backend, Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
+import type { Backend, BackendPolicy, Certificate, RouteTable, VirtualHost } from '../routing/route-table.ts';
 import type { BackendResolver } from './build-table.ts';
 import { BackendMemo } from './backend-memo.ts';
 import { backendIdOf } from './backend-ref.ts';
@@ -13,6 +13,7 @@ import { processIngress, type ProcessedIngress } from './ingress-processor.ts';
 import { mergeRoutes } from './merge-routes.ts';
 import type { Problem } from './problem.ts';
 import type { SnapshotIndex, TranslateOptions } from './snapshot.ts';
+import { servicePolicyOf } from './service-policy.ts';
 import { sortProblems } from './sort.ts';
 import { compareHostNames, compareText } from './sorted-keys.ts';
 import { Dependents, trackingIndex } from './tracking-index.ts';
@@ -58,10 +59,12 @@ const FAMILY = 'f\0';
  */
 export class IncrementalTranslator {
   readonly #options: TranslateOptions;
+  /** The flags' Service backend policy, built once: every Service backend shares it. */
+  readonly #servicePolicy: BackendPolicy;
   #ingresses = new Map<string, IngressEntry>();
   #families = new Map<string, FamilyEntry>();
   #dependents = new Dependents();
-  #memo = new BackendMemo();
+  #memo: BackendMemo;
   /** The families' virtual hosts by host. */
   #vhosts = new Map<string, VirtualHost>();
   /** `server-alias` of each Ingress that sets one, and the alias virtual hosts they give. */
@@ -83,6 +86,8 @@ export class IncrementalTranslator {
 
   constructor(options: TranslateOptions) {
     this.#options = options;
+    this.#servicePolicy = servicePolicyOf(options.backendDefaults);
+    this.#memo = new BackendMemo(this.#servicePolicy);
   }
 
   /**
@@ -117,7 +122,7 @@ export class IncrementalTranslator {
     this.#ingresses = new Map();
     this.#families = new Map();
     this.#dependents = new Dependents();
-    this.#memo = new BackendMemo();
+    this.#memo = new BackendMemo(this.#servicePolicy);
     this.#vhosts = new Map();
     this.#aliasClaims = new Map();
     this.#aliasVhosts = new Map();
@@ -315,7 +320,7 @@ export class IncrementalTranslator {
       backends: this.#backends.list((id) => this.#memo.backend(id)!),
       ...(hasCertificates ? { certificates: this.#certificateRecord } : {}),
     };
-    const fallback = applyDefaultBackendService(index, assembled, this.#options);
+    const fallback = applyDefaultBackendService(index, assembled, this.#options, this.#servicePolicy);
     const certificate = applyDefaultSslCertificate(index, fallback.table, this.#options);
     const table = this.#keepIdentity(certificate.table, assembled);
     if (this.#problemsChanged || this.#memo.takeProblemsChanged()) {

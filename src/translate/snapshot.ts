@@ -1,4 +1,5 @@
 import type { ConfigMap, EndpointSlice, Ingress, IngressClass, Secret, Service, Upstream } from '../source/objects.ts';
+import type { BackendDefaults } from '../routing/route-table.ts';
 
 /** Everything translate() reads: the store's latest object of each kind, unordered. */
 export interface Snapshot {
@@ -28,6 +29,9 @@ export interface TranslateOptions {
   /** --enable-ssl-passthrough: the dataplane relays `ssl-passthrough` hosts' TLS; without it the
    * annotation only makes the backends HTTPS, and each Ingress setting it is told so. */
   readonly enableSslPassthrough?: boolean;
+  /** --proxy-*-timeout, --upstream-keepalive-*: the timeouts and keepalive of every Service
+   * backend (service-policy.ts); absent: DEFAULT_POLICY's. */
+  readonly backendDefaults?: BackendDefaults;
 }
 
 /** Lookups over a snapshot, built once per translate() call. */

@@ -1,5 +1,5 @@
 import type { RouteTable } from '../routing/route-table.ts';
-import { buildTable } from './build-table.ts';
+import { backendResolver, buildTable } from './build-table.ts';
 import { applyDefaultBackendService } from './default-backend-service.ts';
 import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
 import { isOurIngress } from './ingress-class.ts';
@@ -8,6 +8,7 @@ import { mergeRoutes } from './merge-routes.ts';
 import type { Problem } from './problem.ts';
 import { indexSnapshot } from './snapshot.ts';
 import type { Snapshot, TranslateOptions } from './snapshot.ts';
+import { servicePolicyOf } from './service-policy.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
 import { applyServerAliases } from './server-aliases.ts';
@@ -31,7 +32,8 @@ export interface TranslateResult {
  * 3. merge (merge-routes.ts): combine every Ingress's rules per host; resolve route and default
  *    backend conflicts by precedence (oldest, then namespace/name).
  * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
- *    backends the surviving routes use — a losing route's broken backend is not reported.
+ *    backends the surviving routes use — a losing route's broken backend is not reported. A
+ *    Service backend starts from the flags' policy (service-policy.ts), annotations over it.
  * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
  *    then the https redirects that depend on them (https-redirects.ts).
  * 6. aliases (server-aliases.ts): `server-alias` names get their host's virtual host, over the
@@ -48,13 +50,14 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const ours = snapshot.ingresses.filter((ingress) => isOurIngress(ingress, index, options));
   const processed = ours.map((ingress) => processIngress(ingress, index, options));
   const merged = mergeRoutes(processed);
-  const built = buildTable(index, merged, tlsClaimedHosts(processed));
+  const servicePolicy = servicePolicyOf(options.backendDefaults);
+  const built = buildTable(index, merged, tlsClaimedHosts(processed), { resolveBackend: backendResolver(servicePolicy) });
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const tls = applyTls(index, valid, built.table);
   const redirected = addHttpsRedirects(tls.table, built.settings);
   const aliased = applyServerAliases(redirected, processed);
-  const fallback = applyDefaultBackendService(index, aliased.table, options);
+  const fallback = applyDefaultBackendService(index, aliased.table, options, servicePolicy);
   const certificate = applyDefaultSslCertificate(index, fallback.table, options);
   const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
   return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };

@@ -91,6 +91,11 @@ describe('start-up failures: one line and exit code 2', () => {
       args: () => ['--keepalive-timeout', '-5s'],
       line: /^pier: invalid value for --keepalive-timeout: "-5s" \(expected a duration of 0 or more, such as 500ms, 30s or 5m\)$/,
     },
+    {
+      name: 'an ingress-nginx ConfigMap value Pier refuses (a read timeout of 0)',
+      args: () => ['--manifests', EXAMPLES, '--proxy-read-timeout', '0'],
+      line: /^pier: invalid value for --proxy-read-timeout: "0" \(expected more than 0\)$/,
+    },
   ];
 
   it.each(cases)('$name', async ({ args, env, line }) => {

@@ -46,6 +46,34 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.hsts.maxAge=-1'] })).toMatch(/controller\.hsts\.maxAge: Must be greater than or equal to 0/);
   });
 
+  it('controller.proxy*Timeout / upstreamKeepalive* carry ingress-nginx\'s proxy-*-timeout and upstream-keepalive-* ConfigMap keys', () => {
+    const defaults = Rendered.of();
+    expect([...defaults.flags().keys()].filter((f) => /^(proxy-.*-timeout|upstream-keepalive-)/.test(f))).toEqual([]);
+    expect(defaults.config().backendDefaults).toEqual({ timeouts: { connectMs: 5_000, sendMs: 60_000, readMs: 60_000 }, keepalive: { connections: 64, requests: 10_000, timeMs: 3_600_000, idleTimeoutMs: 60_000 } });
+    // ingress-nginx's value forms: whole seconds (numbers or strings), nginx times; 0 connections is off.
+    const set = Rendered.of({
+      set: ['controller.proxyConnectTimeout=10', 'controller.proxyReadTimeout=3600', 'controller.upstreamKeepaliveConnections=0', 'controller.upstreamKeepaliveRequests=1000000', 'controller.upstreamKeepaliveTimeout=30'],
+      setString: ['controller.proxySendTimeout=120', 'controller.upstreamKeepaliveTime=1h30m'],
+    });
+    expect(set.flags().get('upstream-keepalive-connections')).toBe('0');
+    expect(set.flags().get('upstream-keepalive-requests')).toBe('1000000');
+    expect(set.config().backendDefaults).toEqual({ timeouts: { connectMs: 10_000, sendMs: 120_000, readMs: 3_600_000 }, keepalive: { connections: 0, requests: 1_000_000, timeMs: 5_400_000, idleTimeoutMs: 30_000 } });
+    expect(Rendered.of({ setString: ['controller.proxyReadTimeout=1.5s'] }).config().backendDefaults.timeouts.readMs).toBe(1_500);
+    // From a values file numbers are float64: still whole numbers on the command line (not 1e+06).
+    const dir = mkdtempSync(join(tmpdir(), 'pier-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, 'controller:\n  upstreamKeepaliveRequests: 1000000\n  upstreamKeepaliveConnections: 0\n  proxyReadTimeout: 120\n');
+      const fromFile = Rendered.of({ values: [file] });
+      expect(['upstream-keepalive-requests', 'upstream-keepalive-connections', 'proxy-read-timeout'].map((f) => fromFile.flags().get(f))).toEqual(['1000000', '0', '120']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(helmError({ set: ['controller.proxyReadTimeout=soon'] })).toMatch(/controller\.proxyReadTimeout: Does not match pattern/);
+    expect(helmError({ set: ['controller.upstreamKeepaliveConnections=-1'] })).toMatch(/controller\.upstreamKeepaliveConnections: Must be greater than or equal to 0/);
+    expect(helmError({ set: ['controller.upstreamKeepaliveTime=1hour'] })).toMatch(/controller\.upstreamKeepaliveTime: Does not match pattern/);
+  });
+
   it('controller.enableSslPassthrough is ingress-nginx\'s --enable-ssl-passthrough', () => {
     expect(Rendered.of({}).config().enableSslPassthrough).toBe(false);
     const on = Rendered.of({ set: ['controller.enableSslPassthrough=true'] });

@@ -57,6 +57,13 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- with $c.backlog }}
 - --backlog={{ . }}
 {{- end }}
+{{- include "pier.optionalFlag" (list "proxy-connect-timeout" $c.proxyConnectTimeout) }}
+{{- include "pier.optionalFlag" (list "proxy-send-timeout" $c.proxySendTimeout) }}
+{{- include "pier.optionalFlag" (list "proxy-read-timeout" $c.proxyReadTimeout) }}
+{{- include "pier.optionalFlag" (list "upstream-keepalive-connections" $c.upstreamKeepaliveConnections) }}
+{{- include "pier.optionalFlag" (list "upstream-keepalive-requests" $c.upstreamKeepaliveRequests) }}
+{{- include "pier.optionalFlag" (list "upstream-keepalive-time" $c.upstreamKeepaliveTime) }}
+{{- include "pier.optionalFlag" (list "upstream-keepalive-timeout" $c.upstreamKeepaliveTimeout) }}
 - --cache-size={{ $c.cache.size }}
 - --cache-dir=/var/cache/pier
 - --log-level={{ $c.logLevel }}
@@ -79,6 +86,19 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- else if not (kindIs "invalid" $value) }}
 - --{{ $name }}={{ $value }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+`- --NAME=VALUE` for (list NAME VALUE), unless VALUE is "" or null: 0 is a value
+(upstream-keepalive-connections 0 turns keepalive off), so `with` would drop it. Numbers print as
+integers (a values file gives float64, which prints 1000000 as 1e+06).
+*/}}
+{{- define "pier.optionalFlag" -}}
+{{- $name := index . 0 -}}
+{{- $value := index . 1 -}}
+{{- if not (or (kindIs "invalid" $value) (eq (toString $value) "")) }}
+- --{{ $name }}={{ if kindIs "string" $value }}{{ $value }}{{ else }}{{ int64 $value }}{{ end }}
 {{- end }}
 {{- end }}
 
