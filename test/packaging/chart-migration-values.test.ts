@@ -74,6 +74,20 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.upstreamKeepaliveTime=1hour'] })).toMatch(/controller\.upstreamKeepaliveTime: Does not match pattern/);
   });
 
+  it('numeric controller values from a values file reach Pier as whole numbers (float64 would print 1e+06, which Pier refuses)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pier-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, 'controller:\n  workers: 3\n  keepaliveRequests: 1000000\n  maxHeaderSize: 65536\n  maxHeaders: 200\n  maxBodySize: 10485760\n  backlog: 65535\n');
+      const r = Rendered.of({ values: [file] });
+      expect(['workers', 'keepalive-requests', 'max-header-size', 'max-headers', 'max-body-size', 'backlog'].map((f) => r.flags().get(f)))
+        .toEqual(['3', '1000000', '65536', '200', '10485760', '65535']);
+      expect(r.config()).toMatchObject({ workers: 3, keepaliveRequests: 1_000_000, backlog: 65535 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('controller.enableSslPassthrough is ingress-nginx\'s --enable-ssl-passthrough', () => {
     expect(Rendered.of({}).config().enableSslPassthrough).toBe(false);
     const on = Rendered.of({ set: ['controller.enableSslPassthrough=true'] });

@@ -8,9 +8,7 @@ node:util parseArgs, a repeated flag takes the user's value.
 - --http-port={{ $c.ports.http }}
 - --https-port={{ $c.ports.https }}
 - --health-port={{ $c.ports.health }}
-{{- with $c.workers }}
-- --workers={{ . }}
-{{- end }}
+{{- include "pier.optionalFlag" (list "workers" $c.workers) }}
 - --ingress-class={{ .Values.ingressClass.name }}
 - --controller-name={{ include "pier.controllerValue" . }}
 {{- with $c.watchNamespace }}
@@ -27,36 +25,20 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- end }}
 - --shutdown-delay={{ int $c.shutdownDelaySeconds }}s
 - --shutdown-timeout={{ int $c.shutdownTimeoutSeconds }}s
-{{- with $c.keepaliveTimeout }}
-- --keepalive-timeout={{ . }}
-{{- end }}
-{{- with $c.keepaliveRequests }}
-- --keepalive-requests={{ . }}
-{{- end }}
-{{- with $c.clientHeaderTimeout }}
-- --client-header-timeout={{ . }}
-{{- end }}
-{{- with $c.clientBodyTimeout }}
-- --client-body-timeout={{ . }}
-{{- end }}
+{{- include "pier.optionalFlag" (list "keepalive-timeout" $c.keepaliveTimeout) }}
+{{- include "pier.optionalFlag" (list "keepalive-requests" $c.keepaliveRequests) }}
+{{- include "pier.optionalFlag" (list "client-header-timeout" $c.clientHeaderTimeout) }}
+{{- include "pier.optionalFlag" (list "client-body-timeout" $c.clientBodyTimeout) }}
 {{- with $c.defaultBackendService }}
 - --default-backend-service={{ . }}
 {{- end }}
 {{- with $c.defaultSslCertificate }}
 - --default-ssl-certificate={{ . }}
 {{- end }}
-{{- with $c.maxBodySize }}
-- --max-body-size={{ . }}
-{{- end }}
-{{- with $c.maxHeaderSize }}
-- --max-header-size={{ . }}
-{{- end }}
-{{- with $c.maxHeaders }}
-- --max-headers={{ . }}
-{{- end }}
-{{- with $c.backlog }}
-- --backlog={{ . }}
-{{- end }}
+{{- include "pier.optionalFlag" (list "max-body-size" $c.maxBodySize) }}
+{{- include "pier.optionalFlag" (list "max-header-size" $c.maxHeaderSize) }}
+{{- include "pier.optionalFlag" (list "max-headers" $c.maxHeaders) }}
+{{- include "pier.optionalFlag" (list "backlog" $c.backlog) }}
 {{- include "pier.optionalFlag" (list "proxy-connect-timeout" $c.proxyConnectTimeout) }}
 {{- include "pier.optionalFlag" (list "proxy-send-timeout" $c.proxySendTimeout) }}
 {{- include "pier.optionalFlag" (list "proxy-read-timeout" $c.proxyReadTimeout) }}
