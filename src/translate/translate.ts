@@ -11,6 +11,7 @@ import type { Snapshot, TranslateOptions } from './snapshot.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
 import { applyServerAliases } from './server-aliases.ts';
+import { applySslCiphers } from './ssl-cipher-hosts.ts';
 import { addHttpsRedirects, tlsClaimedHosts } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
@@ -32,8 +33,9 @@ export interface TranslateResult {
  *    backend conflicts by precedence (oldest, then namespace/name).
  * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
  *    backends the surviving routes use — a losing route's broken backend is not reported.
- * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
- *    then the https redirects that depend on them (https-redirects.ts).
+ * 5. tls (ssl-cipher-hosts.ts, tls-hosts.ts): the hosts' `ssl-ciphers` settings, the
+ *    certificates of `spec.tls` for the hosts that have routes, then the https redirects that
+ *    depend on them (https-redirects.ts).
  * 6. aliases (server-aliases.ts): `server-alias` names get their host's virtual host, over the
  *    whole table (a name served of its own wins over an alias).
  * 7. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
@@ -51,11 +53,12 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const built = buildTable(index, merged, tlsClaimedHosts(processed));
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
-  const tls = applyTls(index, valid, built.table);
+  const ciphers = applySslCiphers(built.table, processed);
+  const tls = applyTls(index, valid, ciphers.table);
   const redirected = addHttpsRedirects(tls.table, built.settings);
   const aliased = applyServerAliases(redirected, processed);
   const fallback = applyDefaultBackendService(index, aliased.table, options);
   const certificate = applyDefaultSslCertificate(index, fallback.table, options);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...ciphers.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
   return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };
 }
