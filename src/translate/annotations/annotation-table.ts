@@ -116,7 +116,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'TLS passthrough', names: ['ssl-passthrough'], status: 'supported', parse: parseSslPassthrough,
     note: 'with --enable-ssl-passthrough, TLS connections naming the host (SNI) are relayed undeciphered to the backend of its / path; plain HTTP is routed as usual, to the backend over HTTPS' },
   { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'supported', parse: parseSslCiphers,
-    note: 'per host (every Ingress of it, the first by precedence that sets one wins): the OpenSSL cipher list and order of TLS 1.2 handshakes naming the host, instead of --ssl-ciphers; TLS 1.3 suites stay unless TLS_ names are listed; a bad value is reported and the host keeps the controller\'s' },
+    note: 'per host, from its first Ingress by precedence that sets each: the OpenSSL cipher list, and whose order wins, for TLS 1.2 handshakes naming the host, instead of --ssl-ciphers and the server\'s order; TLS 1.3 suites stay unless TLS_ names are listed; a bad value is reported and the host keeps the controller\'s' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path'], status: 'supported', parse: parseResponseRewrite,
     note: 'nginx\'s proxy_redirect (Location, Refresh) and proxy_cookie_domain / proxy_cookie_path (Set-Cookie) on upstream and cached responses; text forms (regular expressions and nginx variables are refused)' },
   { title: 'Redirect URL form', names: ['use-port-in-redirects', 'relative-redirects'], status: 'unsupported',
