@@ -9,6 +9,7 @@ import {
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
 import { backendDefaultsConfig } from './backend-defaults-config.ts';
 import type { BackendDefaults } from './routing/route-table.ts';
+import { DEFAULT_SSL_CIPHERS, DEFAULT_SSL_PROTOCOLS, parseSslCiphers, parseSslProtocols, type TlsVersionRange } from './ssl-flags.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -73,6 +74,11 @@ export interface PierConfig {
   /** `--proxy-*-timeout`, `--upstream-keepalive-*` (ingress-nginx's ConfigMap keys): every Service
    * backend's timeouts and keepalive; an Ingress's annotations win over them. */
   readonly backendDefaults: BackendDefaults;
+  /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
+  readonly sslProtocols: TlsVersionRange;
+  /** `--ssl-ciphers`: the OpenSSL cipher list of its handshakes (nginx ssl_ciphers), unless a
+   * host's ssl-ciphers annotation names another. */
+  readonly sslCiphers: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -137,6 +143,8 @@ export const OPTIONS = {
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
   hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
+  'ssl-protocols': { kind: 'string', placeholder: 'VERSIONS', default: DEFAULT_SSL_PROTOCOLS, help: 'TLS versions the HTTPS listener speaks, separated by spaces, one range without gaps (TLSv1 to TLSv1.3; ingress-nginx\'s ssl-protocols and its default).' },
+  'ssl-ciphers': { kind: 'string', placeholder: 'LIST', default: DEFAULT_SSL_CIPHERS, help: 'OpenSSL cipher list of TLS 1.2 and below, server order preferred (ingress-nginx\'s ssl-ciphers and its default); TLS 1.3 keeps its suites unless TLS_ names are listed. An Ingress\'s ssl-ciphers annotation replaces it for its hosts.' },
   'enable-ssl-passthrough': { kind: 'boolean', help: 'Honour the ssl-passthrough annotation: TLS connections whose server name (SNI) is such a host are relayed undeciphered to the backend of its / path (as ingress-nginx\'s flag); the others are terminated by Pier as usual.' },
   'force-public-http': { kind: 'boolean', help: 'Serve HTTP/1.1 through Node\'s public node:http and undici instead of Pier\'s lean layer, which uses Node internals (chosen by itself, with a warning, on a Node that lacks them; costs CPU per request).' },
 } as const satisfies Record<string, OptionSpec>;
@@ -238,6 +246,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     hsts: parseHsts(label('hsts'), str('hsts')!),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
+    ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
   };
   const ports = [config.httpPort, config.httpsPort, config.healthPort];
   if (new Set(ports).size !== ports.length && !ports.includes(0)) {
@@ -258,6 +267,12 @@ function clientAccessConfig(label: string, trusted: string | undefined, proxyPro
     trustedProxies.push(cidr);
   }
   return { trustedProxies, proxyProtocol };
+}
+
+/** `--ssl-protocols` and `--ssl-ciphers` (ssl-flags.ts): the list is checked against the versions. */
+function sslConfig(protocolsLabel: string, protocols: string, ciphersLabel: string, ciphers: string): { sslProtocols: TlsVersionRange; sslCiphers: string } {
+  const sslProtocols = parseSslProtocols(protocolsLabel, protocols);
+  return { sslProtocols, sslCiphers: parseSslCiphers(ciphersLabel, ciphers, sslProtocols) };
 }
 
 /** `--access-log`: stdout, off, or an absolute file path (true/false: the flag's former boolean form). */

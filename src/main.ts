@@ -133,6 +133,7 @@ async function main(config: PierConfig): Promise<void> {
       publicHttp: http.publicHttp,
       hsts: config.hsts,
       sslPassthrough: config.enableSslPassthrough,
+      tls: { ...config.sslProtocols, ciphers: config.sslCiphers },
     },
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logger: root.child({ component: 'supervisor' }),

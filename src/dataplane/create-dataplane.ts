@@ -25,7 +25,8 @@ import { RequestMeters } from './metrics/request-meters.ts';
 import { RequestRecorder } from './metrics/request-recorder.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
 import type { SniCertificates } from './sni-certificates.ts';
-import { createTlsListener } from './tls-listener.ts';
+import { createTlsListener, type TlsListener } from './tls-listener.ts';
+import type { ServerTlsSettings } from './tls-servers.ts';
 import { SelfAddress } from './self-address.ts';
 import { handleUpgrade, type UpgradeState } from './upgrade-tunnel.ts';
 import { PoolRegistry } from './upstream/pool-registry.ts';
@@ -54,8 +55,9 @@ export interface DataplaneOptions {
   /** Upstream pools (injectable for tests); the dataplane closes it on close(). */
   readonly pools?: PoolRegistry;
   /** Creates `httpsServer` too (TLS by SNI from the table's certificates; tls-listener.ts),
-   * serving this certificate to clients whose server name has none. */
-  readonly tls?: { readonly defaultCertificate: Certificate };
+   * serving `defaultCertificate` to clients whose server name has none, with `settings`
+   * (`--ssl-protocols`, `--ssl-ciphers`; absent: Node's defaults). */
+  readonly tls?: { readonly defaultCertificate: Certificate; readonly settings?: ServerTlsSettings };
   /** `--trusted-proxies`: peers whose X-Forwarded-For names the client (client-address.ts). */
   readonly trustedProxies?: readonly string[];
   /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
@@ -157,7 +159,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly #h2: H2Front | undefined;
   readonly #h2Hosts = new H2HostPolicy();
   readonly #certificates: SniCertificates | undefined;
-  readonly #tlsServer: TlsServer | undefined;
+  readonly #tls: TlsListener | undefined;
   readonly #self: SelfAddress | undefined;
   readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
@@ -215,11 +217,13 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
       const tls = createTlsListener({
         ...(passthrough === undefined ? {} : { front: passthrough.front }),
         defaultCertificate: options.tls.defaultCertificate,
+        ...(options.tls.settings === undefined ? {} : { settings: options.tls.settings }),
+        helloTimeoutMs: options.headersTimeoutMs ?? 60_000,
         ...(options.proxyProtocol === true ? { proxyProtocolTimeoutMs: options.headersTimeoutMs ?? 60_000 } : {}),
         ...(h2 === undefined ? {} : { http2: (servername: string) => this.#h2Hosts.allowed(servername) }),
       });
       this.httpsServer = tls.listener;
-      this.#tlsServer = tls.server;
+      this.#tls = tls;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = passthrough === undefined ? tls.closeHandshaking : () => {
         tls.closeHandshaking();
@@ -241,7 +245,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     }
     this.#parts = {
       pools: this.pools, bind: this.#bind, bindRoute: this.#bindRoute, self: this.#self,
-      certificates: this.#certificates, tlsServer: this.#tlsServer, h2Hosts: this.#h2Hosts, passthrough: this.#passthrough, meters: this.meters,
+      certificates: this.#certificates, tls: this.#tls, h2Hosts: this.#h2Hosts, passthrough: this.#passthrough, meters: this.meters,
     };
   }
 
@@ -254,13 +258,16 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     else this.#h2.accept(socket, port, head, source);
   }
 
-  /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate is not the
-   * one Pier serves for the host (the client coalesced it onto another host's connection). */
+  /** H2Handler: the host opted out of HTTP/2, or this TLS connection's certificate or cipher
+   * policy is not the one Pier uses for the host (the client coalesced it onto another host's
+   * connection: its handshake did not run under the host's ssl-ciphers). */
   misdirected(host: string, servername: string | null): boolean {
     if (!this.#h2Hosts.allowed(host)) return true;
     const certificates = this.#certificates;
     if (servername === null || certificates === undefined || host === servername) return false;
-    return certificates.contextFor(host) !== certificates.contextFor(servername);
+    if (certificates.contextFor(host) !== certificates.contextFor(servername)) return true;
+    const ciphers = this.#tls!.ciphers;
+    return ciphers.size > 0 && ciphers.policyFor(host) !== ciphers.policyFor(servername);
   }
 
   upgrade(req: DownstreamRequest, socket: Socket, head: Buffer): void {

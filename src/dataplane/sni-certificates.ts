@@ -30,7 +30,9 @@ export interface SniUpdate {
  * it names a usable certificate, else the fallback given at construction (the worker's
  * self-signed one). Clients sending no SNI never reach the SNI callback: they get the server's
  * own context, so a change of default is handed to `onDefaultChange` (tls-listener.ts calls
- * server.setSecureContext with it).
+ * setSecureContext of every tls.Server with it: tls-servers.ts). Of a context returned here
+ * node:tls uses the certificate, key, chain and client CAs only: TLS versions and ciphers are
+ * the tls.Server's (host-ciphers.ts chooses the server).
  *
  * SecureContexts are built in update(), once per table swap, never per handshake, and cached
  * by certificate key: a certificate whose PEMs did not change keeps its context (building one

@@ -1,4 +1,3 @@
-import type { Server as TlsServer } from 'node:tls';
 import { compileDelta } from '../routing/compile-delta.ts';
 import { compileTable, type CompiledTable, type RouteBinder, type RouteMeterBinder } from '../routing/compile-table.ts';
 import type { RouteTable } from '../routing/route-table.ts';
@@ -11,6 +10,7 @@ import type { RequestMeters } from './metrics/request-meters.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
 import type { SelfAddress } from './self-address.ts';
 import type { SniCertificates, SniUpdate } from './sni-certificates.ts';
+import type { TlsListener } from './tls-listener.ts';
 import type { PoolRegistry } from './upstream/pool-registry.ts';
 
 export type DataplaneTable = CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
@@ -22,7 +22,8 @@ export interface SwapParts {
   readonly bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
   readonly self: SelfAddress | undefined;
   readonly certificates: SniCertificates | undefined;
-  readonly tlsServer: TlsServer | undefined;
+  /** The HTTPS listener: client certificate requests and the hosts' cipher policies. */
+  readonly tls: Pick<TlsListener, 'ciphers' | 'setRequestCert' | 'retainCipherServers'> | undefined;
   readonly h2Hosts: H2HostPolicy;
   /** ssl-passthrough hosts (only with --enable-ssl-passthrough). */
   readonly passthrough: PassthroughHosts | undefined;
@@ -58,6 +59,8 @@ export function swapWhole(parts: SwapParts, previous: DataplaneTable, table: Rou
   parts.meters.commit();
   const retiredPools = parts.pools.commit();
   const certificates = applyCertificates(parts, parts.certificates?.update(table));
+  parts.tls?.ciphers.update(table);
+  parts.tls?.retainCipherServers();
   parts.h2Hosts.update(table);
   parts.passthrough?.update(table);
   return { compiled, mode: 'whole', retiredPools, certificates, settle: () => releaseRuntimes(previous.backends.values(), compiled.backends.values()) };
@@ -86,19 +89,17 @@ export function swapDelta(parts: SwapParts, previous: DataplaneTable, delta: Tab
   for (const runtime of replaced) retiredPools += releasePools(runtime, parts.pools);
   parts.self?.change(delta);
   const certificates = applyCertificates(parts, parts.certificates?.change(table, delta));
+  parts.tls?.ciphers.change(table, delta);
+  parts.tls?.retainCipherServers();
   parts.h2Hosts.change(delta);
   parts.passthrough?.change(delta);
   return { compiled, mode: 'delta', retiredPools, certificates, settle: () => releaseRuntimes(replaced, current) };
 }
 
 function applyCertificates(parts: SwapParts, update: SniUpdate | undefined): SniUpdate | undefined {
-  if (update !== undefined && parts.tlsServer !== undefined) {
-    // Client certificates are asked for only while some host checks them (auth-tls-secret);
-    // each such host's context carries its CA, and its route filters judge the outcome, so
-    // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
-    const server = parts.tlsServer as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
-    server.requestCert = update.requestCert;
-    server.rejectUnauthorized = false;
-  }
+  // Client certificates are asked for only while some host checks them (auth-tls-secret);
+  // each such host's context carries its CA, and its route filters judge the outcome, so
+  // the handshake itself never fails for it (rejectUnauthorized false), as nginx's.
+  if (update !== undefined) parts.tls?.setRequestCert(update.requestCert);
   return update;
 }

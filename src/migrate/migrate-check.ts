@@ -42,7 +42,8 @@ function reportOf(ingress: Ingress): IngressReport {
     if (prefix === undefined) continue;
     const problem = parsed.problems.find((p) => p.message.includes(`annotation ${key}:`) || p.message.includes(`annotation ${key} `));
     const family = familyOf(key.slice(prefix.length));
-    if (problem !== undefined && problem.severity === 'Warning') annotations.push({ key, verdict: 'blocks', why: problem.message.replace(/^Ingress skipped: /, '') });
+    // A Warning blocks, except a bad value the controller's setting replaces (IgnoredAnnotation).
+    if (problem !== undefined && problem.severity === 'Warning' && problem.reason !== 'IgnoredAnnotation') annotations.push({ key, verdict: 'blocks', why: problem.message.replace(/^Ingress skipped: /, '') });
     else if (problem !== undefined) annotations.push({ key, verdict: 'ignored', why: problem.message });
     else if (family?.status === 'no-op') annotations.push({ key, verdict: 'no-op', why: family.note });
     else annotations.push({ key, verdict: 'works', why: family?.title ?? '' });

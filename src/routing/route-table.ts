@@ -38,6 +38,13 @@ export interface VirtualHost {
   readonly routes: readonly Route[];
   /** Name of the TLS certificate (`RouteTable.certificates` key) for this host, if any. */
   readonly tls?: string;
+  /** `ssl-ciphers`: the OpenSSL cipher list of TLS handshakes naming this host, instead of
+   * `--ssl-ciphers` (ingress-nginx: ssl_ciphers in the host's server block). TLS 1.2 and below;
+   * `TLS_` names in it choose the TLS 1.3 suites too. Absent: the controller's list. */
+  readonly sslCiphers?: string;
+  /** `ssl-prefer-server-ciphers`: true, the list's order wins over the client's; false, the
+   * client's does. Absent: the controller's choice (server order, as ingress-nginx's). */
+  readonly sslPreferServerCiphers?: boolean;
   /** `false` (`pier.dev/http2: "false"`): clients of this host are not offered HTTP/2 (ALPN
    * `http/1.1` only for its server name) and its requests on an HTTP/2 connection are
    * answered 421, so a client that coalesced them retries on HTTP/1.1. Absent: HTTP/2 on. */

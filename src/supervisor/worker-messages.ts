@@ -1,6 +1,7 @@
 import type { LogLevel } from '../config.ts';
 import type { LimitGrants, LimitReport } from '../dataplane/limits/limit-messages.ts';
 import type { MetricsReport, MetricsRequest } from '../dataplane/metrics/metrics-report.ts';
+import type { ServerTlsSettings } from '../dataplane/tls-servers.ts';
 import type { RouteTable } from '../routing/route-table.ts';
 import type { TableDelta } from '../routing/table-delta.ts';
 
@@ -88,6 +89,8 @@ export interface WorkerSettings {
   readonly hsts?: string;
   /** `--enable-ssl-passthrough`: relay TLS of `ssl-passthrough` hosts undeciphered. */
   readonly sslPassthrough?: boolean;
+  /** `--ssl-protocols` and `--ssl-ciphers` of the HTTPS listener; absent: Node's defaults. */
+  readonly tls?: ServerTlsSettings;
 }
 
 /** Environment variable carrying the JSON WorkerSettings to each worker. */

@@ -58,7 +58,7 @@ const dataplane = createDataplane({
   logger,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
   // nothing gains from sharing one, and its key never has to cross a process boundary.
-  tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate() },
+  tls: settings.httpsPort === undefined ? undefined : { defaultCertificate: generateDefaultCertificate(), ...(settings.tls === undefined ? {} : { settings: settings.tls }) },
   cache: workerCache,
   publicHttp: settings.publicHttp,
   hsts: settings.hsts,

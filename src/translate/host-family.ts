@@ -6,6 +6,7 @@ import { mergeRoutes } from './merge-routes.ts';
 import type { Problem } from './problem.ts';
 import type { SnapshotIndex } from './snapshot.ts';
 import { sortRouteTable } from './sort.ts';
+import { applySslCiphers } from './ssl-cipher-hosts.ts';
 import { applyTls } from './tls-hosts.ts';
 
 /**
@@ -46,7 +47,7 @@ export interface FamilyOutput {
 }
 
 /**
- * translate()'s steps 3 to 5 (merge, build, tls) for one family: `members` are the processed
+ * translate()'s steps 3 to 5 (merge, build, ciphers and tls) for one family: `members` are the processed
  * Ingresses of the family, `tableDefault` the spec.defaultBackend winner's backend id, decided
  * over every Ingress. The routes of other families and every default backend are left out, so
  * the result is exactly this family's share of translate()'s table.
@@ -66,12 +67,13 @@ export function translateFamily(index: SnapshotIndex, family: string, members: r
     },
   });
   const valid = own.filter((p) => !p.rejected).map((p) => p.ingress);
-  const tls = applyTls(index, valid, built.table);
+  const ciphers = applySslCiphers(built.table, own);
+  const tls = applyTls(index, valid, ciphers.table);
   const table = sortRouteTable(addHttpsRedirects(tls.table, built.settings));
   return {
     virtualHosts: table.virtualHosts,
     certificates: table.certificates ?? {},
-    problems: [...merged.problems, ...built.problems, ...tls.problems],
+    problems: [...merged.problems, ...built.problems, ...ciphers.problems, ...tls.problems],
     usedTableDefault,
   };
 }

@@ -12,6 +12,7 @@ import { servicePolicyOf } from './service-policy.ts';
 import { sortProblems, sortRouteTable } from './sort.ts';
 import { applyTls } from './tls-hosts.ts';
 import { applyServerAliases } from './server-aliases.ts';
+import { applySslCiphers } from './ssl-cipher-hosts.ts';
 import { addHttpsRedirects, tlsClaimedHosts } from './https-redirects.ts';
 
 /** A routing table and everything that was wrong with the objects it was built from. */
@@ -34,8 +35,9 @@ export interface TranslateResult {
  * 4. backends (build-table.ts, service-backend.ts, upstream-backend.ts): resolve only the
  *    backends the surviving routes use — a losing route's broken backend is not reported. A
  *    Service backend starts from the flags' policy (service-policy.ts), annotations over it.
- * 5. tls (tls-hosts.ts): attach the certificates of `spec.tls` to the hosts that have routes,
- *    then the https redirects that depend on them (https-redirects.ts).
+ * 5. tls (ssl-cipher-hosts.ts, tls-hosts.ts): the hosts' `ssl-ciphers` settings, the
+ *    certificates of `spec.tls` for the hosts that have routes, then the https redirects that
+ *    depend on them (https-redirects.ts).
  * 6. aliases (server-aliases.ts): `server-alias` names get their host's virtual host, over the
  *    whole table (a name served of its own wins over an alias).
  * 7. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
@@ -54,11 +56,12 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const built = buildTable(index, merged, tlsClaimedHosts(processed), { resolveBackend: backendResolver(servicePolicy) });
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
-  const tls = applyTls(index, valid, built.table);
+  const ciphers = applySslCiphers(built.table, processed);
+  const tls = applyTls(index, valid, ciphers.table);
   const redirected = addHttpsRedirects(tls.table, built.settings);
   const aliased = applyServerAliases(redirected, processed);
   const fallback = applyDefaultBackendService(index, aliased.table, options, servicePolicy);
   const certificate = applyDefaultSslCertificate(index, fallback.table, options);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...ciphers.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
   return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };
 }

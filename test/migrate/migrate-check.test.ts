@@ -52,6 +52,24 @@ spec: { rules: [{ host: a.test, http: { paths: [{ path: /, pathType: Prefix, bac
     }
   });
 
+  it('a bad ssl-ciphers is "ignored" (the Ingress is served with the controller\'s ciphers), a good one "ok"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pier-migrate-'));
+    try {
+      writeFileSync(join(dir, 'tls.yaml'), `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: tls, namespace: default, annotations: { nginx.ingress.kubernetes.io/ssl-ciphers: "NOT-A-CIPHER", nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers: "false" } }
+spec: { rules: [{ host: a.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: a, port: { number: 80 } } } }] } }] }
+`);
+      const r = pier([dir]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain('default/tls: will be served');
+      expect(r.out).toContain('ignored nginx.ingress.kubernetes.io/ssl-ciphers — annotation nginx.ingress.kubernetes.io/ssl-ciphers: "NOT-A-CIPHER" names no cipher OpenSSL knows');
+      expect(r.out).toContain('ok      nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers — TLS ciphers');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a path that does not exist: exit 2 with one line', () => {
     const r = pier(['/nonexistent/dir']);
     expect(r.code).toBe(2);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PierConfig } from '../../src/config.ts';
 import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
+import { DEFAULT_SSL_CIPHERS } from '../../src/ssl-flags.ts';
 import { CHART_DIR, HELM_AVAILABLE } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 import type { K8sObject } from './rendered.ts';
@@ -129,6 +130,12 @@ describe.skipIf(!HELM_AVAILABLE)('chart rendered with default values', () => {
   it('sends ingress-nginx\'s Strict-Transport-Security on HTTPS (hsts on, one year, includeSubDomains)', () => {
     expect(r.flags().get('hsts')).toBe('max-age=31536000; includeSubDomains');
     expect(config.hsts).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it('speaks ingress-nginx\'s TLS versions and ciphers (ssl-protocols, ssl-ciphers and their defaults)', () => {
+    expect(r.flags().get('ssl-protocols')).toBe('TLSv1.2 TLSv1.3');
+    expect(r.flags().get('ssl-ciphers')).toBe(DEFAULT_SSL_CIPHERS);
+    expect(config).toMatchObject({ sslProtocols: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' }, sslCiphers: DEFAULT_SSL_CIPHERS });
   });
 
   it('gives Pier its pod name and namespace through the downward API', () => {

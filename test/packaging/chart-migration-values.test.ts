@@ -88,6 +88,14 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     }
   });
 
+  it('controller.sslProtocols and controller.sslCiphers carry ingress-nginx\'s ssl-protocols and ssl-ciphers', () => {
+    const own = Rendered.of({ set: ['controller.sslProtocols=TLSv1.3', 'controller.sslCiphers=ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL:@SECLEVEL=2'] });
+    expect(own.config()).toMatchObject({ sslProtocols: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' }, sslCiphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL:@SECLEVEL=2' });
+    expect(Rendered.of({ set: ['controller.sslProtocols=TLSv1 TLSv1.1 TLSv1.2 TLSv1.3'] }).config().sslProtocols).toEqual({ minVersion: 'TLSv1', maxVersion: 'TLSv1.3' });
+    expect(helmError({ set: ['controller.sslProtocols=SSLv3 TLSv1.2'] })).toMatch(/controller\.sslProtocols: Does not match pattern/);
+    expect(helmError({ set: ['controller.sslCiphers=HIGH;rm'] })).toMatch(/controller\.sslCiphers: Does not match pattern/);
+  });
+
   it('controller.enableSslPassthrough is ingress-nginx\'s --enable-ssl-passthrough', () => {
     expect(Rendered.of({}).config().enableSslPassthrough).toBe(false);
     const on = Rendered.of({ set: ['controller.enableSslPassthrough=true'] });

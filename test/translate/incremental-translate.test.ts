@@ -50,6 +50,11 @@ function extraObjects(): KubeObject[] {
     withTls(ingress('alias-foo', 'foo.test', { 'nginx.ingress.kubernetes.io/server-alias': 'www.foo.test, plain.test, foo.com, *.alias.test' }, { service: { name: 'a', port: { number: 80 } } }), 'foo.test', 'foo-cert'),
     withTls(ingress('alias-wild', '*.wild.test', { 'nginx.ingress.kubernetes.io/server-alias': 'x.wild.test,alias.test' }, { service: { name: 'a', port: { number: 80 } } }), '*.wild.test', 'wild-cert'),
     ingress('alias-other', 'foo.test', { 'nginx.ingress.kubernetes.io/server-alias': 'www.foo.test' }, { service: { name: 'a', port: { number: 80 } } }),
+    // ssl-ciphers: two Ingresses of foo.test with different lists (the older wins, the other is
+    // told), one of them with an alias, and a list OpenSSL refuses.
+    ingress('ciphers-foo', 'foo.test', { 'nginx.ingress.kubernetes.io/ssl-ciphers': 'ECDHE-RSA-AES128-GCM-SHA256', 'nginx.ingress.kubernetes.io/server-alias': 'ciphers-alias.test' }, { service: { name: 'a', port: { number: 80 } } }),
+    ingress('ciphers-other', 'foo.test', { 'nginx.ingress.kubernetes.io/ssl-ciphers': 'HIGH:!aNULL', 'nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers': 'false' }, { service: { name: 'a', port: { number: 80 } } }),
+    ingress('ciphers-bad', 'www.foo.test', { 'nginx.ingress.kubernetes.io/ssl-ciphers': 'NOT-A-CIPHER' }, { service: { name: 'a', port: { number: 80 } } }),
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'u-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==' } } as unknown as KubeObject,
   ];
 }
@@ -82,7 +87,7 @@ function mutate(obj: KubeObject, rnd: () => number): KubeObject {
     } else if (choice < 0.9) {
       (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, 'nginx.ingress.kubernetes.io/server-alias': pick(['www.foo.test,shared.example.com', 'foo.com', '~^re,foo.test', 'x.wild.test, foo.test', 'app.com,www.app.com']) };
     } else {
-      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors', 'nginx.ingress.kubernetes.io/ssl-passthrough'])]: pick(['true', 'false', '404,503']) };
+      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors', 'nginx.ingress.kubernetes.io/ssl-passthrough', 'nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers'])]: pick(['true', 'false', '404,503']) };
     }
   } else if (copy.kind === 'EndpointSlice') {
     const slice = copy as EndpointSlice;

@@ -55,6 +55,8 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- if $c.enableSslPassthrough }}
 - --enable-ssl-passthrough
 {{- end }}
+- {{ printf "--ssl-protocols=%s" $c.sslProtocols | quote }}
+- {{ printf "--ssl-ciphers=%s" $c.sslCiphers | quote }}
 {{- if $c.hsts.enabled }}
 - --hsts=max-age={{ int64 $c.hsts.maxAge }}{{ if $c.hsts.includeSubdomains }}; includeSubDomains{{ end }}{{ if $c.hsts.preload }}; preload{{ end }}
 {{- else }}

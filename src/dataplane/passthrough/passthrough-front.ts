@@ -20,7 +20,8 @@ export interface PassthroughState {
  * read). Otherwise its ClientHello is read (within `timeoutMs`, the client header timeout); a
  * server name that is a passthrough host is relayed to that host's backend (tcp-relay.ts);
  * anything else (no SNI, another name, bytes that are no ClientHello) gets its bytes put back
- * and is terminated by Pier as without the flag.
+ * and is terminated by Pier as without the flag, with the name read (so a host's ciphers are
+ * chosen without reading the ClientHello again).
  */
 export class PassthroughFront {
   readonly #hosts: PassthroughHosts;
@@ -34,7 +35,7 @@ export class PassthroughFront {
     this.#timeoutMs = timeoutMs;
   }
 
-  readonly front = (socket: Socket, source: string | undefined, terminate: () => void): void => {
+  readonly front = (socket: Socket, source: string | undefined, terminate: (serverName?: string | null) => void): void => {
     if (this.#hosts.size === 0) return terminate();
     const close = peekClientHello(socket, this.#timeoutMs, (serverName, hello) => {
       this.#peeking.delete(close);
@@ -42,7 +43,7 @@ export class PassthroughFront {
       const runtime = target === undefined ? undefined : this.#state.compiled.backends.get(target);
       if (runtime === undefined) {
         socket.unshift(hello);
-        terminate();
+        terminate(serverName ?? null);
         return;
       }
       if (relayTls(socket, hello, runtime, source ?? socket.remoteAddress ?? '', this.#state.tunnels)) this.#state.stats.passthroughConnections++;

@@ -39,6 +39,9 @@ export function peekClientHello(socket: Socket, timeoutMs: number, done: (server
   socket.once('close', onClose);
   socket.once('end', onEnd);
   socket.on('error', () => socket.destroy());
+  // After a PROXY header the socket is paused (proxy-protocol.ts leaves it so for a TLS server),
+  // and a 'data' listener does not resume a stream paused on purpose.
+  socket.resume();
   return () => {
     if (reading) socket.destroy();
   };

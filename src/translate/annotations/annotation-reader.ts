@@ -16,6 +16,9 @@ export class AnnotationReader {
   readonly errors: string[] = [];
   /** Parts of a value that are left out while the rest applies (Normal problems, the Ingress is served). */
   readonly notices: string[] = [];
+  /** Invalid values that are left out while the Ingress is served with the controller's
+   * setting in their place (Warning problems): for settings with a safe controller-wide value. */
+  readonly ignored: string[] = [];
 
   /** The Ingress's namespace (annotations that name objects are read there). */
   readonly namespace: string;
@@ -81,13 +84,17 @@ export class AnnotationReader {
     this.notices.push(`annotation ${this.keyOf(name) ?? NGINX_PREFIX + name}: ${problem}`);
   }
 
+  /** Records that `name`'s value is invalid and not applied; the Ingress is still served. */
+  ignore(name: string, problem: string): undefined {
+    this.ignored.push(`annotation ${this.keyOf(name) ?? NGINX_PREFIX + name}: "${this.string(name) ?? ''}" ${problem}`);
+    return undefined;
+  }
+
   /** Go's strconv.ParseBool, as ingress-nginx reads booleans. */
   bool(name: string): boolean | undefined {
     const v = this.string(name);
     if (v === undefined) return undefined;
-    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-    return this.fail(name, 'is not a boolean (use "true" or "false")');
+    return parseGoBool(v) ?? this.fail(name, 'is not a boolean (use "true" or "false")');
   }
 
   /** A whole number within [min, max]. */
@@ -107,4 +114,11 @@ export class AnnotationReader {
     const found = choices.find((c) => (ci ? c.toLowerCase() === v.toLowerCase() : c === v));
     return found ?? this.fail(name, `is not one of ${choices.join(', ')}`);
   }
+}
+
+/** Go's strconv.ParseBool (how ingress-nginx reads booleans); undefined when `value` is none. */
+export function parseGoBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
 }

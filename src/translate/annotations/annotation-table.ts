@@ -24,6 +24,7 @@ import { parseResponseRewrite } from './response-rewrite.ts';
 import { parseSatisfy } from './satisfy.ts';
 import { parseMirror } from './mirror.ts';
 import { parseServerAlias } from './server-alias.ts';
+import { parseSslCiphers } from './ssl-ciphers.ts';
 import { parseSslPassthrough } from './ssl-passthrough.ts';
 
 /**
@@ -114,7 +115,8 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'HTTPS/GRPCS backends are not verified by default; the Secret (Ingress\'s namespace) gives the client certificate (tls.crt, tls.key) and the CAs (ca.crt) for proxy-ssl-verify on; without it the others have no effect; a missing Secret makes the paths answer 503' },
   { title: 'TLS passthrough', names: ['ssl-passthrough'], status: 'supported', parse: parseSslPassthrough,
     note: 'with --enable-ssl-passthrough, TLS connections naming the host (SNI) are relayed undeciphered to the backend of its / path; plain HTTP is routed as usual, to the backend over HTTPS' },
-  { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'unsupported', note: 'Pier terminates TLS with its own cipher policy' },
+  { title: 'TLS ciphers', names: ['ssl-ciphers', 'ssl-prefer-server-ciphers'], status: 'supported', parse: parseSslCiphers,
+    note: 'per host, from its first Ingress by precedence that sets each: the OpenSSL cipher list, and whose order wins, for TLS 1.2 handshakes naming the host, instead of --ssl-ciphers and the server\'s order; TLS 1.3 suites stay unless TLS_ names are listed; a bad value is reported and the host keeps the controller\'s' },
   { title: 'Response rewriting', names: ['proxy-redirect-from', 'proxy-redirect-to', 'proxy-cookie-domain', 'proxy-cookie-path'], status: 'supported', parse: parseResponseRewrite,
     note: 'nginx\'s proxy_redirect (Location, Refresh) and proxy_cookie_domain / proxy_cookie_path (Set-Cookie) on upstream and cached responses; text forms (regular expressions and nginx variables are refused)' },
   { title: 'Relative redirects', names: ['relative-redirects'], status: 'no-op',

@@ -72,6 +72,10 @@ export interface IngressSettings {
   rateLimit?: RateLimitSettings;
   /** `ssl-passthrough: "true"`: TLS to the Ingress's hosts is relayed to the `/` backend (ssl-passthrough.ts). */
   sslPassthrough?: true;
+  /** `ssl-ciphers`: the OpenSSL cipher list of its hosts' handshakes (ssl-cipher-hosts.ts). */
+  sslCiphers?: string;
+  /** `ssl-prefer-server-ciphers`: whose cipher order wins in its hosts' handshakes. */
+  sslPreferServerCiphers?: boolean;
 }
 
 export function emptySettings(): IngressSettings {

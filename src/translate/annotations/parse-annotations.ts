@@ -24,6 +24,8 @@ export interface ParsedAnnotations {
  * - An unsupported annotation (`UnsupportedAnnotation`), a name nobody defines
  *   (`UnknownAnnotation`) or a part of a value Pier leaves out while the rest applies
  *   (`UnsupportedAnnotationValue`) is a Normal problem; the Ingress is served.
+ * - An invalid value of a setting the controller has a safe value for (`IgnoredAnnotation`:
+ *   ssl-ciphers) is a Warning; the Ingress is served with the controller's value.
  */
 export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined): ParsedAnnotations {
   const annotations = ingress.metadata.annotations ?? {};
@@ -50,6 +52,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
+  for (const ignored of reader.ignored) problems.push(problemAbout(ingress, 'IgnoredAnnotation', ignored));
   for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));
   return { settings, problems, rejected: rejected || reader.errors.length > 0 };
 }

@@ -1,7 +1,7 @@
-import { createSecureContext } from 'node:tls';
 import type { TlsVersion } from '../../routing/route-table.ts';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
+import { opensslAcceptsCiphers } from './openssl-ciphers.ts';
 
 /** ingress-nginx's BasicCharsRegex (proxy-ssl-secret) and proxy-ssl-ciphers check. */
 const SECRET_REF = /^[-._~a-zA-Z0-9/:]+$/;
@@ -51,7 +51,7 @@ export function parseProxySsl(r: AnnotationReader, s: IngressSettings): void {
   const ciphers = r.string('proxy-ssl-ciphers');
   if (ciphers !== undefined && ciphers !== '') {
     if (!CIPHERS.test(ciphers)) r.fail('proxy-ssl-ciphers', 'is not an OpenSSL cipher list');
-    else if (!knownCiphers(ciphers)) r.fail('proxy-ssl-ciphers', 'names no cipher OpenSSL knows');
+    else if (!opensslAcceptsCiphers(ciphers)) r.fail('proxy-ssl-ciphers', 'names no cipher OpenSSL knows');
   }
   const range = protocolRange(r);
   const secret = r.string('proxy-ssl-secret');
@@ -81,15 +81,4 @@ function protocolRange(r: AnnotationReader): { minVersion?: TlsVersion; maxVersi
   const indexes = names.filter((n) => !UNSPEAKABLE.has(n)).map((n) => VERSIONS.indexOf(n as TlsVersion));
   if (indexes.length === 0) return r.fail('proxy-ssl-protocols', 'enables only SSLv2/SSLv3, which Node cannot speak: name TLSv1 to TLSv1.3') ?? {};
   return { minVersion: VERSIONS[Math.min(...indexes)]!, maxVersion: VERSIONS[Math.max(...indexes)]! };
-}
-
-/** Whether OpenSSL accepts the list (it throws when no cipher of it is known). Translation time
- * only, and only for an Ingress that sets the annotation. */
-function knownCiphers(ciphers: string): boolean {
-  try {
-    createSecureContext({ ciphers });
-    return true;
-  } catch {
-    return false;
-  }
 }
