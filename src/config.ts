@@ -9,6 +9,7 @@ import {
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
 import { backendDefaultsConfig } from './backend-defaults-config.ts';
 import type { BackendDefaults } from './routing/route-table.ts';
+import type { AnnotationDefaults } from './translate/annotations/parse-annotations.ts';
 import { DEFAULT_SSL_CIPHERS, DEFAULT_SSL_PROTOCOLS, parseSslCiphers, parseSslProtocols, type TlsVersionRange } from './ssl-flags.ts';
 
 /**
@@ -71,6 +72,9 @@ export interface PierConfig {
   readonly hsts: string;
   /** `--enable-ssl-passthrough`: TLS to `ssl-passthrough` hosts is relayed undeciphered. */
   readonly enableSslPassthrough: boolean;
+  /** `--ssl-redirect`, `--force-ssl-redirect` (ingress-nginx's ConfigMap keys): what an Ingress
+   * without the same-named annotations gets. */
+  readonly redirectDefaults: AnnotationDefaults;
   /** `--proxy-*-timeout`, `--upstream-keepalive-*` (ingress-nginx's ConfigMap keys): every Service
    * backend's timeouts and keepalive; an Ingress's annotations win over them. */
   readonly backendDefaults: BackendDefaults;
@@ -142,6 +146,8 @@ export const OPTIONS = {
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
+  'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
+  'force-ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'false', help: 'Every host answers plain HTTP with a 308 to https, certificate or not (TLS ended by a load balancer), unless an Ingress\'s force-ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap force-ssl-redirect).' },
   hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
   'ssl-protocols': { kind: 'string', placeholder: 'VERSIONS', default: DEFAULT_SSL_PROTOCOLS, help: 'TLS versions the HTTPS listener speaks, separated by spaces, one range without gaps (TLSv1 to TLSv1.3; ingress-nginx\'s ssl-protocols and its default).' },
   'ssl-ciphers': { kind: 'string', placeholder: 'LIST', default: DEFAULT_SSL_CIPHERS, help: 'OpenSSL cipher list of TLS 1.2 and below, server order preferred (ingress-nginx\'s ssl-ciphers and its default); TLS 1.3 keeps its suites unless TLS_ names are listed. An Ingress\'s ssl-ciphers annotation replaces it for its hosts.' },
@@ -244,6 +250,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     cacheDir: text('cache-dir'),
     forcePublicHttp: raw('force-public-http') === true,
     hsts: parseHsts(label('hsts'), str('hsts')!),
+    redirectDefaults: { sslRedirect: parseBoolean(label('ssl-redirect'), str('ssl-redirect')!), forceSslRedirect: parseBoolean(label('force-ssl-redirect'), str('force-ssl-redirect')!) },
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),

@@ -1,4 +1,5 @@
 import type { ConfigMap, EndpointSlice, Ingress, IngressClass, Secret, Service, Upstream } from '../source/objects.ts';
+import type { AnnotationDefaults } from './annotations/parse-annotations.ts';
 import type { BackendDefaults } from '../routing/route-table.ts';
 
 /** Everything translate() reads: the store's latest object of each kind, unordered. */
@@ -32,6 +33,9 @@ export interface TranslateOptions {
   /** --proxy-*-timeout, --upstream-keepalive-*: the timeouts and keepalive of every Service
    * backend (service-policy.ts); absent: DEFAULT_POLICY's. */
   readonly backendDefaults?: BackendDefaults;
+  /** --ssl-redirect / --force-ssl-redirect: what an Ingress without the same-named annotations
+   * gets (ingress-nginx's ConfigMap keys); absent: true / false. */
+  readonly redirectDefaults?: AnnotationDefaults;
 }
 
 /** Lookups over a snapshot, built once per translate() call. */

@@ -88,6 +88,15 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     }
   });
 
+  it('controller.sslRedirect / forceSslRedirect carry ingress-nginx\'s ssl-redirect and force-ssl-redirect ConfigMap keys', () => {
+    const defaults = Rendered.of();
+    expect([...defaults.flags().keys()].filter((f) => f.endsWith('ssl-redirect'))).toEqual([]);
+    expect(defaults.config().redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
+    expect(Rendered.of({ set: ['controller.sslRedirect=false'] }).config().redirectDefaults).toEqual({ sslRedirect: false, forceSslRedirect: false });
+    expect(Rendered.of({ set: ['controller.forceSslRedirect=true'] }).config().redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: true });
+    expect(helmError({ setString: ['controller.sslRedirect=no'] })).toMatch(/controller\.sslRedirect: Invalid type/);
+  });
+
   it('controller.sslProtocols and controller.sslCiphers carry ingress-nginx\'s ssl-protocols and ssl-ciphers', () => {
     const own = Rendered.of({ set: ['controller.sslProtocols=TLSv1.3', 'controller.sslCiphers=ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL:@SECLEVEL=2'] });
     expect(own.config()).toMatchObject({ sslProtocols: { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' }, sslCiphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL:@SECLEVEL=2' });

@@ -55,6 +55,12 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- if $c.enableSslPassthrough }}
 - --enable-ssl-passthrough
 {{- end }}
+{{- if not $c.sslRedirect }}
+- --ssl-redirect=false
+{{- end }}
+{{- if $c.forceSslRedirect }}
+- --force-ssl-redirect=true
+{{- end }}
 - {{ printf "--ssl-protocols=%s" $c.sslProtocols | quote }}
 - {{ printf "--ssl-ciphers=%s" $c.sslCiphers | quote }}
 {{- if $c.hsts.enabled }}

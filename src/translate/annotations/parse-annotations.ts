@@ -5,7 +5,26 @@ import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
 import { emptySettings, type IngressSettings } from './ingress-settings.ts';
 
 /** The settings of an Ingress without annotations (most of them): shared, never changed. */
-const DEFAULT_SETTINGS: IngressSettings = Object.freeze({ ...emptySettings(), policies: Object.freeze([]) as unknown as IngressSettings['policies'], backend: Object.freeze({}) });
+/** What an Ingress gets for what it does not annotate, where the controller decides:
+ * `--ssl-redirect` and `--force-ssl-redirect` (ingress-nginx's ConfigMap keys). */
+export interface AnnotationDefaults {
+  readonly sslRedirect: boolean;
+  readonly forceSslRedirect: boolean;
+}
+
+export const STANDARD_DEFAULTS: AnnotationDefaults = Object.freeze({ sslRedirect: true, forceSslRedirect: false });
+
+/** The settings of an Ingress without annotations, one frozen object per combination of defaults. */
+const UNANNOTATED = new Map<string, IngressSettings>();
+function unannotated(defaults: AnnotationDefaults): IngressSettings {
+  const key = `${defaults.sslRedirect}|${defaults.forceSslRedirect}`;
+  let settings = UNANNOTATED.get(key);
+  if (settings === undefined) {
+    settings = Object.freeze({ ...emptySettings(), ...defaults, policies: Object.freeze([]) as unknown as IngressSettings['policies'], backend: Object.freeze({}) });
+    UNANNOTATED.set(key, settings);
+  }
+  return settings;
+}
 
 /** One Ingress's annotations, parsed: the settings, and what was wrong. */
 export interface ParsedAnnotations {
@@ -27,7 +46,7 @@ export interface ParsedAnnotations {
  * - An invalid value of a setting the controller has a safe value for (`IgnoredAnnotation`:
  *   ssl-ciphers) is a Warning; the Ingress is served with the controller's value.
  */
-export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined): ParsedAnnotations {
+export function parseAnnotations(ingress: Ingress, configMap?: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined, defaults: AnnotationDefaults = STANDARD_DEFAULTS): ParsedAnnotations {
   const annotations = ingress.metadata.annotations ?? {};
   const problems: Problem[] = [];
   let rejected = false;
@@ -48,8 +67,10 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
     }
   }
   const reader = new AnnotationReader(annotations, ingress.metadata.namespace ?? '', configMap);
-  if (reader.empty) return { settings: DEFAULT_SETTINGS, problems, rejected };
+  if (reader.empty) return { settings: unannotated(defaults), problems, rejected };
   const settings = emptySettings();
+  settings.sslRedirect = defaults.sslRedirect;
+  settings.forceSslRedirect = defaults.forceSslRedirect;
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
   for (const ignored of reader.ignored) problems.push(problemAbout(ingress, 'IgnoredAnnotation', ignored));

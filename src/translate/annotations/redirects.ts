@@ -9,13 +9,15 @@ const URL = /^[-._~a-zA-Z0-9/:,?&=%#@!$'()*+;]*$/;
  * - `temporal-redirect` (code `temporal-redirect-code`, 300..307, else 302) wins over
  *   `permanent-redirect` (code `permanent-redirect-code`, 300..308, else 301). An out-of-range
  *   code falls back to the default, as ingress-nginx does; a non-number is an error.
- * - `ssl-redirect` (default true: hosts with a certificate redirect plain HTTP with 308),
- *   `force-ssl-redirect` (redirect even without a certificate), `preserve-trailing-slash`.
+ * - `ssl-redirect` (default `--ssl-redirect`, true: hosts with a certificate redirect plain HTTP
+ *   with 308), `force-ssl-redirect` (default `--force-ssl-redirect`, false: redirect even without
+ *   a certificate), `preserve-trailing-slash`.
  * - `from-to-www-redirect`: the other name of each host (with or without `www.`) redirects here.
  */
 export function parseRedirects(r: AnnotationReader, s: IngressSettings): void {
-  s.sslRedirect = r.bool('ssl-redirect') ?? true;
-  s.forceSslRedirect = r.bool('force-ssl-redirect') ?? false;
+  // Unset: the controller's --ssl-redirect / --force-ssl-redirect (parse-annotations.ts seeds them).
+  s.sslRedirect = r.bool('ssl-redirect') ?? s.sslRedirect;
+  s.forceSslRedirect = r.bool('force-ssl-redirect') ?? s.forceSslRedirect;
   s.preserveTrailingSlash = r.bool('preserve-trailing-slash') ?? false;
   s.fromToWww = r.bool('from-to-www-redirect') ?? false;
   const temporal = url(r, 'temporal-redirect');

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+import { serve } from './serve-config.ts';
+
+describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap keys)', () => {
+  it('default as ingress-nginx: ssl-redirect on, force-ssl-redirect off', () => {
+    expect(serve([]).redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
+  });
+
+  it.each([
+    { args: ['--ssl-redirect', 'false'], want: { sslRedirect: false, forceSslRedirect: false } },
+    { args: ['--ssl-redirect=off'], want: { sslRedirect: false, forceSslRedirect: false } },
+    { args: ['--force-ssl-redirect', 'true'], want: { sslRedirect: true, forceSslRedirect: true } },
+    { args: ['--ssl-redirect', 'false', '--force-ssl-redirect', '1'], want: { sslRedirect: false, forceSslRedirect: true } },
+  ])('$args', ({ args, want }) => {
+    expect(serve(args).redirectDefaults).toEqual(want);
+  });
+
+  it('read from PIER_SSL_REDIRECT (ingress-nginx ConfigMap values are strings: "false")', () => {
+    expect(serve([], { PIER_SSL_REDIRECT: 'false' }).redirectDefaults.sslRedirect).toBe(false);
+  });
+
+  it('anything but a boolean stops the start, naming the flag', () => {
+    expect(() => serve(['--force-ssl-redirect', 'always'])).toThrow(ConfigError);
+    expect(() => serve(['--force-ssl-redirect', 'always'])).toThrow('invalid value for --force-ssl-redirect: "always" (expected true or false)');
+  });
+});

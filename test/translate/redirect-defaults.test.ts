@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
+import { translate } from '../../src/translate/translate.ts';
+import { OPTIONS } from './builders.ts';
+import { loadSnapshot } from './load-fixture.ts';
+
+/*
+ * --ssl-redirect / --force-ssl-redirect (ingress-nginx's ConfigMap ssl-redirect and
+ * force-ssl-redirect): what an Ingress without the same-named annotations gets. The fixture
+ * has foo.test with a certificate (Ingress default/web) and plain.test and *.wild.test, where
+ * only *.wild.test has one (Ingress default/wild).
+ */
+
+const N = 'nginx.ingress.kubernetes.io/';
+
+function annotated(snapshot: Snapshot, ingress: string, annotations: Record<string, string>): Snapshot {
+  return {
+    ...snapshot,
+    ingresses: snapshot.ingresses.map((i) => (i.metadata.name === ingress ? { ...i, metadata: { ...i.metadata, annotations: { ...i.metadata.annotations, ...annotations } } } : i)),
+  };
+}
+
+/** The hosts whose routes redirect plain HTTP to https (incremental translation is held equal
+ * to this by the property test in incremental-translate.test.ts, which runs with these flags). */
+function redirecting(snapshot: Snapshot, options: Partial<TranslateOptions>): string[] {
+  return translate(snapshot, { ...OPTIONS, ...options }).table.virtualHosts
+    .filter((v) => v.routes.some((r) => (r.policies ?? []).some((p) => p.kind === 'https-redirect')))
+    .map((v) => v.host);
+}
+
+describe('translate: controller-wide ssl-redirect and force-ssl-redirect', () => {
+  const base = loadSnapshot('tls-valid');
+
+  it('by default (ingress-nginx\'s: ssl-redirect true, force false): the hosts with a certificate', () => {
+    expect(redirecting(base, {})).toEqual(['*.wild.test', 'foo.test']);
+  });
+
+  it('--ssl-redirect false: none, unless an Ingress says ssl-redirect "true"', () => {
+    expect(redirecting(base, { redirectDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual([]);
+    expect(redirecting(annotated(base, 'web', { [`${N}ssl-redirect`]: 'true' }), { redirectDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual(['foo.test']);
+  });
+
+  it('--force-ssl-redirect true: every host, certificate or not, unless an Ingress says force-ssl-redirect "false"', () => {
+    expect(redirecting(base, { redirectDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test', 'plain.test']);
+    // default/wild's hosts then keep ssl-redirect's rule: only the one with a certificate.
+    expect(redirecting(annotated(base, 'wild', { [`${N}force-ssl-redirect`]: 'false' }), { redirectDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test']);
+  });
+});
