@@ -10,6 +10,8 @@ import { normalizeCidr } from './translate/annotations/ip-access.ts';
 import { backendDefaultsConfig } from './backend-defaults-config.ts';
 import type { BackendDefaults } from './routing/route-table.ts';
 import type { AnnotationDefaults } from './translate/annotations/parse-annotations.ts';
+import { compressionConfig, DEFAULT_COMPRESSION, DEFAULT_COMPRESSION_MIN_LENGTH_FLAG, DEFAULT_COMPRESSION_TYPES_FLAG } from './compression-flags.ts';
+import type { CompressionPolicy } from './routing/policies.ts';
 import { DEFAULT_SSL_CIPHERS, DEFAULT_SSL_PROTOCOLS, parseSslCiphers, parseSslProtocols, type TlsVersionRange } from './ssl-flags.ts';
 
 /**
@@ -72,9 +74,9 @@ export interface PierConfig {
   readonly hsts: string;
   /** `--enable-ssl-passthrough`: TLS to `ssl-passthrough` hosts is relayed undeciphered. */
   readonly enableSslPassthrough: boolean;
-  /** `--ssl-redirect`, `--force-ssl-redirect` (ingress-nginx's ConfigMap keys): what an Ingress
-   * without the same-named annotations gets. */
-  readonly redirectDefaults: AnnotationDefaults;
+  /** `--ssl-redirect`, `--force-ssl-redirect`, `--compression*` (ingress-nginx's ConfigMap
+   * keys): what an Ingress without the corresponding annotations gets. */
+  readonly annotationDefaults: AnnotationDefaults;
   /** `--proxy-*-timeout`, `--upstream-keepalive-*` (ingress-nginx's ConfigMap keys): every Service
    * backend's timeouts and keepalive; an Ingress's annotations win over them. */
   readonly backendDefaults: BackendDefaults;
@@ -146,6 +148,9 @@ export const OPTIONS = {
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
   'cache-size': { kind: 'quantity', default: '256Mi', help: 'Bytes the shared HTTP cache (pier.dev/cache) may hold; least recently used entries go first.' },
   'cache-dir': { kind: 'string', placeholder: 'DIR', help: 'Directory of the shared HTTP cache\'s files (an emptyDir; default: a new directory under the OS temp dir); entries a previous run left are served again.' },
+  compression: { kind: 'string', placeholder: 'CODINGS|off', default: DEFAULT_COMPRESSION, help: 'Compress responses of Ingresses without pier.dev/compression with these codings, in order of preference: gzip, br, zstd (ingress-nginx\'s use-gzip: gzip; enable-brotli: br); off: none.' },
+  'compression-types': { kind: 'string', placeholder: 'TYPES', default: DEFAULT_COMPRESSION_TYPES_FLAG, helpDefault: 'ingress-nginx\'s gzip-types', help: 'Media types --compression compresses, separated by spaces (* = any); text/html always (ingress-nginx\'s gzip-types).' },
+  'compression-min-length': { kind: 'string', placeholder: 'BYTES', default: DEFAULT_COMPRESSION_MIN_LENGTH_FLAG, help: 'Responses shorter than this are sent uncompressed (ingress-nginx\'s gzip-min-length).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
   'force-ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'false', help: 'Every host answers plain HTTP with a 308 to https, certificate or not (TLS ended by a load balancer), unless an Ingress\'s force-ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap force-ssl-redirect).' },
   hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
@@ -250,7 +255,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     cacheDir: text('cache-dir'),
     forcePublicHttp: raw('force-public-http') === true,
     hsts: parseHsts(label('hsts'), str('hsts')!),
-    redirectDefaults: { sslRedirect: parseBoolean(label('ssl-redirect'), str('ssl-redirect')!), forceSslRedirect: parseBoolean(label('force-ssl-redirect'), str('force-ssl-redirect')!) },
+    annotationDefaults: {
+      sslRedirect: parseBoolean(label('ssl-redirect'), str('ssl-redirect')!), forceSslRedirect: parseBoolean(label('force-ssl-redirect'), str('force-ssl-redirect')!),
+      ...compressionDefault(compressionConfig(label, { codings: str('compression')!, types: str('compression-types')!, minLength: str('compression-min-length')! })),
+    },
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
@@ -364,4 +372,9 @@ function parseNumber(name: OptionName, label: string, value: string): number {
 function headerSize(label: string, value: string, bytes: number): number {
   if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid(label, value, 'a size from 1k to 16m');
   return bytes;
+}
+
+/** `compression` in AnnotationDefaults only when on (the field is optional, not undefined). */
+function compressionDefault(policy: CompressionPolicy | undefined): { compression?: CompressionPolicy } {
+  return policy === undefined ? {} : { compression: policy };
 }

@@ -153,7 +153,7 @@ async function main(config: PierConfig): Promise<void> {
     defaultSslCertificate: config.defaultSslCertificate,
     enableSslPassthrough: config.enableSslPassthrough,
     backendDefaults: config.backendDefaults,
-    redirectDefaults: config.redirectDefaults,
+    annotationDefaults: config.annotationDefaults,
   };
   const ignored = new IgnoredIngressLog(root.child({ component: 'controller' }), translateOptions);
   const requests = new RequestTotals();

@@ -53,8 +53,8 @@ export interface ProcessedIngress {
  *   unenforced one skips the whole Ingress with a problem naming it.
  * - `spec.tls` is read later, by the tls step (tls-hosts.ts).
  */
-export function processIngress(ingress: Ingress, index?: SnapshotIndex, options?: Pick<TranslateOptions, 'enableSslPassthrough' | 'redirectDefaults'>): ProcessedIngress {
-  const parsed = parseAnnotations(ingress, index === undefined ? undefined : (ns, name) => configMapData(index, ns, name), options?.redirectDefaults);
+export function processIngress(ingress: Ingress, index?: SnapshotIndex, options?: Pick<TranslateOptions, 'enableSslPassthrough' | 'annotationDefaults'>): ProcessedIngress {
+  const parsed = parseAnnotations(ingress, index === undefined ? undefined : (ns, name) => configMapData(index, ns, name), options?.annotationDefaults);
   const problems = parsed.problems;
   if (parsed.settings.sslPassthrough === true && options?.enableSslPassthrough !== true) {
     problems.push(problemAbout(ingress, 'SSLPassthroughDisabled', 'ssl-passthrough has no effect on TLS: the controller runs without --enable-ssl-passthrough, so Pier terminates TLS for these hosts (their backends are still reached over HTTPS)', 'Normal'));

@@ -33,9 +33,9 @@ export interface TranslateOptions {
   /** --proxy-*-timeout, --upstream-keepalive-*: the timeouts and keepalive of every Service
    * backend (service-policy.ts); absent: DEFAULT_POLICY's. */
   readonly backendDefaults?: BackendDefaults;
-  /** --ssl-redirect / --force-ssl-redirect: what an Ingress without the same-named annotations
-   * gets (ingress-nginx's ConfigMap keys); absent: true / false. */
-  readonly redirectDefaults?: AnnotationDefaults;
+  /** --ssl-redirect / --force-ssl-redirect / --compression*: what an Ingress without the
+   * corresponding annotations gets (ingress-nginx's ConfigMap keys); absent: STANDARD_DEFAULTS. */
+  readonly annotationDefaults?: AnnotationDefaults;
 }
 
 /** Lookups over a snapshot, built once per translate() call. */

@@ -4,7 +4,7 @@ import { serve } from './serve-config.ts';
 
 describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap keys)', () => {
   it('default as ingress-nginx: ssl-redirect on, force-ssl-redirect off', () => {
-    expect(serve([]).redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
+    expect(serve([]).annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
   });
 
   it.each([
@@ -13,11 +13,11 @@ describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap ke
     { args: ['--force-ssl-redirect', 'true'], want: { sslRedirect: true, forceSslRedirect: true } },
     { args: ['--ssl-redirect', 'false', '--force-ssl-redirect', '1'], want: { sslRedirect: false, forceSslRedirect: true } },
   ])('$args', ({ args, want }) => {
-    expect(serve(args).redirectDefaults).toEqual(want);
+    expect(serve(args).annotationDefaults).toEqual(want);
   });
 
   it('read from PIER_SSL_REDIRECT (ingress-nginx ConfigMap values are strings: "false")', () => {
-    expect(serve([], { PIER_SSL_REDIRECT: 'false' }).redirectDefaults.sslRedirect).toBe(false);
+    expect(serve([], { PIER_SSL_REDIRECT: 'false' }).annotationDefaults.sslRedirect).toBe(false);
   });
 
   it('anything but a boolean stops the start, naming the flag', () => {

@@ -88,12 +88,19 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     }
   });
 
+  it('controller.compression* carry ingress-nginx\'s use-gzip / enable-brotli, gzip-types and gzip-min-length', () => {
+    expect([...Rendered.of().flags().keys()].filter((f) => f.startsWith('compression'))).toEqual([]);
+    const r = Rendered.of({ set: ['controller.compression=br\\,gzip', 'controller.compressionMinLength=1024'], setString: ['controller.compressionTypes=application/json text/css'] });
+    expect(r.config().annotationDefaults.compression).toEqual({ kind: 'compression', codings: ['br', 'gzip'], minLength: 1024, types: ['application/json', 'text/css', 'text/html'] });
+    expect(helmError({ set: ['controller.compression=deflate'] })).toMatch(/controller\.compression: Does not match pattern/);
+  });
+
   it('controller.sslRedirect / forceSslRedirect carry ingress-nginx\'s ssl-redirect and force-ssl-redirect ConfigMap keys', () => {
     const defaults = Rendered.of();
     expect([...defaults.flags().keys()].filter((f) => f.endsWith('ssl-redirect'))).toEqual([]);
-    expect(defaults.config().redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
-    expect(Rendered.of({ set: ['controller.sslRedirect=false'] }).config().redirectDefaults).toEqual({ sslRedirect: false, forceSslRedirect: false });
-    expect(Rendered.of({ set: ['controller.forceSslRedirect=true'] }).config().redirectDefaults).toEqual({ sslRedirect: true, forceSslRedirect: true });
+    expect(defaults.config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false });
+    expect(Rendered.of({ set: ['controller.sslRedirect=false'] }).config().annotationDefaults).toEqual({ sslRedirect: false, forceSslRedirect: false });
+    expect(Rendered.of({ set: ['controller.forceSslRedirect=true'] }).config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: true });
     expect(helmError({ setString: ['controller.sslRedirect=no'] })).toMatch(/controller\.sslRedirect: Invalid type/);
   });
 

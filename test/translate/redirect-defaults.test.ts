@@ -36,13 +36,13 @@ describe('translate: controller-wide ssl-redirect and force-ssl-redirect', () =>
   });
 
   it('--ssl-redirect false: none, unless an Ingress says ssl-redirect "true"', () => {
-    expect(redirecting(base, { redirectDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual([]);
-    expect(redirecting(annotated(base, 'web', { [`${N}ssl-redirect`]: 'true' }), { redirectDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual(['foo.test']);
+    expect(redirecting(base, { annotationDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual([]);
+    expect(redirecting(annotated(base, 'web', { [`${N}ssl-redirect`]: 'true' }), { annotationDefaults: { sslRedirect: false, forceSslRedirect: false } })).toEqual(['foo.test']);
   });
 
   it('--force-ssl-redirect true: every host, certificate or not, unless an Ingress says force-ssl-redirect "false"', () => {
-    expect(redirecting(base, { redirectDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test', 'plain.test']);
+    expect(redirecting(base, { annotationDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test', 'plain.test']);
     // default/wild's hosts then keep ssl-redirect's rule: only the one with a certificate.
-    expect(redirecting(annotated(base, 'wild', { [`${N}force-ssl-redirect`]: 'false' }), { redirectDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test']);
+    expect(redirecting(annotated(base, 'wild', { [`${N}force-ssl-redirect`]: 'false' }), { annotationDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test']);
   });
 });

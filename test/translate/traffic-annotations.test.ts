@@ -152,3 +152,23 @@ describe('compression annotations', () => {
     expect(got.notes).toEqual([`annotation ${N}compression is not known to Pier and is ignored`]);
   });
 });
+
+describe('compression annotations over the controller\'s --compression (ingress-nginx\'s use-gzip)', () => {
+  const controller = { kind: 'compression', codings: ['gzip'], minLength: 256, types: ['application/json', 'text/html'] } as const;
+  const defaults = { sslRedirect: true, forceSslRedirect: false, compression: controller };
+  const compression = (annotations: Record<string, string>) => {
+    const parsed = parseAnnotations(ingress(annotations), undefined, defaults);
+    expect(parsed.problems.filter((p) => p.severity !== 'Normal')).toEqual([]);
+    return parsed.settings.policies.filter((p) => p.kind === 'compression');
+  };
+
+  it.each([
+    ['no annotation at all: the controller\'s', {}, [controller]],
+    ['other annotations only: the controller\'s', { [N + 'enable-cors']: 'true' }, [controller]],
+    ['pier.dev/compression: off: none', { [P + 'compression']: 'off' }, []],
+    ['own codings: the controller\'s length and types', { [P + 'compression']: 'br' }, [{ ...controller, codings: ['br'] }]],
+    ['own min length only: the controller\'s codings and types', { [P + 'compression-min-length']: '1024' }, [{ ...controller, minLength: 1024 }]],
+  ] as const)('%s', (_name, annotations, want) => {
+    expect(compression(annotations)).toEqual(want);
+  });
+});

@@ -55,6 +55,9 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- if $c.enableSslPassthrough }}
 - --enable-ssl-passthrough
 {{- end }}
+{{- include "pier.optionalFlag" (list "compression" $c.compression) }}
+{{- include "pier.optionalFlag" (list "compression-types" $c.compressionTypes) }}
+{{- include "pier.optionalFlag" (list "compression-min-length" $c.compressionMinLength) }}
 {{- if not $c.sslRedirect }}
 - --ssl-redirect=false
 {{- end }}

@@ -108,7 +108,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'CORS', names: ['enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age'], status: 'supported', parse: parseCors,
     note: 'preflights (OPTIONS from an allowed origin) answered 204 by Pier; Vary: Origin with an origin list' },
   { title: 'Compression', names: ['compression', 'compression-min-length', 'compression-types'], status: 'supported', parse: parseCompression, pierOnly: true,
-    note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed' },
+    note: 'Pier\'s own, under pier.dev/ only: gzip, br, zstd by Accept-Encoding, streamed; over the controller\'s --compression (ingress-nginx\'s use-gzip)' },
   { title: 'FastCGI', names: ['fastcgi-index', 'fastcgi-params-configmap'], status: 'supported', parse: parseFastcgi,
     note: 'with backend-protocol FCGI; the params ConfigMap must be in the Ingress\'s namespace and its values are sent as written ($variables are refused)' },
   { title: 'Backend TLS', names: ['proxy-ssl-secret', 'proxy-ssl-verify', 'proxy-ssl-verify-depth', 'proxy-ssl-ciphers', 'proxy-ssl-name', 'proxy-ssl-protocols', 'proxy-ssl-server-name'], status: 'supported', parse: parseProxySsl,

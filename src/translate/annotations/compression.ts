@@ -16,7 +16,9 @@ const MEDIA_TYPE = /^([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+|\*)$/;
 
 /**
  * Compression family (Pier's own, under `pier.dev/` only; ingress-nginx's equivalents are the
- * ConfigMap's use-gzip / enable-brotli, gzip-types, gzip-min-length):
+ * ConfigMap's use-gzip / enable-brotli, gzip-types, gzip-min-length, which are Pier's
+ * `--compression`, `--compression-types`, `--compression-min-length`: an Ingress without
+ * `pier.dev/compression` gets those, and its own min-length or types still apply):
  * - `pier.dev/compression`: the codings to offer, in the server's order of preference, from
  *   `gzip`, `br`, `zstd` (comma or space separated), or `off`.
  * - `pier.dev/compression-min-length`: bytes; a response whose Content-Length is below it is
@@ -28,8 +30,22 @@ export function parseCompression(r: AnnotationReader, s: IngressSettings): void 
   const codings = pierOnly(r, 'compression') ? parseCodings(r) : undefined;
   const minLength = pierOnly(r, 'compression-min-length') ? r.int('compression-min-length', 0, 1_073_741_824) : undefined;
   const types = pierOnly(r, 'compression-types') ? parseTypes(r) : undefined;
-  if (codings === undefined || codings.length === 0) return;
-  s.policies.push({ kind: 'compression', codings, minLength: minLength ?? DEFAULT_COMPRESSION_MIN_LENGTH, types: types ?? DEFAULT_COMPRESSION_TYPES });
+  // The controller's --compression* (parse-annotations.ts seeds it): what an Ingress that says
+  // nothing gets, and the length and types an Ingress naming only its codings gets.
+  const seeded = s.policies.findIndex((p) => p.kind === 'compression');
+  const controller = seeded < 0 ? undefined : (s.policies[seeded] as CompressionPolicy);
+  const chosen = codings ?? controller?.codings;
+  if (chosen === undefined || chosen.length === 0) {
+    if (seeded >= 0) s.policies.splice(seeded, 1);
+    return;
+  }
+  const policy: CompressionPolicy = {
+    kind: 'compression', codings: chosen,
+    minLength: minLength ?? controller?.minLength ?? DEFAULT_COMPRESSION_MIN_LENGTH,
+    types: types ?? controller?.types ?? DEFAULT_COMPRESSION_TYPES,
+  };
+  if (seeded >= 0) s.policies[seeded] = policy;
+  else s.policies.push(policy);
 }
 
 function pierOnly(r: AnnotationReader, name: string): boolean {

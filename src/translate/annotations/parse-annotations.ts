@@ -1,27 +1,34 @@
+import type { CompressionPolicy } from '../../routing/policies.ts';
 import type { Ingress } from '../../source/objects.ts';
 import { problemAbout, type Problem } from '../problem.ts';
 import { AnnotationReader, NGINX_PREFIX, PIER_PREFIX } from './annotation-reader.ts';
 import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
 import { emptySettings, type IngressSettings } from './ingress-settings.ts';
 
-/** The settings of an Ingress without annotations (most of them): shared, never changed. */
 /** What an Ingress gets for what it does not annotate, where the controller decides:
- * `--ssl-redirect` and `--force-ssl-redirect` (ingress-nginx's ConfigMap keys). */
+ * `--ssl-redirect`, `--force-ssl-redirect` and `--compression*` (ingress-nginx's ConfigMap keys). */
 export interface AnnotationDefaults {
   readonly sslRedirect: boolean;
   readonly forceSslRedirect: boolean;
+  /** `--compression*` (ConfigMap use-gzip, enable-brotli, gzip-types, gzip-min-length): the
+   * compression of Ingresses without `pier.dev/compression`; absent: none. */
+  readonly compression?: CompressionPolicy;
 }
 
 export const STANDARD_DEFAULTS: AnnotationDefaults = Object.freeze({ sslRedirect: true, forceSslRedirect: false });
 
-/** The settings of an Ingress without annotations, one frozen object per combination of defaults. */
-const UNANNOTATED = new Map<string, IngressSettings>();
+/** The settings of an Ingress without annotations (most of them): shared, never changed; one
+ * frozen object per set of defaults (a process has one: its flags'). */
+const UNANNOTATED = new WeakMap<AnnotationDefaults, IngressSettings>();
 function unannotated(defaults: AnnotationDefaults): IngressSettings {
-  const key = `${defaults.sslRedirect}|${defaults.forceSslRedirect}`;
-  let settings = UNANNOTATED.get(key);
+  let settings = UNANNOTATED.get(defaults);
   if (settings === undefined) {
-    settings = Object.freeze({ ...emptySettings(), ...defaults, policies: Object.freeze([]) as unknown as IngressSettings['policies'], backend: Object.freeze({}) });
-    UNANNOTATED.set(key, settings);
+    const policies = defaults.compression === undefined ? [] : [defaults.compression];
+    settings = Object.freeze({
+      ...emptySettings(), sslRedirect: defaults.sslRedirect, forceSslRedirect: defaults.forceSslRedirect,
+      policies: Object.freeze(policies) as unknown as IngressSettings['policies'], backend: Object.freeze({}),
+    });
+    UNANNOTATED.set(defaults, settings);
   }
   return settings;
 }
@@ -71,6 +78,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   const settings = emptySettings();
   settings.sslRedirect = defaults.sslRedirect;
   settings.forceSslRedirect = defaults.forceSslRedirect;
+  if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
   for (const ignored of reader.ignored) problems.push(problemAbout(ingress, 'IgnoredAnnotation', ignored));
