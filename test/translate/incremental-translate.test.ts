@@ -107,7 +107,7 @@ const OPTION_SETS: [string, TranslateOptions][] = [
   ['default options', OPTIONS],
   ['with flag fallbacks', { ...OPTIONS, watchIngressWithoutClass: true, defaultBackendService: { namespace: 'default', name: 'a' }, defaultSslCertificate: { namespace: 'default', name: 'tls-foo' }, enableSslPassthrough: true,
     backendDefaults: { timeouts: { connectMs: 2_000, sendMs: 30_000, readMs: 90_000 }, keepalive: { connections: 0, requests: 100, timeMs: 600_000, idleTimeoutMs: 5_000 } },
-    annotationDefaults: { sslRedirect: false, forceSslRedirect: true } }],
+    annotationDefaults: { sslRedirect: false, forceSslRedirect: true, compression: { kind: 'compression', codings: ['br', 'gzip'], minLength: 100, types: ['text/html'] } } }],
 ];
 
 describe('IncrementalTranslator', () => {
