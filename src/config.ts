@@ -46,6 +46,8 @@ export interface PierConfig {
   /** Listen backlog (the kernel caps it at net.core.somaxconn). */
   readonly backlog: number;
   readonly electionId: string;
+  /** `--update-status`: the leader writes Ingress status (ingress-nginx's flag; default true). */
+  readonly updateStatus: boolean;
   readonly publishService?: NamespacedName;
   /** ingress-nginx's --default-ssl-certificate: served for unknown SNI names and no SNI. */
   readonly defaultSslCertificate?: NamespacedName;
@@ -134,6 +136,7 @@ export const OPTIONS = {
   'upstream-keepalive-requests': { kind: 'count', default: '10000', help: 'Close a connection to a Service backend after this many requests (nginx keepalive_requests). As ingress-nginx\'s ConfigMap key.' },
   'upstream-keepalive-time': { kind: 'duration', default: '1h', help: 'Close a connection to a Service backend once it is this old, after its request (nginx keepalive_time; nginx forms such as 1h30m too). As ingress-nginx\'s ConfigMap key.' },
   'upstream-keepalive-timeout': { kind: 'duration', default: '60s', help: 'Close a connection to a Service backend idle this long (nginx keepalive_timeout; a server\'s Keep-Alive: timeout= lowers it). As ingress-nginx\'s ConfigMap key.' },
+  'update-status': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'The elected leader writes the load balancer address into the status of the Ingresses Pier serves (ingress-nginx\'s --update-status); false: it leaves Ingress status alone (Upstream status and Events are still written).' },
   'election-id': { kind: 'string', placeholder: 'NAME', default: 'pier-leader', help: 'Name of the Lease used for leader election (status writes).' },
   'publish-service': { kind: 'string', placeholder: 'NS/NAME', help: 'Copy this Service\'s load balancer address into Ingress status.' },
   'default-ssl-certificate': { kind: 'string', placeholder: 'NS/NAME', help: 'kubernetes.io/tls Secret served to TLS clients whose SNI name matches no Ingress, or that send none (default: a self-signed certificate). As ingress-nginx.' },
@@ -242,6 +245,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     maxBodySize: num('max-body-size') === 0 ? Infinity : num('max-body-size'),
     backlog: num('backlog'),
     electionId: text('election-id')!,
+    updateStatus: parseBoolean(label('update-status'), str('update-status')!),
     publishService: ref('publish-service'),
     defaultSslCertificate: ref('default-ssl-certificate'),
     defaultBackendService: ref('default-backend-service'),

@@ -44,7 +44,8 @@ export interface StatusWriter {
  *   they are exactly ours (written by a previous leader) — unless the Ingress now belongs to
  *   another controller's class: those are never touched;
  * - stops writing the moment leadership is lost (a write already sent may still land);
- * - also keeps every Upstream's status conditions current (upstream-status-writer.ts).
+ * - also keeps every Upstream's status conditions current (upstream-status-writer.ts);
+ * - with `--update-status=false` writes no Ingress status at all, Upstream status still.
  */
 export function startStatusWriter(options: StatusWriterOptions): StatusWriter {
   const sync = new StatusSync(options);
@@ -140,7 +141,8 @@ class StatusSync {
     const snapshot = this.#snapshot;
     if (!snapshot) return;
     const index = indexSnapshot(snapshot);
-    await this.#syncIngresses(snapshot, index);
+    // --update-status=false (ingress-nginx's flag): Ingress status is someone else's to write.
+    if (this.#options.config.updateStatus) await this.#syncIngresses(snapshot, index);
     await this.#upstreams.sync(index, () => this.#leading);
   }
 

@@ -66,6 +66,18 @@ describe('ingress status', () => {
     expect(addressesOf('unclassed')).toBeUndefined();
   });
 
+  it('--update-status=false: the leader writes no Ingress status, and still keeps Upstream status', async () => {
+    api.apply(ingress('default', 'ours', 'pier'));
+    api.apply({ kind: 'Upstream', metadata: { name: 'static', namespace: 'default' }, spec: { servers: [{ address: '10.0.0.1', port: 80 }] } });
+    const w = writer('a', { updateStatus: false, publishStatusAddress: ['10.0.0.1'] });
+    await eventually(() => w.isLeader(), 3000, 'leader');
+    w.update({ ...snapshot(), upstreams: api.list('Upstream') as unknown as Snapshot['upstreams'] });
+    // The Upstream's status is written in the same sync, after the Ingresses would have been.
+    await eventually(() => (api.get('Upstream', 'default', 'static') as { status?: unknown }).status, 3000, 'Upstream status');
+    expect(api.requests.filter((r) => isStatusWrite(r) && r.path.includes('/ingresses/'))).toEqual([]);
+    expect(addressesOf('ours')).toBeUndefined();
+  });
+
   it('leaves labels and annotations that the store does not keep as they are', async () => {
     const annotations = { 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Ingress"}', 'meta.helm.sh/release-name': 'web', 'pier.dev/proxy-read-timeout': '5' };
     const labels = { 'app.kubernetes.io/name': 'web' };

@@ -95,6 +95,11 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.compression=deflate'] })).toMatch(/controller\.compression: Does not match pattern/);
   });
 
+  it('controller.updateStatus false is ingress-nginx\'s --update-status=false', () => {
+    expect(Rendered.of().config().updateStatus).toBe(true);
+    expect(Rendered.of({ set: ['controller.updateStatus=false'] }).config().updateStatus).toBe(false);
+  });
+
   it('controller.sslRedirect / forceSslRedirect carry ingress-nginx\'s ssl-redirect and force-ssl-redirect ConfigMap keys', () => {
     const defaults = Rendered.of();
     expect([...defaults.flags().keys()].filter((f) => f.endsWith('ssl-redirect'))).toEqual([]);

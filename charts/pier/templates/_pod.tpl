@@ -18,6 +18,9 @@ node:util parseArgs, a repeated flag takes the user's value.
 - --watch-ingress-without-class
 {{- end }}
 - --election-id={{ $c.electionId }}
+{{- if not $c.updateStatus }}
+- --update-status=false
+{{- end }}
 {{- if $c.publishStatusAddress }}
 - --publish-status-address={{ join "," $c.publishStatusAddress }}
 {{- else if $c.publishService.enabled }}

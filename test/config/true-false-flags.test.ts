@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+
+/* The flags that take true|false (ingress-nginx's ConfigMap ssl-redirect and force-ssl-redirect, its --update-status). */
 import { ConfigError } from '../../src/errors.ts';
 import { serve } from './serve-config.ts';
 
@@ -23,5 +25,13 @@ describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap ke
   it('anything but a boolean stops the start, naming the flag', () => {
     expect(() => serve(['--force-ssl-redirect', 'always'])).toThrow(ConfigError);
     expect(() => serve(['--force-ssl-redirect', 'always'])).toThrow('invalid value for --force-ssl-redirect: "always" (expected true or false)');
+  });
+});
+
+describe('--update-status (ingress-nginx\'s flag)', () => {
+  it('true by default; --update-status=false as ingress-nginx spells it', () => {
+    expect(serve([]).updateStatus).toBe(true);
+    expect(serve(['--update-status=false']).updateStatus).toBe(false);
+    expect(() => serve(['--update-status=never'])).toThrow('invalid value for --update-status: "never" (expected true or false)');
   });
 });
