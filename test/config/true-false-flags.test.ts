@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-
-/* The flags that take true|false (ingress-nginx's ConfigMap ssl-redirect and force-ssl-redirect, its --update-status). */
 import { ConfigError } from '../../src/errors.ts';
 import { serve } from './serve-config.ts';
+
+/* The flags that take true|false (ingress-nginx's ConfigMap ssl-redirect and force-ssl-redirect, its --update-status). */
 
 describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap keys)', () => {
   it('default as ingress-nginx: ssl-redirect on, force-ssl-redirect off', () => {
