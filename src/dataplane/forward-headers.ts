@@ -8,7 +8,7 @@ import { equalsLower as eq } from './ascii-case.ts';
 import { isAuthority } from './authority.ts';
 import type { CidrSet } from './cidr-set.ts';
 import { rightmostUntrusted } from './client-address.ts';
-import { forwardedOrigin } from './forwarded-origin.ts';
+import { forwardedOrigin, type ForwardedOrigin } from './forwarded-origin.ts';
 import { requestIdOf } from './request-id.ts';
 
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
@@ -195,6 +195,9 @@ export interface ForwardedFor {
   readonly port: string;
   /** Set when the connection comes from one of `--trusted-proxies` (forwarded-origin.ts). */
   readonly trustedProxies?: CidrSet | undefined;
+  /** The port the client connected to on the load balancer, from a plain connection's PROXY
+   * header (`--proxy-protocol`; forwarded-origin.ts). */
+  readonly proxyDestinationPort?: string | undefined;
 }
 
 /**
@@ -233,7 +236,7 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
   }
   if (!sawHost && host !== undefined) out.unshift('host', host);
   const trusted = fwd.trustedProxies;
-  if (trusted !== undefined) return trustedForwarding(out, raw, facts, fwd, trusted, xff);
+  if (trusted !== undefined || fwd.proxyDestinationPort !== undefined) return proxiedForwarding(out, raw, facts, fwd, trusted, xff);
   out.push(
     'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
     'x-forwarded-proto', fwd.proto,
@@ -245,9 +248,15 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
   return out;
 }
 
-/** upstreamRequestHeaders' ending for a connection from a trusted proxy (see there). */
-function trustedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet, xff: string | undefined): string[] {
-  const origin = forwardedOrigin(raw);
+/**
+ * upstreamRequestHeaders' ending for a connection from a trusted proxy, or one whose PROXY
+ * header named the balancer's port (see there and forwarded-origin.ts): as lua_ingress.lua, the
+ * PROXY header's port is X-Forwarded-Port and 443 there means https, over a trusted proxy's
+ * own X-Forwarded-Proto.
+ */
+function proxiedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet | undefined, xff: string | undefined): string[] {
+  const origin = trusted === undefined ? NO_ORIGIN : forwardedOrigin(raw);
+  const destinationPort = fwd.proxyDestinationPort;
   let host = facts.host;
   if (origin.host !== undefined) {
     host = origin.host;
@@ -260,9 +269,9 @@ function trustedForwarding(out: string[], raw: readonly string[], facts: Request
   }
   out.push(
     'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
-    'x-forwarded-proto', origin.proto ?? fwd.proto,
-    'x-forwarded-port', origin.port ?? fwd.port,
-    'x-real-ip', xff === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
+    'x-forwarded-proto', destinationPort === '443' ? 'https' : (origin.proto ?? fwd.proto),
+    'x-forwarded-port', origin.port ?? destinationPort ?? fwd.port,
+    'x-real-ip', xff === undefined || trusted === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
     'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);
@@ -325,3 +334,5 @@ function removeNamed(out: string[], named: Set<string>): void {
   }
   out.length = w;
 }
+
+const NO_ORIGIN: ForwardedOrigin = Object.freeze({ proto: undefined, port: undefined, host: undefined });

@@ -12,6 +12,8 @@ import { isAuthority } from './authority.ts';
  * make force-ssl-redirect redirect HTTPS clients forever.
  *
  * Only connections from a trusted proxy are read this way; anyone else's headers are replaced.
+ * A plain connection whose PROXY header (`--proxy-protocol`) names the balancer's port 443 is
+ * an HTTPS client's too (clientScheme).
  */
 export interface ForwardedOrigin {
   proto: string | undefined;
@@ -48,9 +50,19 @@ function nonEmpty(value: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
-/** The scheme the client used (`$pass_access_scheme`): a trusted proxy's X-Forwarded-Proto,
- * else the connection's. */
-export function clientScheme(raw: readonly string[], trusted: boolean, tls: boolean): string {
+/** What a connection says about the balancer in front of it. */
+export interface ProxiedConnection {
+  readonly trustedProxies?: unknown;
+  readonly proxyDestinationPort?: string | undefined;
+}
+
+/**
+ * The scheme the client used (`$pass_access_scheme`, lua_ingress.lua): `https` when the
+ * connection's PROXY header says the client connected to the balancer's port 443 (TLS ended
+ * there); else a trusted proxy's X-Forwarded-Proto; else the connection's own.
+ */
+export function clientScheme(raw: readonly string[], conn: ProxiedConnection, tls: boolean): string {
+  if (conn.proxyDestinationPort === '443') return 'https';
   const own = tls ? 'https' : 'http';
-  return trusted ? (forwardedOrigin(raw).proto ?? own) : own;
+  return conn.trustedProxies !== undefined ? (forwardedOrigin(raw).proto ?? own) : own;
 }

@@ -49,14 +49,14 @@ describe('PROXY protocol header', () => {
   const v4body = [203, 0, 113, 9, 10, 0, 0, 1, 0x1f, 0x90, 0x01, 0xbb];
   const v6body = [0x20, 0x01, 0x0d, 0xb8, ...Array(11).fill(0), 7, ...Array(16).fill(0), 0, 1, 0, 2];
   const cases: [string, Buffer, ReturnType<typeof parseProxyHeader>][] = [
-    ['v1 TCP4', Buffer.from('PROXY TCP4 203.0.113.9 10.0.0.1 5555 443\r\nGET'), { source: '203.0.113.9', length: 42 }],
-    ['v1 TCP6', Buffer.from('PROXY TCP6 2001:db8::7 2001:db8::1 5555 443\r\n'), { source: '2001:db8::7', length: 45 }],
+    ['v1 TCP4', Buffer.from('PROXY TCP4 203.0.113.9 10.0.0.1 5555 443\r\nGET'), { source: '203.0.113.9', destinationPort: '443', length: 42 }],
+    ['v1 TCP6', Buffer.from('PROXY TCP6 2001:db8::7 2001:db8::1 5555 443\r\n'), { source: '2001:db8::7', destinationPort: '443', length: 45 }],
     ['v1 UNKNOWN', Buffer.from('PROXY UNKNOWN\r\n'), { source: undefined, length: 15 }],
     ['v1 incomplete', Buffer.from('PROXY TCP4 203.0'), 'more'],
     ['v1 garbage', Buffer.from('GET / HTTP/1.1\r\n'), 'invalid'],
     ['v1 bad address', Buffer.from('PROXY TCP4 example.com 10.0.0.1 5555 443\r\n'), 'invalid'],
-    ['v2 IPv4', v2(1, 0x11, v4body), { source: '203.0.113.9', length: 28 }],
-    ['v2 IPv6', v2(1, 0x21, v6body), { source: '2001:db8:0:0:0:0:0:7', length: 52 }],
+    ['v2 IPv4', v2(1, 0x11, v4body), { source: '203.0.113.9', destinationPort: '443', length: 28 }],
+    ['v2 IPv6', v2(1, 0x21, v6body), { source: '2001:db8:0:0:0:0:0:7', destinationPort: '2', length: 52 }],
     ['v2 LOCAL', v2(0, 0x00, []), { source: undefined, length: 16 }],
     ['v2 incomplete', v2(1, 0x11, v4body).subarray(0, 20), 'more'],
     ['v2 bad version', Buffer.from([...v2(1, 0x11, v4body)].map((b, i) => (i === 12 ? 0x11 : b))), 'invalid'],

@@ -154,6 +154,13 @@ describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingres
     expect(sent(['Host', 'a.example', 'X-Forwarded-Host', 'evil/path'])).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example' });
   });
 
+  it('a PROXY header\'s port (--proxy-protocol): X-Forwarded-Port, and 443 is https (over a trusted proxy\'s X-Forwarded-Proto too)', () => {
+    const viaBalancer = (port: string, trusted?: CidrSet) => ({ clientAddress: '203.0.113.7', proto: 'http', port: '8080', proxyDestinationPort: port, ...(trusted === undefined ? {} : { trustedProxies: trusted }) });
+    expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'https'], viaBalancer('443'))).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-real-ip': '203.0.113.7' });
+    expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'https'], viaBalancer('80'))).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-port': '80' });
+    expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'http'], viaBalancer('443', lb.trustedProxies))).toMatchObject({ 'x-forwarded-proto': 'https' });
+  });
+
   it('the same headers from a connection that is not trusted are replaced', () => {
     const got = sent(['Host', 'a.example', 'X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'b.example'], { clientAddress: '198.51.100.4', proto: 'http', port: '8080' });
     expect(got).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-real-ip': '198.51.100.4' });

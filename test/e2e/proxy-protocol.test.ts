@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect as h2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -23,15 +23,16 @@ function v2Header(source: string): Buffer {
   return Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0, body.length, ...body]);
 }
 
-/** Writes `prefix` then a GET for allow.test on a raw socket (TLS after the prefix with `tls`); the status line. */
-async function statusLine(port: number, prefix: Buffer | string, tls = false): Promise<string> {
+/** Writes `prefix` then a GET for `host` on a raw socket (TLS after the prefix with `tls`); the
+ * status line, and the Location header if any. */
+async function answer(port: number, prefix: Buffer | string, tls = false, host = 'allow.test'): Promise<{ status: string; location: string | undefined }> {
   const raw = connect(port, '127.0.0.1');
   raw.on('error', () => {});
   await new Promise((r) => raw.once('connect', r));
   raw.write(prefix);
   let socket: Socket = raw;
   if (tls) {
-    socket = tlsConnect({ socket: raw, servername: 'allow.test', rejectUnauthorized: false });
+    socket = tlsConnect({ socket: raw, servername: host, rejectUnauthorized: false });
     await new Promise((r) => socket.once('secureConnect', r));
   }
   let received = '';
@@ -39,10 +40,16 @@ async function statusLine(port: number, prefix: Buffer | string, tls = false): P
   socket.on('data', (d) => (received += d.toString('latin1')));
   socket.on('close', () => (closed = true));
   socket.on('error', () => {});
-  socket.write('GET / HTTP/1.1\r\nHost: allow.test\r\nConnection: close\r\n\r\n');
-  await waitFor(() => received.includes('\r\n') || closed, 5_000, 'answer or close');
+  socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+  await waitFor(() => received.includes('\r\n\r\n') || closed, 5_000, 'answer or close');
   socket.destroy();
-  return received.includes('\r\n') ? received.slice(0, received.indexOf('\r\n')) : 'closed';
+  const location = /\r\nlocation: ([^\r]*)\r\n/i.exec(received)?.[1];
+  return { status: received.includes('\r\n') ? received.slice(0, received.indexOf('\r\n')) : 'closed', location };
+}
+
+/** answer()'s status line. */
+async function statusLine(port: number, prefix: Buffer | string, tls = false): Promise<string> {
+  return (await answer(port, prefix, tls)).status;
 }
 
 /**
@@ -80,9 +87,13 @@ describe('--proxy-protocol through pier serve', () => {
   let app: Server;
   let pier: PierProcess;
   const sockets = new Set<Socket>();
+  const seen: IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
-    app = createServer((_req, res) => res.end('app\n'));
+    app = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('app\n');
+    });
     app.on('upgrade', (_req, socket: Socket) => {
       sockets.add(socket);
       socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
@@ -98,6 +109,15 @@ metadata:
 spec:
   ingressClassName: pier
   rules: [{ host: allow.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }] } }]
+`, `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: secure
+  namespace: default
+  annotations: { nginx.ingress.kubernetes.io/force-ssl-redirect: "true" }
+spec:
+  ingressClassName: pier
+  rules: [{ host: secure.test, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }] } }]
 `].join('---\n'));
     // /readyz is on the health port, which does not speak PROXY protocol.
     pier = await startPier(['--manifests', dir, '--workers', '1', '--proxy-protocol']);
@@ -134,5 +154,17 @@ spec:
   it('upgrades are checked with the PROXY address too', async () => {
     expect(await upgrade(pier.httpPort, 'allow.test', {}, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 80\r\n`)).toMatch(/^HTTP\/1\.1 101/);
     expect(await upgrade(pier.httpPort, 'allow.test', {}, 'PROXY TCP4 198.51.100.1 10.0.0.1 5555 80\r\n')).toMatch(/^HTTP\/1\.1 403/);
+  });
+
+  it('the port the client reached on the balancer: 443 means https (a balancer ending TLS), as ingress-nginx\'s use-proxy-protocol', async () => {
+    seen.length = 0;
+    // TLS ended at the balancer's 443: force-ssl-redirect serves it, and the backend is told https.
+    expect(await answer(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 443\r\n`, false, 'secure.test')).toEqual({ status: 'HTTP/1.1 200 OK', location: undefined });
+    expect(seen[0]).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' });
+    // Plain HTTP on the balancer's 80: redirected, and the backend would be told port 80.
+    expect(await answer(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 80\r\n`, false, 'secure.test')).toEqual({ status: 'HTTP/1.1 308 Permanent Redirect', location: 'https://secure.test' });
+    seen.length = 0;
+    expect(await statusLine(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 8080\r\n`)).toMatch(/^HTTP\/1\.1 200/);
+    expect(seen[0]).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080' });
   });
 });

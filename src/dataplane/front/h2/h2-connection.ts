@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { CidrSet } from '../../cidr-set.ts';
 import { clientCertFacts } from '../../client-cert-facts.ts';
+import { proxyDestinationPort } from '../http1/proxy-protocol.ts';
 import type { ClientCertFacts, DownstreamConnection } from '../downstream.ts';
 
 /**
@@ -13,6 +14,8 @@ export class H2Connection implements DownstreamConnection {
   readonly clientAddress: string;
   readonly proto: string;
   readonly port: string;
+  /** The balancer's port from this plain connection's PROXY header (forward-headers.ts). */
+  readonly proxyDestinationPort: string | undefined;
   requests = 0;
   /** Streams open (a drain closes the connections that have none). */
   active = 0;
@@ -29,6 +32,7 @@ export class H2Connection implements DownstreamConnection {
     this.#socket = socket;
     this.clientAddress = clientAddress;
     this.proto = tls ? 'https' : 'http';
+    this.proxyDestinationPort = proxyDestinationPort(socket);
     this.port = port;
     this.servername = tls ? ((socket as TLSSocket).servername || null) : null;
     this.trustedProxies = trustedProxies;

@@ -9,6 +9,7 @@ import { allWritten } from '../../direct-write.ts';
 import { rawErrorResponse, type ClientErrorStatus } from '../../error-response.ts';
 import { listen, listenData, requestParser, retireParser, startQueued, unlisten } from './connection-events.ts';
 import type { ConnectionHost } from './http1-handler.ts';
+import { proxyDestinationPort } from './proxy-protocol.ts';
 import { ProxyRequest } from './proxy-request.ts';
 import { ProxyResponse } from './proxy-response.ts';
 import { RequestBody } from './request-body.ts';
@@ -47,6 +48,8 @@ export class ClientConnection implements ForwardedFor {
   /** The `strict-transport-security` line of this connection's responses ('' in the clear). */
   readonly sts: string;
   readonly port: string;
+  /** The balancer's port from this plain connection's PROXY header (forward-headers.ts). */
+  readonly proxyDestinationPort: string | undefined;
   /** `--trusted-proxies`, when this connection comes from one of them (client-address.ts). */
   readonly trustedProxies: CidrSet | undefined;
   /** Requests started on this connection (request-handler counts, for keepaliveRequests). */
@@ -104,6 +107,7 @@ export class ClientConnection implements ForwardedFor {
     this.clientAddress = source ?? plainAddress(socket.remoteAddress);
     this.trustedProxies = trustedProxies;
     this.proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    this.proxyDestinationPort = proxyDestinationPort(socket);
     this.sts = this.proto === 'https' ? host.stsLine : '';
     this.port = port;
     this.#parser = requestParser(this, host.limits.maxHeaderSize);

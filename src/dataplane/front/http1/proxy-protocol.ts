@@ -6,8 +6,22 @@ const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51
 const V1_MAX = 107;
 const V2_MAX = 16 + 536;
 
-/** A parsed PROXY header: the client's address (undefined: LOCAL / UNKNOWN, keep the socket's), and its length. */
-export type ProxyHeader = { readonly source: string | undefined; readonly length: number };
+/** A parsed PROXY header: the client's address (undefined: LOCAL / UNKNOWN, keep the socket's),
+ * the port the client connected to on the load balancer (when given), and the header's length. */
+export type ProxyHeader = { readonly source: string | undefined; readonly destinationPort?: string; readonly length: number };
+
+/** Sockets whose PROXY header named the port the client connected to (see proxyDestinationPort). */
+const destinationPorts = new WeakMap<Socket, string>();
+
+/**
+ * The port the client connected to on the load balancer, as this socket's PROXY header said
+ * (`--proxy-protocol`; nginx's `$proxy_protocol_server_port`), or undefined. ingress-nginx
+ * sends it upstream as X-Forwarded-Port and takes 443 to mean the client spoke HTTPS to the
+ * balancer (lua_ingress.lua): forwarded-origin.ts.
+ */
+export function proxyDestinationPort(socket: Socket): string | undefined {
+  return destinationPorts.get(socket);
+}
 
 /**
  * Parses a PROXY protocol header (HAProxy's proxy-protocol.txt, v1 text and v2 binary) at the
@@ -33,7 +47,7 @@ function parseV1(buf: Buffer): ProxyHeader | 'more' | 'invalid' {
   const source = parts[2]!;
   const ok = parts[1] === 'TCP4' ? /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(source) : /^[0-9a-fA-F:.]+$/.test(source) && source.includes(':');
   if (!ok || !/^[0-9]{1,5}$/.test(parts[4]!) || !/^[0-9]{1,5}$/.test(parts[5]!)) return 'invalid';
-  return { source, length: end + 2 };
+  return { source, destinationPort: String(Number(parts[5])), length: end + 2 };
 }
 
 function parseV2(buf: Buffer): ProxyHeader | 'more' | 'invalid' {
@@ -49,11 +63,12 @@ function parseV2(buf: Buffer): ProxyHeader | 'more' | 'invalid' {
   if (command === 0) return { source: undefined, length }; // LOCAL: the balancer's own health check
   if (command !== 1) return 'invalid';
   const family = buf[13]! >> 4;
-  if (family === 1 && length >= 16 + 12) return { source: [...buf.subarray(16, 20)].join('.'), length };
+  // Source address, destination address, source port, destination port (spec §2.2).
+  if (family === 1 && length >= 16 + 12) return { source: [...buf.subarray(16, 20)].join('.'), destinationPort: String(buf.readUInt16BE(16 + 10)), length };
   if (family === 2 && length >= 16 + 36) {
     const words: string[] = [];
     for (let i = 0; i < 16; i += 2) words.push(buf.readUInt16BE(16 + i).toString(16));
-    return { source: words.join(':'), length };
+    return { source: words.join(':'), destinationPort: String(buf.readUInt16BE(16 + 34)), length };
   }
   return { source: undefined, length }; // AF_UNSPEC / AF_UNIX: no IP address to use
 }
@@ -83,6 +98,7 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, next: (socket
     }
     socket.pause();
     if (buffered.length > header.length) socket.unshift(buffered.subarray(header.length));
+    if (header.destinationPort !== undefined) destinationPorts.set(socket, header.destinationPort);
     next(socket, header.source);
   };
   const onClose = () => clearTimeout(timer);

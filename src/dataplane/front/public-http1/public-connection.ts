@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { CidrSet } from '../../cidr-set.ts';
 import type { ClientErrorStatus } from '../../error-response.ts';
 import { clientCertFacts } from '../../client-cert-facts.ts';
+import { proxyDestinationPort } from '../http1/proxy-protocol.ts';
 import type { ClientCertFacts, DownstreamConnection } from '../downstream.ts';
 import { plainAddress } from '../http1/client-connection.ts';
 import type { PublicResponse } from './public-response.ts';
@@ -17,6 +18,8 @@ export class PublicConnection implements DownstreamConnection {
   readonly clientAddress: string;
   readonly proto: string;
   readonly port: string;
+  /** The balancer's port from this plain connection's PROXY header (forward-headers.ts). */
+  readonly proxyDestinationPort: string | undefined;
   readonly trustedProxies: CidrSet | undefined;
   requests = 0;
   /** Responses node:http has not finished writing (a pipelined one waits for those before it). */
@@ -39,6 +42,7 @@ export class PublicConnection implements DownstreamConnection {
     this.socket = socket;
     this.clientAddress = source ?? plainAddress(socket.remoteAddress);
     this.proto = (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+    this.proxyDestinationPort = proxyDestinationPort(socket);
     this.port = port;
     this.trustedProxies = trusted !== undefined && trusted.has(this.clientAddress) ? trusted : undefined;
   }

@@ -45,8 +45,8 @@ function variable(name: string): Expand {
     // lua_ingress.lua: a trusted proxy's first X-Forwarded-Host (use-forwarded-headers), else Host.
     case 'best_http_host': return (a) => (a.req.conn.trustedProxies !== undefined ? forwardedOrigin(a.req.rawHeaders).host : undefined) ?? a.req.facts.host ?? '';
     case 'scheme': return (a) => (a.tls ? 'https' : 'http');
-    // lua_ingress.lua: a trusted proxy's X-Forwarded-Proto (use-forwarded-headers), else $scheme.
-    case 'pass_access_scheme': return (a) => clientScheme(a.req.rawHeaders, a.req.conn.trustedProxies !== undefined, a.tls);
+    // lua_ingress.lua: https from a PROXY header's port 443, a trusted proxy's X-Forwarded-Proto, else $scheme.
+    case 'pass_access_scheme': return (a) => clientScheme(a.req.rawHeaders, a.req.conn, a.tls);
     case 'request_uri': return (a) => a.req.url;
     case 'escaped_request_uri': return (a) => escapeUri(a.req.url);
     case 'uri': return (a) => pathOf(a.req.url);

@@ -1,6 +1,6 @@
 import type { AppRootPolicy, HostRedirectPolicy, HttpsRedirectPolicy, RedirectPolicy } from '../../../routing/policies.ts';
 import type { RequestFilter } from '../admission.ts';
-import { forwardedOrigin } from '../../forwarded-origin.ts';
+import { clientScheme, forwardedOrigin } from '../../forwarded-origin.ts';
 import { redirect } from '../answer.ts';
 
 /**
@@ -21,16 +21,17 @@ export function redirectFilter(policy: RedirectPolicy): RequestFilter {
  * From a trusted proxy (`--trusted-proxies`, use-forwarded-headers) "plain HTTP" is what its
  * X-Forwarded-Proto says, exactly `http` as lua_ingress.lua compares, and the host is its
  * X-Forwarded-Host (forwarded-origin.ts): a load balancer that terminated the client's TLS
- * connects over plain HTTP, and redirecting that would loop.
+ * connects over plain HTTP, and redirecting that would loop. Likewise with `--proxy-protocol`,
+ * a PROXY header naming the balancer's port 443 (clientScheme).
  */
 export function httpsRedirectFilter(policy: HttpsRedirectPolicy): RequestFilter {
   const { code, preserveTrailingSlash } = policy;
   return (a) => {
     let host = a.host;
-    if (a.req.conn.trustedProxies !== undefined) {
-      const origin = forwardedOrigin(a.req.rawHeaders);
-      if ((origin.proto ?? (a.tls ? 'https' : 'http')) !== 'http') return true;
-      host = origin.host ?? host;
+    const conn = a.req.conn;
+    if (conn.trustedProxies !== undefined || conn.proxyDestinationPort !== undefined) {
+      if (clientScheme(a.req.rawHeaders, conn, a.tls) !== 'http') return true;
+      if (conn.trustedProxies !== undefined) host = forwardedOrigin(a.req.rawHeaders).host ?? host;
     } else if (a.tls) return true;
     let uri = a.target;
     if (!preserveTrailingSlash && uri.length > 0 && uri.charCodeAt(uri.length - 1) === 47) uri = uri.slice(0, -1);
