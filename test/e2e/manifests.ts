@@ -54,3 +54,9 @@ spec:
   rules: [{ host: ${host}, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: ${service}, port: { number: 80 } } } }] } }]
 `;
 }
+
+/** `ingressYaml` (an annotatedIngressYaml document) with a `spec.tls` entry: `host` served with
+ * the kubernetes.io/tls Secret `secretName` of its namespace. */
+export function withTls(ingressYaml: string, host: string, secretName: string): string {
+  return ingressYaml.replace('  ingressClassName: pier\n', `  ingressClassName: pier\n  tls: [{ hosts: [${host}], secretName: ${secretName} }]\n`);
+}

@@ -167,4 +167,10 @@ spec:
     expect(await statusLine(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 8080\r\n`)).toMatch(/^HTTP\/1\.1 200/);
     expect(seen[0]).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080' });
   });
+
+  it('the same over HTTP/2 in the clear (h2c after the PROXY header)', async () => {
+    seen.length = 0;
+    expect(await h2Status(pier.httpPort, `PROXY TCP4 ${ALLOWED} 10.0.0.1 5555 443\r\n`)).toBe('200');
+    expect(seen[0]).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' });
+  });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate, tlsSecretYaml } from '../dataplane/tls-certificates.ts';
 import { startPier, type PierProcess } from '../helpers/pier-process.ts';
-import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml, withTls } from './manifests.ts';
 
 /*
  * --ssl-redirect / --force-ssl-redirect through `pier serve`, as ingress-nginx's ConfigMap
@@ -39,13 +39,12 @@ describe('controller-wide ssl-redirect and force-ssl-redirect', () => {
     backend.listen(0, '127.0.0.1');
     await once(backend, 'listening');
     dir = await mkdtemp(join(tmpdir(), 'pier-redirect-defaults-'));
-    const withTls = (yaml: string, host: string) => yaml.replace('  ingressClassName: pier\n', `  ingressClassName: pier\n  tls: [{ hosts: [${host}], secretName: cert }]\n`);
     await writeFile(join(dir, 'objects.yaml'), [
       INGRESS_CLASS_YAML,
       `---\n${serviceYaml('web', [{ host: '127.0.0.1', port: (backend.address() as AddressInfo).port }])}`,
       `---\n${tlsSecretYaml('default', 'cert', makeCertificate('*.test'))}`,
-      withTls(annotatedIngressYaml('tls', 'tls.test', 'web', {}), 'tls.test'),
-      withTls(annotatedIngressYaml('wants', 'wants.test', 'web', { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' }), 'wants.test'),
+      withTls(annotatedIngressYaml('tls', 'tls.test', 'web', {}), 'tls.test', 'cert'),
+      withTls(annotatedIngressYaml('wants', 'wants.test', 'web', { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' }), 'wants.test', 'cert'),
       annotatedIngressYaml('plain', 'plain.test', 'web', {}),
       annotatedIngressYaml('exempt', 'exempt.test', 'web', { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'false' }),
     ].join('\n'));

@@ -11,7 +11,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate, tlsSecretYaml } from '../dataplane/tls-certificates.ts';
 import { startPier, type PierProcess } from '../helpers/pier-process.ts';
-import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml, withTls } from './manifests.ts';
 
 /*
  * TLS versions and ciphers through the real binary: --ssl-protocols and --ssl-ciphers with
@@ -101,8 +101,7 @@ describe('TLS versions and ciphers (--ssl-protocols, --ssl-ciphers, ssl-ciphers 
     await once(backend, 'listening');
     dir = await mkdtemp(join(tmpdir(), 'pier-ciphers-'));
     const port = (backend.address() as AddressInfo).port;
-    const strict = annotatedIngressYaml('strict', 'strict.test', 'web', { 'nginx.ingress.kubernetes.io/ssl-ciphers': AES256, 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' })
-      .replace('  ingressClassName: pier\n', '  ingressClassName: pier\n  tls: [{ hosts: [strict.test], secretName: strict-cert }]\n');
+    const strict = withTls(annotatedIngressYaml('strict', 'strict.test', 'web', { 'nginx.ingress.kubernetes.io/ssl-ciphers': AES256, 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' }), 'strict.test', 'strict-cert');
     await writeFile(join(dir, 'objects.yaml'), [
       INGRESS_CLASS_YAML,
       `---\n${serviceYaml('web', [{ host: '127.0.0.1', port }])}`,
