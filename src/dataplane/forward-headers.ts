@@ -8,7 +8,7 @@ import { equalsLower as eq } from './ascii-case.ts';
 import { isAuthority } from './authority.ts';
 import type { CidrSet } from './cidr-set.ts';
 import { rightmostUntrusted } from './client-address.ts';
-import { forwardedOrigin, type ForwardedOrigin } from './forwarded-origin.ts';
+import { clientPort, clientScheme, trustedOrigin } from './forwarded-origin.ts';
 import { requestIdOf } from './request-id.ts';
 
 // What a header means to the proxy (plain numbers: erasable syntax has no enums).
@@ -255,10 +255,9 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
  * own X-Forwarded-Proto.
  */
 function proxiedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet | undefined, xff: string | undefined): string[] {
-  const origin = trusted === undefined ? NO_ORIGIN : forwardedOrigin(raw);
-  const destinationPort = fwd.proxyDestinationPort;
+  const origin = trustedOrigin(raw, fwd);
   let host = facts.host;
-  if (origin.host !== undefined) {
+  if (origin?.host !== undefined) {
     host = origin.host;
     for (let i = 0; i < out.length; i += 2) {
       if (out[i]!.length === 4 && eq(out[i]!, 'host')) {
@@ -269,8 +268,8 @@ function proxiedForwarding(out: string[], raw: readonly string[], facts: Request
   }
   out.push(
     'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
-    'x-forwarded-proto', destinationPort === '443' ? 'https' : (origin.proto ?? fwd.proto),
-    'x-forwarded-port', origin.port ?? destinationPort ?? fwd.port,
+    'x-forwarded-proto', clientScheme(fwd, fwd.proto, origin),
+    'x-forwarded-port', clientPort(fwd, fwd.port, origin),
     'x-real-ip', xff === undefined || trusted === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
     'x-request-id', requestIdOf(facts),
   );
@@ -334,5 +333,3 @@ function removeNamed(out: string[], named: Set<string>): void {
   }
   out.length = w;
 }
-
-const NO_ORIGIN: ForwardedOrigin = Object.freeze({ proto: undefined, port: undefined, host: undefined });

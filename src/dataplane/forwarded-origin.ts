@@ -56,13 +56,25 @@ export interface ProxiedConnection {
   readonly proxyDestinationPort?: string | undefined;
 }
 
+/** A trusted proxy's X-Forwarded-* for a request on `conn`; undefined when `conn` is not from
+ * one of `--trusted-proxies` (anyone else's are replaced, never read). */
+export function trustedOrigin(raw: readonly string[], conn: ProxiedConnection): ForwardedOrigin | undefined {
+  return conn.trustedProxies === undefined ? undefined : forwardedOrigin(raw);
+}
+
 /**
  * The scheme the client used (`$pass_access_scheme`, lua_ingress.lua): `https` when the
  * connection's PROXY header says the client connected to the balancer's port 443 (TLS ended
- * there); else a trusted proxy's X-Forwarded-Proto; else the connection's own.
+ * there); else a trusted proxy's X-Forwarded-Proto (`origin`, from trustedOrigin); else `own`,
+ * the connection's.
  */
-export function clientScheme(raw: readonly string[], conn: ProxiedConnection, tls: boolean): string {
+export function clientScheme(conn: ProxiedConnection, own: string, origin: ForwardedOrigin | undefined): string {
   if (conn.proxyDestinationPort === '443') return 'https';
-  const own = tls ? 'https' : 'http';
-  return conn.trustedProxies !== undefined ? (forwardedOrigin(raw).proto ?? own) : own;
+  return origin?.proto ?? own;
+}
+
+/** The port the client used (`$pass_port`): a trusted proxy's X-Forwarded-Port, else the
+ * PROXY header's destination port, else `own`, the listener's. */
+export function clientPort(conn: ProxiedConnection, own: string, origin: ForwardedOrigin | undefined): string {
+  return origin?.port ?? conn.proxyDestinationPort ?? own;
 }

@@ -1,5 +1,5 @@
 import { clientAddressOf } from '../../client-address.ts';
-import { clientScheme, forwardedOrigin } from '../../forwarded-origin.ts';
+import { clientScheme, trustedOrigin } from '../../forwarded-origin.ts';
 import type { Admission } from '../admission.ts';
 import { hostWithoutPort } from './redirects.ts';
 import { cookieValue } from './cookies.ts';
@@ -43,10 +43,10 @@ function variable(name: string): Expand {
     case 'host': case 'server_name': return (a) => hostWithoutPort(a.host ?? '').toLowerCase();
     case 'http_host': return (a) => a.req.facts.host ?? '';
     // lua_ingress.lua: a trusted proxy's first X-Forwarded-Host (use-forwarded-headers), else Host.
-    case 'best_http_host': return (a) => (a.req.conn.trustedProxies !== undefined ? forwardedOrigin(a.req.rawHeaders).host : undefined) ?? a.req.facts.host ?? '';
+    case 'best_http_host': return (a) => trustedOrigin(a.req.rawHeaders, a.req.conn)?.host ?? a.req.facts.host ?? '';
     case 'scheme': return (a) => (a.tls ? 'https' : 'http');
     // lua_ingress.lua: https from a PROXY header's port 443, a trusted proxy's X-Forwarded-Proto, else $scheme.
-    case 'pass_access_scheme': return (a) => clientScheme(a.req.rawHeaders, a.req.conn, a.tls);
+    case 'pass_access_scheme': return (a) => clientScheme(a.req.conn, a.tls ? 'https' : 'http', trustedOrigin(a.req.rawHeaders, a.req.conn));
     case 'request_uri': return (a) => a.req.url;
     case 'escaped_request_uri': return (a) => escapeUri(a.req.url);
     case 'uri': return (a) => pathOf(a.req.url);

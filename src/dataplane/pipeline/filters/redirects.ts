@@ -1,6 +1,6 @@
 import type { AppRootPolicy, HostRedirectPolicy, HttpsRedirectPolicy, RedirectPolicy } from '../../../routing/policies.ts';
 import type { RequestFilter } from '../admission.ts';
-import { clientScheme, forwardedOrigin } from '../../forwarded-origin.ts';
+import { clientScheme, trustedOrigin } from '../../forwarded-origin.ts';
 import { redirect } from '../answer.ts';
 
 /**
@@ -27,12 +27,10 @@ export function redirectFilter(policy: RedirectPolicy): RequestFilter {
 export function httpsRedirectFilter(policy: HttpsRedirectPolicy): RequestFilter {
   const { code, preserveTrailingSlash } = policy;
   return (a) => {
-    let host = a.host;
     const conn = a.req.conn;
-    if (conn.trustedProxies !== undefined || conn.proxyDestinationPort !== undefined) {
-      if (clientScheme(a.req.rawHeaders, conn, a.tls) !== 'http') return true;
-      if (conn.trustedProxies !== undefined) host = forwardedOrigin(a.req.rawHeaders).host ?? host;
-    } else if (a.tls) return true;
+    const origin = trustedOrigin(a.req.rawHeaders, conn);
+    if (clientScheme(conn, a.tls ? 'https' : 'http', origin) !== 'http') return true;
+    const host = origin?.host ?? a.host;
     let uri = a.target;
     if (!preserveTrailingSlash && uri.length > 0 && uri.charCodeAt(uri.length - 1) === 47) uri = uri.slice(0, -1);
     return redirect(a, code, `https://${hostWithoutPort(host ?? '')}${uri}`);
