@@ -1,9 +1,6 @@
 import { invalid } from './config-values.ts';
 import type { CompressionPolicy } from './routing/policies.ts';
-import { DEFAULT_COMPRESSION_MIN_LENGTH, DEFAULT_COMPRESSION_TYPES } from './translate/annotations/compression.ts';
-
-const CODINGS = ['gzip', 'br', 'zstd'] as const;
-const MEDIA_TYPE = /^([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+|\*)$/;
+import { compressionCodings, compressionTypes, DEFAULT_COMPRESSION_MIN_LENGTH, DEFAULT_COMPRESSION_TYPES } from './translate/annotations/compression.ts';
 
 /** The flags' text, as given (or their defaults). */
 export interface CompressionFlags {
@@ -27,22 +24,11 @@ export const DEFAULT_COMPRESSION_MIN_LENGTH_FLAG = String(DEFAULT_COMPRESSION_MI
  * annotations (compression.ts). Undefined: off. `label` names each flag as the user gave it.
  */
 export function compressionConfig(label: (flag: 'compression' | 'compression-types' | 'compression-min-length') => string, flags: CompressionFlags): CompressionPolicy | undefined {
-  const words = flags.codings.split(/[\s,]+/).filter((w) => w !== '');
-  if (words.length === 1 && words[0]!.toLowerCase() === 'off') return undefined;
-  if (words.length === 0) throw invalid(label('compression'), flags.codings, 'gzip, br, zstd (comma separated, in order of preference) or off');
-  const codings: (typeof CODINGS)[number][] = [];
-  for (const word of words) {
-    const coding = CODINGS.find((c) => c === word.toLowerCase());
-    if (coding === undefined) throw invalid(label('compression'), flags.codings, 'gzip, br, zstd (comma separated, in order of preference) or off');
-    if (!codings.includes(coding)) codings.push(coding);
-  }
-  const types: string[] = [];
-  for (const word of flags.types.split(/[\s,]+/).filter((w) => w !== '')) {
-    const type = word.toLowerCase();
-    if (!MEDIA_TYPE.test(type)) throw invalid(label('compression-types'), flags.types, 'media types like text/css, or *');
-    if (!types.includes(type)) types.push(type);
-  }
-  if (types.length === 0) throw invalid(label('compression-types'), flags.types, 'media types like text/css, or *');
+  if (flags.codings.trim().toLowerCase() === 'off') return undefined;
+  const codings = compressionCodings(flags.codings);
+  if (typeof codings === 'string' || codings.length === 0) throw invalid(label('compression'), flags.codings, 'gzip, br, zstd (comma separated, in order of preference) or off');
+  const types = compressionTypes(flags.types);
+  if (typeof types === 'string') throw invalid(label('compression-types'), flags.types, 'media types like text/css, or *');
   // nginx compresses text/html whatever gzip_types says (ingress-nginx's docs say so too).
   if (!types.includes('text/html') && !types.includes('*')) types.push('text/html');
   if (!/^\d+$/.test(flags.minLength) || Number(flags.minLength) > 1_073_741_824) throw invalid(label('compression-min-length'), flags.minLength, 'a number of bytes');

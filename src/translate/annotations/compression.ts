@@ -53,25 +53,39 @@ function pierOnly(r: AnnotationReader, name: string): boolean {
 }
 
 function parseCodings(r: AnnotationReader): CompressionPolicy['codings'] | undefined {
-  const words = (r.string('compression') ?? '').split(/[\s,]+/).filter((w) => w !== '');
+  const codings = compressionCodings(r.string('compression') ?? '');
+  return typeof codings === 'string' ? r.fail('compression', codings) : codings;
+}
+
+function parseTypes(r: AnnotationReader): string[] | undefined {
+  const types = compressionTypes(r.string('compression-types') ?? '');
+  return typeof types === 'string' ? r.fail('compression-types', types) : types;
+}
+
+/** A codings list (`gzip, br`, in order of preference; `off`: none), or what is wrong with it.
+ * Shared with `--compression` (compression-flags.ts). */
+export function compressionCodings(text: string): CompressionPolicy['codings'] | string {
+  const words = text.split(/[\s,]+/).filter((w) => w !== '');
   if (words.length === 1 && words[0] === 'off') return [];
-  if (words.length === 0) return r.fail('compression', 'lists no coding (use gzip, br, zstd, or off)');
+  if (words.length === 0) return 'lists no coding (use gzip, br, zstd, or off)';
   const out: (typeof CODINGS)[number][] = [];
   for (const word of words) {
     const coding = CODINGS.find((c) => c === word.toLowerCase());
-    if (coding === undefined) return r.fail('compression', `has "${word}", which is not one of gzip, br, zstd`);
+    if (coding === undefined) return `has "${word}", which is not one of gzip, br, zstd`;
     if (!out.includes(coding)) out.push(coding);
   }
   return out;
 }
 
-function parseTypes(r: AnnotationReader): string[] | undefined {
-  const words = (r.string('compression-types') ?? '').split(/[\s,]+/).filter((w) => w !== '');
-  if (words.length === 0) return r.fail('compression-types', 'lists no media type');
+/** A media type list (lower-cased, `*` = any), or what is wrong with it. Shared with
+ * `--compression-types` (compression-flags.ts). */
+export function compressionTypes(text: string): string[] | string {
+  const words = text.split(/[\s,]+/).filter((w) => w !== '');
+  if (words.length === 0) return 'lists no media type';
   const out: string[] = [];
   for (const word of words) {
     const type = word.toLowerCase();
-    if (!MEDIA_TYPE.test(type)) return r.fail('compression-types', `has "${word}", which is not a media type (like text/css) or *`);
+    if (!MEDIA_TYPE.test(type)) return `has "${word}", which is not a media type (like text/css) or *`;
     if (!out.includes(type)) out.push(type);
   }
   return out;
