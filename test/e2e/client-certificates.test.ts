@@ -11,7 +11,7 @@ import { makeCertificate, tlsSecretYaml } from '../dataplane/tls-certificates.ts
 import { startPier, waitFor, type PierProcess } from '../helpers/pier-process.ts';
 import { makeClientPki, type ClientPki } from './client-certs.ts';
 import { ensureTool } from './access-helpers.ts';
-import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml, withTls } from './manifests.ts';
 
 /*
  * Client certificates (auth-tls-*) through `pier serve`: CAs and client certificates made with
@@ -22,20 +22,10 @@ import { INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
 const OPENSSL_MISSING = ensureTool('openssl', 'openssl');
 if (OPENSSL_MISSING !== undefined) console.warn(`client certificate e2e skipped: ${OPENSSL_MISSING}`);
 
+/** An Ingress of `host` to Service app with ingress-nginx's `annotations`, over TLS from Secret `<name>-tls`. */
 function ingress(name: string, host: string, annotations: Record<string, string>): string {
-  const lines = Object.entries(annotations).map(([k, v]) => `    nginx.ingress.kubernetes.io/${k}: ${JSON.stringify(v)}`).join('\n');
-  return `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ${name}
-  namespace: default
-  annotations:
-${lines || '    {}'}
-spec:
-  ingressClassName: pier
-  tls: [{ hosts: [${host}], secretName: ${name}-tls }]
-  rules: [{ host: ${host}, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }] } }]
-`;
+  const keyed = Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`nginx.ingress.kubernetes.io/${k}`, v]));
+  return withTls(annotatedIngressYaml(name, host, 'app', keyed), host, `${name}-tls`);
 }
 
 interface Answer { status: number; headers: IncomingHttpHeaders }

@@ -6,6 +6,7 @@ import { slimObject } from '../../src/source/slim-object.ts';
 import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
 import { withClusterNoise } from '../helpers/cluster-noise.ts';
+import { seeded } from '../helpers/seeded-random.ts';
 import { OPTIONS } from '../translate/builders.ts';
 
 const TRANSLATE_FIXTURES = new URL('../fixtures/translate/', import.meta.url);
@@ -77,7 +78,7 @@ describe('slimObject keeps what translation reads', () => {
     const pool = [...translateFiles.flatMap(translateFixture), ...upstreamFiles.flatMap(upstreamFixture)];
     expect(pool.length).toBeGreaterThan(200);
     for (let seed = 1; seed <= 200; seed++) {
-      const random = prng(seed);
+      const random = seeded(seed);
       const picked = new Map<string, KubeObject>();
       const count = 5 + Math.floor(random() * 40);
       for (let i = 0; i < count; i++) {
@@ -167,15 +168,3 @@ describe('slimObject drops what Pier never reads', () => {
     expect(size(slim(objects)) / size(objects)).toBeLessThan(0.35);
   });
 });
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
