@@ -125,6 +125,7 @@ async function main(config: PierConfig): Promise<void> {
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
       proxyProtocol: config.proxyProtocol,
+      publicPorts: { ...(config.publicHttpPort === undefined ? {} : { http: config.publicHttpPort }), ...(config.publicHttpsPort === undefined ? {} : { https: config.publicHttpsPort }) },
       workers: config.workers,
       limitReqStatusCode: config.limitReqStatusCode,
       limitConnStatusCode: config.limitConnStatusCode,

@@ -13,6 +13,9 @@ export interface AnnotationDefaults {
   /** `--compression*` (ConfigMap use-gzip, enable-brotli, gzip-types, gzip-min-length): the
    * compression of Ingresses without `pier.dev/compression`; absent: none. */
   readonly compression?: CompressionPolicy;
+  /** `--public-https-port`, else `--https-port`: the port `use-port-in-redirects` puts in https
+   * redirects (ingress-nginx puts its HTTPS listen port there); absent: 443. */
+  readonly httpsPort?: number;
 }
 
 export const STANDARD_DEFAULTS: AnnotationDefaults = Object.freeze({ sslRedirect: true, forceSslRedirect: false });
@@ -78,6 +81,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   const settings = emptySettings();
   settings.sslRedirect = defaults.sslRedirect;
   settings.forceSslRedirect = defaults.forceSslRedirect;
+  if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
   if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
