@@ -16,6 +16,9 @@ export interface AnnotationDefaults {
   /** `--public-https-port`, else `--https-port`: the port `use-port-in-redirects` puts in https
    * redirects (ingress-nginx puts its HTTPS listen port there); absent: 443. */
   readonly httpsPort?: number;
+  /** `--http-redirect-code`, `--no-tls-redirect-locations`; absent: ingress-nginx's defaults. */
+  readonly redirectCode?: number;
+  readonly noTlsRedirectLocations?: readonly string[];
 }
 
 export const STANDARD_DEFAULTS: AnnotationDefaults = Object.freeze({ sslRedirect: true, forceSslRedirect: false });
@@ -28,12 +31,20 @@ function unannotated(defaults: AnnotationDefaults): IngressSettings {
   if (settings === undefined) {
     const policies = defaults.compression === undefined ? [] : [defaults.compression];
     settings = Object.freeze({
-      ...emptySettings(), sslRedirect: defaults.sslRedirect, forceSslRedirect: defaults.forceSslRedirect,
+      ...emptySettings(), ...redirectDefaults(defaults), sslRedirect: defaults.sslRedirect, forceSslRedirect: defaults.forceSslRedirect,
       policies: Object.freeze(policies) as unknown as IngressSettings['policies'], backend: Object.freeze({}),
     });
     UNANNOTATED.set(defaults, settings);
   }
   return settings;
+}
+
+/** The controller's redirect settings that differ from ingress-nginx's defaults. */
+function redirectDefaults(defaults: AnnotationDefaults): Partial<IngressSettings> {
+  return {
+    ...(defaults.redirectCode === undefined ? {} : { redirectCode: defaults.redirectCode }),
+    ...(defaults.noTlsRedirectLocations === undefined ? {} : { noTlsRedirectLocations: defaults.noTlsRedirectLocations }),
+  };
 }
 
 /** One Ingress's annotations, parsed: the settings, and what was wrong. */
@@ -82,6 +93,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   settings.sslRedirect = defaults.sslRedirect;
   settings.forceSslRedirect = defaults.forceSslRedirect;
   if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
+  Object.assign(settings, redirectDefaults(defaults));
   if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
