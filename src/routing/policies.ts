@@ -227,6 +227,9 @@ export interface ExternalAuthPolicy {
   readonly cacheDurations: readonly { readonly codes: readonly number[]; readonly ms: number }[];
   /** `auth-always-set-cookie`: the auth answer's Set-Cookie on every response, not only 2xx/3xx. */
   readonly alwaysSetCookie: boolean;
+  /** `auth-proxy-set-headers`: flat `[name, value, ...]` set on the auth request (values may
+   * hold nginx variables; an empty value removes the header). */
+  readonly proxySetHeaders?: readonly string[];
   /** Connecting to, and then hearing from, the auth service (the Ingress's proxy timeouts). */
   readonly connectTimeoutMs: number;
   readonly timeoutMs: number;

@@ -125,7 +125,7 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** v1 ConfigMap: read where an annotation names one (custom-headers, fastcgi-params-configmap). */
+/** v1 ConfigMap: read where an annotation names one (custom-headers, auth-proxy-set-headers, fastcgi-params-configmap). */
 export interface ConfigMap extends KubeObject {
   readonly kind: 'ConfigMap';
   readonly data?: Readonly<Record<string, string>>;

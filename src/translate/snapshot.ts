@@ -9,7 +9,7 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
-  /** Read by annotations that name one (custom-headers, fastcgi-params-configmap). */
+  /** Read by annotations that name one (custom-headers, auth-proxy-set-headers, fastcgi-params-configmap). */
   readonly configMaps?: readonly ConfigMap[];
   readonly upstreams: readonly Upstream[];
 }

@@ -10,9 +10,18 @@ import type { Policy } from '../../src/routing/policies.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
 
+/** ConfigMaps auth-proxy-set-headers may name. */
+const CONFIGMAPS: Record<string, Record<string, string>> = {
+  'default/auth-headers': { 'X-Auth-Source': 'pier', 'X-Client': '$remote_addr', 'X-Forwarded-Uri': '$request_uri', 'X-Dropped': '' },
+  'other/auth-headers': { 'X-A': 'b' },
+  'default/bad-name': { 'X Bad': 'v' },
+  'default/bad-variable': { 'X-Upstream': '$upstream_addr' },
+  'default/framing': { 'Content-Length': '3' },
+};
+
 function parse(annotations: Record<string, string>) {
   const ingress: Ingress = { kind: 'Ingress', metadata: { name: 'web', namespace: 'default', annotations } };
-  const parsed = parseAnnotations(ingress);
+  const parsed = parseAnnotations(ingress, (ns, name) => CONFIGMAPS[`${ns}/${name}`]);
   return {
     policies: parsed.settings.policies,
     basicAuth: parsed.settings.basicAuth,
@@ -99,6 +108,12 @@ describe('external auth annotations', () => {
       cacheDurations: [{ codes: [200, 202], ms: 600_000 }, { codes: [401], ms: 30_000 }], alwaysSetCookie: true, connectTimeoutMs: 2_000, timeoutMs: 7_000,
     }]));
   });
+  it('auth-proxy-set-headers: the ConfigMap\'s entries, names lower-cased in order, values with nginx variables kept for the request', () => {
+    expect(parse({ [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'auth-headers' })).toMatchObject(ok([{
+      ...EXT_DEFAULTS, kind: 'external-auth', url: 'http://a/',
+      proxySetHeaders: ['x-auth-source', 'pier', 'x-client', '$remote_addr', 'x-dropped', '', 'x-forwarded-uri', '$request_uri'],
+    }]));
+  });
   it('other auth-* annotations without auth-url do nothing', () => {
     expect(parse({ [`${N}auth-signin`]: 'https://login.example/' })).toMatchObject(ok([]));
   });
@@ -111,7 +126,11 @@ describe('external auth annotations', () => {
     ['bad cache duration', { [`${N}auth-url`]: 'http://a/', [`${N}auth-cache-duration`]: '200 5m 202' }, `annotation ${N}auth-cache-duration: "200 5m 202" has "200 5m 202", which is not status codes and a time (like "200 202 401 5m")`],
     ['bad cache key', { [`${N}auth-url`]: 'http://a/', [`${N}auth-cache-key`]: '$remote_user;' }, `annotation ${N}auth-cache-key: "$remote_user;" may only hold letters, digits, - _ and nginx variables`],
     ['bad always-set-cookie', { [`${N}auth-url`]: 'http://a/', [`${N}auth-always-set-cookie`]: 'yes' }, `annotation ${N}auth-always-set-cookie: "yes" is not a boolean (use "true" or "false")`],
-    ['auth-proxy-set-headers refused', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'default/headers' }, `annotation ${N}auth-proxy-set-headers: "default/headers" is not supported by Pier yet (it reads no ConfigMap)`],
+    ['auth-proxy-set-headers naming no ConfigMap', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'default/missing' }, `annotation ${N}auth-proxy-set-headers: "default/missing" names ConfigMap default/missing, which does not exist`],
+    ['auth-proxy-set-headers in another namespace', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'other/auth-headers' }, `annotation ${N}auth-proxy-set-headers: "other/auth-headers" names a ConfigMap in another namespace than the Ingress (default)`],
+    ['auth-proxy-set-headers with a bad name', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'bad-name' }, `annotation ${N}auth-proxy-set-headers: "bad-name" ConfigMap default/bad-name key "X Bad" is not a header name`],
+    ['auth-proxy-set-headers with an unknown variable', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'bad-variable' }, `annotation ${N}auth-proxy-set-headers: "bad-variable" uses $upstream_addr, which Pier does not know`],
+    ['auth-proxy-set-headers setting Content-Length', { [`${N}auth-url`]: 'http://a/', [`${N}auth-proxy-set-headers`]: 'framing' }, `annotation ${N}auth-proxy-set-headers: "framing" ConfigMap default/framing key "Content-Length" may not set content-length`],
   ];
   for (const [name, annotations, message] of invalid) {
     it(`invalid: ${name}`, () => {

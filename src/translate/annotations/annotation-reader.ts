@@ -23,7 +23,7 @@ export class AnnotationReader {
   /** The Ingress's namespace (annotations that name objects are read there). */
   readonly namespace: string;
   /** A ConfigMap's data in the snapshot being translated (custom-headers,
-   * fastcgi-params-configmap), undefined when absent. */
+   * auth-proxy-set-headers, fastcgi-params-configmap), undefined when absent. */
   readonly configMap: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
 
   constructor(

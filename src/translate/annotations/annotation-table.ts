@@ -96,7 +96,7 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Basic auth', names: ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm'], status: 'supported', parse: parseBasicAuth,
     note: 'auth-type basic (digest is refused); htpasswd bcrypt, apr1, SHA1 hashes from an Opaque Secret in the Ingress\'s namespace → 401' },
   { title: 'External auth', names: ['auth-url', 'auth-method', 'auth-signin', 'auth-signin-redirect-param', 'auth-response-headers', 'auth-request-redirect', 'auth-cache-key', 'auth-cache-duration', 'auth-always-set-cookie', 'auth-keepalive', 'auth-keepalive-requests', 'auth-keepalive-share-vars', 'auth-keepalive-timeout', 'auth-proxy-set-headers', 'enable-global-auth'], status: 'supported', parse: parseExternalAuth,
-    note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers is refused (no ConfigMaps yet)' },
+    note: 'a subrequest per request (nginx auth_request): 2xx passes, 401/403 answer, anything else 500; auth-proxy-set-headers from a ConfigMap in the Ingress\'s namespace' },
   { title: 'Client certificates', names: ['auth-tls-secret', 'auth-tls-verify-client', 'auth-tls-verify-depth', 'auth-tls-error-page', 'auth-tls-pass-certificate-to-upstream', 'auth-tls-match-cn'], status: 'supported', parse: parseClientCert,
     note: 'CA bundle from the Secret\'s ca.crt, checked in the TLS handshake of the host, enforced per route (400 or auth-tls-error-page); auth-tls-match-cn matches the subject DN (403)' },
   { title: 'Satisfy', names: ['satisfy'], status: 'supported', parse: parseSatisfy,

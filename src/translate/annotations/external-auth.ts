@@ -1,6 +1,7 @@
 import type { ExternalAuthPolicy } from '../../routing/policies.ts';
 import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
+import { HEADER_VALUE, OWNED_HEADERS, referencedConfigMap } from './headers.ts';
 import { parseNginxTime } from './nginx-values.ts';
 
 /** ingress-nginx's URLWithNginxVariableRegex, URLIsValidRegex and NGINXVariable. */
@@ -30,7 +31,11 @@ export const KNOWN_VARIABLES = new Set([
  *   `auth-cache-key` + `auth-cache-duration` (`200 202 401 5m`, comma-separated entries):
  *   answers cached per key; `auth-always-set-cookie`.
  * - `auth-keepalive*` are validated and have no effect (Pier always reuses connections to the
- *   auth service); `auth-proxy-set-headers` (a ConfigMap) is refused: Pier reads no ConfigMap yet.
+ *   auth service).
+ * - `auth-proxy-set-headers`: a ConfigMap in the Ingress's namespace whose entries are headers
+ *   set on the auth request (nginx proxy_set_header: replacing the client's, none when empty);
+ *   values may use the nginx variables above. A missing ConfigMap or a bad entry rejects the
+ *   Ingress (ingress-nginx denies the location) rather than authenticating without them.
  * - Timeouts: the Ingress's `proxy-connect-timeout` and `proxy-read-timeout`, else 5 s and 60 s.
  *   (ingress-nginx's auth location sets none, so nginx's own 60 s apply whatever the Ingress or
  *   the ConfigMap says; Pier lets an Ingress bound the auth call as it bounds its backend.)
@@ -56,7 +61,7 @@ export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void
   r.int('auth-keepalive-timeout', -1_000_000, 1_000_000);
   r.bool('auth-keepalive-share-vars');
   r.bool('enable-global-auth');
-  if (r.has('auth-proxy-set-headers')) r.fail('auth-proxy-set-headers', 'is not supported by Pier yet (it reads no ConfigMap): the Ingress is not served rather than authenticated without those headers');
+  const proxySetHeaders = authProxySetHeaders(r);
   const target = url(r, 'auth-url', false);
   if (target === undefined || r.errors.length > errors) return;
   const policy: ExternalAuthPolicy = {
@@ -69,6 +74,7 @@ export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void
     ...(cacheKey === undefined || cacheKey === '' ? {} : { cacheKey }),
     cacheDurations,
     alwaysSetCookie,
+    ...(proxySetHeaders.length === 0 ? {} : { proxySetHeaders }),
     connectTimeoutMs: s.backend.connectMs ?? 5_000,
     timeoutMs: s.backend.readMs ?? 60_000,
   };
@@ -92,6 +98,25 @@ export function variablesKnown(r: AnnotationReader, name: string, text: string):
     return false;
   }
   return true;
+}
+
+/** `auth-proxy-set-headers`: flat `[name, value, ...]`, names lower-cased, in name order. */
+function authProxySetHeaders(r: AnnotationReader): string[] {
+  const configMap = referencedConfigMap(r, 'auth-proxy-set-headers');
+  if (configMap === undefined) return [];
+  const { namespace, name, data } = configMap;
+  const out: string[] = [];
+  for (const key of Object.keys(data).sort()) {
+    const header = key.toLowerCase();
+    const value = data[key]!;
+    const where = `ConfigMap ${namespace}/${name} key ${JSON.stringify(key)}`;
+    if (!HEADER.test(key)) return r.fail('auth-proxy-set-headers', `${where} is not a header name (letters, digits, - and _)`) ?? [];
+    if (!HEADER_VALUE.test(value)) return r.fail('auth-proxy-set-headers', `${where} has a control character in its value`) ?? [];
+    if (OWNED_HEADERS.has(header) || header === 'host') return r.fail('auth-proxy-set-headers', `${where} may not set ${header} (Pier owns framing, hop-by-hop and Host headers)`) ?? [];
+    if (!variablesKnown(r, 'auth-proxy-set-headers', value)) return [];
+    out.push(header, value);
+  }
+  return out;
 }
 
 function headerList(r: AnnotationReader): string[] {

@@ -4,9 +4,10 @@ import type { IngressSettings } from './ingress-settings.ts';
 /** RFC 9110 token: a header name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value: visible characters, spaces and tabs (no CR, LF or other controls). */
-const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const VALUE = HEADER_VALUE;
 /** Headers a user must not edit: framing and hop-by-hop ones Pier owns. */
-const OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+export const OWNED_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
 
 /**
  * Header family (Pier's own, under `pier.dev/` only):
@@ -38,7 +39,7 @@ function pairs(r: AnnotationReader, name: string): string[] {
     const value = colon < 0 ? '' : line.slice(colon + 1).trim();
     if (!TOKEN.test(header)) return r.fail(name, `has a line that is not "Name: value": ${JSON.stringify(line.trim())}`) ?? [];
     if (!VALUE.test(value)) return r.fail(name, `has a control character in the value of ${header}`) ?? [];
-    if (OWNED.has(header)) return r.fail(name, `may not change ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
+    if (OWNED_HEADERS.has(header)) return r.fail(name, `may not change ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
     out.push(header, value);
   }
   return out;
@@ -51,10 +52,28 @@ function names(r: AnnotationReader, name: string): string[] {
     if (n === '') continue;
     const header = n.toLowerCase();
     if (!TOKEN.test(header)) return r.fail(name, `has "${n}", which is not a header name`) ?? [];
-    if (OWNED.has(header)) return r.fail(name, `may not remove ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
+    if (OWNED_HEADERS.has(header)) return r.fail(name, `may not remove ${header} (Pier owns framing and hop-by-hop headers)`) ?? [];
     out.push(header);
   }
   return out;
+}
+
+/**
+ * The ConfigMap an annotation names (`name` or `namespace/name`), which must be in the Ingress's
+ * namespace (ingress-nginx's default: no allow-cross-namespace-resources): undefined when the
+ * annotation is unset or empty, or when it is wrong (a problem naming `annotation` recorded).
+ */
+export function referencedConfigMap(r: AnnotationReader, annotation: string): { namespace: string; name: string; data: Readonly<Record<string, string>> } | undefined {
+  const ref = r.string(annotation);
+  if (ref === undefined || ref === '') return undefined;
+  const m = CONFIGMAP_REF.exec(ref);
+  if (m === null) return r.fail(annotation, 'is not a ConfigMap name or namespace/name');
+  const namespace = m[1] ?? r.namespace;
+  const name = m[3]!;
+  if (namespace !== r.namespace) return r.fail(annotation, `names a ConfigMap in another namespace than the Ingress (${r.namespace}); only the Ingress's own namespace is allowed`);
+  const data = r.configMap(namespace, name);
+  if (data === undefined) return r.fail(annotation, `names ConfigMap ${namespace}/${name}, which does not exist`);
+  return { namespace, name, data };
 }
 
 /** A ConfigMap reference: `name` or `namespace/name`. */
@@ -69,22 +88,16 @@ const CONFIGMAP_REF = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9
  * rejects the Ingress (ingress-nginx denies the location).
  */
 export function parseCustomHeaders(r: AnnotationReader, s: IngressSettings): void {
-  const ref = r.string('custom-headers');
-  if (ref === undefined || ref === '') return;
-  const m = CONFIGMAP_REF.exec(ref);
-  if (m === null) return void r.fail('custom-headers', 'is not a ConfigMap name or namespace/name');
-  const namespace = m[1] ?? r.namespace;
-  const name = m[3]!;
-  if (namespace !== r.namespace) return void r.fail('custom-headers', `names a ConfigMap in another namespace than the Ingress (${r.namespace}); only the Ingress's own namespace is allowed`);
-  const data = r.configMap(namespace, name);
-  if (data === undefined) return void r.fail('custom-headers', `names ConfigMap ${namespace}/${name}, which does not exist`);
+  const configMap = referencedConfigMap(r, 'custom-headers');
+  if (configMap === undefined) return;
+  const { namespace, name, data } = configMap;
   const set: string[] = [];
   for (const key of Object.keys(data).sort()) {
     const header = key.toLowerCase();
     const value = data[key]!;
     if (!TOKEN.test(header)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} key ${JSON.stringify(key)} is not a header name`);
     if (!VALUE.test(value)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} key ${key} has a control character in its value`);
-    if (OWNED.has(header)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} may not set ${header} (Pier owns framing and hop-by-hop headers)`);
+    if (OWNED_HEADERS.has(header)) return void r.fail('custom-headers', `ConfigMap ${namespace}/${name} may not set ${header} (Pier owns framing and hop-by-hop headers)`);
     set.push(header, value);
   }
   if (set.length > 0) s.policies.push({ kind: 'response-headers', set, add: [], remove: [] });

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, buildConnector, request } from 'undici';
 import type { ExternalAuthPolicy } from '../../../routing/policies.ts';
 import { clientAddressOf } from '../../client-address.ts';
+import { requestIdOf } from '../../request-id.ts';
 import type { SelfAddress } from '../../self-address.ts';
 import type { Admission, RequestFilter } from '../admission.ts';
 import { answer, redirect } from '../answer.ts';
@@ -66,8 +66,9 @@ function toSelf(connect: buildConnector.connector, self: SelfAddress): buildConn
  * `auth-url` (ingress-nginx's external auth, nginx `auth_request`): before the request goes on,
  * a subrequest without body is sent to the auth service, with the client's headers (cookies,
  * Authorization) and nginx's X-Original-URL, X-Original-Method, X-Sent-From, X-Real-IP,
- * X-Forwarded-For, X-Auth-Request-Redirect, X-Request-ID (and X-Original-URI, X-Scheme with
- * `auth-method`). Then:
+ * X-Forwarded-For, X-Auth-Request-Redirect, X-Request-ID (the request's own, as the backend gets
+ * it) (and X-Original-URI, X-Scheme with `auth-method`), then the `auth-proxy-set-headers`
+ * ones, replacing any of the same name. Then:
  * - 2xx: the request goes on; each `auth-response-headers` header of the answer replaces the
  *   request's (removed when the answer has none).
  * - 401: answered 401 with the answer's WWW-Authenticate, or, with `auth-signin`, a 302 to it
@@ -83,6 +84,7 @@ export function externalAuthFilter(policy: ExternalAuthPolicy, self?: SelfAddres
   const url = compileVariables(policy.url);
   const signin = policy.signin === undefined ? undefined : compileVariables(signinUrl(policy.signin, policy.signinRedirectParam));
   const cacheKey = policy.cacheKey === undefined ? undefined : compileVariables(policy.cacheKey);
+  const setHeaders = compileSetHeaders(policy.proxySetHeaders);
   const cache = new Map<string, { readonly expires: number; readonly answer: AuthAnswer }>();
   const agent = agentFor(policy.connectTimeoutMs, self);
   const ttl = (status: number) => policy.cacheDurations.find((d) => d.codes.includes(status))?.ms;
@@ -94,7 +96,7 @@ export function externalAuthFilter(policy: ExternalAuthPolicy, self?: SelfAddres
       reply = cached.answer;
     } else {
       try {
-        reply = await ask(policy, a, url(a), agent);
+        reply = await ask(policy, a, url(a), agent, setHeaders);
       } catch {
         return answer(a, 500, []);
       }
@@ -109,7 +111,14 @@ export function externalAuthFilter(policy: ExternalAuthPolicy, self?: SelfAddres
   };
 }
 
-async function ask(policy: ExternalAuthPolicy, a: Admission, target: string, agent: Agent): Promise<AuthAnswer> {
+/** `auth-proxy-set-headers` as `[name, value]` pairs whose values are expanded per request. */
+function compileSetHeaders(flat: readonly string[] | undefined): (readonly [string, Expand])[] {
+  const out: (readonly [string, Expand])[] = [];
+  if (flat !== undefined) for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, compileVariables(flat[i + 1]!)]);
+  return out;
+}
+
+async function ask(policy: ExternalAuthPolicy, a: Admission, target: string, agent: Agent, setHeaders: readonly (readonly [string, Expand])[]): Promise<AuthAnswer> {
   const req = a.req;
   const headers: string[] = [];
   const raw = req.rawHeaders;
@@ -123,13 +132,18 @@ async function ask(policy: ExternalAuthPolicy, a: Admission, target: string, age
     'x-real-ip', client,
     'x-forwarded-for', client,
     'x-auth-request-redirect', policy.requestRedirect ?? req.url,
-    'x-request-id', randomBytes(16).toString('hex'),
+    'x-request-id', requestIdOf(req.facts),
   );
   if (policy.method !== undefined) headers.push('x-original-uri', req.url, 'x-scheme', scheme);
   const cert = req.conn.clientCert;
   if (cert !== undefined) {
     headers.push('ssl-client-verify', cert.verify, 'ssl-client-subject-dn', cert.subjectDn, 'ssl-client-issuer-dn', cert.issuerDn);
     if (cert.escapedPem !== '') headers.push('ssl-client-cert', cert.escapedPem);
+  }
+  for (const [name, value] of setHeaders) {
+    removeHeader(headers, name);
+    const v = value(a);
+    if (v !== '') headers.push(name, v);
   }
   const res = await request(target, {
     method: (policy.method ?? req.method) as 'GET', headers, dispatcher: agent,
