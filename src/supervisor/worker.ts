@@ -54,6 +54,7 @@ const dataplane = createDataplane({
   accessLog,
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
+  blockCidrs: settings.blockCidrs,
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so
