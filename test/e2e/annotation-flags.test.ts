@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,20 @@ describe('controller-wide annotation values (pier serve with ingress-nginx\'s Co
       expect([own.status, own.body]).toEqual([403, '403 Forbidden\n']);
       expect((await get(pier.httpPort, 'nowhere.test', '/x', blocked)).status).toBe(403);
       expect(await upgrade(pier.httpPort, 'own.test', blocked)).toMatch(/^HTTP\/1\.1 403/);
+      // Over HTTP/2 (h2c) too.
+      const session = http2Connect(`http://127.0.0.1:${pier.httpPort}`);
+      session.on('error', () => {});
+      try {
+        const h2 = await new Promise<number>((resolve) => {
+          const stream = session.request({ ':path': '/ok', ':authority': 'own.test', ...blocked });
+          stream.on('response', (h) => resolve(Number(h[':status'])));
+          stream.on('error', () => resolve(0));
+          stream.resume();
+        });
+        expect(h2).toBe(403);
+      } finally {
+        session.destroy();
+      }
       // Not blocked: no rule matches, so the default backend answers.
       expect(JSON.parse((await get(pier.httpPort, 'nowhere.test', '/x', ALLOWED)).body)).toEqual({ pages: '/x', code: null });
     });
