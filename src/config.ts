@@ -25,6 +25,9 @@ export interface PierConfig {
   readonly httpPort: number;
   readonly httpsPort: number;
   readonly healthPort: number;
+  /** `--public-http-port` / `--public-https-port`: the ports clients connect to (X-Forwarded-Port). */
+  readonly publicHttpPort?: number;
+  readonly publicHttpsPort?: number;
   readonly workers: number;
   readonly ingressClass: string;
   readonly controllerName: string;
@@ -116,6 +119,8 @@ export const OPTIONS = {
   'http-port': { kind: 'port', default: '8080', help: 'Port of the HTTP listener.' },
   'https-port': { kind: 'port', default: '8443', help: 'Port of the HTTPS listener (TLS from Ingress spec.tls, certificate chosen by SNI).' },
   'health-port': { kind: 'port', default: '10254', help: 'Port of /healthz, /readyz and /metrics.' },
+  'public-http-port': { kind: 'port', helpDefault: '--http-port', help: 'Port clients connect to for plain HTTP (the Service\'s 80 in front of 8080): the X-Forwarded-Port of those requests, as ingress-nginx, which listens on 80 itself.' },
+  'public-https-port': { kind: 'port', helpDefault: '--https-port', help: 'Port clients connect to for HTTPS (the Service\'s 443 in front of 8443): the X-Forwarded-Port of those requests, and the port use-port-in-redirects puts in https redirects.' },
   workers: { kind: 'count', placeholder: 'N', helpDefault: 'number of CPUs', help: 'Dataplane worker processes.' },
   'ingress-class': { kind: 'string', placeholder: 'NAME', default: 'pier', help: 'Name of the IngressClass Pier serves.' },
   'controller-name': { kind: 'string', placeholder: 'NAME', default: 'pier.dev/ingress-controller', help: 'spec.controller value of IngressClasses Pier serves.' },
@@ -241,6 +246,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     httpPort: num('http-port'),
     httpsPort: num('https-port'),
     healthPort: num('health-port'),
+    ...(str('public-http-port') === undefined ? {} : { publicHttpPort: aboveZero(label('public-http-port'), str('public-http-port')!, num('public-http-port')) }),
+    ...(str('public-https-port') === undefined ? {} : { publicHttpsPort: aboveZero(label('public-https-port'), str('public-https-port')!, num('public-https-port')) }),
     workers: str('workers') === undefined ? availableParallelism() : num('workers'),
     ingressClass: text('ingress-class')!,
     controllerName: text('controller-name')!,
@@ -274,6 +281,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     hsts: parseHsts(label('hsts'), str('hsts')!),
     annotationDefaults: {
       sslRedirect: parseBoolean(label('ssl-redirect'), str('ssl-redirect')!), forceSslRedirect: parseBoolean(label('force-ssl-redirect'), str('force-ssl-redirect')!),
+      httpsPort: str('public-https-port') === undefined ? num('https-port') : num('public-https-port'),
       ...compressionDefault(compressionConfig(label, { codings: str('compression')!, types: str('compression-types')!, minLength: str('compression-min-length')! })),
       ...present('annotations', annotationFlagValues(label, str, str('default-backend-service') !== undefined)),
     },

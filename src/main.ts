@@ -126,6 +126,7 @@ async function main(config: PierConfig): Promise<void> {
       trustedProxies: config.trustedProxies,
       ...(config.blockCidrs.length === 0 ? {} : { blockCidrs: config.blockCidrs }),
       proxyProtocol: config.proxyProtocol,
+      publicPorts: { ...(config.publicHttpPort === undefined ? {} : { http: config.publicHttpPort }), ...(config.publicHttpsPort === undefined ? {} : { https: config.publicHttpsPort }) },
       workers: config.workers,
       limitReqStatusCode: config.limitReqStatusCode,
       limitConnStatusCode: config.limitConnStatusCode,

@@ -15,6 +15,7 @@ import { H2HostPolicy } from './front/h2/h2-host-policy.ts';
 import type { Http1Front, Http1Handler, RequestLimits } from './front/http1/http1-handler.ts';
 import { Http1Server } from './front/http1/http1-server.ts';
 import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
+import { advertisePort, listenerPort } from './front/listener-port.ts';
 import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -61,6 +62,9 @@ export interface DataplaneOptions {
   readonly tls?: { readonly defaultCertificate: Certificate; readonly settings?: ServerTlsSettings };
   /** `--trusted-proxies`: peers whose X-Forwarded-For names the client (client-address.ts). */
   readonly trustedProxies?: readonly string[];
+  /** `--public-http-port` / `--public-https-port`: the ports clients reach the listeners on
+   * (X-Forwarded-Port; listener-port.ts); absent: the ports listened on. */
+  readonly publicPorts?: { readonly http?: number; readonly https?: number };
   /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
   readonly proxyProtocol?: boolean;
   /** `--block-cidrs`: requests from these client addresses get 403, matched or not (blocked-clients.ts). */
@@ -211,6 +215,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     // allowHalfOpen: a client's FIN is the connection's to interpret (ClientConnection aborts
     // what is in flight; an upgraded tunnel relays it), not an automatic end of our side.
     this.server = createServer({ allowHalfOpen: true, noDelay: true });
+    advertisePort(this.server, options.publicPorts?.http);
     this.#http1.listenOn(this.server);
     const h2 = options.http2 === false ? undefined : new H2Front(this, {
       idleTimeoutMs: options.keepaliveTimeoutMs, maxBodySize: options.requestLimits?.maxBodySize, trustedProxies: options.trustedProxies, hsts: options.hsts, ...options.http2,
@@ -228,6 +233,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
         ...(h2 === undefined ? {} : { http2: (servername: string) => this.#h2Hosts.allowed(servername) }),
       });
       this.httpsServer = tls.listener;
+      advertisePort(tls.listener, options.publicPorts?.https);
       this.#tls = tls;
       this.#certificates = tls.certificates;
       this.#closeHandshaking = passthrough === undefined ? tls.closeHandshaking : () => {
@@ -376,8 +382,3 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   }
 }
 
-/** The port a listener is bound to (X-Forwarded-Port), read once per listener. */
-function listenerPort(server: TlsServer | Server, socket: Socket): string {
-  const address = server.address();
-  return String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? ''));
-}

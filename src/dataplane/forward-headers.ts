@@ -26,15 +26,23 @@ const EXPECT = 8;
 const UPGRADE = 9;
 /** X-Request-ID: read into the facts, sent upstream once as the request's id (request-id.ts). */
 const REQUEST_ID = 10;
+/** X-Forwarded-Host: replaced, and passed on as X-Original-Forwarded-Host. */
+const XFH = 11;
+/** `Proxy`: never sent upstream (see classify); a response's is the client's business. */
+const HTTPOXY = 12;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy Proxy-* and Keep-Alive). `expect` is
  * answered by Pier's server itself (100-continue, see RequestBody), never forwarded; `http2-settings`
- * belongs to an h2c upgrade. TE is dropped entirely: Pier does not relay trailers. */
+ * belongs to an h2c upgrade. TE is dropped entirely: Pier does not relay trailers. `Proxy` is
+ * dropped as ingress-nginx drops it (httpoxy, CVE-2016-5385: CGI-style backends read it as
+ * their HTTP_PROXY setting). */
 function classify(name: string): number {
   switch (name.length) {
     case 2: return eq(name, 'te') ? HOP : FORWARD;
     case 4: return eq(name, 'host') ? HOST : FORWARD;
+    case 5: return eq(name, 'proxy') ? HTTPOXY : FORWARD;
     case 6: return eq(name, 'expect') ? EXPECT : FORWARD;
+    case 8: return eq(name, 'x-scheme') ? REPLACED : FORWARD;
     case 7:
       if (eq(name, 'upgrade')) return UPGRADE;
       return eq(name, 'trailer') ? HOP : FORWARD;
@@ -49,12 +57,17 @@ function classify(name: string): number {
     case 15: return eq(name, 'x-forwarded-for') ? XFF : FORWARD;
     case 16:
       if (eq(name, 'proxy-connection')) return HOP;
-      return eq(name, 'x-forwarded-host') || eq(name, 'x-forwarded-port') ? REPLACED : FORWARD;
+      if (eq(name, 'x-forwarded-host')) return XFH;
+      return eq(name, 'x-forwarded-port') ? REPLACED : FORWARD;
     case 17:
       if (eq(name, 'transfer-encoding')) return TRANSFER_ENCODING;
       return eq(name, 'x-forwarded-proto') ? REPLACED : FORWARD;
-    case 18: return eq(name, 'proxy-authenticate') ? HOP : FORWARD;
+    case 18:
+      if (eq(name, 'proxy-authenticate')) return HOP;
+      return eq(name, 'x-forwarded-scheme') ? REPLACED : FORWARD;
     case 19: return eq(name, 'proxy-authorization') ? HOP : FORWARD;
+    case 24: return eq(name, 'x-original-forwarded-for') ? REPLACED : FORWARD;
+    case 25: return eq(name, 'x-original-forwarded-host') ? REPLACED : FORWARD;
     default: return FORWARD;
   }
 }
@@ -201,22 +214,27 @@ export interface ForwardedFor {
 }
 
 /**
- * The headers to send upstream: the client's, minus hop-by-hop ones (and those its Connection
- * header names), with X-Forwarded-For appended to and X-Forwarded-Proto/Host/Port and
- * X-Real-IP set by Pier, and one X-Request-ID: the client's, else a new one (ingress-nginx's
- * `$req_id`). Host is `facts.host`: the client's Host, or the authority of an absolute-form
- * target, which replaces it (RFC 9112 §3.2.2); one Host line, where the client's was, or first
- * when it sent none.
+ * The headers to send upstream, as ingress-nginx's location sets them: the client's, minus
+ * hop-by-hop ones (and those its Connection header names) and `Proxy` (httpoxy); Pier's own
+ * X-Forwarded-For, -Proto, -Scheme, -Host, -Port, X-Scheme and X-Real-IP in place of the
+ * client's; the client's X-Forwarded-For and X-Forwarded-Host, when it sent them, as
+ * X-Original-Forwarded-For / -Host; and one X-Request-ID: the client's, else a new one
+ * (ingress-nginx's `$req_id`). Host is `facts.host`: the client's Host, or the authority of an
+ * absolute-form target, which replaces it (RFC 9112 §3.2.2); one Host line, where the client's
+ * was, or first when it sent none.
  *
- * Incoming X-Real-IP / X-Forwarded-Proto / -Host / -Port are dropped, except from a trusted
- * proxy (`fwd.trustedProxies`, ingress-nginx's use-forwarded-headers): its X-Forwarded-Proto and
- * -Port are passed on, its first X-Forwarded-Host becomes X-Forwarded-Host and Host (nginx's
- * `$best_http_host`), and X-Real-IP is the client its X-Forwarded-For names (the right-most
- * untrusted entry, as access control sees it; nginx's `$remote_addr` after realip).
+ * X-Forwarded-For is the client's address alone (ingress-nginx's `$remote_addr`: a client cannot
+ * put addresses in front of its own). From a trusted proxy (`fwd.trustedProxies`,
+ * ingress-nginx's use-forwarded-headers) it is the proxy's X-Forwarded-For with the proxy's
+ * address appended (its compute-full-forwarded-for), its X-Forwarded-Proto and -Port are passed
+ * on, its first X-Forwarded-Host becomes X-Forwarded-Host and Host (nginx's `$best_http_host`),
+ * and X-Real-IP is the client its X-Forwarded-For names (the right-most untrusted entry, as
+ * access control sees it; nginx's `$remote_addr` after realip).
  */
 export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor): string[] {
   const out: string[] = [];
   let xff: string | undefined;
+  let xfh: string | undefined;
   const named = facts.connectionNames;
   const host = facts.host;
   let sawHost = false;
@@ -232,19 +250,25 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
       out.push(name, host);
     } else if (kind === XFF) {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+    } else if (kind === XFH) {
+      xfh = xfh === undefined ? raw[i + 1] : `${xfh}, ${raw[i + 1]}`;
     }
   }
   if (!sawHost && host !== undefined) out.unshift('host', host);
   const trusted = fwd.trustedProxies;
-  if (trusted !== undefined || fwd.proxyDestinationPort !== undefined) return proxiedForwarding(out, raw, facts, fwd, trusted, xff);
+  if (trusted !== undefined || fwd.proxyDestinationPort !== undefined) return proxiedForwarding(out, raw, facts, fwd, trusted, xff, xfh);
+  const proto = fwd.proto;
   out.push(
-    'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
-    'x-forwarded-proto', fwd.proto,
+    'x-forwarded-for', fwd.clientAddress,
+    'x-forwarded-proto', proto,
+    'x-forwarded-scheme', proto,
+    'x-scheme', proto,
     'x-forwarded-port', fwd.port,
     'x-real-ip', fwd.clientAddress,
     'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);
+  if (xff !== undefined || xfh !== undefined) pushOriginals(out, xff, xfh);
   return out;
 }
 
@@ -254,7 +278,7 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
  * PROXY header's port is X-Forwarded-Port and 443 there means https, over a trusted proxy's
  * own X-Forwarded-Proto.
  */
-function proxiedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet | undefined, xff: string | undefined): string[] {
+function proxiedForwarding(out: string[], raw: readonly string[], facts: RequestHeaderFacts, fwd: ForwardedFor, trusted: CidrSet | undefined, xff: string | undefined, xfh: string | undefined): string[] {
   const origin = trustedOrigin(raw, fwd);
   let host = facts.host;
   if (origin?.host !== undefined) {
@@ -266,15 +290,26 @@ function proxiedForwarding(out: string[], raw: readonly string[], facts: Request
       }
     }
   }
+  const scheme = clientScheme(fwd, fwd.proto, origin);
   out.push(
-    'x-forwarded-for', xff === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
-    'x-forwarded-proto', clientScheme(fwd, fwd.proto, origin),
+    'x-forwarded-for', xff === undefined || trusted === undefined ? fwd.clientAddress : `${xff}, ${fwd.clientAddress}`,
+    'x-forwarded-proto', scheme,
+    'x-forwarded-scheme', scheme,
+    'x-scheme', scheme,
     'x-forwarded-port', clientPort(fwd, fwd.port, origin),
     'x-real-ip', xff === undefined || trusted === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
     'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);
+  if (xff !== undefined || xfh !== undefined) pushOriginals(out, xff, xfh);
   return out;
+}
+
+/** The client's own X-Forwarded-For / -Host, as ingress-nginx passes them on (sent only when the
+ * client sent them, as nginx leaves out a header set to an empty value). */
+function pushOriginals(out: string[], xff: string | undefined, xfh: string | undefined): void {
+  if (xff !== undefined) out.push('x-original-forwarded-for', xff);
+  if (xfh !== undefined) out.push('x-original-forwarded-host', xfh);
 }
 
 /** responseHeaderFate: copied to the client. */
@@ -308,7 +343,7 @@ export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], clo
   for (let i = 0; i < raw.length; i += 2) {
     const name = latin1(raw[i]!);
     const kind = classify(name);
-    if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED || kind === REQUEST_ID) {
+    if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED || kind === REQUEST_ID || kind === XFH || kind === HTTPOXY) {
       out.push(name, latin1(raw[i + 1]!));
     } else if (kind === CONNECTION) {
       named = connectionTokens(latin1(raw[i + 1]!), named);

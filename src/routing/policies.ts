@@ -34,6 +34,8 @@ export interface HttpsRedirectPolicy {
   readonly code: number;
   /** `preserve-trailing-slash`: without it a trailing `/` of the target is dropped (as ingress-nginx). */
   readonly preserveTrailingSlash: boolean;
+  /** `use-port-in-redirects`: the port the Location names (`https://host:443/...`). */
+  readonly port?: number;
 }
 
 /** `from-to-www-redirect`: every request goes to the same URI on `host` (scheme kept, no

@@ -77,6 +77,8 @@ export interface WorkerSettings {
   readonly proxyProtocol?: boolean;
   /** `--block-cidrs` (normalized CIDRs): their requests get 403; absent: none. */
   readonly blockCidrs?: readonly string[];
+  /** `--public-http-port` / `--public-https-port` (X-Forwarded-Port). */
+  readonly publicPorts?: { readonly http?: number; readonly https?: number };
   /** Workers of the pod: with more than one, rate limits are leased from the primary. */
   readonly workers?: number;
   /** `--limit-req-status-code`, `--limit-conn-status-code` (503 when absent). */

@@ -55,6 +55,7 @@ const dataplane = createDataplane({
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
   blockCidrs: settings.blockCidrs,
+  ...(settings.publicPorts === undefined ? {} : { publicPorts: settings.publicPorts }),
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,
   // Each worker makes its own fallback certificate (a few ms): it is untrusted by design, so

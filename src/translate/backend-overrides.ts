@@ -21,6 +21,7 @@ export function overridesKey(o: BackendOverrides): string {
   if (o.serviceUpstream === true) parts.push('service-upstream');
   if (o.fastcgi !== undefined) parts.push(`fastcgi=${JSON.stringify(o.fastcgi)}`);
   if (o.proxySsl !== undefined) parts.push(`proxy-ssl=${JSON.stringify(o.proxySsl)}`);
+  if (o.connectionClose === true) parts.push('connection=close');
   return parts.join(',');
 }
 
@@ -47,6 +48,9 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides, tls?:
     ...(o.hashKey === undefined ? {} : { hashKey: o.hashKey }),
     ...(o.fastcgi === undefined ? {} : { fastcgi: o.fastcgi }),
     timeouts: { connectMs: o.connectMs ?? t.connectMs, sendMs: o.sendMs ?? t.sendMs, readMs: o.readMs ?? t.readMs },
+    // No connection is kept, and every request says `Connection: close` (pool-options.ts). Only
+    // over HTTP/1.1: nginx's grpc_pass and fastcgi_pass send no Connection header.
+    ...(o.connectionClose === true && isHttp1(o.protocol ?? policy.protocol) ? { keepalive: { ...policy.keepalive, connections: 0 } } : {}),
     retries: {
       attempts: o.retryAttempts ?? r.attempts,
       on: o.retryOn ?? r.on,
@@ -54,6 +58,10 @@ export function applyOverrides(policy: BackendPolicy, o: BackendOverrides, tls?:
       ...(o.retryTimeoutMs === undefined ? (r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }) : { timeoutMs: o.retryTimeoutMs }),
     },
   };
+}
+
+function isHttp1(protocol: BackendPolicy['protocol']): boolean {
+  return protocol === 'HTTP' || protocol === 'HTTPS';
 }
 
 /** The backend with overrides applied under its own id (`<id>#<overrides>`). */

@@ -20,7 +20,7 @@ export function addHttpsRedirects(table: RouteTable, settings: ReadonlyMap<Route
       const s = settings.get(route);
       if (s === undefined || !(s.forceSslRedirect || (s.sslRedirect && vhost.tls !== undefined))) return route;
       hostChanged = true;
-      const policy = { kind: 'https-redirect', code: HTTPS_REDIRECT_CODE, preserveTrailingSlash: s.preserveTrailingSlash } as const;
+      const policy = { kind: 'https-redirect', code: HTTPS_REDIRECT_CODE, preserveTrailingSlash: s.preserveTrailingSlash, ...(s.usePortInRedirects ? { port: s.httpsPort } : {}) } as const;
       return { ...route, policies: inFilterOrder([...(route.policies ?? []), policy]) };
     });
     if (!hostChanged) return vhost;

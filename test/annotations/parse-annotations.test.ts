@@ -47,6 +47,10 @@ const valid: Valid[] = [
   { name: 'temporal-redirect wins over permanent', annotations: { [`${N}permanent-redirect`]: 'https://p.com', [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '307' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 307 }] } },
   { name: 'temporal-redirect-code 308 is out of its range: 302', annotations: { [`${N}temporal-redirect`]: 'https://t.com', [`${N}temporal-redirect-code`]: '308' }, want: { policies: [{ kind: 'redirect', url: 'https://t.com', code: 302 }] } },
   { name: 'force-ssl-redirect, preserve-trailing-slash, from-to-www', annotations: { [`${N}force-ssl-redirect`]: 'true', [`${N}preserve-trailing-slash`]: 'true', [`${N}from-to-www-redirect`]: 'true' }, want: { forceSslRedirect: true, preserveTrailingSlash: true, fromToWww: true } },
+  { name: 'use-port-in-redirects: the redirect names the HTTPS port (443 unless the controller says otherwise)', annotations: { [`${N}use-port-in-redirects`]: 'true' }, want: { usePortInRedirects: true, httpsPort: 443 } },
+  { name: 'use-port-in-redirects false', annotations: { [`${N}use-port-in-redirects`]: 'false' }, want: { usePortInRedirects: false } },
+  { name: 'connection-proxy-header close: a Connection: close backend', annotations: { [`${N}connection-proxy-header`]: 'close' }, want: { backend: { connectionClose: true } } },
+  { name: 'connection-proxy-header keep-alive: what Pier sends anyway', annotations: { [`${N}connection-proxy-header`]: 'keep-alive' }, want: { backend: {} } },
   { name: 'satisfy any: the access controls combined', annotations: { [`${N}satisfy`]: 'any' }, want: { policies: [{ kind: 'satisfy-any' }] } },
   { name: 'satisfy all: the default, nothing to add', annotations: { [`${N}satisfy`]: 'all' }, want: { policies: [] } },
   { name: 'backend-protocol HTTPS (any case)', annotations: { [`${N}backend-protocol`]: 'https' }, want: { backend: { protocol: 'HTTPS' } } },
@@ -125,6 +129,7 @@ interface Invalid {
 
 const invalid: Invalid[] = [
   { name: 'satisfy neither all nor any (a misspelt any is never read as all)', annotations: { [`${N}satisfy`]: 'ANY' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}satisfy: "ANY" is not one of all, any` },
+  { name: 'connection-proxy-header other than close or keep-alive (ingress-nginx\'s ^(close|keep-alive)$)', annotations: { [`${N}connection-proxy-header`]: 'upgrade' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}connection-proxy-header: "upgrade" is not one of close, keep-alive` },
   { name: 'a boolean that is not one', annotations: { [`${N}use-regex`]: 'yes' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}use-regex: "yes" is not a boolean (use "true" or "false")` },
   { name: 'rewrite-target with a space', annotations: { [`${N}rewrite-target`]: '/a b' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${N}rewrite-target: "/a b" may contain only a path with $1..$9 captures (letters, digits, - . _ ~ / : $)` },
   { name: 'app-root as a URL', annotations: { [`${P}app-root`]: 'https://x.com/app' }, reason: 'InvalidAnnotation', message: `Ingress skipped: annotation ${P}app-root: "https://x.com/app" must be a path starting with / (not a URL)` },

@@ -32,17 +32,28 @@ describe('upstreamRequestHeaders', () => {
     {
       name: 'sets the forwarding headers from the connection',
       raw: ['Host', 'foo.com:8080', 'Accept', '*/*'],
-      want: { host: 'foo.com:8080', accept: '*/*', 'x-forwarded-for': '192.0.2.7', 'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-forwarded-host': 'foo.com:8080' },
+      want: {
+        host: 'foo.com:8080', accept: '*/*', 'x-forwarded-for': '192.0.2.7', 'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-scheme': 'http', 'x-scheme': 'http',
+        'x-forwarded-port': '8080', 'x-forwarded-host': 'foo.com:8080', 'x-original-forwarded-for': undefined, 'x-original-forwarded-host': undefined,
+      },
     },
     {
-      name: 'appends to every incoming X-Forwarded-For, in order',
+      name: 'X-Forwarded-For is the client alone (ingress-nginx $remote_addr); every incoming one, in order, becomes X-Original-Forwarded-For',
       raw: ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'x-forwarded-for', '10.0.0.2, 10.0.0.3'],
-      want: { 'x-forwarded-for': '10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7' },
+      want: { 'x-forwarded-for': '192.0.2.7', 'x-original-forwarded-for': '10.0.0.1, 10.0.0.2, 10.0.0.3', 'x-original-forwarded-host': undefined },
     },
     {
-      name: 'replaces spoofed X-Real-IP / X-Forwarded-Proto / -Host / -Port',
-      raw: ['Host', 'a', 'X-Real-IP', '1.1.1.1', 'X-Forwarded-Proto', 'https', 'X-FORWARDED-HOST', 'evil', 'X-Forwarded-Port', '1'],
-      want: { 'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'a', 'x-forwarded-port': '8080' },
+      name: 'replaces spoofed X-Real-IP / X-Forwarded-Proto / -Scheme / -Host / -Port / X-Scheme / X-Original-*; the client\'s X-Forwarded-Host becomes X-Original-Forwarded-Host',
+      raw: ['Host', 'a', 'X-Real-IP', '1.1.1.1', 'X-Forwarded-Proto', 'https', 'X-FORWARDED-HOST', 'evil', 'X-Forwarded-Port', '1', 'X-Scheme', 'https', 'X-Forwarded-Scheme', 'https', 'X-Original-Forwarded-For', '6.6.6.6', 'X-Original-Forwarded-Host', 'evil2'],
+      want: {
+        'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'a', 'x-forwarded-port': '8080', 'x-scheme': 'http', 'x-forwarded-scheme': 'http',
+        'x-original-forwarded-for': undefined, 'x-original-forwarded-host': 'evil',
+      },
+    },
+    {
+      name: 'drops Proxy (httpoxy: ingress-nginx sets it empty)',
+      raw: ['Host', 'a', 'Proxy', 'http://evil:3128', 'PROXY', 'x', 'Proxy-Foo', 'kept'],
+      want: { proxy: undefined, 'proxy-foo': 'kept' },
     },
     {
       name: 'drops hop-by-hop headers and the ones Connection names',
@@ -141,8 +152,9 @@ describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingres
   it('passes the proxy\'s X-Forwarded-Proto / -Port, takes its first X-Forwarded-Host as Host too, and X-Real-IP is the client it names', () => {
     const got = sent(['Host', 'internal.svc', 'X-Forwarded-For', '203.0.113.7, 10.1.2.3', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'shop.example, cdn.example', 'X-Real-IP', '1.1.1.1']);
     expect(got).toMatchObject({
-      host: 'shop.example', 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443',
+      host: 'shop.example', 'x-forwarded-host': 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-scheme': 'https', 'x-scheme': 'https', 'x-forwarded-port': '443',
       'x-real-ip': '203.0.113.7', 'x-forwarded-for': '203.0.113.7, 10.1.2.3, 10.0.0.9',
+      'x-original-forwarded-for': '203.0.113.7, 10.1.2.3', 'x-original-forwarded-host': 'shop.example, cdn.example',
     });
   });
 
@@ -156,14 +168,20 @@ describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingres
 
   it('a PROXY header\'s port (--proxy-protocol): X-Forwarded-Port, and 443 is https (over a trusted proxy\'s X-Forwarded-Proto too)', () => {
     const viaBalancer = (port: string, trusted?: CidrSet) => ({ clientAddress: '203.0.113.7', proto: 'http', port: '8080', proxyDestinationPort: port, ...(trusted === undefined ? {} : { trustedProxies: trusted }) });
-    expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'https'], viaBalancer('443'))).toMatchObject({ 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-real-ip': '203.0.113.7' });
+    expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'https', 'X-Forwarded-For', '1.2.3.4'], viaBalancer('443'))).toMatchObject({
+      'x-forwarded-proto': 'https', 'x-forwarded-scheme': 'https', 'x-scheme': 'https', 'x-forwarded-port': '443', 'x-real-ip': '203.0.113.7',
+      'x-forwarded-for': '203.0.113.7', 'x-original-forwarded-for': '1.2.3.4',
+    });
     expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'https'], viaBalancer('80'))).toMatchObject({ 'x-forwarded-proto': 'http', 'x-forwarded-port': '80' });
     expect(sent(['Host', 'a.example', 'X-Forwarded-Proto', 'http'], viaBalancer('443', lb.trustedProxies))).toMatchObject({ 'x-forwarded-proto': 'https' });
   });
 
   it('the same headers from a connection that is not trusted are replaced', () => {
     const got = sent(['Host', 'a.example', 'X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'b.example'], { clientAddress: '198.51.100.4', proto: 'http', port: '8080' });
-    expect(got).toMatchObject({ host: 'a.example', 'x-forwarded-host': 'a.example', 'x-forwarded-proto': 'http', 'x-forwarded-port': '8080', 'x-real-ip': '198.51.100.4' });
+    expect(got).toMatchObject({
+      host: 'a.example', 'x-forwarded-host': 'a.example', 'x-forwarded-proto': 'http', 'x-scheme': 'http', 'x-forwarded-port': '8080', 'x-real-ip': '198.51.100.4',
+      'x-forwarded-for': '198.51.100.4', 'x-original-forwarded-for': '203.0.113.7', 'x-original-forwarded-host': 'b.example',
+    });
   });
 });
 
@@ -182,7 +200,8 @@ describe('responseHeaderFate (the one-pass filter ProxyResponse.writeUpstreamHea
   const names = [
     'Server', 'Date', 'Content-Type', 'content-length', 'Set-Cookie', 'Host', 'X-Forwarded-For', 'X-Real-IP', 'ETag',
     'Connection', 'CONNECTION', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Connection',
-    'Proxy-Authenticate', 'Proxy-Authorization', 'Expect', 'HTTP2-Settings',
+    'Proxy-Authenticate', 'Proxy-Authorization', 'Expect', 'HTTP2-Settings', 'Proxy', 'X-Scheme', 'X-Forwarded-Scheme', 'X-Forwarded-Host',
+    'X-Original-Forwarded-For', 'X-Original-Forwarded-Host',
   ];
   it.each(names)('%s: the same verdict as downstreamResponseHeaders', (name) => {
     const kept = downstreamResponseHeaders([name, 'v'], false).length > 0;

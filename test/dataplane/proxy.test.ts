@@ -60,7 +60,7 @@ describe('routing real requests', () => {
       'PUT /p/q?x=1&y=%20 HTTP/1.1\r\nHost: foo.com:8080\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\n' +
       'Keep-Alive: timeout=9\r\nTE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\nProxy-Connection: keep-alive\r\n' +
       'Proxy-Authorization: Basic eA==\r\nX-Forwarded-For: 10.1.1.1\r\nX-Forwarded-Proto: https\r\nX-Real-IP: 6.6.6.6\r\n' +
-      'X-Forwarded-Host: evil\r\nX-Forwarded-Port: 1\r\nX-Custom: yes\r\nContent-Length: 5\r\n\r\nhello',
+      'X-Forwarded-Host: evil\r\nX-Forwarded-Port: 1\r\nX-Scheme: https\r\nProxy: http://evil:3128\r\nX-Custom: yes\r\nContent-Length: 5\r\n\r\nhello',
     );
     const res = await client.response();
     expect(res.status).toBe(201);
@@ -74,15 +74,19 @@ describe('routing real requests', () => {
     expect(seen.url).toBe('/p/q?x=1&y=%20');
     expect(seen.headers).toMatchObject({
       host: 'foo.com:8080',
-      'x-forwarded-for': '10.1.1.1, 127.0.0.1',
+      'x-forwarded-for': '127.0.0.1',
+      'x-original-forwarded-for': '10.1.1.1',
       'x-forwarded-proto': 'http',
+      'x-forwarded-scheme': 'http',
+      'x-scheme': 'http',
       'x-forwarded-host': 'foo.com:8080',
+      'x-original-forwarded-host': 'evil',
       'x-forwarded-port': String(port),
       'x-real-ip': '127.0.0.1',
       'x-custom': 'yes',
       'content-length': '5',
     });
-    for (const hop of ['x-hop', 'keep-alive', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authorization', 'transfer-encoding']) {
+    for (const hop of ['x-hop', 'keep-alive', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'proxy']) {
       expect(seen.headers[hop], hop).toBeUndefined();
     }
     expect(seen.headers['connection']).toBe('keep-alive'); // undici's own, to the upstream

@@ -80,7 +80,10 @@ describe('pier serve --manifests', () => {
     expect(seen.url).toBe('/api/items?id=7&x=%20y');
     expect(seen.bodyBytes).toBe(5);
     expect(seen.headers.host).toBe('shop.example');
-    expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers['x-original-forwarded-for']).toBe('203.0.113.9');
+    expect(seen.headers['x-scheme']).toBe('http');
+    expect(seen.headers['x-forwarded-scheme']).toBe('http');
     expect(seen.headers['x-real-ip']).toBe('127.0.0.1');
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host']).toBe('shop.example');

@@ -191,6 +191,17 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'clients\' ports (X-Forwarded-Port, use-port-in-redirects): the Service\'s by default, the node\'s with hostPorts, Pier\'s own with hostNetwork',
+    options: { set: ['service.ports.http=8000', 'service.ports.https=9443'] },
+    check: (r) => {
+      expect(r.config()).toMatchObject({ httpPort: 8080, httpsPort: 8443, publicHttpPort: 8000, publicHttpsPort: 9443 });
+      expect(Rendered.of({}).config()).toMatchObject({ publicHttpPort: 80, publicHttpsPort: 443 });
+      expect(Rendered.of({ set: ['controller.hostPorts.enabled=true', 'controller.hostPorts.http=81', 'controller.hostPorts.https=444'] }).config()).toMatchObject({ publicHttpPort: 81, publicHttpsPort: 444 });
+      const hostNetwork = Rendered.of({ set: ['controller.hostNetwork=true'] }).config();
+      expect([hostNetwork.publicHttpPort, hostNetwork.publicHttpsPort]).toEqual([undefined, undefined]);
+    },
+  },
+  {
     name: 'image digest pins the image',
     options: { set: ['image.repository=registry.example/pier', 'image.tag=dev', 'image.digest=sha256:0123'] },
     check: (r) => {

@@ -46,3 +46,17 @@ describe('translate: controller-wide ssl-redirect and force-ssl-redirect', () =>
     expect(redirecting(annotated(base, 'wild', { [`${N}force-ssl-redirect`]: 'false' }), { annotationDefaults: { sslRedirect: true, forceSslRedirect: true } })).toEqual(['*.wild.test', 'foo.test']);
   });
 });
+
+describe('translate: use-port-in-redirects', () => {
+  const base = loadSnapshot('tls-valid');
+  const portOf = (snapshot: Snapshot, options: Partial<TranslateOptions>, host: string) =>
+    translate(snapshot, { ...OPTIONS, ...options }).table.virtualHosts.find((v) => v.host === host)!.routes
+      .flatMap((r) => r.policies ?? []).filter((p) => p.kind === 'https-redirect').map((p) => p.port);
+
+  it('names the port clients reach HTTPS on: --public-https-port / --https-port, else ingress-nginx\'s 443', () => {
+    const withPort = annotated(base, 'web', { [`${N}use-port-in-redirects`]: 'true' });
+    expect(portOf(withPort, {}, 'foo.test')).toEqual([443]);
+    expect(portOf(withPort, { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, httpsPort: 8443 } }, 'foo.test')).toEqual([8443]);
+    expect(portOf(base, { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, httpsPort: 8443 } }, 'foo.test')).toEqual([undefined]);
+  });
+});

@@ -8,6 +8,13 @@ node:util parseArgs, a repeated flag takes the user's value.
 - --http-port={{ $c.ports.http }}
 - --https-port={{ $c.ports.https }}
 - --health-port={{ $c.ports.health }}
+{{- /* The ports clients connect to (X-Forwarded-Port, use-port-in-redirects): the node's with
+hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's. */}}
+{{- if and (not $c.hostNetwork) (or $c.hostPorts.enabled .Values.service.enabled) }}
+{{- $public := ternary $c.hostPorts .Values.service.ports $c.hostPorts.enabled }}
+- --public-http-port={{ int $public.http }}
+- --public-https-port={{ int $public.https }}
+{{- end }}
 {{- include "pier.optionalFlag" (list "workers" $c.workers) }}
 - --ingress-class={{ .Values.ingressClass.name }}
 - --controller-name={{ include "pier.controllerValue" . }}

@@ -16,7 +16,7 @@ import { parseFastcgi } from './fastcgi.ts';
 import { parseCustomHeaders, parseHeaders } from './headers.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 import { parsePaths } from './paths.ts';
-import { parseProxy } from './proxy.ts';
+import { parseConnectionProxyHeader, parseProxy } from './proxy.ts';
 import { parseProxySsl } from './proxy-ssl.ts';
 import { parseRateLimits } from './rate-limits.ts';
 import { parseRedirects } from './redirects.ts';
@@ -62,10 +62,12 @@ const SNIPPET_NOTE = 'Pier never evaluates configuration text (CVE-2025-1974); e
 export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
   { title: 'Paths and rewrites', names: ['use-regex', 'rewrite-target', 'app-root', 'x-forwarded-prefix'], status: 'supported', parse: parsePaths,
     note: 'regex paths (case-insensitive, RE2: linear time, no lookarounds), longest first; rewrite with $1..$9' },
-  { title: 'Redirects', names: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect'], status: 'supported', parse: parseRedirects,
-    note: 'ssl-redirect on by default for hosts with a certificate (308)' },
+  { title: 'Redirects', names: ['ssl-redirect', 'force-ssl-redirect', 'preserve-trailing-slash', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'from-to-www-redirect', 'use-port-in-redirects'], status: 'supported', parse: parseRedirects,
+    note: 'ssl-redirect on by default for hosts with a certificate (308); use-port-in-redirects names --public-https-port (else --https-port) in its Location' },
   { title: 'Backend', names: ['backend-protocol', 'upstream-vhost', 'load-balance', 'upstream-hash-by', 'upstream-hash-by-subset', 'upstream-hash-by-subset-size', 'service-upstream'], status: 'supported', parse: parseBackend,
     note: 'backend-protocol HTTP, HTTPS, AUTO_HTTP, GRPC, GRPCS, H2C, FCGI; upstream-hash-by takes one variable' },
+  { title: 'Connection header', names: ['connection-proxy-header'], status: 'supported', parse: parseConnectionProxyHeader,
+    note: 'close: each request tells the backend Connection: close and gets a connection of its own; keep-alive: what Pier sends anyway' },
   { title: 'HTTP/2 opt-out', names: ['http2'], status: 'supported', pierOnly: true,
     note: 'pier.dev/http2: "false": the Ingress\'s hosts are offered HTTP/1.1 only (read with the backend family)' },
   { title: 'Body size, timeouts, retries', names: ['proxy-body-size', 'proxy-connect-timeout', 'proxy-send-timeout', 'proxy-read-timeout', 'proxy-next-upstream', 'proxy-next-upstream-tries', 'proxy-next-upstream-timeout'], status: 'supported', parse: parseProxy,
@@ -121,13 +123,11 @@ export const ANNOTATION_FAMILIES: readonly AnnotationFamily[] = [
     note: 'nginx\'s proxy_redirect (Location, Refresh) and proxy_cookie_domain / proxy_cookie_path (Set-Cookie) on upstream and cached responses; text forms (regular expressions and nginx variables are refused)' },
   { title: 'Relative redirects', names: ['relative-redirects'], status: 'no-op',
     note: 'accepted, no effect, as in ingress-nginx: nginx\'s absolute_redirect only changes redirects nginx completes from a relative URI, and every redirect an Ingress asks for is already absolute (ssl-redirect, app-root, from-to-www-redirect build it from the request; permanent-redirect and temporal-redirect must be http(s) URLs); upstream Location headers pass through' },
-  { title: 'Port in redirects', names: ['use-port-in-redirects'], status: 'unsupported',
-    note: 'ingress-nginx puts its own HTTPS listen port in ssl-redirect\'s Location; Pier\'s (--https-port, 8443 by default behind the Service\'s 443) is rarely the port clients use, so the Location keeps the host without a port' },
   { title: 'Server alias', names: ['server-alias'], status: 'supported', parse: parseServerAlias,
     note: 'more names for the Ingress\'s hosts, served with the host\'s routes (from every Ingress of the host) and its certificate when that covers the alias; exact names and single-label *.domain (regex aliases are left out); a name some Ingress rule or from-to-www redirect serves wins over an alias' },
   { title: 'Mirror', names: ['mirror-target', 'mirror-host', 'mirror-request-body'], status: 'supported', parse: parseMirror,
     note: 'each request is also sent to mirror-target (variables such as $request_uri), Host from mirror-host or the target; the body is copied as it streams (mirror-request-body, on by default); the mirror\'s answer is ignored and never delays the client (a slow mirror is dropped)' },
-  { title: 'Other', names: ['connection-proxy-header', 'enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id'], status: 'unsupported',
+  { title: 'Other', names: ['enable-rewrite-log', 'enable-opentelemetry', 'opentelemetry-trust-incoming-span', 'opentelemetry-operation-name', 'enable-modsecurity', 'enable-owasp-core-rules', 'modsecurity-transaction-id'], status: 'unsupported',
     note: 'not applied' },
   { title: 'HTTP/2 push', names: ['http2-push-preload'], status: 'no-op',
     note: 'accepted, no effect: nginx 1.25.1 removed HTTP/2 server push (ingress-nginx\'s own nginx ignores it too) and browsers no longer accept pushes; Link preload headers reach the client as sent' },

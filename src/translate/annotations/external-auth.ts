@@ -31,8 +31,9 @@ export const KNOWN_VARIABLES = new Set([
  *   answers cached per key; `auth-always-set-cookie`.
  * - `auth-keepalive*` are validated and have no effect (Pier always reuses connections to the
  *   auth service); `auth-proxy-set-headers` (a ConfigMap) is refused: Pier reads no ConfigMap yet.
- * - Timeouts: the Ingress's `proxy-connect-timeout` and `proxy-read-timeout` (nginx's auth
- *   location inherits them), else 5 s and 60 s.
+ * - Timeouts: the Ingress's `proxy-connect-timeout` and `proxy-read-timeout`, else 5 s and 60 s.
+ *   (ingress-nginx's auth location sets none, so nginx's own 60 s apply whatever the Ingress or
+ *   the ConfigMap says; Pier lets an Ingress bound the auth call as it bounds its backend.)
  */
 export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void {
   const errors = r.errors.length;

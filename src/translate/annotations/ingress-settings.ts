@@ -28,6 +28,8 @@ export interface BackendOverrides {
   fastcgi?: FastcgiPolicy;
   /** `proxy-ssl-*`: backend TLS, its Secret read when the backend is resolved (proxy-ssl-secret.ts). */
   proxySsl?: ProxySslSettings;
+  /** `connection-proxy-header: close`: every request tells the backend `Connection: close`. */
+  connectionClose?: true;
 }
 
 /** `canary: "true"`: how this Ingress's backends act as alternatives to the main Ingress's
@@ -51,6 +53,10 @@ export interface IngressSettings {
   sslRedirect: boolean;
   forceSslRedirect: boolean;
   preserveTrailingSlash: boolean;
+  /** `use-port-in-redirects`: the https redirect names `httpsPort`. */
+  usePortInRedirects: boolean;
+  /** The port clients reach HTTPS on (AnnotationDefaults.httpsPort, seeded by parseAnnotations). */
+  httpsPort: number;
   fromToWww: boolean;
   backend: BackendOverrides;
   canary?: CanarySettings;
@@ -81,6 +87,9 @@ export interface IngressSettings {
   sslPreferServerCiphers?: boolean;
 }
 
+/** ingress-nginx's HTTPS listen port: what use-port-in-redirects names unless told otherwise. */
+export const DEFAULT_HTTPS_PORT = 443;
+
 export function emptySettings(): IngressSettings {
-  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, fromToWww: false, backend: {} };
+  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, usePortInRedirects: false, httpsPort: DEFAULT_HTTPS_PORT, fromToWww: false, backend: {} };
 }

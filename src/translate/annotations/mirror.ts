@@ -23,7 +23,8 @@ const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?$/;
  * - `mirror-request-body`: `on` (default) or `off`.
  * ingress-nginx logs a warning and falls back on a bad value; Pier, as for every annotation,
  * refuses the Ingress with a problem naming it. The timeouts are the Ingress's
- * `proxy-connect-timeout` and `proxy-read-timeout` (else 5 s and 60 s).
+ * `proxy-connect-timeout` and `proxy-read-timeout` (else 5 s and 60 s; ingress-nginx's mirror
+ * location sets none, so nginx's own 60 s apply there).
  */
 export function parseMirror(r: AnnotationReader, s: IngressSettings): void {
   const errors = r.errors.length;

@@ -13,6 +13,9 @@ export interface AnnotationDefaults {
   /** `--compression*` (ConfigMap use-gzip, enable-brotli, gzip-types, gzip-min-length): the
    * compression of Ingresses without `pier.dev/compression`; absent: none. */
   readonly compression?: CompressionPolicy;
+  /** `--public-https-port`, else `--https-port`: the port `use-port-in-redirects` puts in https
+   * redirects (ingress-nginx puts its HTTPS listen port there); absent: 443. */
+  readonly httpsPort?: number;
   /** `--proxy-cookie-domain`, `--whitelist-source-range`, `--custom-http-errors`, ...
    * (annotation-flags.ts): the controller's value of an annotation name, read by an Ingress
    * that does not set it (AnnotationReader's fallbacks), validated at start. */
@@ -43,6 +46,7 @@ function seeded(defaults: AnnotationDefaults): IngressSettings {
   const settings = emptySettings();
   settings.sslRedirect = defaults.sslRedirect;
   settings.forceSslRedirect = defaults.forceSslRedirect;
+  if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
   if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   return settings;
 }

@@ -78,6 +78,16 @@ export function parseProxy(r: AnnotationReader, s: IngressSettings): void {
   r.choice('proxy-http-version', ['1.0', '1.1']);
 }
 
+/**
+ * `connection-proxy-header` (ingress-nginx: `close` or `keep-alive`, the Connection header sent
+ * to the backend). `close`: each request goes out with `Connection: close` on a connection of its
+ * own, as nginx's backend then closes it; `keep-alive` is what Pier sends anyway. (An Upgrade
+ * request still says `Connection: upgrade`: nginx would send the annotation's value and break it.)
+ */
+export function parseConnectionProxyHeader(r: AnnotationReader, s: IngressSettings): void {
+  if (r.choice('connection-proxy-header', ['close', 'keep-alive']) === 'close') s.backend.connectionClose = true;
+}
+
 /** Whole seconds (ingress-nginx's unitless form) or an nginx time with units, as ms. */
 function seconds(r: AnnotationReader, name: string): number | undefined {
   const v = r.string(name);

@@ -11,7 +11,8 @@ const URL = /^[-._~a-zA-Z0-9/:,?&=%#@!$'()*+;]*$/;
  *   code falls back to the default, as ingress-nginx does; a non-number is an error.
  * - `ssl-redirect` (default `--ssl-redirect`, true: hosts with a certificate redirect plain HTTP
  *   with 308), `force-ssl-redirect` (default `--force-ssl-redirect`, false: redirect even without
- *   a certificate), `preserve-trailing-slash`.
+ *   a certificate), `preserve-trailing-slash`, `use-port-in-redirects` (the https redirect names
+ *   the port clients reach HTTPS on, as ingress-nginx names its HTTPS listen port).
  * - `from-to-www-redirect`: the other name of each host (with or without `www.`) redirects here.
  */
 export function parseRedirects(r: AnnotationReader, s: IngressSettings): void {
@@ -19,6 +20,7 @@ export function parseRedirects(r: AnnotationReader, s: IngressSettings): void {
   s.sslRedirect = r.bool('ssl-redirect') ?? s.sslRedirect;
   s.forceSslRedirect = r.bool('force-ssl-redirect') ?? s.forceSslRedirect;
   s.preserveTrailingSlash = r.bool('preserve-trailing-slash') ?? false;
+  s.usePortInRedirects = r.bool('use-port-in-redirects') ?? false;
   s.fromToWww = r.bool('from-to-www-redirect') ?? false;
   const temporal = url(r, 'temporal-redirect');
   const temporalCode = r.int('temporal-redirect-code', -Infinity, Infinity);

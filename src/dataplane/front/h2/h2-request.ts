@@ -161,6 +161,7 @@ const TRAILER_DENIED = new Set([
   'content-type', 'content-encoding', 'content-range', 'expect', 'max-forwards', 'authorization', 'proxy-authorization',
   'cookie', 'range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'cache-control',
   'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'forwarded',
+  'x-forwarded-scheme', 'x-scheme', 'x-original-forwarded-for', 'x-original-forwarded-host', 'proxy',
 ]);
 
 /** The client's trailer fields fit to forward (flat), or null when none is. */

@@ -5,6 +5,7 @@ import { ClientConnection, plainAddress } from './client-connection.ts';
 import { trimSpareParsers } from './connection-events.ts';
 import type { ConnectionHost, Http1Front, Http1Handler, RequestLimits } from './http1-handler.ts';
 import { readProxyHeader } from './proxy-protocol.ts';
+import { listenerPort } from '../listener-port.ts';
 
 /** Connection-level limits (nginx keepalive_timeout, node:http headersTimeout). */
 export interface Http1Options extends Partial<RequestLimits> {
@@ -169,13 +170,8 @@ class Listener {
   }
 
   accept(socket: Socket, source?: string): void {
-    this.#http.accept(socket, (this.#port ??= portOf(this.#server, socket)), source);
+    this.#http.accept(socket, (this.#port ??= listenerPort(this.#server, socket)), source);
   }
-}
-
-function portOf(server: NetServer | TlsServer, socket: Socket): string {
-  const address = server.address();
-  return String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? ''));
 }
 
 function sweep(server: Http1Server): void {

@@ -9,6 +9,7 @@ import type { Http1Front, Http1Handler } from '../http1/http1-handler.ts';
 import type { Http1Options } from '../http1/http1-server.ts';
 import { DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_HEADERS } from '../http1/http1-server.ts';
 import { readProxyHeader } from '../http1/proxy-protocol.ts';
+import { listenerPort } from '../listener-port.ts';
 import { originTarget } from '../http1/request-target.ts';
 import { attach, connectionOf, PublicConnection } from './public-connection.ts';
 import { sniffPreface } from './preface-sniff.ts';
@@ -370,9 +371,7 @@ class PortOf {
   }
 
   of(socket: Socket): string {
-    if (this.#port !== undefined) return this.#port;
-    const address = this.#server.address();
-    return (this.#port = String(typeof address === 'object' && address !== null ? address.port : (socket.localPort ?? '')));
+    return (this.#port ??= listenerPort(this.#server, socket));
   }
 }
 

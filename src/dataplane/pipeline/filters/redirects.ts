@@ -15,7 +15,8 @@ export function redirectFilter(policy: RedirectPolicy): RequestFilter {
 /**
  * `ssl-redirect` / `force-ssl-redirect` (ingress-nginx's lua_ingress.lua redirect_to_https):
  * a plain-HTTP request is sent to `https://<host without port><request URI>`; the request URI
- * loses a trailing `/` unless `preserve-trailing-slash`. Translate attaches the policy only
+ * loses a trailing `/` unless `preserve-trailing-slash`; with `use-port-in-redirects` the host is
+ * followed by the port clients reach HTTPS on (lua_ingress.lua's `listen_ports.https`). Translate attaches the policy only
  * where it applies (a host with a certificate, or forced).
  *
  * From a trusted proxy (`--trusted-proxies`, use-forwarded-headers) "plain HTTP" is what its
@@ -26,6 +27,7 @@ export function redirectFilter(policy: RedirectPolicy): RequestFilter {
  */
 export function httpsRedirectFilter(policy: HttpsRedirectPolicy): RequestFilter {
   const { code, preserveTrailingSlash } = policy;
+  const port = policy.port === undefined ? '' : `:${policy.port}`;
   return (a) => {
     const conn = a.req.conn;
     const origin = trustedOrigin(a.req.rawHeaders, conn);
@@ -33,7 +35,7 @@ export function httpsRedirectFilter(policy: HttpsRedirectPolicy): RequestFilter 
     const host = origin?.host ?? a.host;
     let uri = a.target;
     if (!preserveTrailingSlash && uri.length > 0 && uri.charCodeAt(uri.length - 1) === 47) uri = uri.slice(0, -1);
-    return redirect(a, code, `https://${hostWithoutPort(host ?? '')}${uri}`);
+    return redirect(a, code, `https://${hostWithoutPort(host ?? '')}${port}${uri}`);
   };
 }
 
