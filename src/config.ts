@@ -174,6 +174,8 @@ export const OPTIONS = {
   'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
   'force-ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'false', help: 'Every host answers plain HTTP with a 308 to https, certificate or not (TLS ended by a load balancer), unless an Ingress\'s force-ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap force-ssl-redirect).' },
+  'http-redirect-code': { kind: 'string', placeholder: 'CODE', default: '308', help: 'Status of ssl-redirect\'s and from-to-www-redirect\'s redirects: 301, 302, 307 or 308 (ingress-nginx\'s http-redirect-code).' },
+  'no-tls-redirect-locations': { kind: 'list', placeholder: 'PATH,...', default: '/.well-known/acme-challenge', help: 'Routes whose path starts with one of these are never redirected to https, whatever ssl-redirect says (ingress-nginx\'s no-tls-redirect-locations and its default: cert-manager\'s HTTP-01 challenges stay plain HTTP); empty: none.' },
   hsts: { kind: 'string', placeholder: 'VALUE|off', default: 'max-age=31536000; includeSubDomains', help: 'Strict-Transport-Security sent on every HTTPS response, replacing an upstream\'s (max-age=SECONDS, then includeSubDomains and preload if wanted); off: none. ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload, with their defaults.' },
   'ssl-protocols': { kind: 'string', placeholder: 'VERSIONS', default: DEFAULT_SSL_PROTOCOLS, help: 'TLS versions the HTTPS listener speaks, separated by spaces, one range without gaps (TLSv1 to TLSv1.3; ingress-nginx\'s ssl-protocols and its default).' },
   'ssl-ciphers': { kind: 'string', placeholder: 'LIST', default: DEFAULT_SSL_CIPHERS, help: 'OpenSSL cipher list of TLS 1.2 and below, server order preferred (ingress-nginx\'s ssl-ciphers and its default); TLS 1.3 keeps its suites unless TLS_ names are listed. An Ingress\'s ssl-ciphers annotation replaces it for its hosts.' },
@@ -282,6 +284,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     annotationDefaults: {
       sslRedirect: parseBoolean(label('ssl-redirect'), str('ssl-redirect')!), forceSslRedirect: parseBoolean(label('force-ssl-redirect'), str('force-ssl-redirect')!),
       httpsPort: str('public-https-port') === undefined ? num('https-port') : num('public-https-port'),
+      redirectCode: redirectCode(label('http-redirect-code'), str('http-redirect-code')!),
+      noTlsRedirectLocations: parseList(str('no-tls-redirect-locations')),
       ...compressionDefault(compressionConfig(label, { codings: str('compression')!, types: str('compression-types')!, minLength: str('compression-min-length')! })),
       ...present('annotations', annotationFlagValues(label, str, str('default-backend-service') !== undefined)),
     },
@@ -402,6 +406,13 @@ function parseNumber(name: OptionName, label: string, value: string): number {
 function headerSize(label: string, value: string, bytes: number): number {
   if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid(label, value, 'a size from 1k to 16m');
   return bytes;
+}
+
+/** `--http-redirect-code`: the codes ingress-nginx accepts (it falls back to 308 on others with
+ * a warning; a flag stops the start instead, naming itself). */
+function redirectCode(label: string, value: string): number {
+  if (!['301', '302', '307', '308'].includes(value)) throw invalid(label, value, '301, 302, 307 or 308');
+  return Number(value);
 }
 
 /** `compression` in AnnotationDefaults only when on (the field is optional, not undefined). */

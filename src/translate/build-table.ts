@@ -180,7 +180,7 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
 
 /**
  * `from-to-www-redirect`: for a route's host `foo.com` (or `www.foo.com`), the other name gets
- * a virtual host whose every request is redirected (308, ingress-nginx's http-redirect-code) to
+ * a virtual host whose every request is redirected (`--http-redirect-code`, 308, as ingress-nginx's http-redirect-code) to
  * the same request URI on this host, scheme kept, without a trailing slash (ngx_srv_redirect.lua;
  * the listener's port is left out: Pier's ports sit behind a Service's 80/443). A name some
  * Ingress serves itself is left alone, as in ingress-nginx.
@@ -197,7 +197,7 @@ function addWwwRedirects(routes: readonly MergedRoute[], built: ReadonlyMap<Merg
     if (seen === undefined || `${r.path}\n${originOf(r.ingress)}` < `${seen.path}\n${originOf(seen.ingress)}`) picked.set(from, r);
   }
   for (const [from, r] of picked) {
-    const route: Route = { path: '/', pathType: 'Prefix', backend: built.get(r)!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: 308 }] };
+    const route: Route = { path: '/', pathType: 'Prefix', backend: built.get(r)!.backend, origin: originOf(r.ingress), policies: [{ kind: 'host-redirect', host: r.host, code: r.settings.redirectCode }] };
     add(from, route, { ...r.settings, policies: [], forceSslRedirect: false });
   }
 }

@@ -3,13 +3,12 @@ import type { IngressSettings } from './annotations/ingress-settings.ts';
 import type { ProcessedIngress } from './ingress-processor.ts';
 import { inFilterOrder } from './route-policies.ts';
 
-/** ingress-nginx's `http-redirect-code` default. */
-const HTTPS_REDIRECT_CODE = 308;
-
 /**
  * The tls step's follow-up: adds the https redirect to routes where ingress-nginx would
  * redirect plain HTTP (lua_ingress.lua redirect_to_https): `force-ssl-redirect`, or
- * `ssl-redirect` (default true) on a host that has a certificate. `settings` maps each route of
+ * `ssl-redirect` (default true) on a host that has a certificate; never on a route whose path
+ * starts with one of `--no-tls-redirect-locations` (as ingress-nginx's force_no_ssl_redirect,
+ * a prefix of the Ingress path), with `--http-redirect-code`. `settings` maps each route of
  * the table to its Ingress's settings.
  */
 export function addHttpsRedirects(table: RouteTable, settings: ReadonlyMap<Route, IngressSettings>): RouteTable {
@@ -19,8 +18,9 @@ export function addHttpsRedirects(table: RouteTable, settings: ReadonlyMap<Route
     const routes = vhost.routes.map((route) => {
       const s = settings.get(route);
       if (s === undefined || !(s.forceSslRedirect || (s.sslRedirect && vhost.tls !== undefined))) return route;
+      if (s.noTlsRedirectLocations.some((prefix) => route.path.startsWith(prefix))) return route;
       hostChanged = true;
-      const policy = { kind: 'https-redirect', code: HTTPS_REDIRECT_CODE, preserveTrailingSlash: s.preserveTrailingSlash, ...(s.usePortInRedirects ? { port: s.httpsPort } : {}) } as const;
+      const policy = { kind: 'https-redirect', code: s.redirectCode, preserveTrailingSlash: s.preserveTrailingSlash, ...(s.usePortInRedirects ? { port: s.httpsPort } : {}) } as const;
       return { ...route, policies: inFilterOrder([...(route.policies ?? []), policy]) };
     });
     if (!hostChanged) return vhost;

@@ -15,9 +15,9 @@ import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml, withTls } from '
  * host redirects, e.g. when a load balancer ends TLS), with an Ingress's annotation winning.
  */
 
-function plainGet(port: number, host: string): Promise<{ status: number; location: string | undefined }> {
+function plainGet(port: number, host: string, path = '/page'): Promise<{ status: number; location: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/page', headers: { host }, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location }));
     });
@@ -47,6 +47,8 @@ describe('controller-wide ssl-redirect and force-ssl-redirect', () => {
       withTls(annotatedIngressYaml('wants', 'wants.test', 'web', { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' }), 'wants.test', 'cert'),
       annotatedIngressYaml('plain', 'plain.test', 'web', {}),
       annotatedIngressYaml('exempt', 'exempt.test', 'web', { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'false' }),
+      // cert-manager's HTTP-01 solver for a host that already has a certificate (a renewal).
+      annotatedIngressYaml('cm-acme-http-solver', 'tls.test', 'web', {}).replace('path: /', 'path: /.well-known/acme-challenge/Tok3n'),
     ].join('\n'));
   });
 
@@ -70,5 +72,18 @@ describe('controller-wide ssl-redirect and force-ssl-redirect', () => {
     expect(await plainGet(p.httpPort, 'plain.test')).toEqual({ status: 308, location: 'https://plain.test/page' });
     expect(await plainGet(p.httpPort, 'tls.test')).toEqual({ status: 308, location: 'https://tls.test/page' });
     expect(await plainGet(p.httpPort, 'exempt.test')).toEqual({ status: 200, location: undefined });
+  });
+
+  it('ingress-nginx\'s defaults: an ACME HTTP-01 challenge on a host with a certificate is served over plain HTTP; --http-redirect-code sets the status of the rest', async () => {
+    const p = await startPier(['--manifests', dir, '--workers', '1', '--http-redirect-code', '301']);
+    started.push(p);
+    expect(await plainGet(p.httpPort, 'tls.test', '/.well-known/acme-challenge/Tok3n')).toEqual({ status: 200, location: undefined });
+    expect(await plainGet(p.httpPort, 'tls.test')).toEqual({ status: 301, location: 'https://tls.test/page' });
+  });
+
+  it('--no-tls-redirect-locations empty: the challenge is redirected like the rest', async () => {
+    const p = await startPier(['--manifests', dir, '--workers', '1', '--no-tls-redirect-locations=']);
+    started.push(p);
+    expect(await plainGet(p.httpPort, 'tls.test', '/.well-known/acme-challenge/Tok3n')).toEqual({ status: 308, location: 'https://tls.test/.well-known/acme-challenge/Tok3n' });
   });
 });

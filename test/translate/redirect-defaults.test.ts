@@ -60,3 +60,37 @@ describe('translate: use-port-in-redirects', () => {
     expect(portOf(base, { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, httpsPort: 8443 } }, 'foo.test')).toEqual([undefined]);
   });
 });
+
+describe('translate: --no-tls-redirect-locations and --http-redirect-code (ingress-nginx\'s ConfigMap keys)', () => {
+  const base = loadSnapshot('tls-valid');
+  /** cert-manager's HTTP-01 solver: its own Ingress, the challenge path on a host with a certificate. */
+  const web = base.ingresses.find((i) => i.metadata.name === 'web')!;
+  const solver = {
+    ...web,
+    metadata: { name: 'cm-acme-http-solver', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { ingressClassName: 'pier', rules: [{ host: 'foo.test', http: { paths: [{ path: '/.well-known/acme-challenge/Tok3n', pathType: 'ImplementationSpecific', backend: { service: { name: 'a', port: { number: 80 } } } }] } }] },
+  };
+  const withSolver: Snapshot = { ...base, ingresses: [...base.ingresses, solver] };
+  const redirects = (snapshot: Snapshot, options: Partial<TranslateOptions>) =>
+    translate(snapshot, { ...OPTIONS, ...options }).table.virtualHosts.flatMap((v) => v.routes.map((r) => [v.host, r.path, (r.policies ?? []).find((p) => p.kind === 'https-redirect' || p.kind === 'host-redirect')?.code] as const));
+
+  it('by default an ACME challenge path is never redirected to https, even forced; the rest of its host is', () => {
+    expect(redirects(withSolver, {}).filter(([h]) => h === 'foo.test')).toEqual([['foo.test', '/.well-known/acme-challenge/Tok3n', undefined], ['foo.test', '/', 308]]);
+    const forced = { annotationDefaults: { sslRedirect: true, forceSslRedirect: true } };
+    expect(redirects(withSolver, forced).filter(([h]) => h === 'foo.test')).toEqual([['foo.test', '/.well-known/acme-challenge/Tok3n', undefined], ['foo.test', '/', 308]]);
+  });
+
+  it('an empty list redirects it too; another list exempts its own prefixes', () => {
+    const none = { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, noTlsRedirectLocations: [] } };
+    expect(redirects(withSolver, none).filter(([h]) => h === 'foo.test')).toEqual([['foo.test', '/.well-known/acme-challenge/Tok3n', 308], ['foo.test', '/', 308]]);
+    const root = { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, noTlsRedirectLocations: ['/'] } };
+    expect(redirects(withSolver, root).filter(([h]) => h === 'foo.test')).toEqual([['foo.test', '/.well-known/acme-challenge/Tok3n', undefined], ['foo.test', '/', undefined]]);
+  });
+
+  it('--http-redirect-code: ssl-redirect\'s and from-to-www-redirect\'s status', () => {
+    const www = annotated(base, 'web', { [`${N}from-to-www-redirect`]: 'true' });
+    const got = redirects(www, { annotationDefaults: { sslRedirect: true, forceSslRedirect: false, redirectCode: 301 } });
+    expect(got).toContainEqual(['foo.test', '/', 301]);
+    expect(got).toContainEqual(['www.foo.test', '/', 301]);
+  });
+});

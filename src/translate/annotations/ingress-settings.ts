@@ -53,6 +53,12 @@ export interface IngressSettings {
   sslRedirect: boolean;
   forceSslRedirect: boolean;
   preserveTrailingSlash: boolean;
+  /** `--http-redirect-code` (ingress-nginx's ConfigMap http-redirect-code): the status of
+   * ssl-redirect's and from-to-www-redirect's answers. */
+  redirectCode: number;
+  /** `--no-tls-redirect-locations`: routes whose path starts with one of these never redirect to
+   * https (ingress-nginx's default keeps cert-manager's HTTP-01 challenges on plain HTTP). */
+  noTlsRedirectLocations: readonly string[];
   /** `use-port-in-redirects`: the https redirect names `httpsPort`. */
   usePortInRedirects: boolean;
   /** The port clients reach HTTPS on (AnnotationDefaults.httpsPort, seeded by parseAnnotations). */
@@ -90,6 +96,12 @@ export interface IngressSettings {
 /** ingress-nginx's HTTPS listen port: what use-port-in-redirects names unless told otherwise. */
 export const DEFAULT_HTTPS_PORT = 443;
 
+/** ingress-nginx's http-redirect-code default. */
+export const DEFAULT_REDIRECT_CODE = 308;
+
+/** ingress-nginx's no-tls-redirect-locations default: ACME HTTP-01 challenges stay plain HTTP. */
+export const DEFAULT_NO_TLS_REDIRECT_LOCATIONS: readonly string[] = Object.freeze(['/.well-known/acme-challenge']);
+
 export function emptySettings(): IngressSettings {
-  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, usePortInRedirects: false, httpsPort: DEFAULT_HTTPS_PORT, fromToWww: false, backend: {} };
+  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, redirectCode: DEFAULT_REDIRECT_CODE, noTlsRedirectLocations: DEFAULT_NO_TLS_REDIRECT_LOCATIONS, usePortInRedirects: false, httpsPort: DEFAULT_HTTPS_PORT, fromToWww: false, backend: {} };
 }

@@ -16,6 +16,9 @@ export interface AnnotationDefaults {
   /** `--public-https-port`, else `--https-port`: the port `use-port-in-redirects` puts in https
    * redirects (ingress-nginx puts its HTTPS listen port there); absent: 443. */
   readonly httpsPort?: number;
+  /** `--http-redirect-code`, `--no-tls-redirect-locations`; absent: ingress-nginx's defaults. */
+  readonly redirectCode?: number;
+  readonly noTlsRedirectLocations?: readonly string[];
   /** `--proxy-cookie-domain`, `--whitelist-source-range`, `--custom-http-errors`, ...
    * (annotation-flags.ts): the controller's value of an annotation name, read by an Ingress
    * that does not set it (AnnotationReader's fallbacks), validated at start. */
@@ -47,8 +50,17 @@ function seeded(defaults: AnnotationDefaults): IngressSettings {
   settings.sslRedirect = defaults.sslRedirect;
   settings.forceSslRedirect = defaults.forceSslRedirect;
   if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
+  Object.assign(settings, redirectDefaults(defaults));
   if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   return settings;
+}
+
+/** The controller's redirect settings that differ from ingress-nginx's defaults. */
+function redirectDefaults(defaults: AnnotationDefaults): Partial<IngressSettings> {
+  return {
+    ...(defaults.redirectCode === undefined ? {} : { redirectCode: defaults.redirectCode }),
+    ...(defaults.noTlsRedirectLocations === undefined ? {} : { noTlsRedirectLocations: defaults.noTlsRedirectLocations }),
+  };
 }
 
 /** One Ingress's annotations, parsed: the settings, and what was wrong. */
