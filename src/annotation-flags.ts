@@ -14,6 +14,7 @@ export const ANNOTATION_FLAGS = [
   'whitelist-source-range', 'denylist-source-range', 'custom-http-errors',
 ] as const;
 
+/** One of those flags (its name is the annotation's and the ConfigMap key's). */
 export type AnnotationFlag = (typeof ANNOTATION_FLAGS)[number];
 
 /**
