@@ -8,6 +8,7 @@ import {
 } from './config-values.ts';
 import { normalizeCidr } from './translate/annotations/ip-access.ts';
 import { backendDefaultsConfig } from './backend-defaults-config.ts';
+import { annotationFlagValues } from './annotation-flags.ts';
 import type { BackendDefaults } from './routing/route-table.ts';
 import type { AnnotationDefaults } from './translate/annotations/parse-annotations.ts';
 import { compressionConfig, DEFAULT_COMPRESSION, DEFAULT_COMPRESSION_MIN_LENGTH_FLAG, DEFAULT_COMPRESSION_TYPES_FLAG } from './compression-flags.ts';
@@ -79,12 +80,15 @@ export interface PierConfig {
   readonly hsts: string;
   /** `--enable-ssl-passthrough`: TLS to `ssl-passthrough` hosts is relayed undeciphered. */
   readonly enableSslPassthrough: boolean;
-  /** `--ssl-redirect`, `--force-ssl-redirect`, `--compression*` (ingress-nginx's ConfigMap
-   * keys): what an Ingress without the corresponding annotations gets. */
+  /** `--ssl-redirect`, `--force-ssl-redirect`, `--compression*`, `--proxy-cookie-domain` and
+   * the other annotation flags (ingress-nginx's ConfigMap keys): what an Ingress without the
+   * corresponding annotations gets. */
   readonly annotationDefaults: AnnotationDefaults;
   /** `--proxy-*-timeout`, `--upstream-keepalive-*` (ingress-nginx's ConfigMap keys): every Service
    * backend's timeouts and keepalive; an Ingress's annotations win over them. */
   readonly backendDefaults: BackendDefaults;
+  /** `--block-cidrs` (ingress-nginx's ConfigMap key): normalized CIDRs whose requests get 403. */
+  readonly blockCidrs: readonly string[];
   /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
   readonly sslProtocols: TlsVersionRange;
   /** `--ssl-ciphers`: the OpenSSL cipher list of its handshakes (nginx ssl_ciphers), unless a
@@ -159,6 +163,15 @@ export const OPTIONS = {
   compression: { kind: 'string', placeholder: 'CODINGS|off', default: DEFAULT_COMPRESSION, help: 'Compress responses of Ingresses without pier.dev/compression with these codings, in order of preference: gzip, br, zstd (ingress-nginx\'s use-gzip: gzip; enable-brotli: br); off: none.' },
   'compression-types': { kind: 'string', placeholder: 'TYPES', default: DEFAULT_COMPRESSION_TYPES_FLAG, helpDefault: 'ingress-nginx\'s gzip-types', help: 'Media types --compression compresses, separated by spaces (* = any); text/html always (ingress-nginx\'s gzip-types).' },
   'compression-min-length': { kind: 'string', placeholder: 'BYTES', default: DEFAULT_COMPRESSION_MIN_LENGTH_FLAG, help: 'Responses shorter than this are sent uncompressed (ingress-nginx\'s gzip-min-length).' },
+  // ingress-nginx's ConfigMap keys that give annotations their default: see annotation-flags.ts.
+  'proxy-cookie-domain': { kind: 'string', placeholder: 'FROM TO|off', help: 'Rewrite the domain of Set-Cookie from FROM to TO on every route, unless an Ingress\'s proxy-cookie-domain annotation says otherwise (ingress-nginx\'s ConfigMap key; nginx proxy_cookie_domain).' },
+  'proxy-cookie-path': { kind: 'string', placeholder: 'FROM TO|off', help: 'Rewrite a Set-Cookie path starting with FROM to start with TO on every route, unless an Ingress\'s proxy-cookie-path annotation says otherwise (ingress-nginx\'s ConfigMap key; nginx proxy_cookie_path).' },
+  'proxy-redirect-from': { kind: 'string', placeholder: 'TEXT|off', help: 'With --proxy-redirect-to: Location and Refresh headers starting with TEXT get it replaced on every route; an Ingress\'s proxy-redirect-from / -to annotation replaces its half (ingress-nginx\'s ConfigMap key; nginx proxy_redirect).' },
+  'proxy-redirect-to': { kind: 'string', placeholder: 'TEXT|off', help: 'What --proxy-redirect-from is replaced by (ingress-nginx\'s ConfigMap key).' },
+  'whitelist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'Only these client addresses reach any route (403 for others), unless an Ingress\'s whitelist-source-range / allowlist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
+  'denylist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'These client addresses get 403 on every route, unless an Ingress\'s denylist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
+  'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
+  'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
   'force-ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'false', help: 'Every host answers plain HTTP with a 308 to https, certificate or not (TLS ended by a load balancer), unless an Ingress\'s force-ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap force-ssl-redirect).' },
   'http-redirect-code': { kind: 'string', placeholder: 'CODE', default: '308', help: 'Status of ssl-redirect\'s and from-to-www-redirect\'s redirects: 301, 302, 307 or 308 (ingress-nginx\'s http-redirect-code).' },
@@ -274,7 +287,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       redirectCode: redirectCode(label('http-redirect-code'), str('http-redirect-code')!),
       noTlsRedirectLocations: parseList(str('no-tls-redirect-locations')),
       ...compressionDefault(compressionConfig(label, { codings: str('compression')!, types: str('compression-types')!, minLength: str('compression-min-length')! })),
+      ...present('annotations', annotationFlagValues(label, str, str('default-backend-service') !== undefined)),
     },
+    blockCidrs: cidrList(label('block-cidrs'), str('block-cidrs')),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
@@ -291,13 +306,16 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
  * (dataplane/client-address.ts). Each entry must be an address or CIDR (IPv4 or IPv6).
  */
 function clientAccessConfig(label: string, trusted: string | undefined, proxyProtocol: boolean): { trustedProxies: string[]; proxyProtocol: boolean } {
-  const trustedProxies: string[] = [];
-  for (const entry of parseList(trusted)) {
-    const cidr = normalizeCidr(entry);
-    if (cidr === undefined) throw invalid(label, entry, 'IP addresses or CIDR ranges such as 10.0.0.0/8,2001:db8::/32');
-    trustedProxies.push(cidr);
-  }
-  return { trustedProxies, proxyProtocol };
+  return { trustedProxies: cidrList(label, trusted), proxyProtocol };
+}
+
+/** A comma-separated list of addresses and CIDRs (IPv4 or IPv6), normalized (ip-access.ts). */
+function cidrList(label: string, value: string | undefined): string[] {
+  return parseList(value).map((entry) => normalizeCidr(entry) ?? throwError(invalid(label, entry, 'IP addresses or CIDR ranges such as 10.0.0.0/8,2001:db8::/32')));
+}
+
+function throwError(error: Error): never {
+  throw error;
 }
 
 /** `--ssl-protocols` and `--ssl-ciphers` (ssl-flags.ts): the list is checked against the versions. */
@@ -399,5 +417,10 @@ function redirectCode(label: string, value: string): number {
 
 /** `compression` in AnnotationDefaults only when on (the field is optional, not undefined). */
 function compressionDefault(policy: CompressionPolicy | undefined): { compression?: CompressionPolicy } {
-  return policy === undefined ? {} : { compression: policy };
+  return present('compression', policy);
+}
+
+/** `{ [key]: value }`, or `{}` when undefined (optional fields stay absent, not undefined). */
+function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -124,6 +124,7 @@ async function main(config: PierConfig): Promise<void> {
       accessLog: config.accessLog,
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
+      ...(config.blockCidrs.length === 0 ? {} : { blockCidrs: config.blockCidrs }),
       proxyProtocol: config.proxyProtocol,
       publicPorts: { ...(config.publicHttpPort === undefined ? {} : { http: config.publicHttpPort }), ...(config.publicHttpsPort === undefined ? {} : { https: config.publicHttpsPort }) },
       workers: config.workers,

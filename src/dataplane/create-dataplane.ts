@@ -21,6 +21,7 @@ import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
 import { handleRequest } from './request-handler.ts';
+import { blockedClients } from './blocked-clients.ts';
 import { AccessLog, type AccessLogDestination } from './access-log.ts';
 import { RequestMeters } from './metrics/request-meters.ts';
 import { RequestRecorder } from './metrics/request-recorder.ts';
@@ -66,6 +67,8 @@ export interface DataplaneOptions {
   readonly publicPorts?: { readonly http?: number; readonly https?: number };
   /** `--proxy-protocol`: connections start with a PROXY protocol header (http1/proxy-protocol.ts). */
   readonly proxyProtocol?: boolean;
+  /** `--block-cidrs`: requests from these client addresses get 403, matched or not (blocked-clients.ts). */
+  readonly blockCidrs?: readonly string[];
   /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
    * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
   readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
@@ -174,6 +177,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly recorder: RequestRecorder;
   readonly tunnels = new Set<Duplex>();
   readonly keepaliveRequests: number;
+  readonly blocked: ((req: DownstreamRequest) => boolean) | undefined;
   compiled: CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
   draining = false;
   #generation = 0;
@@ -191,6 +195,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;
     this.keepaliveRequests = options.keepaliveRequests ?? 1000;
+    this.blocked = blockedClients(options.blockCidrs);
     this.recorder = new RequestRecorder(this.meters, options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
     const logger = this.#logger;
     this.#bind = {

@@ -1,6 +1,7 @@
 import type { CompiledTable } from '../routing/compile-table.ts';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { DataplaneStats } from './dataplane-stats.ts';
+import { refuseBlocked } from './blocked-clients.ts';
 import { sendError } from './error-response.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse, FinishHook } from './front/downstream.ts';
@@ -23,6 +24,8 @@ export interface RequestState {
   readonly recorder: FinishHook;
   /** The meters; `unmatched` counts requests no rule matched. */
   readonly meters: RequestMeters;
+  /** `--block-cidrs`: whether the request's client is blocked (403); undefined: none is. */
+  readonly blocked?: ((req: DownstreamRequest) => boolean) | undefined;
 }
 
 /**
@@ -49,6 +52,10 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   // Counting here makes the last response carry `Connection: close`, which closes it.
   const last = state.keepaliveRequests > 0 && ++conn.requests >= state.keepaliveRequests;
   const match = state.compiled.match(host, target);
+  if (state.blocked?.(req) === true) {
+    res.meter = match?.meter ?? state.meters.unmatched;
+    return refuseBlocked(req, res, last || state.draining);
+  }
   if (match === undefined) {
     res.meter = state.meters.unmatched;
     return sendError(res, 404, stats, last || state.draining);

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BackendRuntime } from './backend-runtime.ts';
 import type { PierStatus } from './dataplane-stats.ts';
+import { refuseBlocked } from './blocked-clients.ts';
 import { rawErrorResponse } from './error-response.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
 import { finishResponse, type DownstreamRequest } from './front/downstream.ts';
@@ -36,6 +37,10 @@ export function handleUpgrade(state: UpgradeState, req: DownstreamRequest, socke
   const facts = req.facts;
   const target = req.url;
   const match = state.compiled.match(facts.host, target);
+  if (state.blocked?.(req) === true) {
+    res.meter = match?.meter ?? state.meters.unmatched;
+    return refuseBlocked(req, res, true);
+  }
   if (match === undefined) {
     res.meter = state.meters.unmatched;
     return rawError(res, socket, 404, state);

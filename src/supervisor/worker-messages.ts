@@ -75,6 +75,8 @@ export interface WorkerSettings {
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
   readonly trustedProxies?: readonly string[];
   readonly proxyProtocol?: boolean;
+  /** `--block-cidrs` (normalized CIDRs): their requests get 403; absent: none. */
+  readonly blockCidrs?: readonly string[];
   /** `--public-http-port` / `--public-https-port` (X-Forwarded-Port). */
   readonly publicPorts?: { readonly http?: number; readonly https?: number };
   /** Workers of the pod: with more than one, rate limits are leased from the primary. */

@@ -54,6 +54,7 @@ const dataplane = createDataplane({
   accessLog,
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
+  blockCidrs: settings.blockCidrs,
   ...(settings.publicPorts === undefined ? {} : { publicPorts: settings.publicPorts }),
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,

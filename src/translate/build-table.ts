@@ -57,7 +57,7 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     // Only routes an https redirect may apply to are remembered (addHttpsRedirects).
     if (s.forceSslRedirect || (s.sslRedirect && tlsHosts.has(host))) settings.set(route, s);
   };
-  const tableDefault = hooks.tableDefault ?? (() => merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress));
+  const tableDefault = hooks.tableDefault ?? (() => (merged.defaultBackend && use(merged.defaultBackend.ref, merged.defaultBackend.ingress)) ?? hooks.serviceDefault);
   const reportedSecrets = new Set<string>();
   for (const r of merged.routes) {
     const s = r.settings;
@@ -102,6 +102,9 @@ export type BackendResolver = (index: SnapshotIndex, id: string, ref: BackendRef
 export interface BuildHooks {
   readonly resolveBackend: BackendResolver;
   readonly tableDefault?: () => string | undefined;
+  /** `--default-backend-service`'s backend id: the table's default where no Ingress sets one
+   * (translate()'s; the incremental translator decides it in tableDefault). */
+  readonly serviceDefault?: string;
 }
 
 /** translate()'s resolver: resolveBackendOf with the translation's Service backend policy. */
@@ -160,7 +163,7 @@ function backendPolicies(r: MergedRoute, index: SnapshotIndex, use: (ref: Backen
   const codes = r.settings.customHttpErrors;
   if (codes !== undefined) {
     const fallback = policies.find((p) => p.kind === 'fallback-backend');
-    const backend = fallback?.backend ?? tableDefault();
+    const backend = r.settings.controllerErrorPages === true ? tableDefault() : fallback?.backend ?? tableDefault();
     if (backend === undefined) {
       problems.push(problemAbout(r.ingress, 'CustomHTTPErrorsWithoutBackend', 'custom-http-errors ignored: there is no default-backend annotation and no default backend to send the errors to', 'Normal'));
     } else {

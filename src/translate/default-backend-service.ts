@@ -1,3 +1,4 @@
+import type { ServiceBackendPort } from '../source/objects.ts';
 import { backendIdOf } from './backend-ref.ts';
 import type { BackendPolicy, RouteTable } from '../routing/route-table.ts';
 import type { Problem } from './problem.ts';
@@ -18,9 +19,8 @@ export function applyDefaultBackendService(index: SnapshotIndex, table: RouteTab
   if (ref === undefined || table.defaultBackend !== undefined) return { table, problems: [] };
   const referrer = { kind: 'Service', namespace: ref.namespace, name: ref.name };
   const service = index.service(ref.namespace, ref.name);
-  const first = service?.spec?.ports?.[0];
-  const port = first === undefined ? { number: 0 } : first.name ? { name: first.name } : { number: first.port };
-  if (service !== undefined && first === undefined) {
+  const port = firstPortOf(index, ref);
+  if (service !== undefined && service.spec?.ports?.[0] === undefined) {
     const id = backendIdOf({ kind: 'Service', namespace: ref.namespace, name: ref.name, port });
     return {
       table: { ...table, defaultBackend: id, backends: [...table.backends.filter((b) => b.id !== id), { id, servers: [], policy, unavailable: 'ServiceHasNoPorts' }] },
@@ -32,4 +32,20 @@ export function applyDefaultBackendService(index: SnapshotIndex, table: RouteTab
   const backends = table.backends.some((b) => b.id === id) ? table.backends : [...table.backends, resolved.backend];
   const problems = resolved.problems.map((p) => ({ ...p, message: `--default-backend-service: ${p.message.replace(/: its requests get 503$/, '')}: requests no rule matches get 503` }));
   return { table: { ...table, defaultBackend: id, backends }, problems };
+}
+
+/**
+ * The backend id applyDefaultBackendService gives `--default-backend-service` (undefined without
+ * the flag): custom-http-errors without a `default-backend` annotation name it where no Ingress
+ * sets a spec.defaultBackend (build-table.ts), before the fallback step adds its backend.
+ */
+export function defaultBackendServiceId(index: SnapshotIndex, options: Pick<TranslateOptions, 'defaultBackendService'>): string | undefined {
+  const ref = options.defaultBackendService;
+  return ref === undefined ? undefined : backendIdOf({ kind: 'Service', namespace: ref.namespace, name: ref.name, port: firstPortOf(index, ref) });
+}
+
+/** A default backend serves one port: the Service's first (port 0 when it has none or is missing). */
+function firstPortOf(index: SnapshotIndex, ref: { readonly namespace: string; readonly name: string }): ServiceBackendPort {
+  const first = index.service(ref.namespace, ref.name)?.spec?.ports?.[0];
+  return first === undefined ? { number: 0 } : first.name ? { name: first.name } : { number: first.port };
 }

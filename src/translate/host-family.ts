@@ -49,7 +49,7 @@ export interface FamilyOutput {
 /**
  * translate()'s steps 3 to 5 (merge, build, ciphers and tls) for one family: `members` are the processed
  * Ingresses of the family, `tableDefault` the spec.defaultBackend winner's backend id, decided
- * over every Ingress. The routes of other families and every default backend are left out, so
+ * over every Ingress, else `--default-backend-service`'s (what custom-http-errors name). The routes of other families and every default backend are left out, so
  * the result is exactly this family's share of translate()'s table.
  */
 export function translateFamily(index: SnapshotIndex, family: string, members: readonly ProcessedIngress[], resolveBackend: BackendResolver, tableDefault: string | undefined): FamilyOutput {

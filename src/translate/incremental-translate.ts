@@ -4,7 +4,7 @@ import type { Backend, BackendPolicy, Certificate, RouteTable, VirtualHost } fro
 import type { BackendResolver } from './build-table.ts';
 import { BackendMemo } from './backend-memo.ts';
 import { backendIdOf } from './backend-ref.ts';
-import { applyDefaultBackendService } from './default-backend-service.ts';
+import { applyDefaultBackendService, defaultBackendServiceId } from './default-backend-service.ts';
 import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
 import { dependencyKey, ingressOfKey } from './dependency-keys.ts';
 import { familiesOf, translateFamily, type FamilyOutput } from './host-family.ts';
@@ -78,6 +78,9 @@ export class IncrementalTranslator {
   #defaultIngresses = new Set<string>();
   #defaultUse: string | undefined;
   #defaultId: string | undefined;
+  /** What custom-http-errors without a default-backend annotation name: #defaultId, else
+   * `--default-backend-service`'s id. */
+  #errorDefault: string | undefined;
   /** Problems by source (`i\0ingress`, `f\0family`), only sources that have some. */
   #problemSources = new Map<string, readonly Problem[]>();
   #problemsChanged = true;
@@ -133,6 +136,7 @@ export class IncrementalTranslator {
     this.#defaultIngresses = new Set();
     this.#defaultUse = undefined;
     this.#defaultId = undefined;
+    this.#errorDefault = undefined;
     this.#problemSources = new Map();
     this.#problemsChanged = true;
     this.#last = undefined;
@@ -182,7 +186,7 @@ export class IncrementalTranslator {
     const merged = mergeRoutes(defaults.map((p) => ({ ...p, routes: [] })));
     this.#setProblems('default', merged.problems);
     const previousUse = this.#defaultUse;
-    const previousId = this.#defaultId;
+    const previousDefault = this.#errorDefault;
     const winner = merged.defaultBackend;
     if (winner === undefined) {
       this.#defaultUse = undefined;
@@ -193,7 +197,8 @@ export class IncrementalTranslator {
       this.#defaultId = id;
     }
     if (previousUse !== undefined) this.#memo.release([previousUse]);
-    if (previousId === this.#defaultId) return;
+    this.#errorDefault = this.#defaultId ?? defaultBackendServiceId(index, this.#options);
+    if (previousDefault === this.#errorDefault) return;
     for (const [family, entry] of this.#families) if (entry.output?.usedTableDefault === true) dirty.add(family);
   }
 
@@ -216,7 +221,7 @@ export class IncrementalTranslator {
         uses.push(used.key);
         return { backend: used.backend, problems: [] };
       };
-      output = translateFamily(trackingIndex(index, deps), family, members, resolve, this.#defaultId);
+      output = translateFamily(trackingIndex(index, deps), family, members, resolve, this.#errorDefault);
       this.#dependents.track(FAMILY + family, deps);
       entry.output = output;
       entry.uses = uses;

@@ -1,6 +1,6 @@
 import type { RouteTable } from '../routing/route-table.ts';
 import { backendResolver, buildTable } from './build-table.ts';
-import { applyDefaultBackendService } from './default-backend-service.ts';
+import { applyDefaultBackendService, defaultBackendServiceId } from './default-backend-service.ts';
 import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
 import { isOurIngress } from './ingress-class.ts';
 import { processIngress } from './ingress-processor.ts';
@@ -53,7 +53,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const processed = ours.map((ingress) => processIngress(ingress, index, options));
   const merged = mergeRoutes(processed);
   const servicePolicy = servicePolicyOf(options.backendDefaults);
-  const built = buildTable(index, merged, tlsClaimedHosts(processed), { resolveBackend: backendResolver(servicePolicy) });
+  const built = buildTable(index, merged, tlsClaimedHosts(processed), { resolveBackend: backendResolver(servicePolicy), serviceDefault: defaultBackendServiceId(index, options) });
   // An Ingress skipped as invalid claims no certificate either.
   const valid = processed.filter((p) => !p.rejected).map((p) => p.ingress);
   const ciphers = applySslCiphers(built.table, processed);

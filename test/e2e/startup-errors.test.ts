@@ -96,6 +96,11 @@ describe('start-up failures: one line and exit code 2', () => {
       args: () => ['--manifests', EXAMPLES, '--proxy-read-timeout', '0'],
       line: /^pier: invalid value for --proxy-read-timeout: "0" \(expected more than 0\)$/,
     },
+    {
+      name: 'an ingress-nginx ConfigMap list with an entry its annotation refuses',
+      args: () => ['--manifests', EXAMPLES, '--whitelist-source-range', '10.0.0.0/8,office'],
+      line: /^pier: invalid value for --whitelist-source-range: "10\.0\.0\.0\/8,office" has "office", which is not an IP address or CIDR range/,
+    },
   ];
 
   it.each(cases)('$name', async ({ args, env, line }) => {

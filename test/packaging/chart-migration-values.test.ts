@@ -95,6 +95,23 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.compression=deflate'] })).toMatch(/controller\.compression: Does not match pattern/);
   });
 
+  it('controller.proxyCookie* / proxyRedirect* / *SourceRange / blockCidrs / customHttpErrors carry the same-named ConfigMap keys', () => {
+    const defaults = Rendered.of();
+    expect(defaults.config().annotationDefaults.annotations).toBeUndefined();
+    expect(defaults.config().blockCidrs).toEqual([]);
+    const r = Rendered.of({
+      set: ['controller.whitelistSourceRange=10.0.0.0/8\\,192.168.0.0/16', 'controller.blockCidrs=198.51.100.0/24', 'controller.customHttpErrors=404', 'controller.defaultBackendService=ingress/pages'],
+      setString: ['controller.proxyCookieDomain=.internal.svc example.com', 'controller.proxyRedirectFrom=http://internal.svc/', 'controller.proxyRedirectTo=https://example.com/'],
+    });
+    expect(r.config().annotationDefaults.annotations).toEqual({
+      'proxy-cookie-domain': '.internal.svc example.com', 'proxy-redirect-from': 'http://internal.svc/', 'proxy-redirect-to': 'https://example.com/',
+      'whitelist-source-range': '10.0.0.0/8,192.168.0.0/16', 'custom-http-errors': '404',
+    });
+    expect(r.config().blockCidrs).toEqual(['198.51.100.0/24']);
+    expect(helmError({ set: ['controller.customHttpErrors=404'] })).toMatch(/controller\.customHttpErrors needs controller\.defaultBackendService/);
+    expect(helmError({ setString: ['controller.whitelistSourceRange=office'] })).toMatch(/controller\.whitelistSourceRange: Does not match pattern/);
+  });
+
   it('controller.updateStatus false is ingress-nginx\'s --update-status=false', () => {
     expect(Rendered.of().config().updateStatus).toBe(true);
     expect(Rendered.of({ set: ['controller.updateStatus=false'] }).config().updateStatus).toBe(false);

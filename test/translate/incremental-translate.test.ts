@@ -87,7 +87,7 @@ function mutate(obj: KubeObject, rnd: () => number): KubeObject {
     } else if (choice < 0.9) {
       (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, 'nginx.ingress.kubernetes.io/server-alias': pick(['www.foo.test,shared.example.com', 'foo.com', '~^re,foo.test', 'x.wild.test, foo.test', 'app.com,www.app.com']) };
     } else {
-      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors', 'nginx.ingress.kubernetes.io/ssl-passthrough', 'nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers'])]: pick(['true', 'false', '404,503']) };
+      (ingress.metadata as { annotations?: Record<string, string> }).annotations = { ...ingress.metadata.annotations, [pick(['nginx.ingress.kubernetes.io/from-to-www-redirect', 'nginx.ingress.kubernetes.io/ssl-redirect', 'nginx.ingress.kubernetes.io/use-regex', 'nginx.ingress.kubernetes.io/custom-http-errors', 'nginx.ingress.kubernetes.io/default-backend', 'nginx.ingress.kubernetes.io/disable-proxy-intercept-errors', 'nginx.ingress.kubernetes.io/ssl-passthrough', 'nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers'])]: pick(['true', 'false', '404,503']) };
     }
   } else if (copy.kind === 'EndpointSlice') {
     const slice = copy as EndpointSlice;
@@ -107,7 +107,8 @@ const OPTION_SETS: [string, TranslateOptions][] = [
   ['default options', OPTIONS],
   ['with flag fallbacks', { ...OPTIONS, watchIngressWithoutClass: true, defaultBackendService: { namespace: 'default', name: 'a' }, defaultSslCertificate: { namespace: 'default', name: 'tls-foo' }, enableSslPassthrough: true,
     backendDefaults: { timeouts: { connectMs: 2_000, sendMs: 30_000, readMs: 90_000 }, keepalive: { connections: 0, requests: 100, timeMs: 600_000, idleTimeoutMs: 5_000 } },
-    annotationDefaults: { sslRedirect: false, forceSslRedirect: true, compression: { kind: 'compression', codings: ['br', 'gzip'], minLength: 100, types: ['text/html'] } } }],
+    annotationDefaults: { sslRedirect: false, forceSslRedirect: true, compression: { kind: 'compression', codings: ['br', 'gzip'], minLength: 100, types: ['text/html'] },
+      annotations: { 'custom-http-errors': '404', 'proxy-cookie-path': '/a /b', 'whitelist-source-range': '10.0.0.0/8' } } }],
 ];
 
 describe('IncrementalTranslator', () => {

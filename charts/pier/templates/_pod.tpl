@@ -68,6 +68,15 @@ hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's.
 {{- include "pier.optionalFlag" (list "compression" $c.compression) }}
 {{- include "pier.optionalFlag" (list "compression-types" $c.compressionTypes) }}
 {{- include "pier.optionalFlag" (list "compression-min-length" $c.compressionMinLength) }}
+{{- $annotationFlags := dict "proxy-cookie-domain" $c.proxyCookieDomain "proxy-cookie-path" $c.proxyCookiePath "proxy-redirect-from" $c.proxyRedirectFrom "proxy-redirect-to" $c.proxyRedirectTo "whitelist-source-range" $c.whitelistSourceRange "denylist-source-range" $c.denylistSourceRange "block-cidrs" $c.blockCidrs "custom-http-errors" $c.customHttpErrors }}
+{{- range $name, $value := $annotationFlags }}
+{{- if $value }}
+- {{ printf "--%s=%s" $name (toString $value) | quote }}
+{{- end }}
+{{- end }}
+{{- if and $c.customHttpErrors (not $c.defaultBackendService) (not (hasKey $c.extraArgs "default-backend-service")) }}
+{{- fail "controller.customHttpErrors needs controller.defaultBackendService: the Service that answers the listed statuses" }}
+{{- end }}
 {{- if not $c.sslRedirect }}
 - --ssl-redirect=false
 {{- end }}

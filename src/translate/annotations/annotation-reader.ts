@@ -3,14 +3,21 @@ export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
 /** Pier's prefix: ingress-nginx's names too (this one wins when both are set), plus Pier's own. */
 export const PIER_PREFIX = 'pier.dev/';
 
+const NO_FALLBACKS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Reads one Ingress's annotations by name (without prefix): `pier.dev/<name>` first, then
- * `nginx.ingress.kubernetes.io/<name>`. Typed getters turn text into values or record an error
- * naming the annotation key as written; parsers collect the errors, and any error rejects the
- * Ingress (ingress-nginx rejects an Ingress with an invalid annotation value too).
+ * `nginx.ingress.kubernetes.io/<name>`, then the controller's value of that name (`fallbacks`:
+ * the flags named after ingress-nginx's ConfigMap keys, such as `--proxy-cookie-domain`), which
+ * an Ingress reads where it does not set the name or sets it empty (ingress-nginx's parsers
+ * take the ConfigMap's value where GetStringAnnotation fails, and an empty value fails there).
+ * Typed getters turn text into values or record an error naming the annotation key as written;
+ * parsers collect the errors, and any error rejects the Ingress (ingress-nginx rejects an
+ * Ingress with an invalid annotation value too).
  */
 export class AnnotationReader {
   readonly #annotations: Readonly<Record<string, string>>;
+  readonly #fallbacks: Readonly<Record<string, string>>;
   /** Name (prefix removed) → the key holding it: built once, so a lookup is one Map read. */
   readonly #keys = new Map<string, string>();
   readonly errors: string[] = [];
@@ -30,10 +37,12 @@ export class AnnotationReader {
     annotations: Readonly<Record<string, string>> | undefined,
     namespace = '',
     configMap: (namespace: string, name: string) => Readonly<Record<string, string>> | undefined = () => undefined,
+    fallbacks: Readonly<Record<string, string>> = NO_FALLBACKS,
   ) {
     this.namespace = namespace;
     this.configMap = configMap;
     this.#annotations = annotations ?? {};
+    this.#fallbacks = fallbacks;
     for (const key in this.#annotations) {
       if (key.startsWith(PIER_PREFIX)) this.#keys.set(key.slice(PIER_PREFIX.length), key);
       else if (key.startsWith(NGINX_PREFIX)) {
@@ -58,12 +67,33 @@ export class AnnotationReader {
     return this.keyOf(name) !== undefined;
   }
 
-  /** The raw text of `name`, trimmed; undefined when absent. */
+  /** The raw text of `name`, trimmed (the controller's value where the Ingress sets none or an
+   * empty one); undefined when absent. */
   string(name: string): string | undefined {
+    const own = this.#own(name);
+    return own === undefined || own === '' ? this.#fallback(name) ?? own : own;
+  }
+
+  /** Whether string(name) is the controller's value, not the Ingress's. */
+  fromController(name: string): boolean {
+    const own = this.#own(name);
+    return (own === undefined || own === '') && this.#fallback(name) !== undefined;
+  }
+
+  #fallback(name: string): string | undefined {
+    return Object.hasOwn(this.#fallbacks, name) ? this.#fallbacks[name] : undefined;
+  }
+
+  #own(name: string): string | undefined {
     const key = this.keyOf(name);
     if (key === undefined) return undefined;
     const value = this.#annotations[key];
     return typeof value === 'string' ? value.trim() : String(value);
+  }
+
+  /** How an error about `name` begins (FlagReader names the flag instead). */
+  protected subject(name: string): string {
+    return `annotation ${this.keyOf(name) ?? NGINX_PREFIX + name}`;
   }
 
   /** Records an error that already names its annotation. */
@@ -74,8 +104,7 @@ export class AnnotationReader {
 
   /** Records an error about `name`'s value. */
   fail(name: string, problem: string): undefined {
-    const key = this.keyOf(name) ?? NGINX_PREFIX + name;
-    this.errors.push(`annotation ${key}: "${this.string(name) ?? ''}" ${problem}`);
+    this.errors.push(`${this.subject(name)}: "${this.string(name) ?? ''}" ${problem}`);
     return undefined;
   }
 

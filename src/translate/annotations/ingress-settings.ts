@@ -78,6 +78,9 @@ export interface IngressSettings {
   clientCert?: ClientCertSettings;
   /** `custom-http-errors`: codes whose answers the default backend replaces. */
   customHttpErrors?: readonly number[];
+  /** The codes are `--custom-http-errors`': they go to the table's default backend, whatever
+   * `default-backend` says (default-backend.ts). */
+  controllerErrorPages?: true;
   /** `server-alias`: more names for this Ingress's hosts, lower-case, sorted (server-aliases.ts). */
   serverAliases?: readonly string[];
   /** `limit-rps`, `limit-rpm`, `limit-connections` and their options. */

@@ -10,9 +10,14 @@ import type { IngressSettings } from './ingress-settings.ts';
  *   (`10.1.2.3/8` is `10.0.0.0/8`); the list is sorted and deduplicated.
  * - Any entry that is not one makes the annotation invalid (the Ingress is not served: ingress-
  *   nginx would deny the location; an unreadable list must never open it).
+ * - `--whitelist-source-range` / `--denylist-source-range` (ingress-nginx's ConfigMap keys) are
+ *   what an Ingress without the annotation (or with an empty one) reads: each annotation
+ *   replaces its own list, as in ingress-nginx (AnnotationReader's fallbacks).
  */
 export function parseIpAccess(r: AnnotationReader, s: IngressSettings): void {
-  const allowName = r.has('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
+  // An empty allowlist-source-range is not set (the controller's --whitelist-source-range, or
+  // the older name, applies); a list is never dropped by an empty value.
+  const allowName = r.string('allowlist-source-range') ? 'allowlist-source-range' : 'whitelist-source-range';
   const allow = cidrList(r, allowName);
   const deny = cidrList(r, 'denylist-source-range');
   if (allow === undefined && deny === undefined) return;

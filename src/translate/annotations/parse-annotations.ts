@@ -19,6 +19,10 @@ export interface AnnotationDefaults {
   /** `--http-redirect-code`, `--no-tls-redirect-locations`; absent: ingress-nginx's defaults. */
   readonly redirectCode?: number;
   readonly noTlsRedirectLocations?: readonly string[];
+  /** `--proxy-cookie-domain`, `--whitelist-source-range`, `--custom-http-errors`, ...
+   * (annotation-flags.ts): the controller's value of an annotation name, read by an Ingress
+   * that does not set it (AnnotationReader's fallbacks), validated at start. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export const STANDARD_DEFAULTS: AnnotationDefaults = Object.freeze({ sslRedirect: true, forceSslRedirect: false });
@@ -29,13 +33,25 @@ const UNANNOTATED = new WeakMap<AnnotationDefaults, IngressSettings>();
 function unannotated(defaults: AnnotationDefaults): IngressSettings {
   let settings = UNANNOTATED.get(defaults);
   if (settings === undefined) {
-    const policies = defaults.compression === undefined ? [] : [defaults.compression];
+    // The controller's annotation values are parsed once here, as an Ingress's would be.
+    const parsed = seeded(defaults);
+    if (defaults.annotations !== undefined) for (const family of ANNOTATION_FAMILIES) family.parse?.(new AnnotationReader({}, '', undefined, defaults.annotations), parsed);
     settings = Object.freeze({
-      ...emptySettings(), ...redirectDefaults(defaults), sslRedirect: defaults.sslRedirect, forceSslRedirect: defaults.forceSslRedirect,
-      policies: Object.freeze(policies) as unknown as IngressSettings['policies'], backend: Object.freeze({}),
+      ...parsed, policies: Object.freeze(parsed.policies) as unknown as IngressSettings['policies'], backend: Object.freeze(parsed.backend),
     });
     UNANNOTATED.set(defaults, settings);
   }
+  return settings;
+}
+
+/** New settings holding what the flags decide before any annotation is read. */
+function seeded(defaults: AnnotationDefaults): IngressSettings {
+  const settings = emptySettings();
+  settings.sslRedirect = defaults.sslRedirect;
+  settings.forceSslRedirect = defaults.forceSslRedirect;
+  if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
+  Object.assign(settings, redirectDefaults(defaults));
+  if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   return settings;
 }
 
@@ -87,14 +103,9 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
       problems.push(problemAbout(ingress, 'UnenforcedAnnotation', `Ingress skipped: annotation ${key} is ${family.note.replace(/^not enforced yet: /, 'not enforced by Pier yet: ')}`));
     }
   }
-  const reader = new AnnotationReader(annotations, ingress.metadata.namespace ?? '', configMap);
+  const reader = new AnnotationReader(annotations, ingress.metadata.namespace ?? '', configMap, defaults.annotations);
   if (reader.empty) return { settings: unannotated(defaults), problems, rejected };
-  const settings = emptySettings();
-  settings.sslRedirect = defaults.sslRedirect;
-  settings.forceSslRedirect = defaults.forceSslRedirect;
-  if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
-  Object.assign(settings, redirectDefaults(defaults));
-  if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
+  const settings = seeded(defaults);
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
   for (const ignored of reader.ignored) problems.push(problemAbout(ingress, 'IgnoredAnnotation', ignored));

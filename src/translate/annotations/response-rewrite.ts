@@ -15,6 +15,9 @@ const TOKEN = /^[\x21-\x7e]+$/;
  * - `proxy-cookie-domain` / `proxy-cookie-path`: `off` (the default) or `<from> <to>`.
  * Text forms only: a regular expression (`~...`) or an nginx variable (`$...`) is an error
  * naming the annotation, as ingress-nginx's validation refuses those characters too.
+ * The flags of the same names (ingress-nginx's ConfigMap keys) are read where an Ingress sets
+ * none (AnnotationReader's fallbacks): each annotation replaces its own key only, as ingress-
+ * nginx's proxy parser, so a controller `proxy-redirect-from` pairs with an Ingress's `-to`.
  */
 export function parseResponseRewrite(r: AnnotationReader, s: IngressSettings): void {
   const redirect = redirectRule(r);
@@ -35,8 +38,9 @@ function redirectRule(r: AnnotationReader): RewriteRule | undefined {
   const toSet = to !== undefined && to !== '' && to !== 'off';
   if (fromSet && !token(r, 'proxy-redirect-from', from, true)) return undefined;
   if (toSet && !token(r, 'proxy-redirect-to', to, false)) return undefined;
-  if (fromSet && !toSet) r.notice('proxy-redirect-from', 'has no effect without proxy-redirect-to (ingress-nginx writes no proxy_redirect then)');
-  if (!fromSet && toSet) r.notice('proxy-redirect-to', 'has no effect without proxy-redirect-from (not set, "off" or "default")');
+  // Only about the Ingress's own value: a controller value alone waits for the other half.
+  if (fromSet && !toSet && !r.fromController('proxy-redirect-from')) r.notice('proxy-redirect-from', 'has no effect without proxy-redirect-to (ingress-nginx writes no proxy_redirect then)');
+  if (!fromSet && toSet && !r.fromController('proxy-redirect-to')) r.notice('proxy-redirect-to', 'has no effect without proxy-redirect-from (not set, "off" or "default")');
   return fromSet && toSet ? { from, to } : undefined;
 }
 
