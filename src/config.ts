@@ -89,6 +89,9 @@ export interface PierConfig {
   readonly backendDefaults: BackendDefaults;
   /** `--block-cidrs` (ingress-nginx's ConfigMap key): normalized CIDRs whose requests get 403. */
   readonly blockCidrs: readonly string[];
+  /** `--allow-backend-server-header`, `--hide-headers`: upstream response headers clients see. */
+  readonly allowBackendServerHeader: boolean;
+  readonly hideHeaders: readonly string[];
   /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
   readonly sslProtocols: TlsVersionRange;
   /** `--ssl-ciphers`: the OpenSSL cipher list of its handshakes (nginx ssl_ciphers), unless a
@@ -170,6 +173,8 @@ export const OPTIONS = {
   'proxy-redirect-to': { kind: 'string', placeholder: 'TEXT|off', help: 'What --proxy-redirect-from is replaced by (ingress-nginx\'s ConfigMap key).' },
   'whitelist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'Only these client addresses reach any route (403 for others), unless an Ingress\'s whitelist-source-range / allowlist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
   'denylist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'These client addresses get 403 on every route, unless an Ingress\'s denylist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
+  'allow-backend-server-header': { kind: 'boolean', help: 'Pass a backend\'s Server header on to clients (ingress-nginx\'s ConfigMap key); without it clients get none, as from ingress-nginx (server-tokens off).' },
+  'hide-headers': { kind: 'list', placeholder: 'NAME,...', help: 'Backend response headers clients never get (ingress-nginx\'s ConfigMap hide-headers, nginx proxy_hide_header); X-Pad and X-Accel-* are never passed anyway.' },
   'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
   'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
@@ -290,6 +295,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       ...present('annotations', annotationFlagValues(label, str, str('default-backend-service') !== undefined)),
     },
     blockCidrs: cidrList(label('block-cidrs'), str('block-cidrs')),
+    allowBackendServerHeader: raw('allow-backend-server-header') === true,
+    hideHeaders: headerNames(label('hide-headers'), str('hide-headers')),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
@@ -406,6 +413,14 @@ function parseNumber(name: OptionName, label: string, value: string): number {
 function headerSize(label: string, value: string, bytes: number): number {
   if (bytes < 1024 || bytes > 16 * 1024 * 1024) throw invalid(label, value, 'a size from 1k to 16m');
   return bytes;
+}
+
+/** `--hide-headers`: header names (RFC 9110 tokens). */
+function headerNames(label: string, value: string | undefined): string[] {
+  const names = parseList(value);
+  const bad = names.find((n) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n));
+  if (bad !== undefined) throw invalid(label, bad, 'header names separated by commas');
+  return names;
 }
 
 /** `--http-redirect-code`: the codes ingress-nginx accepts (it falls back to 308 on others with

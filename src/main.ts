@@ -125,6 +125,8 @@ async function main(config: PierConfig): Promise<void> {
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
       ...(config.blockCidrs.length === 0 ? {} : { blockCidrs: config.blockCidrs }),
+      ...(config.allowBackendServerHeader ? { allowBackendServerHeader: true } : {}),
+      ...(config.hideHeaders.length === 0 ? {} : { hideHeaders: config.hideHeaders }),
       proxyProtocol: config.proxyProtocol,
       publicPorts: { ...(config.publicHttpPort === undefined ? {} : { http: config.publicHttpPort }), ...(config.publicHttpsPort === undefined ? {} : { https: config.publicHttpsPort }) },
       workers: config.workers,

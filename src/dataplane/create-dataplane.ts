@@ -16,6 +16,7 @@ import type { Http1Front, Http1Handler, RequestLimits } from './front/http1/http
 import { Http1Server } from './front/http1/http1-server.ts';
 import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
 import { advertisePort, listenerPort } from './front/listener-port.ts';
+import { hideResponseHeaders } from './forward-headers.ts';
 import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -69,6 +70,11 @@ export interface DataplaneOptions {
   readonly proxyProtocol?: boolean;
   /** `--block-cidrs`: requests from these client addresses get 403, matched or not (blocked-clients.ts). */
   readonly blockCidrs?: readonly string[];
+  /** `--allow-backend-server-header` / `--hide-headers`: which upstream response headers reach
+   * clients (forward-headers.ts hideResponseHeaders; process-wide). Absent: ingress-nginx's
+   * defaults, no Server. */
+  readonly allowBackendServerHeader?: boolean;
+  readonly hideHeaders?: readonly string[];
   /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
    * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
   readonly self?: { readonly bindAddress: string; readonly httpPort: number; readonly httpsPort?: number };
@@ -191,6 +197,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     const self = options.self;
     this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
     this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
+    hideResponseHeaders(options.allowBackendServerHeader === true, options.hideHeaders ?? []);
     this.publicHttp = options.publicHttp ?? !probeNodeInternals().parser;
     this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;

@@ -314,7 +314,7 @@ function pushOriginals(out: string[], xff: string | undefined, xfh: string | und
 
 /** responseHeaderFate: copied to the client. */
 export const RESPONSE_COPY = 0;
-/** responseHeaderFate: hop-by-hop, dropped. */
+/** responseHeaderFate: hop-by-hop or hidden, dropped. */
 export const RESPONSE_DROP = 1;
 /** responseHeaderFate: Connection, dropped; if it names other headers, those go too. */
 export const RESPONSE_CONNECTION = 2;
@@ -323,6 +323,7 @@ export const RESPONSE_CONNECTION = 2;
  * downstreamResponseHeaders' terms, for callers that filter while they write. */
 export function responseHeaderFate(name: string): number {
   const kind = classify(name);
+  if (kind === FORWARD) return hiddenResponseHeader(name) ? RESPONSE_DROP : RESPONSE_COPY;
   if (kind === CONNECTION) return RESPONSE_CONNECTION;
   return kind === HOP || kind === TRANSFER_ENCODING || kind === EXPECT || kind === UPGRADE ? RESPONSE_DROP : RESPONSE_COPY;
 }
@@ -332,9 +333,39 @@ export function namesNoHeader(connectionValue: string): boolean {
   return connectionTokens(connectionValue, undefined) === undefined;
 }
 
+/** `--allow-backend-server-header`: an upstream's Server header reaches clients. */
+let passServer = false;
+/** `--hide-headers` (lower-case); undefined when none. */
+let hidden: ReadonlySet<string> | undefined;
+
+/**
+ * Which upstream response headers clients never see, as ingress-nginx: nginx's proxy_hide_header
+ * defaults (`Server`, which ingress-nginx's server-tokens off clears as well, unless
+ * allow-backend-server-header; `X-Pad`; `X-Accel-*`, a backend's instructions to nginx) plus its
+ * ConfigMap's hide-headers. Process-wide, as the worker's flags are: set once at start.
+ */
+export function hideResponseHeaders(allowBackendServer: boolean, names: readonly string[]): void {
+  passServer = allowBackendServer;
+  hidden = names.length === 0 ? undefined : new Set(names.map((n) => n.toLowerCase()));
+}
+
+/** An end-to-end response header hideResponseHeaders keeps from clients (eq compares the
+ * first `lower.length` characters: a prefix test where the length is not checked first). */
+export function hiddenResponseHeader(name: string): boolean {
+  const n = name.length;
+  if (n === 6) {
+    if (!passServer && eq(name, 'server')) return true;
+  } else if (n === 5) {
+    if (eq(name, 'x-pad')) return true;
+  } else if (n > 8 && eq(name, 'x-accel-')) {
+    return true;
+  }
+  return hidden !== undefined && hidden.has(name.toLowerCase());
+}
+
 /**
  * The response headers for the client: the upstream's raw ones (latin1 strings or Buffers, as on the wire) minus
- * hop-by-hop ones and those its Connection header names. `close` adds `Connection: close`
+ * hop-by-hop ones, those its Connection header names and the hidden ones (hideResponseHeaders). `close` adds `Connection: close`
  * (draining), which also makes node:http close the connection after this response.
  */
 export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], close: boolean): string[] {
@@ -343,7 +374,9 @@ export function downstreamResponseHeaders(raw: readonly (Buffer | string)[], clo
   for (let i = 0; i < raw.length; i += 2) {
     const name = latin1(raw[i]!);
     const kind = classify(name);
-    if (kind === FORWARD || kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED || kind === REQUEST_ID || kind === XFH || kind === HTTPOXY) {
+    if (kind === FORWARD) {
+      if (!hiddenResponseHeader(name)) out.push(name, latin1(raw[i + 1]!));
+    } else if (kind === CONTENT_LENGTH || kind === HOST || kind === XFF || kind === REPLACED || kind === REQUEST_ID || kind === XFH || kind === HTTPOXY) {
       out.push(name, latin1(raw[i + 1]!));
     } else if (kind === CONNECTION) {
       named = connectionTokens(latin1(raw[i + 1]!), named);

@@ -77,6 +77,9 @@ export interface WorkerSettings {
   readonly proxyProtocol?: boolean;
   /** `--block-cidrs` (normalized CIDRs): their requests get 403; absent: none. */
   readonly blockCidrs?: readonly string[];
+  /** `--allow-backend-server-header`, `--hide-headers` (forward-headers.ts hideResponseHeaders). */
+  readonly allowBackendServerHeader?: boolean;
+  readonly hideHeaders?: readonly string[];
   /** `--public-http-port` / `--public-https-port` (X-Forwarded-Port). */
   readonly publicPorts?: { readonly http?: number; readonly https?: number };
   /** Workers of the pod: with more than one, rate limits are leased from the primary. */

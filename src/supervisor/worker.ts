@@ -55,6 +55,8 @@ const dataplane = createDataplane({
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
   blockCidrs: settings.blockCidrs,
+  allowBackendServerHeader: settings.allowBackendServerHeader,
+  hideHeaders: settings.hideHeaders,
   ...(settings.publicPorts === undefined ? {} : { publicPorts: settings.publicPorts }),
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },
   logger,

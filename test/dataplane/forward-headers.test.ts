@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  downstreamResponseHeaders, emptyFacts, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
+  downstreamResponseHeaders, emptyFacts, hideResponseHeaders, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
   type ForwardedFor,
 } from '../../src/dataplane/forward-headers.ts';
 import { CidrSet } from '../../src/dataplane/cidr-set.ts';
@@ -187,9 +187,16 @@ describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingres
 
 describe('downstreamResponseHeaders', () => {
   const b = (...xs: string[]) => xs.map((x) => Buffer.from(x, 'latin1'));
-  it('keeps end-to-end headers (Server included) and drops hop-by-hop ones', () => {
-    const out = downstreamResponseHeaders(b('Server', 'backend/1', 'Connection', 'X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3'), false);
-    expect(out).toEqual(['Server', 'backend/1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '3']);
+  afterEach(() => hideResponseHeaders(false, []));
+  it('keeps end-to-end headers, drops hop-by-hop ones and those nginx hides by default (Server, X-Pad, X-Accel-*)', () => {
+    const out = downstreamResponseHeaders(b('Server', 'backend/1', 'Connection', 'X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a=1', 'X-Pad', 'p', 'X-Accel-Redirect', '/internal', 'X-Accel', 'kept', 'Set-Cookie', 'b=2', 'Content-Length', '3'), false);
+    expect(out).toEqual(['Set-Cookie', 'a=1', 'X-Accel', 'kept', 'Set-Cookie', 'b=2', 'Content-Length', '3']);
+  });
+  it('--allow-backend-server-header passes Server; --hide-headers hides more, any case', () => {
+    hideResponseHeaders(true, ['X-Powered-By', 'x-aspnet-version']);
+    const out = downstreamResponseHeaders(b('Server', 'backend/1', 'x-powered-by', 'PHP/8.2', 'X-AspNet-Version', '4', 'X-Kept', 'k'), false);
+    expect(out).toEqual(['Server', 'backend/1', 'X-Kept', 'k']);
+    expect([responseHeaderFate('X-Powered-By'), responseHeaderFate('Server')]).toEqual([RESPONSE_DROP, RESPONSE_COPY]);
   });
   it('adds Connection: close when asked', () => {
     expect(downstreamResponseHeaders(b('A', '1'), true)).toEqual(['A', '1', 'connection', 'close']);
@@ -201,7 +208,7 @@ describe('responseHeaderFate (the one-pass filter ProxyResponse.writeUpstreamHea
     'Server', 'Date', 'Content-Type', 'content-length', 'Set-Cookie', 'Host', 'X-Forwarded-For', 'X-Real-IP', 'ETag',
     'Connection', 'CONNECTION', 'Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Connection',
     'Proxy-Authenticate', 'Proxy-Authorization', 'Expect', 'HTTP2-Settings', 'Proxy', 'X-Scheme', 'X-Forwarded-Scheme', 'X-Forwarded-Host',
-    'X-Original-Forwarded-For', 'X-Original-Forwarded-Host',
+    'X-Original-Forwarded-For', 'X-Original-Forwarded-Host', 'X-Pad', 'X-Accel-Expires', 'X-Accel', 'Server-Timing',
   ];
   it.each(names)('%s: the same verdict as downstreamResponseHeaders', (name) => {
     const kept = downstreamResponseHeaders([name, 'v'], false).length > 0;

@@ -88,7 +88,7 @@ describe('pier serve --manifests', () => {
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host']).toBe('shop.example');
     expect(seen.headers['x-forwarded-port']).toBe(String(pier.httpPort));
-    expect(res.headers.server).toBe('api-server/1.0');
+    expect(res.headers.server).toBeUndefined(); // hidden, as ingress-nginx hides it
   });
 
   it('does not forward hop-by-hop headers, including those Connection names', async () => {

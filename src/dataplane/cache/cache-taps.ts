@@ -12,6 +12,7 @@ import { RangeSlice } from './range-slice.ts';
 import { targetedDirectives } from './targeted-cache-control.ts';
 import { serveEntry } from './serve-entry.ts';
 import { requestHeader } from './request-header.ts';
+import { hiddenResponseHeader } from '../forward-headers.ts';
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1): never stored. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
@@ -35,7 +36,8 @@ export interface TapContext {
 
 export { requestHeader } from './request-header.ts';
 
-/** The stored form of an upstream head: latin1 strings, hop-by-hop fields dropped. */
+/** The stored form of an upstream head: latin1 strings, hop-by-hop and hidden fields
+ * (hiddenResponseHeader: Server, --hide-headers, ...) dropped. */
 export function storedHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   let connection: string[] | undefined;
@@ -43,7 +45,7 @@ export function storedHeaders(raw: readonly Buffer[]): string[] {
     const name = raw[i]!.toString('latin1');
     const lower = name.toLowerCase();
     if (lower === 'connection') connection = raw[i + 1]!.toString('latin1').toLowerCase().split(',').map((s) => s.trim());
-    if (HOP_BY_HOP.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || hiddenResponseHeader(name)) continue;
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   if (connection === undefined) return out;

@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPier, type PierProcess } from '../helpers/pier-process.ts';
+import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifests.ts';
+
+/*
+ * Which backend response headers clients get, through `pier serve`: as from ingress-nginx, no
+ * Server (its server-tokens off; nginx's proxy_hide_header defaults also drop X-Pad and
+ * X-Accel-*), fresh or from the cache; `--allow-backend-server-header` passes Server and
+ * `--hide-headers` hides more (ingress-nginx's ConfigMap keys).
+ */
+
+function get(port: number, host: string): Promise<IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/page', headers: { host }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+describe('backend response headers clients get (Server, X-Accel-*, --hide-headers)', () => {
+  let backend: Server;
+  let dir: string;
+  const started: PierProcess[] = [];
+
+  beforeAll(async () => {
+    backend = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { server: 'Apache/2.4.1 (Unix)', 'x-powered-by': 'PHP/8.2.1', 'x-accel-buffering': 'no', 'cache-control': 'max-age=60', 'content-type': 'text/plain' });
+      res.end('page');
+    });
+    backend.listen(0, '127.0.0.1');
+    await once(backend, 'listening');
+    dir = await mkdtemp(join(tmpdir(), 'pier-response-headers-'));
+    await writeFile(join(dir, 'objects.yaml'), [
+      INGRESS_CLASS_YAML,
+      `---\n${serviceYaml('web', [{ host: '127.0.0.1', port: (backend.address() as AddressInfo).port }])}`,
+      annotatedIngressYaml('plain', 'plain.test', 'web', {}),
+      annotatedIngressYaml('cached', 'cached.test', 'web', { 'pier.dev/cache': 'on' }),
+    ].join('\n'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    backend?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('by default: no Server, X-Accel-* or X-Pad from the backend, fresh or from the cache; the rest passes', async () => {
+    const p = await startPier(['--manifests', dir, '--workers', '1']);
+    started.push(p);
+    for (const host of ['plain.test', 'cached.test', 'cached.test']) {
+      const headers = await get(p.httpPort, host);
+      expect([headers.server, headers['x-accel-buffering']], host).toEqual([undefined, undefined]);
+      expect(headers['x-powered-by'], host).toBe('PHP/8.2.1');
+    }
+  });
+
+  it('--allow-backend-server-header passes Server; --hide-headers X-Powered-By hides that too', async () => {
+    const p = await startPier(['--manifests', dir, '--workers', '1', '--allow-backend-server-header', '--hide-headers', 'X-Powered-By']);
+    started.push(p);
+    const headers = await get(p.httpPort, 'plain.test');
+    expect(headers.server).toBe('Apache/2.4.1 (Unix)');
+    expect(headers['x-powered-by']).toBeUndefined();
+  });
+});
