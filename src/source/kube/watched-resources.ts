@@ -2,7 +2,7 @@ import type { WatchedKind } from '../objects.ts';
 
 /** How one watched kind is listed and watched. */
 export interface WatchedResource {
-  readonly kind: WatchedKind;
+  readonly kind: WatchedKind | 'Namespace';
   readonly group: string;
   readonly version: string;
   readonly plural: string;
@@ -44,6 +44,10 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true, optional: false },
   { kind: 'Upstream', group: 'pier.dev', version: 'v1alpha1', plural: 'upstreams', namespaced: true, optional: true },
 ];
+
+/** Listed and watched only with --watch-namespace-selector (namespace-gate.ts), all of them:
+ * the labels are matched here, so a label change is seen as a change, not as an add/delete. */
+export const NAMESPACE_RESOURCE: WatchedResource = { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false, optional: false };
 
 export function apiVersionOf(r: WatchedResource): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
