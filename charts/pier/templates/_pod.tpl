@@ -14,6 +14,12 @@ node:util parseArgs, a repeated flag takes the user's value.
 {{- with $c.watchNamespace }}
 - --watch-namespace={{ . }}
 {{- end }}
+{{- with $c.watchNamespaceSelector }}
+{{- if $c.watchNamespace }}
+{{- fail "controller.watchNamespace and controller.watchNamespaceSelector exclude each other (as ingress-nginx's flags): give one namespace, or a selector of namespaces" }}
+{{- end }}
+- {{ printf "--watch-namespace-selector=%s" . | quote }}
+{{- end }}
 {{- if $c.watchIngressWithoutClass }}
 - --watch-ingress-without-class
 {{- end }}
