@@ -96,6 +96,11 @@ describe('start-up failures: one line and exit code 2', () => {
       args: () => ['--manifests', EXAMPLES, '--proxy-read-timeout', '0'],
       line: /^pier: invalid value for --proxy-read-timeout: "0" \(expected more than 0\)$/,
     },
+    {
+      name: 'a malformed --watch-namespace-selector',
+      args: () => ['--manifests', EXAMPLES, '--watch-namespace-selector', 'env in (prod'],
+      line: /^pier: invalid value for --watch-namespace-selector: "env in \(prod" \(expected a label selector such as team=a,env in \(prod,staging\),!legacy; found the end, expected ',' or '\)'\)$/,
+    },
   ];
 
   it.each(cases)('$name', async ({ args, env, line }) => {
