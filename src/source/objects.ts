@@ -137,11 +137,6 @@ export interface Upstream extends KubeObject {
   readonly spec?: unknown;
 }
 
-/** v1 Namespace: read only for `--watch-namespace-selector` (its labels); never stored. */
-export interface Namespace extends KubeObject {
-  readonly kind: 'Namespace';
-}
-
 /** The kinds Pier watches, in the order translate/ documents. */
 export const WATCHED_KINDS = ['IngressClass', 'Ingress', 'Service', 'EndpointSlice', 'Secret', 'ConfigMap', 'Upstream'] as const;
 export type WatchedKind = (typeof WATCHED_KINDS)[number];

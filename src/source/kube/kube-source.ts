@@ -1,11 +1,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PierConfig } from '../../config.ts';
+import { NamespaceGate } from '../namespace-gate.ts';
 import type { Source, SourceEvent, SourceListener } from '../source.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { KindInformer } from './kind-informer.ts';
 import { loadKubeConfig } from './load-kube-config.ts';
-import { NamespaceGate } from '../namespace-gate.ts';
 import { NAMESPACE_RESOURCE, WATCHED_RESOURCES } from './watched-resources.ts';
 
 /** Test and tuning hooks; production uses the defaults. */

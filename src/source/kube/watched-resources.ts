@@ -45,8 +45,12 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'Upstream', group: 'pier.dev', version: 'v1alpha1', plural: 'upstreams', namespaced: true, optional: true },
 ];
 
-/** Listed and watched only with --watch-namespace-selector (namespace-gate.ts), all of them:
- * the labels are matched here, so a label change is seen as a change, not as an add/delete. */
+/**
+ * Listed and watched only with --watch-namespace-selector, every Namespace rather than those a
+ * server-side labelSelector would pick: NamespaceGate matches the labels itself, so one parser
+ * (checked at start) decides in cluster and manifest mode alike, and a relabelled namespace
+ * arrives as a change carrying its new labels.
+ */
 export const NAMESPACE_RESOURCE: WatchedResource = { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false, optional: false };
 
 export function apiVersionOf(r: WatchedResource): string {
