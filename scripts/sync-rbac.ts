@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../src/rbac.ts';
+import { CLUSTER_RULES, CONTROLLER_RULES, NAMESPACE_SELECTOR_RULES, OWN_NAMESPACE_RULES } from '../src/rbac.ts';
 import { CHART_DIR } from './helm.ts';
 
 /** Where the chart reads its RBAC rules (templates/rbac.yaml, via .Files.Get). */
@@ -10,7 +10,7 @@ export const RBAC_RULES_FILE = join(CHART_DIR, 'files', 'rbac-rules.yaml');
 /** The chart's copy of src/rbac.ts, as YAML: the chart cannot import TypeScript. */
 export function rbacRulesYaml(): string {
   const header = '# Generated from src/rbac.ts by `npm run render-deploy`. Do not edit: change src/rbac.ts.\n';
-  return header + stringify({ controller: CONTROLLER_RULES, cluster: CLUSTER_RULES, leaderElection: OWN_NAMESPACE_RULES });
+  return header + stringify({ controller: CONTROLLER_RULES, cluster: CLUSTER_RULES, leaderElection: OWN_NAMESPACE_RULES, namespaceSelector: NAMESPACE_SELECTOR_RULES });
 }
 
 /** Rewrites the chart's rules file when it differs; returns whether it changed. */

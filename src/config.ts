@@ -13,6 +13,7 @@ import type { BackendDefaults } from './routing/route-table.ts';
 import type { AnnotationDefaults } from './translate/annotations/parse-annotations.ts';
 import { compressionConfig, DEFAULT_COMPRESSION, DEFAULT_COMPRESSION_MIN_LENGTH_FLAG, DEFAULT_COMPRESSION_TYPES_FLAG } from './compression-flags.ts';
 import type { CompressionPolicy } from './routing/policies.ts';
+import { LabelSelectorError, parseLabelSelector, type LabelSelector } from './source/label-selector.ts';
 import { DEFAULT_SSL_CIPHERS, DEFAULT_SSL_PROTOCOLS, parseSslCiphers, parseSslProtocols, type TlsVersionRange } from './ssl-flags.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface PierConfig {
   readonly ingressClass: string;
   readonly controllerName: string;
   readonly watchNamespace?: string;
+  /** `--watch-namespace-selector`: only Ingresses and Upstreams of namespaces whose labels match (source/namespace-gate.ts). */
+  readonly watchNamespaceSelector?: LabelSelector;
   readonly watchIngressWithoutClass: boolean;
   readonly shutdownTimeoutMs: number;
   readonly shutdownDelayMs: number;
@@ -128,6 +131,7 @@ export const OPTIONS = {
   'ingress-class': { kind: 'string', placeholder: 'NAME', default: 'pier', help: 'Name of the IngressClass Pier serves.' },
   'controller-name': { kind: 'string', placeholder: 'NAME', default: 'pier.dev/ingress-controller', help: 'spec.controller value of IngressClasses Pier serves.' },
   'watch-namespace': { kind: 'string', placeholder: 'NS', help: 'Only watch namespaced objects in NS (default: all namespaces).' },
+  'watch-namespace-selector': { kind: 'string', placeholder: 'SELECTOR', help: 'Only serve Ingresses (and Upstreams) of namespaces whose labels match this label selector (team=a,env in (prod,staging),!legacy), following label changes; as ingress-nginx\'s flag. Not with --watch-namespace.' },
   'watch-ingress-without-class': { kind: 'boolean', help: 'Also serve Ingresses that name no class, even if Pier\'s IngressClass is not the default.' },
   'shutdown-timeout': { kind: 'duration', default: '30s', help: 'Upper bound for draining connections on SIGTERM or worker recycle.' },
   'shutdown-delay': { kind: 'duration', default: '0s', help: 'On SIGTERM, keep serving this long first (while Kubernetes removes the pod from endpoints).' },
@@ -259,6 +263,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     ingressClass: text('ingress-class')!,
     controllerName: text('controller-name')!,
     watchNamespace: text('watch-namespace'),
+    watchNamespaceSelector: namespaceSelector(label('watch-namespace-selector'), text('watch-namespace-selector'), str('watch-namespace') && label('watch-namespace')),
     watchIngressWithoutClass: raw('watch-ingress-without-class') === true,
     shutdownTimeoutMs: num('shutdown-timeout'),
     shutdownDelayMs: num('shutdown-delay'),
@@ -337,6 +342,18 @@ function accessLogTarget(label: string, value: string): string | undefined {
   if (value === 'stdout' || value === 'true') return 'stdout';
   if (!isAbsolute(value)) throw invalid(label, value, 'stdout, off, or an absolute file path');
   return value;
+}
+
+/** `--watch-namespace-selector` (source/label-selector.ts); refused next to --watch-namespace, as ingress-nginx refuses it. */
+function namespaceSelector(label: string, value: string | undefined, watchNamespace: string | undefined): LabelSelector | undefined {
+  if (value === undefined) return undefined;
+  if (watchNamespace) throw new ConfigError(`${label} and ${watchNamespace} exclude each other (as in ingress-nginx): give one namespace, or a selector of namespaces`);
+  try {
+    return parseLabelSelector(value);
+  } catch (err) {
+    if (!(err instanceof LabelSelectorError)) throw err;
+    throw invalid(label, value, `a label selector such as team=a,env in (prod,staging),!legacy; ${err.message}`);
+  }
 }
 
 /** nginx limit_req_status / limit_conn_status: 400..599. */

@@ -57,7 +57,7 @@ function exitWith(err: ConfigError | StartupError): never {
 async function createSource(config: PierConfig, logger: Logger): Promise<Source> {
   if (config.manifests !== undefined) {
     const { dir, file } = resolveManifestPath(config.manifests);
-    return new ManifestSource(dir, { file, watchNamespace: config.watchNamespace, logger: logger.child({ component: 'manifests' }) });
+    return new ManifestSource(dir, { file, watchNamespace: config.watchNamespace, namespaceSelector: config.watchNamespaceSelector, logger: logger.child({ component: 'manifests' }) });
   }
   const { createKubeSource } = await import('./source/kube/kube-source.ts');
   return createKubeSource(config, logger.child({ component: 'kube' }));

@@ -18,6 +18,8 @@
  * - events create: problems found during translation become Events (leader only; no count
  *   patching, so no patch).
  * - leases get/create/update: leader election (status/leader-election.ts).
+ * - namespaces list/watch, only with --watch-namespace-selector: the labels that decide which
+ *   namespaces are served (source/namespace-gate.ts); never a get, nothing else of them.
  */
 export interface PolicyRule {
   readonly apiGroups: readonly string[];
@@ -42,6 +44,11 @@ export const CONTROLLER_RULES: readonly PolicyRule[] = [
 /** Cluster-scoped kinds: always a ClusterRole, even with --watch-namespace. */
 export const CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['ingressclasses'], verbs: ['list', 'watch'] },
+];
+
+/** Cluster-wide (ClusterRole), added only with --watch-namespace-selector. */
+export const NAMESPACE_SELECTOR_RULES: readonly PolicyRule[] = [
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
 ];
 
 /**

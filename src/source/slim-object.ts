@@ -35,6 +35,7 @@ type Json = Record<string, unknown>;
  * - EndpointSlice endpoints: `targetRef`, `zone`, `hints`, `hostname`.
  * - Secret: `data` of a type Pier does not keep (isKeptSecretType), and `immutable`.
  * - ConfigMap: `binaryData`.
+ * - Namespace (read for --watch-namespace-selector): everything but its name and all its labels.
  *
  * Ingress, IngressClass and Upstream keep their whole `spec` and `status`. Never mutates its
  * input. A field of an unexpected JSON type (a manifest is not schema-checked) is passed through
@@ -64,6 +65,10 @@ export function slimObject<T extends KubeObject>(obj: T): T {
       break;
     case 'ConfigMap':
       copy(raw, out, ['data']);
+      break;
+    case 'Namespace':
+      // --watch-namespace-selector matches every label of a Namespace; nothing else is read.
+      if (isRecord(obj.metadata) && obj.metadata.labels !== undefined) out.metadata = { ...(out.metadata as Json), labels: obj.metadata.labels };
       break;
     default:
       // Not a kind Pier watches: nothing is known to be unread, so only metadata is slimmed.

@@ -101,6 +101,11 @@ describe('start-up failures: one line and exit code 2', () => {
       args: () => ['--manifests', EXAMPLES, '--whitelist-source-range', '10.0.0.0/8,office'],
       line: /^pier: invalid value for --whitelist-source-range: "10\.0\.0\.0\/8,office" has "office", which is not an IP address or CIDR range/,
     },
+    {
+      name: 'a malformed --watch-namespace-selector',
+      args: () => ['--manifests', EXAMPLES, '--watch-namespace-selector', 'env in (prod'],
+      line: /^pier: invalid value for --watch-namespace-selector: "env in \(prod" \(expected a label selector such as team=a,env in \(prod,staging\),!legacy; found the end, expected ',' or '\)'\)$/,
+    },
   ];
 
   it.each(cases)('$name', async ({ args, env, line }) => {

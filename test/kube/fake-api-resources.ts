@@ -22,6 +22,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
   { group: 'pier.dev', version: 'v1alpha1', plural: 'upstreams', kind: 'Upstream', namespaced: true },
+  { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
 ];
 
 export function apiVersionOf(type: ResourceType): string {

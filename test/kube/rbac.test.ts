@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES, type PolicyRule } from '../../src/rbac.ts';
+import { CLUSTER_RULES, CONTROLLER_RULES, NAMESPACE_SELECTOR_RULES, OWN_NAMESPACE_RULES, type PolicyRule } from '../../src/rbac.ts';
+import { parseLabelSelector } from '../../src/source/label-selector.ts';
 import { createKubeSource } from '../../src/source/kube/kube-source.ts';
 import type { Ingress, IngressClass, Upstream } from '../../src/source/objects.ts';
 import type { Source } from '../../src/source/source.ts';
@@ -63,5 +64,22 @@ describe('src/rbac.ts', () => {
     // Pier's own, where the --publish-service Service lives).
     for (const set of [CONTROLLER_RULES, CLUSTER_RULES, OWN_NAMESPACE_RULES]) expect(granted(set)).toHaveLength(new Set(granted(set)).size);
     expect(rules.length - new Set(rules).size).toBe(1);
+  });
+
+  it('--watch-namespace-selector adds exactly namespaces list/watch (NAMESPACE_SELECTOR_RULES), cluster-wide', async () => {
+    api = await FakeApiServer.start();
+    api.apply({ kind: 'Namespace', metadata: { name: 'default', labels: { team: 'a' } } });
+    api.apply(ingress('default', 'web', 'pier'));
+    const log = new EventLog();
+    source = createKubeSource(testConfig({ watchNamespaceSelector: parseLabelSelector('team=a') }), silentLogger, { kubeConfig: api.kubeConfig() });
+    await source.start(log.listener);
+    await eventually(() => log.synced && api!.requests.some((r) => r.path === '/api/v1/namespaces' && r.query.get('watch') === 'true'), 5000, 'synced, namespaces watched');
+    const used = new Set(api.requests.map(permissionOf));
+    const forNamespaces = [...used].filter((p) => p.split(' ')[1] === 'namespaces').sort();
+    expect(forNamespaces).toEqual(granted(NAMESPACE_SELECTOR_RULES).sort());
+    const all = new Set([...granted(CONTROLLER_RULES), ...granted(CLUSTER_RULES), ...granted(NAMESPACE_SELECTOR_RULES)]);
+    expect([...used].filter((p) => !all.has(p))).toEqual([]);
+    // Cluster-wide: one list of every Namespace, not a get per namespace.
+    expect(api.requests.filter((r) => r.path.startsWith('/api/v1/namespaces/') && parseApiPath(r.path)?.type.plural === 'namespaces')).toEqual([]);
   });
 });

@@ -27,6 +27,13 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.extraArgs.tcp-services-configmap=ns/tcp'] })).toMatch(/controller\.extraArgs: Property name of "tcp-services-configmap" does not match/);
   });
 
+  it('controller.scope.namespaceSelector is controller.watchNamespaceSelector; with watchNamespace it fails, as ingress-nginx refuses both flags', () => {
+    expect(Rendered.of({ set: ['controller.watchNamespaceSelector=team=a'] }).config().watchNamespaceSelector?.text).toBe('team=a');
+    expect(helmError({ set: ['controller.watchNamespace=apps', 'controller.watchNamespaceSelector=team=a'] }))
+      .toMatch(/controller\.watchNamespace and controller\.watchNamespaceSelector exclude each other/);
+    expect(Rendered.of().all('ClusterRole')[0]!.rules.some((r: { resources: string[] }) => r.resources.includes('namespaces'))).toBe(false);
+  });
+
   it('a misspelt top-level key fails, as the chart README promises', () => {
     expect(helmError({ set: ['replicaCount=3'] })).toMatch(/\(root\): Additional property replicaCount is not allowed/);
   });

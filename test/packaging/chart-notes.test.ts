@@ -48,4 +48,10 @@ describe.skipIf(!HELM_AVAILABLE)('NOTES.txt', () => {
     expect(text).toContain('set spec.ingressClassName: pier');
     expect(text).not.toContain('loadBalancer.ingress');
   });
+
+  it('says which namespaces a watchNamespaceSelector serves, and how to list them', () => {
+    const text = notes({ set: ['controller.watchNamespaceSelector=team=a\\,!legacy'] });
+    expect(text).toContain('Pier only serves Ingresses of namespaces whose labels match "team=a,!legacy" (kubectl get namespaces -l \'team=a,!legacy\').');
+    expect(notes()).not.toContain('only serves Ingresses of namespaces');
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_RULES, CONTROLLER_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
+import { CLUSTER_RULES, CONTROLLER_RULES, NAMESPACE_SELECTOR_RULES, OWN_NAMESPACE_RULES } from '../../src/rbac.ts';
+import { matchesLabels } from '../../src/source/label-selector.ts';
 import { HELM_AVAILABLE, type HelmOptions } from '../../scripts/helm.ts';
 import { Rendered } from './rendered.ts';
 
@@ -51,6 +52,21 @@ const CASES: readonly Case[] = [
       expect(r.one('Role', 'pier-leader-election').rules).toEqual(OWN_NAMESPACE_RULES);
       expect(r.one('Role', 'pier-leader-election').metadata.namespace).toBe('pier');
       expect(r.config().watchNamespace).toBe('apps');
+    },
+  },
+  {
+    name: 'controller.watchNamespaceSelector passes --watch-namespace-selector and adds namespaces list/watch to the ClusterRole',
+    options: { set: ['controller.watchNamespaceSelector=team=a\\,env in (prod\\,staging)\\,!legacy'] },
+    check: (r) => {
+      expect(r.one('ClusterRole', 'pier').rules).toEqual([...CLUSTER_RULES, ...CONTROLLER_RULES, ...NAMESPACE_SELECTOR_RULES]);
+      expect(r.all('Role')).toHaveLength(1);
+      expect(r.container().args).toContain('--watch-namespace-selector=team=a,env in (prod,staging),!legacy');
+      const selector = r.config().watchNamespaceSelector!;
+      expect([matchesLabels(selector, { team: 'a', env: 'prod' }), matchesLabels(selector, { team: 'a', env: 'prod', legacy: 'x' })]).toEqual([true, false]);
+      // The same flag given through extraArgs gets the same rule.
+      const viaExtraArgs = Rendered.of({ set: ['controller.extraArgs.watch-namespace-selector=team=a'] });
+      expect(viaExtraArgs.one('ClusterRole', 'pier').rules).toEqual([...CLUSTER_RULES, ...CONTROLLER_RULES, ...NAMESPACE_SELECTOR_RULES]);
+      expect(viaExtraArgs.config().watchNamespaceSelector?.text).toBe('team=a');
     },
   },
   {

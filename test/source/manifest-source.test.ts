@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseLabelSelector, type LabelSelector } from '../../src/source/label-selector.ts';
 import { ManifestSource } from '../../src/source/manifests/manifest-source.ts';
 import type { SourceEvent } from '../../src/source/source.ts';
 import { brief, EventLog, settle } from './event-log.ts';
@@ -35,7 +36,7 @@ describe('ManifestSource', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(options: { watchNamespace?: string } = {}): Promise<void> {
+  async function start(options: { watchNamespace?: string; namespaceSelector?: LabelSelector } = {}): Promise<void> {
     source = new ManifestSource(dir, { debounceMs: 20, ...options });
     await source.start(log.listener);
     await log.waitFor((events) => events.some((e) => e.type === 'synced'));
@@ -228,6 +229,36 @@ spec:
     await write('a.yaml', `${service('a')}---\n${service('b', 'shop')}---\n${service('c', 'other')}---\n${ingressClass}`);
     await start({ watchNamespace: 'shop' });
     expect(brief(log.take())).toEqual(['upsert Service shop/b', 'upsert IngressClass /pier', 'synced']);
+  });
+
+  it('with a namespace selector, the Namespace objects of the manifests decide, as they change', async () => {
+    const namespace = (name: string, labels = '') => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n${labels ? `  labels: { ${labels} }\n` : ''}`;
+    const ingress = (ns: string) => `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: { name: web, namespace: ${ns} }\nspec: { ingressClassName: pier }\n`;
+    // Ingresses in a.yaml, Namespaces in z.yaml: read later, yet not "missing" at sync.
+    await write('a.yaml', [ingress('shop'), ingress('blog'), ingress('nowhere'), service('web', 'blog')].join('---\n'));
+    await write('z.yaml', `${namespace('shop', 'team: a')}---\n${namespace('blog')}`);
+    await start({ namespaceSelector: parseLabelSelector('team=a') });
+    expect(brief(log.take())).toEqual([
+      'upsert Service blog/web',
+      'upsert Ingress shop/web',
+      'problem NamespaceNotDeclared Namespace /nowhere',
+      'synced',
+    ]);
+    await write('z.yaml', `${namespace('shop')}---\n${namespace('blog', 'team: a')}`);
+    await log.waitFor((events) => events.length >= 2);
+    await settle();
+    expect(brief(log.take()).sort()).toEqual(['remove Ingress shop/web', 'upsert Ingress blog/web']);
+    // Declared at last: served, and reported again only if it goes missing again.
+    await write('n.yaml', namespace('nowhere', 'team: a'));
+    await log.waitFor((events) => events.length >= 1);
+    await settle();
+    expect(brief(log.take())).toEqual(['upsert Ingress nowhere/web']);
+  });
+
+  it('without a namespace selector, Namespace objects are read silently and change nothing', async () => {
+    await write('a.yaml', `apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n---\n${service('a', 'shop')}`);
+    await start();
+    expect(brief(log.take())).toEqual(['upsert Namespace /shop', 'upsert Service shop/a', 'synced']);
   });
 
   it('coalesces a burst of writes to one file and ends on its last content', async () => {

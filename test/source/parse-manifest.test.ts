@@ -34,6 +34,11 @@ describe('parseManifest: documents → objects', () => {
       text: `apiVersion: v1\nkind: List\nitems:\n  - { apiVersion: v1, kind: Service, metadata: { name: a } }\n  - { apiVersion: discovery.k8s.io/v1, kind: EndpointSlice, metadata: { name: a-1, namespace: x } }\n`,
       want: ['Service default/a', 'EndpointSlice x/a-1'],
     },
+    {
+      name: 'Namespace (v1) is read, cluster-scoped, for --watch-namespace-selector',
+      text: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, namespace: x, labels: { team: a } }\n',
+      want: ['Namespace /shop'],
+    },
     { name: 'empty List', text: 'apiVersion: v1\nkind: List\nitems: []\n', want: [] },
     {
       name: 'JSON file',

@@ -146,6 +146,9 @@ describe('slimObject drops what Pier never reads', () => {
     ['Upstream: whole spec and status',
       { apiVersion: 'pier.dev/v1alpha1', kind: 'Upstream', metadata: meta, spec: { servers: [{ address: 'a', port: 1 }], future: true }, status: { conditions: [{ type: 'Ready' }] } },
       { apiVersion: 'pier.dev/v1alpha1', kind: 'Upstream', metadata: keptMeta, spec: { servers: [{ address: 'a', port: 1 }], future: true }, status: { conditions: [{ type: 'Ready' }] } }],
+    ['Namespace (--watch-namespace-selector): every label, no spec or status',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: meta, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { ...keptMeta, labels: meta.labels } }],
   ];
 
   it.each(cases)('%s', (_name, input, want) => {

@@ -21,6 +21,12 @@ hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's.
 {{- with $c.watchNamespace }}
 - --watch-namespace={{ . }}
 {{- end }}
+{{- with $c.watchNamespaceSelector }}
+{{- if $c.watchNamespace }}
+{{- fail "controller.watchNamespace and controller.watchNamespaceSelector exclude each other (as ingress-nginx's flags): give one namespace, or a selector of namespaces" }}
+{{- end }}
+- {{ printf "--watch-namespace-selector=%s" . | quote }}
+{{- end }}
 {{- if $c.watchIngressWithoutClass }}
 - --watch-ingress-without-class
 {{- end }}

@@ -1,11 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PierConfig } from '../../config.ts';
+import { NamespaceGate } from '../namespace-gate.ts';
 import type { Source, SourceEvent, SourceListener } from '../source.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { KindInformer } from './kind-informer.ts';
 import { loadKubeConfig } from './load-kube-config.ts';
-import { WATCHED_RESOURCES } from './watched-resources.ts';
+import { NAMESPACE_RESOURCE, WATCHED_RESOURCES } from './watched-resources.ts';
 
 /** Test and tuning hooks; production uses the defaults. */
 export interface KubeSourceOptions {
@@ -24,27 +25,31 @@ export interface KubeSourceOptions {
 
 /**
  * The cluster source: one informer per watched kind (WATCHED_RESOURCES), all namespaces or
- * `config.watchNamespace` for namespaced kinds. Emits `synced` once, after every informer has
- * delivered its first list (an absent CRD counts as an empty list), so nothing is built from a
- * partial view of the cluster.
+ * `config.watchNamespace` for namespaced kinds; with `config.watchNamespaceSelector` also one for
+ * Namespaces, and Ingresses and Upstreams pass a NamespaceGate. Emits `synced` once, after every
+ * informer has delivered its first list (an absent CRD counts as an empty list), so nothing is
+ * built from a partial view of the cluster.
  */
 export function createKubeSource(config: PierConfig, logger: Logger, options: KubeSourceOptions = {}): Source {
   let informers: KindInformer[] = [];
   return {
     async start(listener: SourceListener): Promise<void> {
       const kubeConfig = options.kubeConfig ?? loadKubeConfig();
-      const emit = safeEmitter(listener, logger);
-      let pending = WATCHED_RESOURCES.length;
+      const selector = config.watchNamespaceSelector;
+      const safe = safeEmitter(listener, logger);
+      const emit = selector ? new NamespaceGate(selector, safe).listener : safe;
+      const resources = selector ? [...WATCHED_RESOURCES, NAMESPACE_RESOURCE] : WATCHED_RESOURCES;
+      let pending = resources.length;
       const onListed = () => {
         if (--pending === 0) emit({ type: 'synced' });
       };
-      informers = WATCHED_RESOURCES.map((resource) => new KindInformer({
+      informers = resources.map((resource) => new KindInformer({
         kubeConfig, resource, namespace: config.watchNamespace, emit, onListed, logger,
         backoff: options.backoff, absentRetryMs: options.absentRetryMs,
         watchTimeoutSeconds: options.watchTimeoutSeconds, minWatchIntervalMs: options.minWatchIntervalMs,
         listTimeoutMs: options.listTimeoutMs, watchHeadTimeoutMs: options.watchHeadTimeoutMs,
       }));
-      logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace: config.watchNamespace ?? '(all)' }, 'watching the Kubernetes API');
+      logger.info({ server: kubeConfig.getCurrentCluster()?.server, namespace: config.watchNamespace ?? '(all)', namespaceSelector: selector?.text }, 'watching the Kubernetes API');
       await Promise.all(informers.map((i) => i.start()));
     },
     async stop(): Promise<void> {

@@ -2,7 +2,7 @@ import type { WatchedKind } from '../objects.ts';
 
 /** How one watched kind is listed and watched. */
 export interface WatchedResource {
-  readonly kind: WatchedKind;
+  readonly kind: WatchedKind | 'Namespace';
   readonly group: string;
   readonly version: string;
   readonly plural: string;
@@ -44,6 +44,14 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true, optional: false },
   { kind: 'Upstream', group: 'pier.dev', version: 'v1alpha1', plural: 'upstreams', namespaced: true, optional: true },
 ];
+
+/**
+ * Listed and watched only with --watch-namespace-selector, every Namespace rather than those a
+ * server-side labelSelector would pick: NamespaceGate matches the labels itself, so one parser
+ * (checked at start) decides in cluster and manifest mode alike, and a relabelled namespace
+ * arrives as a change carrying its new labels.
+ */
+export const NAMESPACE_RESOURCE: WatchedResource = { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', namespaced: false, optional: false };
 
 export function apiVersionOf(r: WatchedResource): string {
   return r.group ? `${r.group}/${r.version}` : r.version;

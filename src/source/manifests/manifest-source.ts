@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { ManifestError } from '../../errors.ts';
 import { slimObject } from '../slim-object.ts';
 import type { Source, SourceEvent, SourceListener } from '../source.ts';
+import type { LabelSelector } from '../label-selector.ts';
+import { NamespaceGate } from '../namespace-gate.ts';
 import { DeclarationIndex } from './declaration-index.ts';
 import { isManifestFileName } from './manifest-file-name.ts';
 import { fileProblem, parseManifest } from './parse-manifest.ts';
@@ -14,6 +16,8 @@ import { fileProblem, parseManifest } from './parse-manifest.ts';
 export interface ManifestSourceOptions {
   /** Only namespaced objects in this namespace are kept (IngressClass is cluster-scoped). */
   readonly watchNamespace?: string;
+  /** `--watch-namespace-selector`: the manifests' Namespace objects decide (namespace-gate.ts). */
+  readonly namespaceSelector?: LabelSelector;
   readonly logger?: Logger;
   /** Quiet time after the last change to a file before it is re-read (default 50 ms). */
   readonly debounceMs?: number;
@@ -48,6 +52,7 @@ export class ManifestSource implements Source {
   readonly #debounceMs: number;
   readonly #file: string | undefined;
   readonly #index = new DeclarationIndex();
+  readonly #gate: NamespaceGate | undefined;
   /** file → what its last read saw (stat and content hash), to skip unchanged files. */
   readonly #contents = new Map<string, { readonly stat: string; readonly hash: string }>();
   /** Names queued by a rescan (stat may skip them) rather than by an event naming the file. */
@@ -65,6 +70,7 @@ export class ManifestSource implements Source {
     this.#logger = options.logger;
     this.#debounceMs = options.debounceMs ?? 50;
     this.#file = options.file;
+    this.#gate = options.namespaceSelector && new NamespaceGate(options.namespaceSelector, (event) => this.#listener?.(event));
   }
 
   /** Watches DIR, reads it fully, emits `synced`; rejects with ManifestError if DIR is unusable. */
@@ -144,6 +150,8 @@ export class ManifestSource implements Source {
           this.#failed(err);
         }
       }
+      // Once every queued file is read: a Namespace declared in a later file is not missing.
+      for (const problem of this.#gate?.reportMissing() ?? []) this.#emit({ type: 'problem', problem });
     } finally {
       // Same tick as the emptiness check above: a name enqueued later starts a new drain.
       this.#draining = undefined;
@@ -190,7 +198,9 @@ export class ManifestSource implements Source {
   }
 
   #emit(event: SourceEvent): void {
-    if (!this.#stopped) this.#listener?.(event);
+    if (this.#stopped) return;
+    if (this.#gate) this.#gate.listener(event);
+    else this.#listener?.(event);
   }
 
   #failed(err: unknown): void {

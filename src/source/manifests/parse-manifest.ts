@@ -11,9 +11,11 @@ export const MANIFEST_KINDS: Readonly<Record<string, string>> = {
   Secret: 'v1',
   ConfigMap: 'v1',
   Upstream: 'pier.dev/v1alpha1',
+  // Read for its labels only, by --watch-namespace-selector (namespace-gate.ts).
+  Namespace: 'v1',
 };
 
-const CLUSTER_SCOPED = new Set(['IngressClass']);
+const CLUSTER_SCOPED = new Set(['IngressClass', 'Namespace']);
 
 export interface ParseOptions {
   /** Namespaced objects outside it are dropped silently; cluster-scoped ones are kept. */
