@@ -55,6 +55,16 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'extraArgs.watch-namespace (as an ingress-nginx user carries it) gives the same Role, not cluster-wide read rights',
+    options: { set: ['controller.extraArgs.watch-namespace=apps'] },
+    check: (r) => {
+      expect(r.one('ClusterRole', 'pier').rules).toEqual([...CLUSTER_RULES]);
+      expect(r.one('Role', 'pier').metadata.namespace).toBe('apps');
+      expect(r.one('Role', 'pier').rules).toEqual(CONTROLLER_RULES);
+      expect(r.config().watchNamespace).toBe('apps');
+    },
+  },
+  {
     name: 'controller.watchNamespaceSelector passes --watch-namespace-selector and adds namespaces list/watch to the ClusterRole',
     options: { set: ['controller.watchNamespaceSelector=team=a\\,env in (prod\\,staging)\\,!legacy'] },
     check: (r) => {
