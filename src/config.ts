@@ -94,6 +94,8 @@ export interface PierConfig {
   readonly blockCidrs: readonly string[];
   /** `--allow-backend-server-header`, `--hide-headers`: upstream response headers clients see. */
   readonly allowBackendServerHeader: boolean;
+  /** `--enable-underscores-in-headers`: request headers named with `_` are forwarded. */
+  readonly enableUnderscoresInHeaders: boolean;
   readonly hideHeaders: readonly string[];
   /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
   readonly sslProtocols: TlsVersionRange;
@@ -177,6 +179,7 @@ export const OPTIONS = {
   'proxy-redirect-to': { kind: 'string', placeholder: 'TEXT|off', help: 'What --proxy-redirect-from is replaced by (ingress-nginx\'s ConfigMap key).' },
   'whitelist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'Only these client addresses reach any route (403 for others), unless an Ingress\'s whitelist-source-range / allowlist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
   'denylist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'These client addresses get 403 on every route, unless an Ingress\'s denylist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
+  'enable-underscores-in-headers': { kind: 'boolean', help: 'Forward request headers whose names hold an underscore (ingress-nginx\'s ConfigMap key); by default they are dropped, as nginx ignores them: CGI-style backends cannot tell X_Real_IP from X-Real-IP.' },
   'allow-backend-server-header': { kind: 'boolean', help: 'Pass a backend\'s Server header on to clients (ingress-nginx\'s ConfigMap key); without it clients get none, as from ingress-nginx (server-tokens off).' },
   'hide-headers': { kind: 'list', placeholder: 'NAME,...', help: 'Backend response headers clients never get (ingress-nginx\'s ConfigMap hide-headers, nginx proxy_hide_header); X-Pad and X-Accel-* are never passed anyway.' },
   'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
@@ -301,6 +304,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     },
     blockCidrs: cidrList(label('block-cidrs'), str('block-cidrs')),
     allowBackendServerHeader: raw('allow-backend-server-header') === true,
+    enableUnderscoresInHeaders: raw('enable-underscores-in-headers') === true,
     hideHeaders: headerNames(label('hide-headers'), str('hide-headers')),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),

@@ -126,6 +126,7 @@ async function main(config: PierConfig): Promise<void> {
       trustedProxies: config.trustedProxies,
       ...(config.blockCidrs.length === 0 ? {} : { blockCidrs: config.blockCidrs }),
       ...(config.allowBackendServerHeader ? { allowBackendServerHeader: true } : {}),
+      ...(config.enableUnderscoresInHeaders ? { enableUnderscoresInHeaders: true } : {}),
       ...(config.hideHeaders.length === 0 ? {} : { hideHeaders: config.hideHeaders }),
       proxyProtocol: config.proxyProtocol,
       publicPorts: { ...(config.publicHttpPort === undefined ? {} : { http: config.publicHttpPort }), ...(config.publicHttpsPort === undefined ? {} : { https: config.publicHttpsPort }) },

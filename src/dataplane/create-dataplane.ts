@@ -16,7 +16,7 @@ import type { Http1Front, Http1Handler, RequestLimits } from './front/http1/http
 import { Http1Server } from './front/http1/http1-server.ts';
 import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
 import { advertisePort, listenerPort } from './front/listener-port.ts';
-import { hideResponseHeaders } from './forward-headers.ts';
+import { acceptUnderscoredHeaders, hideResponseHeaders } from './forward-headers.ts';
 import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -74,6 +74,9 @@ export interface DataplaneOptions {
    * clients (forward-headers.ts hideResponseHeaders; process-wide). Absent: ingress-nginx's
    * defaults, no Server. */
   readonly allowBackendServerHeader?: boolean;
+  /** `--enable-underscores-in-headers`: forward request headers named with `_` (forward-headers.ts
+   * acceptUnderscoredHeaders; process-wide). Absent: dropped, as by nginx. */
+  readonly enableUnderscoresInHeaders?: boolean;
   readonly hideHeaders?: readonly string[];
   /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
    * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
@@ -198,6 +201,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.#self = self === undefined || options.proxyProtocol === true ? undefined : new SelfAddress(self.bindAddress, self.httpPort, self.httpsPort);
     this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
     hideResponseHeaders(options.allowBackendServerHeader === true, options.hideHeaders ?? []);
+    acceptUnderscoredHeaders(options.enableUnderscoresInHeaders === true);
     this.publicHttp = options.publicHttp ?? !probeNodeInternals().parser;
     this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;

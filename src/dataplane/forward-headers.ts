@@ -213,9 +213,24 @@ export interface ForwardedFor {
   readonly proxyDestinationPort?: string | undefined;
 }
 
+/** Request headers whose names hold `_` are not forwarded (see acceptUnderscoredHeaders). */
+let dropUnderscored = true;
+
+/**
+ * `--enable-underscores-in-headers` (ingress-nginx's ConfigMap key; nginx's underscores_in_headers):
+ * by default a request header whose name holds `_` is not forwarded, as nginx ignores it. A
+ * backend that maps names to CGI-style variables (WSGI, Rack, PHP) cannot tell `X_Real_IP` from
+ * `X-Real-IP`, so a client could otherwise smuggle a value in under the name of a header Pier
+ * sets. Process-wide, as the worker's flags are: set once at start.
+ */
+export function acceptUnderscoredHeaders(on: boolean): void {
+  dropUnderscored = !on;
+}
+
 /**
  * The headers to send upstream, as ingress-nginx's location sets them: the client's, minus
- * hop-by-hop ones (and those its Connection header names) and `Proxy` (httpoxy); Pier's own
+ * hop-by-hop ones (and those its Connection header names), `Proxy` (httpoxy) and those whose
+ * names hold `_` (acceptUnderscoredHeaders); Pier's own
  * X-Forwarded-For, -Proto, -Scheme, -Host, -Port, X-Scheme and X-Real-IP in place of the
  * client's; the client's X-Forwarded-For and X-Forwarded-Host, when it sent them, as
  * X-Original-Forwarded-For / -Host; and one X-Request-ID: the client's, else a new one
@@ -243,6 +258,7 @@ export function upstreamRequestHeaders(raw: readonly string[], facts: RequestHea
     const kind = classify(name);
     if (kind === FORWARD || kind === CONTENT_LENGTH) {
       if (named !== undefined && named.has(name.toLowerCase())) continue;
+      if (dropUnderscored && name.includes('_')) continue;
       out.push(name, raw[i + 1]!);
     } else if (kind === HOST) {
       if (sawHost || host === undefined) continue; // the connection refuses a second Host

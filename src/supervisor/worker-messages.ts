@@ -79,6 +79,8 @@ export interface WorkerSettings {
   readonly blockCidrs?: readonly string[];
   /** `--allow-backend-server-header`, `--hide-headers` (forward-headers.ts hideResponseHeaders). */
   readonly allowBackendServerHeader?: boolean;
+  /** `--enable-underscores-in-headers` (forward-headers.ts acceptUnderscoredHeaders). */
+  readonly enableUnderscoresInHeaders?: boolean;
   readonly hideHeaders?: readonly string[];
   /** `--public-http-port` / `--public-https-port` (X-Forwarded-Port). */
   readonly publicPorts?: { readonly http?: number; readonly https?: number };

@@ -56,6 +56,7 @@ const dataplane = createDataplane({
   proxyProtocol: settings.proxyProtocol,
   blockCidrs: settings.blockCidrs,
   allowBackendServerHeader: settings.allowBackendServerHeader,
+  enableUnderscoresInHeaders: settings.enableUnderscoresInHeaders,
   hideHeaders: settings.hideHeaders,
   ...(settings.publicPorts === undefined ? {} : { publicPorts: settings.publicPorts }),
   self: { bindAddress: settings.bindAddress, httpPort: settings.httpPort, ...(settings.httpsPort === undefined ? {} : { httpsPort: settings.httpsPort }) },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  downstreamResponseHeaders, emptyFacts, hideResponseHeaders, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
+  acceptUnderscoredHeaders, downstreamResponseHeaders, emptyFacts, hideResponseHeaders, namesNoHeader, offersH2c, RESPONSE_CONNECTION, RESPONSE_COPY, RESPONSE_DROP, responseHeaderFate, scanRequestHeaders, upstreamRequestHeaders, type RequestHeaderFacts,
   type ForwardedFor,
 } from '../../src/dataplane/forward-headers.ts';
 import { CidrSet } from '../../src/dataplane/cidr-set.ts';
@@ -49,6 +49,11 @@ describe('upstreamRequestHeaders', () => {
         'x-real-ip': '192.0.2.7', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'a', 'x-forwarded-port': '8080', 'x-scheme': 'http', 'x-forwarded-scheme': 'http',
         'x-original-forwarded-for': undefined, 'x-original-forwarded-host': 'evil',
       },
+    },
+    {
+      name: 'drops headers named with an underscore (nginx underscores_in_headers off: X_Real_IP is X-Real-IP to a CGI-style backend)',
+      raw: ['Host', 'a', 'X_Real_IP', '6.6.6.6', 'x_custom', 'v', 'X-Custom', 'kept'],
+      want: { x_real_ip: undefined, x_custom: undefined, 'x-custom': 'kept', 'x-real-ip': '192.0.2.7' },
     },
     {
       name: 'drops Proxy (httpoxy: ingress-nginx sets it empty)',
@@ -131,6 +136,14 @@ describe('upstreamRequestHeaders', () => {
     const facts: RequestHeaderFacts = emptyFacts();
     scanRequestHeaders([...raw], facts);
     expect(facts.hasBody).toBe(want);
+  });
+});
+
+describe('--enable-underscores-in-headers', () => {
+  afterEach(() => acceptUnderscoredHeaders(false));
+  it('forwards headers named with an underscore', () => {
+    acceptUnderscoredHeaders(true);
+    expect(upstream(['Host', 'a', 'X_Custom', 'v'])['x_custom']).toBe('v');
   });
 });
 

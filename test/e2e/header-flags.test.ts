@@ -12,12 +12,14 @@ import { annotatedIngressYaml, INGRESS_CLASS_YAML, serviceYaml } from './manifes
  * Which backend response headers clients get, through `pier serve`: as from ingress-nginx, no
  * Server (its server-tokens off; nginx's proxy_hide_header defaults also drop X-Pad and
  * X-Accel-*), fresh or from the cache; `--allow-backend-server-header` passes Server and
- * `--hide-headers` hides more (ingress-nginx's ConfigMap keys).
+ * `--hide-headers` hides more (ingress-nginx's ConfigMap keys). And which request headers the
+ * backend gets: none named with `_` (nginx's underscores_in_headers off), unless
+ * `--enable-underscores-in-headers`.
  */
 
-function get(port: number, host: string): Promise<IncomingHttpHeaders> {
+function get(port: number, host: string, headers: Record<string, string> = {}): Promise<IncomingHttpHeaders> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/page', headers: { host }, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/page', headers: { host, ...headers }, agent: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.headers));
     });
@@ -30,9 +32,11 @@ describe('backend response headers clients get (Server, X-Accel-*, --hide-header
   let backend: Server;
   let dir: string;
   const started: PierProcess[] = [];
+  const seen: IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
     backend = createServer((req, res) => {
+      seen.push(req.headers);
       req.resume();
       res.writeHead(200, { server: 'Apache/2.4.1 (Unix)', 'x-powered-by': 'PHP/8.2.1', 'x-accel-buffering': 'no', 'cache-control': 'max-age=60', 'content-type': 'text/plain' });
       res.end('page');
@@ -70,5 +74,19 @@ describe('backend response headers clients get (Server, X-Accel-*, --hide-header
     const headers = await get(p.httpPort, 'plain.test');
     expect(headers.server).toBe('Apache/2.4.1 (Unix)');
     expect(headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('request headers named with an underscore do not reach the backend (X_Real_IP would pass for X-Real-IP in CGI-style backends), unless --enable-underscores-in-headers', async () => {
+    const sent = { x_real_ip: '6.6.6.6', 'x-plain': 'kept' };
+    const strict = await startPier(['--manifests', dir, '--workers', '1']);
+    started.push(strict);
+    seen.length = 0;
+    await get(strict.httpPort, 'plain.test', sent);
+    expect([seen[0]!['x_real_ip'], seen[0]!['x-plain']]).toEqual([undefined, 'kept']);
+    const open = await startPier(['--manifests', dir, '--workers', '1', '--enable-underscores-in-headers']);
+    started.push(open);
+    seen.length = 0;
+    await get(open.httpPort, 'plain.test', sent);
+    expect([seen[0]!['x_real_ip'], seen[0]!['x-plain']]).toEqual(['6.6.6.6', 'kept']);
   });
 });
