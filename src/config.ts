@@ -67,6 +67,8 @@ export interface PierConfig {
   // Client address (access control): see clientAccessConfig.
   /** `--trusted-proxies`: normalized CIDRs whose X-Forwarded-For is believed. */
   readonly trustedProxies: readonly string[];
+  /** `--forwarded-for-header`: where a trusted proxy names the client. */
+  readonly forwardedForHeader: string;
   /** `--proxy-protocol`: every connection starts with a PROXY protocol (v1 or v2) header. */
   readonly proxyProtocol: boolean;
   /** Status of requests refused by limit-rps / limit-rpm (nginx limit_req_status). */
@@ -164,6 +166,7 @@ export const OPTIONS = {
   'access-log': { kind: 'string', placeholder: 'stdout|FILE|off', default: 'off', bare: 'stdout', help: 'One JSON line per request (ingress-nginx\'s JSON log fields) to stdout or appended to FILE (an absolute path), written without blocking, whatever --log-level says; alone: stdout.' },
   // Client address (access control): see clientAccessConfig.
   'trusted-proxies': { kind: 'list', placeholder: 'CIDR,...', help: 'Proxies (load balancers) whose X-Forwarded-* headers are believed (ingress-nginx use-forwarded-headers): the right-most X-Forwarded-For address not in this list is the client (allow/deny lists, X-Real-IP; nginx real_ip_recursive), and their X-Forwarded-Proto/-Port/-Host reach backends and decide ssl-redirect.' },
+  'forwarded-for-header': { kind: 'string', placeholder: 'NAME', default: 'X-Forwarded-For', help: 'The header in which --trusted-proxies name the client, read right to left as X-Forwarded-For is (ingress-nginx\'s ConfigMap key, nginx real_ip_header): CF-Connecting-IP behind Cloudflare, for example.' },
   'proxy-protocol': { kind: 'boolean', help: 'Every connection on the HTTP and HTTPS ports starts with a PROXY protocol v1/v2 header (a cloud load balancer sends it; ingress-nginx use-proxy-protocol); its source address is the client address, its destination port X-Forwarded-Port (443: the client spoke HTTPS to the balancer).' },
   'limit-req-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-rps / limit-rpm (ingress-nginx\'s limit-req-status-code; 429 is the usual choice).' },
   'limit-conn-status-code': { kind: 'string', placeholder: 'CODE', default: '503', help: 'Status answered to requests over limit-connections (ingress-nginx\'s limit-conn-status-code).' },
@@ -288,6 +291,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     logLevel: logLevel as LogLevel,
     accessLog: accessLogTarget(label('access-log'), str('access-log')!),
     ...clientAccessConfig(label('trusted-proxies'), str('trusted-proxies'), raw('proxy-protocol') === true),
+    forwardedForHeader: headerName(label('forwarded-for-header'), str('forwarded-for-header')!),
     limitReqStatusCode: limitStatus(label('limit-req-status-code'), str('limit-req-status-code')!),
     limitConnStatusCode: limitStatus(label('limit-conn-status-code'), str('limit-conn-status-code')!),
     cacheSize: num('cache-size'),
@@ -436,12 +440,21 @@ function headerSize(label: string, value: string, bytes: number): number {
   return bytes;
 }
 
-/** `--hide-headers`: header names (RFC 9110 tokens). */
+/** RFC 9110 token: a header name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `--hide-headers`: header names. */
 function headerNames(label: string, value: string | undefined): string[] {
   const names = parseList(value);
-  const bad = names.find((n) => !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n));
+  const bad = names.find((n) => !HEADER_NAME.test(n));
   if (bad !== undefined) throw invalid(label, bad, 'header names separated by commas');
   return names;
+}
+
+/** `--forwarded-for-header`: one header name. */
+function headerName(label: string, value: string): string {
+  if (!HEADER_NAME.test(value)) throw invalid(label, value, 'a header name such as X-Forwarded-For or CF-Connecting-IP');
+  return value;
 }
 
 /** `--http-redirect-code`: the codes ingress-nginx accepts (it falls back to 308 on others with

@@ -124,6 +124,7 @@ async function main(config: PierConfig): Promise<void> {
       accessLog: config.accessLog,
       logLevel: config.logLevel,
       trustedProxies: config.trustedProxies,
+      ...(config.forwardedForHeader.toLowerCase() === 'x-forwarded-for' ? {} : { forwardedForHeader: config.forwardedForHeader }),
       ...(config.blockCidrs.length === 0 ? {} : { blockCidrs: config.blockCidrs }),
       ...(config.allowBackendServerHeader ? { allowBackendServerHeader: true } : {}),
       ...(config.enableUnderscoresInHeaders ? { enableUnderscoresInHeaders: true } : {}),

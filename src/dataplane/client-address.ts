@@ -1,6 +1,35 @@
 import ipaddr from 'ipaddr.js';
 import { parseIpv4, type CidrSet } from './cidr-set.ts';
+import { equalsLower } from './ascii-case.ts';
 import type { DownstreamRequest } from './front/downstream.ts';
+
+/** `--forwarded-for-header`, lower-case: where a trusted proxy names the client. */
+let forwardedFor = 'x-forwarded-for';
+
+/**
+ * `--forwarded-for-header` (ingress-nginx's ConfigMap key, nginx's real_ip_header): the header
+ * a trusted proxy names the client in, e.g. Cloudflare's `CF-Connecting-IP`. Process-wide, as
+ * the worker's flags are: set once at start.
+ */
+export function setForwardedForHeader(name: string): void {
+  forwardedFor = name.toLowerCase();
+}
+
+/** `--forwarded-for-header` is X-Forwarded-For (the default). */
+export function readsXForwardedFor(): boolean {
+  return forwardedFor === 'x-forwarded-for';
+}
+
+/** The value of the `--forwarded-for-header` lines of `raw` (flat request headers), joined
+ * with `, ` as nginx joins repeated ones; undefined when there is none. */
+export function forwardedForValue(raw: readonly string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === forwardedFor.length && equalsLower(name, forwardedFor)) value = value === undefined ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+  }
+  return value;
+}
 
 /**
  * The address access control uses for a request (nginx's `$remote_addr` after its realip
@@ -8,7 +37,7 @@ import type { DownstreamRequest } from './front/downstream.ts';
  * - the connection's address: the socket's peer, or the source a PROXY protocol header gave
  *   (`--proxy-protocol`);
  * - unless that address is one of `--trusted-proxies` (the front then sets
- *   `conn.trustedProxies`): X-Forwarded-For is read right to left, skipping trusted addresses,
+ *   `conn.trustedProxies`): X-Forwarded-For (or `--forwarded-for-header`) is read right to left, skipping trusted addresses,
  *   and the first untrusted one counts. If every entry is trusted, the left-most one counts; an
  *   entry that is not an address stops the walk at the last address reached (as nginx). Without
  *   X-Forwarded-For the connection's address counts.
@@ -18,7 +47,7 @@ export function clientAddressOf(req: DownstreamRequest): string {
   const conn = req.conn;
   const trusted = conn.trustedProxies;
   if (trusted === undefined) return conn.clientAddress;
-  const header = req.headers['x-forwarded-for'];
+  const header = req.headers[forwardedFor];
   if (header === undefined) return conn.clientAddress;
   return rightmostUntrusted(typeof header === 'string' ? header : (header as string[]).join(', '), trusted, conn.clientAddress);
 }

@@ -17,6 +17,7 @@ import { Http1Server } from './front/http1/http1-server.ts';
 import { PublicHttp1Front } from './front/public-http1/public-http1-front.ts';
 import { advertisePort, listenerPort } from './front/listener-port.ts';
 import { acceptUnderscoredHeaders, hideResponseHeaders } from './forward-headers.ts';
+import { setForwardedForHeader } from './client-address.ts';
 import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import type { Limiter } from './limits/limiter.ts';
@@ -77,6 +78,9 @@ export interface DataplaneOptions {
   /** `--enable-underscores-in-headers`: forward request headers named with `_` (forward-headers.ts
    * acceptUnderscoredHeaders; process-wide). Absent: dropped, as by nginx. */
   readonly enableUnderscoresInHeaders?: boolean;
+  /** `--forwarded-for-header`: where `trustedProxies` name the client (client-address.ts;
+   * process-wide). Absent: X-Forwarded-For. */
+  readonly forwardedForHeader?: string;
   readonly hideHeaders?: readonly string[];
   /** Where the worker's listeners are: auth subrequests to hosts Pier serves go there
    * (self-address.ts). Not with proxyProtocol (the hairpin would lack the header). */
@@ -202,6 +206,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
     this.#bindRoute = routeBinder(this.#self, options.limiter ?? new LocalLimiter(), options.cache);
     hideResponseHeaders(options.allowBackendServerHeader === true, options.hideHeaders ?? []);
     acceptUnderscoredHeaders(options.enableUnderscoresInHeaders === true);
+    setForwardedForHeader(options.forwardedForHeader ?? 'x-forwarded-for');
     this.publicHttp = options.publicHttp ?? !probeNodeInternals().parser;
     this.pools = options.pools ?? new PoolRegistry({ publicHttp: this.publicHttp });
     this.#logger = options.logger;

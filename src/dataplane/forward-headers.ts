@@ -7,7 +7,7 @@
 import { equalsLower as eq } from './ascii-case.ts';
 import { isAuthority } from './authority.ts';
 import type { CidrSet } from './cidr-set.ts';
-import { rightmostUntrusted } from './client-address.ts';
+import { forwardedForValue, readsXForwardedFor, rightmostUntrusted } from './client-address.ts';
 import { clientPort, clientScheme, trustedOrigin } from './forwarded-origin.ts';
 import { requestIdOf } from './request-id.ts';
 
@@ -313,12 +313,19 @@ function proxiedForwarding(out: string[], raw: readonly string[], facts: Request
     'x-forwarded-scheme', scheme,
     'x-scheme', scheme,
     'x-forwarded-port', clientPort(fwd, fwd.port, origin),
-    'x-real-ip', xff === undefined || trusted === undefined ? fwd.clientAddress : rightmostUntrusted(xff, trusted, fwd.clientAddress),
+    'x-real-ip', trusted === undefined ? fwd.clientAddress : realIp(raw, xff, trusted, fwd.clientAddress),
     'x-request-id', requestIdOf(facts),
   );
   if (host !== undefined) out.push('x-forwarded-host', host);
   if (xff !== undefined || xfh !== undefined) pushOriginals(out, xff, xfh);
   return out;
+}
+
+/** The client a trusted proxy names (clientAddressOf's walk, on X-Forwarded-For or
+ * `--forwarded-for-header`). */
+function realIp(raw: readonly string[], xff: string | undefined, trusted: CidrSet, peer: string): string {
+  const value = readsXForwardedFor() ? xff : forwardedForValue(raw);
+  return value === undefined ? peer : rightmostUntrusted(value, trusted, peer);
 }
 
 /** The client's own X-Forwarded-For / -Host, as ingress-nginx passes them on (sent only when the

@@ -75,6 +75,8 @@ export interface WorkerSettings {
   /** `--trusted-proxies` (normalized CIDRs) and `--proxy-protocol`: the client address. */
   readonly trustedProxies?: readonly string[];
   readonly proxyProtocol?: boolean;
+  /** `--forwarded-for-header` when not X-Forwarded-For (client-address.ts). */
+  readonly forwardedForHeader?: string;
   /** `--block-cidrs` (normalized CIDRs): their requests get 403; absent: none. */
   readonly blockCidrs?: readonly string[];
   /** `--allow-backend-server-header`, `--hide-headers` (forward-headers.ts hideResponseHeaders). */

@@ -54,6 +54,7 @@ const dataplane = createDataplane({
   accessLog,
   trustedProxies: settings.trustedProxies,
   proxyProtocol: settings.proxyProtocol,
+  forwardedForHeader: settings.forwardedForHeader,
   blockCidrs: settings.blockCidrs,
   allowBackendServerHeader: settings.allowBackendServerHeader,
   enableUnderscoresInHeaders: settings.enableUnderscoresInHeaders,

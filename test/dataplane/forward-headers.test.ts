@@ -4,6 +4,7 @@ import {
   type ForwardedFor,
 } from '../../src/dataplane/forward-headers.ts';
 import { CidrSet } from '../../src/dataplane/cidr-set.ts';
+import { setForwardedForHeader } from '../../src/dataplane/client-address.ts';
 
 const fwd = { clientAddress: '192.0.2.7', proto: 'http', port: '8080' };
 
@@ -169,6 +170,17 @@ describe('upstreamRequestHeaders from a trusted proxy (--trusted-proxies: ingres
       'x-real-ip': '203.0.113.7', 'x-forwarded-for': '203.0.113.7, 10.1.2.3, 10.0.0.9',
       'x-original-forwarded-for': '203.0.113.7, 10.1.2.3', 'x-original-forwarded-host': 'shop.example, cdn.example',
     });
+  });
+
+  it('--forwarded-for-header CF-Connecting-IP: X-Real-IP is the client that header names; X-Forwarded-For stays the proxy\'s list plus the proxy', () => {
+    setForwardedForHeader('CF-Connecting-IP');
+    try {
+      const got = sent(['Host', 'a.example', 'X-Forwarded-For', '10.1.2.3', 'cf-connecting-ip', '203.0.113.50']);
+      expect(got).toMatchObject({ 'x-real-ip': '203.0.113.50', 'x-forwarded-for': '10.1.2.3, 10.0.0.9' });
+      expect(sent(['Host', 'a.example', 'X-Forwarded-For', '203.0.113.7'])['x-real-ip']).toBe('10.0.0.9');
+    } finally {
+      setForwardedForHeader('X-Forwarded-For');
+    }
   });
 
   it('without those headers: the connection\'s values, as for anyone', () => {

@@ -112,3 +112,43 @@ describe('X-Forwarded-* from a trusted proxy (--trusted-proxies)', () => {
     expect(answer.headers.location).toBe('https://secure.test/cart');
   });
 });
+
+describe('--forwarded-for-header (ingress-nginx\'s forwarded-for-header: CF-Connecting-IP behind Cloudflare)', () => {
+  let dir: string;
+  let app: Server;
+  let pier: PierProcess;
+  const seen: IncomingHttpHeaders[] = [];
+
+  beforeAll(async () => {
+    app = createServer((req, res) => {
+      seen.push(req.headers);
+      res.end('app\n');
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const appPort = (app.address() as { port: number }).port;
+    dir = await mkdtemp(join(tmpdir(), 'pier-forwarded-for-header-'));
+    await writeFile(join(dir, 'all.yaml'), [
+      INGRESS_CLASS_YAML,
+      serviceYaml('app', [{ host: '127.0.0.1', port: appPort }]),
+      annotatedIngressYaml('office', 'office.test', 'app', { 'nginx.ingress.kubernetes.io/whitelist-source-range': '203.0.113.0/24' }),
+    ].join('---\n'));
+    pier = await startPier(['--manifests', dir, '--workers', '1', '--trusted-proxies', `${LB}/32`, '--forwarded-for-header', 'CF-Connecting-IP']);
+  });
+
+  afterAll(async () => {
+    await pier?.stop();
+    await new Promise((r) => app?.close(r));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the client the trusted proxy names in that header is the client: allow lists and X-Real-IP', async () => {
+    seen.length = 0;
+    expect((await get(pier.httpPort, 'office.test', '/', { 'cf-connecting-ip': '203.0.113.50', 'x-forwarded-for': '198.51.100.1' }, LB)).status).toBe(200);
+    expect(seen[0]).toMatchObject({ 'x-real-ip': '203.0.113.50' });
+    expect((await get(pier.httpPort, 'office.test', '/', { 'cf-connecting-ip': '198.51.100.1', 'x-forwarded-for': '203.0.113.50' }, LB)).status).toBe(403);
+  });
+
+  it('from anyone else the header means nothing', async () => {
+    expect((await get(pier.httpPort, 'office.test', '/', { 'cf-connecting-ip': '203.0.113.50' }, '127.0.0.1')).status).toBe(403);
+  });
+});
