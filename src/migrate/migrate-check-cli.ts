@@ -39,7 +39,9 @@ export async function runMigrateCheck(args: readonly string[], out: NodeJS.Writa
     source = parsed.positionals[0]!;
     if (parsed.values.configmap !== undefined) named = parseNamespacedName('--configmap', parsed.values.configmap);
   } catch (e) {
-    err.write(`pier: ${(e as Error).message.split('\n')[0]}\n\n${USAGE}\n`);
+    const { code, message } = e as Error & { code?: string };
+    const why = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option '${/'(-[^' ]+)/.exec(message)?.[1] ?? ''}'` : message.split('\n')[0];
+    err.write(`pier: ${why}\n\n${USAGE}\n`);
     return 2;
   }
   let objects: KubeObject[];

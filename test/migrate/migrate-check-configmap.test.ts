@@ -128,5 +128,6 @@ describe('pier migrate-check on ingress-nginx\'s controller ConfigMap', () => {
     const bad = pier(['--configmap', 'nonamespace', '-'], CONFIGMAP);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^pier: invalid value for --configmap: "nonamespace" \(expected NAMESPACE\/NAME\)\n\nUsage: pier migrate-check \[--configmap NAMESPACE\/NAME\] DIR\|FILE\|-/);
+    expect(pier(['--config-map', 'a/b', '-'], CONFIGMAP)).toMatchObject({ code: 2, err: expect.stringMatching(/^pier: unknown option '--config-map'\n/) });
   });
 });
