@@ -17,6 +17,7 @@ import { chartValuesYaml } from './configmap-values.ts';
  */
 export type KeyVerdict = 'flag' | 'ok' | 'no-op' | 'per-ingress' | 'ignored' | 'LOST' | 'REFUSED' | 'unknown';
 
+/** One key of the ConfigMap: its value, the verdict, the flags that carry it (flag, REFUSED) and why. */
 export interface KeyReport {
   readonly key: string;
   readonly value: string;
