@@ -7,6 +7,7 @@ import { DEPLOY_FILE, DEPLOY_NAMESPACE, renderDeploy } from '../../scripts/rende
 import { HELM_AVAILABLE } from '../../scripts/helm.ts';
 import { parseManifests } from './rendered.ts';
 import { README, renderReadme } from '../../scripts/annotation-table.ts';
+import { MIGRATING, renderMigrating } from '../../scripts/configmap-table.ts';
 
 const FIX = 'run `npm run render-deploy` and commit the result';
 
@@ -41,5 +42,12 @@ describe('the README annotation table', () => {
   it('is a fresh render of src/translate/annotations/annotation-table.ts', () => {
     const text = readFileSync(README, 'utf8');
     expect(text === renderReadme(text), 'run `npm run render-annotations` and commit the result').toBe(true);
+  });
+});
+
+describe('MIGRATING.md\'s list of every ConfigMap key', () => {
+  it('is a fresh render of src/migrate/configmap-keys*.ts', () => {
+    const text = readFileSync(MIGRATING, 'utf8');
+    expect(text === renderMigrating(text), 'run `npm run render-configmap` and commit the result').toBe(true);
   });
 });

@@ -1,0 +1,78 @@
+import { bindAddress, headerBuffers, same, seconds, trueFalse } from './configmap-flags.ts';
+import { goBool, isBool, isEmpty, isText, type ConfigMapKey } from './configmap-key.ts';
+
+const STREAMS = 'Pier streams bodies both ways with bounded memory and never buffers them whole';
+const IN_FLIGHT = '(a global form is planned in flight)';
+
+/** Client connections, requests to backends, redirects and limits: ingress-nginx's ConfigMap
+ * keys for the HTTP path (configmap.md, config.go, defaults/main.go). */
+export const PROXY_KEYS: readonly ConfigMapKey[] = [
+  // Client side.
+  { key: 'keep-alive', status: 'flag', flags: ['keepalive-timeout'], convert: seconds('keepalive-timeout'), example: '30', note: 'seconds, as the ConfigMap: "75" → --keepalive-timeout=75; "0" turns client keepalive off, as in nginx' },
+  { key: 'keep-alive-requests', status: 'flag', flags: ['keepalive-requests'], convert: same('keepalive-requests'), example: '500', note: '"1000" → --keepalive-requests=1000 (1 to 1,000,000)' },
+  { key: 'client-header-timeout', status: 'flag', flags: ['client-header-timeout'], convert: seconds('client-header-timeout'), example: '30', note: 'seconds: "60" → --client-header-timeout=60; more than 0' },
+  { key: 'client-body-timeout', status: 'flag', flags: ['client-body-timeout'], convert: seconds('client-body-timeout'), example: '30', note: 'seconds: "60" → --client-body-timeout=60; more than 0' },
+  { key: 'large-client-header-buffers', status: 'flag', flags: ['max-header-size'], convert: headerBuffers, example: '4 16k', note: '"4 8k" → --max-header-size=32k: the whole request head may fill every buffer (Pier\'s default is 16k); nginx also refuses a single header line longer than one buffer, Pier does not' },
+  { key: 'client-header-buffer-size', status: 'not-needed', note: 'nginx\'s first buffer for a request head; Pier limits the whole head (--max-header-size, from large-client-header-buffers)' },
+  { key: 'client-body-buffer-size', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-body-size', status: 'flag', flags: ['max-body-size'], convert: same('max-body-size'), example: '8m', note: 'an nginx size: "8m" → --max-body-size=8m, "0" no limit (the chart already passes ingress-nginx\'s 1m); per Ingress the proxy-body-size annotation wins' },
+  { key: 'bind-address', status: 'flag', flags: ['bind-address'], convert: bindAddress, example: '10.0.0.5', note: 'one address: "10.0.0.5" → --bind-address=10.0.0.5; Pier binds one, so a list of several is refused (0.0.0.0 for every IPv4 address, :: for IPv4 and IPv6)' },
+  { key: 'disable-ipv6', status: 'always', honours: isBool(true), note: 'Pier listens on --bind-address, 0.0.0.0 (IPv4 only) by default, as "true"; with "false", ingress-nginx\'s default, it listened on IPv6 too where the pod had it: --bind-address=:: for both' },
+  { key: 'use-http2', status: 'per-ingress', honours: isBool(true), note: 'HTTP/2 is on for every host, as "true"; there is no global switch: per Ingress pier.dev/http2: "false" offers its hosts HTTP/1.1 only' },
+  { key: 'enable-underscores-in-headers', status: 'always', honours: isBool(true), note: 'Pier forwards header names with underscores (X_Foo) to HTTP backends, as "true"; with "false", ingress-nginx\'s default, nginx drops them (Pier drops them for FastCGI backends only, where X_Foo and X-Foo would collide)' },
+  { key: 'ignore-invalid-headers', status: 'unsupported', note: 'Pier follows RFC 9110: a header name with a character no token allows gets 400 Bad Request, and names like X.Foo are forwarded; nginx drops both silently ("true") or passes both ("false")' },
+  // Backends.
+  { key: 'proxy-connect-timeout', status: 'flag', flags: ['proxy-connect-timeout'], convert: seconds('proxy-connect-timeout'), example: '10', note: 'seconds: "5" → --proxy-connect-timeout=5, for every Service backend; per Ingress the annotation wins' },
+  { key: 'proxy-send-timeout', status: 'flag', flags: ['proxy-send-timeout'], convert: seconds('proxy-send-timeout'), example: '120', note: 'seconds: "60" → --proxy-send-timeout=60, for every Service backend; per Ingress the annotation wins' },
+  { key: 'proxy-read-timeout', status: 'flag', flags: ['proxy-read-timeout'], convert: seconds('proxy-read-timeout'), example: '120', note: 'seconds: "120" → --proxy-read-timeout=120, for every Service backend; per Ingress the annotation wins' },
+  { key: 'upstream-keepalive-connections', status: 'flag', flags: ['upstream-keepalive-connections'], convert: same('upstream-keepalive-connections'), example: '320', note: '"320" → --upstream-keepalive-connections=320 (Pier\'s default is 64 per server and worker, ingress-nginx\'s 320); "0" turns upstream keepalive off' },
+  { key: 'upstream-keepalive-requests', status: 'flag', flags: ['upstream-keepalive-requests'], convert: same('upstream-keepalive-requests'), example: '1000', note: '"10000" → --upstream-keepalive-requests=10000' },
+  { key: 'upstream-keepalive-time', status: 'flag', flags: ['upstream-keepalive-time'], convert: same('upstream-keepalive-time'), example: '30m', note: 'an nginx time: "1h" → --upstream-keepalive-time=1h' },
+  { key: 'upstream-keepalive-timeout', status: 'flag', flags: ['upstream-keepalive-timeout'], convert: seconds('upstream-keepalive-timeout'), example: '30', note: 'seconds: "60" → --upstream-keepalive-timeout=60' },
+  { key: 'load-balance', status: 'per-ingress', honours: isText('round_robin'), note: 'Pier\'s default is round robin; per Ingress the load-balance annotation (round_robin, ewma), per backend an Upstream\'s loadBalancing.algorithm' },
+  { key: 'upstream-hash-by', status: 'inert', note: 'ingress-nginx decodes it but hashes only by the upstream-hash-by annotation (Pier has the annotation)' },
+  { key: 'upstream-hash-by-subset', status: 'inert', note: 'ingress-nginx decodes it but reads only the annotation (Pier has the annotation)' },
+  { key: 'upstream-hash-by-subset-size', status: 'inert', note: 'ingress-nginx decodes it but reads only the annotation (Pier has the annotation)' },
+  { key: 'service-upstream', status: 'per-ingress', honours: isBool(false), note: 'per Ingress: the service-upstream annotation (the Service\'s cluster IP instead of its endpoints); Pier\'s default is the endpoints, as "false"' },
+  { key: 'proxy-next-upstream', status: 'per-ingress', honours: (v) => { const t = new Set(v.trim().split(/\s+/)); return t.has('error') && [...t].every((x) => x === 'error' || x === 'invalid_header'); }, note: 'Pier\'s default retries connection errors (nginx\'s "error"), not timeouts as ingress-nginx\'s "error timeout"; per Ingress the proxy-next-upstream annotation, per backend an Upstream\'s retries' },
+  { key: 'proxy-next-upstream-tries', status: 'per-ingress', honours: isText('3'), note: 'Pier\'s default is 3 tries, as ingress-nginx\'s; per Ingress the proxy-next-upstream-tries annotation, per backend an Upstream\'s retries.attempts' },
+  { key: 'proxy-next-upstream-timeout', status: 'per-ingress', honours: isText('0'), note: 'Pier\'s default has no retry deadline, as "0"; per Ingress the proxy-next-upstream-timeout annotation' },
+  { key: 'retry-non-idempotent', status: 'per-ingress', honours: isBool(false), note: 'Pier retries POST, LOCK and PATCH only with non_idempotent in an Ingress\'s proxy-next-upstream annotation (or an Upstream\'s retries.nonIdempotent); its default is "false"' },
+  { key: 'proxy-http-version', status: 'not-needed', note: 'Pier speaks HTTP/1.1 to HTTP backends (HTTP/2 to GRPC and H2C ones)' },
+  { key: 'proxy-buffering', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-request-buffering', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-buffers-number', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-buffer-size', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-busy-buffers-size', status: 'not-needed', note: STREAMS },
+  { key: 'proxy-max-temp-file-size', status: 'not-needed', note: STREAMS },
+  { key: 'grpc-buffer-size-kb', status: 'not-needed', note: 'Pier relays gRPC messages as they arrive, with bounded memory' },
+  { key: 'proxy-set-headers', status: 'unsupported', fails: true, honours: isEmpty, note: `request headers from a ConfigMap, sent to every backend, are not sent: per Ingress pier.dev/request-headers-set ${IN_FLIGHT}` },
+  { key: 'add-headers', status: 'unsupported', fails: true, honours: isEmpty, note: `response headers from a ConfigMap, set on every response (security headers, often), are not set: per Ingress custom-headers or pier.dev/response-headers-set ${IN_FLIGHT}` },
+  { key: 'hide-headers', status: 'unsupported', fails: true, honours: isEmpty, note: `backend response headers nginx dropped (proxy_hide_header) reach clients: per Ingress pier.dev/response-headers-remove ${IN_FLIGHT}` },
+  { key: 'generate-request-id', status: 'always', honours: isBool(true), note: 'a request without X-Request-ID gets one (32 hex digits), sent upstream and logged, as "true"; "false" is not honoured' },
+  { key: 'server-tokens', status: 'always', honours: isBool(false), note: 'Pier adds no Server header of its own and never its version, as "false"; "true" is not honoured (a backend\'s own Server header passes through: allow-backend-server-header)' },
+  { key: 'allow-backend-server-header', status: 'always', honours: isBool(true), note: 'a backend\'s Server header reaches clients, as "true"; with "false", ingress-nginx\'s default, nginx dropped it, Pier does not' },
+  { key: 'proxy-add-original-uri-header', status: 'unsupported', honours: isBool(false), note: 'X-Original-Uri (the request URI before rewrites) is not sent to backends' },
+  { key: 'proxy-cookie-domain', status: 'unsupported', fails: true, honours: isText('off', ''), note: `Set-Cookie domains are not rewritten for every backend: per Ingress the proxy-cookie-domain annotation ${IN_FLIGHT}` },
+  { key: 'proxy-cookie-path', status: 'unsupported', fails: true, honours: isText('off', ''), note: `Set-Cookie paths are not rewritten for every backend: per Ingress the proxy-cookie-path annotation ${IN_FLIGHT}` },
+  { key: 'proxy-redirect-from', status: 'unsupported', fails: true, honours: (v, d) => isText('off', '')(v) || isText('off', '')(d['proxy-redirect-to'] ?? 'off'), note: `backends' Location and Refresh headers are not rewritten for every backend: per Ingress the proxy-redirect-from / -to annotations ${IN_FLIGHT}` },
+  { key: 'proxy-redirect-to', status: 'unsupported', fails: true, honours: (v, d) => isText('off', '')(v) || isText('off', '')(d['proxy-redirect-from'] ?? 'off'), note: `with proxy-redirect-from; per Ingress the annotations ${IN_FLIGHT}` },
+  { key: 'custom-http-errors', status: 'unsupported', honours: isEmpty, note: `these answers are not handed to the default backend for every Ingress: clients get the backend's or Pier's own; per Ingress the custom-http-errors annotation ${IN_FLIGHT}` },
+  { key: 'disable-proxy-intercept-errors', status: 'unsupported', honours: (v, d) => goBool(v) !== true || isEmpty(d['custom-http-errors'] ?? ''), note: `only with custom-http-errors; per Ingress the disable-proxy-intercept-errors annotation ${IN_FLIGHT}` },
+  // Redirects.
+  { key: 'ssl-redirect', status: 'flag', flags: ['ssl-redirect'], convert: trueFalse('ssl-redirect'), example: 'false', note: '"false" → --ssl-redirect=false; per Ingress the annotation wins' },
+  { key: 'force-ssl-redirect', status: 'flag', flags: ['force-ssl-redirect'], convert: trueFalse('force-ssl-redirect'), example: 'true', note: '"true" → --force-ssl-redirect=true; per Ingress the annotation wins' },
+  { key: 'http-redirect-code', status: 'flag', flags: ['http-redirect-code'], convert: same('http-redirect-code'), example: '301', note: '"301" → --http-redirect-code=301 (301, 302, 307 or 308): ssl-redirect\'s and from-to-www-redirect\'s status' },
+  { key: 'no-tls-redirect-locations', status: 'flag', flags: ['no-tls-redirect-locations'], convert: same('no-tls-redirect-locations'), example: '/.well-known/acme-challenge,/healthz', note: 'the same comma-separated paths: → --no-tls-redirect-locations=/.well-known/acme-challenge' },
+  { key: 'use-port-in-redirects', status: 'per-ingress', honours: isBool(false), note: 'per Ingress: the use-port-in-redirects annotation; Pier\'s default leaves the port out, as "false"' },
+  { key: 'preserve-trailing-slash', status: 'per-ingress', honours: isBool(false), note: 'per Ingress: the preserve-trailing-slash annotation; Pier\'s default drops a trailing / from ssl-redirect\'s Location, as "false"' },
+  { key: 'relative-redirects', status: 'not-needed', note: 'nginx\'s absolute_redirect: every redirect Pier makes is built absolute from the request, as ingress-nginx\'s were, and a backend\'s Location passes through unchanged' },
+  { key: 'app-root', status: 'inert', note: 'ingress-nginx decodes it but reads only the app-root annotation (Pier has the annotation)' },
+  { key: 'default-type', status: 'not-needed', note: 'the type nginx gives files it serves itself; Pier serves none: its own answers are text/plain and proxied ones keep the backend\'s type' },
+  // Rate and bandwidth limits.
+  { key: 'limit-req-status-code', status: 'flag', flags: ['limit-req-status-code'], convert: same('limit-req-status-code'), example: '429', note: '"429" → --limit-req-status-code=429 (400 to 599)' },
+  { key: 'limit-conn-status-code', status: 'flag', flags: ['limit-conn-status-code'], convert: same('limit-conn-status-code'), example: '429', note: '"429" → --limit-conn-status-code=429 (400 to 599)' },
+  { key: 'limit-conn-zone-variable', status: 'unsupported', honours: isText('$binary_remote_addr'), note: 'limit-connections counts per client address (from --trusted-proxies when set); another key (a header, a cookie) is not carried over' },
+  { key: 'limit-rate', status: 'per-ingress', honours: isText('0'), note: 'per Ingress: the limit-rate annotation, with the same number (ingress-nginx writes both as kilobytes per second, limit_rate Nk); Pier\'s default is no limit, as "0"' },
+  { key: 'limit-rate-after', status: 'per-ingress', honours: isText('0'), note: 'per Ingress: the limit-rate-after annotation, with the same number of kilobytes' },
+];

@@ -1,0 +1,47 @@
+import { goBool, isBool, isEmpty, isText, whileOff, type ConfigMapKey } from './configmap-key.ts';
+
+const SNIPPET = 'nginx configuration text is not applied: Pier evaluates none (CVE-2025-1974); find out what it did and express that with flags or annotations';
+const GLOBAL_AUTH = 'no global external auth in Pier (see global-auth-url); no effect while global-auth-url is empty; per Ingress the auth-* annotations';
+const IN_FLIGHT = '(a global form is planned in flight)';
+
+/** `annotations-risk-level`: Pier refuses the Critical annotations (the snippets) and applies
+ * every other it supports, as ingress-nginx's default High; Critical lets snippets in there
+ * (Pier stays stricter: their Ingresses are not served, and reported as such). */
+function riskLevel(value: string): boolean {
+  return isText('High', 'Critical')(value);
+}
+
+/** Access control, WAF and what Ingress authors may ask for: ingress-nginx's ConfigMap keys
+ * that protect the cluster or its clients. */
+export const SECURITY_KEYS: readonly ConfigMapKey[] = [
+  { key: 'allow-snippet-annotations', status: 'always', honours: isBool(false), note: 'Pier never applies *-snippet annotations (CVE-2025-1974), as "false": with "true", the Ingresses that use one are not served (pier migrate-check reports each)' },
+  { key: 'annotations-risk-level', status: 'always', fails: true, honours: riskLevel, note: 'Pier refuses the Critical annotations (the snippets) and applies every other one it supports, as ingress-nginx\'s default High; Medium or Low refused annotations there that Pier applies' },
+  { key: 'annotation-value-word-blocklist', status: 'not-needed', note: 'it kept annotation values that nginx.conf would run out of the file (CVE-2021-25742); Pier parses every value into a typed setting and pastes none into any configuration' },
+  { key: 'allow-cross-namespace-resources', status: 'always', fails: true, honours: isBool(false), note: 'Pier refuses Secrets and ConfigMaps of another namespace than the Ingress (auth-secret, auth-tls-secret, proxy-ssl-secret, fastcgi-params-configmap, custom-headers), as "false": with "true", routes that use one answer 403 or 503, or their Ingress is not served' },
+  { key: 'strict-validate-path-type', status: 'unsupported', honours: isBool(false), note: 'Pier serves Exact and Prefix paths with any characters Kubernetes allows (as text, unless the host uses regex paths), where "true", ingress-nginx\'s default, refused an Ingress whose such paths had characters other than letters, digits, -, _ and /' },
+  { key: 'global-allowed-response-headers', status: 'unsupported', note: 'ingress-nginx let the custom-headers annotation set only the headers listed here; Pier lets it set any header but framing ones (from a ConfigMap of the Ingress\'s own namespace)' },
+  { key: 'main-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: SNIPPET },
+  { key: 'http-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: SNIPPET },
+  { key: 'server-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: SNIPPET },
+  { key: 'location-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: SNIPPET },
+  { key: 'stream-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: SNIPPET },
+  { key: 'enable-modsecurity', status: 'unsupported', fails: true, honours: isBool(false), note: 'Pier has no web application firewall: requests ModSecurity blocked reach the backends' },
+  { key: 'enable-owasp-modsecurity-crs', status: 'unsupported', fails: true, honours: isBool(false), note: 'Pier has no web application firewall: requests the OWASP Core Rule Set blocked reach the backends' },
+  { key: 'modsecurity-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: 'ModSecurity rules are not applied: Pier has no web application firewall and evaluates no configuration text' },
+  { key: 'whitelist-source-range', status: 'unsupported', fails: true, honours: isEmpty, note: `the allow list of every Ingress is not applied: other addresses get through; per Ingress the whitelist-source-range annotation ${IN_FLIGHT}` },
+  { key: 'denylist-source-range', status: 'unsupported', fails: true, honours: isEmpty, note: `the deny list of every Ingress is not applied: those addresses get through; per Ingress the denylist-source-range annotation ${IN_FLIGHT}` },
+  { key: 'block-cidrs', status: 'unsupported', fails: true, honours: isEmpty, note: `these addresses are not blocked (ingress-nginx answered 403); per Ingress the denylist-source-range annotation ${IN_FLIGHT}` },
+  { key: 'block-user-agents', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these User-Agents are not blocked (ingress-nginx answered 403)' },
+  { key: 'block-referers', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these Referers are not blocked (ingress-nginx answered 403)' },
+  { key: 'global-auth-url', status: 'unsupported', fails: true, honours: isEmpty, note: 'no external auth for every location: requests reach backends unauthenticated unless their Ingress sets auth-url' },
+  { key: 'global-auth-method', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-signin', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-signin-redirect-param', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-response-headers', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-request-redirect', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-snippet', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: `${GLOBAL_AUTH}; Pier evaluates no configuration text` },
+  { key: 'global-auth-cache-key', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-cache-duration', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-always-set-cookie', status: 'unsupported', honours: (v, d) => goBool(v) !== true || isEmpty(d['global-auth-url'] ?? ''), note: GLOBAL_AUTH },
+  { key: 'no-auth-locations', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+];
