@@ -1,8 +1,8 @@
+import { same } from './configmap-flags.ts';
 import { goBool, isBool, isEmpty, isText, whileOff, type ConfigMapKey } from './configmap-key.ts';
 
 const SNIPPET = 'nginx configuration text is not applied: Pier evaluates none (CVE-2025-1974); find out what it did and express that with flags or annotations';
 const GLOBAL_AUTH = 'no global external auth in Pier (see global-auth-url); no effect while global-auth-url is empty; per Ingress the auth-* annotations';
-const IN_FLIGHT = '(a global form is planned in flight)';
 
 /** `annotations-risk-level`: Pier refuses the Critical annotations (the snippets) and applies
  * every other it supports, as ingress-nginx's default High; Critical lets snippets in there
@@ -28,9 +28,9 @@ export const SECURITY_KEYS: readonly ConfigMapKey[] = [
   { key: 'enable-modsecurity', status: 'unsupported', fails: true, honours: isBool(false), note: 'Pier has no web application firewall: requests ModSecurity blocked reach the backends' },
   { key: 'enable-owasp-modsecurity-crs', status: 'unsupported', fails: true, honours: isBool(false), note: 'Pier has no web application firewall: requests the OWASP Core Rule Set blocked reach the backends' },
   { key: 'modsecurity-snippet', status: 'unsupported', fails: true, honours: isEmpty, note: 'ModSecurity rules are not applied: Pier has no web application firewall and evaluates no configuration text' },
-  { key: 'whitelist-source-range', status: 'unsupported', fails: true, honours: isEmpty, note: `the allow list of every Ingress is not applied: other addresses get through; per Ingress the whitelist-source-range annotation ${IN_FLIGHT}` },
-  { key: 'denylist-source-range', status: 'unsupported', fails: true, honours: isEmpty, note: `the deny list of every Ingress is not applied: those addresses get through; per Ingress the denylist-source-range annotation ${IN_FLIGHT}` },
-  { key: 'block-cidrs', status: 'unsupported', fails: true, honours: isEmpty, note: `these addresses are not blocked (ingress-nginx answered 403); per Ingress the denylist-source-range annotation ${IN_FLIGHT}` },
+  { key: 'whitelist-source-range', status: 'flag', flags: ['whitelist-source-range'], convert: same('whitelist-source-range'), example: '10.0.0.0/8,192.168.0.0/16', note: 'the same CIDR list → --whitelist-source-range=...: the allow list of every route without its own whitelist-/allowlist-source-range annotation' },
+  { key: 'denylist-source-range', status: 'flag', flags: ['denylist-source-range'], convert: same('denylist-source-range'), example: '198.51.100.0/24', note: 'the same CIDR list → --denylist-source-range=...: the deny list of every route without its own denylist-source-range annotation' },
+  { key: 'block-cidrs', status: 'flag', flags: ['block-cidrs'], convert: same('block-cidrs'), example: '198.51.100.7,203.0.113.0/24', note: 'the same CIDR list → --block-cidrs=...: 403 for every request from them, before any Ingress\'s lists' },
   { key: 'block-user-agents', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these User-Agents are not blocked (ingress-nginx answered 403)' },
   { key: 'block-referers', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these Referers are not blocked (ingress-nginx answered 403)' },
   { key: 'global-auth-url', status: 'unsupported', fails: true, honours: isEmpty, note: 'no external auth for every location: requests reach backends unauthenticated unless their Ingress sets auth-url' },

@@ -34,6 +34,11 @@ const CONTEXT: Readonly<Record<string, ConfigMapData>> = {
   'proxy-real-ip-cidr': { 'use-forwarded-headers': 'true' },
 };
 
+/** Flags a key's flag needs beside it that no ConfigMap key gives (ingress-nginx's own flags). */
+const NEEDS: Readonly<Record<string, readonly string[]>> = {
+  'custom-http-errors': ['--default-backend-service=ingress-nginx/default-http-backend'],
+};
+
 /** ingress-nginx's defaults (config.go NewDefault) for the flag keys whose default makes a flag. */
 const DEFAULTS: Readonly<Record<string, string>> = {
   'keep-alive': '75', 'keep-alive-requests': '1000', 'client-header-timeout': '60', 'client-body-timeout': '60', 'large-client-header-buffers': '4 8k',
@@ -80,7 +85,7 @@ describe('each flag row\'s conversion is accepted by Pier\'s flag parser (src/co
     expect(args.length, 'the example turns into a flag').toBeGreaterThan(0);
     for (const arg of args) expect(row.flags, arg).toContain(/^--([^=]+)/.exec(arg)![1]);
     for (const flag of row.flags!) expect(Object.keys(OPTIONS)).toContain(flag);
-    expect(() => serve(args)).not.toThrow();
+    expect(() => serve([...args, ...(NEEDS[key] ?? [])])).not.toThrow();
   });
 
   it.each(Object.entries(DEFAULTS))('%s at ingress-nginx\'s default %j', (key, value) => {
@@ -139,8 +144,8 @@ describe('judging one key', () => {
     expect(judge({ 'global-auth-method': 'POST' }).verdict).toBe('ok');
     expect(judge({ 'global-auth-method': 'POST', 'global-auth-url': 'https://a/' }).verdict).toBe('ignored');
     expect(judge({ 'gzip-level': '5' }).verdict).toBe('ignored');
-    expect(judge({ 'forwarded-for-header': 'x-forwarded-for' }).verdict).toBe('ok');
-    expect(judge({ 'forwarded-for-header': 'CF-Connecting-IP' }).verdict).toBe('LOST');
+    expect(judge({ 'forwarded-host-header': 'x-forwarded-host' }).verdict).toBe('ok');
+    expect(judge({ 'forwarded-host-header': 'X-Original-Host' }).verdict).toBe('LOST');
   });
 
   it('per-ingress, not-needed, inert and unknown keys', () => {
