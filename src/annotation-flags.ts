@@ -30,7 +30,7 @@ export function annotationFlagValues(label: (flag: AnnotationFlag) => string, va
     return text === undefined || text === '' ? [] : [[flag, text] as const];
   });
   if (given.length === 0) return undefined;
-  const reader = new FlagReader(Object.fromEntries(given.map(([flag, text]) => [NGINX_PREFIX + flag, text])), label);
+  const reader = new FlagReader(Object.fromEntries(given.map(([flag, text]) => [NGINX_PREFIX + flag, text])), (name) => label(name as AnnotationFlag));
   const settings = emptySettings();
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
   if (reader.errors.length > 0) throw new ConfigError(reader.errors[0]!);
@@ -40,16 +40,16 @@ export function annotationFlagValues(label: (flag: AnnotationFlag) => string, va
   return Object.freeze(Object.fromEntries(given));
 }
 
-/** Reads flag values as annotations; its errors name the flag. */
-class FlagReader extends AnnotationReader {
-  readonly #label: (flag: AnnotationFlag) => string;
+/** Reads flag values as annotations; its errors name the flag (`label` of the annotation name). */
+export class FlagReader extends AnnotationReader {
+  readonly #label: (name: string) => string;
 
-  constructor(annotations: Readonly<Record<string, string>>, label: (flag: AnnotationFlag) => string) {
+  constructor(annotations: Readonly<Record<string, string>>, label: (name: string) => string) {
     super(annotations);
     this.#label = label;
   }
 
   protected override subject(name: string): string {
-    return `invalid value for ${this.#label(name as AnnotationFlag)}`;
+    return `invalid value for ${this.#label(name)}`;
   }
 }

@@ -15,6 +15,7 @@ import { compressionConfig, DEFAULT_COMPRESSION, DEFAULT_COMPRESSION_MIN_LENGTH_
 import type { CompressionPolicy } from './routing/policies.ts';
 import { LabelSelectorError, parseLabelSelector, type LabelSelector } from './source/label-selector.ts';
 import { DEFAULT_SSL_CIPHERS, DEFAULT_SSL_PROTOCOLS, parseSslCiphers, parseSslProtocols, type TlsVersionRange } from './ssl-flags.ts';
+import { globalAuthPolicy } from './global-auth-flags.ts';
 
 /**
  * Every option Pier has, in one place: flags, their `PIER_*` environment equivalents,
@@ -185,6 +186,16 @@ export const OPTIONS = {
   'enable-underscores-in-headers': { kind: 'boolean', help: 'Forward request headers whose names hold an underscore (ingress-nginx\'s ConfigMap key); by default they are dropped, as nginx ignores them: CGI-style backends cannot tell X_Real_IP from X-Real-IP.' },
   'allow-backend-server-header': { kind: 'boolean', help: 'Pass a backend\'s Server header on to clients (ingress-nginx\'s ConfigMap key); without it clients get none, as from ingress-nginx (server-tokens off).' },
   'hide-headers': { kind: 'list', placeholder: 'NAME,...', help: 'Backend response headers clients never get (ingress-nginx\'s ConfigMap hide-headers, nginx proxy_hide_header); X-Pad and X-Accel-* are never passed anyway.' },
+  'global-auth-url': { kind: 'string', placeholder: 'URL', help: 'External auth for every route whose Ingress sets no auth-url and not enable-global-auth: "false" (ingress-nginx\'s ConfigMap global-auth-url; the auth-url annotation\'s forms and variables).' },
+  'global-auth-method': { kind: 'string', placeholder: 'METHOD', help: 'With --global-auth-url: as the auth-method annotation.' },
+  'global-auth-signin': { kind: 'string', placeholder: 'URL', help: 'With --global-auth-url: as the auth-signin annotation.' },
+  'global-auth-signin-redirect-param': { kind: 'string', placeholder: 'NAME', help: 'With --global-auth-url: as the auth-signin-redirect-param annotation (default rd).' },
+  'global-auth-response-headers': { kind: 'string', placeholder: 'NAME,...', help: 'With --global-auth-url: as the auth-response-headers annotation.' },
+  'global-auth-request-redirect': { kind: 'string', placeholder: 'URL', help: 'With --global-auth-url: as the auth-request-redirect annotation.' },
+  'global-auth-cache-key': { kind: 'string', placeholder: 'KEY', help: 'With --global-auth-url: as the auth-cache-key annotation.' },
+  'global-auth-cache-duration': { kind: 'string', placeholder: 'DURATIONS', help: 'With --global-auth-url: as the auth-cache-duration annotation.' },
+  'global-auth-always-set-cookie': { kind: 'string', placeholder: 'true|false', help: 'With --global-auth-url: as the auth-always-set-cookie annotation.' },
+  'no-auth-locations': { kind: 'list', placeholder: 'PATH,...', default: '/.well-known/acme-challenge', help: 'Routes whose path starts with one of these get no external or basic auth (ingress-nginx\'s ConfigMap no-auth-locations and its default: cert-manager\'s HTTP-01 challenges); empty: none.' },
   'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
   'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
@@ -303,6 +314,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       httpsPort: str('public-https-port') === undefined ? num('https-port') : num('public-https-port'),
       redirectCode: redirectCode(label('http-redirect-code'), str('http-redirect-code')!),
       noTlsRedirectLocations: parseList(str('no-tls-redirect-locations')),
+      noAuthLocations: parseList(str('no-auth-locations')),
+      ...present('globalAuth', globalAuthPolicy(label, str)),
       ...compressionDefault(compressionConfig(label, { codings: str('compression')!, types: str('compression-types')!, minLength: str('compression-min-length')! })),
       ...present('annotations', annotationFlagValues(label, str, str('default-backend-service') !== undefined)),
     },

@@ -1,8 +1,7 @@
 import { same } from './configmap-flags.ts';
-import { goBool, isBool, isEmpty, isText, whileOff, type ConfigMapKey } from './configmap-key.ts';
+import { isBool, isEmpty, isText, whileOff, type ConfigMapKey } from './configmap-key.ts';
 
 const SNIPPET = 'nginx configuration text is not applied: Pier evaluates none (CVE-2025-1974); find out what it did and express that with flags or annotations';
-const GLOBAL_AUTH = 'no global external auth in Pier (see global-auth-url); no effect while global-auth-url is empty; per Ingress the auth-* annotations';
 
 /** `annotations-risk-level`: Pier refuses the Critical annotations (the snippets) and applies
  * every other it supports, as ingress-nginx's default High; Critical lets snippets in there
@@ -33,15 +32,15 @@ export const SECURITY_KEYS: readonly ConfigMapKey[] = [
   { key: 'block-cidrs', status: 'flag', flags: ['block-cidrs'], convert: same('block-cidrs'), example: '198.51.100.7,203.0.113.0/24', note: 'the same CIDR list → --block-cidrs=...: 403 for every request from them, before any Ingress\'s lists' },
   { key: 'block-user-agents', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these User-Agents are not blocked (ingress-nginx answered 403)' },
   { key: 'block-referers', status: 'unsupported', fails: true, honours: isEmpty, note: 'requests with these Referers are not blocked (ingress-nginx answered 403)' },
-  { key: 'global-auth-url', status: 'unsupported', fails: true, honours: isEmpty, note: 'no external auth for every location: requests reach backends unauthenticated unless their Ingress sets auth-url' },
-  { key: 'global-auth-method', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-signin', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-signin-redirect-param', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-response-headers', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-request-redirect', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-snippet', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: `${GLOBAL_AUTH}; Pier evaluates no configuration text` },
-  { key: 'global-auth-cache-key', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-cache-duration', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
-  { key: 'global-auth-always-set-cookie', status: 'unsupported', honours: (v, d) => goBool(v) !== true || isEmpty(d['global-auth-url'] ?? ''), note: GLOBAL_AUTH },
-  { key: 'no-auth-locations', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: GLOBAL_AUTH },
+  { key: 'global-auth-url', status: 'flag', flags: ['global-auth-url'], convert: same('global-auth-url'), example: 'https://auth.example.com/oauth2/auth', note: 'the same URL → --global-auth-url=...: external auth for every route whose Ingress has no auth-url of its own and not enable-global-auth: "false"' },
+  { key: 'global-auth-method', status: 'flag', flags: ['global-auth-method'], convert: same('global-auth-method'), example: 'GET', note: 'the same value → --global-auth-method=... (as the auth-method annotation), with --global-auth-url' },
+  { key: 'global-auth-signin', status: 'flag', flags: ['global-auth-signin'], convert: same('global-auth-signin'), example: 'https://auth.example.com/oauth2/start?rd=$escaped_request_uri', note: 'the same value → --global-auth-signin=... (as the auth-signin annotation), with --global-auth-url' },
+  { key: 'global-auth-signin-redirect-param', status: 'flag', flags: ['global-auth-signin-redirect-param'], convert: same('global-auth-signin-redirect-param'), example: 'next', note: 'the same value → --global-auth-signin-redirect-param=... (as the auth-signin-redirect-param annotation), with --global-auth-url' },
+  { key: 'global-auth-response-headers', status: 'flag', flags: ['global-auth-response-headers'], convert: same('global-auth-response-headers'), example: 'X-Auth-Request-User,X-Auth-Request-Email', note: 'the same value → --global-auth-response-headers=... (as the auth-response-headers annotation), with --global-auth-url' },
+  { key: 'global-auth-request-redirect', status: 'flag', flags: ['global-auth-request-redirect'], convert: same('global-auth-request-redirect'), example: 'https://app.example.com/', note: 'the same value → --global-auth-request-redirect=... (as the auth-request-redirect annotation), with --global-auth-url' },
+  { key: 'global-auth-snippet', status: 'unsupported', honours: whileOff('global-auth-url', 'text'), note: 'nginx text for the global auth location is not applied: Pier evaluates no configuration text; no effect while global-auth-url is empty' },
+  { key: 'global-auth-cache-key', status: 'flag', flags: ['global-auth-cache-key'], convert: same('global-auth-cache-key'), example: '$remote_user$http_authorization', note: 'the same value → --global-auth-cache-key=... (as the auth-cache-key annotation), with --global-auth-url' },
+  { key: 'global-auth-cache-duration', status: 'flag', flags: ['global-auth-cache-duration'], convert: same('global-auth-cache-duration'), example: '200 202 10m, 401 30s', note: 'the same value → --global-auth-cache-duration=... (as the auth-cache-duration annotation), with --global-auth-url' },
+  { key: 'global-auth-always-set-cookie', status: 'flag', flags: ['global-auth-always-set-cookie'], convert: same('global-auth-always-set-cookie'), example: 'true', note: 'the same value → --global-auth-always-set-cookie=... (as the auth-always-set-cookie annotation), with --global-auth-url' },
+  { key: 'no-auth-locations', status: 'flag', flags: ['no-auth-locations'], convert: same('no-auth-locations'), example: '/.well-known/acme-challenge,/healthz', note: 'the same comma-separated paths → --no-auth-locations=...: routes under them get no external or basic auth (Pier\'s default is ingress-nginx\'s, /.well-known/acme-challenge)' },
 ];

@@ -66,9 +66,9 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     const backend = use(r.backend, r.ingress, hasOverrides(s.backend) ? s.backend : NO_OVERRIDES);
     const route: Route = plain
       ? { path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }
-      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, [
+      : withPolicies({ path: r.path, pathType: r.pathType, backend, origin: originOf(r.ingress) }, withoutAuthWhereExempt(r, [
         ...ownPolicies(r), ...secretPolicies(r.ingress, s, index, problems, reportedSecrets), ...backendPolicies(r, index, use, tableDefault, problems),
-      ]);
+      ]));
     add(r.host, route, s);
     built.set(r, route);
   }
@@ -85,6 +85,14 @@ export function buildTable(index: SnapshotIndex, merged: MergedRoutes, tlsHosts:
     backends: [...backends.values()],
   };
   return { table, problems, settings };
+}
+
+/** `policies` without external and basic auth when the route's path starts with one of
+ * `--no-auth-locations` (ingress-nginx's template leaves both out of such a location). */
+function withoutAuthWhereExempt(r: MergedRoute, policies: Policy[]): Policy[] {
+  const exempt = r.settings.noAuthLocations;
+  if (exempt.length === 0 || !exempt.some((prefix) => r.rawPath.startsWith(prefix))) return policies;
+  return policies.filter((p) => p.kind !== 'external-auth' && p.kind !== 'basic-auth');
 }
 
 /** A host's entry: optional fields only when set (tables compare by content). */

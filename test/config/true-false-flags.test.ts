@@ -6,14 +6,14 @@ import { serve } from './serve-config.ts';
 
 describe('--ssl-redirect and --force-ssl-redirect (ingress-nginx\'s ConfigMap keys)', () => {
   it('default as ingress-nginx: ssl-redirect on, force-ssl-redirect off', () => {
-    expect(serve([]).annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] });
+    expect(serve([]).annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] });
   });
 
   it.each([
-    { args: ['--ssl-redirect', 'false'], want: { sslRedirect: false, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] } },
-    { args: ['--ssl-redirect=off'], want: { sslRedirect: false, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] } },
-    { args: ['--force-ssl-redirect', 'true'], want: { sslRedirect: true, forceSslRedirect: true, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] } },
-    { args: ['--ssl-redirect', 'false', '--force-ssl-redirect', '1'], want: { sslRedirect: false, forceSslRedirect: true, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] } },
+    { args: ['--ssl-redirect', 'false'], want: { sslRedirect: false, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] } },
+    { args: ['--ssl-redirect=off'], want: { sslRedirect: false, forceSslRedirect: false, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] } },
+    { args: ['--force-ssl-redirect', 'true'], want: { sslRedirect: true, forceSslRedirect: true, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] } },
+    { args: ['--ssl-redirect', 'false', '--force-ssl-redirect', '1'], want: { sslRedirect: false, forceSslRedirect: true, httpsPort: 8443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] } },
   ])('$args', ({ args, want }) => {
     expect(serve(args).annotationDefaults).toEqual(want);
   });

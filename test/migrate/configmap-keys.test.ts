@@ -140,9 +140,8 @@ describe('judging one key', () => {
   it('unsupported: ok at a harmless value, LOST when security or routing changes, else ignored', () => {
     expect(judge({ 'enable-modsecurity': 'false' })).toMatchObject({ verdict: 'ok', why: 'nothing to carry over' });
     expect(judge({ 'enable-modsecurity': 'true' }).verdict).toBe('LOST');
-    expect(judge({ 'global-auth-url': 'https://auth.example.com/check' }).verdict).toBe('LOST');
-    expect(judge({ 'global-auth-method': 'POST' }).verdict).toBe('ok');
-    expect(judge({ 'global-auth-method': 'POST', 'global-auth-url': 'https://a/' }).verdict).toBe('ignored');
+    expect(judge({ 'global-auth-snippet': 'set $x 1;' }).verdict).toBe('ok');
+    expect(judge({ 'global-auth-snippet': 'set $x 1;', 'global-auth-url': 'https://a/' }).verdict).toBe('ignored');
     expect(judge({ 'gzip-level': '5' }).verdict).toBe('ignored');
     expect(judge({ 'forwarded-host-header': 'x-forwarded-host' }).verdict).toBe('ok');
     expect(judge({ 'forwarded-host-header': 'X-Original-Host' }).verdict).toBe('LOST');

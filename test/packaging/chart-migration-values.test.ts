@@ -127,9 +127,9 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
   it('controller.sslRedirect / forceSslRedirect carry ingress-nginx\'s ssl-redirect and force-ssl-redirect ConfigMap keys', () => {
     const defaults = Rendered.of();
     expect([...defaults.flags().keys()].filter((f) => f.endsWith('ssl-redirect'))).toEqual([]);
-    expect(defaults.config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] });
-    expect(Rendered.of({ set: ['controller.sslRedirect=false'] }).config().annotationDefaults).toEqual({ sslRedirect: false, forceSslRedirect: false, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] });
-    expect(Rendered.of({ set: ['controller.forceSslRedirect=true'] }).config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: true, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'] });
+    expect(defaults.config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: false, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] });
+    expect(Rendered.of({ set: ['controller.sslRedirect=false'] }).config().annotationDefaults).toEqual({ sslRedirect: false, forceSslRedirect: false, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] });
+    expect(Rendered.of({ set: ['controller.forceSslRedirect=true'] }).config().annotationDefaults).toEqual({ sslRedirect: true, forceSslRedirect: true, httpsPort: 443, redirectCode: 308, noTlsRedirectLocations: ['/.well-known/acme-challenge'], noAuthLocations: ['/.well-known/acme-challenge'] });
     expect(helmError({ setString: ['controller.sslRedirect=no'] })).toMatch(/controller\.sslRedirect: Invalid type/);
   });
 

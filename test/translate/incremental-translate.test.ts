@@ -56,6 +56,10 @@ function extraObjects(): KubeObject[] {
     ingress('ciphers-other', 'foo.test', { 'nginx.ingress.kubernetes.io/ssl-ciphers': 'HIGH:!aNULL', 'nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers': 'false' }, { service: { name: 'a', port: { number: 80 } } }),
     ingress('ciphers-bad', 'www.foo.test', { 'nginx.ingress.kubernetes.io/ssl-ciphers': 'NOT-A-CIPHER' }, { service: { name: 'a', port: { number: 80 } } }),
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'u-ca', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==' } } as unknown as KubeObject,
+    // global auth: an Ingress of its own auth, one opted out, one under --no-auth-locations (/b).
+    ingress('own-auth', 'auth.test', { 'nginx.ingress.kubernetes.io/auth-url': 'http://own.test/check' }, { service: { name: 'a', port: { number: 80 } } }),
+    ingress('no-global-auth', 'www.auth.test', { 'nginx.ingress.kubernetes.io/enable-global-auth': 'false' }, { service: { name: 'a', port: { number: 80 } } }),
+    { ...ingress('exempt-path', 'auth.test', {}, { service: { name: 'a', port: { number: 80 } } }), spec: { ingressClassName: 'pier', rules: [{ host: 'auth.test', http: { paths: [{ path: '/b/c', pathType: 'Prefix', backend: { service: { name: 'a', port: { number: 80 } } } }] } }] } } as unknown as KubeObject,
   ];
 }
 
@@ -108,7 +112,9 @@ const OPTION_SETS: [string, TranslateOptions][] = [
   ['with flag fallbacks', { ...OPTIONS, watchIngressWithoutClass: true, defaultBackendService: { namespace: 'default', name: 'a' }, defaultSslCertificate: { namespace: 'default', name: 'tls-foo' }, enableSslPassthrough: true,
     backendDefaults: { timeouts: { connectMs: 2_000, sendMs: 30_000, readMs: 90_000 }, keepalive: { connections: 0, requests: 100, timeMs: 600_000, idleTimeoutMs: 5_000 } },
     annotationDefaults: { sslRedirect: false, forceSslRedirect: true, compression: { kind: 'compression', codings: ['br', 'gzip'], minLength: 100, types: ['text/html'] },
-      annotations: { 'custom-http-errors': '404', 'proxy-cookie-path': '/a /b', 'whitelist-source-range': '10.0.0.0/8' } } }],
+      annotations: { 'custom-http-errors': '404', 'proxy-cookie-path': '/a /b', 'whitelist-source-range': '10.0.0.0/8' },
+      globalAuth: { kind: 'external-auth', url: 'http://auth.test/check', signinRedirectParam: 'rd', responseHeaders: [], cacheDurations: [], alwaysSetCookie: false, connectTimeoutMs: 5_000, timeoutMs: 60_000 },
+      noAuthLocations: ['/b'], redirectCode: 301, noTlsRedirectLocations: ['/a'], httpsPort: 443 } }],
 ];
 
 describe('IncrementalTranslator', () => {

@@ -60,7 +60,7 @@ export function parseExternalAuth(r: AnnotationReader, s: IngressSettings): void
   r.int('auth-keepalive-requests', -1_000_000, 1_000_000);
   r.int('auth-keepalive-timeout', -1_000_000, 1_000_000);
   r.bool('auth-keepalive-share-vars');
-  r.bool('enable-global-auth');
+  s.enableGlobalAuth = r.bool('enable-global-auth') ?? true;
   const proxySetHeaders = authProxySetHeaders(r);
   const target = url(r, 'auth-url', false);
   if (target === undefined || r.errors.length > errors) return;

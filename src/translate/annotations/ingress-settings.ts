@@ -59,6 +59,11 @@ export interface IngressSettings {
   /** `--no-tls-redirect-locations`: routes whose path starts with one of these never redirect to
    * https (ingress-nginx's default keeps cert-manager's HTTP-01 challenges on plain HTTP). */
   noTlsRedirectLocations: readonly string[];
+  /** `enable-global-auth` (default true): `--global-auth-url` applies where no auth-url does. */
+  enableGlobalAuth: boolean;
+  /** `--no-auth-locations`: routes whose path starts with one of these get no external or basic
+   * auth (ingress-nginx's default keeps cert-manager's HTTP-01 challenges reachable). */
+  noAuthLocations: readonly string[];
   /** `use-port-in-redirects`: the https redirect names `httpsPort`. */
   usePortInRedirects: boolean;
   /** The port clients reach HTTPS on (AnnotationDefaults.httpsPort, seeded by parseAnnotations). */
@@ -102,6 +107,9 @@ export const DEFAULT_REDIRECT_CODE = 308;
 /** ingress-nginx's no-tls-redirect-locations default: ACME HTTP-01 challenges stay plain HTTP. */
 export const DEFAULT_NO_TLS_REDIRECT_LOCATIONS: readonly string[] = Object.freeze(['/.well-known/acme-challenge']);
 
+/** ingress-nginx's no-auth-locations default: ACME HTTP-01 challenges need no credentials. */
+export const DEFAULT_NO_AUTH_LOCATIONS: readonly string[] = Object.freeze(['/.well-known/acme-challenge']);
+
 export function emptySettings(): IngressSettings {
-  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, redirectCode: DEFAULT_REDIRECT_CODE, noTlsRedirectLocations: DEFAULT_NO_TLS_REDIRECT_LOCATIONS, usePortInRedirects: false, httpsPort: DEFAULT_HTTPS_PORT, fromToWww: false, backend: {} };
+  return { regex: false, policies: [], sslRedirect: true, forceSslRedirect: false, preserveTrailingSlash: false, redirectCode: DEFAULT_REDIRECT_CODE, noTlsRedirectLocations: DEFAULT_NO_TLS_REDIRECT_LOCATIONS, enableGlobalAuth: true, noAuthLocations: DEFAULT_NO_AUTH_LOCATIONS, usePortInRedirects: false, httpsPort: DEFAULT_HTTPS_PORT, fromToWww: false, backend: {} };
 }

@@ -4,6 +4,7 @@ import { problemAbout, type Problem } from '../problem.ts';
 import { AnnotationReader, NGINX_PREFIX, PIER_PREFIX } from './annotation-reader.ts';
 import { ANNOTATION_FAMILIES, familyOf } from './annotation-table.ts';
 import { emptySettings, type IngressSettings } from './ingress-settings.ts';
+import type { ExternalAuthPolicy } from '../../routing/policies.ts';
 
 /** What an Ingress gets for what it does not annotate, where the controller decides:
  * `--ssl-redirect`, `--force-ssl-redirect` and `--compression*` (ingress-nginx's ConfigMap keys). */
@@ -19,6 +20,10 @@ export interface AnnotationDefaults {
   /** `--http-redirect-code`, `--no-tls-redirect-locations`; absent: ingress-nginx's defaults. */
   readonly redirectCode?: number;
   readonly noTlsRedirectLocations?: readonly string[];
+  /** `--global-auth-*` (global-auth-flags.ts): external auth for Ingresses without their own. */
+  readonly globalAuth?: ExternalAuthPolicy;
+  /** `--no-auth-locations`; absent: ingress-nginx's default, /.well-known/acme-challenge. */
+  readonly noAuthLocations?: readonly string[];
   /** `--proxy-cookie-domain`, `--whitelist-source-range`, `--custom-http-errors`, ...
    * (annotation-flags.ts): the controller's value of an annotation name, read by an Ingress
    * that does not set it (AnnotationReader's fallbacks), validated at start. */
@@ -36,6 +41,7 @@ function unannotated(defaults: AnnotationDefaults): IngressSettings {
     // The controller's annotation values are parsed once here, as an Ingress's would be.
     const parsed = seeded(defaults);
     if (defaults.annotations !== undefined) for (const family of ANNOTATION_FAMILIES) family.parse?.(new AnnotationReader({}, '', undefined, defaults.annotations), parsed);
+    addGlobalAuth(parsed, defaults);
     settings = Object.freeze({
       ...parsed, policies: Object.freeze(parsed.policies) as unknown as IngressSettings['policies'], backend: Object.freeze(parsed.backend),
     });
@@ -51,8 +57,17 @@ function seeded(defaults: AnnotationDefaults): IngressSettings {
   settings.forceSslRedirect = defaults.forceSslRedirect;
   if (defaults.httpsPort !== undefined) settings.httpsPort = defaults.httpsPort;
   Object.assign(settings, redirectDefaults(defaults));
+  if (defaults.noAuthLocations !== undefined) settings.noAuthLocations = defaults.noAuthLocations;
   if (defaults.compression !== undefined) settings.policies.push(defaults.compression);
   return settings;
+}
+
+/** `--global-auth-url`: the controller's external auth, for an Ingress with no auth-url of its
+ * own that does not say `enable-global-auth: "false"` (ingress-nginx's shouldApplyGlobalAuth). */
+function addGlobalAuth(settings: IngressSettings, defaults: AnnotationDefaults): void {
+  const global = defaults.globalAuth;
+  if (global === undefined || !settings.enableGlobalAuth || settings.policies.some((p) => p.kind === 'external-auth')) return;
+  settings.policies.push(global);
 }
 
 /** The controller's redirect settings that differ from ingress-nginx's defaults. */
@@ -107,6 +122,7 @@ export function parseAnnotations(ingress: Ingress, configMap?: (namespace: strin
   if (reader.empty) return { settings: unannotated(defaults), problems, rejected };
   const settings = seeded(defaults);
   for (const family of ANNOTATION_FAMILIES) family.parse?.(reader, settings);
+  addGlobalAuth(settings, defaults);
   for (const notice of reader.notices) problems.push(problemAbout(ingress, 'UnsupportedAnnotationValue', notice, 'Normal'));
   for (const ignored of reader.ignored) problems.push(problemAbout(ingress, 'IgnoredAnnotation', ignored));
   for (const error of reader.errors) problems.push(problemAbout(ingress, 'InvalidAnnotation', `Ingress skipped: ${error}`));
