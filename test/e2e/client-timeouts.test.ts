@@ -30,7 +30,12 @@ function stall(port: number, bytes: string, boundMs: number): Promise<Exchange> 
     };
     const timer = setTimeout(() => finish(false), boundMs);
     socket.once('error', reject);
-    socket.once('connect', () => socket.write(bytes, () => (started = Date.now())));
+    // From the connection: the head timeout counts from it (nginx's client_header_timeout for a
+    // first request too), the body timeout from the last body bytes, which come after it.
+    socket.once('connect', () => {
+      started = Date.now();
+      socket.write(bytes);
+    });
     socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
     socket.once('close', () => finish(true));
   });
