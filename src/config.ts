@@ -95,6 +95,10 @@ export interface PierConfig {
   /** `--allow-backend-server-header`, `--hide-headers`: upstream response headers clients see. */
   readonly allowBackendServerHeader: boolean;
   readonly hideHeaders: readonly string[];
+  /** `--proxy-set-headers` / `--add-headers` (ingress-nginx's ConfigMap keys): ConfigMaps whose
+   * entries are headers set on every request to a backend / every response to a client. */
+  readonly proxySetHeaders?: NamespacedName;
+  readonly addHeaders?: NamespacedName;
   /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
   readonly sslProtocols: TlsVersionRange;
   /** `--ssl-ciphers`: the OpenSSL cipher list of its handshakes (nginx ssl_ciphers), unless a
@@ -179,6 +183,8 @@ export const OPTIONS = {
   'denylist-source-range': { kind: 'string', placeholder: 'CIDR,...', help: 'These client addresses get 403 on every route, unless an Ingress\'s denylist-source-range annotation names its own list (ingress-nginx\'s ConfigMap key).' },
   'allow-backend-server-header': { kind: 'boolean', help: 'Pass a backend\'s Server header on to clients (ingress-nginx\'s ConfigMap key); without it clients get none, as from ingress-nginx (server-tokens off).' },
   'hide-headers': { kind: 'list', placeholder: 'NAME,...', help: 'Backend response headers clients never get (ingress-nginx\'s ConfigMap hide-headers, nginx proxy_hide_header); X-Pad and X-Accel-* are never passed anyway.' },
+  'proxy-set-headers': { kind: 'string', placeholder: 'NS/NAME', help: 'ConfigMap whose entries are headers set on every request to every backend, replacing the client\'s (nginx proxy_set_header; values may use nginx variables such as $remote_addr; an empty value sends none). Changes apply without restart. As ingress-nginx\'s ConfigMap key.' },
+  'add-headers': { kind: 'string', placeholder: 'NS/NAME', help: 'ConfigMap whose entries are headers set on every response to clients, replacing the backend\'s (nginx more_set_headers). Changes apply without restart. As ingress-nginx\'s ConfigMap key.' },
   'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
   'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
@@ -302,6 +308,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     blockCidrs: cidrList(label('block-cidrs'), str('block-cidrs')),
     allowBackendServerHeader: raw('allow-backend-server-header') === true,
     hideHeaders: headerNames(label('hide-headers'), str('hide-headers')),
+    ...present('proxySetHeaders', watchedRef(label('proxy-set-headers'), ref('proxy-set-headers'), str('watch-namespace') && label('watch-namespace'), text('watch-namespace'))),
+    ...present('addHeaders', watchedRef(label('add-headers'), ref('add-headers'), str('watch-namespace') && label('watch-namespace'), text('watch-namespace'))),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
@@ -354,6 +362,17 @@ function namespaceSelector(label: string, value: string | undefined, watchNamesp
     if (!(err instanceof LabelSelectorError)) throw err;
     throw invalid(label, value, `a label selector such as team=a,env in (prod,staging),!legacy; ${err.message}`);
   }
+}
+
+/**
+ * A ConfigMap reference Pier can see: with `--watch-namespace`, nothing outside that namespace
+ * is read (in cluster and manifest mode alike; ingress-nginx's ConfigMap informer has the same
+ * bound), so one elsewhere would never be found. Refused at start rather than a Warning on
+ * every table.
+ */
+function watchedRef(label: string, ref: NamespacedName | undefined, watchLabel: string | undefined, watchNamespace: string | undefined): NamespacedName | undefined {
+  if (ref === undefined || watchNamespace === undefined || ref.namespace === watchNamespace) return ref;
+  throw new ConfigError(`${label} names ConfigMap ${ref.namespace}/${ref.name}, outside ${watchLabel} ${watchNamespace}, where Pier reads nothing (put the ConfigMap in ${watchNamespace})`);
 }
 
 /** nginx limit_req_status / limit_conn_status: 400..599. */

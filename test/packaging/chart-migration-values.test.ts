@@ -46,6 +46,19 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.defaultBackendService=fallback'] })).toMatch(/controller\.defaultBackendService: Does not match pattern/);
   });
 
+  it('controller.proxySetHeaders / addHeaders carry ingress-nginx\'s proxy-set-headers / add-headers ConfigMap keys', () => {
+    expect([...Rendered.of().flags().keys()].filter((f) => f === 'proxy-set-headers' || f === 'add-headers')).toEqual([]);
+    const r = Rendered.of({ set: ['controller.proxySetHeaders=ingress-nginx/custom-headers', 'controller.addHeaders=ingress-nginx/response-headers'] });
+    expect(r.config()).toMatchObject({ proxySetHeaders: { namespace: 'ingress-nginx', name: 'custom-headers' }, addHeaders: { namespace: 'ingress-nginx', name: 'response-headers' } });
+    expect(Rendered.of({ set: ['controller.extraArgs.add-headers=ingress/h'] }).config().addHeaders).toEqual({ namespace: 'ingress', name: 'h' });
+    expect(helmError({ set: ['controller.proxySetHeaders=custom-headers'] })).toMatch(/controller\.proxySetHeaders: Does not match pattern/);
+    // With watchNamespace (or the flag in extraArgs), a ConfigMap elsewhere is never read: helm says so.
+    expect(Rendered.of({ set: ['controller.watchNamespace=shop', 'controller.addHeaders=shop/h'] }).config().addHeaders).toEqual({ namespace: 'shop', name: 'h' });
+    expect(helmError({ set: ['controller.watchNamespace=shop', 'controller.proxySetHeaders=ingress-nginx/custom-headers'] }))
+      .toMatch(/controller\.proxySetHeaders names ConfigMap ingress-nginx\/custom-headers, outside controller\.watchNamespace shop, where Pier reads nothing/);
+    expect(helmError({ set: ['controller.extraArgs.watch-namespace=shop', 'controller.addHeaders=pier/h'] })).toMatch(/controller\.addHeaders names ConfigMap pier\/h, outside/);
+  });
+
   it('controller.hsts carries ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload', () => {
     expect(Rendered.of({ set: ['controller.hsts.enabled=false'] }).config().hsts).toBe('');
     const own = Rendered.of({ set: ['controller.hsts.maxAge=63072000', 'controller.hsts.includeSubdomains=false', 'controller.hsts.preload=true'] });

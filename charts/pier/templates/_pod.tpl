@@ -51,6 +51,17 @@ hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's.
 {{- with $c.defaultSslCertificate }}
 - --default-ssl-certificate={{ . }}
 {{- end }}
+{{- /* ingress-nginx's proxy-set-headers / add-headers: a ConfigMap outside watchNamespace
+would never be read (Pier refuses it at start; here helm says so before a pod crash-loops). */}}
+{{- $watchNs := or $c.watchNamespace (index $c.extraArgs "watch-namespace") }}
+{{- range $name, $ref := dict "proxy-set-headers" $c.proxySetHeaders "add-headers" $c.addHeaders }}
+{{- if $ref }}
+{{- if and $watchNs (ne (first (splitList "/" $ref)) (toString $watchNs)) }}
+{{- fail (printf "controller.%s names ConfigMap %s, outside controller.watchNamespace %s, where Pier reads nothing: put the ConfigMap in %s" (ternary "proxySetHeaders" "addHeaders" (eq $name "proxy-set-headers")) $ref $watchNs $watchNs) }}
+{{- end }}
+- --{{ $name }}={{ $ref }}
+{{- end }}
+{{- end }}
 {{- include "pier.optionalFlag" (list "max-body-size" $c.maxBodySize) }}
 {{- include "pier.optionalFlag" (list "max-header-size" $c.maxHeaderSize) }}
 {{- include "pier.optionalFlag" (list "max-headers" $c.maxHeaders) }}
