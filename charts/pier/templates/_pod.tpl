@@ -51,15 +51,21 @@ hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's.
 {{- with $c.defaultSslCertificate }}
 - --default-ssl-certificate={{ . }}
 {{- end }}
-{{- /* ingress-nginx's proxy-set-headers / add-headers: a ConfigMap outside watchNamespace
-would never be read (Pier refuses it at start; here helm says so before a pod crash-loops). */}}
+{{- /* ingress-nginx's proxy-set-headers / add-headers: NAMESPACE/NAME, or a map of headers
+the chart makes into a ConfigMap in the release namespace (custom-headers.yaml). A ConfigMap
+outside watchNamespace would never be read (Pier refuses it at start; here helm says so before
+a pod crash-loops). */}}
 {{- $watchNs := or $c.watchNamespace (index $c.extraArgs "watch-namespace") }}
-{{- range $name, $ref := dict "proxy-set-headers" $c.proxySetHeaders "add-headers" $c.addHeaders }}
+{{- range $value, $suffix := dict "proxySetHeaders" "custom-proxy-headers" "addHeaders" "custom-add-headers" }}
+{{- $ref := index $c $value }}
 {{- if $ref }}
-{{- if and $watchNs (ne (first (splitList "/" $ref)) (toString $watchNs)) }}
-{{- fail (printf "controller.%s names ConfigMap %s, outside controller.watchNamespace %s, where Pier reads nothing: put the ConfigMap in %s" (ternary "proxySetHeaders" "addHeaders" (eq $name "proxy-set-headers")) $ref $watchNs $watchNs) }}
+{{- if kindIs "map" $ref }}
+{{- $ref = printf "%s/%s-%s" $.Release.Namespace (include "pier.fullname" $) $suffix }}
 {{- end }}
-- --{{ $name }}={{ $ref }}
+{{- if and $watchNs (ne (first (splitList "/" $ref)) (toString $watchNs)) }}
+{{- fail (printf "controller.%s names ConfigMap %s, outside controller.watchNamespace %s, where Pier reads nothing: put the ConfigMap in %s" $value $ref $watchNs $watchNs) }}
+{{- end }}
+- --{{ ternary "proxy-set-headers" "add-headers" (eq $value "proxySetHeaders") }}={{ $ref }}
 {{- end }}
 {{- end }}
 {{- include "pier.optionalFlag" (list "max-body-size" $c.maxBodySize) }}
