@@ -100,6 +100,10 @@ export interface PierConfig {
   /** `--enable-underscores-in-headers`: request headers named with `_` are forwarded. */
   readonly enableUnderscoresInHeaders: boolean;
   readonly hideHeaders: readonly string[];
+  /** `--proxy-set-headers` / `--add-headers` (ingress-nginx's ConfigMap keys): ConfigMaps whose
+   * entries are headers set on every request to a backend / every response to a client. */
+  readonly proxySetHeaders?: NamespacedName;
+  readonly addHeaders?: NamespacedName;
   /** `--ssl-protocols`: the TLS versions the HTTPS listener speaks (nginx ssl_protocols). */
   readonly sslProtocols: TlsVersionRange;
   /** `--ssl-ciphers`: the OpenSSL cipher list of its handshakes (nginx ssl_ciphers), unless a
@@ -196,6 +200,8 @@ export const OPTIONS = {
   'global-auth-cache-duration': { kind: 'string', placeholder: 'DURATIONS', help: 'With --global-auth-url: as the auth-cache-duration annotation.' },
   'global-auth-always-set-cookie': { kind: 'string', placeholder: 'true|false', help: 'With --global-auth-url: as the auth-always-set-cookie annotation.' },
   'no-auth-locations': { kind: 'list', placeholder: 'PATH,...', default: '/.well-known/acme-challenge', help: 'Routes whose path starts with one of these get no external or basic auth (ingress-nginx\'s ConfigMap no-auth-locations and its default: cert-manager\'s HTTP-01 challenges); empty: none.' },
+  'proxy-set-headers': { kind: 'string', placeholder: 'NS/NAME', help: 'ConfigMap whose entries are headers set on every request to every backend, replacing the client\'s (nginx proxy_set_header; values may use nginx variables such as $remote_addr; an empty value sends none). Changes apply without restart. As ingress-nginx\'s ConfigMap key.' },
+  'add-headers': { kind: 'string', placeholder: 'NS/NAME', help: 'ConfigMap whose entries are headers set on every response to clients, replacing the backend\'s (nginx more_set_headers). Changes apply without restart. As ingress-nginx\'s ConfigMap key.' },
   'block-cidrs': { kind: 'list', placeholder: 'CIDR,...', help: 'These client addresses get 403 for every request, matched or not, before any Ingress\'s lists (ingress-nginx\'s ConfigMap key; nginx deny at http level).' },
   'custom-http-errors': { kind: 'string', placeholder: 'CODE,...', help: 'Answers with these statuses, from any route\'s backend or Pier, are replaced by the default backend\'s answer (needs --default-backend-service), unless an Ingress\'s custom-http-errors annotation lists its own (ingress-nginx\'s ConfigMap key).' },
   'ssl-redirect': { kind: 'string', placeholder: 'true|false', default: 'true', help: 'Hosts with a certificate answer plain HTTP with a 308 to https, unless an Ingress\'s ssl-redirect annotation says otherwise (ingress-nginx\'s ConfigMap ssl-redirect and its default); false: only Ingresses annotated ssl-redirect: "true" do.' },
@@ -323,6 +329,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     allowBackendServerHeader: raw('allow-backend-server-header') === true,
     enableUnderscoresInHeaders: raw('enable-underscores-in-headers') === true,
     hideHeaders: headerNames(label('hide-headers'), str('hide-headers')),
+    ...present('proxySetHeaders', watchedRef(label('proxy-set-headers'), ref('proxy-set-headers'), str('watch-namespace') && label('watch-namespace'), text('watch-namespace'))),
+    ...present('addHeaders', watchedRef(label('add-headers'), ref('add-headers'), str('watch-namespace') && label('watch-namespace'), text('watch-namespace'))),
     enableSslPassthrough: raw('enable-ssl-passthrough') === true,
     backendDefaults: backendDefaultsConfig(label, (name) => str(name)!),
     ...sslConfig(label('ssl-protocols'), str('ssl-protocols')!, label('ssl-ciphers'), str('ssl-ciphers')!),
@@ -375,6 +383,17 @@ function namespaceSelector(label: string, value: string | undefined, watchNamesp
     if (!(err instanceof LabelSelectorError)) throw err;
     throw invalid(label, value, `a label selector such as team=a,env in (prod,staging),!legacy; ${err.message}`);
   }
+}
+
+/**
+ * A ConfigMap reference Pier can see: with `--watch-namespace`, nothing outside that namespace
+ * is read (in cluster and manifest mode alike; ingress-nginx's ConfigMap informer has the same
+ * bound), so one elsewhere would never be found. Refused at start rather than a Warning on
+ * every table.
+ */
+function watchedRef(label: string, ref: NamespacedName | undefined, watchLabel: string | undefined, watchNamespace: string | undefined): NamespacedName | undefined {
+  if (ref === undefined || watchNamespace === undefined || ref.namespace === watchNamespace) return ref;
+  throw new ConfigError(`${label} names ConfigMap ${ref.namespace}/${ref.name}, outside ${watchLabel} ${watchNamespace}, where Pier reads nothing (put the ConfigMap in ${watchNamespace})`);
 }
 
 /** nginx limit_req_status / limit_conn_status: 400..599. */

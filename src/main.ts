@@ -157,6 +157,8 @@ async function main(config: PierConfig): Promise<void> {
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     defaultBackendService: config.defaultBackendService,
     defaultSslCertificate: config.defaultSslCertificate,
+    proxySetHeaders: config.proxySetHeaders,
+    addHeaders: config.addHeaders,
     enableSslPassthrough: config.enableSslPassthrough,
     backendDefaults: config.backendDefaults,
     annotationDefaults: config.annotationDefaults,

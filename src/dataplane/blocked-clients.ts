@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { CidrSet } from './cidr-set.ts';
 import { clientAddressOf } from './client-address.ts';
 import type { DownstreamRequest, DownstreamResponse } from './front/downstream.ts';
+import type { AnswerScope } from './pipeline/admission.ts';
 
 /**
  * `--block-cidrs` (ingress-nginx's ConfigMap block-cidrs, nginx `deny` at http level): whether a
@@ -27,11 +28,13 @@ export function blockedClients(cidrs: readonly string[] | undefined): ((req: Dow
 
 const FORBIDDEN = Buffer.from(`403 ${STATUS_CODES[403]}\n`, 'latin1');
 
-/** The 403 a blocked client gets (the ip-access filter's answer), matched route or not. */
-export function refuseBlocked(req: DownstreamRequest, res: DownstreamResponse, close: boolean): void {
+/** The 403 a blocked client gets (the ip-access filter's answer), matched route or not;
+ * `scope` carries `--add-headers` when the table has it. */
+export function refuseBlocked(req: DownstreamRequest, res: DownstreamResponse, close: boolean, scope?: AnswerScope): void {
   if (res.headersSent || res.destroyed) return;
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(FORBIDDEN.length)];
   if (close) headers.push('connection', 'close');
+  scope?.answerHeaders?.(headers, scope);
   res.writeHead(403, undefined, headers);
   res.end(req.method === 'HEAD' ? undefined : FORBIDDEN);
 }

@@ -20,6 +20,8 @@ import { acceptUnderscoredHeaders, hideResponseHeaders } from './forward-headers
 import { setForwardedForHeader } from './client-address.ts';
 import { probeNodeInternals } from './node-internals.ts';
 import { compilePipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
+import type { GlobalHeaders } from './pipeline/filters/global-headers.ts';
+import type { AnswerHeaders } from './pipeline/admission.ts';
 import type { Limiter } from './limits/limiter.ts';
 import { LocalLimiter } from './limits/local-limiter.ts';
 import { handleRequest } from './request-handler.ts';
@@ -160,9 +162,12 @@ export interface Dataplane {
 
 const DEFAULT_GRACE_MS = 1_000;
 
-/** Each route's filters, compiled once per swap (a route without policies gets none). */
-const routeBinder = (self: SelfAddress | undefined, limiter: Limiter, cache: WorkerCache | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
-  (route, _vhost, _backend, resolve) => compilePipeline(route, { resolve, limiter, ...(self === undefined ? {} : { self }), ...(cache === undefined ? {} : { cache }) });
+/** Each route's filters, compiled once per swap (a route without policies gets none, unless
+ * the table has header lists for every route). */
+const routeBinder = (self: SelfAddress | undefined, limiter: Limiter, cache: WorkerCache | undefined) => (globalHeaders: GlobalHeaders | undefined): RouteBinder<BackendRuntime, RoutePipeline> =>
+  (route, _vhost, _backend, resolve) => (route?.policies === undefined ? globalHeaders?.pipeline : compilePipeline(route, {
+    resolve, limiter, ...(self === undefined ? {} : { self }), ...(cache === undefined ? {} : { cache }), ...(globalHeaders === undefined ? {} : { globalHeaders }),
+  }));
 /** How often connections that went idle during a drain are swept after the grace period. */
 const IDLE_SWEEP_MS = 50;
 
@@ -181,7 +186,7 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly #certificates: SniCertificates | undefined;
   readonly #tls: TlsListener | undefined;
   readonly #self: SelfAddress | undefined;
-  readonly #bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
+  readonly #bindRoute: (globalHeaders: GlobalHeaders | undefined) => RouteBinder<BackendRuntime, RoutePipeline>;
   readonly #closeHandshaking: (() => void) | undefined;
   readonly #passthrough: PassthroughHosts | undefined;
   readonly stats = createStats();
@@ -192,6 +197,10 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
   readonly keepaliveRequests: number;
   readonly blocked: ((req: DownstreamRequest) => boolean) | undefined;
   compiled: CompiledTable<BackendRuntime, RoutePipeline, RouteMeter>;
+  /** The header lists of the table in force (`--proxy-set-headers` / `--add-headers`). */
+  #globalHeaders: GlobalHeaders | undefined = undefined;
+  /** `--add-headers` for Pier's answers to requests no rule matched (RequestState). */
+  answerHeaders: AnswerHeaders | undefined = undefined;
   draining = false;
   #generation = 0;
   #drained: Promise<void> | undefined;
@@ -329,17 +338,19 @@ class HttpDataplane implements Dataplane, UpgradeState, Http1Handler, H2Handler 
 
   swap(table: RouteTable, generation: number): SwapResult {
     const started = performance.now();
-    return this.#commit(swapWhole(this.#parts, this.compiled, table), generation, started);
+    return this.#commit(swapWhole(this.#parts, this.compiled, table, this.#globalHeaders), generation, started);
   }
 
   swapDelta(delta: TableDelta, generation: number): SwapResult {
     const started = performance.now();
-    return this.#commit(swapDelta(this.#parts, this.compiled, delta), generation, started);
+    return this.#commit(swapDelta(this.#parts, this.compiled, delta, this.#globalHeaders), generation, started);
   }
 
   /** Puts a swapped table in force: one reference, replaced in the same turn it was built. */
   #commit(swapped: Swapped, generation: number, started: number): SwapResult {
     this.compiled = swapped.compiled;
+    this.#globalHeaders = swapped.globalHeaders;
+    this.answerHeaders = swapped.globalHeaders?.answer;
     void swapped.settle();
     this.#generation = generation;
     const swapMs = performance.now() - started;

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { DataplaneStats, PierStatus } from './dataplane-stats.ts';
 import type { DownstreamResponse } from './front/downstream.ts';
 import { grpcErrorHeaders, isGrpcRequest } from './grpc-status.ts';
+import type { AnswerScope } from './pipeline/admission.ts';
 
 /** `502 Bad Gateway\n`: short, plain, no version, no internal detail. Built once per status. */
 const BODIES = new Map<number, Buffer>();
@@ -16,15 +17,17 @@ export function errorBody(status: number): Buffer {
 
 /**
  * Answers `res` with a status Pier produced itself. `close` (draining) adds `Connection:
- * close`. Does nothing when the head already went out (the caller destroys the response then).
+ * close`; `scope` carries `--add-headers` when the table has it (the request's Admission).
+ * Does nothing when the head already went out (the caller destroys the response then).
  */
-export function sendError(res: DownstreamResponse, status: PierStatus, stats: DataplaneStats, close: boolean): void {
+export function sendError(res: DownstreamResponse, status: PierStatus, stats: DataplaneStats, close: boolean, scope?: AnswerScope): void {
   stats.errors[status]++;
   if (res.headersSent || res.destroyed) return;
   if (isGrpcRequest(res.req)) {
     // A gRPC client gets a gRPC status (grpc-status.ts), never a text body.
     const headers = grpcErrorHeaders(status);
     if (close) headers.push('connection', 'close');
+    scope?.answerHeaders?.(headers, scope);
     res.writeHead(200, undefined, headers);
     res.end();
     return;
@@ -32,6 +35,7 @@ export function sendError(res: DownstreamResponse, status: PierStatus, stats: Da
   const b = errorBody(status);
   const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(b.length), 'cache-control', 'no-store'];
   if (close) headers.push('connection', 'close');
+  scope?.answerHeaders?.(headers, scope);
   res.writeHead(status, undefined, headers);
   res.end(b);
 }

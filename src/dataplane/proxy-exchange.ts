@@ -207,7 +207,7 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     }
     // Answer first: aborting destroys the unfinished body, and with it the client socket.
     this.#settle();
-    sendError(this.res, 504, this.#ctx.stats, true);
+    sendError(this.res, 504, this.#ctx.stats, true, this.#admission);
     this.#abort?.(err);
   }
 
@@ -500,6 +500,6 @@ export class ProxyExchange implements PickContext, UpstreamHandler, ResponseExch
     }
     this.#settle();
     if (this.#tap?.failed(status) === true) return;
-    sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining);
+    sendError(this.res, status, this.#ctx.stats, this.#last || this.#ctx.draining, this.#admission);
   }
 }

@@ -7,7 +7,7 @@ import { upstreamRequestHeaders } from './forward-headers.ts';
 import type { DownstreamRequest, DownstreamResponse, FinishHook } from './front/downstream.ts';
 import type { RequestMeters } from './metrics/request-meters.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
-import { Admission } from './pipeline/admission.ts';
+import { Admission, type AnswerHeaders, type AnswerScope } from './pipeline/admission.ts';
 import { answer } from './pipeline/answer.ts';
 import { runPipeline, type RoutePipeline } from './pipeline/compile-pipeline.ts';
 import { ProxyExchange, type ExchangeContext } from './proxy-exchange.ts';
@@ -26,6 +26,9 @@ export interface RequestState {
   readonly meters: RequestMeters;
   /** `--block-cidrs`: whether the request's client is blocked (403); undefined: none is. */
   readonly blocked?: ((req: DownstreamRequest) => boolean) | undefined;
+  /** `--add-headers` of the table in force, for Pier's answers to requests no route's filters
+   * saw (a blocked client, no rule matched); undefined without it. */
+  readonly answerHeaders?: AnswerHeaders | undefined;
 }
 
 /**
@@ -54,11 +57,11 @@ export function handleRequest(state: RequestState, req: DownstreamRequest, res: 
   const match = state.compiled.match(host, target);
   if (state.blocked?.(req) === true) {
     res.meter = match?.meter ?? state.meters.unmatched;
-    return refuseBlocked(req, res, last || state.draining);
+    return refuseBlocked(req, res, last || state.draining, answerScope(state, req, host));
   }
   if (match === undefined) {
     res.meter = state.meters.unmatched;
-    return sendError(res, 404, stats, last || state.draining);
+    return sendError(res, 404, stats, last || state.draining, answerScope(state, req, host));
   }
   res.meter = match.meter;
   if (match.pipeline !== undefined) return admitAndProxy(state, req, res, match.pipeline, match.backend, host, target, last);
@@ -95,7 +98,7 @@ function admitAndProxy(
 function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: DownstreamResponse, admission: Admission, last: boolean): void {
   if (req.facts.contentLength > req.bodyLimit) {
     admission.done();
-    return sendError(res, 413, state.stats, true);
+    return sendError(res, 413, state.stats, true, admission);
   }
   const runtime = admission.backend;
   // With error pages the proxy answers the 503 (through the error backend).
@@ -103,7 +106,7 @@ function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: Down
     admission.done();
     // A stale cache entry may answer instead (stale-if-error, cache-use-stale error).
     if (admission.tap?.failed(503) === true) return;
-    return sendError(res, 503, state.stats, last || state.draining);
+    return sendError(res, 503, state.stats, last || state.draining, admission);
   }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.facts, req.conn);
   admission.applyRequestEdits(headers);
@@ -116,6 +119,13 @@ function proxyAdmitted(state: ExchangeContext, req: DownstreamRequest, res: Down
 const proceed = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a.req, a.res, a, false);
 const proceedLast = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: false }, a.req, a.res, a, true);
 const proceedDraining = (a: Admission) => proxyAdmitted({ stats: a.stats, draining: true }, a.req, a.res, a, false);
+
+/** Where Pier's own answer to a request no route's filters saw finds `--add-headers`;
+ * undefined (nothing allocated) without it. */
+function answerScope(state: RequestState, req: DownstreamRequest, host: string | undefined): AnswerScope | undefined {
+  const answerHeaders = state.answerHeaders;
+  return answerHeaders === undefined ? undefined : { req, host, tls: req.conn.proto === 'https', answerHeaders };
+}
 
 /** `http://foo.com:8080/a?b` → host `foo.com:8080`, path `/a?b`; undefined if not absolute. */
 export function splitAbsoluteTarget(target: string): { host: string; path: string } | undefined {

@@ -6,6 +6,7 @@ import { bindBackend, releasePools, releaseRuntimes, type BackendRuntime, type B
 import type { H2HostPolicy } from './front/h2/h2-host-policy.ts';
 import type { PassthroughHosts } from './passthrough/passthrough-hosts.ts';
 import type { RoutePipeline } from './pipeline/compile-pipeline.ts';
+import { compileGlobalHeaders, type GlobalHeaders } from './pipeline/filters/global-headers.ts';
 import type { RequestMeters } from './metrics/request-meters.ts';
 import type { RouteMeter } from './metrics/route-meter.ts';
 import type { SelfAddress } from './self-address.ts';
@@ -19,7 +20,8 @@ export type DataplaneTable = CompiledTable<BackendRuntime, RoutePipeline, RouteM
 export interface SwapParts {
   readonly pools: PoolRegistry;
   readonly bind: BindContext;
-  readonly bindRoute: RouteBinder<BackendRuntime, RoutePipeline>;
+  /** Each route's filters, for a table with these `--proxy-set-headers` / `--add-headers`. */
+  readonly bindRoute: (globalHeaders: GlobalHeaders | undefined) => RouteBinder<BackendRuntime, RoutePipeline>;
   readonly self: SelfAddress | undefined;
   readonly certificates: SniCertificates | undefined;
   /** The HTTPS listener: client certificate requests and the hosts' cipher policies. */
@@ -43,19 +45,23 @@ export interface Swapped {
   readonly retiredPools: number;
   /** What the TLS certificates did (undefined: no TLS, or nothing TLS depends on changed). */
   readonly certificates: SniUpdate | undefined;
+  /** The table's header lists, compiled (the previous object when they did not change). */
+  readonly globalHeaders: GlobalHeaders | undefined;
   /** Stops the health checkers of backends that left (resolves when their probes settled). */
   settle(): Promise<void>;
 }
 
 /**
  * Compiles `table` whole: every backend bound again (carrying balancer and health state over
- * from `previous`), every pool the table does not name retired.
+ * from `previous`), every pool the table does not name retired. `previousHeaders`: the header
+ * lists of the table in force, reused when the new table's are equal.
  */
-export function swapWhole(parts: SwapParts, previous: DataplaneTable, table: RouteTable): Swapped {
+export function swapWhole(parts: SwapParts, previous: DataplaneTable, table: RouteTable, previousHeaders: GlobalHeaders | undefined): Swapped {
   parts.pools.begin();
   parts.self?.serve(table);
   parts.meters.begin();
-  const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), parts.bind), parts.bindRoute, meterOf(parts.meters));
+  const globalHeaders = compileGlobalHeaders(table, previousHeaders);
+  const compiled = compileTable(table, (b) => bindBackend(b, previous.backends.get(b.id), parts.bind), parts.bindRoute(globalHeaders), meterOf(parts.meters));
   parts.meters.commit();
   const retiredPools = parts.pools.commit();
   const certificates = applyCertificates(parts, parts.certificates?.update(table));
@@ -63,19 +69,20 @@ export function swapWhole(parts: SwapParts, previous: DataplaneTable, table: Rou
   parts.tls?.retainCipherServers();
   parts.h2Hosts.update(table);
   parts.passthrough?.update(table);
-  return { compiled, mode: 'whole', retiredPools, certificates, settle: () => releaseRuntimes(previous.backends.values(), compiled.backends.values()) };
+  return { compiled, mode: 'whole', retiredPools, certificates, globalHeaders, settle: () => releaseRuntimes(previous.backends.values(), compiled.backends.values()) };
 }
 
 /**
  * Applies `delta` to the table in force (`previous`): only the hosts it changed, and those
  * using a backend it changed, are compiled again; only its backends are bound again, and the
- * pools they no longer name lose a binding. A delta that cannot be patched in (see compileDelta)
- * is compiled whole.
+ * pools they no longer name lose a binding. A delta that cannot be patched in (see compileDelta;
+ * one that changes the header lists every route holds) is compiled whole.
  */
-export function swapDelta(parts: SwapParts, previous: DataplaneTable, delta: TableDelta): Swapped {
+export function swapDelta(parts: SwapParts, previous: DataplaneTable, delta: TableDelta, previousHeaders: GlobalHeaders | undefined): Swapped {
   const table = applyDelta(previous.table, delta);
-  const compiled = compileDelta(previous, table, delta, (b) => bindBackend(b, previous.backends.get(b.id), parts.bind), parts.bindRoute, deltaMeterOf(parts.meters));
-  if (compiled === undefined) return swapWhole(parts, previous, table);
+  const globalHeaders = compileGlobalHeaders(table, previousHeaders);
+  const compiled = compileDelta(previous, table, delta, (b) => bindBackend(b, previous.backends.get(b.id), parts.bind), parts.bindRoute(globalHeaders), deltaMeterOf(parts.meters));
+  if (compiled === undefined) return swapWhole(parts, previous, table, previousHeaders);
   const replaced: BackendRuntime[] = [];
   const current: BackendRuntime[] = [];
   for (const id of new Set([...delta.backends.remove, ...delta.backends.upsert.map((b) => b.id)])) {
@@ -93,7 +100,7 @@ export function swapDelta(parts: SwapParts, previous: DataplaneTable, delta: Tab
   parts.tls?.retainCipherServers();
   parts.h2Hosts.change(delta);
   parts.passthrough?.change(delta);
-  return { compiled, mode: 'delta', retiredPools, certificates, settle: () => releaseRuntimes(replaced, current) };
+  return { compiled, mode: 'delta', retiredPools, certificates, globalHeaders, settle: () => releaseRuntimes(replaced, current) };
 }
 
 function applyCertificates(parts: SwapParts, update: SniUpdate | undefined): SniUpdate | undefined {

@@ -1,8 +1,7 @@
 import { alone, bindAddress, headerBuffers, same, seconds, trueFalse } from './configmap-flags.ts';
-import { goBool, isBool, isEmpty, isText, type ConfigMapKey } from './configmap-key.ts';
+import { goBool, isBool, isText, type ConfigMapKey } from './configmap-key.ts';
 
 const STREAMS = 'Pier streams bodies both ways with bounded memory and never buffers them whole';
-const IN_FLIGHT = '(a global form is planned in flight)';
 
 /** Client connections, requests to backends, redirects and limits: ingress-nginx's ConfigMap
  * keys for the HTTP path (configmap.md, config.go, defaults/main.go). */
@@ -46,8 +45,8 @@ export const PROXY_KEYS: readonly ConfigMapKey[] = [
   { key: 'proxy-busy-buffers-size', status: 'not-needed', note: STREAMS },
   { key: 'proxy-max-temp-file-size', status: 'not-needed', note: STREAMS },
   { key: 'grpc-buffer-size-kb', status: 'not-needed', note: 'Pier relays gRPC messages as they arrive, with bounded memory' },
-  { key: 'proxy-set-headers', status: 'unsupported', fails: true, honours: isEmpty, note: `request headers from a ConfigMap, sent to every backend, are not sent: per Ingress pier.dev/request-headers-set ${IN_FLIGHT}` },
-  { key: 'add-headers', status: 'unsupported', fails: true, honours: isEmpty, note: `response headers from a ConfigMap, set on every response (security headers, often), are not set: per Ingress custom-headers or pier.dev/response-headers-set ${IN_FLIGHT}` },
+  { key: 'proxy-set-headers', status: 'flag', flags: ['proxy-set-headers'], convert: same('proxy-set-headers'), example: 'ingress-nginx/custom-headers', note: 'the same namespace/name → --proxy-set-headers=...: that ConfigMap\'s entries are set on every request to every backend (values may use nginx variables); edits apply without restart' },
+  { key: 'add-headers', status: 'flag', flags: ['add-headers'], convert: same('add-headers'), example: 'ingress-nginx/custom-response-headers', note: 'the same namespace/name → --add-headers=...: that ConfigMap\'s entries are set on every response to clients; edits apply without restart' },
   { key: 'hide-headers', status: 'flag', flags: ['hide-headers'], convert: same('hide-headers'), example: 'X-Powered-By,X-AspNet-Version', note: 'the same comma-separated names → --hide-headers=X-Powered-By,...; X-Pad and X-Accel-* are hidden anyway, as nginx hides them' },
   { key: 'generate-request-id', status: 'always', honours: isBool(true), note: 'a request without X-Request-ID gets one (32 hex digits), sent upstream and logged, as "true"; "false" is not honoured' },
   { key: 'server-tokens', status: 'always', honours: isBool(false), note: 'Pier adds no Server header of its own and never its version, and passes no backend\'s on (unless --allow-backend-server-header), as "false"; "true" is not honoured' },

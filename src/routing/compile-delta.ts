@@ -22,11 +22,14 @@ const MIN_WHOLE = 64;
  * Undefined when a whole compile must do it (then nothing was bound or changed): `previous`
  * was not compiled from a table that can be patched, or already was; the delta replaces a
  * whole list; a new host would share a lookup slot with another (`Foo.com` next to
- * `foo.com`); or the delta touches more than half of the hosts.
+ * `foo.com`); the delta changes the table's header lists, which every route's pipeline holds;
+ * or the delta touches more than half of the hosts.
  */
 export function compileDelta<B = Backend, P = unknown, M = undefined>(previous: CompiledTable<B, P, M>, next: RouteTable, delta: TableDelta, bind?: (backend: Backend) => B, bindRoute?: RouteBinder<B, P>, meterOf?: RouteMeterBinder<B, M>): CompiledTable<B, P, M> | undefined {
   const index = indexOf(previous);
   if (index === undefined || !(previous instanceof CompiledRoutes) || delta.virtualHosts.whole === true || delta.backends.whole === true) return undefined;
+  // --proxy-set-headers / --add-headers are part of every route's pipeline.
+  if (delta.proxySetHeaders !== undefined || delta.addHeaders !== undefined) return undefined;
   const upserts = new Map<string, VirtualHost>();
   for (const vhost of delta.virtualHosts.upsert) {
     if (upserts.has(vhost.host)) return undefined;

@@ -22,8 +22,12 @@ export interface CompiledTable<B = Backend, P = unknown, M = undefined> {
   match(host: string | undefined, target: string): RouteMatch<B, P, M> | undefined;
 }
 
-/** Compiles a route's policies into what a match carries (undefined: no policies, no pipeline). */
-export type RouteBinder<B, P> = (route: Route, vhost: VirtualHost, backend: B, resolve: (id: string) => B) => P | undefined;
+/**
+ * Compiles what a match carries besides its backend (the dataplane: the route's filters), for
+ * every route and for the table's default backend (`route` and `vhost` undefined); undefined:
+ * nothing (a route without policies, when the table asks nothing of every route).
+ */
+export type RouteBinder<B, P> = (route: Route | undefined, vhost: VirtualHost | undefined, backend: B, resolve: (id: string) => B) => P | undefined;
 
 /** The meter of a route (undefined: a match by the table's default backend), bound once per compile. */
 export type RouteMeterBinder<B, M> = (route: Route | undefined, backend: B) => M;

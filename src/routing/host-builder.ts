@@ -49,7 +49,7 @@ export class HostBuilder<B, P, M> {
     const bindRoute = this.#bindRoute;
     const rules = new HostRules<B, P, M>(vhost.routes.map((route) => {
       const backend = this.#resolve(route.backend);
-      const pipeline = route.policies === undefined || bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, this.#resolve);
+      const pipeline = bindRoute === undefined ? undefined : bindRoute(route, vhost, backend, this.#resolve);
       return { route, backend, pipeline, meter: this.#meter(route, backend) };
     }));
     return { rules, ids: this.#ids };
@@ -60,6 +60,7 @@ export class HostBuilder<B, P, M> {
     this.#ids = [];
     if (id === undefined) return { match: undefined, ids: [] };
     const backend = this.#resolve(id);
-    return { match: { route: undefined, backend, pipeline: undefined, meter: this.#meter(undefined, backend) }, ids: [id] };
+    const pipeline = this.#bindRoute === undefined ? undefined : this.#bindRoute(undefined, undefined, backend, this.#resolve);
+    return { match: { route: undefined, backend, pipeline, meter: this.#meter(undefined, backend) }, ids: [id] };
   }
 }

@@ -2,8 +2,8 @@ import { RE2JS } from 're2js';
 import type { Route } from './route-table.ts';
 
 /** What a successful match yields: the route (absent for the table's default backend), the
- * backend it points at, the route's compiled pipeline (absent for a route without
- * policies) and its meter (where the dataplane counts its requests), bound to whatever the
+ * backend it points at, the route's compiled pipeline (absent when there is nothing to run: a
+ * route without policies in a table without header lists) and its meter (where the dataplane counts its requests), bound to whatever the
  * caller attached (see compileTable). */
 export interface RouteMatch<B, P = unknown, M = unknown> {
   readonly route: Route | undefined;

@@ -208,6 +208,15 @@ export interface RouteTable {
   /** Key in `certificates` served when the SNI name matches no host, or there is none
    * (--default-ssl-certificate); absent → the worker's self-signed certificate. */
   readonly defaultCertificate?: string;
+  /** `--proxy-set-headers`: headers set on every request sent to a backend, flat
+   * `[name, value, ...]`, names lower-case, in name order. A value may hold nginx variables
+   * (filled in per request); an empty one removes the client's header of that name. A route's
+   * own request header edits apply after these. Absent: none. */
+  readonly proxySetHeaders?: readonly string[];
+  /** `--add-headers`: headers set on every response to a client (the backend's of the same
+   * name replaced), in the same form; a route's own response header edits apply after these.
+   * Absent: none. */
+  readonly addHeaders?: readonly string[];
 }
 
 export const EMPTY_TABLE: RouteTable = { virtualHosts: [], backends: [] };

@@ -27,11 +27,16 @@ export interface TableDelta {
   readonly certificates?: { readonly upsert: Readonly<Record<string, Certificate>>; readonly remove: readonly string[] } | null;
   /** The default certificate changed: its key now (absent: none). */
   readonly defaultCertificate?: { readonly key?: string };
+  /** `--proxy-set-headers`'s list changed: the list now (absent: none). Every route is compiled
+   * again with it (compile-delta.ts leaves that to a whole compile). */
+  readonly proxySetHeaders?: { readonly list?: readonly string[] };
+  /** `--add-headers`'s list changed, likewise. */
+  readonly addHeaders?: { readonly list?: readonly string[] };
 }
 
 /** The fields diffTables carries: adding a field to RouteTable fails to compile here until the
  * delta carries it too (otherwise a change of it would never reach the workers). */
-type Carried = 'virtualHosts' | 'backends' | 'defaultBackend' | 'certificates' | 'defaultCertificate';
+type Carried = 'virtualHosts' | 'backends' | 'defaultBackend' | 'certificates' | 'defaultCertificate' | 'proxySetHeaders' | 'addHeaders';
 const everyFieldCarried: [keyof RouteTable] extends [Carried] ? true : never = true;
 void everyFieldCarried;
 
@@ -52,7 +57,16 @@ export function diffTables(prev: RouteTable, next: RouteTable): TableDelta {
     ...(prev.defaultBackend === next.defaultBackend ? {} : { defaultBackend: next.defaultBackend === undefined ? {} : { id: next.defaultBackend } }),
     ...(certificates === undefined ? {} : { certificates }),
     ...(prev.defaultCertificate === next.defaultCertificate ? {} : { defaultCertificate: next.defaultCertificate === undefined ? {} : { key: next.defaultCertificate } }),
+    ...(sameStrings(prev.proxySetHeaders, next.proxySetHeaders) ? {} : { proxySetHeaders: next.proxySetHeaders === undefined ? {} : { list: next.proxySetHeaders } }),
+    ...(sameStrings(prev.addHeaders, next.addHeaders) ? {} : { addHeaders: next.addHeaders === undefined ? {} : { list: next.addHeaders } }),
   };
+}
+
+/** Two header lists (a handful of strings) with equal entries; both absent counts as equal. */
+function sameStrings(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  return a.every((x, i) => x === b[i]);
 }
 
 /**
@@ -64,12 +78,16 @@ export function applyDelta(prev: RouteTable, delta: TableDelta): RouteTable {
   const defaultBackend = delta.defaultBackend === undefined ? prev.defaultBackend : delta.defaultBackend.id;
   const certificates = delta.certificates === undefined ? prev.certificates : delta.certificates === null ? undefined : applyCertificates(prev.certificates, delta.certificates);
   const defaultCertificate = delta.defaultCertificate === undefined ? prev.defaultCertificate : delta.defaultCertificate.key;
+  const proxySetHeaders = delta.proxySetHeaders === undefined ? prev.proxySetHeaders : delta.proxySetHeaders.list;
+  const addHeaders = delta.addHeaders === undefined ? prev.addHeaders : delta.addHeaders.list;
   return {
     virtualHosts: applyKeyed(prev.virtualHosts, delta.virtualHosts, hostOf, compareHostNames),
     ...(defaultBackend === undefined ? {} : { defaultBackend }),
     backends: applyKeyed(prev.backends, delta.backends, idOf, compareText),
     ...(certificates === undefined ? {} : { certificates }),
     ...(defaultCertificate === undefined ? {} : { defaultCertificate }),
+    ...(proxySetHeaders === undefined ? {} : { proxySetHeaders }),
+    ...(addHeaders === undefined ? {} : { addHeaders }),
   };
 }
 
@@ -91,7 +109,8 @@ export function worthSending(delta: TableDelta, table: RouteTable): boolean {
 
 /** True when applying `delta` changes nothing. */
 export function isEmptyDelta(delta: TableDelta): boolean {
-  return deltaEntries(delta) === 0 && delta.certificates !== null && delta.defaultBackend === undefined && delta.defaultCertificate === undefined;
+  return deltaEntries(delta) === 0 && delta.certificates !== null && delta.defaultBackend === undefined && delta.defaultCertificate === undefined
+    && delta.proxySetHeaders === undefined && delta.addHeaders === undefined;
 }
 
 /**

@@ -125,7 +125,8 @@ export interface Secret extends KubeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** v1 ConfigMap: read where an annotation names one (custom-headers, auth-proxy-set-headers, fastcgi-params-configmap). */
+/** v1 ConfigMap: read where an annotation names one (custom-headers, auth-proxy-set-headers,
+ * fastcgi-params-configmap), and the ones --proxy-set-headers / --add-headers name. */
 export interface ConfigMap extends KubeObject {
   readonly kind: 'ConfigMap';
   readonly data?: Readonly<Record<string, string>>;

@@ -27,7 +27,7 @@ export interface EventRecorder {
 }
 
 const API_VERSIONS: Readonly<Record<string, string>> = {
-  Ingress: 'networking.k8s.io/v1', IngressClass: 'networking.k8s.io/v1', Service: 'v1', Secret: 'v1',
+  Ingress: 'networking.k8s.io/v1', IngressClass: 'networking.k8s.io/v1', Service: 'v1', Secret: 'v1', ConfigMap: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1', Upstream: 'pier.dev/v1alpha1', CustomResourceDefinition: 'apiextensions.k8s.io/v1',
 };
 

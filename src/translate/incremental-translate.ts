@@ -6,6 +6,7 @@ import { BackendMemo } from './backend-memo.ts';
 import { backendIdOf } from './backend-ref.ts';
 import { applyDefaultBackendService, defaultBackendServiceId } from './default-backend-service.ts';
 import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
+import { applyGlobalHeaders } from './global-headers.ts';
 import { dependencyKey, ingressOfKey } from './dependency-keys.ts';
 import { familiesOf, translateFamily, type FamilyOutput } from './host-family.ts';
 import { isOurIngress } from './ingress-class.ts';
@@ -49,7 +50,9 @@ const FAMILY = 'f\0';
  * - Backends are resolved per (backend, referring Ingress) in BackendMemo: an EndpointSlice
  *   change re-resolves the backends of its Service and nothing else.
  * - The spec.defaultBackend winner, `server-alias` names (over the Ingresses that set one and the
- *   hosts they name) and the controller-wide fallbacks are recomputed on every update (small);
+ *   hosts they name) and the controller-wide fallbacks (the default backend and certificate, the
+ *   --proxy-set-headers / --add-headers ConfigMaps, which no dependency key tracks: any change
+ *   re-reads them) are recomputed on every update (small);
  *   problems are re-sorted only when some changed.
  * - An IngressClass change starts over (it may change which Ingresses are ours).
  *
@@ -327,7 +330,8 @@ export class IncrementalTranslator {
     };
     const fallback = applyDefaultBackendService(index, assembled, this.#options, this.#servicePolicy);
     const certificate = applyDefaultSslCertificate(index, fallback.table, this.#options);
-    const table = this.#keepIdentity(certificate.table, assembled);
+    const headers = applyGlobalHeaders(index, certificate.table, this.#options);
+    const table = this.#keepIdentity(headers.table, assembled);
     if (this.#problemsChanged || this.#memo.takeProblemsChanged()) {
       this.#problemsChanged = false;
       const all: Problem[] = [];
@@ -335,7 +339,7 @@ export class IncrementalTranslator {
       for (const list of this.#memo.problems()) all.push(...list);
       this.#localProblems = sortProblems(all);
     }
-    const flags = [...fallback.problems, ...certificate.problems];
+    const flags = [...fallback.problems, ...certificate.problems, ...headers.problems];
     const problems = flags.length === 0 ? this.#localProblems : sortProblems([...this.#localProblems, ...flags]);
     const last = this.#last;
     const same = last !== undefined && last.table === table && sameList(last.problems, problems);
@@ -345,7 +349,8 @@ export class IncrementalTranslator {
 
   /**
    * The controller-wide fallbacks build new objects on every call; where they equal the last
-   * table's, the last table's are kept (and its backends stay in id order).
+   * table's, the last table's are kept (and its backends stay in id order, its header lists
+   * are the same arrays).
    */
   #keepIdentity(table: RouteTable, assembled: RouteTable): RouteTable {
     const last = this.#last?.table;
@@ -362,8 +367,13 @@ export class IncrementalTranslator {
     }
     let certificates = table.certificates;
     if (certificates !== assembled.certificates && last?.certificates !== undefined && certificates !== undefined && sameEntries(last.certificates, certificates)) certificates = last.certificates;
-    const same = backends === table.backends && certificates === table.certificates;
-    const result = same ? table : { ...table, backends, ...(certificates === undefined ? {} : { certificates }) };
+    const proxySetHeaders = sameList(last?.proxySetHeaders ?? [], table.proxySetHeaders ?? []) ? last?.proxySetHeaders : table.proxySetHeaders;
+    const addHeaders = sameList(last?.addHeaders ?? [], table.addHeaders ?? []) ? last?.addHeaders : table.addHeaders;
+    const same = backends === table.backends && certificates === table.certificates && proxySetHeaders === table.proxySetHeaders && addHeaders === table.addHeaders;
+    const result = same ? table : {
+      ...table, backends, ...(certificates === undefined ? {} : { certificates }),
+      ...(proxySetHeaders === undefined ? {} : { proxySetHeaders }), ...(addHeaders === undefined ? {} : { addHeaders }),
+    };
     return last !== undefined && shallowSame(last, result) ? last : result;
   }
 }
@@ -393,5 +403,6 @@ function sameEntries<V>(a: Readonly<Record<string, V>>, b: Readonly<Record<strin
 /** Same top-level field objects (so the tables are equal, and the last one is kept). */
 function shallowSame(a: RouteTable, b: RouteTable): boolean {
   return a.virtualHosts === b.virtualHosts && a.backends === b.backends && a.certificates === b.certificates
-    && a.defaultBackend === b.defaultBackend && a.defaultCertificate === b.defaultCertificate;
+    && a.defaultBackend === b.defaultBackend && a.defaultCertificate === b.defaultCertificate
+    && a.proxySetHeaders === b.proxySetHeaders && a.addHeaders === b.addHeaders;
 }

@@ -90,7 +90,7 @@ export function processIngress(ingress: Ingress, index?: SnapshotIndex, options?
 }
 
 /** A ConfigMap's data as strings (a manifest may hold other YAML scalars), or undefined. */
-function configMapData(index: SnapshotIndex, namespace: string, name: string): Readonly<Record<string, string>> | undefined {
+export function configMapData(index: SnapshotIndex, namespace: string, name: string): Readonly<Record<string, string>> | undefined {
   const data = index.configMap(namespace, name)?.data;
   if (data === undefined) return index.configMap(namespace, name) === undefined ? undefined : {};
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));

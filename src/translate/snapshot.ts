@@ -9,7 +9,8 @@ export interface Snapshot {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
-  /** Read by annotations that name one (custom-headers, auth-proxy-set-headers, fastcgi-params-configmap). */
+  /** Read by annotations that name one (custom-headers, auth-proxy-set-headers, fastcgi-params-configmap)
+   * and by --proxy-set-headers / --add-headers. */
   readonly configMaps?: readonly ConfigMap[];
   readonly upstreams: readonly Upstream[];
 }
@@ -27,6 +28,10 @@ export interface TranslateOptions {
   readonly defaultBackendService?: { readonly namespace: string; readonly name: string };
   /** --default-ssl-certificate: the certificate for unknown and absent SNI names. */
   readonly defaultSslCertificate?: { readonly namespace: string; readonly name: string };
+  /** --proxy-set-headers / --add-headers: ConfigMaps whose entries are headers set on every
+   * request to a backend / every response to a client (global-headers.ts). */
+  readonly proxySetHeaders?: { readonly namespace: string; readonly name: string };
+  readonly addHeaders?: { readonly namespace: string; readonly name: string };
   /** --enable-ssl-passthrough: the dataplane relays `ssl-passthrough` hosts' TLS; without it the
    * annotation only makes the backends HTTPS, and each Ingress setting it is told so. */
   readonly enableSslPassthrough?: boolean;

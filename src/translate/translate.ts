@@ -2,6 +2,7 @@ import type { RouteTable } from '../routing/route-table.ts';
 import { backendResolver, buildTable } from './build-table.ts';
 import { applyDefaultBackendService, defaultBackendServiceId } from './default-backend-service.ts';
 import { applyDefaultSslCertificate } from './default-ssl-certificate.ts';
+import { applyGlobalHeaders } from './global-headers.ts';
 import { isOurIngress } from './ingress-class.ts';
 import { processIngress } from './ingress-processor.ts';
 import { mergeRoutes } from './merge-routes.ts';
@@ -40,8 +41,9 @@ export interface TranslateResult {
  *    depend on them (https-redirects.ts).
  * 6. aliases (server-aliases.ts): `server-alias` names get their host's virtual host, over the
  *    whole table (a name served of its own wins over an alias).
- * 7. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts): the
- *    flags' default backend when no Ingress set one, and the default certificate.
+ * 7. controller-wide fallbacks (default-backend-service.ts, default-ssl-certificate.ts,
+ *    global-headers.ts): the flags' default backend when no Ingress set one, the default
+ *    certificate, and the headers of --proxy-set-headers / --add-headers.
  * 8. sort (sort.ts): the documented order of hosts, routes, backends and problems.
  *
  * Objects being deleted (`metadata.deletionTimestamp` set) are still served, as Kubernetes
@@ -62,6 +64,7 @@ export function translate(snapshot: Snapshot, options: TranslateOptions): Transl
   const aliased = applyServerAliases(redirected, processed);
   const fallback = applyDefaultBackendService(index, aliased.table, options, servicePolicy);
   const certificate = applyDefaultSslCertificate(index, fallback.table, options);
-  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...ciphers.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems];
-  return { table: sortRouteTable(certificate.table), problems: sortProblems(problems) };
+  const headers = applyGlobalHeaders(index, certificate.table, options);
+  const problems = [...processed.flatMap((p) => p.problems), ...merged.problems, ...built.problems, ...ciphers.problems, ...tls.problems, ...aliased.problems, ...fallback.problems, ...certificate.problems, ...headers.problems];
+  return { table: sortRouteTable(headers.table), problems: sortProblems(problems) };
 }

@@ -46,6 +46,41 @@ describe.skipIf(!HELM_AVAILABLE)('values an ingress-nginx user carries over', ()
     expect(helmError({ set: ['controller.defaultBackendService=fallback'] })).toMatch(/controller\.defaultBackendService: Does not match pattern/);
   });
 
+  it('controller.proxySetHeaders / addHeaders carry ingress-nginx\'s proxy-set-headers / add-headers ConfigMap keys', () => {
+    expect([...Rendered.of().flags().keys()].filter((f) => f === 'proxy-set-headers' || f === 'add-headers')).toEqual([]);
+    const r = Rendered.of({ set: ['controller.proxySetHeaders=ingress-nginx/custom-headers', 'controller.addHeaders=ingress-nginx/response-headers'] });
+    expect(r.config()).toMatchObject({ proxySetHeaders: { namespace: 'ingress-nginx', name: 'custom-headers' }, addHeaders: { namespace: 'ingress-nginx', name: 'response-headers' } });
+    expect(Rendered.of({ set: ['controller.extraArgs.add-headers=ingress/h'] }).config().addHeaders).toEqual({ namespace: 'ingress', name: 'h' });
+    expect(helmError({ set: ['controller.proxySetHeaders=custom-headers'] })).toMatch(/controller\.proxySetHeaders: Does not match pattern/);
+    expect(Rendered.of().all('ConfigMap')).toEqual([]);
+    // With watchNamespace (or the flag in extraArgs), a ConfigMap elsewhere is never read: helm says so.
+    expect(Rendered.of({ set: ['controller.watchNamespace=shop', 'controller.addHeaders=shop/h'] }).config().addHeaders).toEqual({ namespace: 'shop', name: 'h' });
+    expect(helmError({ set: ['controller.watchNamespace=shop', 'controller.proxySetHeaders=ingress-nginx/custom-headers'] }))
+      .toMatch(/controller\.proxySetHeaders names ConfigMap ingress-nginx\/custom-headers, outside controller\.watchNamespace shop, where Pier reads nothing/);
+    expect(helmError({ set: ['controller.extraArgs.watch-namespace=shop', 'controller.addHeaders=pier/h'] })).toMatch(/controller\.addHeaders names ConfigMap pier\/h, outside/);
+  });
+
+  it('ingress-nginx\'s chart form of controller.proxySetHeaders / addHeaders (a map of headers) becomes a ConfigMap the flags name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pier-values-'));
+    const file = (name: string, yaml: string) => {
+      writeFileSync(join(dir, name), yaml);
+      return [join(dir, name)];
+    };
+    try {
+      const r = Rendered.of({ values: file('maps.yaml', 'controller:\n  proxySetHeaders:\n    X-Team: edge\n    X-Client: $remote_addr\n    X-Flag: true\n  addHeaders:\n    X-Frame-Options: DENY\n') });
+      expect(r.config()).toMatchObject({ proxySetHeaders: { namespace: 'pier', name: 'pier-custom-proxy-headers' }, addHeaders: { namespace: 'pier', name: 'pier-custom-add-headers' } });
+      expect(r.one('ConfigMap', 'pier-custom-proxy-headers')).toMatchObject({ metadata: { namespace: 'pier' }, data: { 'X-Team': 'edge', 'X-Client': '$remote_addr', 'X-Flag': 'true' } });
+      expect(r.one('ConfigMap', 'pier-custom-add-headers').data).toEqual({ 'X-Frame-Options': 'DENY' });
+      // ingress-nginx's default, an empty map, is no headers at all.
+      const empty = Rendered.of({ values: file('empty.yaml', 'controller:\n  proxySetHeaders: {}\n  addHeaders: {}\n') });
+      expect([empty.config().proxySetHeaders, empty.all('ConfigMap')]).toEqual([undefined, []]);
+      expect(helmError({ values: file('watched.yaml', 'controller:\n  watchNamespace: shop\n  addHeaders: { X-A: "1" }\n') }))
+        .toMatch(/controller\.addHeaders names ConfigMap pier\/pier-custom-add-headers, outside controller\.watchNamespace shop/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('controller.hsts carries ingress-nginx\'s hsts, hsts-max-age, hsts-include-subdomains and hsts-preload', () => {
     expect(Rendered.of({ set: ['controller.hsts.enabled=false'] }).config().hsts).toBe('');
     const own = Rendered.of({ set: ['controller.hsts.maxAge=63072000', 'controller.hsts.includeSubdomains=false', 'controller.hsts.preload=true'] });

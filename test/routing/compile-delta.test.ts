@@ -18,7 +18,7 @@ let serial = 0;
 const bind = (backend: Backend): Bound => ({ backend, serial: serial++ });
 /** A route's "pipeline" holds the backends its fallback policies resolve, as the dataplane's filters do. */
 const bindRoute: RouteBinder<Bound, Pipeline> = (route, _vhost, _backend, resolve) =>
-  route.policies?.flatMap((p) => (p.kind === 'fallback-backend' ? [resolve(p.backend)] : []));
+  route?.policies?.flatMap((p) => (p.kind === 'fallback-backend' ? [resolve(p.backend)] : []));
 
 const HOSTS = ['', 'a.com', 'b.com', 'B.com', '*.a.com', 'c.org', 'd.net', 'e.io'];
 const IDS = ['b1', 'b2', 'b3', 'b4', 'b5', 'gone'];
@@ -167,6 +167,14 @@ describe('compileDelta', () => {
       const compiled = compileTable(shared, bind, bindRoute);
       const small = diffTables(shared, { ...shared, backends: next.backends });
       expect(compileDelta(compiled, shared, small, bind, bindRoute)).toBeUndefined();
+    });
+
+    it('leaves a change of the table\'s header lists to a whole compile: every route\'s pipeline holds them', () => {
+      const before = compileTable(table, bind, bindRoute);
+      const next = { ...table, addHeaders: ['x-frame-options', 'DENY'] };
+      const delta = diffTables(table, next);
+      expect(delta.virtualHosts.upsert).toEqual([]);
+      expect(compileDelta(before, applyDelta(table, delta), delta, bind, bindRoute)).toBeUndefined();
     });
   });
 });

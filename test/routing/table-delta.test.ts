@@ -9,6 +9,8 @@ const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 const HOSTS = ['', 'a.com', 'b.com', 'B.com', '*.a.com', 'c.org', 'x.y.z', 'long-name.example'];
 const IDS = ['service:ns/a:80', 'service:ns/b:80', 'service:ns/c:80', 'upstream:ns/u', 'service:zz/d:8080'];
 const KEYS = ['ns/one', 'ns/two', 'other/three'];
+/** --proxy-set-headers / --add-headers lists a table may carry. */
+const HEADER_LISTS: readonly (readonly string[])[] = [['x-a', '1'], ['x-a', '2'], ['x-a', '1', 'x-b', '$host']];
 
 const vhostArb: fc.Arbitrary<VirtualHost> = fc.record({
   host: fc.constantFrom(...HOSTS),
@@ -28,6 +30,8 @@ const tableArb = (sorted: boolean): fc.Arbitrary<RouteTable> => fc.record({
   defaultBackend: fc.option(fc.constantFrom(...IDS), { nil: undefined }),
   certificates: fc.option(fc.dictionary(fc.constantFrom(...KEYS), certificateArb).map(plain), { nil: undefined }),
   defaultCertificate: fc.option(fc.constantFrom(...KEYS), { nil: undefined }),
+  proxySetHeaders: fc.option(fc.constantFrom(...HEADER_LISTS), { nil: undefined }),
+  addHeaders: fc.option(fc.constantFrom(...HEADER_LISTS), { nil: undefined }),
 }).map((t) => clean({ ...t, virtualHosts: sorted ? [...t.virtualHosts].sort(compareHosts) : t.virtualHosts, backends: sorted ? [...t.backends].sort(compareBackends) : t.backends }));
 
 /** Drops undefined fields, as translate's tables have none. */
@@ -43,7 +47,10 @@ const editArb = (prev: RouteTable): fc.Arbitrary<RouteTable> => fc.record({
   addedBackends: fc.array(backendArb, { maxLength: 2 }),
   certificates: fc.constantFrom('keep', 'copy', 'replace-one', 'drop-all', 'add'),
   defaults: fc.constantFrom('keep', 'change'),
+  // A header list kept, rebuilt equal (a new array, as the controller may make), or changed.
+  headers: fc.constantFrom('keep', 'copy', 'change'),
 }).map((e) => {
+  const list = (prevList: readonly string[] | undefined) => (e.headers === 'keep' ? prevList : e.headers === 'copy' ? prevList?.slice() : prevList === undefined ? ['x-new', 'v'] : undefined);
   const hosts = prev.virtualHosts.flatMap((v, i) => (e.hostEdits[i] === 'drop' ? [] : e.hostEdits[i] === 'replace' ? [{ ...v }] : [v]));
   const backends = prev.backends.flatMap((b, i) => (e.backendEdits[i] === 'drop' ? [] : e.backendEdits[i] === 'replace' ? [{ ...b, servers: [] }] : [b]));
   const certs = prev.certificates;
@@ -58,6 +65,8 @@ const editArb = (prev: RouteTable): fc.Arbitrary<RouteTable> => fc.record({
     defaultBackend: e.defaults === 'keep' ? prev.defaultBackend : prev.defaultBackend === undefined ? IDS[0] : undefined,
     certificates,
     defaultCertificate: e.defaults === 'keep' ? prev.defaultCertificate : prev.defaultCertificate === undefined ? KEYS[0] : undefined,
+    proxySetHeaders: list(prev.proxySetHeaders),
+    addHeaders: list(prev.addHeaders),
   });
 });
 
@@ -179,5 +188,18 @@ describe('diffTables: small changes are small deltas', () => {
     expect(isEmptyDelta(delta)).toBe(false);
     expect(diffTables(next, base)).toMatchObject({ defaultBackend: {}, defaultCertificate: {} });
     expect(diffTables(base, { virtualHosts: base.virtualHosts, backends: base.backends }).certificates).toBeNull();
+  });
+
+  it('the header lists are carried when their entries change, not when only the array is new', () => {
+    const next: RouteTable = { ...base, proxySetHeaders: ['x-a', '$host'], addHeaders: ['x-frame-options', 'DENY'] };
+    const delta = diffTables(base, next);
+    expect(delta).toMatchObject({ proxySetHeaders: { list: ['x-a', '$host'] }, addHeaders: { list: ['x-frame-options', 'DENY'] } });
+    expect(isEmptyDelta(delta)).toBe(false);
+    expect(applyDelta(base, delta)).toStrictEqual(next);
+    expect(isEmptyDelta(diffTables(next, { ...next, proxySetHeaders: ['x-a', '$host'] }))).toBe(true);
+    const dropped = diffTables(next, { ...next, proxySetHeaders: undefined });
+    expect(dropped).toMatchObject({ proxySetHeaders: {} });
+    expect(dropped.addHeaders).toBeUndefined();
+    expect(applyDelta(next, dropped).proxySetHeaders).toBeUndefined();
   });
 });

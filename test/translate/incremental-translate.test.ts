@@ -34,11 +34,15 @@ function extraObjects(): KubeObject[] {
     spec: { ingressClassName: 'pier', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }] },
   } as unknown as KubeObject);
   const upstream = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'pier.dev/v1alpha1', kind: 'Upstream', metadata: { name, namespace: 'default' }, spec } as unknown as KubeObject);
-  const configMap = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'headers', namespace: 'default' }, data } as unknown as KubeObject);
+  const configMap = (data: Record<string, string>, name = 'headers'): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data } as unknown as KubeObject);
   const toUpstream = (name: string) => ({ resource: { apiGroup: 'pier.dev', kind: 'Upstream', name } });
   return [
     configMap({ 'X-One': '1' }),
     configMap({ 'X-One': '2', 'X-Two': 'b' }),
+    // --proxy-set-headers / --add-headers (the flag options below): data changed, a bad entry.
+    configMap({ 'X-Global': '$host' }, 'global-headers'),
+    configMap({ 'X-Global': 'b', 'X-Request-Start': 't=${msec}' }, 'global-headers'),
+    configMap({ 'X-Global': 'b', 'Content-Length': '0' }, 'global-headers'),
     ingress('custom-headers', 'foo.com', { 'nginx.ingress.kubernetes.io/custom-headers': 'default/headers' }, { service: { name: 'a', port: { number: 80 } } }),
     ingress('to-upstream', 'up.test', {}, toUpstream('u')),
     ingress('to-upstream-2', 'www.up.test', { 'nginx.ingress.kubernetes.io/from-to-www-redirect': 'true' }, toUpstream('svc-up')),
@@ -114,7 +118,8 @@ const OPTION_SETS: [string, TranslateOptions][] = [
     annotationDefaults: { sslRedirect: false, forceSslRedirect: true, compression: { kind: 'compression', codings: ['br', 'gzip'], minLength: 100, types: ['text/html'] },
       annotations: { 'custom-http-errors': '404', 'proxy-cookie-path': '/a /b', 'whitelist-source-range': '10.0.0.0/8' },
       globalAuth: { kind: 'external-auth', url: 'http://auth.test/check', signinRedirectParam: 'rd', responseHeaders: [], cacheDurations: [], alwaysSetCookie: false, connectTimeoutMs: 5_000, timeoutMs: 60_000 },
-      noAuthLocations: ['/b'], redirectCode: 301, noTlsRedirectLocations: ['/a'], httpsPort: 443 } }],
+      noAuthLocations: ['/b'], redirectCode: 301, noTlsRedirectLocations: ['/a'], httpsPort: 443 },
+    proxySetHeaders: { namespace: 'default', name: 'global-headers' }, addHeaders: { namespace: 'default', name: 'headers' } }],
 ];
 
 describe('IncrementalTranslator', () => {
@@ -170,5 +175,37 @@ describe('IncrementalTranslator', () => {
     expect(second.virtualHosts.every((v, i) => v === first.virtualHosts[i])).toBe(true);
     // Nothing relevant changed: the very same table.
     expect(incremental.update(store.index(), store.takeChanges()).table).toBe(second);
+  });
+});
+
+describe('IncrementalTranslator and the --proxy-set-headers / --add-headers ConfigMaps', () => {
+  const options: TranslateOptions = { ...OPTIONS, proxySetHeaders: { namespace: 'default', name: 'request-headers' }, addHeaders: { namespace: 'default', name: 'request-headers' } };
+  const configMap = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'request-headers', namespace: 'default' }, data } as unknown as KubeObject);
+
+  it('a change of the ConfigMap\'s data gives a new table with the new lists; no change keeps the table', () => {
+    const store = new Store();
+    for (const obj of Object.values(loadSnapshot('basic')).flat() as KubeObject[]) store.upsert(obj);
+    store.upsert(configMap({ 'X-A': '1' }));
+    const incremental = new IncrementalTranslator(options);
+    const first = incremental.update(store.index(), store.takeChanges()).table;
+    expect(first.proxySetHeaders).toEqual(['x-a', '1']);
+    store.upsert(configMap({ 'X-A': '2' }));
+    const second = incremental.update(store.index(), store.takeChanges());
+    expect(second.table).toStrictEqual(translate(store.snapshot(), options).table);
+    expect([second.table.proxySetHeaders, second.table.addHeaders]).toEqual([['x-a', '2'], ['x-a', '2']]);
+    // The hosts and backends did not change: the same objects.
+    expect(second.table.virtualHosts).toBe(first.virtualHosts);
+    expect(second.table.backends).toBe(first.backends);
+    // Another object changes, the lists do not: they stay the same arrays.
+    const slice = loadSnapshot('basic').endpointSlices[0]!;
+    store.upsert({ ...slice, endpoints: [] } as EndpointSlice);
+    const third = incremental.update(store.index(), store.takeChanges()).table;
+    expect(third.proxySetHeaders).toBe(second.table.proxySetHeaders);
+    // The ConfigMap goes: the lists go, and the problem says so.
+    store.remove({ kind: 'ConfigMap', namespace: 'default', name: 'request-headers' });
+    const fourth = incremental.update(store.index(), store.takeChanges());
+    expect([fourth.table.proxySetHeaders, fourth.table.addHeaders]).toEqual([undefined, undefined]);
+    expect(fourth.problems.filter((p) => p.kind === 'ConfigMap').map((p) => p.reason)).toEqual(['ConfigMapNotFound', 'ConfigMapNotFound']);
+    expect(fourth).toStrictEqual(translate(store.snapshot(), options));
   });
 });

@@ -51,6 +51,23 @@ hostPorts, else the Service's; with hostNetwork Pier's own ports are the node's.
 {{- with $c.defaultSslCertificate }}
 - --default-ssl-certificate={{ . }}
 {{- end }}
+{{- /* ingress-nginx's proxy-set-headers / add-headers: NAMESPACE/NAME, or a map of headers
+the chart makes into a ConfigMap in the release namespace (custom-headers.yaml). A ConfigMap
+outside watchNamespace would never be read (Pier refuses it at start; here helm says so before
+a pod crash-loops). */}}
+{{- $watchNs := or $c.watchNamespace (index $c.extraArgs "watch-namespace") }}
+{{- range $value, $suffix := dict "proxySetHeaders" "custom-proxy-headers" "addHeaders" "custom-add-headers" }}
+{{- $ref := index $c $value }}
+{{- if $ref }}
+{{- if kindIs "map" $ref }}
+{{- $ref = printf "%s/%s-%s" $.Release.Namespace (include "pier.fullname" $) $suffix }}
+{{- end }}
+{{- if and $watchNs (ne (first (splitList "/" $ref)) (toString $watchNs)) }}
+{{- fail (printf "controller.%s names ConfigMap %s, outside controller.watchNamespace %s, where Pier reads nothing: put the ConfigMap in %s" $value $ref $watchNs $watchNs) }}
+{{- end }}
+- --{{ ternary "proxy-set-headers" "add-headers" (eq $value "proxySetHeaders") }}={{ $ref }}
+{{- end }}
+{{- end }}
 {{- include "pier.optionalFlag" (list "max-body-size" $c.maxBodySize) }}
 {{- include "pier.optionalFlag" (list "max-header-size" $c.maxHeaderSize) }}
 {{- include "pier.optionalFlag" (list "max-headers" $c.maxHeaders) }}

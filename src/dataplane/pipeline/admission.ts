@@ -3,6 +3,27 @@ import type { DataplaneStats } from '../dataplane-stats.ts';
 import type { DownstreamRequest, DownstreamResponse } from '../front/downstream.ts';
 import type { ErrorPages } from './filters/error-pages.ts';
 
+/**
+ * What nginx variables are filled in from (filters/nginx-variables.ts): the request, the host it
+ * was routed by, whether it came over TLS. An Admission is one; so is what the request handler
+ * makes for a request no rule matched.
+ */
+export interface VariableScope {
+  readonly req: DownstreamRequest;
+  readonly host: string | undefined;
+  readonly tls: boolean;
+}
+
+/** `--add-headers` on one of Pier's own answers (filters/global-headers.ts): edits its flat
+ * header list in place. */
+export type AnswerHeaders = (headers: string[], scope: VariableScope) => void;
+
+/** Where Pier's own answers (404, 413, 502, 503, 504, a blocked client's 403) find
+ * `--add-headers`: the request's Admission, or a scope made for a request no rule matched. */
+export interface AnswerScope extends VariableScope {
+  readonly answerHeaders: AnswerHeaders | undefined;
+}
+
 /** Edits the flat `[name, value, ...]` header list sent upstream, in place. */
 export type HeaderEdit = (headers: string[], admission: Admission) => void;
 
@@ -64,7 +85,7 @@ export type RequestFilter = (admission: Admission) => boolean | Promise<boolean>
  * route without policies allocates nothing here. Filters read the request and change the
  * fields below; the proxy (or the upgrade tunnel) then sends what they left.
  */
-export class Admission {
+export class Admission implements AnswerScope {
   readonly req: DownstreamRequest;
   readonly res: DownstreamResponse;
   readonly stats: DataplaneStats;
@@ -113,6 +134,9 @@ export class Admission {
   bodyTransform: BodyTransform | undefined = undefined;
   /** Run once when the exchange is over (response complete or cut, tunnel closed). */
   doneHooks: (() => void)[] | undefined = undefined;
+  /** `--add-headers` for Pier's own answers to this request (502, 503, 504, 413), set by the
+   * global headers filter; its response hook covers every other answer. */
+  answerHeaders: AnswerHeaders | undefined = undefined;
 
   constructor(req: DownstreamRequest, res: DownstreamResponse, stats: DataplaneStats, host: string | undefined, target: string, backend: BackendRuntime, close: boolean, upgrade: boolean) {
     this.req = req;

@@ -15,6 +15,7 @@ import { errorPagesFilter } from './filters/error-pages.ts';
 import { accessLogOffFilter, expiresFilter } from './filters/expires.ts';
 import { externalAuthFilter } from './filters/external-auth.ts';
 import { fallbackBackendFilter } from './filters/fallback-backend.ts';
+import type { GlobalHeaders } from './filters/global-headers.ts';
 import { ipAccessFilter } from './filters/ip-access.ts';
 import { mirrorFilter } from './filters/mirror.ts';
 import { satisfyAnyFilter, type AccessControls } from './filters/satisfy-any.ts';
@@ -41,6 +42,8 @@ export interface FilterContext {
   readonly self?: SelfAddress;
   /** Where rate-limit state lives (this worker, or leased from the primary). */
   readonly limiter?: Limiter;
+  /** The table's `--proxy-set-headers` / `--add-headers`, which every route runs first. */
+  readonly globalHeaders?: GlobalHeaders;
 }
 
 type Compiler<K extends Policy['kind']> = (policy: Extract<Policy, { kind: K }>, ctx: FilterContext, route: Route) => RequestFilter;
@@ -84,10 +87,16 @@ function defaultLimiter(): Limiter {
   return (fallbackLimiter ??= new LocalLimiter());
 }
 
-/** Compiles `route.policies` (already in filter order) into its pipeline; undefined when none. */
-export function compilePipeline(route: Route, ctx: FilterContext): RoutePipeline | undefined {
-  const policies = route.policies ?? [];
-  const filters: RequestFilter[] = [];
+/**
+ * Compiles `route.policies` (already in filter order) into its pipeline, after the table's
+ * global headers filter when it has one; `route` undefined is the table's default backend,
+ * which gets only that. Undefined when there is nothing to run: a route without policies in a
+ * table without header lists costs one branch per request.
+ */
+export function compilePipeline(route: Route | undefined, ctx: FilterContext): RoutePipeline | undefined {
+  if (route?.policies === undefined) return ctx.globalHeaders?.pipeline;
+  const policies = route.policies;
+  const filters: RequestFilter[] = ctx.globalHeaders === undefined ? [] : [ctx.globalHeaders.filter];
   // satisfy: any — the access controls become one filter, where the marker stands (before them).
   const anyOf = policies.some((p) => p.kind === 'satisfy-any');
   for (const policy of policies) {

@@ -91,13 +91,24 @@ function url(r: AnnotationReader, name: string, optional: boolean): string | und
 
 /** Whether every nginx variable of `text` is one Pier fills in; else a problem naming `name`. */
 export function variablesKnown(r: AnnotationReader, name: string, text: string): boolean {
+  const unknown = unknownVariable(text);
+  if (unknown === undefined) return true;
+  r.fail(name, unknown);
+  return false;
+}
+
+/**
+ * `uses $x, which Pier does not know (...)` for the first variable of `text` not in `known`
+ * (nor `$http_<name>`, `$cookie_<name>`, `$arg_<name>`); undefined when Pier fills in all of
+ * them. For checks outside an annotation (the `--proxy-set-headers` ConfigMap's values).
+ */
+export function unknownVariable(text: string, known: ReadonlySet<string> = KNOWN_VARIABLES): string | undefined {
   for (const m of text.matchAll(/\$\{?([A-Za-z0-9_]*)\}?/g)) {
     const v = m[1]!;
-    if (KNOWN_VARIABLES.has(v) || /^(http|cookie|arg)_[A-Za-z0-9_]+$/.test(v)) continue;
-    r.fail(name, `uses $${v}, which Pier does not know (it knows ${[...KNOWN_VARIABLES].map((k) => `$${k}`).join(', ')}, $http_<name>, $cookie_<name>, $arg_<name>)`);
-    return false;
+    if (known.has(v) || /^(http|cookie|arg)_[A-Za-z0-9_]+$/.test(v)) continue;
+    return `uses $${v}, which Pier does not know (it knows ${[...known].map((k) => `$${k}`).join(', ')}, $http_<name>, $cookie_<name>, $arg_<name>)`;
   }
-  return true;
+  return undefined;
 }
 
 /** `auth-proxy-set-headers`: flat `[name, value, ...]`, names lower-cased, in name order. */

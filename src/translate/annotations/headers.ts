@@ -2,7 +2,7 @@ import type { AnnotationReader } from './annotation-reader.ts';
 import type { IngressSettings } from './ingress-settings.ts';
 
 /** RFC 9110 token: a header name. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A field value: visible characters, spaces and tabs (no CR, LF or other controls). */
 export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const VALUE = HEADER_VALUE;

@@ -1,11 +1,11 @@
 import { clientAddressOf } from '../../client-address.ts';
 import { clientScheme, trustedOrigin } from '../../forwarded-origin.ts';
-import type { Admission } from '../admission.ts';
+import type { VariableScope } from '../admission.ts';
 import { hostWithoutPort } from './redirects.ts';
 import { cookieValue } from './cookies.ts';
 
 /** A text with nginx variables, compiled once: filled in for one request. */
-export type Expand = (a: Admission) => string;
+export type Expand = (a: VariableScope) => string;
 
 /**
  * Compiles `text` (`https://$host/oauth2/start?rd=$escaped_request_uri`, `$remote_user$http_authorization`)
@@ -15,8 +15,10 @@ export type Expand = (a: Admission) => string;
  * `$pass_access_scheme` (from a trusted proxy its X-Forwarded-Proto), `$request_uri` (the
  * original path and query), `$escaped_request_uri` (the same, URI-component escaped: set-misc's
  * set_escape_uri), `$uri`, `$args`, `$is_args`, `$request_method`, `$remote_addr`,
- * `$remote_user` (Basic auth user), `$http_<name>`, `$cookie_<name>`, `$arg_<name>`. Unknown
- * ones never get here (translate refuses them).
+ * `$remote_user` (Basic auth user), `$http_<name>`, `$cookie_<name>`, `$arg_<name>`, and `$msec`
+ * (the time in seconds with millisecond resolution, `1700000000.123`: the header lists of
+ * `--proxy-set-headers` / `--add-headers` accept it). Unknown ones never get here (translate
+ * refuses them).
  */
 export function compileVariables(text: string): Expand {
   const parts: (string | Expand)[] = [];
@@ -59,6 +61,7 @@ function variable(name: string): Expand {
       return xff === undefined ? a.req.conn.clientAddress : `${String(xff)}, ${a.req.conn.clientAddress}`;
     };
     case 'remote_user': return (a) => basicUser(a.req.headers.authorization);
+    case 'msec': return () => (Date.now() / 1000).toFixed(3);
     default: break;
   }
   if (name.startsWith('http_')) {
