@@ -3,7 +3,7 @@ import { DEFAULT_POLICY, DEFAULT_SERVER_LIMITS } from '../../src/routing/route-t
 import type { Backend, Route, RouteTable, UpstreamServer, VirtualHost } from '../../src/routing/route-table.ts';
 import type { Policy } from '../../src/routing/policies.ts';
 import type { Problem } from '../../src/translate/problem.ts';
-import type { TranslateOptions } from '../../src/translate/snapshot.ts';
+import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 
 /*
  * Tiny constructors for expected translate() output, so a test case reads like the table it
@@ -14,6 +14,11 @@ import type { TranslateOptions } from '../../src/translate/snapshot.ts';
 /** The backend most fixtures route to (Service default/a, port 80), and its one server. */
 export const A = 'service:default/a:80';
 export const A_SERVER: UpstreamServer = { host: '10.0.0.1', port: 8080, ...DEFAULT_SERVER_LIMITS };
+
+/** `snapshot` with more annotations on its Ingress named `ingress`. */
+export function annotated(snapshot: Snapshot, ingress: string, annotations: Record<string, string>): Snapshot {
+  return { ...snapshot, ingresses: snapshot.ingresses.map((i) => (i.metadata.name === ingress ? { ...i, metadata: { ...i.metadata, annotations: { ...i.metadata.annotations, ...annotations } } } : i)) };
+}
 
 /** The options every case uses unless it says otherwise. */
 export const OPTIONS: TranslateOptions = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExternalAuthPolicy } from '../../src/routing/policies.ts';
 import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
-import { OPTIONS } from './builders.ts';
+import { annotated, OPTIONS } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
 
 /*
@@ -17,9 +17,6 @@ const GLOBAL: ExternalAuthPolicy = {
   kind: 'external-auth', url: 'https://auth.example.com/check', signinRedirectParam: 'rd', responseHeaders: [], cacheDurations: [], alwaysSetCookie: false, connectTimeoutMs: 5_000, timeoutMs: 60_000,
 };
 
-function annotated(snapshot: Snapshot, ingress: string, annotations: Record<string, string>): Snapshot {
-  return { ...snapshot, ingresses: snapshot.ingresses.map((i) => (i.metadata.name === ingress ? { ...i, metadata: { ...i.metadata, annotations: { ...i.metadata.annotations, ...annotations } } } : i)) };
-}
 
 /** host path → the auth URL its route checks with (undefined: none). */
 function authOf(snapshot: Snapshot, defaults: Partial<NonNullable<TranslateOptions['annotationDefaults']>>): Record<string, string | undefined> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
-import { OPTIONS } from './builders.ts';
+import { annotated, OPTIONS } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
 
 /*
@@ -13,12 +13,6 @@ import { loadSnapshot } from './load-fixture.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
 
-function annotated(snapshot: Snapshot, ingress: string, annotations: Record<string, string>): Snapshot {
-  return {
-    ...snapshot,
-    ingresses: snapshot.ingresses.map((i) => (i.metadata.name === ingress ? { ...i, metadata: { ...i.metadata, annotations: { ...i.metadata.annotations, ...annotations } } } : i)),
-  };
-}
 
 /** The hosts whose routes redirect plain HTTP to https (incremental translation is held equal
  * to this by the property test in incremental-translate.test.ts, which runs with these flags). */
