@@ -58,35 +58,38 @@ describe('backend response headers clients get (Server, X-Accel-*, --hide-header
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** Pier with ingress-nginx's defaults, and Pier with every flag of this file given. */
+  let plain: PierProcess;
+  let flagged: PierProcess;
+  beforeAll(async () => {
+    [plain, flagged] = await Promise.all([
+      startPier(['--manifests', dir, '--workers', '1']),
+      startPier(['--manifests', dir, '--workers', '1', '--allow-backend-server-header', '--hide-headers', 'X-Powered-By', '--enable-underscores-in-headers']),
+    ]);
+    started.push(plain, flagged);
+  });
+
   it('by default: no Server, X-Accel-* or X-Pad from the backend, fresh or from the cache; the rest passes', async () => {
-    const p = await startPier(['--manifests', dir, '--workers', '1']);
-    started.push(p);
     for (const host of ['plain.test', 'cached.test', 'cached.test']) {
-      const headers = await get(p.httpPort, host);
+      const headers = await get(plain.httpPort, host);
       expect([headers.server, headers['x-accel-buffering']], host).toEqual([undefined, undefined]);
       expect(headers['x-powered-by'], host).toBe('PHP/8.2.1');
     }
   });
 
   it('--allow-backend-server-header passes Server; --hide-headers X-Powered-By hides that too', async () => {
-    const p = await startPier(['--manifests', dir, '--workers', '1', '--allow-backend-server-header', '--hide-headers', 'X-Powered-By']);
-    started.push(p);
-    const headers = await get(p.httpPort, 'plain.test');
+    const headers = await get(flagged.httpPort, 'plain.test');
     expect(headers.server).toBe('Apache/2.4.1 (Unix)');
     expect(headers['x-powered-by']).toBeUndefined();
   });
 
   it('request headers named with an underscore do not reach the backend (X_Real_IP would pass for X-Real-IP in CGI-style backends), unless --enable-underscores-in-headers', async () => {
     const sent = { x_real_ip: '6.6.6.6', 'x-plain': 'kept' };
-    const strict = await startPier(['--manifests', dir, '--workers', '1']);
-    started.push(strict);
     seen.length = 0;
-    await get(strict.httpPort, 'plain.test', sent);
+    await get(plain.httpPort, 'plain.test', sent);
     expect([seen[0]!['x_real_ip'], seen[0]!['x-plain']]).toEqual([undefined, 'kept']);
-    const open = await startPier(['--manifests', dir, '--workers', '1', '--enable-underscores-in-headers']);
-    started.push(open);
     seen.length = 0;
-    await get(open.httpPort, 'plain.test', sent);
+    await get(flagged.httpPort, 'plain.test', sent);
     expect([seen[0]!['x_real_ip'], seen[0]!['x-plain']]).toEqual(['6.6.6.6', 'kept']);
   });
 });

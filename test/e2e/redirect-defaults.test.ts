@@ -66,9 +66,11 @@ describe('controller-wide ssl-redirect and force-ssl-redirect', () => {
     expect(await plainGet(p.httpPort, 'plain.test')).toEqual({ status: 200, location: undefined });
   });
 
-  it('--force-ssl-redirect true: every host redirects, unless its Ingress says force-ssl-redirect "false"', async () => {
-    const p = await startPier(['--manifests', dir, '--workers', '1', '--force-ssl-redirect', 'true']);
+  it('--force-ssl-redirect true: every host redirects, unless its Ingress says force-ssl-redirect "false"; with --no-tls-redirect-locations empty, ACME challenges too', async () => {
+    // With --no-tls-redirect-locations empty, so the ACME challenge is forced too (below).
+    const p = await startPier(['--manifests', dir, '--workers', '1', '--force-ssl-redirect', 'true', '--no-tls-redirect-locations=']);
     started.push(p);
+    expect(await plainGet(p.httpPort, 'tls.test', '/.well-known/acme-challenge/Tok3n')).toEqual({ status: 308, location: 'https://tls.test/.well-known/acme-challenge/Tok3n' });
     expect(await plainGet(p.httpPort, 'plain.test')).toEqual({ status: 308, location: 'https://plain.test/page' });
     expect(await plainGet(p.httpPort, 'tls.test')).toEqual({ status: 308, location: 'https://tls.test/page' });
     expect(await plainGet(p.httpPort, 'exempt.test')).toEqual({ status: 200, location: undefined });
@@ -79,11 +81,5 @@ describe('controller-wide ssl-redirect and force-ssl-redirect', () => {
     started.push(p);
     expect(await plainGet(p.httpPort, 'tls.test', '/.well-known/acme-challenge/Tok3n')).toEqual({ status: 200, location: undefined });
     expect(await plainGet(p.httpPort, 'tls.test')).toEqual({ status: 301, location: 'https://tls.test/page' });
-  });
-
-  it('--no-tls-redirect-locations empty: the challenge is redirected like the rest', async () => {
-    const p = await startPier(['--manifests', dir, '--workers', '1', '--no-tls-redirect-locations=']);
-    started.push(p);
-    expect(await plainGet(p.httpPort, 'tls.test', '/.well-known/acme-challenge/Tok3n')).toEqual({ status: 308, location: 'https://tls.test/.well-known/acme-challenge/Tok3n' });
   });
 });
