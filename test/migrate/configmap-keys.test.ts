@@ -14,6 +14,7 @@ import { checkedInKeys, deriveKeys } from '../../scripts/ingress-nginx-configmap
 /** ingress-nginx's repository (a checkout or git directory), to re-derive the checked-in key
  * list: INGRESS_NGINX_REPO=/path/to/ingress-nginx npx vitest run test/migrate/configmap-keys.test.ts */
 const REPO = process.env.INGRESS_NGINX_REPO;
+if (REPO === undefined || !existsSync(REPO)) console.warn('configmap-keys: re-deriving the key list from ingress-nginx\'s repository skipped: set INGRESS_NGINX_REPO to a checkout or git directory of it (the checked-in list is still compared)');
 
 function serve(args: readonly string[]): PierConfig {
   const r = parseCommandLine(['serve', ...args], {});
