@@ -20,6 +20,19 @@ export function annotated(snapshot: Snapshot, ingress: string, annotations: Reco
   return { ...snapshot, ingresses: snapshot.ingresses.map((i) => (i.metadata.name === ingress ? { ...i, metadata: { ...i.metadata, annotations: { ...i.metadata.annotations, ...annotations } } } : i)) };
 }
 
+/** `snapshot` (of the tls-valid fixture: Ingress `web` serves foo.test, which has a
+ * certificate) with cert-manager's HTTP-01 solver beside it: its own Ingress for the challenge
+ * path `/.well-known/acme-challenge/Tok3n` on foo.test. */
+export function withAcmeSolver(snapshot: Snapshot): Snapshot {
+  const web = snapshot.ingresses.find((i) => i.metadata.name === 'web')!;
+  const solver = {
+    ...web,
+    metadata: { name: 'cm-acme-http-solver', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { ingressClassName: 'pier', rules: [{ host: 'foo.test', http: { paths: [{ path: '/.well-known/acme-challenge/Tok3n', pathType: 'ImplementationSpecific', backend: { service: { name: 'a', port: { number: 80 } } } }] } }] },
+  };
+  return { ...snapshot, ingresses: [...snapshot.ingresses, solver] };
+}
+
 /** The options every case uses unless it says otherwise. */
 export const OPTIONS: TranslateOptions = {
   ingressClass: 'pier',

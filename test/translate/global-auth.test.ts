@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExternalAuthPolicy } from '../../src/routing/policies.ts';
 import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
-import { annotated, OPTIONS } from './builders.ts';
+import { annotated, OPTIONS, withAcmeSolver } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
 
 /*
@@ -26,13 +26,7 @@ function authOf(snapshot: Snapshot, defaults: Partial<NonNullable<TranslateOptio
 
 describe('translate: --global-auth-url', () => {
   const base = loadSnapshot('tls-valid');
-  const web = base.ingresses.find((i) => i.metadata.name === 'web')!;
-  const solver = {
-    ...web,
-    metadata: { name: 'cm-acme-http-solver', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: { ingressClassName: 'pier', rules: [{ host: 'foo.test', http: { paths: [{ path: '/.well-known/acme-challenge/Tok3n', pathType: 'ImplementationSpecific', backend: { service: { name: 'a', port: { number: 80 } } } }] } }] },
-  };
-  const snapshot: Snapshot = { ...base, ingresses: [...base.ingresses, solver] };
+  const snapshot = withAcmeSolver(base);
 
   it('without it: no auth anywhere', () => {
     expect(Object.values(authOf(snapshot, {})).filter((u) => u !== undefined)).toEqual([]);

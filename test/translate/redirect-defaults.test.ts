@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, TranslateOptions } from '../../src/translate/snapshot.ts';
 import { translate } from '../../src/translate/translate.ts';
-import { annotated, OPTIONS } from './builders.ts';
+import { annotated, OPTIONS, withAcmeSolver } from './builders.ts';
 import { loadSnapshot } from './load-fixture.ts';
 
 /*
@@ -57,14 +57,7 @@ describe('translate: use-port-in-redirects', () => {
 
 describe('translate: --no-tls-redirect-locations and --http-redirect-code (ingress-nginx\'s ConfigMap keys)', () => {
   const base = loadSnapshot('tls-valid');
-  /** cert-manager's HTTP-01 solver: its own Ingress, the challenge path on a host with a certificate. */
-  const web = base.ingresses.find((i) => i.metadata.name === 'web')!;
-  const solver = {
-    ...web,
-    metadata: { name: 'cm-acme-http-solver', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: { ingressClassName: 'pier', rules: [{ host: 'foo.test', http: { paths: [{ path: '/.well-known/acme-challenge/Tok3n', pathType: 'ImplementationSpecific', backend: { service: { name: 'a', port: { number: 80 } } } }] } }] },
-  };
-  const withSolver: Snapshot = { ...base, ingresses: [...base.ingresses, solver] };
+  const withSolver = withAcmeSolver(base);
   const redirects = (snapshot: Snapshot, options: Partial<TranslateOptions>) =>
     translate(snapshot, { ...OPTIONS, ...options }).table.virtualHosts.flatMap((v) => v.routes.map((r) => [v.host, r.path, (r.policies ?? []).find((p) => p.kind === 'https-redirect' || p.kind === 'host-redirect')?.code] as const));
 
