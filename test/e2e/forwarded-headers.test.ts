@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,33 +32,41 @@ function get(port: number, host: string, path: string, headers: Record<string, s
   });
 }
 
-describe('X-Forwarded-* from a trusted proxy (--trusted-proxies)', () => {
-  let dir: string;
-  let app: Server;
-  let pier: PierProcess;
+/** An app recording the headers it gets, behind `pier serve` with `ingresses` (YAML documents
+ * naming the Service `app`) and `flags`. */
+async function serveApp(name: string, ingresses: readonly string[], flags: readonly string[]): Promise<{ pier: PierProcess; seen: IncomingHttpHeaders[]; stop: () => Promise<void> }> {
   const seen: IncomingHttpHeaders[] = [];
+  const app = createServer((req, res) => {
+    seen.push(req.headers);
+    res.end('app\n');
+  });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const appPort = (app.address() as { port: number }).port;
+  const dir = await mkdtemp(join(tmpdir(), `pier-${name}-`));
+  await writeFile(join(dir, 'all.yaml'), [INGRESS_CLASS_YAML, serviceYaml('app', [{ host: '127.0.0.1', port: appPort }]), ...ingresses].join('---\n'));
+  const pier = await startPier(['--manifests', dir, '--workers', '1', ...flags]);
+  const stop = async () => {
+    await pier.stop();
+    await new Promise((r) => app.close(r));
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { pier, seen, stop };
+}
+
+describe('X-Forwarded-* from a trusted proxy (--trusted-proxies)', () => {
+  let pier: PierProcess;
+  let seen: IncomingHttpHeaders[];
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    app = createServer((req, res) => {
-      seen.push(req.headers);
-      res.end('app\n');
-    });
-    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-    const appPort = (app.address() as { port: number }).port;
-    dir = await mkdtemp(join(tmpdir(), 'pier-forwarded-'));
-    await writeFile(join(dir, 'all.yaml'), [
-      INGRESS_CLASS_YAML,
-      serviceYaml('app', [{ host: '127.0.0.1', port: appPort }]),
+    ({ pier, seen, stop } = await serveApp('forwarded', [
       annotatedIngressYaml('plain', 'fwd.test', 'app', {}),
       annotatedIngressYaml('secure', 'secure.test', 'app', { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' }),
-    ].join('---\n'));
-    pier = await startPier(['--manifests', dir, '--workers', '1', '--trusted-proxies', `${LB}/32`]);
+    ], ['--trusted-proxies', `${LB}/32`]));
   });
 
   afterAll(async () => {
-    await pier?.stop();
-    await new Promise((r) => app?.close(r));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('from the trusted proxy: its proto, port and host reach the backend, X-Real-IP is the client it names', async () => {
@@ -114,31 +122,18 @@ describe('X-Forwarded-* from a trusted proxy (--trusted-proxies)', () => {
 });
 
 describe('--forwarded-for-header (ingress-nginx\'s forwarded-for-header: CF-Connecting-IP behind Cloudflare)', () => {
-  let dir: string;
-  let app: Server;
   let pier: PierProcess;
-  const seen: IncomingHttpHeaders[] = [];
+  let seen: IncomingHttpHeaders[];
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    app = createServer((req, res) => {
-      seen.push(req.headers);
-      res.end('app\n');
-    });
-    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-    const appPort = (app.address() as { port: number }).port;
-    dir = await mkdtemp(join(tmpdir(), 'pier-forwarded-for-header-'));
-    await writeFile(join(dir, 'all.yaml'), [
-      INGRESS_CLASS_YAML,
-      serviceYaml('app', [{ host: '127.0.0.1', port: appPort }]),
+    ({ pier, seen, stop } = await serveApp('forwarded-for-header', [
       annotatedIngressYaml('office', 'office.test', 'app', { 'nginx.ingress.kubernetes.io/whitelist-source-range': '203.0.113.0/24' }),
-    ].join('---\n'));
-    pier = await startPier(['--manifests', dir, '--workers', '1', '--trusted-proxies', `${LB}/32`, '--forwarded-for-header', 'CF-Connecting-IP']);
+    ], ['--trusted-proxies', `${LB}/32`, '--forwarded-for-header', 'CF-Connecting-IP']));
   });
 
   afterAll(async () => {
-    await pier?.stop();
-    await new Promise((r) => app?.close(r));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   it('the client the trusted proxy names in that header is the client: allow lists and X-Real-IP', async () => {
